@@ -1,0 +1,43 @@
+# The two entry points of the README; everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STORE ?= output/hanam.gpkg
+
+.PHONY: demo test lint bench sample clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.runtime
+
+# Main job on the bundled Hà Nam sample: build the store, write the products.
+demo: $(VENV)/.runtime
+	$(BIN)/gis-planner init --store $(STORE)
+	$(BIN)/gis-planner layers --store $(STORE)
+	$(BIN)/gis-planner map --store $(STORE)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev
+	for module in $$(ls benchmarks/bench_*.py | xargs -n1 basename | sed "s/\.py$$//"); do $(BIN)/python -m benchmarks.$$module || exit 1; done
+
+# Rebuild the bundled sample from layers/sources (deterministic; the output is committed).
+sample: $(VENV)/.dev
+	$(BIN)/python -m layers.build_sample
+
+clean:
+	rm -rf output .pytest_cache .mypy_cache .ruff_cache

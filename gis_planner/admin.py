@@ -1,0 +1,41 @@
+"""Administrative units: picking a version and level, and placing points in communes."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis_planner.errors import GisPlannerError
+
+AdminVersion = str  # "pre2025" | "2025-07"
+
+
+def units(
+    admin_units: gpd.GeoDataFrame, level: str, version: AdminVersion = "pre2025"
+) -> gpd.GeoDataFrame:
+    """The units of one level ("province", "district", "commune") of one administrative version."""
+    mask = (admin_units["level"] == level) & (admin_units["admin_version"] == version)
+    selected = admin_units[mask]
+    if selected.empty:
+        raise GisPlannerError(f"no {level} units of version {version!r} in admin_units")
+    return selected.sort_values("code", ignore_index=True)
+
+
+def locate(points: gpd.GeoSeries, areas: gpd.GeoDataFrame, key: str = "code") -> pd.Series:
+    """The ``key`` of the area containing each point (``<NA>`` outside every area).
+
+    A point on a shared border goes to the area listed first in ``areas``, so the result does
+    not depend on the geometry engine's iteration order.
+    """
+    if points.crs is not None and areas.crs is not None and not points.crs.equals(areas.crs):
+        points = points.to_crs(areas.crs)
+    tree = shapely.STRtree(areas.geometry.to_numpy())
+    point_idx, area_idx = tree.query(points.to_numpy(), predicate="intersects")
+    order = np.lexsort((area_idx, point_idx))
+    point_idx, area_idx = point_idx[order], area_idx[order]
+    first = np.unique(point_idx, return_index=True)[1]
+    codes = pd.Series(pd.NA, index=points.index, dtype="str")
+    codes.iloc[point_idx[first]] = areas[key].to_numpy()[area_idx[first]]
+    return codes

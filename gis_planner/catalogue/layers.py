@@ -1,0 +1,291 @@
+"""The source layers: administrative units, villages, sites, cells, fibre and priority areas."""
+
+from __future__ import annotations
+
+from gis_planner.catalogue.spec import FieldSpec, LayerSpec, RowRule
+from gis_planner.operators import MOBILE_OPERATORS, OPERATOR_KEYS
+
+ADMIN_VERSIONS = ("pre2025", "2025-07")
+ADMIN_LEVELS = ("province", "district", "commune")
+ADMIN_UNIT_TYPES = (
+    "province", "city", "town", "rural_district", "ward", "rural_commune", "township",
+)  # fmt: skip
+TECHNOLOGIES = ("2G", "3G", "4G", "5G")
+SITE_STATUSES = ("on-air", "planned")
+TOWER_TYPES = ("lattice", "guyed", "monopole", "rooftop", "street_pole")
+FIBRE_NODE_TYPES = ("pop", "olt", "odf", "splitter")
+FIBRE_ROUTE_CLASSES = ("trunk", "distribution", "access")
+PRIORITY_CATEGORIES = (
+    "provincial_centre", "district_centre", "industrial_zone", "tourism_heritage", "state_agency",
+)  # fmt: skip
+
+SOURCE = FieldSpec(
+    "source", "str", "Nguồn dữ liệu", "Data source", required=False,
+    description="Where the row comes from; synthetic rows say 'synthetic'.",
+)  # fmt: skip
+
+
+def _code(name: str, vi: str, en: str, *, required: bool = True) -> FieldSpec:
+    return FieldSpec(name, "str", vi, en, required=required)
+
+
+ADMIN_UNITS = LayerSpec(
+    name="admin_units",
+    label_vi="Đơn vị hành chính",
+    label_en="Administrative units",
+    geometry_type="MultiPolygon",
+    group="admin",
+    key=("code", "admin_version"),
+    description="Province, district and commune units of both administrative versions.",
+    fields=(
+        _code("code", "Mã đơn vị (GSO)", "Unit code (GSO)"),
+        FieldSpec("name", "str", "Tên đơn vị", "Unit name"),
+        FieldSpec("level", "str", "Cấp", "Level", allowed=ADMIN_LEVELS),
+        FieldSpec("unit_type", "str", "Loại đơn vị", "Unit type", allowed=ADMIN_UNIT_TYPES),
+        _code("parent_code", "Mã đơn vị cấp trên", "Parent unit code", required=False),
+        FieldSpec(
+            "admin_version", "str", "Phiên bản địa giới", "Administrative version",
+            allowed=ADMIN_VERSIONS,
+        ),
+        FieldSpec(
+            "population", "int", "Dân số", "Population", required=False, unit="people",
+            min=0, max=50_000_000,
+        ),
+        FieldSpec(
+            "households", "int", "Số hộ", "Households", required=False, unit="households",
+            min=0, max=20_000_000,
+        ),
+        FieldSpec(
+            "geometry_quality", "str", "Chất lượng ranh giới", "Boundary quality",
+            allowed=("real", "approximate"),
+        ),
+        SOURCE,
+    ),
+    rules=(
+        RowRule(
+            "parent_code", "required", "every unit below the province needs its parent_code",
+            lambda f: (f["level"] != "province") & f["parent_code"].isna(),
+        ),
+    ),
+)  # fmt: skip
+
+VILLAGES = LayerSpec(
+    name="villages",
+    label_vi="Thôn, tổ dân phố",
+    label_en="Villages (thôn, tổ dân phố)",
+    geometry_type="MultiPolygon",
+    group="admin",
+    key=("code",),
+    fields=(
+        _code("code", "Mã thôn", "Village code"),
+        FieldSpec("name", "str", "Tên thôn, tổ dân phố", "Village name"),
+        FieldSpec("village_type", "str", "Loại", "Type", allowed=("thon", "to_dan_pho")),
+        _code("commune_code", "Mã xã (trước 2025)", "Commune code (pre-2025)"),
+        FieldSpec(
+            "population", "int", "Dân số", "Population", unit="people", min=0, max=200_000
+        ),
+        FieldSpec(
+            "households", "int", "Số hộ", "Households", required=False, unit="households",
+            min=0, max=60_000,
+        ),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+SITES = LayerSpec(
+    name="sites",
+    label_vi="Trạm BTS (nhà trạm)",
+    label_en="BTS sites",
+    geometry_type="Point",
+    group="radio",
+    key=("site_id",),
+    description=(
+        "One operator's installation on a physical structure; several operators' sites on one "
+        "structure (same structure_id or within the position tolerance) form a shared position."
+    ),
+    fields=(
+        _code("site_id", "Mã trạm", "Site id"),
+        FieldSpec("operator", "str", "Nhà mạng", "Operator", allowed=MOBILE_OPERATORS),
+        FieldSpec("tower_type", "str", "Loại cột", "Tower type", allowed=TOWER_TYPES),
+        FieldSpec(
+            "height_m", "float", "Độ cao cột", "Structure height", unit="m", min=2, max=200
+        ),
+        _code("structure_id", "Mã cột (hạ tầng)", "Structure id", required=False),
+        FieldSpec(
+            "max_tenants", "int", "Số nhà mạng tối đa trên cột", "Structure capacity (tenants)",
+            required=False, min=1, max=8,
+        ),
+        FieldSpec("address", "str", "Địa chỉ", "Address", required=False),
+        _code("commune_code", "Mã xã (theo vị trí)", "Commune code (by location)", required=False),
+        FieldSpec(
+            "status", "str", "Trạng thái", "Status", allowed=SITE_STATUSES, default="on-air"
+        ),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+CELLS = LayerSpec(
+    name="cells",
+    label_vi="Cell (vùng phủ sóng ăng-ten)",
+    label_en="Cells",
+    geometry_type="Point",
+    group="radio",
+    key=("cell_id",),
+    description="One radiating sector (or omni cell) of a site: its antenna and its carrier.",
+    fields=(
+        _code("cell_id", "Mã cell", "Cell id"),
+        _code("site_id", "Mã trạm", "Site id"),
+        FieldSpec("operator", "str", "Nhà mạng", "Operator", allowed=MOBILE_OPERATORS),
+        FieldSpec("technology", "str", "Công nghệ", "Technology", allowed=TECHNOLOGIES),
+        FieldSpec("band_mhz", "float", "Băng tần", "Band", unit="MHz", min=400, max=6000),
+        FieldSpec(
+            "bandwidth_mhz", "float", "Độ rộng kênh", "Carrier bandwidth", unit="MHz",
+            min=0.1, max=400,
+        ),
+        FieldSpec(
+            "azimuth_deg", "float", "Góc phương vị", "Azimuth", unit="°", min=0, max=360,
+            description="Clockwise from true north; ignored for omni cells (h_beamwidth 360°).",
+        ),
+        FieldSpec(
+            "mech_tilt_deg", "float", "Góc ngẩng cơ", "Mechanical downtilt", unit="°",
+            min=-15, max=30, default=0.0,
+        ),
+        FieldSpec(
+            "elec_tilt_deg", "float", "Góc ngẩng điện", "Electrical downtilt", unit="°",
+            min=0, max=20, default=0.0,
+        ),
+        FieldSpec(
+            "height_m", "float", "Độ cao ăng-ten", "Antenna height above ground", unit="m",
+            min=1, max=200,
+        ),
+        FieldSpec(
+            "tx_power_dbm", "float", "Công suất phát", "Transmit power (whole carrier)",
+            unit="dBm", min=0, max=65,
+        ),
+        FieldSpec(
+            "antenna_gain_dbi", "float", "Tăng ích ăng-ten", "Antenna gain", unit="dBi",
+            min=-5, max=30,
+        ),
+        FieldSpec(
+            "feeder_loss_db", "float", "Suy hao feeder", "Feeder and connector loss", unit="dB",
+            min=0, max=20, default=0.0,
+        ),
+        FieldSpec(
+            "h_beamwidth_deg", "float", "Độ rộng búp ngang", "Horizontal half-power beamwidth",
+            unit="°", min=5, max=360, default=65.0, description="360° means an omni antenna.",
+        ),
+        FieldSpec(
+            "v_beamwidth_deg", "float", "Độ rộng búp đứng", "Vertical half-power beamwidth",
+            unit="°", min=1, max=90, default=10.0,
+        ),
+        FieldSpec(
+            "pattern_ref", "str", "Mẫu bức xạ", "Antenna pattern file (MSI/Planet)",
+            required=False,
+        ),
+        FieldSpec(
+            "status", "str", "Trạng thái", "Status", allowed=SITE_STATUSES, default="on-air"
+        ),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+FIBRE_ROUTES = LayerSpec(
+    name="fibre_routes",
+    label_vi="Tuyến cáp quang",
+    label_en="Fibre routes",
+    geometry_type="LineString",
+    group="fibre",
+    key=("route_id",),
+    fields=(
+        _code("route_id", "Mã tuyến", "Route id"),
+        FieldSpec("operator", "str", "Doanh nghiệp", "Operator", allowed=OPERATOR_KEYS),
+        FieldSpec(
+            "route_class", "str", "Cấp tuyến", "Route class", allowed=FIBRE_ROUTE_CLASSES
+        ),
+        FieldSpec("cores", "int", "Số sợi", "Fibre cores", unit="cores", min=1, max=1728),
+        FieldSpec("laying", "str", "Hình thức", "Laying", allowed=("aerial", "underground")),
+        FieldSpec("name", "str", "Tên tuyến", "Route name", required=False),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+FIBRE_NODES = LayerSpec(
+    name="fibre_nodes",
+    label_vi="Nút mạng cáp quang",
+    label_en="Fibre nodes",
+    geometry_type="Point",
+    group="fibre",
+    key=("node_id",),
+    fields=(
+        _code("node_id", "Mã nút", "Node id"),
+        FieldSpec("operator", "str", "Doanh nghiệp", "Operator", allowed=OPERATOR_KEYS),
+        FieldSpec("node_type", "str", "Loại nút", "Node type", allowed=FIBRE_NODE_TYPES),
+        FieldSpec("name", "str", "Tên", "Name", required=False),
+        FieldSpec(
+            "capacity_ports", "int", "Số cổng", "Ports", required=False, min=1, max=100_000
+        ),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+PRIORITY_AREAS = LayerSpec(
+    name="priority_areas",
+    label_vi="Khu vực ưu tiên",
+    label_en="Priority areas",
+    geometry_type="MultiPolygon",
+    group="planning",
+    key=("area_id",),
+    description="Areas the plan names for early 5G: centres, industrial zones, heritage, agencies.",
+    fields=(
+        _code("area_id", "Mã khu vực", "Area id"),
+        FieldSpec("name", "str", "Tên khu vực", "Name"),
+        FieldSpec("category", "str", "Loại khu vực", "Category", allowed=PRIORITY_CATEGORIES),
+        _code("commune_code", "Mã xã (trước 2025)", "Commune code (pre-2025)", required=False),
+        FieldSpec(
+            "target_5g_year", "int", "Năm mục tiêu 5G", "5G target year", required=False,
+            min=2020, max=2040,
+        ),
+        FieldSpec(
+            "geometry_quality", "str", "Chất lượng ranh giới", "Outline quality",
+            allowed=("real", "approximate"),
+        ),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+ADMIN_CROSSWALK = LayerSpec(
+    name="admin_crosswalk",
+    label_vi="Bảng chuyển đổi đơn vị hành chính",
+    label_en="Administrative crosswalk",
+    geometry_type=None,
+    group="admin",
+    key=("old_code", "new_code"),
+    description=(
+        "Pre-2025 commune → 2025-07 commune. A unit split between several new units has one row "
+        "per piece, with the area share of the piece and the default new unit flagged."
+    ),
+    fields=(
+        _code("old_code", "Mã xã cũ", "Old commune code"),
+        FieldSpec("old_name", "str", "Tên xã cũ", "Old commune name"),
+        _code("new_code", "Mã xã mới", "New commune code"),
+        FieldSpec("new_name", "str", "Tên xã mới", "New commune name"),
+        FieldSpec("relation", "str", "Quan hệ", "Relation", allowed=("whole", "split")),
+        FieldSpec("is_default", "bool", "Đơn vị mới mặc định", "Default new unit"),
+        FieldSpec(
+            "area_share", "float", "Tỷ lệ diện tích", "Share of the old unit's area",
+            min=0, max=1,
+        ),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+CORE_LAYERS: tuple[LayerSpec, ...] = (
+    ADMIN_UNITS,
+    VILLAGES,
+    SITES,
+    CELLS,
+    FIBRE_ROUTES,
+    FIBRE_NODES,
+    PRIORITY_AREAS,
+    ADMIN_CROSSWALK,
+)

@@ -1,0 +1,287 @@
+"""Check a frame against its layer spec, vectorised: what passes and why the rest fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis_planner.catalogue.spec import PANDAS_DTYPES, FieldSpec, LayerSpec
+from gis_planner.crs import WGS84
+from gis_planner.errors import GisPlannerError, LayerValidationError
+
+PROBLEM_COLUMNS = ["row", "field", "value", "reason", "message"]
+
+#: Reason codes, stable for reports and counts.
+REASONS = {
+    "required": "a value is required",
+    "type": "not a value of the field's type",
+    "not_allowed": "not one of the allowed values",
+    "below_min": "below the minimum",
+    "above_max": "above the maximum",
+    "duplicate_key": "duplicate id",
+    "geometry_missing": "no geometry",
+    "geometry_type": "wrong geometry type",
+    "geometry_invalid": "invalid geometry",
+    "out_of_bounds": "coordinates outside longitude/latitude range",
+}
+
+_GEOMETRY_FIELD = "geometry"
+_TRUE = {"true", "1", "yes", "y", "t", "co", "có", "x"}
+_FALSE = {"false", "0", "no", "n", "f", "khong", "không"}
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of validating one frame against one layer spec."""
+
+    layer: str
+    valid: pd.DataFrame
+    problems: pd.DataFrame
+    n_rows: int
+    ignored_columns: tuple[str, ...] = ()
+
+    @property
+    def rejected_rows(self) -> pd.Index:
+        return pd.Index(self.problems["row"].unique())
+
+    @property
+    def ok(self) -> bool:
+        return self.problems.empty
+
+    def raise_if_problems(self, source: str | None = None) -> None:
+        if not self.ok:
+            raise LayerValidationError(self.layer, self.problems, source)
+
+
+class _Problems:
+    """Collects problems as vectorised blocks, one block per (field, reason)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series, field: str, reason: str, message: str, raw: pd.Series) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        values = raw[mask]
+        self.blocks.append(
+            pd.DataFrame(
+                {
+                    "row": values.index,
+                    "field": field,
+                    "value": values.map(_show).to_numpy(dtype=object),
+                    "reason": reason,
+                    "message": message,
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.blocks:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+        out = pd.concat(self.blocks, ignore_index=True)
+        return out.sort_values("row", kind="stable", ignore_index=True)
+
+
+def _show(value: object) -> object:
+    if isinstance(value, shapely.Geometry):
+        text = value.wkt
+        return text if len(text) <= 80 else text[:77] + "..."
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value
+
+
+def _blank_to_na(series: pd.Series) -> pd.Series:
+    """Strip text and turn empty strings into missing values; leave other dtypes alone."""
+    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+        text = series.astype("str")
+        text = text.where(series.notna())
+        text = text.str.strip()
+        return text.mask(text == "")
+    return series
+
+
+def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, pd.Series]:
+    """The column in the field's dtype, and where a present value could not be converted."""
+    series = _blank_to_na(raw)
+    present = series.notna()
+    if spec.dtype == "str":
+        if pd.api.types.is_float_dtype(series):
+            # Codes read from spreadsheets arrive as 13285.0: keep the integer text.
+            integral = series.dropna().eq(np.floor(series.dropna())).all()
+            if integral:
+                series = series.astype("Int64")
+        text = series.astype("str").where(present).str.normalize("NFC")
+        return text, pd.Series(False, index=raw.index)
+    if spec.dtype in ("int", "float"):
+        number = pd.to_numeric(series, errors="coerce").astype("float64")
+        bad = present & number.isna()
+        if spec.dtype == "int":
+            fractional = number.notna() & (number != np.round(number))
+            bad |= fractional
+            number = number.mask(fractional)
+            return number.round().astype("Int64"), bad
+        return number, bad
+    # bool
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean"), pd.Series(False, index=raw.index)
+    folded = series.astype("str").where(present).str.lower()
+    out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    out = out.mask(folded.isin(_TRUE), True).mask(folded.isin(_FALSE), False)
+    return out.astype("boolean"), present & out.isna()
+
+
+def _range_text(spec: FieldSpec, bound: float) -> str:
+    unit = f" {spec.unit}" if spec.unit else ""
+    return f"{bound:g}{unit}"
+
+
+def _check_fields(
+    frame: pd.DataFrame, spec: LayerSpec, problems: _Problems, fill_defaults: bool
+) -> pd.DataFrame:
+    columns: dict[str, pd.Series] = {}
+    for fs in spec.fields:
+        raw = frame[fs.name] if fs.name in frame.columns else pd.Series(pd.NA, index=frame.index)
+        values, bad_type = _coerce(raw, fs)
+        label = f"{fs.name} ({fs.label_vi})"
+        problems.add(bad_type, fs.name, "type", f"{label}: not a {fs.dtype} value", raw)
+        if fill_defaults and fs.default is not None:
+            values = values.mask(values.isna() & ~bad_type, fs.default)
+        if fs.required:
+            problems.add(values.isna() & ~bad_type, fs.name, "required", f"{label}: empty", raw)
+        if fs.allowed is not None:
+            outside = values.notna() & ~values.isin(fs.allowed)
+            allowed = ", ".join(fs.allowed)
+            problems.add(outside, fs.name, "not_allowed", f"{label}: not one of {allowed}", raw)
+        if fs.min is not None:
+            low = values.notna() & (values < fs.min)
+            message = f"{label}: below the minimum {_range_text(fs, fs.min)}"
+            problems.add(low, fs.name, "below_min", message, raw)
+        if fs.max is not None:
+            high = values.notna() & (values > fs.max)
+            message = f"{label}: above the maximum {_range_text(fs, fs.max)}"
+            problems.add(high, fs.name, "above_max", message, raw)
+        columns[fs.name] = values.astype(PANDAS_DTYPES[fs.dtype])
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _check_key(conformed: pd.DataFrame, spec: LayerSpec, problems: _Problems) -> None:
+    key = list(spec.key)
+    complete = conformed[key].notna().all(axis=1)
+    keyed = conformed.loc[complete, key]
+    duplicated = keyed.duplicated(keep="first")
+    if not duplicated.any():
+        return
+    first_row = (
+        pd.Series(keyed.index, index=keyed.index)
+        .groupby([keyed[k] for k in key], sort=False)
+        .transform("first")
+    )
+    dup = duplicated.reindex(conformed.index, fill_value=False)
+    label = "+".join(key)
+    for first, group in first_row[duplicated].groupby(first_row[duplicated]):
+        problems.add(
+            dup & conformed.index.isin(group.index),
+            label,
+            "duplicate_key",
+            f"{label}: duplicate of row {first}",
+            conformed[key[0]],
+        )
+
+
+def _check_geometry(
+    frame: pd.DataFrame, spec: LayerSpec, problems: _Problems
+) -> gpd.GeoSeries | None:
+    if spec.geometry_type is None:
+        return None
+    if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns:
+        geoms = frame.geometry
+        if geoms.crs is None:
+            raise GisPlannerError(f"layer {spec.name!r}: the frame has no CRS")
+        if not geoms.crs.equals(WGS84):
+            geoms = geoms.to_crs(WGS84)
+    else:
+        geoms = gpd.GeoSeries([None] * len(frame), index=frame.index, crs=WGS84)
+    values = geoms.to_numpy()
+    raw = pd.Series(values, index=frame.index)
+    missing = pd.Series(shapely.is_missing(values) | shapely.is_empty(values), index=frame.index)
+    problems.add(missing, _GEOMETRY_FIELD, "geometry_missing", "geometry: missing or empty", raw)
+
+    type_ids = shapely.get_type_id(values)
+    wanted = {"Point": (0,), "LineString": (1,), "MultiPolygon": (3, 6)}[spec.geometry_type]
+    wrong = pd.Series(~np.isin(type_ids, wanted), index=frame.index) & ~missing
+    problems.add(
+        wrong, _GEOMETRY_FIELD, "geometry_type", f"geometry: expected {spec.geometry_type}", raw
+    )
+    usable = ~(missing | wrong)
+    bounds = shapely.bounds(values)
+    finite = np.isfinite(bounds).all(axis=1)
+    in_range = (
+        finite
+        & (bounds[:, 0] >= -180)
+        & (bounds[:, 2] <= 180)
+        & (bounds[:, 1] >= -90)
+        & (bounds[:, 3] <= 90)
+    )
+    outside = usable & pd.Series(~in_range, index=frame.index)
+    problems.add(
+        outside, _GEOMETRY_FIELD, "out_of_bounds",
+        "geometry: coordinates outside longitude −180…180 / latitude −90…90", raw,
+    )  # fmt: skip
+    if spec.geometry_type != "Point":
+        invalid = usable & ~outside & pd.Series(~shapely.is_valid(values), index=frame.index)
+        reasons = shapely.is_valid_reason(values[invalid.to_numpy()])
+        for reason in np.unique(reasons):
+            mask = invalid.copy()
+            mask[invalid] = reasons == reason
+            problems.add(mask, _GEOMETRY_FIELD, "geometry_invalid", f"geometry: {reason}", raw)
+    if spec.geometry_type == "MultiPolygon":
+        single = type_ids == 3
+        values = values.copy()
+        values[single] = shapely.multipolygons(values[single], indices=np.arange(single.sum()))
+    return gpd.GeoSeries(values, index=frame.index, crs=WGS84)
+
+
+def validate(frame: pd.DataFrame, spec: LayerSpec, *, fill_defaults: bool = True) -> Validation:
+    """Validate ``frame`` against ``spec``.
+
+    Every row that breaks a rule is listed in ``problems`` (row label, field, original value,
+    reason code, message) and left out of ``valid``; the rows of ``valid`` are conformed to the
+    catalogue's dtypes, columns and geometry type. Nothing is dropped silently: rows read ==
+    rows valid + distinct rows with problems.
+    """
+    if frame.index.has_duplicates:
+        raise GisPlannerError(f"layer {spec.name!r}: row labels must be unique")
+    problems = _Problems()
+    conformed = _check_fields(frame, spec, problems, fill_defaults)
+    geometry = _check_geometry(frame, spec, problems)
+    _check_key(conformed, spec, problems)
+    for rule in spec.rules:
+        failing = rule.failing(conformed)
+        problems.add(
+            failing, rule.field, rule.reason, f"{rule.field}: {rule.message}", conformed[rule.field]
+        )
+    problem_frame = problems.frame()
+    keep = ~conformed.index.isin(problem_frame["row"])
+    valid: pd.DataFrame
+    if geometry is not None:
+        valid = gpd.GeoDataFrame(conformed[keep], geometry=geometry[keep], crs=WGS84)
+    else:
+        valid = conformed[keep]
+    known = {*spec.field_names, _GEOMETRY_FIELD}
+    if isinstance(frame, gpd.GeoDataFrame):
+        known.add(frame._geometry_column_name)
+    ignored = tuple(c for c in frame.columns if c not in known)
+    return Validation(spec.name, valid, problem_frame, len(frame), ignored)
+
+
+def conform(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """``frame`` in the catalogue's columns and dtypes; raises if any row breaks a rule."""
+    result = validate(frame, spec)
+    result.raise_if_problems()
+    return result.valid

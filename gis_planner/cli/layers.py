@@ -1,0 +1,91 @@
+"""``init``, ``layers`` and ``map``: build the store from the bundled sample and look at it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gis_planner.catalogue import CATALOGUE
+from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
+from gis_planner.inventory import describe
+from gis_planner.maps import overview_map, save_map
+from gis_planner.sample import load_sample, sample_files
+from gis_planner.settings import get_settings
+
+OVERVIEW_LAYERS = (
+    "admin_units",
+    "villages",
+    "sites",
+    "fibre_routes",
+    "fibre_nodes",
+    "priority_areas",
+)
+
+
+def init(
+    store: StoreOption = None,
+    sample_dir: Annotated[
+        Path | None, typer.Option(help="Directory of the sample's layer files.")
+    ] = None,
+) -> None:
+    """Build the store from the bundled Hà Nam sample (validated, in one transaction)."""
+    target = store_from(store)
+    source = sample_dir or get_settings().sample_dir
+    names = list(sample_files(source))
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("init", total=len(names))
+
+        def step(name: str) -> None:
+            progress.update(task, description=f"init: {name}", advance=1)
+
+        counts = load_sample(target, source, progress=step)
+    console.print(
+        f"[green]store[/green] {target.uri}: {sum(counts.values()):,} rows in {len(counts)} layers"
+    )
+
+
+def layers(store: StoreOption = None, lang: LangOption = "vi") -> None:
+    """List the store's layers with their counts, extents and breakdowns."""
+    language = lang_from(lang)
+    target = store_from(store)
+    table = Table(title=target.uri)
+    for column in ("layer", "label", "geometry", "count", "extent (lon/lat)", "breakdown"):
+        table.add_column(column, overflow="fold")
+    for info in target.list_layers():
+        spec = CATALOGUE.get(info.name)
+        label = spec.label(language) if spec else ""
+        extent = "{:.4f} {:.4f} – {:.4f} {:.4f}".format(*info.bounds) if info.bounds else ""
+        breakdown = describe(info.name, target.read(info.name), language)
+        table.add_row(
+            info.name, label, info.geometry_type or "table", f"{info.count:,}", extent, breakdown
+        )
+    console.print(table)
+
+
+def map_command(
+    store: StoreOption = None,
+    out: Annotated[Path | None, typer.Option(help="HTML file to write.")] = None,
+    lang: LangOption = "vi",
+) -> None:
+    """Write the overview map of every layer (HTML that opens with no internet)."""
+    target = store_from(store)
+    frames = {name: target.read(name) for name in OVERVIEW_LAYERS}
+    path = out or get_settings().output_dir / "overview_map.html"
+    save_map(overview_map(frames, lang_from(lang)), path)
+    console.print(f"[green]map[/green] {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(layers)
+    app.command("map")(map_command)

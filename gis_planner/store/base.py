@@ -1,0 +1,93 @@
+"""The LayerStore protocol: what every store (GeoPackage now, PostGIS next) offers the analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import pandas as pd
+
+#: (min lon, min lat, max lon, max lat) in WGS84.
+BBox = tuple[float, float, float, float]
+#: Attribute filter: field → one value or a sequence of accepted values, combined with AND.
+Filters = Mapping[str, Any]
+WriteMode = Literal["replace", "append"]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What a store knows about one of its layers without reading it."""
+
+    name: str
+    geometry_type: str | None
+    count: int
+    bounds: BBox | None
+    written_at: str | None
+    metadata: Mapping[str, Any]
+
+
+@runtime_checkable
+class LayerWriter(Protocol):
+    """Reads and writes layers; inside a transaction, nothing shows until it commits."""
+
+    def list_layers(self) -> list[LayerInfo]: ...
+
+    def has_layer(self, name: str) -> bool: ...
+
+    def read(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The layer (a GeoDataFrame for spatial layers) in the catalogue's dtypes."""
+        ...
+
+    def write(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        mode: WriteMode = "replace",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Validate ``frame`` against the catalogue and write it; all rows or none."""
+        ...
+
+    def delete(self, name: str) -> None: ...
+
+    def metadata(self, name: str) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class LayerStore(LayerWriter, Protocol):
+    """A store of catalogued layers.
+
+    Every method that changes the store is atomic: it runs in its own transaction unless it is
+    called on the writer of an open ``transaction()``, whose changes all commit together at the
+    end of the ``with`` block or not at all.
+    """
+
+    @property
+    def uri(self) -> str: ...
+
+    @property
+    def assets_dir(self) -> Path:
+        """A directory the store manages for file products (COG rasters, reports)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[LayerWriter]: ...
+
+
+def iter_filter_items(filters: Filters | None) -> Iterator[tuple[str, list[Any]]]:
+    """Filters as (field, accepted values) pairs; a scalar becomes a one-element list."""
+    for field, value in (filters or {}).items():
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            yield field, [value]
+        else:
+            yield field, list(value)

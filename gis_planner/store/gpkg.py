@@ -1,0 +1,353 @@
+"""The embedded default store: one GeoPackage file that QGIS opens, changed atomically.
+
+Every change is made on a private copy of the file, which replaces the original with one
+``os.replace`` when the transaction commits. A failure or a kill at any point before that leaves
+the previous file untouched (the copy is swept away by the next writer). Writers take an
+exclusive ``flock`` so two processes never interleave; readers never wait.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from gis_planner import __version__
+from gis_planner.catalogue import CATALOGUE, get_spec, validate
+from gis_planner.catalogue.spec import PANDAS_DTYPES, LayerSpec
+from gis_planner.crs import WGS84
+from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
+from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode, iter_filter_items
+
+META_TABLE = "gis_planner_layers"
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _where_clause(filters: Filters | None, fields: Sequence[str], layer: str) -> str | None:
+    parts = []
+    for field, values in iter_filter_items(filters):
+        if field not in fields:
+            raise GisPlannerError(f"layer {layer!r} has no field {field!r} to filter on")
+        present = [v for v in values if v is not None]
+        clauses = []
+        if present:
+            clauses.append(f'"{field}" IN ({", ".join(_sql_literal(v) for v in present)})')
+        if len(present) < len(values):
+            clauses.append(f'"{field}" IS NULL')
+        parts.append("(" + " OR ".join(clauses) + ")")
+    return " AND ".join(parts) or None
+
+
+def as_catalogue_dtypes(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """Cast columns read from a file to the catalogue's dtypes, in catalogue order.
+
+    Reading does not re-validate (everything in a store was validated on write); it only undoes
+    what the file format loses, e.g. nullable integers that come back as floats.
+    """
+    columns: dict[str, pd.Series] = {}
+    for fs in spec.fields:
+        if fs.name in frame.columns:
+            columns[fs.name] = frame[fs.name].astype(PANDAS_DTYPES[fs.dtype])
+    out = pd.DataFrame(columns, index=frame.index)
+    extra = [c for c in frame.columns if c not in columns and c != "geometry"]
+    for column in extra:
+        out[column] = frame[column]
+    if spec.geometry_type is not None and isinstance(frame, gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs=WGS84)
+    return out
+
+
+class GeoPackageFile:
+    """Reads and writes the layers of one GeoPackage file, with no atomicity of its own."""
+
+    def __init__(self, path: Path, uri: str) -> None:
+        self.path = path
+        self._uri = uri
+
+    # -- reading -----------------------------------------------------------------------------
+    def _names(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        return [str(n) for n, _ in pyogrio.list_layers(self.path) if n != META_TABLE]
+
+    def _meta_rows(self) -> dict[str, tuple[str | None, dict[str, Any]]]:
+        if not self.path.exists():
+            return {}
+        with closing(sqlite3.connect(self.path)) as con:
+            exists = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)
+            ).fetchone()
+            if not exists:
+                return {}
+            rows = con.execute(f"SELECT layer, written_at, info FROM {META_TABLE}").fetchall()
+        return {layer: (written, json.loads(info or "{}")) for layer, written, info in rows}
+
+    def list_layers(self) -> list[LayerInfo]:
+        meta = self._meta_rows()
+        infos = []
+        for name in self._names():
+            info = pyogrio.read_info(self.path, layer=name)
+            bounds = info.get("total_bounds")
+            has_bounds = bounds is not None and info["features"] > 0
+            written, extra = meta.get(name, (None, {}))
+            infos.append(
+                LayerInfo(
+                    name=name,
+                    geometry_type=info["geometry_type"],
+                    count=int(info["features"]),
+                    bounds=tuple(float(b) for b in bounds) if has_bounds else None,  # type: ignore[arg-type]
+                    written_at=written,
+                    metadata=extra,
+                )
+            )
+        return infos
+
+    def has_layer(self, name: str) -> bool:
+        return name in self._names()
+
+    def _require(self, name: str) -> None:
+        if not self.has_layer(name):
+            raise UnknownLayer(name, where=self._uri)
+
+    def read(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        self._require(name)
+        fields = list(pyogrio.read_info(self.path, layer=name)["fields"])
+        if columns is not None:
+            unknown = sorted(set(columns) - set(fields))
+            if unknown:
+                raise GisPlannerError(f"layer {name!r} has no field(s) {unknown}")
+        frame = pyogrio.read_dataframe(
+            self.path,
+            layer=name,
+            bbox=bbox,
+            where=_where_clause(filters, fields, name),
+            columns=list(columns) if columns is not None else None,
+            use_arrow=True,
+        )
+        spec = CATALOGUE.get(name)
+        return as_catalogue_dtypes(frame, spec) if spec is not None else frame
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        self._require(name)
+        written, extra = self._meta_rows().get(name, (None, {}))
+        return {"written_at": written, **extra}
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        mode: WriteMode = "replace",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if mode not in ("replace", "append"):
+            raise GisPlannerError(f"unknown write mode {mode!r}")
+        spec = get_spec(name)
+        result = validate(frame, spec)
+        result.raise_if_problems()
+        valid = result.valid
+        append = mode == "append" and self.has_layer(name)
+        if append:
+            self._check_keys_free(spec, valid)
+        pyogrio.write_dataframe(
+            valid,
+            self.path,
+            layer=name,
+            driver="GPKG",
+            append=append,
+            use_arrow=True,
+            geometry_type=spec.geometry_type,
+            layer_options={"SPATIAL_INDEX": "YES"} if spec.geometry_type else None,
+        )
+        count = int(pyogrio.read_info(self.path, layer=name)["features"])
+        self._write_meta(name, count, metadata or {})
+
+    def _check_keys_free(self, spec: LayerSpec, new: pd.DataFrame) -> None:
+        key = list(spec.key)
+        existing = pyogrio.read_dataframe(
+            self.path, layer=spec.name, columns=key, read_geometry=False, use_arrow=True
+        )
+        existing = as_catalogue_dtypes(existing, spec)[key]
+        clash = new[key].merge(existing.drop_duplicates(), how="left", indicator=True)
+        taken = (clash["_merge"] == "both").to_numpy()
+        if taken.any():
+            rows = new.index[taken]
+            label = "+".join(key)
+            problems = pd.DataFrame(
+                {
+                    "row": rows,
+                    "field": label,
+                    "value": new.loc[rows, key[0]].to_numpy(dtype=object),
+                    "reason": "duplicate_key",
+                    "message": f"{label}: already in layer {spec.name!r}",
+                }
+            )
+            raise LayerValidationError(spec.name, problems)
+
+    def _write_meta(self, name: str, count: int, extra: Mapping[str, Any]) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        info = json.dumps(
+            {"rows": count, "gis_planner_version": __version__, **extra},
+            ensure_ascii=False,
+            default=str,
+        )
+        with closing(sqlite3.connect(self.path)) as con, con:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {META_TABLE} "
+                "(layer TEXT PRIMARY KEY, written_at TEXT, info TEXT)"
+            )
+            # Registered as a GeoPackage attributes table so that GDAL and QGIS see a valid file.
+            con.execute(
+                "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, "
+                "description, last_change) VALUES (?, 'attributes', ?, ?, "
+                "strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+                (META_TABLE, META_TABLE, "gis-planner layer metadata"),
+            )
+            con.execute(
+                f"INSERT OR REPLACE INTO {META_TABLE} (layer, written_at, info) VALUES (?, ?, ?)",
+                (name, now, info),
+            )
+
+    def delete(self, name: str) -> None:
+        self._require(name)
+        with closing(sqlite3.connect(self.path)) as con, con:
+            geometry_columns = [
+                row[0]
+                for row in con.execute(
+                    "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
+                )
+            ]
+            for column in geometry_columns:
+                con.execute(f'DROP TABLE IF EXISTS "rtree_{name}_{column}"')
+            con.execute(f'DROP TABLE "{name}"')
+            for table in ("gpkg_geometry_columns", "gpkg_extensions", "gpkg_contents"):
+                con.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
+            if con.execute("SELECT 1 FROM sqlite_master WHERE name='gpkg_ogr_contents'").fetchone():
+                con.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = ?", (name,))
+            if con.execute(f"SELECT 1 FROM sqlite_master WHERE name='{META_TABLE}'").fetchone():
+                con.execute(f"DELETE FROM {META_TABLE} WHERE layer = ?", (name,))
+
+
+class GeoPackageStore:
+    """A ``LayerStore`` in one ``.gpkg`` file; see the module docstring for atomicity."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).resolve()
+        if self.path.suffix.lower() != ".gpkg":
+            raise StoreError(f"{self.path}: a GeoPackage store needs a .gpkg file name")
+        self._file = GeoPackageFile(self.path, self.uri)
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({str(self.path)!r})"
+
+    @property
+    def uri(self) -> str:
+        return str(self.path)
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.path.with_name(self.path.stem + "_assets")
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    # -- reading goes straight to the committed file ------------------------------------------
+    def list_layers(self) -> list[LayerInfo]:
+        return self._file.list_layers()
+
+    def has_layer(self, name: str) -> bool:
+        return self._file.has_layer(name)
+
+    def read(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        return self._file.read(name, bbox=bbox, filters=filters, columns=columns)
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        return self._file.metadata(name)
+
+    # -- every change is a transaction ------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[GeoPackageFile]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._sweep_stale_copies()
+            token = f"{os.getpid()}.{secrets.token_hex(4)}"
+            working = self.path.with_name(self._working_name(token))
+            try:
+                if self.path.exists():
+                    shutil.copyfile(self.path, working)
+                yield GeoPackageFile(working, self.uri)
+                if working.exists():
+                    _fsync(working)
+                    working.replace(self.path)
+                    _fsync(self.path.parent)
+            finally:
+                for leftover in self.path.parent.glob(self._working_name(token) + "*"):
+                    leftover.unlink(missing_ok=True)
+
+    def _working_name(self, token: str) -> str:
+        # Hidden, and ending in .gpkg so that GDAL accepts the copy as a GeoPackage.
+        return f".{self.path.stem}.{token}.tmp.gpkg"
+
+    def _sweep_stale_copies(self) -> None:
+        # Called under the writers' lock: any working copy still here belongs to a dead writer.
+        for leftover in self.path.parent.glob(self._working_name("*") + "*"):
+            leftover.unlink(missing_ok=True)
+
+    def write(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        mode: WriteMode = "replace",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        with self.transaction() as tx:
+            tx.write(name, frame, mode=mode, metadata=metadata)
+
+    def delete(self, name: str) -> None:
+        with self.transaction() as tx:
+            tx.delete(name)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Bundled layer data and the script that builds it."""

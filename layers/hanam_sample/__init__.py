@@ -1,0 +1,1 @@
+"""Deterministic builders of the bundled Hà Nam sample, one module per group of layers."""

@@ -1,0 +1,53 @@
+"""Fixtures: the bundled sample in a store, and factories of small layers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from gis_planner.sample import load_sample
+from gis_planner.settings import REPOSITORY
+from gis_planner.store import GeoPackageStore
+
+SAMPLE_DIR = REPOSITORY / "layers" / "hanam"
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> GeoPackageStore:
+    """The bundled sample loaded once per test session; tests must not write to it."""
+    store = GeoPackageStore(tmp_path_factory.mktemp("sample") / "hanam.gpkg")
+    load_sample(store, SAMPLE_DIR)
+    return store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> GeoPackageStore:
+    return GeoPackageStore(tmp_path / "store.gpkg")
+
+
+SiteFactory = Callable[..., gpd.GeoDataFrame]
+
+
+@pytest.fixture
+def make_sites() -> SiteFactory:
+    """Sites from (site_id, operator, lon, lat) tuples, other fields filled plausibly."""
+
+    def make(rows: list[tuple[str, str, float, float]], **columns: object) -> gpd.GeoDataFrame:
+        frame = gpd.GeoDataFrame(
+            {
+                "site_id": [r[0] for r in rows],
+                "operator": [r[1] for r in rows],
+                "tower_type": "lattice",
+                "height_m": 36.0,
+                **columns,
+            },
+            geometry=[shapely.Point(r[2], r[3]) for r in rows],
+            crs="EPSG:4326",
+        )
+        return frame
+
+    return make

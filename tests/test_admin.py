@@ -1,0 +1,42 @@
+"""Placing points in administrative units."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from gis_planner.admin import locate, units
+from gis_planner.errors import GisPlannerError
+from gis_planner.store import GeoPackageStore
+
+
+def test_locate_inside_outside_and_on_borders() -> None:
+    areas = gpd.GeoDataFrame(
+        {"code": ["A", "B"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs="EPSG:4326",
+    )
+    points = gpd.GeoSeries(
+        [
+            shapely.Point(0.5, 0.5),
+            shapely.Point(1.5, 0.5),
+            shapely.Point(1, 0.5),
+            shapely.Point(5, 5),
+        ],
+        crs="EPSG:4326",
+    )
+    codes = locate(points, areas)
+    assert codes.iloc[:3].tolist() == ["A", "B", "A"]
+    assert codes.isna().iloc[3]
+
+
+def test_sample_sites_fall_in_their_communes(sample_store: GeoPackageStore) -> None:
+    communes = units(sample_store.read("admin_units"), "commune")
+    sites = sample_store.read("sites")
+    assert (locate(sites.geometry, communes) == sites["commune_code"]).all()
+
+
+def test_missing_version_is_an_error(sample_store: GeoPackageStore) -> None:
+    with pytest.raises(GisPlannerError, match="2030"):
+        units(sample_store.read("admin_units"), "commune", "2030")

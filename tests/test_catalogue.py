@@ -1,0 +1,188 @@
+"""The catalogue's rules: each one can fail, and valid rows come out conformed."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from gis_planner.catalogue import CATALOGUE, REASONS, get_spec, register, validate
+from gis_planner.catalogue.spec import FieldSpec, LayerSpec
+from gis_planner.errors import GisPlannerError, LayerValidationError, UnknownLayer
+
+HANAM = (105.92, 20.55)
+
+
+def sites(**overrides: list[object]) -> gpd.GeoDataFrame:
+    columns: dict[str, list[object]] = {
+        "site_id": ["A", "B"],
+        "operator": ["viettel", "vnpt"],
+        "tower_type": ["lattice", "monopole"],
+        "height_m": [36.0, 24.0],
+    }
+    geometry = overrides.pop("geometry", [shapely.Point(*HANAM), shapely.Point(105.93, 20.56)])
+    columns.update(overrides)
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")
+
+
+def reasons(frame: gpd.GeoDataFrame, layer: str = "sites") -> set[tuple[object, str, str]]:
+    result = validate(frame, get_spec(layer))
+    return {(r.row, r.field, r.reason) for r in result.problems.itertuples()}
+
+
+def test_valid_rows_are_conformed_and_defaults_filled() -> None:
+    result = validate(sites(), get_spec("sites"))
+    assert result.ok
+    assert list(result.valid.columns) == [*get_spec("sites").field_names, "geometry"]
+    assert result.valid["status"].tolist() == ["on-air", "on-air"]
+    assert str(result.valid["max_tenants"].dtype) == "Int64"
+    assert result.valid.crs.to_epsg() == 4326
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"site_id": ["A", None]}, (1, "site_id", "required")),
+        ({"site_id": ["A", "   "]}, (1, "site_id", "required")),
+        ({"height_m": [36.0, "tall"]}, (1, "height_m", "type")),
+        ({"max_tenants": [2, 2.5]}, (1, "max_tenants", "type")),
+        ({"operator": ["viettel", "orange"]}, (1, "operator", "not_allowed")),
+        ({"height_m": [36.0, 1.0]}, (1, "height_m", "below_min")),
+        ({"height_m": [36.0, 999.0]}, (1, "height_m", "above_max")),
+        ({"site_id": ["A", "A"]}, (1, "site_id", "duplicate_key")),
+        ({"geometry": [shapely.Point(*HANAM), None]}, (1, "geometry", "geometry_missing")),
+        (
+            {"geometry": [shapely.Point(*HANAM), shapely.Point()]},
+            (1, "geometry", "geometry_missing"),
+        ),
+        (
+            {"geometry": [shapely.Point(*HANAM), shapely.LineString([(0, 0), (1, 1)])]},
+            (1, "geometry", "geometry_type"),
+        ),
+        (
+            {"geometry": [shapely.Point(*HANAM), shapely.Point(185, 20)]},
+            (1, "geometry", "out_of_bounds"),
+        ),
+        ({"status": ["on-air", "retired"]}, (1, "status", "not_allowed")),
+    ],
+)
+def test_each_rule_rejects_its_row(override: dict[str, list[object]], expected: tuple) -> None:
+    found = reasons(sites(**override))
+    assert expected in found
+    assert all(row == 1 for row, _, _ in found), "the valid row must not be rejected"
+
+
+def test_invalid_polygon_is_rejected_with_the_reason() -> None:
+    bowtie = shapely.Polygon([(105.9, 20.5), (106.0, 20.6), (106.0, 20.5), (105.9, 20.6)])
+    square = shapely.box(105.9, 20.5, 106.0, 20.6)
+    frame = gpd.GeoDataFrame(
+        {
+            "area_id": ["P1", "P2"],
+            "name": ["Khu công nghiệp Đồng Văn I", "Chùa Tam Chúc"],
+            "category": ["industrial_zone", "tourism_heritage"],
+            "geometry_quality": ["approximate", "approximate"],
+        },
+        geometry=[square, bowtie],
+        crs="EPSG:4326",
+    )
+    result = validate(frame, get_spec("priority_areas"))
+    assert result.problems["reason"].tolist() == ["geometry_invalid"]
+    assert "Self-intersection" in result.problems["message"].iloc[0]
+    # Polygons are promoted to the layer's MultiPolygon type.
+    assert result.valid.geometry.iloc[0].geom_type == "MultiPolygon"
+
+
+def test_row_rule_parent_code_required_below_province() -> None:
+    frame = gpd.GeoDataFrame(
+        {
+            "code": ["35", "347"],
+            "name": ["Tỉnh Hà Nam", "Thành phố Phủ Lý"],
+            "level": ["province", "district"],
+            "unit_type": ["province", "city"],
+            "parent_code": [None, None],
+            "admin_version": ["pre2025", "pre2025"],
+            "geometry_quality": ["real", "real"],
+        },
+        geometry=[shapely.box(105.8, 20.4, 106.2, 20.7), shapely.box(105.9, 20.5, 106.0, 20.6)],
+        crs="EPSG:4326",
+    )
+    assert reasons(frame, "admin_units") == {(1, "parent_code", "required")}
+
+
+def test_rows_read_equal_valid_plus_rejected() -> None:
+    frame = sites(
+        site_id=["A", "B", "A", None],
+        operator=["viettel", "x", "vnpt", "vnpt"],
+        tower_type=["lattice"] * 4,
+        height_m=[30, 30, 30, 30],
+        geometry=[shapely.Point(*HANAM)] * 4,
+    )
+    result = validate(frame, get_spec("sites"))
+    assert len(result.valid) + len(result.rejected_rows) == result.n_rows == 4
+
+
+def test_spreadsheet_float_codes_keep_their_integer_text() -> None:
+    frame = sites(structure_id=[13285.0, 13291.0])
+    assert validate(frame, get_spec("sites")).valid["structure_id"].tolist() == ["13285", "13291"]
+
+
+def test_other_crs_is_reprojected_and_missing_crs_refused() -> None:
+    metric = sites().to_crs("EPSG:32648")
+    result = validate(metric, get_spec("sites"))
+    assert result.ok
+    assert result.valid.geometry.iloc[0].x == pytest.approx(HANAM[0])
+    with pytest.raises(GisPlannerError, match="no CRS"):
+        validate(sites().set_crs(None, allow_override=True), get_spec("sites"))
+
+
+def test_unknown_columns_are_reported_not_kept() -> None:
+    result = validate(sites(comment=["x", "y"]), get_spec("sites"))
+    assert result.ignored_columns == ("comment",)
+    assert "comment" not in result.valid.columns
+
+
+def test_error_names_row_field_and_value() -> None:
+    result = validate(sites(height_m=[36.0, "45 metres"]), get_spec("sites"))
+    with pytest.raises(LayerValidationError) as info:
+        result.raise_if_problems(source="tram.csv")
+    message = str(info.value)
+    assert "tram.csv" in message and "row 1" in message and "height_m" in message
+    assert "45 metres" in message
+
+
+def test_every_reason_code_is_documented() -> None:
+    frame = sites(site_id=["A", "A"], height_m=[1.0, "x"])
+    assert set(validate(frame, get_spec("sites")).problems["reason"]) <= set(REASONS)
+
+
+def test_catalogue_is_consistent() -> None:
+    for spec in CATALOGUE.values():
+        assert spec.label_vi and spec.label_en
+        for field in spec.fields:
+            assert field.label_vi and field.label_en, (spec.name, field.name)
+            assert unicodedata.is_normalized("NFC", field.label_vi)
+            if field.allowed:
+                assert field.default is None or field.default in field.allowed
+
+
+def test_unknown_layer_and_register() -> None:
+    with pytest.raises(UnknownLayer):
+        get_spec("towers")
+    spec = LayerSpec(
+        "test_product", "Thử", "Test", None, (FieldSpec("k", "str", "Khóa", "Key"),), ("k",), "x"
+    )
+    assert register(spec) is spec
+    assert register(spec) is spec  # idempotent
+    other = LayerSpec("test_product", "Thử", "Test", None, (), (), "x")
+    with pytest.raises(ValueError, match="already catalogued"):
+        register(other)
+    del CATALOGUE["test_product"]
+
+
+def test_problems_frame_is_empty_but_typed_when_ok() -> None:
+    problems = validate(sites(), get_spec("sites")).problems
+    assert list(problems.columns) == ["row", "field", "value", "reason", "message"]
+    assert isinstance(problems, pd.DataFrame) and problems.empty

@@ -1,0 +1,216 @@
+"""The GeoPackage store: round trips of every layer, filters, and atomic writes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from gis_planner.catalogue import CATALOGUE
+from gis_planner.catalogue.layers import CORE_LAYERS
+from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
+from gis_planner.store import GeoPackageStore, LayerStore, open_store
+
+from .conftest import SiteFactory
+
+
+def test_gpkg_store_satisfies_the_protocol(store: GeoPackageStore) -> None:
+    assert isinstance(store, LayerStore)
+
+
+@pytest.mark.parametrize("layer", [spec.name for spec in CORE_LAYERS])
+def test_round_trip_of_every_layer(
+    sample_store: GeoPackageStore, store: GeoPackageStore, layer: str
+) -> None:
+    original = sample_store.read(layer)
+    store.write(layer, original)
+    back = store.read(layer)
+    pd.testing.assert_frame_equal(
+        back.drop(columns="geometry", errors="ignore"),
+        original.drop(columns="geometry", errors="ignore"),
+    )
+    if CATALOGUE[layer].geometry_type:
+        assert back.geometry.geom_equals_exact(original.geometry, tolerance=1e-9).all()
+        assert back.crs.to_epsg() == 4326
+        info = next(i for i in store.list_layers() if i.name == layer)
+        assert info.geometry_type == CATALOGUE[layer].geometry_type
+        assert info.count == len(original)
+
+
+def test_file_is_a_geopackage_with_spatial_index(sample_store: GeoPackageStore) -> None:
+    with sqlite3.connect(sample_store.path) as con:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
+    assert app_id == 0x47504B47  # "GPKG"
+    assert {"rtree_sites_geom", "rtree_villages_geom"} <= tables
+    assert contents["admin_crosswalk"] == "attributes"
+    assert pyogrio.read_info(sample_store.path, layer="sites")["capabilities"][
+        "fast_spatial_filter"
+    ]
+
+
+def test_bbox_filter_and_columns(sample_store: GeoPackageStore) -> None:
+    phu_ly = (105.88, 20.50, 105.96, 20.58)
+    inside = sample_store.read("sites", bbox=phu_ly)
+    everything = sample_store.read("sites")
+    assert 0 < len(inside) < len(everything)
+    assert inside.geometry.x.between(phu_ly[0], phu_ly[2]).all()
+
+    viettel = sample_store.read("sites", filters={"operator": "viettel", "status": ["on-air"]})
+    expected = everything[
+        (everything["operator"] == "viettel") & (everything["status"] == "on-air")
+    ]
+    assert sorted(viettel["site_id"]) == sorted(expected["site_id"])
+
+    slim = sample_store.read("cells", columns=["cell_id", "technology"])
+    assert list(slim.columns) == ["cell_id", "technology", "geometry"]
+
+
+def test_filter_on_missing_values_and_quotes(
+    store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    frame = make_sites(
+        [("A", "viettel", 105.9, 20.5), ("B", "vnpt", 105.91, 20.5)],
+        structure_id=["O'Brien", None],
+    )
+    store.write("sites", frame)
+    assert store.read("sites", filters={"structure_id": "O'Brien"})["site_id"].tolist() == ["A"]
+    assert store.read("sites", filters={"structure_id": [None]})["site_id"].tolist() == ["B"]
+
+
+def test_bad_reads_name_the_problem(sample_store: GeoPackageStore) -> None:
+    with pytest.raises(UnknownLayer, match="towers"):
+        sample_store.read("towers")
+    with pytest.raises(GisPlannerError, match="no field 'colour'"):
+        sample_store.read("sites", filters={"colour": "red"})
+    with pytest.raises(GisPlannerError, match="colour"):
+        sample_store.read("sites", columns=["colour"])
+
+
+def test_append_checks_keys_against_stored_rows(
+    store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    store.write("sites", make_sites([("B", "vnpt", 105.91, 20.5)]), mode="append")
+    assert sorted(store.read("sites")["site_id"]) == ["A", "B"]
+    with pytest.raises(LayerValidationError, match="already in layer"):
+        store.write(
+            "sites",
+            make_sites([("C", "vnpt", 105.9, 20.5), ("A", "vnpt", 105.9, 20.5)]),
+            mode="append",
+        )
+    assert sorted(store.read("sites")["site_id"]) == ["A", "B"], "a refused append writes nothing"
+
+
+def test_invalid_frame_is_refused_and_store_unchanged(
+    store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    before = store.path.read_bytes()
+    with pytest.raises(LayerValidationError):
+        store.write("sites", make_sites([("B", "orange", 105.9, 20.5)]))
+    assert store.path.read_bytes() == before
+
+
+def test_metadata_and_delete(store: GeoPackageStore, make_sites: SiteFactory) -> None:
+    store.write(
+        "sites", make_sites([("A", "viettel", 105.9, 20.5)]), metadata={"source_file": "a.csv"}
+    )
+    meta = store.metadata("sites")
+    assert meta["source_file"] == "a.csv" and meta["rows"] == 1 and meta["written_at"]
+    store.delete("sites")
+    assert not store.has_layer("sites")
+    with pytest.raises(UnknownLayer):
+        store.delete("sites")
+    # The file stays a valid GeoPackage that GDAL opens.
+    store.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
+    assert [str(n) for n, _ in pyogrio.list_layers(store.path)].count("sites") == 1
+
+
+def test_transaction_commits_together_or_not_at_all(
+    store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    before = store.path.read_bytes()
+    with pytest.raises(RuntimeError, match="midway"), store.transaction() as tx:
+        tx.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
+        assert tx.read("sites")["site_id"].tolist() == ["B"]
+        raise RuntimeError("failure midway")
+    assert store.path.read_bytes() == before
+    assert not list(store.path.parent.glob(".store.*"))
+
+    with store.transaction() as tx:
+        tx.write("sites", make_sites([("C", "mobifone", 105.9, 20.5)]))
+        assert store.read("sites")["site_id"].tolist() == ["A"], "readers see only commits"
+    assert store.read("sites")["site_id"].tolist() == ["C"]
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    import geopandas as gpd, numpy as np, shapely
+    from gis_planner.store import GeoPackageStore
+
+    store = GeoPackageStore(sys.argv[1])
+    n = int(sys.argv[3])
+    rng = np.random.default_rng(0)
+    frame = gpd.GeoDataFrame(
+        {"site_id": [f"K{i}" for i in range(n)], "operator": "vnpt", "tower_type": "lattice",
+         "height_m": 30.0},
+        geometry=shapely.points(rng.uniform(105.8, 106.1, n), rng.uniform(20.4, 20.7, n)),
+        crs="EPSG:4326",
+    )
+    with store.transaction() as tx:
+        print("writing", flush=True)
+        tx.write("sites", frame)
+        if sys.argv[2] == "after-write":
+            os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+@pytest.mark.parametrize("moment", ["after-write", "during-write"])
+def test_kill_midway_leaves_store_unchanged(
+    store: GeoPackageStore, make_sites: SiteFactory, tmp_path: Path, moment: str
+) -> None:
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    before = store.path.read_bytes()
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER)
+    rows = "2000" if moment == "after-write" else "400000"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(store.path), moment, rows],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "writing"
+    if moment == "during-write":
+        time.sleep(0.3)  # the 400,000-row write takes seconds: kill it inside pyogrio
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert store.path.read_bytes() == before
+    assert store.read("sites")["site_id"].tolist() == ["A"]
+    # The next writer sweeps the dead writer's working copy away.
+    assert list(store.path.parent.glob(".store.*.tmp.gpkg*"))
+    store.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
+    assert not list(store.path.parent.glob(".store.*.tmp.gpkg*"))
+
+
+def test_open_store_dispatch(tmp_path: Path) -> None:
+    assert isinstance(open_store(tmp_path / "x.gpkg"), GeoPackageStore)
+    with pytest.raises(StoreError, match=r"\.gpkg"):
+        open_store(tmp_path / "x.sqlite")
+    with pytest.raises(StoreError, match="PostGIS"):
+        open_store("postgresql://localhost/planner")
