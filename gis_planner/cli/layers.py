@@ -59,16 +59,17 @@ def layers(store: StoreOption = None, lang: LangOption = "vi") -> None:
     language = lang_from(lang)
     target = store_from(store)
     table = Table(title=target.uri)
-    for column in ("layer", "label", "geometry", "count", "extent (lon/lat)", "breakdown"):
-        table.add_column(column, overflow="fold")
+    table.add_column("layer", no_wrap=True)
+    table.add_column("geometry", no_wrap=True)
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("label · breakdown · extent (lon/lat)", overflow="fold", ratio=1)
     for info in target.list_layers():
         spec = CATALOGUE.get(info.name)
         label = spec.label(language) if spec else ""
         extent = "{:.4f} {:.4f} – {:.4f} {:.4f}".format(*info.bounds) if info.bounds else ""
         breakdown = describe(info.name, target.read(info.name), language)
-        table.add_row(
-            info.name, label, info.geometry_type or "table", f"{info.count:,}", extent, breakdown
-        )
+        details = "\n".join(part for part in (f"[bold]{label}[/bold]", breakdown, extent) if part)
+        table.add_row(info.name, info.geometry_type or "table", f"{info.count:,}", details)
     console.print(table)
 
 
