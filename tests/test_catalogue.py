@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis_planner.catalogue import CATALOGUE, REASONS, get_spec, register, validate
+from gis_planner.catalogue import CATALOGUE, REASONS, get_spec, validate
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, UnknownLayer
 
@@ -168,18 +168,17 @@ def test_catalogue_is_consistent() -> None:
                 assert field.default is None or field.default in field.allowed
 
 
-def test_unknown_layer_and_register() -> None:
-    with pytest.raises(UnknownLayer):
+def test_unknown_layer() -> None:
+    with pytest.raises(UnknownLayer, match="towers"):
         get_spec("towers")
-    spec = LayerSpec(
-        "test_product", "Thử", "Test", None, (FieldSpec("k", "str", "Khóa", "Key"),), ("k",), "x"
-    )
-    assert register(spec) is spec
-    assert register(spec) is spec  # idempotent
-    other = LayerSpec("test_product", "Thử", "Test", None, (), (), "x")
-    with pytest.raises(ValueError, match="already catalogued"):
-        register(other)
-    del CATALOGUE["test_product"]
+
+
+def test_spec_refuses_undefined_key_and_duplicate_fields() -> None:
+    field = FieldSpec("k", "str", "Khóa", "Key")
+    with pytest.raises(ValueError, match="key fields"):
+        LayerSpec("bad", "Thử", "Test", None, (field,), ("id",), "x")
+    with pytest.raises(ValueError, match="duplicate"):
+        LayerSpec("bad", "Thử", "Test", None, (field, field), ("k",), "x")
 
 
 def test_problems_frame_is_empty_but_typed_when_ok() -> None:

@@ -1,4 +1,9 @@
-"""The layer catalogue: the one place that says what every layer holds."""
+"""The layer catalogue: the one place that says what every layer holds.
+
+Source layers are defined in ``layers.py``; each analysis defines the layers it writes in a
+module of this package named after it (``coverage.py``, ``fibre.py``…), whose tuple of specs is
+added to ``CATALOGUE`` below.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from gis_planner.catalogue.spec import FieldSpec, LayerSpec, RowRule
 from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation, conform, validate
 from gis_planner.errors import UnknownLayer
 
-CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in CORE_LAYERS}
+CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in (*CORE_LAYERS,)}
 
 
 def get_spec(name: str) -> LayerSpec:
@@ -16,15 +21,6 @@ def get_spec(name: str) -> LayerSpec:
         return CATALOGUE[name]
     except KeyError:
         raise UnknownLayer(name) from None
-
-
-def register(spec: LayerSpec) -> LayerSpec:
-    """Add an analysis product's layer to the catalogue (idempotent for the same spec)."""
-    existing = CATALOGUE.get(spec.name)
-    if existing is not None and existing != spec:
-        raise ValueError(f"layer {spec.name!r} is already catalogued with another spec")
-    CATALOGUE[spec.name] = spec
-    return spec
 
 
 __all__ = [
@@ -37,6 +33,5 @@ __all__ = [
     "Validation",
     "conform",
     "get_spec",
-    "register",
     "validate",
 ]
