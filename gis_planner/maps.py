@@ -173,10 +173,20 @@ def _title(key: str, lang: Lang) -> str:
     return vi if lang == "vi" else en
 
 
+#: The layers ``overview_map`` draws.
+OVERVIEW_LAYERS = (
+    "admin_units",
+    "villages",
+    "sites",
+    "fibre_routes",
+    "fibre_nodes",
+    "priority_areas",
+)
+
+
 def overview_map(layers: Mapping[str, pd.DataFrame], lang: Lang = "vi") -> folium.Map:
     """All sample layers on one offline map: boundaries as the base, everything switchable."""
-    missing = {"admin_units", "villages", "sites", "fibre_routes", "fibre_nodes", "priority_areas"}
-    missing -= set(layers)
+    missing = set(OVERVIEW_LAYERS) - set(layers)
     if missing:
         raise GisPlannerError(f"overview map needs layers {sorted(missing)}")
     admin = layers["admin_units"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gis_planner.errors import GisPlannerError
-from gis_planner.maps import base_map, overview_map, remote_references, save_map
+from gis_planner.maps import OVERVIEW_LAYERS, base_map, overview_map, remote_references, save_map
 from gis_planner.store import GeoPackageStore
 
 
@@ -21,17 +21,7 @@ def test_remote_references_are_found() -> None:
 def test_overview_map_is_offline_and_vietnamese(
     sample_store: GeoPackageStore, tmp_path: Path
 ) -> None:
-    layers = {
-        name: sample_store.read(name)
-        for name in (
-            "admin_units",
-            "villages",
-            "sites",
-            "fibre_routes",
-            "fibre_nodes",
-            "priority_areas",
-        )
-    }
+    layers = {name: sample_store.read(name) for name in OVERVIEW_LAYERS}
     path = save_map(overview_map(layers), tmp_path / "map.html")
     html = path.read_text(encoding="utf-8")
     assert remote_references(html) == []

@@ -12,18 +12,9 @@ from rich.table import Table
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.inventory import describe
-from gis_planner.maps import overview_map, save_map
+from gis_planner.maps import OVERVIEW_LAYERS, overview_map, save_map
 from gis_planner.sample import load_sample, sample_files
 from gis_planner.settings import get_settings
-
-OVERVIEW_LAYERS = (
-    "admin_units",
-    "villages",
-    "sites",
-    "fibre_routes",
-    "fibre_nodes",
-    "priority_areas",
-)
 
 
 def init(
