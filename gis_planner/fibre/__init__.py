@@ -1,0 +1,1 @@
+"""Fibre network analysis: the graph, FTTH coverage, backhaul, resilience and extensions."""
