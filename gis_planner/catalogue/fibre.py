@@ -6,7 +6,9 @@ from __future__ import annotations
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec
 from gis_planner.operators import OPERATOR_KEYS
 
-PROBLEM_TYPES = ("snapped_end", "near_miss", "dangling_end", "isolated_node", "duplicate_route")
+PROBLEM_TYPES = (
+    "snapped_end", "merged_node", "near_miss", "dangling_end", "isolated_node", "duplicate_route",
+)  # fmt: skip
 BACKHAUL_KINDS = ("site", "proposed")
 EXTENSION_KINDS = ("straight", "corridor")
 SHARE_LEVELS = ("province", "district", "commune")

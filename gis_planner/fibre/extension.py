@@ -4,7 +4,8 @@ With no corridor layer, links are straight: a greedy Steiner heuristic grows the
 the network, each step adding the village nearest to the network *or to any link already added*
 (its interior included, which is where the saving over a minimum spanning tree comes from). With
 a corridor layer (roads, existing ducts), links follow it: a Steiner tree approximation
-(networkx, Mehlhorn) over the corridor graph, the network acting as one terminal.
+(networkx, Mehlhorn) over the corridor graph, the network acting as one terminal; each village
+drops straight to the nearest point of a corridor.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from gis_planner.fibre.graph import DEFAULT_SNAP_M, FloatArray, IntArray, cluste
 
 #: Name of the terminal standing for the whole existing network in the corridor graph.
 NETWORK = "network"
+#: A corridor joins the network where it passes this close to it (else a link would leave the
+#: corridor to cut across country, which is what the corridor is there to prevent).
+CORRIDOR_JOIN_M = 50.0
 
 
 @dataclass(frozen=True)
@@ -88,22 +92,45 @@ def straight_links(t: Terminals) -> tuple[IntArray, FloatArray, FloatArray]:
     return order, t.xy[order], ends
 
 
-def _corridor_graph(corridors: gpd.GeoDataFrame, snap_m: float) -> tuple[nx.Graph, FloatArray]:
-    """Corridor lines as a graph of their snapped vertices, weighted by length in metres."""
+def _corridor_graph(
+    corridors: gpd.GeoDataFrame, stops: FloatArray, snap_m: float
+) -> tuple[nx.Graph, FloatArray, IntArray]:
+    """Corridor lines as a graph weighted by length in metres, each ``stops`` point projected
+    onto its nearest corridor segment and splitting it there.
+
+    Returns the graph (vertices 0..n-1), vertex coordinates and the vertex of each stop's foot.
+    """
     lines = corridors.geometry.to_crs(UTM48N).to_numpy()
     coords, part = shapely.get_coordinates(lines, return_index=True)
-    labels = cluster_points(shapely.points(coords), snap_m)
+    first = np.flatnonzero(part[1:] == part[:-1])
+    segments = shapely.linestrings(np.stack([coords[first], coords[first + 1]], axis=1))
+    stop_points = shapely.points(stops)
+    idx = shapely.STRtree(segments).query_nearest(stop_points, all_matches=False)
+    segment_of_stop = np.empty(len(stops), dtype=np.int64)
+    segment_of_stop[idx[0]] = idx[1]
+    t = shapely.line_locate_point(segments[segment_of_stop], stop_points, normalized=True)
+    feet = shapely.get_coordinates(
+        shapely.line_interpolate_point(segments[segment_of_stop], t, normalized=True)
+    )
+    n_seg = len(segments)
+    seg = np.concatenate([np.arange(n_seg), np.arange(n_seg), segment_of_stop])
+    pos = np.concatenate([np.zeros(n_seg), np.ones(n_seg), t])
+    xy = np.concatenate([coords[first], coords[first + 1], feet])
+    labels = cluster_points(shapely.points(xy), snap_m)
     counts = np.bincount(labels)
-    xy = np.column_stack([np.bincount(labels, weights=coords[:, i]) / counts for i in (0, 1)])
-    step = np.flatnonzero(part[1:] == part[:-1])
-    u, v = labels[step], labels[step + 1]
+    vertex_xy = np.column_stack([np.bincount(labels, weights=xy[:, i]) / counts for i in (0, 1)])
+    order = np.lexsort((pos, seg))
+    step = order[:-1][seg[order][1:] == seg[order][:-1]]
+    after = order[1:][seg[order][1:] == seg[order][:-1]]
+    u, v = labels[step], labels[after]
+    length = np.hypot(*(xy[after] - xy[step]).T)
     keep = u != v
-    length = np.hypot(*(coords[step + 1] - coords[step]).T)
     graph = nx.Graph()
+    graph.add_nodes_from(range(len(vertex_xy)))
     graph.add_weighted_edges_from(
         zip(u[keep].tolist(), v[keep].tolist(), length[keep].tolist(), strict=True)
     )
-    return graph, xy
+    return graph, vertex_xy, labels[2 * n_seg :]
 
 
 def corridor_links(
@@ -114,29 +141,30 @@ def corridor_links(
 ) -> list[shapely.LineString]:
     """Steiner tree links over the corridors: village → corridor, along it, corridor → network.
 
-    A village also keeps its straight link to the network as an option, so a corridor that
-    wanders never makes the tree longer than going straight.
+    A village whose nearest corridor never comes within ``CORRIDOR_JOIN_M`` of the network
+    gets a straight link instead (there is no corridor to follow).
     """
-    graph, xy = _corridor_graph(corridors, snap_m)
-    if graph.number_of_nodes() == 0:
-        raise GisPlannerError("the corridor layer has no usable lines")
-    corridor_nodes = np.fromiter(graph.nodes, dtype=np.int64)
-    tree = shapely.STRtree(shapely.points(xy[corridor_nodes]))
-    idx, access = tree.query_nearest(shapely.points(t.xy), return_distance=True, all_matches=False)
+    if corridors.empty:
+        raise GisPlannerError("the corridor layer has no lines")
+    graph, xy, foot = _corridor_graph(corridors, t.xy, snap_m)
     network = shapely.union_all(routes.geometry.to_crs(UTM48N).to_numpy())
-    to_network = shapely.distance(shapely.points(xy[corridor_nodes]), network)
+    vertices = np.arange(len(xy))
+    to_network = shapely.distance(shapely.points(xy), network)
     geometry: dict[tuple[object, object], shapely.LineString] = {}
-    for v, d in zip(corridor_nodes.tolist(), to_network.tolist(), strict=True):
+    joins = to_network <= CORRIDOR_JOIN_M
+    for v, d in zip(vertices[joins].tolist(), to_network[joins].tolist(), strict=True):
         graph.add_edge(v, NETWORK, weight=d)
         geometry[(v, NETWORK)] = shapely.shortest_line(shapely.Point(xy[v]), network)
+    reachable = nx.node_connected_component(graph, NETWORK) if graph.has_node(NETWORK) else set()
     names = []
-    for i, (c, d) in enumerate(zip(corridor_nodes[idx[1]].tolist(), access.tolist(), strict=True)):
+    for i, c in enumerate(foot.tolist()):
         name = f"village:{i}"
         names.append(name)
-        graph.add_edge(name, c, weight=d)
+        graph.add_edge(name, c, weight=float(np.hypot(*(t.xy[i] - xy[c]))))
         geometry[(name, c)] = shapely.LineString([t.xy[i], xy[c]])
-        graph.add_edge(name, NETWORK, weight=float(t.network_dist_m[i]))
-        geometry[(name, NETWORK)] = shapely.LineString([t.xy[i], t.network_xy[i]])
+        if c not in reachable:
+            graph.add_edge(name, NETWORK, weight=float(t.network_dist_m[i]))
+            geometry[(name, NETWORK)] = shapely.LineString([t.xy[i], t.network_xy[i]])
     steiner = nx.algorithms.approximation.steiner_tree(
         graph, [*names, NETWORK], weight="weight", method="mehlhorn"
     )
@@ -159,7 +187,9 @@ def extension_links(
     and the commune the link's midpoint lies in."""
     if gap_villages.empty:
         return gpd.GeoDataFrame(
-            columns=["link_id", "kind", "village_code", "length_m"], geometry=[], crs=UTM48N
+            columns=["link_id", "kind", "village_code", "length_m", "commune_code"],
+            geometry=[],
+            crs=UTM48N,
         )
     t = terminals(gap_villages, routes)
     codes = gap_villages["code"].to_numpy(dtype=object)

@@ -1,7 +1,9 @@
 """Topology problems of the fibre layers, found while building the graph.
 
-- ``snapped_end``: a route end that did not touch its vertex and was moved onto it (within the
+- ``snapped_end``: a route end that touched no node and was moved onto its vertex (within the
   snap tolerance) — harmless for the analyses, but the drawing should be corrected;
+- ``merged_node``: a node within the snap tolerance of another, so both stand on one vertex
+  (and the routes ending at it moved with it);
 - ``near_miss``: a route end joined to nothing that lies within ``near_miss_m`` of other fibre —
   almost certainly meant to connect;
 - ``dangling_end``: a route end joined to nothing with no fibre near it and no node on it;
@@ -38,7 +40,10 @@ def topology_problems(
     moved = graph.end_moved_m.T.ravel()
     parts = []
 
-    snapped = moved > SNAP_NOISE_M
+    node_points = nodes.geometry.to_numpy()
+    on_node = np.zeros(len(ends), dtype=bool)
+    on_node[shapely.STRtree(node_points).query(ends, "dwithin", distance=SNAP_NOISE_M)[0]] = True
+    snapped = (moved > SNAP_NOISE_M) & ~on_node
     parts.append(
         _rows("snapped_end", route_ids[end_route[snapped]], None, route_ops[end_route[snapped]],
               moved[snapped], ends[snapped])
@@ -46,7 +51,10 @@ def topology_problems(
 
     has_node = np.zeros(graph.n_vertices, dtype=bool)
     has_node[graph.node_vertex] = True
-    loose = np.flatnonzero((graph.degree()[end_vertex] == 1) & ~has_node[end_vertex])
+    # A route laid twice is one cable for these checks; the copy is reported as a duplicate.
+    original = graph.route_duplicate_of < 0
+    degree = graph.select(~graph.edge_duplicate).degree()
+    loose = np.flatnonzero((degree[end_vertex] == 1) & ~has_node[end_vertex] & original[end_route])
     other, dist = _nearest_other(graph, ends[loose], end_route[loose], near_miss_m)
     near = pd.notna(other)
     for kind, rows in (("near_miss", near), ("dangling_end", ~near)):
@@ -56,11 +64,22 @@ def topology_problems(
                   dist[rows], ends[idx])
         )  # fmt: skip
 
+    node_moved = shapely.distance(node_points, shapely.points(graph.vertex_xy[graph.node_vertex]))
+    merged = node_moved > SNAP_NOISE_M
+    node_ids = nodes["node_id"].to_numpy(dtype=object)
+    host = pd.Series(node_ids[~merged], index=graph.node_vertex[~merged])
+    host = host[~host.index.duplicated()]
+    parts.append(
+        _rows("merged_node", node_ids[merged], host.reindex(graph.node_vertex[merged]).to_numpy(),
+              nodes["operator"].to_numpy(dtype=object)[merged], node_moved[merged],
+              node_points[merged])
+    )  # fmt: skip
+
     lonely = graph.degree()[graph.node_vertex] == 0
     parts.append(
         _rows("isolated_node", nodes["node_id"].to_numpy(dtype=object)[lonely], None,
               nodes["operator"].to_numpy(dtype=object)[lonely], np.full(lonely.sum(), np.nan),
-              nodes.geometry.to_numpy()[lonely])
+              node_points[lonely])
     )  # fmt: skip
 
     dup = np.flatnonzero(graph.route_duplicate_of >= 0)
@@ -83,7 +102,8 @@ def _nearest_other(
     geoms = np.concatenate([routes.geometry.to_numpy(), nodes.geometry.to_numpy()])
     ids = np.concatenate([routes["route_id"].to_numpy(object), nodes["node_id"].to_numpy(object)])
     left, right = shapely.STRtree(geoms).query(points, predicate="dwithin", distance=near_miss_m)
-    keep = right != own_route[left]
+    copy = np.concatenate([graph.route_duplicate_of >= 0, np.zeros(len(nodes), dtype=bool)])
+    keep = (right != own_route[left]) & ~copy[right]
     left, right = left[keep], right[keep]
     dist = shapely.distance(points[left], geoms[right])
     order = np.lexsort((dist, left))
