@@ -17,6 +17,7 @@ import numpy.typing as npt
 import shapely
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from gis_planner.crs import UTM48N
@@ -188,12 +189,18 @@ def _metric(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
 
 
 def cluster_points(points: npt.NDArray[np.object_], tolerance_m: float) -> IntArray:
-    """Component label of each point under the "within ``tolerance_m``" relation."""
+    """Component label of each point under the "within ``tolerance_m``" relation.
+
+    Points only, so a k-d tree of their coordinates finds the close pairs (several times
+    faster than an R-tree distance query at national scale).
+    """
     n = len(points)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=tolerance_m)
-    graph = coo_array((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    pairs = cKDTree(shapely.get_coordinates(points)).query_pairs(tolerance_m, output_type="ndarray")
+    graph = coo_array(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
+    )
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
@@ -222,12 +229,15 @@ def _junctions(
     snap_m: float,
 ) -> tuple[IntArray, FloatArray, IntArray]:
     """(route, position along it in m, vertex) where a point touches a route's interior."""
-    point_idx, route_idx = shapely.STRtree(lines).query(
-        points, predicate="dwithin", distance=snap_m
-    )
+    # Boxes grown by the tolerance find the candidates; most are a route's own ends, dropped
+    # by label before any distance is computed.
+    bounds = shapely.bounds(lines) + np.array([-snap_m, -snap_m, snap_m, snap_m])
+    point_idx, route_idx = shapely.STRtree(shapely.box(*bounds.T)).query(points)
     label = labels[point_idx]
     interior = (label != route_ends[route_idx, 0]) & (label != route_ends[route_idx, 1])
     point_idx, route_idx, label = point_idx[interior], route_idx[interior], label[interior]
+    near = shapely.distance(points[point_idx], lines[route_idx]) <= snap_m
+    point_idx, route_idx, label = point_idx[near], route_idx[near], label[near]
     # One split per (route, vertex): several ends of one vertex touch the route at one place.
     _, first = np.unique(route_idx * (labels.max() + 1) + label, return_index=True)
     route_idx, label, point_idx = route_idx[first], label[first], point_idx[first]
@@ -315,11 +325,18 @@ def nearest_vertices(graph: FibreGraph, points: gpd.GeoSeries) -> tuple[IntArray
     linked = np.flatnonzero(graph.degree() > 0)
     if len(linked) == 0:
         raise GisPlannerError("the fibre graph has no edges")
-    tree = shapely.STRtree(shapely.points(graph.vertex_xy[linked]))
     geoms = points.to_crs(UTM48N).to_numpy()
-    idx, dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
     vertex = np.full(len(geoms), -1, dtype=np.int64)
     distance = np.full(len(geoms), np.nan)
-    vertex[idx[0]] = linked[idx[1]]
-    distance[idx[0]] = dist
+    is_point = shapely.get_type_id(geoms) == 0
+    if is_point.any():
+        # Points (sites): a k-d tree on coordinates is the fast path.
+        dist, idx = cKDTree(graph.vertex_xy[linked]).query(shapely.get_coordinates(geoms[is_point]))
+        vertex[is_point], distance[is_point] = linked[idx], dist
+    if (~is_point).any():
+        # Areas (villages): the distance from the outline, 0 inside.
+        tree = shapely.STRtree(shapely.points(graph.vertex_xy[linked]))
+        rows = np.flatnonzero(~is_point)
+        idx, dist = tree.query_nearest(geoms[rows], return_distance=True, all_matches=False)
+        vertex[rows[idx[0]]], distance[rows[idx[0]]] = linked[idx[1]], dist
     return vertex, distance
