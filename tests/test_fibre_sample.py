@@ -177,7 +177,8 @@ def test_fibre_command_writes_layers_and_report(
     )
     assert result.exit_code == 0, result.output
     assert "Thành phố Phủ Lý" in result.output
-    assert "villages without FTTH" in result.output
+    assert "villages without FTTH: 12" in result.output
+    assert "Villages without FTTH (the 10 most populous)" in result.output
     assert "single points of failure" in result.output
     store = GeoPackageStore(path)
     assert store.read("ftth_villages")["covered"].sum() > 1000

@@ -37,7 +37,9 @@ def fibre(
     report: Annotated[
         Path | None, typer.Option(help="Report workbook (.xlsx); default in the store's assets.")
     ] = None,
-    top: Annotated[int, typer.Option(help="Single points of failure to print.")] = 10,
+    top: Annotated[
+        int, typer.Option(help="Gap villages and single points of failure to print.")
+    ] = 10,
     lang: LangOption = "vi",
 ) -> None:
     """Analyse the fibre network; write its layers (one transaction) and a report."""
@@ -82,6 +84,15 @@ def _print_summary(products: FibreProducts, top: int) -> None:
         f"villages without FTTH: {len(gaps):,} ({int(gaps['population'].sum()):,} people); "
         f"extension {layers['fibre_extensions']['length_m'].sum() / 1000:,.1f} km"
     )
+    table = Table(title=f"Villages without FTTH (the {top} most populous)")
+    for column in ("village", "commune", "people", "to fibre, m"):
+        table.add_column(column, justify="right" if column in ("people", "to fibre, m") else "left")
+    for row in gaps.sort_values("population", ascending=False).head(top).itertuples():
+        table.add_row(
+            f"{row.code} {row.name}", row.commune_code, f"{row.population:,}",
+            f"{row.fibre_dist_m:,.0f}",
+        )  # fmt: skip
+    console.print(table)
     problems = layers["fibre_topology_problems"]["problem_type"].value_counts()
     console.print("topology problems: " + ", ".join(f"{k} {v}" for k, v in problems.items()))
     spof = pd.concat(

@@ -85,7 +85,9 @@ def ftth_shares(covered: gpd.GeoDataFrame, admin_units: gpd.GeoDataFrame) -> pd.
     parts = []
     sums = ["villages", "covered_villages", "population", "covered_population"]
     for level in ("province", "district", "commune"):
-        grouped = frame.groupby(level, dropna=False)[sums].sum().reset_index(names="code")
+        # A village coded to a commune the admin layer lacks still counts, under "unknown".
+        frame[level] = frame[level].fillna("unknown")
+        grouped = frame.groupby(level)[sums].sum().reset_index(names="code")
         grouped.insert(0, "level", level)
         parts.append(grouped)
     shares = pd.concat(parts, ignore_index=True)
