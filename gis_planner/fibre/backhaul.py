@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numba
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
@@ -29,15 +30,6 @@ class ShortestPaths:
     dist_m: FloatArray
     source: IntArray
     predecessor: IntArray
-
-    def path(self, vertex: int) -> IntArray:
-        """Vertices from ``vertex`` to its source (empty when none is reachable)."""
-        if vertex < 0 or not np.isfinite(self.dist_m[vertex]):
-            return np.zeros(0, dtype=np.int64)
-        steps = [vertex]
-        while self.predecessor[steps[-1]] >= 0:
-            steps.append(int(self.predecessor[steps[-1]]))
-        return np.asarray(steps, dtype=np.int64)
 
 
 def shortest_paths(graph: FibreGraph, sources: IntArray) -> ShortestPaths:
@@ -114,6 +106,49 @@ def mask_names(masks: IntArray) -> pd.Series:
     return pd.Series(np.asarray(names, dtype=object)[inverse], dtype="str")
 
 
+@numba.njit(cache=True)
+def _walk(starts: IntArray, predecessor: IntArray) -> tuple[IntArray, IntArray]:
+    """Vertices of every path from ``starts[i]`` back to its source, flattened, with the
+    owning path of each entry."""
+    total = 0
+    for v in starts:
+        while v >= 0:
+            total += 1
+            v = predecessor[v]
+    vertices = np.empty(total, dtype=np.int64)
+    owner = np.empty(total, dtype=np.int64)
+    k = 0
+    for i, v in enumerate(starts):
+        while v >= 0:
+            vertices[k] = v
+            owner[k] = i
+            k += 1
+            v = predecessor[v]
+    return vertices, owner
+
+
+def path_lines(result: BackhaulResult, site_xy: FloatArray) -> npt.NDArray[np.object_]:
+    """Line of each site: to its network vertex, then along the path to its POP/OLT through
+    the graph's vertices (None where no POP is reached or the site stands on its POP)."""
+    lines = np.full(len(site_xy), None, dtype=object)
+    reached = np.flatnonzero(result.source >= 0)
+    vertices, owner = _walk(result.vertex[reached], result.paths.predecessor)
+    coords = np.concatenate([site_xy[reached], result.paths.graph.vertex_xy[vertices]])
+    owner = np.concatenate([np.arange(len(reached)), owner])
+    # Each site first, then its path: a stable sort by owner keeps that order.
+    order = np.argsort(owner, kind="stable")
+    coords, owner = coords[order], owner[order]
+    distinct = np.ones(len(coords), dtype=bool)
+    distinct[1:] = (owner[1:] != owner[:-1]) | (np.diff(coords, axis=0) != 0).any(axis=1)
+    coords, owner = coords[distinct], owner[distinct]
+    drawable = np.bincount(owner, minlength=len(reached)) >= 2
+    keep = drawable[owner]
+    if keep.any():
+        _, index = np.unique(owner[keep], return_inverse=True)
+        lines[reached[drawable]] = shapely.linestrings(coords[keep], indices=index)
+    return lines
+
+
 @dataclass(frozen=True, eq=False)
 class BackhaulResult:
     """Per site: network vertex, straight gap, path length, source vertex and operators."""
@@ -188,14 +223,7 @@ def backhaul_frames(
         geometry=site_points,
         crs=UTM48N,
     )
-    site_xy = shapely.get_coordinates(site_points)
-    lines = np.full(len(sites), None, dtype=object)
-    for i in np.flatnonzero(reached).tolist():
-        coords = np.vstack([site_xy[i], graph.vertex_xy[anyone.paths.path(anyone.vertex[i])]])
-        distinct = np.ones(len(coords), dtype=bool)
-        distinct[1:] = (np.diff(coords, axis=0) != 0).any(axis=1)
-        if distinct.sum() >= 2:
-            lines[i] = shapely.linestrings(coords[distinct])
+    lines = path_lines(anyone, shapely.get_coordinates(site_points))
     drawn = pd.notna(lines)
     paths = gpd.GeoDataFrame(
         frame.loc[drawn, ["site_id", "kind", "operator", "pop_node_id", "total_m"]],
