@@ -180,6 +180,7 @@ def test_fibre_command_writes_layers_and_report(
     assert "villages without FTTH: 12" in result.output
     assert "Villages without FTTH (the 10 most populous)" in result.output
     assert "single points of failure" in result.output
+    assert "trunk rings: viettel 1, vnpt 1" in " ".join(result.output.split())
     store = GeoPackageStore(path)
     assert store.read("ftth_villages")["covered"].sum() > 1000
     assert store.metadata("fibre_extensions")["drop_m"] == 300

@@ -93,6 +93,15 @@ def _print_summary(products: FibreProducts, top: int) -> None:
             f"{row.fibre_dist_m:,.0f}",
         )  # fmt: skip
     console.print(table)
+    redundancy = layers["fibre_redundancy"]
+    served = redundancy["villages"].sum() + redundancy["sites"].sum()
+    safe = redundancy["redundant_villages"].sum() + redundancy["redundant_sites"].sum()
+    rings = layers["fibre_rings"].groupby("operator").size()
+    console.print(
+        f"redundancy: {safe:,} of {served:,} fibre-served villages and sites "
+        f"({100 * safe / max(served, 1):.1f} %) keep a path to a POP after any single link "
+        "failure; trunk rings: " + (", ".join(f"{op} {n}" for op, n in rings.items()) or "none")
+    )
     problems = layers["fibre_topology_problems"]["problem_type"].value_counts()
     console.print("topology problems: " + ", ".join(f"{k} {v}" for k, v in problems.items()))
     spof = pd.concat(
