@@ -34,8 +34,9 @@ def extension_by_commune(extensions: pd.DataFrame) -> pd.DataFrame:
 
 def report_tables(products: FibreProducts) -> dict[str, pd.DataFrame]:
     """The report's tables, without geometry."""
+    # Only the catalogued fields: the products may carry their inputs' other columns.
     layers = {
-        name: pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+        name: pd.DataFrame(frame[[c for c in get_spec(name).field_names if c in frame.columns]])
         for name, frame in products.layers.items()
     }
     villages = layers["ftth_villages"]
@@ -58,5 +59,6 @@ def write_report(products: FibreProducts, path: Path, lang: Lang = "vi") -> Path
         for (sheet, layer), table in zip(SHEETS, report_tables(products).values(), strict=True):
             spec = get_spec(layer)
             labels = {f.name: f.label(lang) for f in spec.fields if f.name in table.columns}
+            labels["links"] = "Số tuyến" if lang == "vi" else "Links"
             table.rename(columns=labels).to_excel(writer, sheet_name=sheet, index=False)
     return path
