@@ -68,6 +68,7 @@ def admin_square(size_m: float = 5_000.0) -> gpd.GeoDataFrame:
             "code": ["90", "901", "90101", "90102"],
             "name": ["Tỉnh Thử", "Huyện Thử", "Xã Đông", "Xã Tây"],
             "level": ["province", "district", "commune", "commune"],
+            "unit_type": ["province", "rural_district", "rural_commune", "rural_commune"],
             "parent_code": [None, "90", "901", "901"],
             "admin_version": "pre2025",
         },
