@@ -28,8 +28,9 @@ import shapely
 from gis_planner.admin import units
 from gis_planner.crs import UTM48N, WGS84, lonlat_to_utm
 from gis_planner.errors import GisPlannerError
+from gis_planner.radio import Environment, environment_for_unit_type
 from gis_planner.sharing import DEFAULT_TOLERANCE_M, positions
-from gis_planner.siting import PlannedCell, environments, planned_cell
+from gis_planner.siting import PlannedCell, planned_cell
 from gis_planner.store import LayerStore
 
 #: Search radius by propagation environment (metres).
@@ -86,7 +87,17 @@ class HostIndex:
             fibre_tree = shapely.STRtree(self.fibre.to_crs(UTM48N).to_numpy())
             (point_idx, _), dist = fibre_tree.query_nearest(metric, return_distance=True)
             np.minimum.at(self._fibre_m, point_idx, dist)
-        self._operators = self.positions["operators"].str.split(",")
+        self._operators = self.positions["operators"].str.split(",").to_numpy(dtype=object)
+        self._geometry = self.positions.geometry.to_numpy()
+        self._columns = {
+            name: self.positions[name].to_numpy()
+            for name in ("position_id", "operators", "site_ids", "tower_type", "n_sites")
+        }
+        self._columns["height_m"] = self.positions["height_m"].to_numpy(dtype=np.float64)
+        self._columns["capacity"] = self.positions["capacity"].to_numpy(dtype=np.int64)
+        self._columns["tenants"] = self.positions["tenants"].to_numpy(dtype=np.int64)
+        self._communes_tree = shapely.STRtree(self.communes.geometry.to_numpy())
+        self._unit_types = self.communes["unit_type"].to_numpy(dtype=object)
         tenants = self.positions["tenants"].to_numpy()
         n_sites = self.positions["n_sites"].to_numpy()
         self._shared = int((tenants >= 2).sum())
@@ -112,62 +123,66 @@ class HostIndex:
         if site.height_m <= 0:
             raise GisPlannerError(f"required antenna height must be positive, got {site.height_m}")
         cell = cell or planned_cell(site.technology)
-        point = gpd.GeoSeries([shapely.Point(site.lon, site.lat)], crs=WGS84)
-        environment = str(environments(point, self.communes)[0])
+        x, y = (float(v) for v in lonlat_to_utm(site.lon, site.lat))
+        environment = self._environment(site.lon, site.lat)
         radius = SEARCH_RADIUS_M[environment] if radius_m is None else float(radius_m)
-        x, y = lonlat_to_utm(site.lon, site.lat)
-        found = self._tree.query(
-            shapely.Point(float(x), float(y)), predicate="dwithin", distance=radius
-        )
-        others = np.array(
-            [site.operator not in ops for ops in self._operators.iloc[found]], dtype=bool
-        )
-        idx = np.sort(found[others]) if len(found) else found
-        table = self.positions.iloc[idx].copy()
+        found = self._tree.query(shapely.Point(x, y), predicate="dwithin", distance=radius)
+        others = [site.operator not in ops for ops in self._operators[found]]
+        idx = np.sort(found[np.array(others, dtype=bool)]) if len(found) else found
 
-        distance = np.hypot(self._xy[idx, 0] - float(x), self._xy[idx, 1] - float(y))
-        height = table["height_m"].to_numpy(dtype=float)
-        free = (table["capacity"] - table["tenants"]).clip(lower=0).to_numpy()
-        planned_range = float(cell.range_m(site.height_m, environment))  # type: ignore[arg-type]
-        hosted_range = cell.range_m(np.minimum(height, site.height_m), environment)  # type: ignore[arg-type]
+        columns = {name: self._columns[name][idx] for name in self._columns}
+        height, capacity, tenants = columns["height_m"], columns["capacity"], columns["tenants"]
+        distance = np.hypot(self._xy[idx, 0] - x, self._xy[idx, 1] - y)
+        free = np.clip(capacity - tenants, 0, None)
+        planned_range = float(cell.range_m(site.height_m, environment))
+        hosted_range = cell.range_m(np.minimum(height, site.height_m), environment)
         overlap = disc_overlap_share(planned_range, hosted_range, distance)
         fibre_m = self._fibre_m[idx]
         parts = {
             "distance": 1.0 - np.clip(distance / radius, 0.0, 1.0)
             if radius > 0
-            else np.ones(len(idx)),
+            else 1.0 + 0 * distance,
             "overlap": overlap,
             "height": np.minimum(height / site.height_m, 1.0),
-            "capacity": free / table["capacity"].to_numpy(),
+            "capacity": free / capacity,
             "fibre": 1.0 - np.clip(fibre_m / FIBRE_REACH_M, 0.0, 1.0),
         }
-        for name, values in parts.items():
-            table[f"score_{name}"] = values
-        table["score"] = sum(getattr(self.weights, name) * values for name, values in parts.items())
-        table["distance_m"] = distance
-        table["fibre_distance_m"] = np.where(np.isfinite(fibre_m), fibre_m, np.nan)
-        table["overlap_share"] = overlap
-        table["free_slots"] = free
-        table["eligible"] = free > 0
-        self._what_if(table)
-        table = table.sort_values(
-            ["eligible", "score", "position_id"], ascending=[False, False, True]
-        )
-        table["rank"] = np.arange(1, len(table) + 1)
-        return gpd.GeoDataFrame(
-            table.loc[:, list(CANDIDATE_COLUMNS)], geometry=table.geometry, crs=WGS84
-        )
+        columns.update({f"score_{name}": values for name, values in parts.items()})
+        columns["score"] = sum(getattr(self.weights, name) * v for name, v in parts.items())
+        columns["distance_m"] = distance
+        columns["fibre_distance_m"] = np.where(np.isfinite(fibre_m), fibre_m, np.nan)
+        columns["overlap_share"] = overlap
+        columns["free_slots"] = free
+        columns["eligible"] = free > 0
+        columns.update(self._what_if(tenants, columns["n_sites"]))
+        order = np.lexsort((columns["position_id"], -columns["score"], ~columns["eligible"]))
+        columns = {name: values[order] for name, values in columns.items()}
+        columns["rank"] = np.arange(1, len(order) + 1)
+        geometry = self._geometry[idx][order]
+        table = {name: columns[name] for name in CANDIDATE_COLUMNS}
+        return gpd.GeoDataFrame(table, geometry=geometry, crs=WGS84)
 
-    def _what_if(self, table: pd.DataFrame) -> None:
+    def _environment(self, lon: float, lat: float) -> Environment:
+        """Propagation environment at a point, from its commune's unit type (rural outside)."""
+        hits = self._communes_tree.query(shapely.Point(lon, lat), predicate="intersects")
+        unit_type = self._unit_types[hits.min()] if len(hits) else "rural_commune"
+        return environment_for_unit_type(str(unit_type))
+
+    def _what_if(
+        self, tenants: npt.NDArray[np.int64], n_sites: npt.NDArray[np.int64]
+    ) -> dict[str, npt.NDArray[np.float64]]:
         """Province ratios now, if hosted on each candidate, and if built on a new position."""
         n_positions = len(self.positions)
-        becomes_shared = (table["tenants"] == 1).to_numpy()
-        table["ratio_now"] = self._shared / n_positions
-        table["ratio_if_hosted"] = (self._shared + becomes_shared) / n_positions
-        table["ratio_if_new_build"] = self._shared / (n_positions + 1)
-        table["site_ratio_now"] = self._sites_on_shared / self._sites
-        joining = 1 + becomes_shared * table["n_sites"].to_numpy()
-        table["site_ratio_if_hosted"] = (self._sites_on_shared + joining) / (self._sites + 1)
+        becomes_shared = (tenants == 1).astype(np.float64)
+        ones = np.ones(len(tenants))
+        joining = 1 + becomes_shared * n_sites
+        return {
+            "ratio_now": ones * self._shared / n_positions,
+            "ratio_if_hosted": (self._shared + becomes_shared) / n_positions,
+            "ratio_if_new_build": ones * self._shared / (n_positions + 1),
+            "site_ratio_now": ones * self._sites_on_shared / self._sites,
+            "site_ratio_if_hosted": (self._sites_on_shared + joining) / (self._sites + 1),
+        }
 
 
 def disc_overlap_share(

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from gis_planner.admin import locate, units
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, lonlat_to_utm, utm_to_lonlat
 from gis_planner.operators import operator
 
 DEFAULT_TOLERANCE_M = 30.0
@@ -60,7 +61,7 @@ def cluster_positions(
     n = len(sites)
     if n == 0:
         return pd.Series(dtype="int64", index=sites.index, name="position_id")
-    points = sites.geometry.to_crs(UTM48N).to_numpy()
+    points = shapely.points(*_metric_xy(sites))
     tree = shapely.STRtree(points)
     left, right = tree.query(points, predicate="dwithin", distance=tolerance_m)
     structure = sites["structure_id"].to_numpy(dtype=object) if "structure_id" in sites else None
@@ -99,7 +100,7 @@ def positions(
     position does not make it shared.
     """
     position_id = cluster_positions(sites, tolerance_m)
-    metric = sites.geometry.to_crs(UTM48N)
+    x, y = _metric_xy(sites)
     frame = pd.DataFrame(
         {
             "position_id": position_id.to_numpy(),
@@ -108,8 +109,8 @@ def positions(
             "tower_type": sites["tower_type"].to_numpy(dtype=object),
             "height_m": sites["height_m"].to_numpy(dtype=float),
             "capacity": site_capacity(sites).to_numpy(),
-            "x": metric.x.to_numpy(),
-            "y": metric.y.to_numpy(),
+            "x": x,
+            "y": y,
         }
     )
     grouped = frame.groupby("position_id", sort=True)
@@ -122,18 +123,26 @@ def positions(
             "position_id": grouped.size().index.to_numpy(),
             "n_sites": grouped.size().to_numpy(),
             "tenants": grouped["operator"].nunique().to_numpy(),
-            "operators": grouped["operator"].agg(lambda ops: ",".join(sorted(set(ops)))).to_numpy(),
-            "site_ids": grouped["site_id"].agg(lambda ids: ",".join(sorted(ids))).to_numpy(),
+            "operators": _joined(frame.drop_duplicates(["position_id", "operator"]), "operator"),
+            "site_ids": _joined(frame, "site_id"),
             "tower_type": tallest["tower_type"].to_numpy(),
             "height_m": tallest["height_m"].to_numpy(),
             "capacity": grouped["capacity"].max().to_numpy(),
         }
     )
     result["shared"] = result["tenants"] >= 2
-    geometry = gpd.GeoSeries(
-        shapely.points(grouped["x"].mean().to_numpy(), grouped["y"].mean().to_numpy()), crs=UTM48N
-    ).to_crs(WGS84)
-    return gpd.GeoDataFrame(result, geometry=geometry.to_numpy(), crs=WGS84)
+    lon, lat = utm_to_lonlat(grouped["x"].mean().to_numpy(), grouped["y"].mean().to_numpy())
+    return gpd.GeoDataFrame(result, geometry=shapely.points(lon, lat), crs=WGS84)
+
+
+def _metric_xy(sites: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Site coordinates in UTM 48N (sites are points, stored in WGS84)."""
+    lonlat = (
+        sites.geometry.to_crs(WGS84)
+        if sites.crs and not sites.crs.equals(WGS84)
+        else sites.geometry
+    )
+    return lonlat_to_utm(shapely.get_x(lonlat.to_numpy()), shapely.get_y(lonlat.to_numpy()))
 
 
 def place_positions(
@@ -152,6 +161,17 @@ def place_positions(
         placed["district_code"] = placed["commune_code"].map(parent).astype("str")
     placed["province_code"] = units(admin_units, "province", admin_version)["code"].iloc[0]
     return placed
+
+
+def _joined(frame: pd.DataFrame, column: str) -> npt.NDArray[np.object_]:
+    """Per position (in id order), its sorted distinct values of ``column`` joined by commas."""
+    ordered = frame.sort_values(["position_id", column])
+    ids = ordered["position_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    # Concatenation of object arrays runs in numpy's loop, not one Python call per position.
+    pieces = ordered[column].to_numpy(dtype=object) + ","
+    joined = np.add.reduceat(pieces, starts)
+    return pd.Series(joined, dtype=object).str[:-1].to_numpy(dtype=object)
 
 
 RATIO_COLUMNS = (

@@ -12,6 +12,7 @@ sectors, so some sector faces every village to within a few dB).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -63,16 +64,20 @@ class PlannedCell:
         Limited to the model's validity range, so a model is never extrapolated to reach far.
         """
         heights = np.asarray(height_m, dtype=np.float64)
-        model = model_for(self.band_mhz, environment)
-        allowed_db = self.budget.reference_eirp_dbm - self.threshold_dbm
-        grid = _RANGE_GRID_M[np.less_equal(_RANGE_GRID_M, model.max_dist_m)]
         unique, inverse = np.unique(heights, return_inverse=True)
-        ranges = np.empty(len(unique))
-        for k, height in enumerate(unique):  # a handful of distinct heights
-            loss = model.path_loss(grid, self.band_mhz, float(height), UE_HEIGHT_M).loss_db
-            within = np.flatnonzero(loss <= allowed_db)
-            ranges[k] = grid[within[-1]] if len(within) else 0.0
+        ranges = np.array([_service_range_m(self, float(h), environment) for h in unique])
         return ranges[inverse].reshape(heights.shape)
+
+
+@lru_cache(maxsize=4096)
+def _service_range_m(cell: PlannedCell, height_m: float, environment: Environment) -> float:
+    """Service range of one cell at one height (cached: host queries ask the same ones)."""
+    model = model_for(cell.band_mhz, environment)
+    allowed_db = cell.budget.reference_eirp_dbm - cell.threshold_dbm
+    grid = _RANGE_GRID_M[np.less_equal(_RANGE_GRID_M, model.max_dist_m)]
+    loss = model.path_loss(grid, cell.band_mhz, height_m, UE_HEIGHT_M).loss_db
+    within = np.flatnonzero(loss <= allowed_db)
+    return float(grid[within[-1]]) if len(within) else 0.0
 
 
 #: Planned cells by technology: LTE 1800 MHz 20 MHz, NR n78 100 MHz with a 64T64R panel.
