@@ -23,6 +23,8 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner init --store $(STORE)
 	$(BIN)/gis-planner layers --store $(STORE)
 	$(BIN)/gis-planner map --store $(STORE)
+	$(BIN)/gis-planner sharing --store $(STORE)
+	$(BIN)/gis-planner report --store $(STORE)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

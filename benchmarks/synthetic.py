@@ -102,3 +102,17 @@ def national_fibre(n_edges: int, seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.G
         crs="EPSG:4326",
     )
     return routes, nodes
+
+
+def colocate(sites: gpd.GeoDataFrame, fraction: float, seed: int = 0) -> gpd.GeoDataFrame:
+    """Moves ``fraction`` of the sites to within 20 m of another site, as sharing does."""
+    rng = np.random.default_rng(seed)
+    n = len(sites)
+    movers = rng.choice(n, int(n * fraction), replace=False)
+    anchors = rng.integers(0, n, len(movers))
+    x = sites.geometry.x.to_numpy().copy()
+    y = sites.geometry.y.to_numpy().copy()
+    # 20 m is about 0.00018° of latitude; longitude degrees are a little shorter here.
+    x[movers] = x[anchors] + rng.uniform(-0.00012, 0.00012, len(movers))
+    y[movers] = y[anchors] + rng.uniform(-0.00012, 0.00012, len(movers))
+    return sites.set_geometry(shapely.points(x, y), crs=sites.crs)
