@@ -24,6 +24,7 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner layers --store $(STORE)
 	$(BIN)/gis-planner map --store $(STORE)
 	$(BIN)/gis-planner sharing --store $(STORE)
+	$(BIN)/gis-planner fibre --store $(STORE)
 	$(BIN)/gis-planner report --store $(STORE)
 
 lint: $(VENV)/.dev

@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from typer.testing import CliRunner
@@ -170,6 +172,18 @@ def test_fibre_command_writes_layers_and_report(
     path = tmp_path / "hanam.gpkg"
     shutil.copy(sample_store.path, path)
     report = tmp_path / "fibre.xlsx"
+    # Two proposals of the siting analysis, one candidate shared by two operators.
+    proposals = gpd.GeoDataFrame(
+        {
+            "operator": ["viettel", "vnpt"], "candidate_id": ["C1", "C1"],
+            "kind": "new_build", "height_m": 30.0, "cost": 1.0, "host_operators": "",
+            "environment": "rural", "range_m": 2000.0, "villages_covered": 3,
+            "population_in_range": 1000,
+        },
+        geometry=[shapely.Point(105.95, 20.45)] * 2,
+        crs="EPSG:4326",
+    )  # fmt: skip
+    GeoPackageStore(path).write("site_proposals", proposals)
     result = CliRunner().invoke(
         app,
         ["fibre", "--store", str(path), "--drop-m", "300", "--report", str(report)],
@@ -184,6 +198,9 @@ def test_fibre_command_writes_layers_and_report(
     store = GeoPackageStore(path)
     assert store.read("ftth_villages")["covered"].sum() > 1000
     assert store.metadata("fibre_extensions")["drop_m"] == 300
+    proposed = store.read("backhaul", filters={"kind": "proposed"}).set_index("site_id")
+    assert {"viettel:C1", "vnpt:C1"} <= set(proposed.index)
+    assert proposed.loc["vnpt:C1", "path_m"] == proposed.loc["viettel:C1", "path_m"] > 0
     book = openpyxl.load_workbook(report, read_only=True)
     assert book.sheetnames == [sheet for sheet, _ in SHEETS]
     book.close()

@@ -12,7 +12,7 @@ from rich.table import Table
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.fibre.ftth import DEFAULT_DROP_M
 from gis_planner.fibre.graph import DEFAULT_SNAP_M
-from gis_planner.fibre.products import FibreParams, FibreProducts, analyse_fibre
+from gis_planner.fibre.products import FibreParams, FibreProducts, analyse_fibre, proposed_sites
 from gis_planner.fibre.report import write_report
 from gis_planner.fibre.topology import DEFAULT_NEAR_MISS_M
 
@@ -42,11 +42,21 @@ def fibre(
     ] = 10,
     lang: LangOption = "vi",
 ) -> None:
-    """Analyse the fibre network; write its layers (one transaction) and a report."""
+    """Analyse the fibre network; write its layers (one transaction) and a report.
+
+    Sites with status "planned" and, when the store holds them, the siting analysis's
+    ``site_proposals`` are backhauled as proposed sites.
+    """
     language = lang_from(lang)
     target = store_from(store)
     frames = {name: target.read(name) for name in SOURCE_LAYERS}
     corridor_frame = target.read(corridors) if corridors else None
+    # Sites proposed by the siting analysis get their backhaul too, when it has run.
+    proposed = (
+        proposed_sites(target.read("site_proposals"))
+        if target.has_layer("site_proposals")
+        else None
+    )
     params = FibreParams(snap_m=snap_m, drop_m=drop_m, near_miss_m=near_miss_m)
     products = analyse_fibre(
         frames["fibre_routes"],
@@ -54,6 +64,7 @@ def fibre(
         frames["villages"],
         frames["sites"],
         frames["admin_units"],
+        proposed=proposed,
         corridors=corridor_frame,
         params=params,
     )

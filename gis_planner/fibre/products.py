@@ -104,6 +104,20 @@ def analyse_fibre(
     )
 
 
+def proposed_sites(site_proposals: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The ``site_proposals`` layer as sites to backhaul; a candidate id repeats across
+    operators, so the site id is "<operator>:<candidate_id>"."""
+    operator = site_proposals["operator"].astype(str)
+    return gpd.GeoDataFrame(
+        {
+            "site_id": (operator + ":" + site_proposals["candidate_id"].astype(str)).to_numpy(),
+            "operator": operator.to_numpy(),
+        },
+        geometry=site_proposals.geometry.to_numpy(),
+        crs=site_proposals.crs,
+    )
+
+
 def _village_vertices(res: Resilience, covered: gpd.GeoDataFrame) -> np.ndarray:
     """The vertex standing for each village in failure counts (see
     ``Resilience.effective_vertices``): -1 without FTTH or POP, -2 when served from two networks.
