@@ -302,6 +302,8 @@ def check_file(
     options = options or ImportOptions()
     context = context or Context()
     spec = get_spec(layer)
+    if not path.exists():
+        raise GisPlannerError(f"{path}: file not found")
     notes: list[str] = []
     opencellid = path.suffix.lower() in TEXT_SUFFIXES and is_opencellid(path)
     problems = _Problems()
@@ -412,6 +414,11 @@ def check_file(
     late = validation.problems
     coordinate_rows = early.loc[early["field"].isin(["lon", "lat", "x", "y"]), "row"]
     late = late[~((late["field"] == "geometry") & late["row"].isin(coordinate_rows))]
+    if opencellid:
+        # Cells refused for their network have no operator and no site: consequences, not
+        # further reasons.
+        derived = late["field"].isin(["site_id", "operator"])
+        late = late[~(derived & late["row"].isin(early["row"]))]
     merged = pd.concat([early, late], ignore_index=True)
     merged = merged.drop_duplicates(["row", "field"], keep="first")
     accepted = validation.valid[~validation.valid.index.isin(merged["row"])]
@@ -513,7 +520,7 @@ def _report(
     """Problems by source row: the file, sheet and row the user sees, and the original text."""
     if problems.empty:
         return empty_report()
-    labels = problems["row"].to_numpy()
+    labels = problems["row"].to_numpy(dtype=np.int64)
     value = problems["value"].to_numpy(dtype=object).copy()
     for name, group in problems.groupby("field").groups.items():
         if name in raw.columns and name != "geometry":

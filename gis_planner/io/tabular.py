@@ -61,9 +61,11 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data[:200_000]).best()
+    # Station lists come from Vietnamese offices: the candidates are the Windows code pages
+    # they use and UTF-16 without a BOM; a wider search mistakes short files for Baltic ones.
+    best = from_bytes(data[:200_000], cp_isolation=["cp1252", "cp1258", "utf_16"]).best()
     encoding = best.encoding if best is not None else "cp1252"
-    if encoding.replace("_", "").lower() in {"cp1250", "cp1252", "cp1258", "latin1", "iso88591"}:
+    if encoding != "utf_16":
         vietnamese = data.decode("cp1258", errors="replace")
         encoding = "cp1258" if _VIETNAMESE_ONLY & set(vietnamese) else "cp1252"
     try:

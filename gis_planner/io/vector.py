@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -16,10 +17,11 @@ from gis_planner.errors import GisPlannerError
 from gis_planner.io.tabular import SourceTable
 
 VECTOR_SUFFIXES = (".kml", ".kmz", ".geojson", ".json", ".shp", ".zip", ".gpkg")
-# Columns GDAL's KML drivers add to every placemark that say nothing about the feature.
+# Columns GDAL's KML drivers add to every placemark; dropped when they hold nothing (an empty
+# "id" would otherwise claim the layer's id field from the placemark names).
 _KML_NOISE = (
-    "Description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
-    "visibility", "drawOrder", "icon", "snippet",
+    "id", "description", "Description", "timestamp", "begin", "end", "altitudeMode",
+    "tessellate", "extrude", "visibility", "drawOrder", "icon", "snippet",
 )  # fmt: skip
 
 
@@ -85,13 +87,22 @@ def read_vector(
             )
         frame = frame.to_crs(WGS84)
         geometry = shapely.force_2d(frame.geometry.to_numpy())
-        attributes = frame.drop(columns=[frame.geometry.name]).drop(
-            columns=[c for c in _KML_NOISE if c in frame.columns]
-        )
+        attributes = frame.drop(columns=[frame.geometry.name])
+        if path.suffix.lower() in (".kml", ".kmz"):
+            attributes = attributes.drop(
+                columns=[c for c in _KML_NOISE if c in attributes and _is_blank(attributes[c])]
+            )
         table = gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=geometry, crs=WGS84)
         rows = np.arange(1, len(table) + 1, dtype=np.int64)
         tables.append(SourceTable(table, rows, name if len(layers) > 1 else None, 0))
     return tables
+
+
+def _is_blank(column: pd.Series) -> bool:
+    """Nothing but missing values, or the KML drivers' placeholders for them (0/-1 flags)."""
+    if column.isna().all():
+        return True
+    return column.name in ("tessellate", "extrude", "visibility", "altitudeMode")
 
 
 def is_vector(path: Path) -> bool:
