@@ -22,7 +22,12 @@ from gis_planner.crs import VN2000_TM3_105, WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.io import derive
 from gis_planner.io.columns import ColumnMapping, match_columns
-from gis_planner.io.coordinates import Area, projected_to_lonlat, unswap_lonlat
+from gis_planner.io.coordinates import (
+    Area,
+    projected_to_lonlat,
+    province_outline,
+    unswap_lonlat,
+)
 from gis_planner.io.opencellid import (
     CellAssumptions,
     group_sites,
@@ -556,9 +561,12 @@ def report_paths(report_dir: Path, path: Path, layer: str) -> tuple[Path, Path]:
 
 
 def context_from_store(store: LayerStore, area: Area | None, layers: tuple[str, ...]) -> Context:
-    """The checks' context from a store: its admin units and the current rows of ``layers``."""
+    """The checks' context from a store: its admin units, the current rows of ``layers``, and
+    ``area`` (default: the store's province with the default tolerance)."""
     admin = store.read("admin_units") if store.has_layer("admin_units") else None
     assert admin is None or isinstance(admin, gpd.GeoDataFrame)
+    if area is None and admin is not None and (admin["level"] == "province").any():
+        area = Area.from_outline(province_outline(admin))
     existing = {name: store.read(name) for name in layers if store.has_layer(name)}
     return Context(area=area, admin_units=admin, existing=existing)
 
