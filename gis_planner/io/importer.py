@@ -261,9 +261,7 @@ def _coordinates(
     return geoms, fixes
 
 
-def _outside(
-    geoms: np.ndarray, area: Area, index: pd.Index, problems: _Problems, raw: pd.Series
-) -> None:
+def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: _Problems) -> None:
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     usable = present.copy()
     usable[present] = shapely.is_valid(geoms[present])
@@ -277,7 +275,10 @@ def _outside(
     if others.any():
         inside[others] = area.covers(geoms[others])
     message = f"geometry: more than {area.tolerance_m:g} m outside the province"
-    problems.add(~inside, index, "geometry", raw, "outside_province", message)
+    if not inside.all():
+        text = pd.Series(None, index=index, dtype=object)
+        text[~inside] = _text_of(geoms[~inside]).to_numpy()
+        problems.add(~inside, index, "geometry", text, "outside_province", message)
 
 
 def _text_of(geoms: np.ndarray) -> pd.Series:
@@ -395,7 +396,7 @@ def check_file(
                 "from KML/KMZ, GeoJSON, Shapefile or GeoPackage"
             )
         if context.area is not None and spec.name != "admin_units":
-            _outside(geoms, context.area, index, problems, _text_of(geoms))
+            _outside(geoms, context.area, index, problems)
         columns = [c for c in frame.columns if c not in ("geometry", "lon", "lat", "x", "y")]
         frame = gpd.GeoDataFrame(pd.DataFrame(frame[columns]), geometry=geoms, crs=WGS84)
 

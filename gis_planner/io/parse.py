@@ -36,8 +36,12 @@ UNIT_SUFFIXES: dict[str, dict[str, float]] = {
     "cores": {"soi": 1.0, "fo": 1.0, "core": 1.0, "cores": 1.0},
 }
 
-_NUMBER = re.compile(r"^([+-]?)(\d[\d.,\s]*\d|\d)?([.,]\d+)?$")
-_NUMBER_UNIT = re.compile(r"^\s*([+-]?\d[\d.,\s]*)\s*([^\d\s.,+-][^\d]*)?\s*$")
+_LONGEST_MARKER = max(len(m) for m in MISSING_MARKERS)
+# A number followed by a unit: the unit starts at the first character that cannot be part of
+# a number and runs to the end.
+_UNIT_TAIL = r"[^\d.,\s+-].*$"
+_NUMBER_HEAD = r"^[\d.,\s+-]*"
+_NUMBER_TEXT = r"[+-]?\d[\d.,\s\u00a0]*"
 # Degrees, optional minutes, optional seconds, with any of the marks people type, and a
 # hemisphere letter before or after.
 _DMS = re.compile(
@@ -68,35 +72,33 @@ class Parsed:
 
 def as_text(raw: pd.Series) -> pd.Series:
     """Cells as stripped NFC text, ``<NA>`` for empty cells and the missing-value markers."""
-    text = raw.astype("string").str.strip().str.normalize("NFC")
+    # Arrow-backed, so that the regular expressions below run in Arrow, not per value.
+    text = raw.astype("string[pyarrow]").str.strip()
+    # Only non-ASCII text can differ between NFC and NFD; normalising is a per-value loop.
+    accented = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    if accented.any():
+        text[accented] = text[accented].str.normalize("NFC")
     markers = text.str.lower().isin(MISSING_MARKERS)
-    # Folded comparisons catch "Không có", "KHÔNG CÓ" and friends; only a few distinct values.
-    uniques = text.dropna().unique()
-    folded = {u: fold(u) in MISSING_MARKERS for u in uniques if not str(u)[:1].isdigit()}
-    markers |= text.map(folded).fillna(False).astype(bool)
+    # Folded comparisons catch "Không có", "KHÔNG CÓ"; markers are short, so few values to fold.
+    short = accented & ~markers & (text.str.len() <= _LONGEST_MARKER).fillna(False)
+    if short.any():
+        folded = {u: fold(u) in MISSING_MARKERS for u in text[short].unique()}
+        markers |= text.map(folded).fillna(False).astype(bool)
     return text.mask(markers)
 
 
 def _decimal_text(text: pd.Series) -> pd.Series:
     """Number texts in Python syntax: decimal comma or point, thousands separators dropped.
 
-    The last of "," or "." is the decimal separator when both occur ("1.234,5"); a lone comma
-    is a decimal comma ("105,9123"); several commas or several points are thousands separators
-    ("1,234,567").
+    "1.234,5" and "1.234.567" are European thousands; "1,234.5" and "1,234,567" English ones;
+    otherwise a comma is a decimal comma ("105,9123") and a single point a decimal point.
     """
     text = text.str.replace(r"[\s\u00a0]", "", regex=True)
-    commas = text.str.count(",")
-    points = text.str.count(r"\.")
-    last_comma = text.str.rfind(",")
-    last_point = text.str.rfind(".")
-    both = (commas > 0) & (points > 0)
-    comma_decimal = (both & (last_comma > last_point)) | (~both & (commas == 1))
-    comma_thousands = (both & (last_point > last_comma)) | (~both & (commas > 1))
-    point_thousands = (both & (last_comma > last_point)) | (~both & (points > 1))
-    out = text.where(~point_thousands, text.str.replace(".", "", regex=False))
-    out = out.where(~comma_thousands, out.str.replace(",", "", regex=False))
-    out = out.where(~comma_decimal, out.str.replace(",", ".", regex=False))
-    return out
+    european = text.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?|[+-]?\d{1,3}(\.\d{3})+,\d+")
+    english = text.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+\.\d+|[+-]?\d{1,3}(,\d{3}){2,}")
+    text = text.mask(european.fillna(False).astype(bool), text.str.replace(".", "", regex=False))
+    text = text.mask(english.fillna(False).astype(bool), text.str.replace(",", "", regex=False))
+    return text.str.replace(",", ".", regex=False)
 
 
 def parse_number(raw: pd.Series, unit: str | None = None) -> Parsed:
@@ -105,27 +107,43 @@ def parse_number(raw: pd.Series, unit: str | None = None) -> Parsed:
     A unit after the number must be one accepted for ``unit`` (the catalogue unit of the
     field; see ``UNIT_SUFFIXES``) and converts to it ("3.5 GHz" → 3500 for a MHz field).
     """
+    reason = pd.Series(pd.NA, index=raw.index, dtype="string")
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        values = pd.to_numeric(raw, errors="coerce").astype("float64")
-        return Parsed(values, pd.Series(pd.NA, index=raw.index, dtype="string"))
+        return Parsed(pd.to_numeric(raw, errors="coerce").astype("float64"), reason)
     text = as_text(raw)
-    parts = text.str.extract(_NUMBER_UNIT)
-    number_text, suffix = parts[0], parts[1].str.strip()
-    factor = pd.Series(1.0, index=raw.index)
-    has_suffix = suffix.notna() & (suffix != "")
-    bad_unit = pd.Series(False, index=raw.index)
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    todo = (text.notna() & values.isna()).to_numpy()
+    if todo.any():
+        # Decimal commas ("105,9123") are the common case: a plain replace, no regex. Texts
+        # with several separators still fail here and take the slow path below.
+        comma = pd.to_numeric(text[todo].str.replace(",", ".", regex=False), errors="coerce")
+        values[todo] = comma.astype("float64")
+        todo = (text.notna() & values.isna()).to_numpy()
+    if not todo.any():
+        return Parsed(values, reason)
+    # The slow path, only for cells that are not plain numbers.
+    rest = text[todo]
+    number_text = rest.str.replace(_UNIT_TAIL, "", regex=True).str.strip()
+    suffix = rest.str.replace(_NUMBER_HEAD, "", regex=True).str.strip()
+    well_formed = number_text.str.fullmatch(_NUMBER_TEXT).fillna(False).astype(bool)
+    numbers = pd.to_numeric(_decimal_text(number_text), errors="coerce").astype("float64")
+    numbers = numbers.where(well_formed)
+    factor = pd.Series(1.0, index=rest.index)
+    has_suffix = (suffix.notna() & (suffix != "")).to_numpy()
+    bad_unit = pd.Series(False, index=rest.index)
     if has_suffix.any():
         accepted = UNIT_SUFFIXES.get(unit or "", {})
-        key = suffix[has_suffix].str.lower().str.replace(" ", "", regex=False)
-        folded = key.map(lambda s: fold(s).replace(" ", "") if s not in accepted else s)
-        factor[has_suffix] = folded.map(accepted).astype("float64")
-        bad_unit = has_suffix & factor.isna()
-    numbers = pd.to_numeric(_decimal_text(number_text), errors="coerce").astype("float64")
-    values = (numbers * factor).where(~bad_unit)
-    reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-    reason = reason.mask(text.notna() & numbers.isna(), REASON_NOT_A_NUMBER)
-    reason = reason.mask(text.notna() & numbers.notna() & bad_unit, REASON_UNIT)
-    return Parsed(values.where(reason.isna()), reason)
+        keys = suffix[has_suffix].str.lower().str.replace(" ", "", regex=False)
+        lookup = {k: accepted.get(k, accepted.get(fold(k).replace(" ", ""))) for k in keys.unique()}
+        factor[has_suffix] = keys.map(lookup).astype("float64")
+        bad_unit = pd.Series(has_suffix, index=rest.index) & factor.isna()
+    parsed = (numbers * factor).where(~bad_unit)
+    rest_reason = pd.Series(pd.NA, index=rest.index, dtype="string")
+    rest_reason = rest_reason.mask(numbers.isna(), REASON_NOT_A_NUMBER)
+    rest_reason = rest_reason.mask(numbers.notna() & bad_unit, REASON_UNIT)
+    values[todo] = parsed.where(rest_reason.isna())
+    reason[todo] = rest_reason
+    return Parsed(values, reason)
 
 
 def parse_angle(raw: pd.Series) -> Parsed:
