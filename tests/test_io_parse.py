@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
+from pyproj.crs import CoordinateOperation
+from pyproj.transformer import TransformerGroup
 
 from gis_planner.catalogue import get_spec
 from gis_planner.io.columns import match_columns, read_mapping
@@ -111,6 +113,12 @@ def test_vn2000_x_northing_matches_pyproj_within_5_cm() -> None:
     )
     nx, ny = to_utm.transform(*naive.transform(y_east, x_north))
     assert np.hypot(ax - nx, ay - ny).min() > 100
+    # pyproj's choice is the EPSG:6960 datum shift (7 parameters), not the older EPSG:6959.
+    shift_6960 = CoordinateOperation.from_epsg(6960).name
+    group = TransformerGroup("EPSG:5897", "EPSG:4326", always_xy=True)
+    chosen = next(t for t in group.transformers if shift_6960 in t.description)
+    cx, cy = to_utm.transform(*chosen.transform(y_east, x_north))
+    assert np.hypot(ax - cx, ay - cy).max() < 0.001
     # Written the GIS way round (X = easting): swapped and reported.
     lon2, lat2, swapped2 = projected_to_lonlat(y_east, x_north)
     assert swapped2.all() and np.allclose(lon2, lon) and np.allclose(lat2, lat)

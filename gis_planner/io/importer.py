@@ -8,76 +8,21 @@ store. Re-importing a file is idempotent: rows the store already holds unchanged
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from gis_planner.catalogue import LayerSpec, get_spec, validate
-from gis_planner.crs import VN2000_TM3_105, WGS84
-from gis_planner.errors import GisPlannerError
+from gis_planner.catalogue import get_spec, validate
 from gis_planner.io import derive
-from gis_planner.io.columns import ColumnMapping, match_columns
-from gis_planner.io.coordinates import (
-    Area,
-    projected_to_lonlat,
-    province_outline,
-    unswap_lonlat,
-)
-from gis_planner.io.opencellid import (
-    CellAssumptions,
-    group_sites,
-    is_opencellid,
-    read_opencellid,
-    to_cells,
-)
-from gis_planner.io.parse import as_text, parse_angle, parse_number
+from gis_planner.io.coordinates import Area, province_outline
+from gis_planner.io.opencellid import group_sites
+from gis_planner.io.prepare import Context, ImportOptions, prepare
 from gis_planner.io.report import REPORT_COLUMNS, ImportResult, empty_report, write_report
 from gis_planner.io.store_diff import compare_with_store
-from gis_planner.io.tabular import EXTRA_COLUMN, SourceTable, read_csv, read_excel
-from gis_planner.io.vector import is_vector, read_vector
-from gis_planner.operators import normalise_operators
 from gis_planner.store import LayerStore, WriteMode
-
-TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-_PROBLEM = ["row", "field", "value", "reason", "message"]
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """How to read and write one file."""
-
-    #: CRS of X/Y columns (default VN-2000 TM-3 105°, EPSG:5897) or of a vector file
-    #: that has none.
-    crs: str | None = None
-    #: Source column → field, overriding the synonyms.
-    mapping: Mapping[str, str] | None = None
-    #: Excel sheet (name or 1-based number) or vector layer; default every matching one.
-    sheet: str | None = None
-    #: Add to the layer (rows already there unchanged are skipped) instead of replacing it.
-    append: bool = False
-    #: Text encoding of a CSV, when detection is not wanted.
-    encoding: str | None = None
-    #: Field → value for every row that has none (e.g. admin_version, status).
-    constants: Mapping[str, str] = field(default_factory=dict)
-    opencellid: CellAssumptions = field(default_factory=CellAssumptions)
-
-
-@dataclass(frozen=True)
-class Context:
-    """What rows are checked against, read from the store by the caller."""
-
-    #: The province (grown by its tolerance); None skips the province check.
-    area: Area | None = None
-    #: The store's administrative units (commune of a site, parent of a unit).
-    admin_units: gpd.GeoDataFrame | None = None
-    #: Current content of layers in the store, for duplicate ids and idempotent re-imports.
-    existing: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,212 +31,6 @@ class Checked:
 
     result: ImportResult
     to_write: dict[str, pd.DataFrame]
-
-
-# -- reading ---------------------------------------------------------------------------------
-def read_tables(path: Path, spec: LayerSpec, options: ImportOptions) -> list[SourceTable]:
-    """The tables of ``path``, by its kind (CSV/TSV, Excel, vector)."""
-    if not path.exists():
-        raise GisPlannerError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        return [read_csv(path, spec, encoding=options.encoding)]
-    if suffix in EXCEL_SUFFIXES:
-        return read_excel(path, spec, sheet=options.sheet)
-    if suffix == ".xls":
-        raise GisPlannerError(f"{path}: old .xls workbooks are not read; save it as .xlsx")
-    if is_vector(path):
-        return read_vector(path, layer=options.sheet, crs=options.crs)
-    raise GisPlannerError(
-        f"{path}: unknown file type {suffix!r} (CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP/ZIP, GPKG)"
-    )
-
-
-def _map_table(
-    table: SourceTable, spec: LayerSpec, options: ImportOptions
-) -> tuple[pd.DataFrame, ColumnMapping]:
-    frame = table.frame
-    attributes = [c for c in frame.columns if c not in ("geometry", EXTRA_COLUMN)]
-    mapping = match_columns(attributes, spec, options.mapping)
-    columns = dict(mapping.columns)
-    # A KML placemark's name is usually the station code.
-    name = next((c for c in mapping.unused if c.lower() == "name"), None)
-    key = spec.key[0]
-    if name is not None and key not in mapping.targets and "name" not in spec.field_names:
-        columns[name] = key
-    mapped = frame[list(columns)].rename(columns=columns)
-    if EXTRA_COLUMN in frame:
-        mapped[EXTRA_COLUMN] = frame[EXTRA_COLUMN]
-    if isinstance(frame, gpd.GeoDataFrame):
-        mapped = gpd.GeoDataFrame(mapped, geometry=frame.geometry.to_numpy(), crs=frame.crs)
-    return mapped, ColumnMapping(columns, tuple(c for c in attributes if c not in columns))
-
-
-class _Problems:
-    """Problems found before validation, by row label."""
-
-    def __init__(self) -> None:
-        self.blocks: list[pd.DataFrame] = []
-
-    def add(
-        self,
-        mask: np.ndarray | pd.Series,
-        index: pd.Index,
-        field_name: str,
-        values: pd.Series,
-        reason: str,
-        message: str,
-    ) -> None:
-        if isinstance(mask, pd.Series):
-            mask = mask.fillna(False).to_numpy(dtype=bool)
-        mask = np.asarray(mask, dtype=bool)
-        if mask.any():
-            self.blocks.append(
-                pd.DataFrame(
-                    {
-                        "row": index[mask],
-                        "field": field_name,
-                        "value": values.to_numpy(dtype=object)[mask],
-                        "reason": reason,
-                        "message": message,
-                    }
-                )
-            )
-
-    def frame(self) -> pd.DataFrame:
-        if not self.blocks:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in _PROBLEM})
-        return pd.concat(self.blocks, ignore_index=True)
-
-
-def _label(spec: LayerSpec, name: str) -> str:
-    if name in spec.field_names:
-        return f"{name} ({spec.field(name).label_vi})"
-    return {
-        "lon": "lon (Kinh độ)",
-        "lat": "lat (Vĩ độ)",
-        "x": "X (northing)",
-        "y": "Y (easting)",
-    }.get(name, name)
-
-
-def _parse_fields(
-    frame: pd.DataFrame, spec: LayerSpec, problems: _Problems, raw: pd.DataFrame
-) -> None:
-    for fs in spec.fields:
-        if fs.name not in frame or fs.dtype not in ("int", "float"):
-            continue
-        parsed = parse_number(frame[fs.name], fs.unit)
-        for reason, text in (("type", "not a number"), ("unit", f"unit not {fs.unit}")):
-            problems.add(
-                parsed.reason == reason,
-                frame.index,
-                fs.name,
-                raw[fs.name],
-                reason,
-                f"{_label(spec, fs.name)}: {text}",
-            )
-        frame[fs.name] = parsed.values
-
-
-def _coordinates(
-    frame: pd.DataFrame,
-    spec: LayerSpec,
-    options: ImportOptions,
-    area: Area | None,
-    problems: _Problems,
-    path: Path,
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Point geometries from lon/lat or X/Y columns, and the swaps that were fixed."""
-    index = frame.index
-    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in _PROBLEM})
-    if {"lon", "lat"} <= set(frame.columns):
-        names = ("lon", "lat")
-        first, second = parse_angle(frame["lon"]), parse_angle(frame["lat"])
-    elif {"x", "y"} <= set(frame.columns):
-        names = ("x", "y")
-        first, second = parse_number(frame["x"], "m"), parse_number(frame["y"], "m")
-    else:
-        found = ", ".join(c for c in frame.columns if c != EXTRA_COLUMN) or "none"
-        raise GisPlannerError(
-            f"{path}: no coordinate columns for layer {spec.name!r} (mapped columns: {found}); "
-            "name them Kinh độ/Vĩ độ (lon/lat) or X/Y, or give a --mapping"
-        )
-    pair = as_text(frame[names[0]]).fillna("") + "; " + as_text(frame[names[1]]).fillna("")
-    for name, parsed in zip(names, (first, second), strict=True):
-        reason = "dms" if name in ("lon", "lat") else "type"
-        problems.add(
-            parsed.failed,
-            index,
-            name,
-            frame[name],
-            reason,
-            f"{_label(spec, name)}: not a coordinate",
-        )
-        empty = parsed.values.isna() & ~parsed.failed
-        problems.add(
-            empty, index, name, frame[name], "required", f"{_label(spec, name)}: empty coordinate"
-        )
-    a = first.values.to_numpy(dtype=np.float64)
-    b = second.values.to_numpy(dtype=np.float64)
-    if names == ("lon", "lat"):
-        if area is not None:
-            lon, lat, swapped = unswap_lonlat(a, b, area)
-        else:
-            lon, lat, swapped = a, b, np.zeros(len(a), dtype=bool)
-        message = "lat/lon exchanged in the file; read as lon={:.6f}, lat={:.6f}"
-    else:
-        lon, lat, swapped = projected_to_lonlat(a, b, options.crs or VN2000_TM3_105)
-        message = "X/Y exchanged (X is the northing); read as lon={:.6f}, lat={:.6f}"
-    if swapped.any():
-        fixes = pd.DataFrame(
-            {
-                "row": index[swapped],
-                "field": "/".join(names),
-                "value": pair[swapped].to_numpy(),
-                "reason": "swapped_coordinates",
-                "message": [
-                    message.format(x, y) for x, y in zip(lon[swapped], lat[swapped], strict=True)
-                ],
-            }
-        )
-    finite = np.isfinite(lon) & np.isfinite(lat)
-    geoms = np.full(len(frame), None, dtype=object)
-    geoms[finite] = shapely.points(lon[finite], lat[finite])
-    return geoms, fixes
-
-
-def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: _Problems) -> None:
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    usable = present.copy()
-    usable[present] = shapely.is_valid(geoms[present])
-    points = usable & (shapely.get_type_id(geoms) == 0)
-    inside = np.ones(len(geoms), dtype=bool)
-    if points.any():
-        inside[points] = area.contains_lonlat(
-            shapely.get_x(geoms[points]), shapely.get_y(geoms[points])
-        )
-    others = usable & ~points
-    if others.any():
-        inside[others] = area.covers(geoms[others])
-    message = f"geometry: more than {area.tolerance_m:g} m outside the province"
-    if not inside.all():
-        text = pd.Series(None, index=index, dtype=object)
-        text[~inside] = _text_of(geoms[~inside]).to_numpy()
-        problems.add(~inside, index, "geometry", text, "outside_province", message)
-
-
-def _text_of(geoms: np.ndarray) -> pd.Series:
-    out: list[str | None] = []
-    for g in geoms:  # only for rows that are reported
-        if g is None or shapely.is_empty(g):
-            out.append(None)
-        elif shapely.get_type_id(g) == 0:
-            out.append(f"{shapely.get_x(g):.6f}; {shapely.get_y(g):.6f}")
-        else:
-            text = shapely.to_wkt(g, rounding_precision=6)
-            out.append(text if len(text) <= 80 else text[:77] + "...")
-    return pd.Series(out, dtype=object)
 
 
 def check_file(
@@ -307,100 +46,11 @@ def check_file(
     """
     options = options or ImportOptions()
     context = context or Context()
-    spec = get_spec(layer)
-    if not path.exists():
-        raise GisPlannerError(f"{path}: file not found")
-    notes: list[str] = []
-    opencellid = path.suffix.lower() in TEXT_SUFFIXES and is_opencellid(path)
-    problems = _Problems()
-    if opencellid:
-        if layer not in ("cells", "sites"):
-            raise GisPlannerError(f"{path}: an OpenCelliD export imports as cells and sites")
-        spec = get_spec("cells")
-        table = read_opencellid(path)
-        cells = to_cells(table, options.opencellid)
-        for block in (cells.problems,):
-            if not block.empty:
-                problems.blocks.append(block)
-        tables = [SourceTable(cells.frame, table.rows, None, table.header_row, "utf-8")]
-        notes.append("OpenCelliD export: cells grouped into sites; radio fields assumed")
-    else:
-        tables = read_tables(path, spec, options)
-
-    mapped_parts, origins, used_columns = [], [], {}
-    for table in tables:
-        mapped, mapping = _map_table(table, spec, options)
-        mapped_parts.append(mapped)
-        origins.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows}))
-        used_columns.update(mapping.columns)
-        if table.encoding and not opencellid and path.suffix.lower() in TEXT_SUFFIXES:
-            notes.append(f"encoding {table.encoding}")
-    is_geo = any(isinstance(m, gpd.GeoDataFrame) for m in mapped_parts)
-    frame = pd.concat(mapped_parts, ignore_index=True)
-    origin = pd.concat(origins, ignore_index=True)
-    raw = frame.copy()
+    prepared = prepare(path, layer, options, context)
+    spec, frame, raw, origin = prepared.spec, prepared.frame, prepared.raw, prepared.origin
+    notes, opencellid, fixes = prepared.notes, prepared.opencellid, prepared.fixes
     index = frame.index
-
-    if EXTRA_COLUMN in frame:
-        extra = as_text(frame[EXTRA_COLUMN]).notna()
-        problems.add(
-            extra,
-            index,
-            "row",
-            frame[EXTRA_COLUMN],
-            "extra_cells",
-            "row: more cells than the header has columns",
-        )
-        frame = frame.drop(columns=EXTRA_COLUMN)
-    _parse_fields(frame, spec, problems, raw)
-
-    for name, value in options.constants.items():
-        if name not in spec.field_names:
-            raise GisPlannerError(f"--set {name}: layer {spec.name!r} has no such field")
-        current = frame[name] if name in frame else pd.Series(pd.NA, index=index, dtype=object)
-        frame[name] = as_text(current).astype(object).fillna(value)
-        notes.append(f"{name} = {value} where empty")
-    if spec.name == "admin_units":
-        for name, value in derive.ADMIN_DEFAULTS.items():
-            if name not in frame or as_text(frame[name]).isna().any():
-                current = frame[name] if name in frame else pd.Series(pd.NA, index=index)
-                frame[name] = as_text(current).astype(object).fillna(value)
-                notes.append(f"{name} = {value} where empty (default)")
-    if "source" in spec.field_names and "source" not in frame:
-        frame["source"] = f"import: {path.name}"
-
-    if "operator" in frame:
-        text = as_text(frame["operator"])
-        keys = normalise_operators(text)
-        unknown = text.notna() & keys.isna()
-        problems.add(
-            unknown,
-            index,
-            "operator",
-            raw.get("operator", text),
-            "unknown_operator",
-            "operator (Nhà mạng): not in the operator registry",
-        )
-        frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
-
-    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in _PROBLEM})
-    geoms: np.ndarray | None = None
-    if spec.geometry_type is not None:
-        if is_geo:
-            geoms = gpd.GeoSeries(frame.geometry).to_numpy()
-        elif spec.geometry_type == "Point":
-            geoms, fixes = _coordinates(frame, spec, options, context.area, problems, path)
-        else:
-            raise GisPlannerError(
-                f"{path}: layer {spec.name!r} has {spec.geometry_type} geometries; import it "
-                "from KML/KMZ, GeoJSON, Shapefile or GeoPackage"
-            )
-        if context.area is not None and spec.name != "admin_units":
-            _outside(geoms, context.area, index, problems)
-        columns = [c for c in frame.columns if c not in ("geometry", "lon", "lat", "x", "y")]
-        frame = gpd.GeoDataFrame(pd.DataFrame(frame[columns]), geometry=geoms, crs=WGS84)
-
-    early = problems.frame()
+    early = prepared.problems
     sites: gpd.GeoDataFrame | None = None
     if isinstance(frame, gpd.GeoDataFrame):
         if spec.name == "admin_units":
@@ -429,7 +79,6 @@ def check_file(
     merged = merged.drop_duplicates(["row", "field"], keep="first")
     accepted = validation.valid[~validation.valid.index.isin(merged["row"])]
 
-    accepted = validation.valid[~validation.valid.index.isin(merged["row"])]
     to_write: dict[str, pd.DataFrame] = {}
     if sites is not None:
         sites_spec = get_spec("sites")
@@ -495,7 +144,7 @@ def check_file(
         rejects=rejects,
         fixes=_report(fixes, origin, raw, path),
         notes=tuple(dict.fromkeys(notes)),
-        columns=used_columns,
+        columns=prepared.columns,
     )
     return Checked(result, to_write)
 
