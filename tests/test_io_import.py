@@ -209,3 +209,11 @@ def test_kill_mid_import_leaves_store_unchanged(tmp_path: Path, hanam: GeoPackag
     result = import_file(path, "cells", hanam, options=ImportOptions(append=True))
     assert result.written["cells"] == 300 and result.written["sites"] >= 1
     assert not list(hanam.path.parent.glob(".hanam.*.tmp.gpkg*"))
+
+
+def test_x_y_columns_in_degrees_are_lon_lat(tmp_path: Path, area: Area) -> None:
+    path = tmp_path / "gis.csv"
+    path.write_text("id,operator,X,Y,height_m,tower_type\nG1,Gmobile,105.91,20.54,20,monopole\n")
+    checked = check_file(path, "sites", context=Context(area=area))
+    site = checked.to_write["sites"].iloc[0]
+    assert (site.geometry.x, site.geometry.y, site["operator"]) == (105.91, 20.54, "gmobile")

@@ -229,7 +229,10 @@ def _coordinates(
         )
     a = first.values.to_numpy(dtype=np.float64)
     b = second.values.to_numpy(dtype=np.float64)
-    if names == ("lon", "lat"):
+    finite = np.concatenate([a[np.isfinite(a)], b[np.isfinite(b)]])
+    # X/Y columns holding degrees are GIS-style longitude/latitude, not survey metres.
+    degrees = names == ("lon", "lat") or (finite.size > 0 and np.abs(finite).max() <= 180)
+    if degrees:
         if area is not None:
             lon, lat, swapped = unswap_lonlat(a, b, area)
         else:
