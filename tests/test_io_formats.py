@@ -114,8 +114,19 @@ def _workbook(path: Path) -> Path:
     sheet.merge_cells("B3:C3")
     sheet["B4"], sheet["C4"] = "Kinh độ", "Vĩ độ"
     for i, (lon, lat) in enumerate(INSIDE[:4]):
-        sheet.append([f"VT-{i}", lon if i % 2 else f"{lon}".replace(".", ","), lat,
-                      45 if i else "45m", "Viettel", "lattice", f"Thôn {i}"])  # fmt: skip
+        sheet.append(
+            [
+                f"VT-{i}",
+                lon if i % 2 else f"{lon}".replace(".", ","),
+                lat,
+                45 if i else "45m",
+                "Viettel" if i != 3 else None,
+                "lattice",
+                f"Thôn {i}",
+            ]
+        )
+    # One operator cell merged over two data rows, as lists often do: both rows are Viettel.
+    sheet.merge_cells("E7:E8")  # fmt: skip
     sheet.append([])
     sheet.append(["VT-9", 105.9, 20.5, "N/A", "Viettel", "lattice", ""])  # row 10
     notes = book.create_sheet("Ghi chú")

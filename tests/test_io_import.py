@@ -20,6 +20,7 @@ from gis_planner.store import GeoPackageStore
 from .io_files import INSIDE
 
 HEADER = "Mã trạm;Nhà mạng;Kinh độ;Vĩ độ;Độ cao cột;Loại cột"
+GOOD_IDS = ["OK-0", "OK-1", "OK-2"]
 GOOD = [f"OK-{i};Viettel;{lon};{lat};30;lattice" for i, (lon, lat) in enumerate(INSIDE[:3])]
 
 
@@ -134,6 +135,7 @@ def test_reimport_is_idempotent(tmp_path: Path, hanam: GeoPackageStore) -> None:
     after_first = hanam.read("sites")
     second = import_file(path, "sites", hanam, options=options)
     assert first.written == {"sites": 5} and first.unchanged == 0
+    assert first.rows is not None and sorted(first.rows["site_id"]) == ["D2", "D3", *GOOD_IDS]
     assert second.written == {} and second.unchanged == 5 and second.accepted == 5
     pd.testing.assert_frame_equal(hanam.read("sites"), after_first)
     # Replacing with the same file leaves the same layer too.

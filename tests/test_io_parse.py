@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 from pyproj import Transformer
 from pyproj.crs import CoordinateOperation
 from pyproj.transformer import TransformerGroup
@@ -33,6 +35,17 @@ def test_numbers_with_decimal_comma_units_and_missing_markers() -> None:
     for marker in ["N/A", "", "-", "Không có", "null", None]:
         value, reason = _parsed([marker])[0]
         assert np.isnan(value) and reason is pd.NA, marker
+
+
+@given(
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda v: round(v, 4)),
+    st.sampled_from(["", "m", " m", " M", "met"]),
+)
+def test_decimal_comma_numbers_with_units_round_trip(value: float, suffix: str) -> None:
+    text = f"{value:.4f}".replace(".", ",") + suffix
+    parsed = parse_number(pd.Series([text, f"{value:.4f}{suffix}"]), "m")
+    assert parsed.reason.isna().all()
+    assert parsed.values.tolist() == pytest.approx([value, value], abs=1e-9)
 
 
 def test_bad_numbers_and_units_have_reasons() -> None:

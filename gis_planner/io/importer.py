@@ -145,6 +145,7 @@ def check_file(
         fixes=_report(fixes, origin, raw, path),
         notes=tuple(dict.fromkeys(notes)),
         columns=prepared.columns,
+        rows=accepted,
     )
     return Checked(result, to_write)
 

@@ -54,8 +54,12 @@ class ImportResult:
     columns: dict[str, str] = field(default_factory=dict)
     report_path: Path | None = None
     fixes_path: Path | None = None
+    #: The accepted rows of the layer, conformed to the catalogue (written or unchanged).
+    rows: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.rows is not None and len(self.rows) != self.accepted:
+            raise AssertionError("accepted count does not match the accepted rows")
         distinct = self.rejects[["sheet", "row"]].drop_duplicates()
         if len(distinct) != self.rejected:
             raise AssertionError("rejected count does not match the reject report")
