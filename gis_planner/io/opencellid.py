@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis_planner.catalogue import PROBLEM_COLUMNS
 from gis_planner.crs import WGS84, lonlat_to_utm, utm_to_lonlat
-from gis_planner.io.report import REPORT_COLUMNS
 from gis_planner.io.tabular import SourceTable
 from gis_planner.operators import operator_from_mnc
 from gis_planner.sharing import cluster_positions
@@ -184,9 +184,7 @@ def to_cells(table: SourceTable, assumptions: CellAssumptions) -> CellTable:
         index=raw.index,
     )
     problems = (
-        pd.concat(blocks, ignore_index=True)
-        if blocks
-        else pd.DataFrame(columns=[c for c in REPORT_COLUMNS if c not in ("file", "sheet")])
+        pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=PROBLEM_COLUMNS)
     )
     return CellTable(frame, problems)
 

@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis_planner.catalogue import LayerSpec, get_spec
+from gis_planner.catalogue import PROBLEM_COLUMNS, LayerSpec, get_spec
+
+# The validator's collector of problems, so that both halves report in one shape.
+from gis_planner.catalogue.validate import _Problems as Problems
 from gis_planner.crs import VN2000_TM3_105, WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.io import derive
@@ -31,7 +34,6 @@ from gis_planner.operators import normalise_operators
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-_PROBLEM = ["row", "field", "value", "reason", "message"]
 
 
 @dataclass(frozen=True)
@@ -122,43 +124,6 @@ def _map_table(
     return mapped, ColumnMapping(columns, tuple(c for c in attributes if c not in columns))
 
 
-class _Problems:
-    """Problems found before validation, by row label."""
-
-    def __init__(self) -> None:
-        self.blocks: list[pd.DataFrame] = []
-
-    def add(
-        self,
-        mask: np.ndarray | pd.Series,
-        index: pd.Index,
-        field_name: str,
-        values: pd.Series,
-        reason: str,
-        message: str,
-    ) -> None:
-        if isinstance(mask, pd.Series):
-            mask = mask.fillna(False).to_numpy(dtype=bool)
-        mask = np.asarray(mask, dtype=bool)
-        if mask.any():
-            self.blocks.append(
-                pd.DataFrame(
-                    {
-                        "row": index[mask],
-                        "field": field_name,
-                        "value": values.to_numpy(dtype=object)[mask],
-                        "reason": reason,
-                        "message": message,
-                    }
-                )
-            )
-
-    def frame(self) -> pd.DataFrame:
-        if not self.blocks:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in _PROBLEM})
-        return pd.concat(self.blocks, ignore_index=True)
-
-
 def _label(spec: LayerSpec, name: str) -> str:
     if name in spec.field_names:
         return f"{name} ({spec.field(name).label_vi})"
@@ -171,21 +136,15 @@ def _label(spec: LayerSpec, name: str) -> str:
 
 
 def _parse_fields(
-    frame: pd.DataFrame, spec: LayerSpec, problems: _Problems, raw: pd.DataFrame
+    frame: pd.DataFrame, spec: LayerSpec, problems: Problems, raw: pd.DataFrame
 ) -> None:
     for fs in spec.fields:
         if fs.name not in frame or fs.dtype not in ("int", "float"):
             continue
         parsed = parse_number(frame[fs.name], fs.unit)
         for reason, text in (("type", "not a number"), ("unit", f"unit not {fs.unit}")):
-            problems.add(
-                parsed.reason == reason,
-                frame.index,
-                fs.name,
-                raw[fs.name],
-                reason,
-                f"{_label(spec, fs.name)}: {text}",
-            )
+            message = f"{_label(spec, fs.name)}: {text}"
+            problems.add(parsed.reason == reason, fs.name, reason, message, raw[fs.name])
         frame[fs.name] = parsed.values
 
 
@@ -194,12 +153,12 @@ def _coordinates(
     spec: LayerSpec,
     options: ImportOptions,
     area: Area | None,
-    problems: _Problems,
+    problems: Problems,
     path: Path,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Point geometries from lon/lat or X/Y columns, and the swaps that were fixed."""
     index = frame.index
-    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in _PROBLEM})
+    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     if {"lon", "lat"} <= set(frame.columns):
         names = ("lon", "lat")
         first, second = parse_angle(frame["lon"]), parse_angle(frame["lat"])
@@ -215,18 +174,10 @@ def _coordinates(
     pair = as_text(frame[names[0]]).fillna("") + "; " + as_text(frame[names[1]]).fillna("")
     for name, parsed in zip(names, (first, second), strict=True):
         reason = "dms" if name in ("lon", "lat") else "type"
-        problems.add(
-            parsed.failed,
-            index,
-            name,
-            frame[name],
-            reason,
-            f"{_label(spec, name)}: not a coordinate",
-        )
+        label = _label(spec, name)
+        problems.add(parsed.failed, name, reason, f"{label}: not a coordinate", frame[name])
         empty = parsed.values.isna() & ~parsed.failed
-        problems.add(
-            empty, index, name, frame[name], "required", f"{_label(spec, name)}: empty coordinate"
-        )
+        problems.add(empty, name, "required", f"{label}: empty coordinate", frame[name])
     a = first.values.to_numpy(dtype=np.float64)
     b = second.values.to_numpy(dtype=np.float64)
     finite = np.concatenate([a[np.isfinite(a)], b[np.isfinite(b)]])
@@ -259,7 +210,7 @@ def _coordinates(
     return geoms, fixes
 
 
-def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: _Problems) -> None:
+def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: Problems) -> None:
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     usable = present.copy()
     usable[present] = shapely.is_valid(geoms[present])
@@ -276,7 +227,8 @@ def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: _Problems
     if not inside.all():
         text = pd.Series(None, index=index, dtype=object)
         text[~inside] = _text_of(geoms[~inside]).to_numpy()
-        problems.add(~inside, index, "geometry", text, "outside_province", message)
+        outside = pd.Series(~inside, index=index)
+        problems.add(outside, "geometry", "outside_province", message, text)
 
 
 def _text_of(geoms: np.ndarray) -> pd.Series:
@@ -299,7 +251,7 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
         raise GisPlannerError(f"{path}: file not found")
     notes: list[str] = []
     opencellid = path.suffix.lower() in TEXT_SUFFIXES and is_opencellid(path)
-    problems = _Problems()
+    problems = Problems()
     if opencellid:
         if layer not in ("cells", "sites"):
             raise GisPlannerError(f"{path}: an OpenCelliD export imports as cells and sites")
@@ -329,14 +281,8 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
 
     if EXTRA_COLUMN in frame:
         extra = as_text(frame[EXTRA_COLUMN]).notna()
-        problems.add(
-            extra,
-            index,
-            "row",
-            frame[EXTRA_COLUMN],
-            "extra_cells",
-            "row: more cells than the header has columns",
-        )
+        message = "row: more cells than the header has columns"
+        problems.add(extra, "row", "extra_cells", message, frame[EXTRA_COLUMN])
         frame = frame.drop(columns=EXTRA_COLUMN)
     _parse_fields(frame, spec, problems, raw)
 
@@ -359,17 +305,11 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
         text = as_text(frame["operator"])
         keys = normalise_operators(text)
         unknown = text.notna() & keys.isna()
-        problems.add(
-            unknown,
-            index,
-            "operator",
-            raw.get("operator", text),
-            "unknown_operator",
-            "operator (Nhà mạng): not in the operator registry",
-        )
+        message = "operator (Nhà mạng): not in the operator registry"
+        problems.add(unknown, "operator", "unknown_operator", message, raw.get("operator", text))
         frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
 
-    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in _PROBLEM})
+    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     geoms: np.ndarray | None = None
     if spec.geometry_type is not None:
         if is_geo:
