@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +220,13 @@ def test_x_y_columns_in_degrees_are_lon_lat(tmp_path: Path, area: Area) -> None:
     checked = check_file(path, "sites", context=Context(area=area))
     site = checked.to_write["sites"].iloc[0]
     assert (site.geometry.x, site.geometry.y, site["operator"]) == (105.91, 20.54, "gmobile")
+
+
+def test_result_refuses_counts_that_lose_rows(tmp_path: Path, area: Area) -> None:
+    result = check_file(_csv(tmp_path, [DEFECTS["unknown operator"][0]]), "sites",
+                        context=Context(area=area)).result  # fmt: skip
+    assert (result.read, result.accepted, result.rejected) == (4, 3, 1)
+    with pytest.raises(AssertionError, match="rows read"):
+        replace(result, accepted=2, rows=None)
+    with pytest.raises(AssertionError, match="reject report"):
+        replace(result, rejected=0, accepted=4, rows=None)

@@ -114,8 +114,10 @@ def to_cells(table: SourceTable, assumptions: CellAssumptions) -> CellTable:
     technology = radio.map(TECHNOLOGY)
     mcc = pd.to_numeric(raw["mcc"], errors="coerce")
     net = pd.to_numeric(raw["net"], errors="coerce")
-    mnc_text = net.map(lambda n: f"{int(n):02d}" if pd.notna(n) else None)
-    operator = net.map(lambda n: operator_from_mnc(int(n)) if pd.notna(n) else None)
+    whole = net.where(net == net.round()).astype("Int64")
+    mnc_text = whole.astype("string").str.zfill(2)
+    # A handful of distinct MNCs: resolve each once.
+    operator = whole.map({int(m): operator_from_mnc(int(m)) for m in whole.dropna().unique()})
     ids = (
         "OCID-"
         + radio.fillna("")

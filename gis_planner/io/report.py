@@ -14,7 +14,7 @@ REPORT_COLUMNS = ["file", "sheet", "row", "field", "value", "reason", "message"]
 
 #: Reasons the importer adds to the catalogue's (``catalogue.REASONS``).
 IMPORT_REASONS = {
-    "outside_province": "outside the province (beyond the tolerance)",
+    "outside_province": "outside the province",
     "unknown_operator": "operator not in the registry",
     "unit": "a unit that does not fit the field",
     "dms": "not a coordinate in degrees or degrees-minutes-seconds",
