@@ -230,3 +230,18 @@ def test_result_refuses_counts_that_lose_rows(tmp_path: Path, area: Area) -> Non
         replace(result, accepted=2, rows=None)
     with pytest.raises(AssertionError, match="reject report"):
         replace(result, rejected=0, accepted=4, rows=None)
+
+
+def test_row_numbers_count_quoted_line_breaks(tmp_path: Path, area: Area) -> None:
+    path = tmp_path / "quoted.csv"
+    path.write_text(
+        "Mã trạm,Nhà mạng,Kinh độ,Vĩ độ,Độ cao cột,Loại cột,Địa chỉ\n"
+        'Q1,Viettel,105.91,20.54,30,lattice,"Thôn 1, Xã A"\n'
+        'Q2,Viettel,105.92,20.54,30,lattice,"Thôn 2\nXã B"\n'
+        "\n"
+        "Q3,Viettel,105.93,20.54,abc,lattice,x\n",
+        encoding="utf-8",
+    )
+    result = check_file(path, "sites", context=Context(area=area)).result
+    assert (result.read, result.accepted) == (3, 2)
+    assert result.rejects.iloc[0][["row", "value"]].tolist() == [6, "abc"]

@@ -179,3 +179,12 @@ def test_encodings_and_delimiters_detected() -> None:
     lines = ["title", "a;b;c", "1,5;2,25;x", "3;4,75;y"]
     assert sniff_delimiter(lines) == ";"
     assert sniff_delimiter(["a\tb\tc", "1,5\t2\t3"]) == "\t"
+
+
+def test_other_epsg_for_xy() -> None:
+    # Nam Định's TM-3 zone (central meridian 105°30'), X = northing as in survey lists.
+    x_north, y_east = np.array([2260000.0]), np.array([560000.0])
+    lon, lat, _ = projected_to_lonlat(x_north, y_east, "EPSG:9209")
+    lat_ref, lon_ref = Transformer.from_crs("EPSG:9209", "EPSG:4326").transform(y_east, x_north)
+    assert lon[0] == pytest.approx(lon_ref[0], abs=1e-9) and lat[0] == pytest.approx(lat_ref[0])
+    assert 106.0 < lon[0] < 106.2, "east of Nam Định's central meridian, not Hà Nam's"

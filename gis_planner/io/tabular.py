@@ -170,6 +170,10 @@ def read_csv(path: Path, spec: LayerSpec, *, encoding: str | None = None) -> Sou
         )
     # Line numbers as an editor shows them: the header's line plus the data row's position.
     rows = np.arange(len(frame), dtype=np.int64) + header_index + 2
+    if '"' in text:
+        # A quoted cell may span lines: later rows start that many lines further down.
+        spans = frame.apply(lambda column: column.str.count("\n")).fillna(0).sum(axis=1)
+        rows += np.concatenate([[0], np.cumsum(spans.to_numpy(dtype=np.int64))[:-1]])
     frame, rows = _drop_empty_rows(frame, rows)
     if frame[EXTRA_COLUMN].replace("", np.nan).isna().all():
         frame = frame.drop(columns=EXTRA_COLUMN)
