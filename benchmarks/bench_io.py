@@ -6,7 +6,8 @@ decimal commas, heights as "45m", operator names in many spellings. The import r
 encoding and delimiter detection, column mapping, parsing, swap detection, province check,
 commune lookup, catalogue validation, duplicate ids, and the atomic store write.
 Baseline in the same process: ``pandas.read_csv`` of the same file + points + a plain GeoPackage
-write with no parsing or validation (what a script that trusts its input would do).
+write with no parsing or validation (what a script that trusts its input would do). For
+information, also an OpenCelliD-format export of 100,000 cells, grouped into sites.
 Run: ``python -m benchmarks.bench_io``.
 """
 
@@ -54,6 +55,25 @@ def station_csv(path: Path, n: int, seed: int = 0) -> Path:
     )
     body = frame.to_csv(sep=";", header=False, index=False)
     path.write_bytes(codecs.BOM_UTF8 + f"DANH SÁCH TRẠM BTS\n{HEADER}\n{body}".encode())
+    return path
+
+
+def opencellid_csv(path: Path, n_sites: int, cells_per_site: int, seed: int = 0) -> Path:
+    """An OpenCelliD-format export: ``n_sites`` masts in Hà Nam, cells jittered ~30 m around."""
+    rng = np.random.default_rng(seed)
+    n = n_sites * cells_per_site
+    mast = np.repeat(np.arange(n_sites), cells_per_site)
+    lon = rng.uniform(105.85, 106.05, n_sites)[mast] + rng.normal(0, 0.0003, n)
+    lat = rng.uniform(20.45, 20.62, n_sites)[mast] + rng.normal(0, 0.0003, n)
+    radio = np.array(["GSM", "UMTS", "LTE", "NR"])[rng.integers(0, 4, n)]
+    net = np.array([1, 2, 4, 5, 7])[mast % 5]
+    frame = pd.DataFrame(
+        {"radio": radio, "mcc": 452, "net": net, "area": 100 + mast // 50, "cell": np.arange(n),
+         "unit": 0, "lon": np.round(lon, 6), "lat": np.round(lat, 6), "range": 500,
+         "samples": 5, "changeable": 1, "created": 1600000000, "updated": 1700000000,
+         "averageSignal": 0}
+    )  # fmt: skip
+    frame.to_csv(path, index=False)
     return path
 
 
@@ -105,6 +125,27 @@ def main() -> None:
                 f"{ROWS / plain.median_s:,.0f}",
                 f"checked import costs {import_s / plain.median_s:.1f}× the unchecked one",
             ),
+        ],
+    )
+    cells_path = opencellid_csv(work / "452.csv", ROWS // 20, 20)
+
+    def run_opencellid() -> tuple[int, int]:
+        shutil.copyfile(seed_store.path, store_path)
+        result = import_file(cells_path, "cells", GeoPackageStore(store_path))
+        assert result.accepted == ROWS, result.rejects.head()
+        return result.written["cells"], result.written["sites"]
+
+    cells_timing, (cells, sites) = measure(run_opencellid, repeat=1)
+    print_table(
+        f"OpenCelliD export, {ROWS:,} cells (no target; for information)",
+        ("operation", "seconds", "rows/s", "note"),
+        [
+            (
+                "gis-planner import cells (grouped into sites)",
+                f"{cells_timing.median_s:.2f}",
+                f"{cells / cells_timing.median_s:,.0f}",
+                f"{sites:,} sites from {cells:,} cells",
+            )
         ],
     )
     print(f"peak memory {peak_rss_mib():,.0f} MiB; store copy excluded ({copy.median_s:.2f} s)")
