@@ -15,6 +15,7 @@ import shapely
 from openpyxl import Workbook
 from pyproj import Transformer
 
+from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.errors import GisPlannerError
 from gis_planner.io import Area, Context, ImportOptions, check_file, context_from_store, import_file
 from gis_planner.io.coordinates import province_outline
@@ -333,3 +334,24 @@ def test_context_from_store_reads_admin_and_existing(sample_store: GeoPackageSto
     assert len(ctx.existing["sites"]) == len(sample_store.read("sites"))
     shutil.rmtree(sample_store.assets_dir, ignore_errors=True)
     pd.testing.assert_index_equal(ctx.existing["cells"].columns, sample_store.read("cells").columns)
+
+
+@pytest.mark.parametrize("layer", [spec.name for spec in CORE_LAYERS])
+def test_every_sample_layer_round_trips_through_an_import(
+    tmp_path: Path, sample_store: GeoPackageStore, layer: str
+) -> None:
+    original = sample_store.read(layer)
+    if isinstance(original, gpd.GeoDataFrame):
+        path = tmp_path / f"{layer}.geojson"
+        pyogrio.write_dataframe(original, path, driver="GeoJSON")
+    else:
+        path = tmp_path / f"{layer}.csv"
+        original.to_csv(path, index=False)
+    store = GeoPackageStore(tmp_path / "copy.gpkg")
+    result = import_file(path, layer, store)
+    assert (result.read, result.accepted, result.rejected) == (len(original),) * 2 + (0,)
+    back = store.read(layer)
+    pd.testing.assert_frame_equal(
+        back.drop(columns="geometry", errors="ignore"),
+        original.drop(columns="geometry", errors="ignore"),
+    )
