@@ -144,7 +144,9 @@ def _parse_fields(
         parsed = parse_number(frame[fs.name], fs.unit)
         for reason, text in (("type", "not a number"), ("unit", f"unit not {fs.unit}")):
             message = f"{_label(spec, fs.name)}: {text}"
-            problems.add(parsed.reason == reason, fs.name, reason, message, raw[fs.name])
+            problems.add(
+                parsed.reason == reason, fs.name, reason, message, raw.get(fs.name, frame[fs.name])
+            )
         frame[fs.name] = parsed.values
 
 
@@ -284,7 +286,6 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
         message = "row: more cells than the header has columns"
         problems.add(extra, "row", "extra_cells", message, frame[EXTRA_COLUMN])
         frame = frame.drop(columns=EXTRA_COLUMN)
-    _parse_fields(frame, spec, problems, raw)
 
     for name, value in options.constants.items():
         if name not in spec.field_names:
@@ -300,6 +301,7 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
                 notes.append(f"{name} = {value} where empty (default)")
     if "source" in spec.field_names and "source" not in frame:
         frame["source"] = f"import: {path.name}"
+    _parse_fields(frame, spec, problems, raw)
 
     if "operator" in frame:
         text = as_text(frame["operator"])
