@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -85,6 +86,7 @@ def header_key(text: object) -> str:
     return fold_key(stripped) or fold_key(raw)
 
 
+@lru_cache(maxsize=32)
 def _targets(spec: LayerSpec) -> dict[str, str]:
     """Header key → field (or coordinate role) for one layer; own names and labels win."""
     table: dict[str, str] = {}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,15 +193,36 @@ def _cell_text(value: object) -> object:
     return str(value)
 
 
-def _sheet_rows(sheet: object) -> list[list[object]]:
-    """Every row of a sheet, merged ranges filled with their top-left value."""
+_MERGE_REF = re.compile(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(path: Path, sheet_xml: str) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a sheet (min col, min row, max col, max row), from its XML.
+
+    A read-only workbook (several times faster to load) does not parse them, so they are read
+    from the sheet's part of the archive.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(sheet_xml.lstrip("/"))
+    bounds = (range_boundaries(ref.decode()) for ref in _MERGE_REF.findall(xml))
+    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in bounds]
+
+
+def _sheet_rows(path: Path, sheet: object) -> list[list[object]]:
+    """Every row of a sheet, merged ranges filled with their top-left value (in headers, and
+    in data cells merged over several rows, which then all hold the value)."""
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]  # type: ignore[attr-defined]
-    for merged in sheet.merged_cells.ranges:  # type: ignore[attr-defined]
-        top = rows[merged.min_row - 1][merged.min_col - 1]
-        for r in range(merged.min_row - 1, min(merged.max_row, len(rows))):
-            for c in range(merged.min_col - 1, merged.max_col):
-                if c < len(rows[r]):
-                    rows[r][c] = top
+    for min_col, min_row, max_col, max_row in _merged_ranges(path, sheet._worksheet_path):  # type: ignore[attr-defined]
+        if min_row > len(rows):
+            continue
+        top = rows[min_row - 1][min_col - 1] if min_col <= len(rows[min_row - 1]) else None
+        for r in range(min_row - 1, min(max_row, len(rows))):
+            row = rows[r]
+            if len(row) < max_col:
+                row.extend([None] * (max_col - len(row)))
+            row[min_col - 1 : max_col] = [top] * (max_col - min_col + 1)
     return rows
 
 
@@ -209,8 +232,7 @@ def read_excel(path: Path, spec: LayerSpec, *, sheet: str | None = None) -> list
     from openpyxl import load_workbook  # imported here: only Excel imports pay for it
 
     try:
-        # Not read-only: merged header cells are only known to a fully loaded sheet.
-        book = load_workbook(path, data_only=True)
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
         raise GisPlannerError(f"{path}: not a readable .xlsx workbook ({error})") from None
     names = list(book.sheetnames)
@@ -225,7 +247,7 @@ def read_excel(path: Path, spec: LayerSpec, *, sheet: str | None = None) -> list
         chosen = names
     tables = []
     for name in chosen:
-        rows = _sheet_rows(book[name])
+        rows = _sheet_rows(path, book[name])
         if not rows:
             continue
         header_index, matches = _best_header(rows, spec)
@@ -238,6 +260,7 @@ def read_excel(path: Path, spec: LayerSpec, *, sheet: str | None = None) -> list
         numbers = np.arange(len(frame), dtype=np.int64) + header_index + 2
         frame, numbers = _drop_empty_rows(frame, numbers)
         tables.append(SourceTable(frame, numbers, name, header_index + 1))
+    book.close()  # a read-only workbook keeps its file open until closed
     if not tables:
         raise GisPlannerError(
             f"{path}: no sheet looks like a list for layer {spec.name!r} "
