@@ -7,12 +7,13 @@ added to ``CATALOGUE`` below.
 
 from __future__ import annotations
 
+from gis_planner.catalogue.coverage import COVERAGE_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec, RowRule
 from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation, conform, validate
 from gis_planner.errors import UnknownLayer
 
-CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in (*CORE_LAYERS,)}
+CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in (*CORE_LAYERS, *COVERAGE_LAYERS)}
 
 
 def get_spec(name: str) -> LayerSpec:

@@ -1,0 +1,326 @@
+"""The raster engine: best server, second best, SINR and server count over a tiled grid.
+
+For each tile, only the cells whose useful range reaches the tile are evaluated, and each of
+them only on the pixels inside its range circle (the numba kernel below). Per pixel the kernel
+keeps the best and second-best reference power, the best cell, the number of cells at or above
+the threshold and the sum of received power (mW) per carrier frequency; the SINR of the best
+server is its power over the other co-channel cells' power plus the noise of one resource
+element. Tiles are independent: they run in turn or in worker processes (``params.workers``),
+and a tile's arrays are all the memory the computation needs besides the output rasters.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from gis_planner.coverage.grid import Grid, Window
+from gis_planner.coverage.scene import CoverageParams, Scene
+
+#: Nodata of the float rasters.
+NODATA_DB = -999.0
+_NONE = -1.0e30
+_LN10_10 = np.log(10.0) / 10.0
+#: Edge of the cache blocks of the kernel, in pixels.
+BLOCK_PX = 32
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Rasters of one scene on a grid; nodata where no cell reaches or outside the area."""
+
+    scene: Scene
+    grid: Grid
+    best_rsrp_dbm: npt.NDArray[np.float32]
+    second_rsrp_dbm: npt.NDArray[np.float32]
+    sinr_db: npt.NDArray[np.float32]
+    #: Index of the best server in ``scene.cell_ids``; −1 where none.
+    best_server: npt.NDArray[np.int32]
+    n_servers: npt.NDArray[np.uint8]
+    #: Pixel × cell evaluations the kernel made.
+    evaluations: int
+
+
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _tile_kernel(
+    x0: float,
+    y1: float,
+    res: float,
+    mask: npt.NDArray[np.bool_],
+    cells: npt.NDArray[np.int64],
+    cx: npt.NDArray[np.float64],
+    cy: npt.NDArray[np.float64],
+    ref_eirp: npt.NDArray[np.float64],
+    sin_az: npt.NDArray[np.float64],
+    cos_az: npt.NDArray[np.float64],
+    mech: npt.NDArray[np.float64],
+    elec: npt.NDArray[np.float64],
+    range_m: npt.NDArray[np.float64],
+    channel: npt.NDArray[np.int32],
+    table_offset: npt.NDArray[np.int64],
+    pl_table: npt.NDArray[np.float32],
+    dep_table: npt.NDArray[np.float32],
+    step: float,
+    pattern: npt.NDArray[np.int32],
+    h_tables: npt.NDArray[np.float64],
+    v_tables: npt.NDArray[np.float64],
+    max_att: npt.NDArray[np.float64],
+    threshold: float,
+    best: npt.NDArray[np.float64],
+    second: npt.NDArray[np.float64],
+    server: npt.NDArray[np.int32],
+    count: npt.NDArray[np.uint8],
+    power_mw: npt.NDArray[np.float64],
+) -> int:
+    rows, cols = mask.shape
+    n_cos = h_tables.shape[2]
+    n_v = v_tables.shape[1]
+    cos_scale = (n_cos - 1) / 2.0
+    v_scale = (n_v - 1) / 180.0
+    inv_step = 1.0 / step
+    evaluations = 0
+    # Blocks of BLOCK_PX² pixels keep the per-pixel accumulators in cache while every cell
+    # reaching the block is applied to it.
+    for b_row in range(0, rows, BLOCK_PX):
+        b_row_end = min(b_row + BLOCK_PX, rows)
+        by_hi = y1 - b_row * res
+        by_lo = y1 - b_row_end * res
+        for b_col in range(0, cols, BLOCK_PX):
+            b_col_end = min(b_col + BLOCK_PX, cols)
+            bx_lo = x0 + b_col * res
+            bx_hi = x0 + b_col_end * res
+            for k in range(cells.shape[0]):
+                c = cells[k]
+                r = range_m[c]
+                r2 = r * r
+                gx = max(max(bx_lo - cx[c], 0.0), cx[c] - bx_hi)
+                gy = max(max(by_lo - cy[c], 0.0), cy[c] - by_hi)
+                if gx * gx + gy * gy > r2:
+                    continue
+                off = table_offset[c]
+                p = pattern[c]
+                ch = channel[c]
+                for i in range(b_row, b_row_end):
+                    dy = y1 - (i + 0.5) * res - cy[c]
+                    if dy * dy > r2:
+                        continue
+                    # the row's chord of the range circle
+                    half = np.sqrt(r2 - dy * dy)
+                    j_lo = max(b_col, int(np.ceil((cx[c] - half - x0) / res - 0.5)))
+                    j_hi = min(b_col_end, int(np.floor((cx[c] + half - x0) / res - 0.5)) + 1)
+                    for j in range(j_lo, j_hi):
+                        if not mask[i, j]:
+                            continue
+                        dx = x0 + (j + 0.5) * res - cx[c]
+                        d2 = dx * dx + dy * dy
+                        if d2 > r2:
+                            continue
+                        evaluations += 1
+                        d = np.sqrt(d2)
+                        t = d * inv_step
+                        ti = int(t)
+                        tf = t - ti
+                        a = off + ti
+                        loss = pl_table[a] + tf * (pl_table[a + 1] - pl_table[a])
+                        dep = dep_table[a] + tf * (dep_table[a + 1] - dep_table[a])
+                        if d > 0.0:
+                            cos_phi = (dx * sin_az[c] + dy * cos_az[c]) * (1.0 / d)
+                            cross = dx * cos_az[c] - dy * sin_az[c]
+                        else:
+                            cos_phi = 1.0
+                            cross = 0.0
+                        side = 0 if cross >= 0.0 else 1
+                        u = (min(max(cos_phi, -1.0), 1.0) + 1.0) * cos_scale
+                        ui = min(int(u), n_cos - 2)
+                        uf = u - ui
+                        h0 = h_tables[p, side, ui]
+                        a_h = h0 + uf * (h_tables[p, side, ui + 1] - h0)
+                        theta = dep - (elec[c] + mech[c] * cos_phi)
+                        v = (min(max(theta, -90.0), 90.0) + 90.0) * v_scale
+                        vi = min(int(v), n_v - 2)
+                        vf = v - vi
+                        a_v = v_tables[p, vi] + vf * (v_tables[p, vi + 1] - v_tables[p, vi])
+                        rsrp = ref_eirp[c] - loss - min(a_h + a_v, max_att[p])
+                        power_mw[ch, i, j] += np.exp(rsrp * 0.23025850929940458)
+                        if rsrp > best[i, j]:
+                            second[i, j] = best[i, j]
+                            best[i, j] = rsrp
+                            server[i, j] = c
+                        elif rsrp > second[i, j]:
+                            second[i, j] = rsrp
+                        if rsrp >= threshold and count[i, j] < 255:
+                            count[i, j] += 1
+    return evaluations
+
+
+def cells_reaching(
+    scene: Scene, bounds: tuple[float, float, float, float]
+) -> npt.NDArray[np.int64]:
+    """Indices of the cells whose range circle meets the rectangle ``bounds``."""
+    x0, y0, x1, y1 = bounds
+    dx = np.maximum(np.maximum(x0 - scene.x_m, 0.0), scene.x_m - x1)
+    dy = np.maximum(np.maximum(y0 - scene.y_m, 0.0), scene.y_m - y1)
+    reach = (dx * dx + dy * dy <= scene.range_m**2) & (scene.range_m > 0)
+    return np.flatnonzero(reach).astype(np.int64)
+
+
+TileOutput = tuple[
+    Window,
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.uint8],
+    int,
+]
+
+
+def compute_tile(
+    scene: Scene, grid: Grid, mask: npt.NDArray[np.bool_], window: Window
+) -> TileOutput:
+    """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask)."""
+    x0, _, _, y1 = grid.window_bounds(window)
+    shape = (window.height, window.width)
+    best = np.full(shape, _NONE)
+    second = np.full(shape, _NONE)
+    server = np.full(shape, -1, dtype=np.int32)
+    count = np.zeros(shape, dtype=np.uint8)
+    power = np.zeros((len(scene.channel_bands_mhz), *shape))
+    cells = cells_reaching(scene, grid.window_bounds(window))
+    evaluations = 0
+    if len(cells) and mask.any():
+        evaluations = _tile_kernel(
+            x0, y1, grid.resolution_m, np.ascontiguousarray(mask), cells,
+            scene.x_m, scene.y_m, scene.ref_eirp_dbm, scene.sin_az, scene.cos_az,
+            scene.mech_tilt_deg, scene.elec_tilt_deg, scene.range_m, scene.channel,
+            scene.table_offset, scene.path_loss_table, scene.depression_table,
+            scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
+            scene.max_att_db, scene.threshold_dbm, best, second, server, count, power,
+        )  # fmt: skip
+    served = server >= 0
+    sinr = np.full(shape, NODATA_DB, dtype=np.float32)
+    if served.any():
+        best_mw = np.exp(best[served] * _LN10_10)
+        channel = scene.channel[server[served]]
+        total_mw = power[channel, *np.nonzero(served)]
+        interference = np.maximum(total_mw - best_mw, 0.0)
+        sinr[served] = 10.0 * np.log10(best_mw / (interference + scene.noise_mw[channel]))
+    best_out = np.where(served, best, NODATA_DB).astype(np.float32)
+    second_out = np.where(second > _NONE, second, NODATA_DB).astype(np.float32)
+    return window, best_out, second_out, sinr, server, count, evaluations
+
+
+# Worker processes get the scenes by fork; only windows and tile outputs cross the pipe.
+_WORK: dict[str, tuple[list[Scene], Grid, npt.NDArray[np.bool_]]] = {}
+
+
+def _run_tile(task: tuple[int, Window]) -> tuple[int, TileOutput]:
+    index, window = task
+    scenes, grid, mask = _WORK["job"]
+    rows = slice(window.row0, window.row0 + window.height)
+    cols = slice(window.col0, window.col0 + window.width)
+    return index, compute_tile(scenes[index], grid, mask[rows, cols], window)
+
+
+def compute_coverage(
+    scene: Scene,
+    grid: Grid,
+    mask: npt.NDArray[np.bool_] | None = None,
+    params: CoverageParams | None = None,
+) -> CoverageResult:
+    """The coverage rasters of one scene on ``grid``, restricted to ``mask`` (default all)."""
+    return compute_scenes([scene], grid, mask, params)[0]
+
+
+def compute_scenes(
+    scenes: list[Scene],
+    grid: Grid,
+    mask: npt.NDArray[np.bool_] | None = None,
+    params: CoverageParams | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[CoverageResult]:
+    """The coverage rasters of every scene, their tiles shared among ``params.workers`` processes.
+
+    ``mask`` restricts the computation (default: the whole grid); tiles with no pixel in it are
+    skipped. ``progress`` is called with the number of pixels of each finished tile.
+    """
+    params = params or CoverageParams()
+    if mask is None:
+        mask = np.ones(grid.shape, dtype=bool)
+    if mask.shape != grid.shape:
+        raise ValueError(f"mask shape {mask.shape} differs from the grid's {grid.shape}")
+    outputs = [_empty_rasters(grid) for _ in scenes]
+    evaluations = [0] * len(scenes)
+    windows = [
+        w for w in grid.windows(params.tile_px)
+        if mask[w.row0 : w.row0 + w.height, w.col0 : w.col0 + w.width].any()
+    ]  # fmt: skip
+    # the heaviest scenes first, so that the last tasks of a parallel run are short
+    order = sorted(range(len(scenes)), key=lambda i: -float(np.sum(scenes[i].range_m ** 2)))
+    tasks = [(i, w) for i in order for w in windows]
+    _WORK["job"] = (scenes, grid, mask)
+    try:
+        if params.workers > 1 and len(tasks) > 1:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(params.workers, mp_context=context) as pool:
+                results = pool.map(_run_tile, tasks, chunksize=2)
+                for index, tile in results:
+                    evaluations[index] += _place(tile, *outputs[index])
+                    if progress:
+                        progress(tile[0].height * tile[0].width)
+        else:
+            for task in tasks:
+                index, tile = _run_tile(task)
+                evaluations[index] += _place(tile, *outputs[index])
+                if progress:
+                    progress(tile[0].height * tile[0].width)
+    finally:
+        _WORK.clear()
+    return [
+        CoverageResult(scene, grid, *rasters, evaluations=count)
+        for scene, rasters, count in zip(scenes, outputs, evaluations, strict=True)
+    ]
+
+
+Rasters = tuple[
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.uint8],
+]
+
+
+def _empty_rasters(grid: Grid) -> Rasters:
+    return (
+        np.full(grid.shape, NODATA_DB, dtype=np.float32),
+        np.full(grid.shape, NODATA_DB, dtype=np.float32),
+        np.full(grid.shape, NODATA_DB, dtype=np.float32),
+        np.full(grid.shape, -1, dtype=np.int32),
+        np.zeros(grid.shape, dtype=np.uint8),
+    )
+
+
+def _place(
+    output: TileOutput,
+    best: npt.NDArray[np.float32],
+    second: npt.NDArray[np.float32],
+    sinr: npt.NDArray[np.float32],
+    server: npt.NDArray[np.int32],
+    count: npt.NDArray[np.uint8],
+) -> int:
+    window, tile_best, tile_second, tile_sinr, tile_server, tile_count, evaluations = output
+    rows = slice(window.row0, window.row0 + window.height)
+    cols = slice(window.col0, window.col0 + window.width)
+    best[rows, cols] = tile_best
+    second[rows, cols] = tile_second
+    sinr[rows, cols] = tile_sinr
+    server[rows, cols] = tile_server
+    count[rows, cols] = tile_count
+    return evaluations

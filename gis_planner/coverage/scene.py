@@ -1,0 +1,306 @@
+"""A scene: one operator × technology's cells as the arrays the coverage kernel reads.
+
+Everything that depends only on a cell is computed here once, vectorised: its link budget, its
+propagation model (from its band and environment), its useful range and two tables over
+distance — path loss and the angle below the horizon towards the UE — sampled every
+``table_step_m`` and shared by the cells of one (model, band, height). Antenna patterns become
+attenuation tables indexed by the cosine of the angle off boresight, so the kernel needs no
+trigonometry per pixel.
+
+Useful range: a cell contributes to a pixel when the pixel is within the distance where its
+reference power at boresight (no antenna attenuation) falls below ``threshold − margin_db``, and
+within its model's validity range and ``max_range_m``. A weaker signal neither serves nor counts
+as interference: the SINR ignores interferers below that floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from gis_planner.admin import locate
+from gis_planner.crs import UTM48N
+from gis_planner.errors import GisPlannerError
+from gis_planner.radio.antenna import AntennaPattern, sector_pattern
+from gis_planner.radio.linkbudget import UE_HEIGHT_M, UE_NOISE_FIGURE_DB, Carrier, thermal_noise_dbm
+from gis_planner.radio.propagation import (
+    ENVIRONMENT_BY_UNIT_TYPE,
+    Environment,
+    PropagationModel,
+    model_for,
+)
+
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+
+#: Samples of the horizontal tables over cos φ ∈ [−1, 1].
+N_COS = 4001
+#: Coverage thresholds per technology (dBm): RSRP / SS-RSRP per DOMAIN.md for 4G/5G; CPICH RSCP
+#: for 3G and BCCH RxLev for 2G at common planning levels.
+DEFAULT_THRESHOLDS_DBM: tuple[tuple[str, float], ...] = (
+    ("2G", -95.0),
+    ("3G", -100.0),
+    ("4G", -110.0),
+    ("5G", -110.0),
+)
+
+
+@dataclass(frozen=True)
+class CoverageParams:
+    """Parameters of a coverage computation (all recorded in the rasters' metadata)."""
+
+    resolution_m: float = 25.0
+    thresholds_dbm: tuple[tuple[str, float], ...] = DEFAULT_THRESHOLDS_DBM
+    #: Cells count down to threshold − margin (serving candidates and interferers).
+    margin_db: float = 10.0
+    #: Hard limit of a cell's reach whatever its budget and model: in a network with sites a
+    #: few km apart a cell farther than this neither serves nor interferes noticeably (2G
+    #: budgets would otherwise reach across the whole province).
+    max_range_m: float = 10_000.0
+    ue_height_m: float = UE_HEIGHT_M
+    noise_figure_db: float = UE_NOISE_FIGURE_DB
+    nr_subcarrier_spacing_khz: int = 30
+    table_step_m: float = 5.0
+    #: TR 38.901 A_m and SLA_V of the parametric sector pattern.
+    front_to_back_db: float = 30.0
+    side_lobe_db: float = 30.0
+    tile_px: int = 256
+    workers: int = 1
+    #: One environment for every cell; None derives it from the admin unit of each cell.
+    environment: Environment | None = None
+    include_planned: bool = False
+
+    def threshold_dbm(self, technology: str) -> float:
+        for tech, value in self.thresholds_dbm:
+            if tech == technology:
+                return value
+        raise GisPlannerError(f"no coverage threshold for technology {technology!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """The cells of one operator × technology, ready for the kernel (see the module doc)."""
+
+    operator: str
+    technology: str
+    threshold_dbm: float
+    cell_ids: npt.NDArray[np.object_]
+    x_m: F64
+    y_m: F64
+    #: Reference-signal EIRP at boresight (transmit power share + gain − feeder loss).
+    ref_eirp_dbm: F64
+    sin_az: F64
+    cos_az: F64
+    mech_tilt_deg: F64
+    elec_tilt_deg: F64
+    range_m: F64
+    #: Index of the cell's carrier frequency in ``channel_bands_mhz`` (co-channel = same index).
+    channel: I32
+    channel_bands_mhz: F64
+    noise_mw: F64
+    table_offset: I64
+    path_loss_table: F32
+    depression_table: F32
+    table_step_m: float
+    pattern: I32
+    h_tables: F64
+    v_tables: F64
+    max_att_db: F64
+    #: The distinct models of the scene, and each cell's.
+    models: tuple[str, ...]
+    model_of_cell: npt.NDArray[np.object_]
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.cell_ids)
+
+
+def pattern_tables(patterns: list[AntennaPattern]) -> tuple[F64, F64, F64]:
+    """Horizontal tables (pattern, side, cos φ), vertical tables (pattern, θ) and caps."""
+    cos_grid = np.linspace(-1.0, 1.0, N_COS)
+    phi = np.degrees(np.arccos(cos_grid))
+    step = 360.0 / len(patterns[0].horizontal_db) if patterns else 0.1
+    h = np.empty((len(patterns), 2, N_COS))
+    for i, p in enumerate(patterns):
+        angles = np.arange(len(p.horizontal_db)) * step
+        # side 0: clockwise from boresight (φ in [0, 180]); side 1: anticlockwise (360 − φ)
+        h[i, 0] = np.interp(phi, angles, p.horizontal_db, period=360.0)
+        h[i, 1] = np.interp(360.0 - phi, angles, p.horizontal_db, period=360.0)
+    v = np.stack([p.vertical_db for p in patterns]) if patterns else np.empty((0, 1801))
+    caps = np.array([p.max_attenuation_db for p in patterns], dtype=np.float64)
+    return h, v, caps
+
+
+def build_scene(
+    cells: pd.DataFrame,
+    x_m: F64,
+    y_m: F64,
+    environments: npt.NDArray[np.object_],
+    params: CoverageParams,
+    operator: str,
+    technology: str,
+) -> Scene:
+    """The scene of ``cells`` (one operator and technology; catalogue ``cells`` columns).
+
+    ``x_m``/``y_m`` are the cells' UTM 48N coordinates and ``environments`` their propagation
+    environments, aligned with the rows of ``cells``.
+    """
+    n = len(cells)
+    threshold = params.threshold_dbm(technology)
+    floor_dbm = threshold - params.margin_db
+    bands = cells["band_mhz"].to_numpy(dtype=np.float64)
+    heights = cells["height_m"].to_numpy(dtype=np.float64)
+    share_by_bw: dict[float, float] = {}
+    noise_by_band: dict[float, float] = {}
+    for bw in np.unique(cells["bandwidth_mhz"].to_numpy(dtype=np.float64)):
+        carrier = Carrier(technology, float(bw), params.nr_subcarrier_spacing_khz)
+        share_by_bw[float(bw)] = carrier.reference_share_db
+        noise = thermal_noise_dbm(carrier.noise_bandwidth_hz, params.noise_figure_db)
+        for band in np.unique(bands[cells["bandwidth_mhz"].to_numpy() == bw]):
+            noise_by_band[float(band)] = noise
+    ref_eirp = (
+        cells["tx_power_dbm"].to_numpy(dtype=np.float64)
+        + cells["bandwidth_mhz"].map(share_by_bw).to_numpy(dtype=np.float64)
+        + cells["antenna_gain_dbi"].to_numpy(dtype=np.float64)
+        - cells["feeder_loss_db"].fillna(0.0).to_numpy(dtype=np.float64)
+    )
+    channel_bands = np.array(sorted(noise_by_band), dtype=np.float64)
+    channel = np.searchsorted(channel_bands, bands).astype(np.int32)
+    noise_mw = 10.0 ** (np.array([noise_by_band[b] for b in channel_bands]) / 10.0)
+
+    # Path-loss tables, one per (model, band, height): cells of a site share them.
+    models = [model_for(b, e) for b, e in zip(bands, environments, strict=True)]
+    keys = pd.Series(
+        [f"{m.describe()}|{b:g}|{h:.1f}" for m, b, h in zip(models, bands, heights, strict=True)]
+    )
+    codes, uniques = pd.factorize(keys)
+    first_of = np.unique(codes, return_index=True)[1]
+    step = params.table_step_m
+    pl_parts: list[F32] = []
+    dep_parts: list[F32] = []
+    offsets = np.zeros(len(uniques), dtype=np.int64)
+    table_range = np.zeros(len(uniques))
+    position = 0
+    for code, row in enumerate(first_of):
+        model: PropagationModel = models[row]
+        reach = min(model.max_dist_m, params.max_range_m)
+        dist = np.arange(0.0, reach + step / 2, step)
+        loss = model.path_loss(dist, float(bands[row]), float(heights[row]), params.ue_height_m)
+        depression = np.degrees(np.arctan2(heights[row] - params.ue_height_m, dist))
+        pl_parts.append(loss.loss_db.astype(np.float32))
+        dep_parts.append(depression.astype(np.float32))
+        offsets[code] = position
+        table_range[code] = dist[-1]
+        position += len(dist)
+    path_loss_table = np.concatenate(pl_parts) if pl_parts else np.empty(0, np.float32)
+    depression_table = np.concatenate(dep_parts) if dep_parts else np.empty(0, np.float32)
+
+    # Useful range: the farthest table distance where boresight reference power ≥ floor.
+    range_m = np.zeros(n)
+    for code in range(len(uniques)):
+        members = np.flatnonzero(codes == code)
+        start = offsets[code]
+        stop = start + round(table_range[code] / step) + 1
+        table = path_loss_table[start:stop].astype(np.float64)
+        ok = ref_eirp[members, None] - table[None, :] >= floor_dbm
+        last = np.where(ok.any(axis=1), ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
+        range_m[members] = np.where(last >= 0, last * step, 0.0)
+
+    h_bw = cells["h_beamwidth_deg"].fillna(65.0).to_numpy(dtype=np.float64)
+    v_bw = cells["v_beamwidth_deg"].fillna(10.0).to_numpy(dtype=np.float64)
+    pattern_keys = pd.Series([f"{a:g}/{b:g}" for a, b in zip(h_bw, v_bw, strict=True)])
+    pattern_codes, _ = pd.factorize(pattern_keys)
+    first_pattern = np.unique(pattern_codes, return_index=True)[1]
+    patterns = [
+        sector_pattern(0.0, h_bw[i], v_bw[i], params.front_to_back_db, params.side_lobe_db)
+        for i in first_pattern
+    ]
+    h_tables, v_tables, caps = pattern_tables(patterns)
+    az = np.radians(cells["azimuth_deg"].fillna(0.0).to_numpy(dtype=np.float64))
+    return Scene(
+        operator=operator,
+        technology=technology,
+        threshold_dbm=threshold,
+        cell_ids=cells["cell_id"].to_numpy(dtype=object),
+        x_m=np.ascontiguousarray(x_m, dtype=np.float64),
+        y_m=np.ascontiguousarray(y_m, dtype=np.float64),
+        ref_eirp_dbm=ref_eirp,
+        sin_az=np.sin(az),
+        cos_az=np.cos(az),
+        mech_tilt_deg=cells["mech_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64),
+        elec_tilt_deg=cells["elec_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64),
+        range_m=range_m,
+        channel=channel,
+        channel_bands_mhz=channel_bands,
+        noise_mw=noise_mw,
+        table_offset=offsets[codes],
+        path_loss_table=path_loss_table,
+        depression_table=depression_table,
+        table_step_m=step,
+        pattern=pattern_codes.astype(np.int32),
+        h_tables=h_tables,
+        v_tables=v_tables,
+        max_att_db=caps,
+        models=tuple(sorted({m.describe() for m in models})),
+        model_of_cell=np.array([m.describe() for m in models], dtype=object),
+    )
+
+
+def cell_environments(
+    cells_utm_x: F64, cells_utm_y: F64, communes: gpd.GeoDataFrame
+) -> npt.NDArray[np.object_]:
+    """Each cell's environment from the type of the commune it stands in (rural outside all)."""
+    points = gpd.GeoSeries(gpd.points_from_xy(cells_utm_x, cells_utm_y), crs=UTM48N)
+    unit_type = locate(points, communes.to_crs(UTM48N), key="unit_type")
+    return unit_type.map(ENVIRONMENT_BY_UNIT_TYPE).fillna("rural").to_numpy(dtype=object)
+
+
+def build_scenes(
+    cells: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame | None,
+    params: CoverageParams,
+    operators: Sequence[str] | None = None,
+    technologies: Sequence[str] | None = None,
+) -> list[Scene]:
+    """One scene per operator × technology of ``cells`` (the catalogue layer, WGS84).
+
+    Environments come from ``communes`` (admin units of commune level) unless
+    ``params.environment`` fixes one; planned cells are left out unless ``params.include_planned``.
+    """
+    selected = cells
+    if not params.include_planned and "status" in cells:
+        selected = selected[selected["status"].fillna("on-air") == "on-air"]
+    if operators:
+        selected = selected[selected["operator"].isin(list(operators))]
+    if technologies:
+        selected = selected[selected["technology"].isin(list(technologies))]
+    selected = selected.sort_values("cell_id", ignore_index=True)
+    metric = selected.geometry.to_crs(UTM48N)
+    x, y = metric.x.to_numpy(), metric.y.to_numpy()
+    if params.environment is not None or communes is None or communes.empty:
+        environments = np.full(len(selected), params.environment or "rural", dtype=object)
+    else:
+        environments = cell_environments(x, y, communes)
+    scenes = []
+    for (operator, technology), rows in selected.groupby(
+        ["operator", "technology"]
+    ).indices.items():
+        scenes.append(
+            build_scene(
+                selected.iloc[rows],
+                x[rows],
+                y[rows],
+                environments[rows],
+                params,
+                str(operator),
+                str(technology),
+            )
+        )
+    return scenes
