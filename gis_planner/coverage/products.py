@@ -15,15 +15,16 @@ import numpy.typing as npt
 import pandas as pd
 import rasterio
 import rasterio.shutil
+from affine import Affine
 from matplotlib import colors as mcolors
 from matplotlib import image as mimage
 from rasterio.io import MemoryFile
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import Resampling, reproject
 
 from gis_planner.coverage.engine import NODATA_DB, CoverageResult
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.scene import CoverageParams
-from gis_planner.crs import WGS84
+from gis_planner.crs import WGS84, utm_to_lonlat
 from gis_planner.i18n import Lang
 from gis_planner.maps import Legend, _data_uri, base_map
 from gis_planner.operators import OPERATORS
@@ -177,9 +178,20 @@ def rsrp_map(
 ) -> folium.Map:
     """An offline folium map of a best-server RSRP raster (inlined PNG overlay, legend)."""
     # Leaflet overlays are drawn in lon/lat: reproject the raster to WGS84 first.
-    transform, width, height = calculate_default_transform(
-        grid.crs, WGS84, grid.width, grid.height, *grid.bounds
+    x0, y0, x1, y1 = grid.bounds
+    edge = np.linspace(0.0, 1.0, 64)
+    xs = np.concatenate(
+        [x0 + (x1 - x0) * edge, np.full(64, x1), x0 + (x1 - x0) * edge, np.full(64, x0)]
     )
+    ys = np.concatenate(
+        [np.full(64, y0), y0 + (y1 - y0) * edge, np.full(64, y1), y0 + (y1 - y0) * edge]
+    )
+    lon, lat = utm_to_lonlat(xs, ys)
+    width, height = grid.width, grid.height
+    transform = Affine(
+        (lon.max() - lon.min()) / width, 0.0, lon.min(), 0.0, -(lat.max() - lat.min()) / height,
+        lat.max(),
+    )  # fmt: skip
     lonlat = np.full((height, width), NODATA_DB, dtype=np.float32)
     reproject(
         rsrp_dbm, lonlat, src_transform=grid.transform, src_crs=grid.crs, dst_transform=transform,

@@ -10,7 +10,9 @@ trigonometry per pixel.
 Useful range: a cell contributes to a pixel when the pixel is within the distance where its
 reference power at boresight (no antenna attenuation) falls below ``threshold − margin_db``, and
 within its model's validity range and ``max_range_m``. A weaker signal neither serves nor counts
-as interference: the SINR ignores interferers below that floor.
+as interference: the SINR ignores interferers below that floor. Closer than the model's minimum
+distance (1 km for Hata and COST-231, 10 m for TR 38.901), the link is evaluated at that
+distance, loss and elevation angle alike: conservative, and never an extrapolation.
 """
 
 from __future__ import annotations
@@ -193,7 +195,11 @@ def build_scene(
         reach = min(model.max_dist_m, params.max_range_m)
         dist = np.arange(0.0, reach + step / 2, step)
         loss = model.path_loss(dist, float(bands[row]), float(heights[row]), params.ue_height_m)
-        depression = np.degrees(np.arctan2(heights[row] - params.ue_height_m, dist))
+        # Closer than the model's minimum distance the loss is the loss at that distance; the
+        # elevation angle is taken there too, so the link is evaluated as one consistent
+        # geometry and the foot of the mast does not fall into the vertical pattern's null.
+        seen_at = np.maximum(dist, model.min_dist_m)
+        depression = np.degrees(np.arctan2(heights[row] - params.ue_height_m, seen_at))
         pl_parts.append(loss.loss_db.astype(np.float32))
         dep_parts.append(depression.astype(np.float32))
         offsets[code] = position

@@ -19,7 +19,6 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from rasterio.features import rasterize
-from rasterio.transform import rowcol
 
 from gis_planner.coverage.grid import Grid
 
@@ -53,8 +52,8 @@ def label_pixels(areas: gpd.GeoDataFrame, grid: Grid) -> npt.NDArray[np.int32]:
     missing = np.flatnonzero(~present)
     if len(missing):
         points = shapely.point_on_surface(metric.geometry.to_numpy()[missing])
-        rows, cols = rowcol(grid.transform, shapely.get_x(points), shapely.get_y(points))
-        rows, cols = np.asarray(rows), np.asarray(cols)
+        cols = np.floor((shapely.get_x(points) - grid.x_min) / grid.resolution_m).astype(int)
+        rows = np.floor((grid.y_max - shapely.get_y(points)) / grid.resolution_m).astype(int)
         inside = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
         labels[rows[inside], cols[inside]] = missing[inside] + 1
     return labels

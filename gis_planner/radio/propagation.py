@@ -350,6 +350,15 @@ class PropagationModel:
     condition: Condition = "expected"
 
     @property
+    def min_dist_m(self) -> float:
+        """Smallest distance inside the model's validity range."""
+        if self.name == "free_space":
+            return 1.0
+        if self.name in ("hata", "cost231"):
+            return 1_000.0
+        return MIN_DIST_38901_M
+
+    @property
     def max_dist_m(self) -> float:
         """Largest distance inside the model's validity range."""
         if self.name == "free_space":
