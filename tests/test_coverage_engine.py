@@ -66,7 +66,7 @@ def test_three_cells_match_a_direct_computation() -> None:
     )
     x, y = [X0 + 500.0, X0 + 1500.0, X0 + 2600.0], [Y0 - 800.0, Y0 - 1700.0, Y0 - 1200.0]
     grid = Grid(X0, Y0, 25.0, 120, 100)
-    scene = scene_of(cells, x, y, margin_db=60.0, max_range_m=5000.0)
+    scene = scene_of(cells, x, y, margins_db=(("4G", 60.0),), max_range_m=5000.0)
     result = compute_coverage(scene, grid)
     rsrp = direct_rsrp(cells, x, y, grid)
     # pixels every cell reaches; tables are sampled every 5 m and 0.1°
@@ -100,7 +100,7 @@ def test_two_cell_boundary_and_sinr_by_hand() -> None:
     )
     x, y = [X0 + 1000.0, X0 + 3000.0], [Y0 - 1000.0, Y0 - 1000.0]
     grid = Grid(X0, Y0, 50.0, 80, 40)  # columns 0–39 are west of the mid-line x = X0 + 2000
-    result = compute_coverage(scene_of(cells, x, y, margin_db=40.0), grid)
+    result = compute_coverage(scene_of(cells, x, y, margins_db=(("4G", 40.0),)), grid)
     row = 19  # pixel centres at y = Y0 − 975, 25 m north of both cells
     assert (result.best_server[row, :40] == 0).all() and (result.best_server[row, 40:] == 1).all()
     # the two pixels astride the mid-line mirror each other
@@ -125,7 +125,7 @@ def test_two_cell_boundary_and_sinr_by_hand() -> None:
 def test_pixels_beyond_the_useful_range_are_nodata() -> None:
     cells = cell_rows({"h_beamwidth_deg": 360.0, "elec_tilt_deg": 0.0})
     grid = Grid(X0, Y0, 100.0, 100, 100)
-    scene = scene_of(cells, [X0 + 5000.0], [Y0 - 5000.0], margin_db=0.0)
+    scene = scene_of(cells, [X0 + 5000.0], [Y0 - 5000.0], margins_db=(("4G", 0.0),))
     result = compute_coverage(scene, grid)
     xs, ys = grid.pixel_centres()
     dist = np.hypot(*np.meshgrid(xs - (X0 + 5000.0), ys - (Y0 - 5000.0)))
@@ -137,8 +137,8 @@ def test_pixels_beyond_the_useful_range_are_nodata() -> None:
     assert (result.best_rsrp_dbm[dist < r - 1] >= -110.0 - 0.1).all()
 
 
-@pytest.mark.parametrize("tile_px", [7, 64])
-def test_tiling_and_workers_do_not_change_the_result(tile_px: int) -> None:
+@pytest.mark.parametrize(("tile_px", "parallel"), [(7, "threads"), (64, "processes")])
+def test_tiling_and_workers_do_not_change_the_result(tile_px: int, parallel: str) -> None:
     cells = cell_rows(
         {"azimuth_deg": 10.0}, {"azimuth_deg": 130.0}, {"azimuth_deg": 250.0},
         {"azimuth_deg": 60.0, "band_mhz": 2100.0, "bandwidth_mhz": 10.0},
@@ -147,7 +147,9 @@ def test_tiling_and_workers_do_not_change_the_result(tile_px: int) -> None:
     y = [Y0 - 1500.0, Y0 - 1500.0, Y0 - 1500.0, Y0 - 2500.0]
     grid = Grid(X0, Y0, 50.0, 90, 70)
     whole = compute_coverage(scene_of(cells, x, y, tile_px=1024), grid)
-    tiled = compute_coverage(scene_of(cells, x, y, tile_px=tile_px, workers=2), grid)
+    tiled = compute_coverage(
+        scene_of(cells, x, y, tile_px=tile_px, workers=2, parallel=parallel), grid
+    )
     for name in ("best_rsrp_dbm", "second_rsrp_dbm", "sinr_db", "best_server", "n_servers"):
         np.testing.assert_array_equal(getattr(tiled, name), getattr(whole, name))
     assert tiled.evaluations == whole.evaluations

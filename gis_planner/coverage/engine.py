@@ -5,15 +5,16 @@ them only on the pixels inside its range circle (the numba kernel below). Per pi
 keeps the best and second-best reference power, the best cell, the number of cells at or above
 the threshold and the sum of received power (mW) per carrier frequency; the SINR of the best
 server is its power over the other co-channel cells' power plus the noise of one resource
-element. Tiles are independent: they run in turn or in worker processes (``params.workers``),
-and a tile's arrays are all the memory the computation needs besides the output rasters.
+element. Tiles are independent: they run in turn or on ``params.workers`` threads (the kernel
+releases the GIL) or processes, and a tile's arrays are all the memory the computation needs
+besides the output rasters.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -62,6 +63,8 @@ def _tile_kernel(
     mech: npt.NDArray[np.float64],
     elec: npt.NDArray[np.float64],
     range_m: npt.NDArray[np.float64],
+    reach_m: npt.NDArray[np.float64],
+    extent_m: npt.NDArray[np.float64],
     channel: npt.NDArray[np.int32],
     table_offset: npt.NDArray[np.int64],
     pl_table: npt.NDArray[np.float32],
@@ -81,7 +84,9 @@ def _tile_kernel(
     rows, cols = mask.shape
     n_cos = h_tables.shape[2]
     n_v = v_tables.shape[1]
+    n_bins = reach_m.shape[2]
     cos_scale = (n_cos - 1) / 2.0
+    bin_scale = n_bins / 2.0
     v_scale = (n_v - 1) / 180.0
     inv_step = 1.0 / step
     evaluations = 0
@@ -97,23 +102,32 @@ def _tile_kernel(
             bx_hi = x0 + b_col_end * res
             for k in range(cells.shape[0]):
                 c = cells[k]
+                # the cell's reach, as a box around it, must meet the block
+                ex_lo = cx[c] + extent_m[c, 0]
+                ex_hi = cx[c] + extent_m[c, 1]
+                ey_lo = cy[c] + extent_m[c, 2]
+                ey_hi = cy[c] + extent_m[c, 3]
+                if ex_hi < bx_lo or ex_lo > bx_hi or ey_hi < by_lo or ey_lo > by_hi:
+                    continue
                 r = range_m[c]
                 r2 = r * r
-                gx = max(max(bx_lo - cx[c], 0.0), cx[c] - bx_hi)
-                gy = max(max(by_lo - cy[c], 0.0), cy[c] - by_hi)
-                if gx * gx + gy * gy > r2:
-                    continue
                 off = table_offset[c]
                 p = pattern[c]
                 ch = channel[c]
-                for i in range(b_row, b_row_end):
+                sa = sin_az[c]
+                ca = cos_az[c]
+                i_lo = max(b_row, int(np.floor((y1 - ey_hi) / res - 0.5)))
+                i_hi = min(b_row_end, int(np.ceil((y1 - ey_lo) / res - 0.5)) + 1)
+                for i in range(i_lo, i_hi):
                     dy = y1 - (i + 0.5) * res - cy[c]
                     if dy * dy > r2:
                         continue
-                    # the row's chord of the range circle
+                    # the row's chord of the range circle, within the reach box
                     half = np.sqrt(r2 - dy * dy)
-                    j_lo = max(b_col, int(np.ceil((cx[c] - half - x0) / res - 0.5)))
-                    j_hi = min(b_col_end, int(np.floor((cx[c] + half - x0) / res - 0.5)) + 1)
+                    x_from = max(cx[c] - half, ex_lo)
+                    x_to = min(cx[c] + half, ex_hi)
+                    j_lo = max(b_col, int(np.ceil((x_from - x0) / res - 0.5)))
+                    j_hi = min(b_col_end, int(np.floor((x_to - x0) / res - 0.5)) + 1)
                     for j in range(j_lo, j_hi):
                         if not mask[i, j]:
                             continue
@@ -121,22 +135,23 @@ def _tile_kernel(
                         d2 = dx * dx + dy * dy
                         if d2 > r2:
                             continue
-                        evaluations += 1
                         d = np.sqrt(d2)
+                        cos_phi = 1.0
+                        if d > 0.0:
+                            cos_phi = min(max((dx * sa + dy * ca) / d, -1.0), 1.0)
+                        side = 1 if dx * ca - dy * sa < 0.0 else 0
+                        # the reach in this direction (the vertical pattern only lowers levels)
+                        b = min(int((cos_phi + 1.0) * bin_scale), n_bins - 1)
+                        if d > reach_m[c, side, b]:
+                            continue
+                        evaluations += 1
                         t = d * inv_step
                         ti = int(t)
                         tf = t - ti
                         a = off + ti
                         loss = pl_table[a] + tf * (pl_table[a + 1] - pl_table[a])
                         dep = dep_table[a] + tf * (dep_table[a + 1] - dep_table[a])
-                        if d > 0.0:
-                            cos_phi = (dx * sin_az[c] + dy * cos_az[c]) * (1.0 / d)
-                            cross = dx * cos_az[c] - dy * sin_az[c]
-                        else:
-                            cos_phi = 1.0
-                            cross = 0.0
-                        side = 0 if cross >= 0.0 else 1
-                        u = (min(max(cos_phi, -1.0), 1.0) + 1.0) * cos_scale
+                        u = (cos_phi + 1.0) * cos_scale
                         ui = min(int(u), n_cos - 2)
                         uf = u - ui
                         h0 = h_tables[p, side, ui]
@@ -162,11 +177,16 @@ def _tile_kernel(
 def cells_reaching(
     scene: Scene, bounds: tuple[float, float, float, float]
 ) -> npt.NDArray[np.int64]:
-    """Indices of the cells whose range circle meets the rectangle ``bounds``."""
+    """Indices of the cells whose reach (its bounding box) meets the rectangle ``bounds``."""
     x0, y0, x1, y1 = bounds
-    dx = np.maximum(np.maximum(x0 - scene.x_m, 0.0), scene.x_m - x1)
-    dy = np.maximum(np.maximum(y0 - scene.y_m, 0.0), scene.y_m - y1)
-    reach = (dx * dx + dy * dy <= scene.range_m**2) & (scene.range_m > 0)
+    ext = scene.extent_m
+    reach = (
+        (scene.x_m + ext[:, 1] >= x0)
+        & (scene.x_m + ext[:, 0] <= x1)
+        & (scene.y_m + ext[:, 3] >= y0)
+        & (scene.y_m + ext[:, 2] <= y1)
+        & (scene.range_m > 0)
+    )
     return np.flatnonzero(reach).astype(np.int64)
 
 
@@ -198,7 +218,8 @@ def compute_tile(
         evaluations = _tile_kernel(
             x0, y1, grid.resolution_m, np.ascontiguousarray(mask), cells,
             scene.x_m, scene.y_m, scene.ref_eirp_dbm, scene.sin_az, scene.cos_az,
-            scene.mech_tilt_deg, scene.elec_tilt_deg, scene.range_m, scene.channel,
+            scene.mech_tilt_deg, scene.elec_tilt_deg, scene.range_m, scene.reach_m,
+            scene.extent_m, scene.channel,
             scene.table_offset, scene.path_loss_table, scene.depression_table,
             scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
             scene.max_att_db, scene.threshold_dbm, best, second, server, count, power,
@@ -216,7 +237,8 @@ def compute_tile(
     return window, best_out, second_out, sinr, server, count, evaluations
 
 
-# Worker processes get the scenes by fork; only windows and tile outputs cross the pipe.
+# Workers find the job here: threads share it, forked processes inherit it, so only windows
+# and tile outputs cross a process pipe.
 _WORK: dict[str, tuple[list[Scene], Grid, npt.NDArray[np.bool_]]] = {}
 
 
@@ -267,10 +289,16 @@ def compute_scenes(
     _WORK["job"] = (scenes, grid, mask)
     try:
         if params.workers > 1 and len(tasks) > 1:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(params.workers, mp_context=context) as pool:
-                results = pool.map(_run_tile, tasks, chunksize=2)
-                for index, tile in results:
+            # numba releases the GIL in the kernel, so threads share the scenes and the
+            # outputs at no cost; processes (forked, scenes inherited) are the alternative.
+            pool: Executor
+            if params.parallel == "processes":
+                context = multiprocessing.get_context("fork")
+                pool = ProcessPoolExecutor(params.workers, mp_context=context)
+            else:
+                pool = ThreadPoolExecutor(params.workers)
+            with pool:
+                for index, tile in pool.map(_run_tile, tasks):
                     evaluations[index] += _place(tile, *outputs[index])
                     if progress:
                         progress(tile[0].height * tile[0].width)

@@ -104,6 +104,7 @@ def coverage_tags(params: CoverageParams, **extra: str) -> dict[str, str]:
     """The metadata every coverage raster carries: the parameters and what is in the file."""
     settings = asdict(params)
     settings["thresholds_dbm"] = dict(params.thresholds_dbm)
+    settings["margins_db"] = dict(params.margins_db)
     return {"coverage_params": json.dumps(settings, ensure_ascii=False), **extra}
 
 

@@ -7,9 +7,11 @@ distance — path loss and the angle below the horizon towards the UE — sample
 attenuation tables indexed by the cosine of the angle off boresight, so the kernel needs no
 trigonometry per pixel.
 
-Useful range: a cell contributes to a pixel when the pixel is within the distance where its
-reference power at boresight (no antenna attenuation) falls below ``threshold − margin_db``, and
-within its model's validity range and ``max_range_m``. A weaker signal neither serves nor counts
+Useful range: a cell is evaluated on a pixel when a lower bound of its path loss and antenna
+attenuation towards the pixel leaves its reference power at or above ``threshold − margin_db``
+(see ``directional_reach``), and the pixel is within the model's validity range and
+``max_range_m``. The reach is tabulated per direction, so a sector is evaluated only in the
+lobe-shaped area it can serve, not on the whole disc. A weaker signal neither serves nor counts
 as interference: the SINR ignores interferers below that floor. Closer than the model's minimum
 distance (1 km for Hata and COST-231, 10 m for TR 38.901), the link is evaluated at that
 distance, loss and elevation angle alike: conservative, and never an extrapolation.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +47,8 @@ I64 = npt.NDArray[np.int64]
 
 #: Samples of the horizontal tables over cos φ ∈ [−1, 1].
 N_COS = 4001
+#: Bins of cos φ per side of the directional reach.
+N_REACH_BINS = 100
 #: Coverage thresholds per technology (dBm): RSRP / SS-RSRP per DOMAIN.md for 4G/5G; CPICH RSCP
 #: for 3G and BCCH RxLev for 2G at common planning levels.
 DEFAULT_THRESHOLDS_DBM: tuple[tuple[str, float], ...] = (
@@ -53,6 +58,13 @@ DEFAULT_THRESHOLDS_DBM: tuple[tuple[str, float], ...] = (
     ("5G", -110.0),
 )
 
+DEFAULT_MARGINS_DB: tuple[tuple[str, float], ...] = (
+    ("2G", 0.0),
+    ("3G", 10.0),
+    ("4G", 10.0),
+    ("5G", 10.0),
+)
+
 
 @dataclass(frozen=True)
 class CoverageParams:
@@ -60,8 +72,11 @@ class CoverageParams:
 
     resolution_m: float = 25.0
     thresholds_dbm: tuple[tuple[str, float], ...] = DEFAULT_THRESHOLDS_DBM
-    #: Cells count down to threshold − margin (serving candidates and interferers).
-    margin_db: float = 10.0
+    #: Per technology, cells count down to threshold − margin (servers and interferers). 2G
+    #: gets none: its interference depends on a frequency plan the layers do not hold (2G
+    #: C/I here treats every cell of a band as co-channel, a worst case), so 2G cells only
+    #: matter where they could serve.
+    margins_db: tuple[tuple[str, float], ...] = DEFAULT_MARGINS_DB
     #: Hard limit of a cell's reach whatever its budget and model: in a network with sites a
     #: few km apart a cell farther than this neither serves nor interferes noticeably (2G
     #: budgets would otherwise reach across the whole province).
@@ -75,9 +90,17 @@ class CoverageParams:
     side_lobe_db: float = 30.0
     tile_px: int = 256
     workers: int = 1
+    #: How workers run tiles: threads (shared memory) or forked processes.
+    parallel: Literal["threads", "processes"] = "threads"
     #: One environment for every cell; None derives it from the admin unit of each cell.
     environment: Environment | None = None
     include_planned: bool = False
+
+    def margin_db(self, technology: str) -> float:
+        for tech, value in self.margins_db:
+            if tech == technology:
+                return value
+        raise GisPlannerError(f"no interference margin for technology {technology!r}")
 
     def threshold_dbm(self, technology: str) -> float:
         for tech, value in self.thresholds_dbm:
@@ -103,6 +126,10 @@ class Scene:
     mech_tilt_deg: F64
     elec_tilt_deg: F64
     range_m: F64
+    #: Reach per direction: (cell, side, bin of cos φ) → metres (see ``directional_reach``).
+    reach_m: F64
+    #: Extent of the reach around the cell: x_min, x_max, y_min, y_max offsets (m).
+    extent_m: F64
     #: Index of the cell's carrier frequency in ``channel_bands_mhz`` (co-channel = same index).
     channel: I32
     channel_bands_mhz: F64
@@ -140,6 +167,84 @@ def pattern_tables(patterns: list[AntennaPattern]) -> tuple[F64, F64, F64]:
     return h, v, caps
 
 
+def directional_reach(
+    tables: tuple[F32, F32, I64, F64],
+    codes: npt.NDArray[np.intp],
+    step_m: float,
+    budget_db: F64,
+    patterns: tuple[F64, F64, F64, npt.NDArray[np.intp]],
+    tilt_range_deg: tuple[F64, F64],
+) -> F64:
+    """Per cell, side and bin of cos φ: the farthest distance its level can reach the floor.
+
+    ``budget_db`` is each cell's reference EIRP minus the floor; ``tables`` the path-loss and
+    depression tables with their offsets and distance ranges; ``patterns`` the horizontal and
+    vertical tables, their caps and each cell's pattern; ``tilt_range_deg`` the smallest and
+    largest tilt over directions (electrical ± mechanical). The attenuation is bounded below
+    by the smallest horizontal value of the bin plus the smallest vertical value the tilt range
+    allows at each distance (vertical patterns fall off monotonically from the beam), capped;
+    losses are replaced by their lower envelope over farther distances. The reach is therefore
+    never short of a pixel the cell reaches at the floor.
+    """
+    path_loss, depression, offsets, table_range_m = tables
+    h_tables, v_tables, caps, pattern = patterns
+    tilt_lo, tilt_hi = tilt_range_deg
+    n = len(budget_db)
+    # the smallest horizontal attenuation over each bin of cos φ, edges included
+    edges = np.linspace(0, N_COS - 1, N_REACH_BINS + 1).round().astype(int)
+    bin_min = np.minimum.reduceat(h_tables, edges[:-1], axis=2)
+    bin_min = np.minimum(bin_min, h_tables[:, :, edges[1:]])
+    v_angles = np.linspace(-90.0, 90.0, v_tables.shape[1])
+    reach = np.zeros((n, 2, N_REACH_BINS))
+    for code in range(len(offsets)):
+        members = np.flatnonzero(codes == code)
+        if not len(members):
+            continue
+        start = offsets[code]
+        stop = start + round(table_range_m[code] / step_m) + 1
+        loss = path_loss[start:stop].astype(np.float64)
+        dep = depression[start:stop].astype(np.float64)
+        # θ below the beam spans [dep − tilt_hi, dep − tilt_lo]; its smallest |θ| (0 inside)
+        low = dep[None, :] - tilt_hi[members, None]
+        high = dep[None, :] - tilt_lo[members, None]
+        theta = np.where(low > 0.0, low, np.where(high < 0.0, high, 0.0))
+        for row, cell in enumerate(members):
+            pat = pattern[cell]
+            a_v = np.interp(theta[row], v_angles, v_tables[pat])
+            # lower envelope over farther distances: non-decreasing, so searchable
+            with_v = np.minimum.accumulate((loss + a_v)[::-1])[::-1]
+            alone = np.minimum.accumulate(loss[::-1])[::-1]
+            last = np.searchsorted(with_v, budget_db[cell] - bin_min[pat], side="right") - 1
+            # beyond the cap the attenuation is the cap whatever the angles
+            capped = np.searchsorted(alone, budget_db[cell] - caps[pat], side="right") - 1
+            best = np.maximum(last, capped)
+            reach[cell] = np.where(best >= 0, best * step_m, 0.0)
+    return reach
+
+
+def reach_extent(reach_m: F64, azimuth_rad: F64) -> F64:
+    """Bounding offsets (x_min, x_max, y_min, y_max) of each cell's directional reach."""
+    cos_grid = np.linspace(-1.0, 1.0, N_REACH_BINS + 1)
+    phi = np.arccos(cos_grid)  # the edges of the bins, side 0 (clockwise)
+    # each bin spans two edge angles: take the bin's reach at both
+    angles = np.concatenate([phi[:-1], phi[1:], -phi[:-1], -phi[1:]])
+    radius = np.concatenate([reach_m[:, 0], reach_m[:, 0], reach_m[:, 1], reach_m[:, 1]], axis=1)
+    bearing = azimuth_rad[:, None] + angles[None, :]
+    x = radius * np.sin(bearing)
+    y = radius * np.cos(bearing)
+    # the arc between sample angles bulges beyond its chord by at most r·(1 − cos(Δ/2))
+    slack = reach_m.max(axis=(1, 2)) * (1.0 - np.cos(np.pi / N_REACH_BINS))
+    return np.stack(
+        [
+            np.minimum(x.min(axis=1), 0.0) - slack,
+            np.maximum(x.max(axis=1), 0.0) + slack,
+            np.minimum(y.min(axis=1), 0.0) - slack,
+            np.maximum(y.max(axis=1), 0.0) + slack,
+        ],
+        axis=1,
+    )
+
+
 def build_scene(
     cells: pd.DataFrame,
     x_m: F64,
@@ -154,9 +259,8 @@ def build_scene(
     ``x_m``/``y_m`` are the cells' UTM 48N coordinates and ``environments`` their propagation
     environments, aligned with the rows of ``cells``.
     """
-    n = len(cells)
     threshold = params.threshold_dbm(technology)
-    floor_dbm = threshold - params.margin_db
+    floor_dbm = threshold - params.margin_db(technology)
     bands = cells["band_mhz"].to_numpy(dtype=np.float64)
     heights = cells["height_m"].to_numpy(dtype=np.float64)
     share_by_bw: dict[float, float] = {}
@@ -192,32 +296,22 @@ def build_scene(
     position = 0
     for code, row in enumerate(first_of):
         model: PropagationModel = models[row]
-        reach = min(model.max_dist_m, params.max_range_m)
-        dist = np.arange(0.0, reach + step / 2, step)
+        limit_m = min(model.max_dist_m, params.max_range_m)
+        dist = np.arange(0.0, limit_m + step / 2, step)
         loss = model.path_loss(dist, float(bands[row]), float(heights[row]), params.ue_height_m)
         # Closer than the model's minimum distance the loss is the loss at that distance; the
         # elevation angle is taken there too, so the link is evaluated as one consistent
         # geometry and the foot of the mast does not fall into the vertical pattern's null.
         seen_at = np.maximum(dist, model.min_dist_m)
         depression = np.degrees(np.arctan2(heights[row] - params.ue_height_m, seen_at))
-        pl_parts.append(loss.loss_db.astype(np.float32))
-        dep_parts.append(depression.astype(np.float32))
+        # one extra sample so that interpolating at the last distance stays inside the table
+        pl_parts.append(np.append(loss.loss_db, loss.loss_db[-1]).astype(np.float32))
+        dep_parts.append(np.append(depression, depression[-1]).astype(np.float32))
         offsets[code] = position
         table_range[code] = dist[-1]
-        position += len(dist)
+        position += len(dist) + 1
     path_loss_table = np.concatenate(pl_parts) if pl_parts else np.empty(0, np.float32)
     depression_table = np.concatenate(dep_parts) if dep_parts else np.empty(0, np.float32)
-
-    # Useful range: the farthest table distance where boresight reference power ≥ floor.
-    range_m = np.zeros(n)
-    for code in range(len(uniques)):
-        members = np.flatnonzero(codes == code)
-        start = offsets[code]
-        stop = start + round(table_range[code] / step) + 1
-        table = path_loss_table[start:stop].astype(np.float64)
-        ok = ref_eirp[members, None] - table[None, :] >= floor_dbm
-        last = np.where(ok.any(axis=1), ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
-        range_m[members] = np.where(last >= 0, last * step, 0.0)
 
     h_bw = cells["h_beamwidth_deg"].fillna(65.0).to_numpy(dtype=np.float64)
     v_bw = cells["v_beamwidth_deg"].fillna(10.0).to_numpy(dtype=np.float64)
@@ -230,6 +324,14 @@ def build_scene(
     ]
     h_tables, v_tables, caps = pattern_tables(patterns)
     az = np.radians(cells["azimuth_deg"].fillna(0.0).to_numpy(dtype=np.float64))
+    elec = cells["elec_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64)
+    mech = cells["mech_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64)
+    reach = directional_reach(
+        (path_loss_table, depression_table, offsets, table_range), codes, step,
+        ref_eirp - floor_dbm, (h_tables, v_tables, caps, pattern_codes),
+        (elec - np.abs(mech), elec + np.abs(mech)),
+    )  # fmt: skip
+    extent = reach_extent(reach, az)
     return Scene(
         operator=operator,
         technology=technology,
@@ -240,9 +342,11 @@ def build_scene(
         ref_eirp_dbm=ref_eirp,
         sin_az=np.sin(az),
         cos_az=np.cos(az),
-        mech_tilt_deg=cells["mech_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64),
-        elec_tilt_deg=cells["elec_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64),
-        range_m=range_m,
+        mech_tilt_deg=mech,
+        elec_tilt_deg=elec,
+        range_m=reach.max(axis=(1, 2)),
+        reach_m=reach,
+        extent_m=extent,
         channel=channel,
         channel_bands_mhz=channel_bands,
         noise_mw=noise_mw,
