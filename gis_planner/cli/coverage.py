@@ -168,7 +168,7 @@ def _summary(
                       and row.operator in ("any", r.scene.operator))  # fmt: skip
         table.add_row(
             str(row.operator), str(row.technology), f"{n_cells:,}", f"{row.area_share:.1%}",
-            f"{row.population_share:.1%}", f"{row.villages_covered:,}/{row.villages:,}",
+            f"{row.population_share:.1%}", f"{int(row.villages_covered):,}/{int(row.villages):,}",
         )  # fmt: skip
     console.print(table)
     five_g = five_g_figures(run.areas)

@@ -12,6 +12,7 @@ besides the output rasters.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -239,12 +240,14 @@ def compute_tile(
 
 # Workers find the job here: threads share it, forked processes inherit it, so only windows
 # and tile outputs cross a process pipe.
-_WORK: dict[str, tuple[list[Scene], Grid, npt.NDArray[np.bool_]]] = {}
+# Each call has its own key, so concurrent computations do not meet.
+_WORK: dict[int, tuple[list[Scene], Grid, npt.NDArray[np.bool_]]] = {}
+_JOBS = itertools.count()
 
 
-def _run_tile(task: tuple[int, Window]) -> tuple[int, TileOutput]:
-    index, window = task
-    scenes, grid, mask = _WORK["job"]
+def _run_tile(task: tuple[int, int, Window]) -> tuple[int, TileOutput]:
+    job, index, window = task
+    scenes, grid, mask = _WORK[job]
     rows = slice(window.row0, window.row0 + window.height)
     cols = slice(window.col0, window.col0 + window.width)
     return index, compute_tile(scenes[index], grid, mask[rows, cols], window)
@@ -285,8 +288,9 @@ def compute_scenes(
     ]  # fmt: skip
     # the heaviest scenes first, so that the last tasks of a parallel run are short
     order = sorted(range(len(scenes)), key=lambda i: -float(np.sum(scenes[i].range_m ** 2)))
-    tasks = [(i, w) for i in order for w in windows]
-    _WORK["job"] = (scenes, grid, mask)
+    job = next(_JOBS)
+    tasks = [(job, i, w) for i in order for w in windows]
+    _WORK[job] = (scenes, grid, mask)
     try:
         if params.workers > 1 and len(tasks) > 1:
             # numba releases the GIL in the kernel, so threads share the scenes and the
@@ -309,7 +313,7 @@ def compute_scenes(
                 if progress:
                     progress(tile[0].height * tile[0].width)
     finally:
-        _WORK.clear()
+        del _WORK[job]
     return [
         CoverageResult(scene, grid, *rasters, evaluations=count)
         for scene, rasters, count in zip(scenes, outputs, evaluations, strict=True)
