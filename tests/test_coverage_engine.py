@@ -122,7 +122,7 @@ def test_two_cell_boundary_and_sinr_by_hand() -> None:
     assert result.sinr_db[row, 20] > 5.0 > result.sinr_db[row, 35]
 
 
-def test_pixels_beyond_the_useful_range_are_nodata() -> None:
+def test_levels_below_the_floor_are_nodata() -> None:
     cells = cell_rows({"h_beamwidth_deg": 360.0, "elec_tilt_deg": 0.0})
     grid = Grid(X0, Y0, 100.0, 100, 100)
     scene = scene_of(cells, [X0 + 5000.0], [Y0 - 5000.0], margins_db=(("4G", 0.0),))
@@ -133,8 +133,26 @@ def test_pixels_beyond_the_useful_range_are_nodata() -> None:
     assert 0 < r < 5000
     assert (result.best_rsrp_dbm[dist > r + 1] == NODATA_DB).all()
     assert (result.best_server[dist > r + 1] == -1).all()
-    # inside, the level is at least the floor (threshold − margin) but for the vertical pattern
-    assert (result.best_rsrp_dbm[dist < r - 1] >= -110.0 - 0.1).all()
+    served = result.best_server >= 0
+    assert (result.best_rsrp_dbm[served] >= -110.0).all()
+
+
+@pytest.mark.parametrize("mech_tilt_deg", [0.0, 4.0, -3.0])
+def test_directional_reach_is_never_short(mech_tilt_deg: float) -> None:
+    # a tilted sector: it must be evaluated wherever its level reaches the floor, front and back
+    cells = cell_rows(
+        {"azimuth_deg": 200.0, "elec_tilt_deg": 2.0, "mech_tilt_deg": mech_tilt_deg,
+         "v_beamwidth_deg": 7.0, "tx_power_dbm": 49.0},
+    )  # fmt: skip
+    x, y = [X0 + 3000.0], [Y0 - 3000.0]
+    grid = Grid(X0, Y0, 50.0, 120, 120)
+    result = compute_coverage(scene_of(cells, x, y, margins_db=(("4G", 0.0),)), grid)
+    rsrp = direct_rsrp(cells, x, y, grid)[0]
+    clear = np.abs(rsrp + 110.0) > 0.05
+    above = rsrp >= -110.0
+    assert above.sum() > 100 and (~above).sum() > 100
+    np.testing.assert_array_equal((result.best_server == 0)[clear], above[clear])
+    np.testing.assert_allclose(result.best_rsrp_dbm[above & clear], rsrp[above & clear], atol=0.05)
 
 
 @pytest.mark.parametrize(("tile_px", "parallel"), [(7, "threads"), (64, "processes")])

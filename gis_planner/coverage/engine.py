@@ -3,7 +3,8 @@
 For each tile, only the cells whose useful range reaches the tile are evaluated, and each of
 them only on the pixels inside its range circle (the numba kernel below). Per pixel the kernel
 keeps the best and second-best reference power, the best cell, the number of cells at or above
-the threshold and the sum of received power (mW) per carrier frequency; the SINR of the best
+the threshold and the sum of received power (mW) per carrier frequency, over the cells whose
+level reaches the scene's floor (threshold − margin); the SINR of the best
 server is its power over the other co-channel cells' power plus the noise of one resource
 element. Tiles are independent: they run in turn or on ``params.workers`` threads (the kernel
 releases the GIL) or processes, and a tile's arrays are all the memory the computation needs
@@ -76,6 +77,7 @@ def _tile_kernel(
     v_tables: npt.NDArray[np.float64],
     max_att: npt.NDArray[np.float64],
     threshold: float,
+    floor: float,
     best: npt.NDArray[np.float64],
     second: npt.NDArray[np.float64],
     server: npt.NDArray[np.int32],
@@ -163,6 +165,8 @@ def _tile_kernel(
                         vf = v - vi
                         a_v = v_tables[p, vi] + vf * (v_tables[p, vi + 1] - v_tables[p, vi])
                         rsrp = ref_eirp[c] - loss - min(a_h + a_v, max_att[p])
+                        if rsrp < floor:
+                            continue
                         power_mw[ch, i, j] += np.exp(rsrp * 0.23025850929940458)
                         if rsrp > best[i, j]:
                             second[i, j] = best[i, j]
@@ -223,7 +227,8 @@ def compute_tile(
             scene.extent_m, scene.channel,
             scene.table_offset, scene.path_loss_table, scene.depression_table,
             scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
-            scene.max_att_db, scene.threshold_dbm, best, second, server, count, power,
+            scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, best, second, server, count,
+            power,
         )  # fmt: skip
     served = server >= 0
     sinr = np.full(shape, NODATA_DB, dtype=np.float32)

@@ -7,14 +7,14 @@ distance — path loss and the angle below the horizon towards the UE — sample
 attenuation tables indexed by the cosine of the angle off boresight, so the kernel needs no
 trigonometry per pixel.
 
-Useful range: a cell is evaluated on a pixel when a lower bound of its path loss and antenna
-attenuation towards the pixel leaves its reference power at or above ``threshold − margin_db``
-(see ``directional_reach``), and the pixel is within the model's validity range and
-``max_range_m``. The reach is tabulated per direction, so a sector is evaluated only in the
-lobe-shaped area it can serve, not on the whole disc. A weaker signal neither serves nor counts
-as interference: the SINR ignores interferers below that floor. Closer than the model's minimum
-distance (1 km for Hata and COST-231, 10 m for TR 38.901), the link is evaluated at that
-distance, loss and elevation angle alike: conservative, and never an extrapolation.
+Useful range: a cell serves or interferes at a pixel where its level reaches the floor,
+``threshold − margin_db``, within the model's validity range and ``max_range_m``; a weaker
+signal neither serves nor counts as interference. The kernel evaluates a cell only where a
+lower bound of its path loss and antenna attenuation allows that level (``directional_reach``),
+tabulated per direction: a sector is evaluated in the lobe-shaped area it can serve, not on the
+whole disc. Closer than the model's minimum distance (1 km for Hata and COST-231, 10 m for
+TR 38.901), the link is evaluated at that distance, loss and elevation angle alike:
+conservative, and never an extrapolation.
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ class Scene:
     operator: str
     technology: str
     threshold_dbm: float
+    #: Levels below this neither serve nor interfere (threshold − margin).
+    floor_dbm: float
     cell_ids: npt.NDArray[np.object_]
     x_m: F64
     y_m: F64
@@ -336,6 +338,7 @@ def build_scene(
         operator=operator,
         technology=technology,
         threshold_dbm=threshold,
+        floor_dbm=floor_dbm,
         cell_ids=cells["cell_id"].to_numpy(dtype=object),
         x_m=np.ascontiguousarray(x_m, dtype=np.float64),
         y_m=np.ascontiguousarray(y_m, dtype=np.float64),
