@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,8 @@ import pytest
 from gis_planner.coverage.engine import NODATA_DB, compute_coverage
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scene
-from gis_planner.radio.antenna import sector_pattern
+from gis_planner.errors import GisPlannerError
+from gis_planner.radio.antenna import read_msi, sector_pattern
 from gis_planner.radio.linkbudget import Carrier, thermal_noise_dbm
 from gis_planner.radio.propagation import model_for
 
@@ -191,3 +194,39 @@ def test_grid_geometry() -> None:
     windows = list(grid.windows(4))
     assert len(windows) == 9 and sum(w.height * w.width for w in windows) == 100
     assert grid.window_bounds(windows[-1]) == (1800.0, 2000.0, 2000.0, 2200.0)
+
+
+def test_msi_pattern_cells_match_the_parametric_pattern(tmp_path: Path) -> None:
+    # an MSI file sampling the 3GPP 65°/7° pattern with its 2° electrical tilt built in
+    lines = ["NAME SAMPLED-65-7", "FREQUENCY 1800", "GAIN 14.85 dBd", "TILT 2", "HORIZONTAL 360"]
+    lines += [f"{a} {min(12 * (min(a, 360 - a) / 65) ** 2, 30):.4f}" for a in range(360)]
+    lines.append("VERTICAL 360")
+    lines += [f"{a} {min(12 * (min(abs(a - 2), 360 - abs(a - 2)) / 7) ** 2, 30):.4f}"
+              for a in range(360)]  # fmt: skip
+    (tmp_path / "sampled.msi").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    antennas = {"sampled.msi": read_msi(tmp_path / "sampled.msi").pattern(max_attenuation_db=30)}
+    common = {"azimuth_deg": 120.0, "v_beamwidth_deg": 7.0, "mech_tilt_deg": 1.0}
+    parametric = cell_rows({**common, "elec_tilt_deg": 2.0})
+    # the file's tilt is used and the cell's electrical tilt is not applied again
+    from_file = cell_rows({**common, "elec_tilt_deg": 9.0, "pattern_ref": "sampled.msi"})
+    grid = Grid(X0, Y0, 50.0, 80, 80)
+    x, y = [X0 + 2000.0], [Y0 - 2000.0]
+    env = np.full(1, "urban", dtype=object)
+    p = CoverageParams(margins_db=(("4G", 30.0),))
+    a = compute_coverage(
+        build_scene(parametric, np.array(x), np.array(y), env, p, "viettel", "4G"), grid
+    )
+    b = compute_coverage(
+        build_scene(from_file, np.array(x), np.array(y), env, p, "viettel", "4G", antennas), grid
+    )
+    both = (a.best_server == 0) & (b.best_server == 0)
+    assert both.mean() > 0.5
+    # 1° samples interpolated against the formula
+    np.testing.assert_allclose(a.best_rsrp_dbm[both], b.best_rsrp_dbm[both], atol=0.15)
+
+
+def test_missing_pattern_files_are_named() -> None:
+    cells = cell_rows({"pattern_ref": "absent.msi"})
+    env = np.full(1, "urban", dtype=object)
+    with pytest.raises(GisPlannerError, match=r"absent\.msi.*first cell 'C0'"):
+        build_scene(cells, np.array([X0]), np.array([Y0]), env, CoverageParams(), "viettel", "4G")

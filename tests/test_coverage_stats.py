@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from gis_planner.coverage.analysis import study_grid
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.stats import (
     TargetParams,
@@ -18,6 +19,8 @@ from gis_planner.coverage.stats import (
     priority_coverage,
     village_coverage,
 )
+from gis_planner.errors import GisPlannerError
+from gis_planner.store import GeoPackageStore
 
 # a 10 × 10 grid of 100 m pixels; villages are whole pixel blocks in UTM
 GRID = Grid(0.0, 1000.0, 100.0, 10, 10)
@@ -122,3 +125,17 @@ def test_priority_areas_and_five_g(villages: gpd.GeoDataFrame) -> None:
     table = priority_coverage(areas, GRID, rsrp, "5G", -110.0)
     assert table["area_share"].item() == pytest.approx(0.5)
     assert five_g_figures(table)["code"].tolist() == ["PA-1"]
+
+
+def test_study_grid_of_a_bbox(sample_store: GeoPackageStore) -> None:
+    admin = sample_store.read("admin_units")
+    assert isinstance(admin, gpd.GeoDataFrame)
+    province_grid, province_mask = study_grid(admin, 500.0)
+    grid, mask = study_grid(admin, 500.0, (105.85, 20.50, 105.95, 20.60))
+    assert grid.width < province_grid.width and grid.height < province_grid.height
+    assert mask.all()  # central Phủ Lý lies wholly inside the province
+    assert 0.3 < province_mask.mean() < 0.8
+    with pytest.raises(GisPlannerError, match="does not meet the province"):
+        study_grid(admin, 500.0, (100.0, 10.0, 100.1, 10.1))
+    with pytest.raises(GisPlannerError, match="empty"):
+        study_grid(admin, 500.0, (106.0, 20.5, 105.9, 20.6))

@@ -24,6 +24,7 @@ from gis_planner.coverage.scene import CoverageParams
 from gis_planner.coverage.stats import five_g_figures
 from gis_planner.maps import save_map
 from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
+from gis_planner.radio.antenna import read_msi
 from gis_planner.settings import get_settings
 
 
@@ -68,6 +69,10 @@ def coverage(
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes for the tiles.")] = 2,
     planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
+    patterns: Annotated[
+        Path | None,
+        typer.Option(help="Directory of the MSI/Planet files named by the cells' pattern_ref."),
+    ] = None,
     map_operator: Annotated[
         str | None, typer.Option(help="Operator of the RSRP map (default: the first).")
     ] = None,
@@ -89,6 +94,10 @@ def coverage(
     cells = target.read("cells")
     assert isinstance(admin, gpd.GeoDataFrame) and isinstance(villages, gpd.GeoDataFrame)
     assert isinstance(cells, gpd.GeoDataFrame)
+    refs = sorted(set(cells["pattern_ref"].dropna()) - {""})
+    if refs and patterns is None:
+        raise typer.BadParameter(f"cells name antenna pattern files {refs[:3]}: give --patterns")
+    antennas = {ref: read_msi(patterns / ref).pattern() for ref in refs} if patterns else {}
     columns = (
         TextColumn("[bold]coverage"),
         BarColumn(),
@@ -101,7 +110,7 @@ def coverage(
         run = analyse(
             cells, admin, villages, priority if isinstance(priority, gpd.GeoDataFrame) else None,
             params, operators=_operators(operator), technologies=technology, bbox=_bbox(bbox),
-            progress=lambda pixels: progress.advance(task, pixels),
+            antennas=antennas, progress=lambda pixels: progress.advance(task, pixels),
             on_scenes=lambda total: progress.update(task, total=total),
         )  # fmt: skip
     seconds = time.perf_counter() - start

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -26,6 +26,7 @@ from gis_planner.coverage.stats import (
 )
 from gis_planner.crs import UTM48N, WGS84
 from gis_planner.errors import GisPlannerError
+from gis_planner.radio.antenna import AntennaPattern
 
 #: The administrative version the villages are coded in.
 VILLAGE_ADMIN_VERSION = "pre2025"
@@ -102,19 +103,21 @@ def analyse(
     technologies: Sequence[str] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     targets: TargetParams | None = None,
+    antennas: Mapping[str, AntennaPattern] | None = None,
     progress: Callable[[int], None] | None = None,
     on_scenes: Callable[[int], None] | None = None,
 ) -> CoverageRun:
     """Coverage rasters of every operator × technology of ``cells`` and their statistics.
 
-    ``on_scenes`` is told the number of pixels to compute before the work starts, and
-    ``progress`` the pixels of each finished tile.
+    ``antennas`` holds the patterns the cells' ``pattern_ref`` name; ``on_scenes`` is told the
+    number of pixels to compute before the work starts, and ``progress`` the pixels of each
+    finished tile.
     """
     params = params or CoverageParams()
     grid, mask = study_grid(admin_units, params.resolution_m, bbox)
     pre = admin_units[admin_units["admin_version"] == VILLAGE_ADMIN_VERSION]
     communes = units(admin_units, "commune", VILLAGE_ADMIN_VERSION)
-    scenes = build_scenes(cells, communes, params, operators, technologies)
+    scenes = build_scenes(cells, communes, params, operators, technologies, antennas)
     if not scenes:
         raise GisPlannerError(
             f"no on-air cells for operators {list(operators or [])} and technologies "

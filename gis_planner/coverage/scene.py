@@ -19,7 +19,7 @@ conservative, and never an extrapolation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -176,17 +176,18 @@ def directional_reach(
     budget_db: F64,
     patterns: tuple[F64, F64, F64, npt.NDArray[np.intp]],
     tilt_range_deg: tuple[F64, F64],
+    unimodal: npt.NDArray[np.bool_],
 ) -> F64:
     """Per cell, side and bin of cos φ: the farthest distance its level can reach the floor.
 
-    ``budget_db`` is each cell's reference EIRP minus the floor; ``tables`` the path-loss and
-    depression tables with their offsets and distance ranges; ``patterns`` the horizontal and
-    vertical tables, their caps and each cell's pattern; ``tilt_range_deg`` the smallest and
-    largest tilt over directions (electrical ± mechanical). The attenuation is bounded below
-    by the smallest horizontal value of the bin plus the smallest vertical value the tilt range
-    allows at each distance (vertical patterns fall off monotonically from the beam), capped;
-    losses are replaced by their lower envelope over farther distances. The reach is therefore
-    never short of a pixel the cell reaches at the floor.
+        ``budget_db`` is each cell's reference EIRP minus the floor; ``tables`` the path-loss and
+        depression tables with their offsets and distance ranges; ``patterns`` the horizontal and
+        vertical tables, their caps and each cell's pattern; ``tilt_range_deg`` the smallest and
+        largest tilt over directions (electrical ± mechanical). The attenuation is bounded below
+    by the smallest horizontal value of the bin plus, for patterns that fall off monotonically
+    from the beam (``unimodal``), the smallest vertical value the tilt range allows at each
+    distance, capped; losses are replaced by their lower envelope over farther distances. The
+    reach is therefore never short of a pixel the cell reaches at the floor.
     """
     path_loss, depression, offsets, table_range_m = tables
     h_tables, v_tables, caps, pattern = patterns
@@ -212,7 +213,7 @@ def directional_reach(
         theta = np.where(low > 0.0, low, np.where(high < 0.0, high, 0.0))
         for row, cell in enumerate(members):
             pat = pattern[cell]
-            a_v = np.interp(theta[row], v_angles, v_tables[pat])
+            a_v = np.interp(theta[row], v_angles, v_tables[pat]) if unimodal[pat] else 0.0
             # lower envelope over farther distances: non-decreasing, so searchable
             with_v = np.minimum.accumulate((loss + a_v)[::-1])[::-1]
             alone = np.minimum.accumulate(loss[::-1])[::-1]
@@ -247,6 +248,47 @@ def reach_extent(reach_m: F64, azimuth_rad: F64) -> F64:
     )
 
 
+def cell_patterns(
+    cells: pd.DataFrame, params: CoverageParams, antennas: Mapping[str, AntennaPattern]
+) -> tuple[list[AntennaPattern], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """The distinct patterns of ``cells``, each cell's index among them, and which are files.
+
+    A cell with a ``pattern_ref`` uses that pattern (its gain is taken from the cell's
+    ``antenna_gain_dbi``: the table is relative); the others the 3GPP parametric pattern of
+    their beamwidths.
+    """
+    h_bw = cells["h_beamwidth_deg"].fillna(65.0).to_numpy(dtype=np.float64)
+    v_bw = cells["v_beamwidth_deg"].fillna(10.0).to_numpy(dtype=np.float64)
+    refs = (
+        cells["pattern_ref"].to_numpy(dtype=object)
+        if "pattern_ref" in cells
+        else np.full(len(cells), None, dtype=object)
+    )
+    from_file = np.array([isinstance(r, str) and r != "" for r in refs], dtype=bool)
+    missing = sorted({str(r) for r in refs[from_file] if r not in antennas})
+    if missing:
+        first = cells["cell_id"].to_numpy()[from_file][0]
+        raise GisPlannerError(
+            f"cells refer to antenna patterns that were not provided: {missing} "
+            f"(first cell {first!r})"
+        )
+    keys = pd.Series(
+        [
+            f"file:{r}" if f else f"3gpp:{a:g}/{b:g}"
+            for r, f, a, b in zip(refs, from_file, h_bw, v_bw, strict=True)
+        ]
+    )
+    codes, _ = pd.factorize(keys)
+    first_rows = np.unique(codes, return_index=True)[1]
+    patterns = [
+        antennas[refs[i]]
+        if from_file[i]
+        else sector_pattern(0.0, h_bw[i], v_bw[i], params.front_to_back_db, params.side_lobe_db)
+        for i in first_rows
+    ]
+    return patterns, codes, from_file
+
+
 def build_scene(
     cells: pd.DataFrame,
     x_m: F64,
@@ -255,11 +297,13 @@ def build_scene(
     params: CoverageParams,
     operator: str,
     technology: str,
+    antennas: Mapping[str, AntennaPattern] | None = None,
 ) -> Scene:
     """The scene of ``cells`` (one operator and technology; catalogue ``cells`` columns).
 
     ``x_m``/``y_m`` are the cells' UTM 48N coordinates and ``environments`` their propagation
-    environments, aligned with the rows of ``cells``.
+    environments, aligned with the rows of ``cells``; ``antennas`` holds the patterns named by
+    the cells' ``pattern_ref`` (read from MSI files by the caller).
     """
     threshold = params.threshold_dbm(technology)
     floor_dbm = threshold - params.margin_db(technology)
@@ -315,23 +359,19 @@ def build_scene(
     path_loss_table = np.concatenate(pl_parts) if pl_parts else np.empty(0, np.float32)
     depression_table = np.concatenate(dep_parts) if dep_parts else np.empty(0, np.float32)
 
-    h_bw = cells["h_beamwidth_deg"].fillna(65.0).to_numpy(dtype=np.float64)
-    v_bw = cells["v_beamwidth_deg"].fillna(10.0).to_numpy(dtype=np.float64)
-    pattern_keys = pd.Series([f"{a:g}/{b:g}" for a, b in zip(h_bw, v_bw, strict=True)])
-    pattern_codes, _ = pd.factorize(pattern_keys)
-    first_pattern = np.unique(pattern_codes, return_index=True)[1]
-    patterns = [
-        sector_pattern(0.0, h_bw[i], v_bw[i], params.front_to_back_db, params.side_lobe_db)
-        for i in first_pattern
-    ]
+    patterns, pattern_codes, from_file = cell_patterns(cells, params, antennas or {})
     h_tables, v_tables, caps = pattern_tables(patterns)
     az = np.radians(cells["azimuth_deg"].fillna(0.0).to_numpy(dtype=np.float64))
-    elec = cells["elec_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64)
+    # a pattern file's vertical cut carries its electrical tilt: it is not applied again
+    elec = np.where(from_file, 0.0, cells["elec_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64))
     mech = cells["mech_tilt_deg"].fillna(0.0).to_numpy(dtype=np.float64)
+    # file patterns need not fall off monotonically from the beam: no vertical bound for them
+    unimodal = np.zeros(len(patterns), dtype=bool)
+    unimodal[pattern_codes] = ~from_file
     reach = directional_reach(
         (path_loss_table, depression_table, offsets, table_range), codes, step,
         ref_eirp - floor_dbm, (h_tables, v_tables, caps, pattern_codes),
-        (elec - np.abs(mech), elec + np.abs(mech)),
+        (elec - np.abs(mech), elec + np.abs(mech)), unimodal,
     )  # fmt: skip
     extent = reach_extent(reach, az)
     return Scene(
@@ -381,6 +421,7 @@ def build_scenes(
     params: CoverageParams,
     operators: Sequence[str] | None = None,
     technologies: Sequence[str] | None = None,
+    antennas: Mapping[str, AntennaPattern] | None = None,
 ) -> list[Scene]:
     """One scene per operator × technology of ``cells`` (the catalogue layer, WGS84).
 
@@ -414,6 +455,7 @@ def build_scenes(
                 params,
                 str(operator),
                 str(technology),
+                antennas,
             )
         )
     return scenes
