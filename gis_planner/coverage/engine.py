@@ -29,7 +29,6 @@ from gis_planner.coverage.scene import CoverageParams, Scene
 #: Nodata of the float rasters.
 NODATA_DB = -999.0
 _NONE = -1.0e30
-_LN10_10 = np.log(10.0) / 10.0
 #: Edge of the cache blocks of the kernel, in pixels.
 BLOCK_PX = 32
 
@@ -79,6 +78,7 @@ def _tile_kernel(
     threshold: float,
     floor: float,
     best: npt.NDArray[np.float64],
+    best_mw: npt.NDArray[np.float64],
     second: npt.NDArray[np.float64],
     server: npt.NDArray[np.int32],
     count: npt.NDArray[np.uint8],
@@ -167,10 +167,14 @@ def _tile_kernel(
                         rsrp = ref_eirp[c] - loss - min(a_h + a_v, max_att[p])
                         if rsrp < floor:
                             continue
-                        power_mw[ch, i, j] += np.exp(rsrp * 0.23025850929940458)
+                        # single precision is ample for a power; the best server's own term is
+                        # kept as added, so that subtracting it from the sum leaves exactly the rest
+                        mw = np.exp(np.float32(rsrp * 0.23025850929940458))
+                        power_mw[ch, i, j] += mw
                         if rsrp > best[i, j]:
                             second[i, j] = best[i, j]
                             best[i, j] = rsrp
+                            best_mw[i, j] = mw
                             server[i, j] = c
                         elif rsrp > second[i, j]:
                             second[i, j] = rsrp
@@ -213,6 +217,7 @@ def compute_tile(
     x0, _, _, y1 = grid.window_bounds(window)
     shape = (window.height, window.width)
     best = np.full(shape, _NONE)
+    best_mw = np.zeros(shape)
     second = np.full(shape, _NONE)
     server = np.full(shape, -1, dtype=np.int32)
     count = np.zeros(shape, dtype=np.uint8)
@@ -227,17 +232,18 @@ def compute_tile(
             scene.extent_m, scene.channel,
             scene.table_offset, scene.path_loss_table, scene.depression_table,
             scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
-            scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, best, second, server, count,
+            scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, best, best_mw, second, server,
+            count,
             power,
         )  # fmt: skip
     served = server >= 0
     sinr = np.full(shape, NODATA_DB, dtype=np.float32)
     if served.any():
-        best_mw = np.exp(best[served] * _LN10_10)
+        signal_mw = best_mw[served]
         channel = scene.channel[server[served]]
         total_mw = power[channel, *np.nonzero(served)]
-        interference = np.maximum(total_mw - best_mw, 0.0)
-        sinr[served] = 10.0 * np.log10(best_mw / (interference + scene.noise_mw[channel]))
+        interference = np.maximum(total_mw - signal_mw, 0.0)
+        sinr[served] = 10.0 * np.log10(signal_mw / (interference + scene.noise_mw[channel]))
     best_out = np.where(served, best, NODATA_DB).astype(np.float32)
     second_out = np.where(second > _NONE, second, NODATA_DB).astype(np.float32)
     return window, best_out, second_out, sinr, server, count, evaluations
