@@ -23,6 +23,7 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner init --store $(STORE)
 	$(BIN)/gis-planner layers --store $(STORE)
 	$(BIN)/gis-planner map --store $(STORE)
+	$(BIN)/gis-planner coverage --store $(STORE)
 	$(BIN)/gis-planner sharing --store $(STORE)
 	$(BIN)/gis-planner fibre --store $(STORE)
 	$(BIN)/gis-planner report --store $(STORE)

@@ -141,10 +141,11 @@ def test_unknown_variants_raise() -> None:
     ("band_mhz", "environment", "name", "variant"),
     [
         (900.0, "urban", "hata", "urban_medium"),
-        (900.0, "rural", "hata", "open"),
+        (900.0, "rural", "hata", "suburban"),
         (1800.0, "suburban", "cost231", "suburban"),
         (2100.0, "urban", "tr38901", "UMa"),
         (2600.0, "rural", "tr38901", "RMa"),
+        (2600.0, "suburban", "tr38901", "UMa"),
         (3500.0, "urban", "tr38901", "UMa"),
     ],
 )

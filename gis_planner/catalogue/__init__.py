@@ -7,6 +7,7 @@ added to ``CATALOGUE`` below.
 
 from __future__ import annotations
 
+from gis_planner.catalogue.coverage import COVERAGE_LAYERS
 from gis_planner.catalogue.fibre import FIBRE_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.catalogue.sharing import SHARING_LAYERS
@@ -15,7 +16,7 @@ from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation,
 from gis_planner.errors import UnknownLayer
 
 CATALOGUE: dict[str, LayerSpec] = {
-    spec.name: spec for spec in (*CORE_LAYERS, *SHARING_LAYERS, *FIBRE_LAYERS)
+    spec.name: spec for spec in (*CORE_LAYERS, *COVERAGE_LAYERS, *SHARING_LAYERS, *FIBRE_LAYERS)
 }
 
 

@@ -350,6 +350,15 @@ class PropagationModel:
     condition: Condition = "expected"
 
     @property
+    def min_dist_m(self) -> float:
+        """Smallest distance inside the model's validity range."""
+        if self.name == "free_space":
+            return 1.0
+        if self.name in ("hata", "cost231"):
+            return 1_000.0
+        return MIN_DIST_38901_M
+
+    @property
     def max_dist_m(self) -> float:
         """Largest distance inside the model's validity range."""
         if self.name == "free_space":
@@ -390,14 +399,18 @@ ENVIRONMENT_BY_UNIT_TYPE: dict[str, Environment] = {
     "province": "rural",
 }
 
+# Hà Nam's towns are medium/small cities in Hata's sense. Rural communes of the delta are
+# villages of houses and trees among rice fields: Okumura's "suburban" area ("village or highway
+# scattered with trees and houses"); his "open" area (no obstacles) only fits the fields, where
+# nobody lives, and would overstate the reach into villages.
 _HATA_VARIANT: dict[str, HataEnvironment] = {
-    "urban": "urban_medium",  # Hà Nam's towns are medium/small cities in Hata's sense
+    "urban": "urban_medium",
     "suburban": "suburban",
-    "rural": "open",
+    "rural": "suburban",
 }
 _SCENARIO_BY_ENVIRONMENT: dict[str, Scenario] = {
     "urban": "UMa",
-    "suburban": "RMa",
+    "suburban": "UMa",
     "rural": "RMa",
 }
 
@@ -413,8 +426,9 @@ def environment_for_unit_type(unit_type: str) -> Environment:
 def model_for(band_mhz: float, environment: Environment) -> PropagationModel:
     """The model used for a carrier in ``band_mhz`` in an environment.
 
-    ≤ 1500 MHz: Okumura-Hata; 1500–2000 MHz: COST-231 Hata (urban medium city, suburban, open
-    for rural); above 2000 MHz: TR 38.901 expected loss, UMa in urban areas and RMa elsewhere.
+    ≤ 1500 MHz: Okumura-Hata; 1500–2000 MHz: COST-231 Hata (medium city in urban areas, the
+    suburban variant elsewhere); above 2000 MHz: TR 38.901 expected loss, UMa in urban and
+    suburban areas (towns), RMa in rural ones.
     """
     if environment not in _HATA_VARIANT:
         raise ModelRangeError(f"unknown environment {environment!r}")

@@ -1,0 +1,203 @@
+"""``coverage``: best-server, SINR and village coverage of the store's cells."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gis_planner.catalogue.layers import TECHNOLOGIES
+from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
+from gis_planner.coverage.analysis import CoverageRun, analyse
+from gis_planner.coverage.products import (
+    export_tables,
+    rsrp_map,
+    write_composite,
+    write_result,
+)
+from gis_planner.coverage.scene import CoverageParams
+from gis_planner.coverage.stats import five_g_figures
+from gis_planner.maps import save_map
+from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
+from gis_planner.radio.antenna import read_msi
+from gis_planner.settings import get_settings
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    parts = text.replace(";", ",").split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise typer.BadParameter(f"--bbox {text!r}: expected four numbers") from None
+    if len(values) != 4:
+        raise typer.BadParameter(f"--bbox {text!r}: expected west,south,east,north")
+    return values[0], values[1], values[2], values[3]
+
+
+def _operators(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    keys = []
+    for value in values:
+        key = normalise_operator_name(value)
+        if key is None or key not in MOBILE_OPERATORS:
+            raise typer.BadParameter(f"--operator {value!r} is not a mobile operator")
+        keys.append(key)
+    return keys
+
+
+def coverage(
+    store: StoreOption = None,
+    operator: Annotated[
+        list[str] | None, typer.Option(help="Operator(s) to compute (default: all).")
+    ] = None,
+    technology: Annotated[
+        list[str] | None, typer.Option("--technology", "--tech", help="2G, 3G, 4G or 5G.")
+    ] = None,
+    resolution_m: Annotated[
+        float, typer.Option("--resolution-m", "--resolution", help="Pixel size (m).")
+    ] = 25.0,
+    bbox: Annotated[
+        str | None, typer.Option(help="west,south,east,north in degrees (default: province).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes for the tiles.")] = 2,
+    planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
+    patterns: Annotated[
+        Path | None,
+        typer.Option(help="Directory of the MSI/Planet files named by the cells' pattern_ref."),
+    ] = None,
+    map_operator: Annotated[
+        str | None, typer.Option(help="Operator of the RSRP map (default: the first).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory of the CSV/XLSX tables and the map.")
+    ] = None,
+    lang: LangOption = "vi",
+) -> None:
+    """Compute coverage rasters (COG) and village statistics; write them to the store."""
+    language = lang_from(lang)
+    for tech in technology or []:
+        if tech not in TECHNOLOGIES:
+            raise typer.BadParameter(f"--technology {tech!r} is not one of {TECHNOLOGIES}")
+    target = store_from(store)
+    params = CoverageParams(resolution_m=resolution_m, workers=workers, include_planned=planned)
+    admin = target.read("admin_units")
+    villages = target.read("villages")
+    priority = target.read("priority_areas") if target.has_layer("priority_areas") else None
+    cells = target.read("cells")
+    assert isinstance(admin, gpd.GeoDataFrame) and isinstance(villages, gpd.GeoDataFrame)
+    assert isinstance(cells, gpd.GeoDataFrame)
+    refs = sorted(set(cells["pattern_ref"].dropna()) - {""})
+    if refs and patterns is None:
+        raise typer.BadParameter(f"cells name antenna pattern files {refs[:3]}: give --patterns")
+    antennas = {ref: read_msi(patterns / ref).pattern() for ref in refs} if patterns else {}
+    columns = (
+        TextColumn("[bold]coverage"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    start = time.perf_counter()
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("coverage", total=None)
+        run = analyse(
+            cells, admin, villages, priority if isinstance(priority, gpd.GeoDataFrame) else None,
+            params, operators=_operators(operator), technologies=technology, bbox=_bbox(bbox),
+            antennas=antennas, progress=lambda pixels: progress.advance(task, pixels),
+            on_scenes=lambda total: progress.update(task, total=total),
+        )  # fmt: skip
+    seconds = time.perf_counter() - start
+    rasters_dir = target.assets_dir / "coverage"
+    rasters = [p for r in run.results for p in write_result(r, rasters_dir, params)]
+    rasters += [write_composite(c, rasters_dir, params) for c in run.composites.values()]
+    meta = {"resolution_m": resolution_m, "rasters": str(rasters_dir)}
+    with target.transaction() as tx:
+        tx.write("coverage_villages", run.villages, metadata=meta)
+        tx.write("coverage_areas", run.areas, metadata=meta)
+        tx.write("coverage_gaps", run.gaps, metadata=meta)
+        tx.write("coverage_servers", run.servers, metadata=meta)
+    tables_dir = out or get_settings().output_dir / "coverage"
+    exported = export_tables(
+        {"villages": run.villages, "areas": run.areas, "gaps": run.gaps},
+        tables_dir,
+        "coverage.xlsx",
+    )
+    map_path = _write_map(run, map_operator, admin, tables_dir, language)
+    _summary(run, seconds, rasters_dir, len(rasters), exported[-1], map_path)
+
+
+def _write_map(
+    run: CoverageRun, operator: str | None, admin: gpd.GeoDataFrame, directory: Path, lang: str
+) -> Path | None:
+    wanted = normalise_operator_name(operator) if operator else None
+    candidates = [r for r in run.results if wanted in (None, r.scene.operator)]
+    # 4G first: the technology of the broadband target
+    candidates.sort(key=lambda r: (r.scene.technology != "4G", r.scene.operator))
+    if not candidates:
+        return None
+    result = candidates[0]
+    province = admin[(admin["level"] == "province") & (admin["admin_version"] == "pre2025")]
+    title = f"{result.scene.operator} {result.scene.technology}"
+    fmap = rsrp_map(result.best_rsrp_dbm, run.grid, title, province, "vi" if lang == "vi" else "en")
+    return save_map(
+        fmap, directory / f"rsrp_{result.scene.operator}_{result.scene.technology}.html"
+    )
+
+
+def _summary(
+    run: CoverageRun,
+    seconds: float,
+    rasters_dir: Path,
+    n_rasters: int,
+    xlsx: Path,
+    map_path: Path | None,
+) -> None:
+    table = Table(
+        title=f"coverage {run.grid.width}×{run.grid.height} px at {run.grid.resolution_m:g} m"
+    )
+    for name in (
+        "operator",
+        "tech",
+        "cells",
+        "area ≥ thr.",
+        "population ≥ thr.",
+        "villages covered",
+    ):
+        table.add_column(name, justify="right" if name != "operator" else "left")
+    province = run.areas[run.areas["level"] == "province"]
+    for row in province.sort_values(["technology", "operator"]).itertuples():
+        n_cells = sum(r.scene.n_cells for r in run.results if r.scene.technology == row.technology
+                      and row.operator in ("any", r.scene.operator))  # fmt: skip
+        table.add_row(
+            str(row.operator), str(row.technology), f"{n_cells:,}", f"{row.area_share:.1%}",
+            f"{row.population_share:.1%}", f"{int(row.villages_covered):,}/{int(row.villages):,}",
+        )  # fmt: skip
+    console.print(table)
+    five_g = five_g_figures(run.areas)
+    for row in five_g[five_g["level"] != "priority_area"].itertuples():
+        console.print(f"5G population share {row.name}: {row.population_share:.1%}")
+    priority = five_g[five_g["level"] == "priority_area"]
+    if not priority.empty:
+        reached = int((priority["area_share"] >= 0.95).sum())
+        console.print(f"5G priority areas ≥ 95 % of area: {reached}/{len(priority)}")
+    gaps_4g = run.gaps[run.gaps["technology"] == "4G"]
+    console.print(
+        f"4G gaps: {len(gaps_4g)} villages, "
+        f"{int(gaps_4g['population'].sum()):,} people below target"
+    )
+    console.print(
+        f"[green]computed[/green] {run.evaluations:,} pixel × cell evaluations in {seconds:.1f} s; "
+        f"{n_rasters} rasters in {rasters_dir}; tables {xlsx}"
+        + (f"; map {map_path}" if map_path else "")
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(coverage)

@@ -1,0 +1,1 @@
+"""Coverage: best-server, SINR and server-count rasters per operator and technology."""

@@ -1,0 +1,369 @@
+"""The raster engine: best server, second best, SINR and server count over a tiled grid.
+
+For each tile, only the cells whose useful range reaches the tile are evaluated, and each of
+them only on the pixels inside its range circle (the numba kernel below). Per pixel the kernel
+keeps the best and second-best reference power, the best cell, the number of cells at or above
+the threshold and the sum of received power (mW) per carrier frequency, over the cells whose
+level reaches the scene's floor (threshold − margin); the SINR of the best
+server is its power over the other co-channel cells' power plus the noise of one resource
+element. Tiles are independent: they run in turn or on ``params.workers`` threads (the kernel
+releases the GIL) or processes, and a tile's arrays are all the memory the computation needs
+besides the output rasters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from gis_planner.coverage.grid import Grid, Window
+from gis_planner.coverage.scene import CoverageParams, Scene
+
+#: Nodata of the float rasters.
+NODATA_DB = -999.0
+_NONE = -1.0e30
+#: Edge of the cache blocks of the kernel, in pixels.
+BLOCK_PX = 32
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Rasters of one scene on a grid; nodata where no cell reaches or outside the area."""
+
+    scene: Scene
+    grid: Grid
+    best_rsrp_dbm: npt.NDArray[np.float32]
+    second_rsrp_dbm: npt.NDArray[np.float32]
+    sinr_db: npt.NDArray[np.float32]
+    #: Index of the best server in ``scene.cell_ids``; −1 where none.
+    best_server: npt.NDArray[np.int32]
+    n_servers: npt.NDArray[np.uint8]
+    #: Pixel × cell evaluations the kernel made.
+    evaluations: int
+
+
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _tile_kernel(
+    x0: float,
+    y1: float,
+    res: float,
+    mask: npt.NDArray[np.bool_],
+    cells: npt.NDArray[np.int64],
+    cx: npt.NDArray[np.float64],
+    cy: npt.NDArray[np.float64],
+    ref_eirp: npt.NDArray[np.float64],
+    sin_az: npt.NDArray[np.float64],
+    cos_az: npt.NDArray[np.float64],
+    mech: npt.NDArray[np.float64],
+    elec: npt.NDArray[np.float64],
+    range_m: npt.NDArray[np.float64],
+    reach_m: npt.NDArray[np.float64],
+    extent_m: npt.NDArray[np.float64],
+    channel: npt.NDArray[np.int32],
+    table_offset: npt.NDArray[np.int64],
+    pl_table: npt.NDArray[np.float32],
+    dep_table: npt.NDArray[np.float32],
+    step: float,
+    pattern: npt.NDArray[np.int32],
+    h_tables: npt.NDArray[np.float64],
+    v_tables: npt.NDArray[np.float64],
+    max_att: npt.NDArray[np.float64],
+    threshold: float,
+    floor: float,
+    best: npt.NDArray[np.float64],
+    best_mw: npt.NDArray[np.float64],
+    second: npt.NDArray[np.float64],
+    server: npt.NDArray[np.int32],
+    count: npt.NDArray[np.uint8],
+    power_mw: npt.NDArray[np.float64],
+) -> int:
+    rows, cols = mask.shape
+    n_cos = h_tables.shape[2]
+    n_v = v_tables.shape[1]
+    n_bins = reach_m.shape[2]
+    cos_scale = (n_cos - 1) / 2.0
+    bin_scale = n_bins / 2.0
+    v_scale = (n_v - 1) / 180.0
+    inv_step = 1.0 / step
+    evaluations = 0
+    # Blocks of BLOCK_PX² pixels keep the per-pixel accumulators in cache while every cell
+    # reaching the block is applied to it.
+    for b_row in range(0, rows, BLOCK_PX):
+        b_row_end = min(b_row + BLOCK_PX, rows)
+        by_hi = y1 - b_row * res
+        by_lo = y1 - b_row_end * res
+        for b_col in range(0, cols, BLOCK_PX):
+            b_col_end = min(b_col + BLOCK_PX, cols)
+            bx_lo = x0 + b_col * res
+            bx_hi = x0 + b_col_end * res
+            for k in range(cells.shape[0]):
+                c = cells[k]
+                # the cell's reach, as a box around it, must meet the block
+                ex_lo = cx[c] + extent_m[c, 0]
+                ex_hi = cx[c] + extent_m[c, 1]
+                ey_lo = cy[c] + extent_m[c, 2]
+                ey_hi = cy[c] + extent_m[c, 3]
+                if ex_hi < bx_lo or ex_lo > bx_hi or ey_hi < by_lo or ey_lo > by_hi:
+                    continue
+                r = range_m[c]
+                r2 = r * r
+                off = table_offset[c]
+                p = pattern[c]
+                ch = channel[c]
+                sa = sin_az[c]
+                ca = cos_az[c]
+                i_lo = max(b_row, int(np.floor((y1 - ey_hi) / res - 0.5)))
+                i_hi = min(b_row_end, int(np.ceil((y1 - ey_lo) / res - 0.5)) + 1)
+                for i in range(i_lo, i_hi):
+                    dy = y1 - (i + 0.5) * res - cy[c]
+                    if dy * dy > r2:
+                        continue
+                    # the row's chord of the range circle, within the reach box
+                    half = np.sqrt(r2 - dy * dy)
+                    x_from = max(cx[c] - half, ex_lo)
+                    x_to = min(cx[c] + half, ex_hi)
+                    j_lo = max(b_col, int(np.ceil((x_from - x0) / res - 0.5)))
+                    j_hi = min(b_col_end, int(np.floor((x_to - x0) / res - 0.5)) + 1)
+                    for j in range(j_lo, j_hi):
+                        if not mask[i, j]:
+                            continue
+                        dx = x0 + (j + 0.5) * res - cx[c]
+                        d2 = dx * dx + dy * dy
+                        if d2 > r2:
+                            continue
+                        d = np.sqrt(d2)
+                        cos_phi = 1.0
+                        if d > 0.0:
+                            cos_phi = min(max((dx * sa + dy * ca) / d, -1.0), 1.0)
+                        side = 1 if dx * ca - dy * sa < 0.0 else 0
+                        # the reach in this direction (the vertical pattern only lowers levels)
+                        b = min(int((cos_phi + 1.0) * bin_scale), n_bins - 1)
+                        if d > reach_m[c, side, b]:
+                            continue
+                        evaluations += 1
+                        t = d * inv_step
+                        ti = int(t)
+                        tf = t - ti
+                        a = off + ti
+                        loss = pl_table[a] + tf * (pl_table[a + 1] - pl_table[a])
+                        dep = dep_table[a] + tf * (dep_table[a + 1] - dep_table[a])
+                        u = (cos_phi + 1.0) * cos_scale
+                        ui = min(int(u), n_cos - 2)
+                        uf = u - ui
+                        h0 = h_tables[p, side, ui]
+                        a_h = h0 + uf * (h_tables[p, side, ui + 1] - h0)
+                        theta = dep - (elec[c] + mech[c] * cos_phi)
+                        v = (min(max(theta, -90.0), 90.0) + 90.0) * v_scale
+                        vi = min(int(v), n_v - 2)
+                        vf = v - vi
+                        a_v = v_tables[p, vi] + vf * (v_tables[p, vi + 1] - v_tables[p, vi])
+                        rsrp = ref_eirp[c] - loss - min(a_h + a_v, max_att[p])
+                        if rsrp < floor:
+                            continue
+                        # single precision is ample for a power; the best server's own term is
+                        # kept as added, so that subtracting it from the sum leaves exactly the rest
+                        mw = np.exp(np.float32(rsrp * 0.23025850929940458))
+                        power_mw[ch, i, j] += mw
+                        if rsrp > best[i, j]:
+                            second[i, j] = best[i, j]
+                            best[i, j] = rsrp
+                            best_mw[i, j] = mw
+                            server[i, j] = c
+                        elif rsrp > second[i, j]:
+                            second[i, j] = rsrp
+                        if rsrp >= threshold and count[i, j] < 255:
+                            count[i, j] += 1
+    return evaluations
+
+
+def cells_reaching(
+    scene: Scene, bounds: tuple[float, float, float, float]
+) -> npt.NDArray[np.int64]:
+    """Indices of the cells whose reach (its bounding box) meets the rectangle ``bounds``."""
+    x0, y0, x1, y1 = bounds
+    ext = scene.extent_m
+    reach = (
+        (scene.x_m + ext[:, 1] >= x0)
+        & (scene.x_m + ext[:, 0] <= x1)
+        & (scene.y_m + ext[:, 3] >= y0)
+        & (scene.y_m + ext[:, 2] <= y1)
+        & (scene.range_m > 0)
+    )
+    return np.flatnonzero(reach).astype(np.int64)
+
+
+TileOutput = tuple[
+    Window,
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.uint8],
+    int,
+]
+
+
+def compute_tile(
+    scene: Scene, grid: Grid, mask: npt.NDArray[np.bool_], window: Window
+) -> TileOutput:
+    """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask)."""
+    x0, _, _, y1 = grid.window_bounds(window)
+    shape = (window.height, window.width)
+    best = np.full(shape, _NONE)
+    best_mw = np.zeros(shape)
+    second = np.full(shape, _NONE)
+    server = np.full(shape, -1, dtype=np.int32)
+    count = np.zeros(shape, dtype=np.uint8)
+    power = np.zeros((len(scene.channel_bands_mhz), *shape))
+    cells = cells_reaching(scene, grid.window_bounds(window))
+    evaluations = 0
+    if len(cells) and mask.any():
+        evaluations = _tile_kernel(
+            x0, y1, grid.resolution_m, np.ascontiguousarray(mask), cells,
+            scene.x_m, scene.y_m, scene.ref_eirp_dbm, scene.sin_az, scene.cos_az,
+            scene.mech_tilt_deg, scene.elec_tilt_deg, scene.range_m, scene.reach_m,
+            scene.extent_m, scene.channel,
+            scene.table_offset, scene.path_loss_table, scene.depression_table,
+            scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
+            scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, best, best_mw, second, server,
+            count,
+            power,
+        )  # fmt: skip
+    served = server >= 0
+    sinr = np.full(shape, NODATA_DB, dtype=np.float32)
+    if served.any():
+        signal_mw = best_mw[served]
+        channel = scene.channel[server[served]]
+        total_mw = power[channel, *np.nonzero(served)]
+        interference = np.maximum(total_mw - signal_mw, 0.0)
+        sinr[served] = 10.0 * np.log10(signal_mw / (interference + scene.noise_mw[channel]))
+    best_out = np.where(served, best, NODATA_DB).astype(np.float32)
+    second_out = np.where(second > _NONE, second, NODATA_DB).astype(np.float32)
+    return window, best_out, second_out, sinr, server, count, evaluations
+
+
+# Workers find the job here: threads share it, forked processes inherit it, so only windows
+# and tile outputs cross a process pipe.
+# Each call has its own key, so concurrent computations do not meet.
+_WORK: dict[int, tuple[list[Scene], Grid, npt.NDArray[np.bool_]]] = {}
+_JOBS = itertools.count()
+
+
+def _run_tile(task: tuple[int, int, Window]) -> tuple[int, TileOutput]:
+    job, index, window = task
+    scenes, grid, mask = _WORK[job]
+    rows = slice(window.row0, window.row0 + window.height)
+    cols = slice(window.col0, window.col0 + window.width)
+    return index, compute_tile(scenes[index], grid, mask[rows, cols], window)
+
+
+def compute_coverage(
+    scene: Scene,
+    grid: Grid,
+    mask: npt.NDArray[np.bool_] | None = None,
+    params: CoverageParams | None = None,
+) -> CoverageResult:
+    """The coverage rasters of one scene on ``grid``, restricted to ``mask`` (default all)."""
+    return compute_scenes([scene], grid, mask, params)[0]
+
+
+def compute_scenes(
+    scenes: list[Scene],
+    grid: Grid,
+    mask: npt.NDArray[np.bool_] | None = None,
+    params: CoverageParams | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[CoverageResult]:
+    """The coverage rasters of every scene, their tiles shared among ``params.workers`` processes.
+
+    ``mask`` restricts the computation (default: the whole grid); tiles with no pixel in it are
+    skipped. ``progress`` is called with the number of pixels of each finished tile.
+    """
+    params = params or CoverageParams()
+    if mask is None:
+        mask = np.ones(grid.shape, dtype=bool)
+    if mask.shape != grid.shape:
+        raise ValueError(f"mask shape {mask.shape} differs from the grid's {grid.shape}")
+    outputs = [_empty_rasters(grid) for _ in scenes]
+    evaluations = [0] * len(scenes)
+    windows = [
+        w for w in grid.windows(params.tile_px)
+        if mask[w.row0 : w.row0 + w.height, w.col0 : w.col0 + w.width].any()
+    ]  # fmt: skip
+    # the heaviest scenes first, so that the last tasks of a parallel run are short
+    order = sorted(range(len(scenes)), key=lambda i: -float(np.sum(scenes[i].range_m ** 2)))
+    job = next(_JOBS)
+    tasks = [(job, i, w) for i in order for w in windows]
+    _WORK[job] = (scenes, grid, mask)
+    try:
+        if params.workers > 1 and len(tasks) > 1:
+            # numba releases the GIL in the kernel, so threads share the scenes and the
+            # outputs at no cost; processes (forked, scenes inherited) are the alternative.
+            pool: Executor
+            if params.parallel == "processes":
+                context = multiprocessing.get_context("fork")
+                pool = ProcessPoolExecutor(params.workers, mp_context=context)
+            else:
+                pool = ThreadPoolExecutor(params.workers)
+            with pool:
+                for index, tile in pool.map(_run_tile, tasks):
+                    evaluations[index] += _place(tile, *outputs[index])
+                    if progress:
+                        progress(tile[0].height * tile[0].width)
+        else:
+            for task in tasks:
+                index, tile = _run_tile(task)
+                evaluations[index] += _place(tile, *outputs[index])
+                if progress:
+                    progress(tile[0].height * tile[0].width)
+    finally:
+        del _WORK[job]
+    return [
+        CoverageResult(scene, grid, *rasters, evaluations=count)
+        for scene, rasters, count in zip(scenes, outputs, evaluations, strict=True)
+    ]
+
+
+Rasters = tuple[
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.uint8],
+]
+
+
+def _empty_rasters(grid: Grid) -> Rasters:
+    return (
+        np.full(grid.shape, NODATA_DB, dtype=np.float32),
+        np.full(grid.shape, NODATA_DB, dtype=np.float32),
+        np.full(grid.shape, NODATA_DB, dtype=np.float32),
+        np.full(grid.shape, -1, dtype=np.int32),
+        np.zeros(grid.shape, dtype=np.uint8),
+    )
+
+
+def _place(
+    output: TileOutput,
+    best: npt.NDArray[np.float32],
+    second: npt.NDArray[np.float32],
+    sinr: npt.NDArray[np.float32],
+    server: npt.NDArray[np.int32],
+    count: npt.NDArray[np.uint8],
+) -> int:
+    window, tile_best, tile_second, tile_sinr, tile_server, tile_count, evaluations = output
+    rows = slice(window.row0, window.row0 + window.height)
+    cols = slice(window.col0, window.col0 + window.width)
+    best[rows, cols] = tile_best
+    second[rows, cols] = tile_second
+    sinr[rows, cols] = tile_sinr
+    server[rows, cols] = tile_server
+    count[rows, cols] = tile_count
+    return evaluations

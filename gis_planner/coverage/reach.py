@@ -1,0 +1,119 @@
+"""Where a cell can matter: antenna attenuation tables and each cell's reach per direction.
+
+The kernel reads antenna patterns as attenuation tables indexed by the cosine of the angle off
+boresight (no trigonometry per pixel), and evaluates a cell only inside its reach: per side and
+bin of cos φ, the farthest distance at which a lower bound of its path loss and attenuation
+still leaves its level at the floor. A sector is thus evaluated in the lobe-shaped area it can
+serve, not on the whole disc.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from gis_planner.radio.antenna import AntennaPattern
+
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+#: Samples of the horizontal tables over cos φ ∈ [−1, 1].
+N_COS = 4001
+#: Bins of cos φ per side of the directional reach.
+N_REACH_BINS = 100
+
+
+def pattern_tables(patterns: list[AntennaPattern]) -> tuple[F64, F64, F64]:
+    """Horizontal tables (pattern, side, cos φ), vertical tables (pattern, θ) and caps."""
+    cos_grid = np.linspace(-1.0, 1.0, N_COS)
+    phi = np.degrees(np.arccos(cos_grid))
+    step = 360.0 / len(patterns[0].horizontal_db) if patterns else 0.1
+    h = np.empty((len(patterns), 2, N_COS))
+    for i, p in enumerate(patterns):
+        angles = np.arange(len(p.horizontal_db)) * step
+        # side 0: clockwise from boresight (φ in [0, 180]); side 1: anticlockwise (360 − φ)
+        h[i, 0] = np.interp(phi, angles, p.horizontal_db, period=360.0)
+        h[i, 1] = np.interp(360.0 - phi, angles, p.horizontal_db, period=360.0)
+    v = np.stack([p.vertical_db for p in patterns]) if patterns else np.empty((0, 1801))
+    caps = np.array([p.max_attenuation_db for p in patterns], dtype=np.float64)
+    return h, v, caps
+
+
+def directional_reach(
+    tables: tuple[F32, F32, I64, F64],
+    codes: npt.NDArray[np.intp],
+    step_m: float,
+    budget_db: F64,
+    patterns: tuple[F64, F64, F64, npt.NDArray[np.intp]],
+    tilt_range_deg: tuple[F64, F64],
+    unimodal: npt.NDArray[np.bool_],
+) -> F64:
+    """Per cell, side and bin of cos φ: the farthest distance its level can reach the floor.
+
+        ``budget_db`` is each cell's reference EIRP minus the floor; ``tables`` the path-loss and
+        depression tables with their offsets and distance ranges; ``patterns`` the horizontal and
+        vertical tables, their caps and each cell's pattern; ``tilt_range_deg`` the smallest and
+        largest tilt over directions (electrical ± mechanical). The attenuation is bounded below
+    by the smallest horizontal value of the bin plus, for patterns that fall off monotonically
+    from the beam (``unimodal``), the smallest vertical value the tilt range allows at each
+    distance, capped; losses are replaced by their lower envelope over farther distances. The
+    reach is therefore never short of a pixel the cell reaches at the floor.
+    """
+    path_loss, depression, offsets, table_range_m = tables
+    h_tables, v_tables, caps, pattern = patterns
+    tilt_lo, tilt_hi = tilt_range_deg
+    n = len(budget_db)
+    # the smallest horizontal attenuation over each bin of cos φ, edges included
+    edges = np.linspace(0, N_COS - 1, N_REACH_BINS + 1).round().astype(int)
+    bin_min = np.minimum.reduceat(h_tables, edges[:-1], axis=2)
+    bin_min = np.minimum(bin_min, h_tables[:, :, edges[1:]])
+    v_angles = np.linspace(-90.0, 90.0, v_tables.shape[1])
+    reach = np.zeros((n, 2, N_REACH_BINS))
+    for code in range(len(offsets)):
+        members = np.flatnonzero(codes == code)
+        if not len(members):
+            continue
+        start = offsets[code]
+        stop = start + round(table_range_m[code] / step_m) + 1
+        loss = path_loss[start:stop].astype(np.float64)
+        dep = depression[start:stop].astype(np.float64)
+        # θ below the beam spans [dep − tilt_hi, dep − tilt_lo]; its smallest |θ| (0 inside)
+        low = dep[None, :] - tilt_hi[members, None]
+        high = dep[None, :] - tilt_lo[members, None]
+        theta = np.where(low > 0.0, low, np.where(high < 0.0, high, 0.0))
+        for row, cell in enumerate(members):
+            pat = pattern[cell]
+            a_v = np.interp(theta[row], v_angles, v_tables[pat]) if unimodal[pat] else 0.0
+            # lower envelope over farther distances: non-decreasing, so searchable
+            with_v = np.minimum.accumulate((loss + a_v)[::-1])[::-1]
+            alone = np.minimum.accumulate(loss[::-1])[::-1]
+            last = np.searchsorted(with_v, budget_db[cell] - bin_min[pat], side="right") - 1
+            # beyond the cap the attenuation is the cap whatever the angles
+            capped = np.searchsorted(alone, budget_db[cell] - caps[pat], side="right") - 1
+            best = np.maximum(last, capped)
+            reach[cell] = np.where(best >= 0, best * step_m, 0.0)
+    return reach
+
+
+def reach_extent(reach_m: F64, azimuth_rad: F64) -> F64:
+    """Bounding offsets (x_min, x_max, y_min, y_max) of each cell's directional reach."""
+    cos_grid = np.linspace(-1.0, 1.0, N_REACH_BINS + 1)
+    phi = np.arccos(cos_grid)  # the edges of the bins, side 0 (clockwise)
+    # each bin spans two edge angles: take the bin's reach at both
+    angles = np.concatenate([phi[:-1], phi[1:], -phi[:-1], -phi[1:]])
+    radius = np.concatenate([reach_m[:, 0], reach_m[:, 0], reach_m[:, 1], reach_m[:, 1]], axis=1)
+    bearing = azimuth_rad[:, None] + angles[None, :]
+    x = radius * np.sin(bearing)
+    y = radius * np.cos(bearing)
+    # the arc between sample angles bulges beyond its chord by at most r·(1 − cos(Δ/2))
+    slack = reach_m.max(axis=(1, 2)) * (1.0 - np.cos(np.pi / N_REACH_BINS))
+    return np.stack(
+        [
+            np.minimum(x.min(axis=1), 0.0) - slack,
+            np.maximum(x.max(axis=1), 0.0) + slack,
+            np.minimum(y.min(axis=1), 0.0) - slack,
+            np.maximum(y.max(axis=1), 0.0) + slack,
+        ],
+        axis=1,
+    )

@@ -1,0 +1,216 @@
+"""Coverage statistics: villages, communes, districts and priority areas against the targets.
+
+Pixels are labelled with the village whose polygon contains their centre (a village too small
+to hold a pixel centre takes the pixel of its representative point); shares then come from
+``numpy.bincount`` over the labels, with no loop over villages. A village's population is taken
+as spread evenly over its polygon, so its population share above a threshold equals its area
+share; communes, districts and the province weight their villages by population. A village is
+covered when that share reaches the target (default 95 %, DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from rasterio.features import rasterize
+
+from gis_planner.coverage.grid import Grid
+
+#: The operator value of the any-operator rows.
+ANY_OPERATOR = "any"
+#: District codes (pre-2025) the plan names for 5G first: Phủ Lý and Lý Nhân.
+FIVE_G_FIRST_DISTRICTS = ("347", "353")
+
+
+@dataclass(frozen=True)
+class TargetParams:
+    """What counts as covered (DOMAIN.md defaults)."""
+
+    #: Share of a village's population (= area, population spread evenly) above the threshold.
+    target_share: float = 0.95
+
+
+def label_pixels(areas: gpd.GeoDataFrame, grid: Grid) -> npt.NDArray[np.int32]:
+    """Row position + 1 of the area holding each pixel centre (0 = none); areas in any CRS."""
+    metric = areas.to_crs(grid.crs)
+    shapes = [
+        (geom, i + 1)
+        for i, geom in enumerate(metric.geometry)
+        if geom is not None and not geom.is_empty
+    ]
+    labels = np.zeros(grid.shape, dtype=np.int32)
+    if not shapes:
+        return labels
+    labels = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, dtype="int32")
+    present = np.bincount(labels.ravel(), minlength=len(areas) + 1)[1:] > 0
+    missing = np.flatnonzero(~present)
+    if len(missing):
+        points = shapely.point_on_surface(metric.geometry.to_numpy()[missing])
+        cols = np.floor((shapely.get_x(points) - grid.x_min) / grid.resolution_m).astype(int)
+        rows = np.floor((grid.y_max - shapely.get_y(points)) / grid.resolution_m).astype(int)
+        inside = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
+        labels[rows[inside], cols[inside]] = missing[inside] + 1
+    return labels
+
+
+def village_coverage(
+    villages: gpd.GeoDataFrame,
+    labels: npt.NDArray[np.int32],
+    rsrp_by_operator: Mapping[str, npt.NDArray[np.float32]],
+    technology: str,
+    threshold_dbm: float,
+    targets: TargetParams | None = None,
+) -> pd.DataFrame:
+    """One row per village × operator (plus ``any``): shares above ``threshold_dbm``.
+
+    ``rsrp_by_operator`` maps operator → best-server RSRP raster on the grid of ``labels``
+    (nodata below any real level); ``any`` is the best over the operators given.
+    """
+    targets = targets or TargetParams()
+    n = len(villages)
+    flat = labels.ravel()
+    labelled = flat > 0
+    lab = flat[labelled]
+    pixels = np.bincount(lab, minlength=n + 1)[1:]
+    layers = dict(rsrp_by_operator)
+    if layers:
+        layers[ANY_OPERATOR] = np.maximum.reduce(list(rsrp_by_operator.values()))
+    population = villages["population"].fillna(0).to_numpy(dtype=np.float64)
+    frames = []
+    for operator, rsrp in layers.items():
+        values = rsrp.ravel()[labelled]
+        covered = np.bincount(lab[values >= threshold_dbm], minlength=n + 1)[1:]
+        best = np.full(n + 1, -np.inf)
+        np.maximum.at(best, lab, values)
+        share = np.divide(covered, pixels, out=np.zeros(n), where=pixels > 0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "village_code": villages["code"].to_numpy(),
+                    "commune_code": villages["commune_code"].to_numpy(),
+                    "technology": technology,
+                    "operator": operator,
+                    "threshold_dbm": threshold_dbm,
+                    "pixels": pixels,
+                    "population": population,
+                    "area_share": share,
+                    "covered_population": population * share,
+                    "covered": (share >= targets.target_share) & (pixels > 0),
+                    "max_rsrp_dbm": np.where(best[1:] > -900.0, best[1:], np.nan),
+                }
+            )
+        )
+    if not frames:
+        raise ValueError("village coverage needs at least one operator's raster")
+    return pd.concat(frames, ignore_index=True)
+
+
+def area_coverage(village_rows: pd.DataFrame, admin_units: pd.DataFrame) -> pd.DataFrame:
+    """Communes, districts and the province from village rows (population-weighted).
+
+    ``admin_units`` holds the units of the villages' administrative version (``code``,
+    ``name``, ``level``, ``parent_code``); villages reach districts through their commune.
+    """
+    by_code = admin_units.set_index("code")
+    communes = by_code[by_code["level"] == "commune"]
+    province = by_code.index[by_code["level"] == "province"]
+    rows = village_rows.assign(
+        district_code=village_rows["commune_code"].map(communes["parent_code"]),
+        covered_pixels=village_rows["pixels"] * village_rows["area_share"],
+        province_code=province[0] if len(province) else "province",
+    )
+    keys = ["technology", "operator", "threshold_dbm"]
+    parts = []
+    for level, column in (("commune", "commune_code"), ("district", "district_code"),
+                          ("province", "province_code")):  # fmt: skip
+        grouped = (
+            rows.groupby([column, *keys], dropna=True)
+            .agg(
+                pixels=("pixels", "sum"),
+                covered_pixels=("covered_pixels", "sum"),
+                population=("population", "sum"),
+                covered_population=("covered_population", "sum"),
+                villages=("village_code", "size"),
+                villages_covered=("covered", "sum"),
+            )
+            .astype({"villages_covered": "int64"})
+        )
+        grouped = grouped.reset_index().rename(columns={column: "code"})
+        grouped.insert(0, "level", level)
+        parts.append(grouped)
+    table = pd.concat(parts, ignore_index=True)
+    table["area_share"] = np.divide(
+        table["covered_pixels"], table["pixels"], out=np.zeros(len(table)),
+        where=table["pixels"].to_numpy() > 0,
+    )  # fmt: skip
+    table["population_share"] = np.divide(
+        table["covered_population"], table["population"], out=np.zeros(len(table)),
+        where=table["population"].to_numpy() > 0,
+    )  # fmt: skip
+    table["name"] = table["code"].map(by_code["name"])
+    return table.drop(columns=["covered_pixels"])
+
+
+def five_g_figures(areas: pd.DataFrame) -> pd.DataFrame:
+    """5G (any operator) for Phủ Lý, Lý Nhân, the province and the priority areas."""
+    five_g = areas[(areas["technology"] == "5G") & (areas["operator"] == ANY_OPERATOR)]
+    wanted = (
+        ((five_g["level"] == "district") & five_g["code"].isin(FIVE_G_FIRST_DISTRICTS))
+        | five_g["level"].isin(["province", "priority_area"])
+    )  # fmt: skip
+    return five_g[wanted].reset_index(drop=True)
+
+
+def priority_coverage(
+    areas: gpd.GeoDataFrame,
+    grid: Grid,
+    rsrp_dbm: npt.NDArray[np.float32],
+    technology: str,
+    threshold_dbm: float,
+) -> pd.DataFrame:
+    """Share of each priority area's pixels at or above ``threshold_dbm`` (any operator)."""
+    labels = label_pixels(areas, grid).ravel()
+    n = len(areas)
+    inside = labels > 0
+    pixels = np.bincount(labels[inside], minlength=n + 1)[1:]
+    covered = np.bincount(labels[inside & (rsrp_dbm.ravel() >= threshold_dbm)], minlength=n + 1)[1:]
+    return pd.DataFrame(
+        {
+            "level": "priority_area",
+            "code": areas["area_id"].to_numpy(),
+            "name": areas["name"].to_numpy(),
+            "technology": technology,
+            "operator": ANY_OPERATOR,
+            "threshold_dbm": threshold_dbm,
+            "pixels": pixels,
+            "area_share": np.divide(covered, pixels, out=np.zeros(n), where=pixels > 0),
+        }
+    )
+
+
+def gap_list(village_rows: pd.DataFrame, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Villages below target for every operator together, with population and best RSRP."""
+    any_rows = village_rows[(village_rows["operator"] == ANY_OPERATOR) & ~village_rows["covered"]]
+    per_operator = village_rows[village_rows["operator"] != ANY_OPERATOR]
+    best = per_operator.sort_values("max_rsrp_dbm", ascending=False, na_position="last")
+    best = best.drop_duplicates(["village_code", "technology"])[
+        ["village_code", "technology", "operator"]
+    ].rename(columns={"operator": "best_operator"})
+    gaps = any_rows.merge(best, on=["village_code", "technology"], how="left")
+    geometry = villages.set_index("code")[["name", "geometry"]]
+    gaps = gaps.join(geometry, on="village_code")
+    gaps = gaps.rename(columns={"area_share": "population_share"})
+    columns = [
+        "village_code", "name", "commune_code", "technology", "threshold_dbm", "population",
+        "population_share", "max_rsrp_dbm", "best_operator", "geometry",
+    ]  # fmt: skip
+    frame = gpd.GeoDataFrame(gaps[columns], geometry="geometry", crs=villages.crs)
+    return frame.sort_values(
+        ["technology", "population"], ascending=[True, False], ignore_index=True
+    )

@@ -1,0 +1,65 @@
+"""Coverage products: COG files, the composite, exports and the offline RSRP map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import rasterio
+
+from gis_planner.coverage.grid import Grid
+from gis_planner.coverage.products import (
+    OPERATOR_CODES,
+    coverage_tags,
+    export_tables,
+    rsrp_map,
+    write_cog,
+)
+from gis_planner.coverage.scene import CoverageParams
+from gis_planner.maps import remote_references
+
+GRID = Grid(580_000.0, 2_290_000.0, 25.0, 700, 600)
+
+
+def test_cog_is_tiled_with_overviews_nodata_and_tags(tmp_path: Path) -> None:
+    rsrp = np.linspace(-130, -60, GRID.width * GRID.height, dtype=np.float32).reshape(GRID.shape)
+    rsrp[:10] = -999.0
+    tags = coverage_tags(CoverageParams(), operator="viettel", technology="4G")
+    path = write_cog(tmp_path / "x.tif", [rsrp, rsrp - 3], GRID, -999.0, tags, ("best", "second"))
+    with rasterio.open(path) as dataset:
+        assert dataset.driver == "GTiff"
+        assert dataset.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert dataset.block_shapes[0] == (256, 256)
+        assert dataset.overviews(1)[0] == 2
+        assert dataset.nodata == -999.0
+        assert dataset.crs.to_epsg() == 32648
+        assert dataset.descriptions == ("best", "second")
+        assert dataset.tags()["operator"] == "viettel"
+        assert '"resolution_m": 25.0' in dataset.tags()["coverage_params"]
+        np.testing.assert_array_equal(dataset.read(1), rsrp)
+        assert dataset.transform == GRID.transform
+
+
+def test_exports(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"name": ["Thôn Đông"], "area_share": [0.5]})
+    paths = export_tables({"villages": frame}, tmp_path, "coverage.xlsx")
+    assert [p.name for p in paths] == ["villages.csv", "coverage.xlsx"]
+    assert pd.read_csv(paths[0], encoding="utf-8-sig")["name"].item() == "Thôn Đông"
+    sheet = openpyxl.load_workbook(paths[1])["villages"]
+    assert sheet["A2"].value == "Thôn Đông"
+
+
+def test_rsrp_map_is_offline_with_legend() -> None:
+    rsrp = np.full(GRID.shape, -999.0, dtype=np.float32)
+    rsrp[100:300, 100:400] = -95.0
+    html = rsrp_map(rsrp, GRID, "viettel 4G").get_root().render()
+    assert remote_references(html) == []
+    assert "data:image/png;base64," in html
+    assert "RSRP phục vụ tốt nhất" in html and "−110 … −100 dBm" in html
+
+
+def test_operator_codes_are_distinct() -> None:
+    assert len(set(OPERATOR_CODES.values())) == len(OPERATOR_CODES)
+    assert 0 not in OPERATOR_CODES.values()
