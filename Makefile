@@ -25,6 +25,8 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner map --store $(STORE)
 	$(BIN)/gis-planner coverage --store $(STORE)
 	$(BIN)/gis-planner sharing --store $(STORE)
+	$(BIN)/gis-planner candidates --store $(STORE) --operator vietnamobile --lon 105.913 --lat 20.541
+	$(BIN)/gis-planner plan-sites --store $(STORE) --operator vietnamobile --budget 5
 	$(BIN)/gis-planner fibre --store $(STORE)
 	$(BIN)/gis-planner report --store $(STORE)
 

@@ -10,6 +10,9 @@ import pandas as pd
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.i18n import Lang
 
+#: Units written out in words, translated for Vietnamese headers.
+_UNITS_VI = {"people": "người", "households": "hộ", "pixels": "điểm ảnh"}
+
 
 def labelled(frame: pd.DataFrame, layer: str | None, lang: Lang = "vi") -> pd.DataFrame:
     """The frame without geometry, its columns named by the catalogue's labels (with units)."""
@@ -19,7 +22,8 @@ def labelled(frame: pd.DataFrame, layer: str | None, lang: Lang = "vi") -> pd.Da
         return table
     names = {}
     for field in spec.fields_with(table.columns):
-        unit = f" ({field.unit})" if field.unit and field.unit != "ratio" else ""
+        unit = field.unit if lang == "en" else _UNITS_VI.get(field.unit or "", field.unit)
+        unit = f" ({unit})" if unit and unit != "ratio" else ""
         names[field.name] = field.label(lang) + unit
     return table.rename(columns=names)
 

@@ -74,3 +74,34 @@ def test_candidates_rejects_unknown_operator(sample_copy: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown operator" in result.output
+
+
+def test_plan_sites_after_coverage(sample_copy: Path, tmp_path: Path) -> None:
+    store = str(sample_copy)
+    before = runner.invoke(app, ["plan-sites", "--store", store, "--operator", "vietnamobile"])
+    assert before.exit_code != 0
+    assert "gis-planner coverage" in str(before.exception)
+
+    coverage = [
+        "coverage", "--store", store, "--operator", "vietnamobile", "--tech", "4G",
+        "--resolution-m", "400", "--out", str(tmp_path),
+    ]  # fmt: skip
+    assert runner.invoke(app, coverage, env=WIDE).exit_code == 0
+    result = runner.invoke(
+        app,
+        ["plan-sites", "--store", store, "--operator", "Vietnamobile", "--budget", "3",
+         "--out", str(tmp_path)],
+        env=WIDE,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = GeoPackageStore(sample_copy)
+    proposals, demand = written.read("site_proposals"), written.read("siting_demand")
+    assert 0 < proposals["cost"].sum() <= 3.0 + 1e-9
+    assert set(demand["status"]) <= {"covered", "not_reached", "uncoverable"}
+    assert (demand["status"] == "covered").any()
+    sheets = pd.read_excel(tmp_path / "site_plan_vietnamobile_4G.xlsx", sheet_name=None)
+    summary = dict(zip(sheets["summary"]["figure"], sheets["summary"]["value"], strict=True))
+    assert summary["method"] == "milp" and str(summary["proven optimal"]) == "True"
+    assert int(summary["population covered"]) == int(
+        demand.loc[demand["status"] == "covered", "population"].sum()
+    )

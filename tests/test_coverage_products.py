@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import openpyxl
-import pandas as pd
 import rasterio
 
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.products import (
     OPERATOR_CODES,
     coverage_tags,
-    export_tables,
     rsrp_map,
     write_cog,
 )
@@ -40,15 +37,6 @@ def test_cog_is_tiled_with_overviews_nodata_and_tags(tmp_path: Path) -> None:
         assert '"resolution_m": 25.0' in dataset.tags()["coverage_params"]
         np.testing.assert_array_equal(dataset.read(1), rsrp)
         assert dataset.transform == GRID.transform
-
-
-def test_exports(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"name": ["Thôn Đông"], "area_share": [0.5]})
-    paths = export_tables({"villages": frame}, tmp_path, "coverage.xlsx")
-    assert [p.name for p in paths] == ["villages.csv", "coverage.xlsx"]
-    assert pd.read_csv(paths[0], encoding="utf-8-sig")["name"].item() == "Thôn Đông"
-    sheet = openpyxl.load_workbook(paths[1])["villages"]
-    assert sheet["A2"].value == "Thôn Đông"
 
 
 def test_rsrp_map_is_offline_with_legend() -> None:

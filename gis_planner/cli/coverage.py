@@ -15,7 +15,6 @@ from gis_planner.catalogue.layers import TECHNOLOGIES
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.coverage.analysis import CoverageRun, analyse
 from gis_planner.coverage.products import (
-    export_tables,
     rsrp_map,
     write_composite,
     write_result,
@@ -26,6 +25,7 @@ from gis_planner.maps import save_map
 from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
 from gis_planner.radio.antenna import read_msi
 from gis_planner.settings import get_settings
+from gis_planner.tables import write_csv, write_xlsx
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -124,13 +124,16 @@ def coverage(
         tx.write("coverage_gaps", run.gaps, metadata=meta)
         tx.write("coverage_servers", run.servers, metadata=meta)
     tables_dir = out or get_settings().output_dir / "coverage"
-    exported = export_tables(
-        {"villages": run.villages, "areas": run.areas, "gaps": run.gaps},
-        tables_dir,
-        "coverage.xlsx",
+    tables = {"villages": run.villages, "areas": run.areas, "gaps": run.gaps}
+    for name, frame in tables.items():
+        write_csv(tables_dir / f"{name}.csv", frame, f"coverage_{name}", language)
+    workbook = write_xlsx(
+        tables_dir / "coverage.xlsx",
+        {name: (frame, f"coverage_{name}") for name, frame in tables.items()},
+        language,
     )
     map_path = _write_map(run, map_operator, admin, tables_dir, language)
-    _summary(run, seconds, rasters_dir, len(rasters), exported[-1], map_path)
+    _summary(run, seconds, rasters_dir, len(rasters), workbook, map_path)
 
 
 def _write_map(

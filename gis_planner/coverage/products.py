@@ -12,7 +12,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import rasterio
 import rasterio.shutil
 from affine import Affine
@@ -215,23 +214,3 @@ def rsrp_map(
     Legend(f"{heading} – {title}", [(c, label) for _, c, label in RSRP_CLASSES]).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
-
-
-def export_tables(tables: Mapping[str, pd.DataFrame], directory: Path, workbook: str) -> list[Path]:
-    """Each table as CSV (UTF-8 with BOM, so Excel shows the diacritics) and all in one XLSX."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    plain = {
-        name: pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-        for name, frame in tables.items()
-    }
-    for name, frame in plain.items():
-        path = directory / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-        paths.append(path)
-    xlsx = directory / workbook
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        for name, frame in plain.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    paths.append(xlsx)
-    return paths

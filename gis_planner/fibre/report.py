@@ -9,6 +9,7 @@ import pandas as pd
 from gis_planner.catalogue import get_spec
 from gis_planner.fibre.products import FibreProducts
 from gis_planner.i18n import Lang
+from gis_planner.tables import write_xlsx
 
 #: (sheet, layer it is drawn from) in the order of the workbook.
 SHEETS: tuple[tuple[str, str], ...] = (
@@ -54,11 +55,8 @@ def report_tables(products: FibreProducts) -> dict[str, pd.DataFrame]:
 
 def write_report(products: FibreProducts, path: Path, lang: Lang = "vi") -> Path:
     """Write the workbook (xlsx), column headers in ``lang`` where the catalogue has labels."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for (sheet, layer), table in zip(SHEETS, report_tables(products).values(), strict=True):
-            spec = get_spec(layer)
-            labels = {f.name: f.label(lang) for f in spec.fields if f.name in table.columns}
-            labels["links"] = "Số tuyến" if lang == "vi" else "Links"
-            table.rename(columns=labels).to_excel(writer, sheet_name=sheet, index=False)
-    return path
+    tables = report_tables(products)
+    links = {"links": "Số tuyến" if lang == "vi" else "Links"}
+    tables["extension_by_commune"] = tables["extension_by_commune"].rename(columns=links)
+    sheets = {sheet: (tables[sheet], layer) for sheet, layer in SHEETS}
+    return write_xlsx(path, sheets, lang)
