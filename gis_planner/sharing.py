@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from gis_planner.admin import locate, units
 from gis_planner.crs import WGS84, lonlat_to_utm, utm_to_lonlat
@@ -61,9 +62,10 @@ def cluster_positions(
     n = len(sites)
     if n == 0:
         return pd.Series(dtype="int64", index=sites.index, name="position_id")
-    points = shapely.points(*_metric_xy(sites))
-    tree = shapely.STRtree(points)
-    left, right = tree.query(points, predicate="dwithin", distance=tolerance_m)
+    xy = np.column_stack(_metric_xy(sites))
+    # Pairs within the tolerance (a k-d tree on points beats an R-tree query here).
+    pairs = cKDTree(xy).query_pairs(tolerance_m, output_type="ndarray")
+    left, right = pairs[:, 0], pairs[:, 1]
     structure = sites["structure_id"].to_numpy(dtype=object) if "structure_id" in sites else None
     if structure is not None:
         has = pd.notna(structure)
