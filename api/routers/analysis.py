@@ -1,0 +1,168 @@
+"""Analysis endpoints over the library: site sharing, coverage at a point.
+
+Each endpoint calls one library function and shapes its answer. Endpoints of analyses the
+library does not offer yet (village coverage and gaps, host candidates for a planned site, fibre
+backhaul of a site, the plan's indicators) are added here when their library functions land,
+never before.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+import geopandas as gpd
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Response
+from rio_tiler.errors import PointOutsideBounds
+from rio_tiler.io import Reader
+
+from api.deps import Caller, Language, Layers, Store
+from api.models import OperatorSignal, PointCoverage, RasterSample, SharingSummary
+from api.routers.common import cache_control
+from api.routers.rasters import rasters, visible_rasters
+from gis_planner.colormaps import RSRP
+from gis_planner.operators import operator
+from gis_planner.sharing import DEFAULT_TOLERANCE_M, positions_of, sharing_ratio
+
+router = APIRouter(prefix="/analysis", tags=["analysis"])
+
+Tolerance = Annotated[
+    float,
+    Query(
+        gt=0,
+        le=500,
+        description=(
+            "Khoảng cách gộp các trạm thành một vị trí (m) / Distance within which sites are "
+            "one position (m)."
+        ),
+    ),
+]
+
+#: Positions by (sites version, tolerance): site positions and operators are public.
+_positions: dict[tuple[str, str, float], gpd.GeoDataFrame] = {}
+_positions_lock = threading.Lock()
+
+
+def _positions_for(layers: Layers, tolerance_m: float) -> gpd.GeoDataFrame:
+    """Positions of all sites (site positions are public), computed once per store version."""
+    sites = layers.layer("sites")
+    key = (layers.store.uri, sites.version, tolerance_m)
+    with _positions_lock:
+        if key not in _positions:
+            if len(_positions) > 16:
+                _positions.clear()
+            assert isinstance(sites.frame, gpd.GeoDataFrame)
+            _positions[key] = positions_of(sites.frame, tolerance_m)
+        return _positions[key]
+
+
+@router.get(
+    "/sharing",
+    response_model=SharingSummary,
+    summary="Tỷ lệ dùng chung vị trí trạm / Position sharing ratio",
+    description=(
+        "Vị trí dùng chung / tổng vị trí (chỉ tiêu 25–30 %) và trạm trên vị trí dùng chung / "
+        "tổng trạm. / Shared positions over all positions (plan target 25–30 %) and sites on "
+        "shared positions over all sites."
+    ),
+)
+def sharing(layers: Layers, tolerance_m: Tolerance = DEFAULT_TOLERANCE_M) -> SharingSummary:
+    ratio = sharing_ratio(_positions_for(layers, tolerance_m), tolerance_m)
+    return SharingSummary(
+        tolerance_m=ratio.tolerance_m,
+        positions=ratio.positions,
+        shared_positions=ratio.shared_positions,
+        position_ratio=ratio.position_ratio,
+        sites=ratio.sites,
+        sites_on_shared=ratio.sites_on_shared,
+        site_ratio=ratio.site_ratio,
+    )
+
+
+@router.get(
+    "/positions",
+    summary="Vị trí trạm (GeoJSON) / Physical positions (GeoJSON)",
+    description=(
+        "Mỗi vị trí: số trạm, các nhà mạng, dùng chung hay không. / Each position: its sites, "
+        "operators and whether it is shared."
+    ),
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def positions(
+    layers: Layers,
+    who: Caller,
+    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+    shared: Annotated[bool | None, Query(description="Chỉ vị trí dùng chung / Only shared")] = None,
+) -> Response:
+    table = _positions_for(layers, tolerance_m)
+    if shared is not None:
+        table = table[table["shared"] == shared]
+    body = table.to_json(drop_id=True, ensure_ascii=False)
+    headers = {"Cache-Control": cache_control(who)}
+    return Response(body.encode(), media_type="application/geo+json", headers=headers)
+
+
+@router.get(
+    "/coverage/point",
+    response_model=PointCoverage,
+    summary="Vùng phủ tại một điểm / Coverage at a point",
+    description=(
+        "Giá trị của mọi raster vùng phủ (RSRP, SINR) người gọi được xem tại điểm, và RSRP tốt "
+        "nhất của mỗi nhà mạng. 404 khi chưa tính vùng phủ. / The value of every coverage raster "
+        "(RSRP, SINR) the caller may see at the point, and each operator's best RSRP. 404 when "
+        "the coverage has not been computed."
+    ),
+)
+def coverage_point(
+    store: Store,
+    who: Caller,
+    lang: Language,
+    lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude (WGS84)")],
+    lat: Annotated[float, Query(ge=-90, le=90, description="Vĩ độ / Latitude (WGS84)")],
+) -> PointCoverage:
+    everything = {k: r for k, r in rasters(store).items() if r.colour_map is not None}
+    if not everything:
+        raise HTTPException(
+            404,
+            "chưa tính vùng phủ / the coverage has not been computed: no RSRP or SINR raster in "
+            f"{store.assets_dir}",
+        )
+    mine = {k: r for k, r in visible_rasters(store, who).items() if k in everything}
+    samples = []
+    best: dict[str, float] = {}
+    for raster in mine.values():
+        cmap = raster.colour_map
+        assert cmap is not None
+        try:
+            with Reader(str(raster.path)) as cog:
+                point = cog.point(lon, lat, indexes=1)
+            masked = bool(np.ma.getmaskarray(point.array)[0])
+            value = None if masked else float(point.array[0])
+        except PointOutsideBounds:
+            value = None
+        label = None
+        if value is not None:
+            label = next(c.label(lang) for c in cmap.classes if c.low <= value < c.high)
+            if cmap is RSRP and raster.operator is not None:
+                best[raster.operator] = max(best.get(raster.operator, -np.inf), value)
+        samples.append(
+            RasterSample(
+                raster=raster.id,
+                quantity=cmap.quantity,
+                unit=cmap.unit,
+                operator=raster.operator,
+                value=value,
+                label=label,
+            )
+        )
+    ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+    return PointCoverage(
+        lon=lon,
+        lat=lat,
+        samples=samples,
+        rsrp_by_operator=[
+            OperatorSignal(operator=k, operator_name=operator(k).name, rsrp_dbm=v)
+            for k, v in ranked
+        ],
+    )
