@@ -71,6 +71,20 @@ class CachedLayer:
         xs, ys = transformer(WGS84, WEB_MERCATOR).transform([minx, maxx], lat)
         return self.query_mercator((xs[0], ys[0], xs[1], ys[1]))
 
+    def nearest_lonlat(self, lon: float, lat: float, radius_m: float) -> Indices:
+        """Rows within ``radius_m`` ground metres of a point, nearest first."""
+        if self.mercator is None or self.tree is None:
+            return np.arange(0)
+        xs, ys = transformer(WGS84, WEB_MERCATOR).transform(
+            [lon], [np.clip(lat, -MAX_LAT, MAX_LAT)]
+        )
+        point = shapely.Point(xs[0], ys[0])
+        # Web Mercator stretches ground distances by 1 / cos(latitude).
+        reach = radius_m / np.cos(np.radians(lat))
+        found = self.tree.query(point, predicate="dwithin", distance=reach)
+        distance = shapely.distance(self.mercator[found], point)
+        return found[np.argsort(distance, kind="stable")]
+
     def select(
         self, rows: Indices, view: LayerView, filters: Mapping[str, list[Any]] | None = None
     ) -> Indices:

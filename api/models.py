@@ -191,6 +191,8 @@ class ViewerLayer(BaseModel):
     title: str
     group: str
     kind: str = Field(default="vector", description="vector | raster")
+    source: str | None = Field(default=None, description="Lớp trong kho / Store layer.")
+    filters: dict[str, str] = Field(default_factory=dict)
     tiles: str
     geometry_type: str | None = None
     colour: str | None = None
@@ -198,6 +200,20 @@ class ViewerLayer(BaseModel):
     popup_fields: dict[str, str] = Field(default_factory=dict)
     legend: str | None = None
     bounds: list[float] | None = None
+
+
+class IdentifiedFeature(BaseModel):
+    layer: str
+    id: str
+    properties: dict[str, Any]
+
+
+class Identified(BaseModel):
+    """Đối tượng tại điểm bấm / Features at a clicked point, nearest first per layer."""
+
+    lon: float
+    lat: float
+    features: list[IdentifiedFeature]
 
 
 class ViewerConfig(BaseModel):

@@ -14,7 +14,14 @@ from fastapi.responses import HTMLResponse
 from api.access import Principal
 from api.deps import Caller, Language, Layers, Settings, Store
 from api.layercache import Indices, LayerCache
-from api.models import SearchHit, SearchResults, ViewerConfig, ViewerLayer
+from api.models import (
+    Identified,
+    IdentifiedFeature,
+    SearchHit,
+    SearchResults,
+    ViewerConfig,
+    ViewerLayer,
+)
 from api.routers.common import visible_layer, visible_names
 from api.routers.rasters import visible_rasters
 from gis_planner.catalogue import CATALOGUE
@@ -79,6 +86,8 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
                         title=vi if lang == "vi" else en,
                         group="admin",
                         tiles=f"{tiles}?level={level}&admin_version={version}",
+                        source=name,
+                        filters={"level": level, "admin_version": version},
                         visible=shown,
                         geometry_type=info.geometry_type,
                         popup_fields=popup,
@@ -93,6 +102,8 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
                         title=operator(key).name,
                         group="sites",
                         tiles=f"{tiles}?operator={key}",
+                        source=name,
+                        filters={"operator": key},
                         colour=operator(key).colour,
                         visible=True,
                         geometry_type=info.geometry_type,
@@ -107,6 +118,7 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
                     title=spec.label(lang),
                     group=group,
                     tiles=tiles,
+                    source=name,
                     visible=name == "priority_areas",
                     geometry_type=info.geometry_type,
                     popup_fields=popup,
@@ -165,6 +177,36 @@ def viewer_config(
         value_labels={k: value_label(k, lang) for k in VALUE_LABELS}
         | {k: operator(k).name for k in MOBILE_OPERATORS},
     )
+
+
+@router.get(
+    "/viewer/identify",
+    response_model=Identified,
+    summary="Đối tượng tại điểm / Features at a point",
+    description=(
+        "Các đối tượng của các lớp đã chọn trong bán kính quanh điểm bấm, gần nhất trước "
+        "(tối đa 5 mỗi lớp). / Features of the given layers within a radius of the clicked "
+        "point, nearest first (at most 5 a layer)."
+    ),
+)
+def identify(
+    layers: Layers,
+    who: Caller,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-85, le=85)],
+    layer: Annotated[list[str], Query(description="Lớp / Store layers", max_length=20)],
+    radius_m: Annotated[float, Query(gt=0, le=5000, description="Bán kính (m) / Radius")] = 50,
+) -> Identified:
+    found: list[IdentifiedFeature] = []
+    for name in dict.fromkeys(layer):
+        cached, view = visible_layer(layers, name, who)
+        rows = cached.select(cached.nearest_lonlat(lon, lat, radius_m), view)[:5]
+        records = cached.records(rows, view).to_dict("records")
+        found.extend(
+            IdentifiedFeature(layer=name, id=str(fid), properties=props)
+            for fid, props in zip(cached.fids[rows], records, strict=True)
+        )
+    return Identified(lon=lon, lat=lat, features=found)
 
 
 @router.get(

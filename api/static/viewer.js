@@ -80,7 +80,6 @@
         .addTo(map);
     }
 
-    let clickedFeature = null;
     const overlays = {};
     config.layers.forEach(function (entry) {
       let layer;
@@ -96,12 +95,10 @@
         layer = L.vectorGrid.protobuf(entry.tiles, {
           rendererFactory: L.canvas.tile,
           vectorTileLayerStyles: styles,
-          interactive: true,
+          // Clicks are answered by the server (/viewer/identify), whatever layer is on top.
+          interactive: false,
           maxZoom: 19,
           fetchOptions: { headers: headers },
-        });
-        layer.on("click", function (e) {
-          clickedFeature = { entry: entry, properties: e.layer.properties };
         });
       }
       overlays[entry.id] = { entry: entry, layer: layer };
@@ -114,13 +111,15 @@
       buildLegend(config, map, overlays);
     });
 
-    map.on("click", function (e) {
-      // Feature clicks reach their layer first; let them land before the map's turn.
-      setTimeout(function () {
-        const feature = clickedFeature;
-        clickedFeature = null;
-        showPopup(config, map, e.latlng, feature);
-      }, 0);
+    // Leaflet gives clicks on vector tiles to the tiles, not to the map: listen on the map's
+    // element, and ignore clicks that ended a drag or landed on a popup or a control.
+    const container = map.getContainer();
+    let downAt = null;
+    container.addEventListener("mousedown", function (ev) { downAt = [ev.clientX, ev.clientY]; });
+    container.addEventListener("click", function (ev) {
+      if (ev.target.closest(".leaflet-popup, .leaflet-control")) { return; }
+      if (downAt && Math.hypot(ev.clientX - downAt[0], ev.clientY - downAt[1]) > 5) { return; }
+      showPopup(config, map, overlays, map.mouseEventToLatLng(ev));
     });
     setupSearch(map);
   }
@@ -195,11 +194,11 @@
     return config.value_labels[value] || value;
   }
 
-  function featureHtml(config, feature) {
-    const entry = feature.entry;
-    let html = "<h4>" + escapeHtml(entry.title) + "</h4><table>";
+  function featureHtml(config, entry, properties) {
+    let html = "<h4>" + escapeHtml(config.groups[entry.group] + " · " + entry.title) +
+      "</h4><table>";
     Object.keys(entry.popup_fields).forEach(function (field) {
-      const value = feature.properties[field];
+      const value = properties[field];
       if (value === undefined || value === null || value === "") { return; }
       html += "<tr><th>" + escapeHtml(entry.popup_fields[field]) + "</th><td>" +
         escapeHtml(label(config, value)) + "</td></tr>";
@@ -221,21 +220,62 @@
     return html + "</table>";
   }
 
-  function showPopup(config, map, latlng, feature) {
-    const popup = L.popup({ maxWidth: 360, className: "popup" }).setLatLng(latlng);
-    let html = feature ? featureHtml(config, feature) : "";
-    const where = latlng.lat.toFixed(5) + ", " + latlng.lng.toFixed(5);
-    if (!config.coverage) {
-      popup.setContent(html + '<p class="note">Chưa tính vùng phủ cho dữ liệu này. · ' +
-        where + "</p>").openOn(map);
-      return;
-    }
-    popup.setContent(html + '<p class="note">Đang lấy vùng phủ…</p>').openOn(map);
-    getJSON("/analysis/coverage/point?lon=" + latlng.lng + "&lat=" + latlng.lat)
-      .then(function (result) { popup.setContent(html + coverageHtml(result)); })
-      .catch(function (error) {
-        popup.setContent(html + '<p class="note">' + escapeHtml(error.message) + "</p>");
+  function visibleVectors(map, overlays) {
+    return Object.keys(overlays).map(function (id) { return overlays[id]; })
+      .filter(function (o) { return o.entry.kind === "vector" && map.hasLayer(o.layer); })
+      .map(function (o) { return o.entry; });
+  }
+
+  function matches(entry, feature) {
+    return entry.source === feature.layer && Object.keys(entry.filters).every(function (k) {
+      return String(feature.properties[k]) === entry.filters[k];
+    });
+  }
+
+  function identify(map, overlays, latlng) {
+    const entries = visibleVectors(map, overlays);
+    const sources = Array.from(new Set(entries.map(function (e) { return e.source; })));
+    if (!sources.length) { return Promise.resolve([]); }
+    // Eight screen pixels around the click, in ground metres.
+    const metresPerPixel = 40075016.686 * Math.cos(latlng.lat * Math.PI / 180) /
+      Math.pow(2, map.getZoom() + 8);
+    const query = "lon=" + latlng.lng + "&lat=" + latlng.lat + "&radius_m=" +
+      Math.min(5000, 8 * metresPerPixel) + sources.map(function (s) {
+        return "&layer=" + encodeURIComponent(s);
+      }).join("");
+    return getJSON("/viewer/identify?" + query).then(function (result) {
+      const shown = [];
+      result.features.forEach(function (feature) {
+        entries.filter(function (e) { return matches(e, feature); }).forEach(function (e) {
+          shown.push({ entry: e, properties: feature.properties });
+        });
       });
+      // Points first, then lines, then the areas they lie in.
+      const rank = { Point: 0, LineString: 1 };
+      return shown.sort(function (a, b) {
+        return (rank[a.entry.geometry_type] ?? 2) - (rank[b.entry.geometry_type] ?? 2);
+      });
+    });
+  }
+
+  function showPopup(config, map, overlays, latlng) {
+    const popup = L.popup({ maxWidth: 380, maxHeight: 420, className: "popup" })
+      .setLatLng(latlng);
+    const where = latlng.lat.toFixed(5) + ", " + latlng.lng.toFixed(5);
+    const coverage = config.coverage
+      ? getJSON("/analysis/coverage/point?lon=" + latlng.lng + "&lat=" + latlng.lat)
+        .then(coverageHtml)
+        .catch(function (error) { return '<p class="note">' + escapeHtml(error.message) + "</p>"; })
+      : Promise.resolve('<p class="note">Chưa tính vùng phủ cho dữ liệu này.</p>');
+    const features = identify(map, overlays, latlng).then(function (shown) {
+      return shown.map(function (f) { return featureHtml(config, f.entry, f.properties); })
+        .join("");
+    });
+    Promise.all([features, coverage]).then(function (parts) {
+      popup.setContent(parts[0] + parts[1] + '<p class="note">' + where + "</p>").openOn(map);
+    }).catch(function (error) {
+      popup.setContent('<p class="note">' + escapeHtml(error.message) + "</p>").openOn(map);
+    });
   }
 
   function setupSearch(map) {

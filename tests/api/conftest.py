@@ -129,17 +129,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(sample_store: GeoPackageStore, api_settings: ApiSettings) -> Iterator[str]:
-    """``gis-planner serve`` on the sample, on a free local port, in a child process.
+def served(
+    sample_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Path]]:
+    """``gis-planner serve`` on the sample, on a free local port, in a child process; its URL
+    and the file its output goes to.
 
     A process, not a thread: GDAL's HTTP client holds the GIL while it waits for the answer.
     """
     port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "serve.log"
     keys = json.dumps([k.model_dump() for k in api_settings.api_keys])
     process = subprocess.Popen(
         [CLI, "serve", "--store", str(sample_store.path), "--port", str(port)],
         env={**os.environ, "GIS_PLANNER_API_KEYS": keys},
-        stdout=subprocess.DEVNULL,
+        stdout=log.open("wb"),
         stderr=subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -154,6 +160,11 @@ def live_server(sample_store: GeoPackageStore, api_settings: ApiSettings) -> Ite
                 _, err = process.communicate()
                 raise RuntimeError(f"the test server did not start: {err.decode()}") from None
             time.sleep(0.1)
-    yield url
+    yield url, log
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(served: tuple[str, Path]) -> str:
+    return served[0]

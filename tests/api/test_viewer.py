@@ -78,3 +78,35 @@ def test_search_limits_and_bad_queries(client: TestClient) -> None:
     assert client.get("/search?q=x").status_code == 422
     assert client.get("/search?q=thon&limit=500").status_code == 422
     assert client.get("/search?q=zzzzzz").json()["hits"] == []
+
+
+def test_identify_finds_what_is_at_a_point(
+    client: TestClient, sample_store: GeoPackageStore
+) -> None:
+    site = sample_store.read("sites", filters={"site_id": "VTL-HNM-0001"})
+    lon, lat = site.geometry.iloc[0].x, site.geometry.iloc[0].y
+    params = {"lon": lon, "lat": lat, "radius_m": 20, "layer": ["sites", "admin_units"]}
+    body = client.get("/viewer/identify", params=params).json()
+    sites = [f for f in body["features"] if f["layer"] == "sites"]
+    assert sites[0]["id"] == "VTL-HNM-0001"
+    assert "address" not in sites[0]["properties"]
+    units = {f["properties"]["level"] for f in body["features"] if f["layer"] == "admin_units"}
+    assert units == {"province", "district", "commune"}
+    with_key = client.get("/viewer/identify", params=params, headers=key("viettel")).json()
+    assert with_key["features"][0]["properties"]["address"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"lon": 105.9, "lat": 20.5, "layer": "cells"}, 403),
+        ({"lon": 105.9, "lat": 20.5, "layer": "nowhere"}, 404),
+        ({"lon": 105.9, "lat": 20.5}, 422),
+        ({"lon": 105.9, "lat": 20.5, "layer": "sites", "radius_m": 0}, 422),
+        ({"lon": 105.9, "lat": 89, "layer": "sites"}, 422),
+    ],
+)
+def test_identify_bad_requests(client: TestClient, params: dict[str, object], status: int) -> None:
+    response = client.get("/viewer/identify", params=params)  # type: ignore[arg-type]
+    assert response.status_code == status
+    assert response.json()["detail"]
