@@ -48,6 +48,9 @@ class CachedLayer:
     mercator: npt.NDArray[np.object_] | None
     tree: shapely.STRtree | None
     _folded: dict[str, pd.Series] = field(default_factory=dict)
+    _records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _columns: dict[str, pd.Series] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -91,22 +94,39 @@ class CachedLayer:
         """``rows`` kept by the view's row rule and the attribute filters (AND of fields)."""
         keep = np.ones(len(rows), dtype=bool)
         if view.only_operator is not None:
-            keep &= self.frame["operator"].to_numpy(dtype=object)[rows] == view.only_operator
+            keep &= self.column("operator").to_numpy(dtype=object)[rows] == view.only_operator
         for name, values in (filters or {}).items():
-            column = self.frame[name].iloc[rows]
+            column = self.column(name).iloc[rows]
             keep &= column.isin(values).fillna(False).to_numpy(dtype=bool)
         return rows[keep]
 
-    def records(self, rows: Indices, view: LayerView) -> pd.DataFrame:
-        """The view's fields of ``rows``, masked fields emptied on other operators' rows,
-        missing values as None."""
-        part = self.frame.iloc[rows]
-        out = part[list(view.fields)].astype(object)
-        out = out.where(part[list(view.fields)].notna(), None)
+    def column(self, name: str) -> pd.Series:
+        """One attribute column (taking it from a GeoDataFrame each time is slow)."""
+        if name not in self._columns:
+            self._columns[name] = self.frame[name]
+        return self._columns[name]
+
+    def records(self, rows: Indices, view: LayerView) -> list[dict[str, Any]]:
+        """The view's fields of ``rows`` as dicts, masked fields emptied on other operators'
+        rows, missing values as None. Every row's dict is built once per view; a request
+        only picks them."""
+        every = self._records.get(view.scope)
+        if every is None:
+            with self._lock:
+                every = self._records.get(view.scope)
+                if every is None:
+                    every = self._all_records(view)
+                    self._records[view.scope] = every
+        return [every[i] for i in rows]
+
+    def _all_records(self, view: LayerView) -> list[dict[str, Any]]:
+        values = self.frame[list(view.fields)]
+        out = values.astype(object).where(values.notna(), None)
         if view.masked:
-            others = part["operator"].to_numpy(dtype=object) != view.mask_except
+            others = self.frame["operator"].to_numpy(dtype=object) != view.mask_except
             out.loc[others, list(view.masked)] = None
-        return out
+        records: list[dict[str, Any]] = out.to_dict("records")
+        return records
 
     def folded(self, name: str) -> pd.Series:
         """``fold`` of a text field, computed once, for accent-insensitive search."""

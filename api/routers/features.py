@@ -212,7 +212,7 @@ def items(
     # OGC: a limit above the server's maximum is served at the maximum.
     limit = min(limit, settings.max_items)
     page = rows[offset : offset + limit]
-    records = layer.records(page, view).to_dict("records")
+    records = layer.records(page, view)
     links = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON},
         {"href": _url(request, f"/collections/{collection_id}"), "rel": "collection", "type": JSON},
@@ -255,7 +255,7 @@ def item(
             status_code=404,
             media_type=JSON,
         )
-    records = layer.records(rows[:1], view).to_dict("records")
+    records = layer.records(rows[:1], view)
     feature = json.loads(_features_json(layer, rows[:1], records))
     feature["links"] = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON},

@@ -50,8 +50,10 @@ def tile(
         rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
         assert cached.mercator is not None
         records = cached.records(rows, view)
-        records.insert(0, "fid", cached.fids[rows])
-        data = encode_tile(layer, cached.mercator[rows], records.to_dict("records"), bounds)
+        properties = [
+            {"fid": fid, **record} for fid, record in zip(cached.fids[rows], records, strict=True)
+        ]
+        data = encode_tile(layer, cached.mercator[rows], properties, bounds)
         tiles.put(key, data)
     return Response(data, media_type=MVT, headers=headers)
 

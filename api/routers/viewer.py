@@ -201,7 +201,7 @@ def identify(
     for name in dict.fromkeys(layer):
         cached, view = visible_layer(layers, name, who)
         rows = cached.select(cached.nearest_lonlat(lon, lat, radius_m), view)[:5]
-        records = cached.records(rows, view).to_dict("records")
+        records = cached.records(rows, view)
         found.extend(
             IdentifiedFeature(layer=name, id=str(fid), properties=props)
             for fid, props in zip(cached.fids[rows], records, strict=True)
