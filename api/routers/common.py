@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from fastapi import HTTPException, Request
 
 from api.access import LayerView, Principal, layer_view
@@ -17,31 +15,35 @@ RESERVED = frozenset(
 
 
 def visible_layer(layers: LayerCache, name: str, who: Principal) -> tuple[CachedLayer, LayerView]:
-    """The cached layer and the caller's view of it; 403 if the caller may not see it."""
+    """The cached layer and the caller's view of it; 404 if the store has no such layer, 403 if
+    the caller may not see it (checked before the layer is loaded)."""
+    layers.info(name)
+    if layer_view(name, _catalogue_fields(name), who) is None:
+        needed = "an operator or admin API key" if who.role == "viewer" else "an admin API key"
+        raise HTTPException(403, f"lớp {name!r} cần khoá API / layer {name!r} needs {needed}")
     layer = layers.layer(name)
     view = layer_view(name, layer.fields, who)
-    if view is None:
-        raise HTTPException(
-            403, f"lớp {name!r} cần khoá API / layer {name!r} needs an operator or admin API key"
-        )
+    assert view is not None
     return layer, view
+
+
+def _catalogue_fields(name: str) -> tuple[str, ...]:
+    spec = CATALOGUE.get(name)
+    return spec.field_names if spec is not None else ()
 
 
 def visible_names(layers: LayerCache, who: Principal) -> list[str]:
     """The store's layers the caller may see, in store order (without loading them)."""
     names = []
     for name in layers.infos():
-        spec = CATALOGUE.get(name)
-        fields = spec.field_names if spec is not None else ()
-        if layer_view(name, fields, who) is not None:
+        if layer_view(name, _catalogue_fields(name), who) is not None:
             names.append(name)
     return names
 
 
-def filter_params(request: Request, extra_reserved: Iterable[str] = ()) -> list[tuple[str, str]]:
+def filter_params(request: Request) -> list[tuple[str, str]]:
     """Query parameters that are property filters."""
-    reserved = RESERVED | set(extra_reserved)
-    return [(k, v) for k, v in request.query_params.multi_items() if k not in reserved]
+    return [(k, v) for k, v in request.query_params.multi_items() if k not in RESERVED]
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
@@ -70,7 +71,9 @@ def tilejson(request: Request, layer: str, layers: Layers, who: Caller, lang: La
     info = layers.info(layer)
     spec = CATALOGUE.get(layer)
     base = str(request.base_url).rstrip("/")
-    query = "&".join(f"{k}={v}" for k, v in filter_params(request))
+    params = filter_params(request)
+    parse_filters(params, cached, view.filterable)  # a TileJSON of a bad filter is a 400 too
+    query = urlencode(params)
     url = f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt" + (f"?{query}" if query else "")
     bounds = list(info.bounds) if info.bounds else [-180.0, -85.0511, 180.0, 85.0511]
     labels = {fs.name: fs.label(lang) for fs in spec.fields} if spec else {}

@@ -119,3 +119,9 @@ def test_bad_tile_requests(client: TestClient, url: str, status: int, words: str
     response = client.get(url)
     assert response.status_code == status, response.text
     assert words in response.json()["detail"]
+
+
+def test_tilejson_checks_and_escapes_its_filters(client: TestClient) -> None:
+    assert client.get("/tiles/sites/tilejson.json?colour=red").status_code == 400
+    body = client.get("/tiles/admin_units/tilejson.json", params={"name": "Phủ Lý & co"}).json()
+    assert body["tiles"][0].endswith("?name=Ph%E1%BB%A7+L%C3%BD+%26+co")
