@@ -6,7 +6,8 @@ from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.access import KeyRing
@@ -29,6 +30,9 @@ Vai trò / roles: khách (không cần khoá) · nhà mạng (khoá API, header 
 """
 
 
+_SWAGGER = "/static/vendor/swagger-ui-dist"
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
 
@@ -41,6 +45,9 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
         title="gis-planner API",
         version=__version__,
         description=DESCRIPTION,
+        # /docs is served below from vendored files: a CDN is out of reach on an intranet.
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "OGC API – Features", "description": "Đối tượng GeoJSON / GeoJSON features"},
             {"name": "tiles", "description": "Vector tile MVT / Mapbox Vector Tiles"},
@@ -75,6 +82,19 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.include_router(rasters.router)
     app.include_router(analysis.router)
     app.include_router(viewer.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="gis-planner API",
+            swagger_js_url=f"{_SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{_SWAGGER}/swagger-ui.css",
+            swagger_favicon_url="data:,",
+            # No badge from the public validator service.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
     static = resources.files("gis_planner").joinpath("static/vendor")
     app.mount("/static/vendor", StaticFiles(directory=str(static)), name="vendor")
     viewer_files = resources.files("api").joinpath("static")

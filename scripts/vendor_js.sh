@@ -35,3 +35,7 @@ vendor leaflet 1.9.4 gis_planner/static/vendor/leaflet \
 # Vector tiles in Leaflet; the bundled build includes its pbf and vector-tile dependencies.
 vendor leaflet.vectorgrid 1.3.0 gis_planner/static/vendor/leaflet.vectorgrid \
   dist/Leaflet.VectorGrid.bundled.min.js
+
+# The API's documentation page (/docs), served from here rather than from a CDN.
+vendor swagger-ui-dist 5.35.0 gis_planner/static/vendor/swagger-ui-dist \
+  swagger-ui-bundle.js swagger-ui.css

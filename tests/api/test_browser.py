@@ -90,3 +90,24 @@ def test_viewer_in_chromium(browser: Browser, live_server: str, tmp_path: Path) 
 
 def test_chromium_is_debian_s() -> None:
     assert shutil.which("chromium") == CHROMIUM or Path(CHROMIUM).exists()
+
+
+def test_api_docs_render_offline(browser: Browser, live_server: str) -> None:
+    page: Page = browser.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if urlparse(r.url).scheme not in ("data", "blob")
+            and urlparse(r.url).hostname not in LOCAL_HOSTS
+            else None
+        ),
+    )
+    page.goto(f"{live_server}/docs", wait_until="networkidle")
+    page.locator(".swagger-ui .info .title", has_text="gis-planner API").wait_for(timeout=10_000)
+    assert page.locator(".opblock-summary-path", has_text="/collections").count() >= 1
+    assert errors == [] and outside == []
+    page.close()
