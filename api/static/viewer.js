@@ -23,6 +23,9 @@
       weight: 1 },
   };
 
+  // Coverage under areas, areas under lines, lines under points.
+  const Z_ORDER = { raster: 1, MultiPolygon: 2, LineString: 3, Point: 4 };
+
   function getJSON(url) {
     return fetch(url, { headers: headers }).then(function (response) {
       return response.json().then(function (body) {
@@ -86,7 +89,7 @@
       if (entry.kind === "raster") {
         const rb = entry.bounds;
         layer = L.tileLayer(tileUrl(entry.tiles), {
-          opacity: 0.75, maxZoom: 19, bounds: rb ? [[rb[1], rb[0]], [rb[3], rb[2]]] : undefined,
+          opacity: 0.75, maxZoom: 19, zIndex: Z_ORDER.raster, bounds: rb ? [[rb[1], rb[0]], [rb[3], rb[2]]] : undefined,
         });
       } else {
         const tileLayerName = entry.id.split(".")[0];
@@ -94,6 +97,7 @@
         styles[tileLayerName] = styleOf(entry);
         layer = L.vectorGrid.protobuf(entry.tiles, {
           rendererFactory: L.canvas.tile,
+          zIndex: Z_ORDER[entry.geometry_type] || Z_ORDER.MultiPolygon,
           vectorTileLayerStyles: styles,
           // Clicks are answered by the server (/viewer/identify), whatever layer is on top.
           interactive: false,

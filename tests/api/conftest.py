@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -128,41 +129,62 @@ def _free_port() -> int:
         return port
 
 
+@contextmanager
+def serving(store: GeoPackageStore, settings: ApiSettings, log: Path) -> Iterator[str]:
+    """``gis-planner serve`` on ``store`` on a free local port, in a child process writing to
+    ``log``; yields its URL.
+
+    A process, not a thread: GDAL's HTTP client holds the GIL while it waits for the answer.
+    """
+    port = _free_port()
+    keys = json.dumps([k.model_dump() for k in settings.api_keys])
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [CLI, "serve", "--store", str(store.path), "--port", str(port)],
+            env={**os.environ, "GIS_PLANNER_API_KEYS": keys},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                httpx.get(f"{url}/conformance", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        f"the test server did not start: {log.read_text()}"
+                    ) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def served(
     sample_store: GeoPackageStore,
     api_settings: ApiSettings,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Path]]:
-    """``gis-planner serve`` on the sample, on a free local port, in a child process; its URL
-    and the file its output goes to.
-
-    A process, not a thread: GDAL's HTTP client holds the GIL while it waits for the answer.
-    """
-    port = _free_port()
+    """The server on the sample: its URL and the file its output goes to."""
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    keys = json.dumps([k.model_dump() for k in api_settings.api_keys])
-    process = subprocess.Popen(
-        [CLI, "serve", "--store", str(sample_store.path), "--port", str(port)],
-        env={**os.environ, "GIS_PLANNER_API_KEYS": keys},
-        stdout=log.open("wb"),
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/conformance", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                _, err = process.communicate()
-                raise RuntimeError(f"the test server did not start: {err.decode()}") from None
-            time.sleep(0.1)
-    yield url, log
-    process.terminate()
-    process.wait(timeout=10)
+    with serving(sample_store, api_settings, log) as url:
+        yield url, log
+
+
+@pytest.fixture(scope="session")
+def coverage_server(
+    coverage_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The server on the sample with coverage rasters."""
+    with serving(coverage_store, api_settings, tmp_path_factory.mktemp("cov") / "log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
+from tests.api.conftest import KEYS
+
 CHROMIUM = "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
@@ -81,6 +83,7 @@ def test_viewer_in_chromium(browser: Browser, live_server: str, tmp_path: Path) 
     hit.click()
     page.wait_for_load_state("networkidle")
 
+    page.wait_for_timeout(600)  # let the zoom animation end before the picture
     page.screenshot(path=str(tmp_path / "viewer.png"))
     assert (tmp_path / "viewer.png").stat().st_size > 10_000
     assert errors == []
@@ -110,4 +113,39 @@ def test_api_docs_render_offline(browser: Browser, live_server: str) -> None:
     page.locator(".swagger-ui .info .title", has_text="gis-planner API").wait_for(timeout=10_000)
     assert page.locator(".opblock-summary-path", has_text="/collections").count() >= 1
     assert errors == [] and outside == []
+    page.close()
+
+
+def test_operator_sees_coverage_and_its_cells(
+    browser: Browser, coverage_server: str, tmp_path: Path
+) -> None:
+    page: Page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # The key as the viewer's key box stores it.
+    page.add_init_script(f"sessionStorage.setItem('gis-planner-api-key', '{KEYS['viettel']}')")
+    page.goto(f"{coverage_server}/", wait_until="networkidle")
+    assert page.locator("#role").text_content() == "Vai trò: operator (viettel)"
+    groups = page.locator("#layers fieldset.group legend").all_inner_texts()
+    assert "Cell" in groups and "Vùng phủ sóng" in groups
+    assert page.locator('input[data-layer="raster.coverage.viettel.rsrp"]').count() == 1
+    assert page.locator('input[data-layer="raster.coverage.vnpt.rsrp"]').count() == 0
+
+    with page.expect_response(lambda r: "/rasters/coverage.viettel.rsrp/tiles/" in r.url):
+        page.locator('input[data-layer="raster.coverage.viettel.rsrp"]').check()
+    legend = page.locator('#legend-items [data-layer="raster.coverage.viettel.rsrp"]')
+    legend.get_by_text("Rất tốt (≥ −80 dBm)").wait_for(timeout=10_000)
+
+    page.locator("#search-input").fill("thanh pho phu ly")
+    page.locator("#search-results li", has_text="Thành phố Phủ Lý").first.click()
+    page.wait_for_load_state("networkidle")
+    page.locator("#map").click(position={"x": 490, "y": 400})
+    popup = page.locator(".leaflet-popup-content")
+    popup.get_by_text("Vùng phủ tại điểm").wait_for(timeout=10_000)
+    assert "dBm" in popup.inner_text()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(600)  # let the zoom animation end before the picture
+    page.screenshot(path=str(tmp_path / "operator.png"))
+    assert errors == []
     page.close()
