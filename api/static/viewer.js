@@ -310,7 +310,8 @@
     });
   }
 
-  document.getElementById("api-key-save").addEventListener("click", function () {
+  document.getElementById("api-key-form").addEventListener("submit", function (e) {
+    e.preventDefault();
     sessionStorage.setItem(KEY_STORAGE, document.getElementById("api-key").value.trim());
     window.location.reload();
   });

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from gis_planner.apikeys import hash_key, new_key
 from gis_planner.cli.common import StoreOption, console, store_from
@@ -22,7 +23,10 @@ def serve(
     from api.app import create_app
     from api.settings import ApiSettings
 
-    settings = ApiSettings()
+    try:
+        settings = ApiSettings()
+    except ValidationError as error:
+        raise typer.BadParameter(f"settings from GIS_PLANNER_* variables: {error}") from None
     target = store_from(store)
     if not target.list_layers():
         raise typer.BadParameter(f"{target.uri} has no layers: run `gis-planner init` first")

@@ -123,9 +123,12 @@ def test_operator_sees_coverage_and_its_cells(
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    # The key as the viewer's key box stores it.
-    page.add_init_script(f"sessionStorage.setItem('gis-planner-api-key', '{KEYS['viettel']}')")
     page.goto(f"{coverage_server}/", wait_until="networkidle")
+    assert page.locator("#role").text_content() == "Vai trò: viewer"
+    page.locator("#key-box summary").click()
+    page.locator("#api-key").fill(KEYS["viettel"])
+    with page.expect_navigation(wait_until="networkidle"):
+        page.locator("#api-key-save").click()
     assert page.locator("#role").text_content() == "Vai trò: operator (viettel)"
     groups = page.locator("#layers fieldset.group legend").all_inner_texts()
     assert "Cell" in groups and "Vùng phủ sóng" in groups

@@ -33,3 +33,9 @@ def test_hash_key() -> None:
     assert verify_key(key, fresh.output.split("hash: ")[1].strip())
     short = runner.invoke(app, ["hash-key", "short"])
     assert short.exit_code != 0
+
+
+def test_serve_reports_bad_key_settings() -> None:
+    result = runner.invoke(app, ["serve"], env={"GIS_PLANNER_API_KEYS": '[{"role": "root"}]'})
+    assert result.exit_code == 2
+    assert "GIS_PLANNER_" in result.output and "role" in result.output
