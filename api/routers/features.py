@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import Caller, Language, Layers, Settings
 from api.layercache import BadQuery, CachedLayer, Indices, parse_filters
@@ -248,12 +248,8 @@ def item(
     layer, view = visible_layer(layers, collection_id, who)
     rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
     if len(rows) == 0:
-        return Response(
-            json.dumps(
-                {"detail": f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"}
-            ),
-            status_code=404,
-            media_type=JSON,
+        raise HTTPException(
+            404, f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"
         )
     records = layer.records(rows[:1], view)
     feature = json.loads(_features_json(layer, rows[:1], records))
