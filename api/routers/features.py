@@ -40,7 +40,11 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 )
+#: JSON Schema types of the catalogue's field types.
+SCHEMA_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 FORMATS = (None, "json", "geojson")
@@ -120,6 +124,11 @@ def _collection(request: Request, layers: Layers, name: str, lang: Lang) -> Coll
         links=[
             Link(href=_url(request, f"/collections/{name}"), rel="self", type=JSON),
             Link(href=items, rel="items", type=GEOJSON, title=name),
+            Link(
+                href=_url(request, f"/collections/{name}/queryables"),
+                rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                type="application/schema+json",
+            ),
         ],
     )
 
@@ -154,6 +163,48 @@ def collection(
     _check_format(f)
     visible_layer(layers, collection_id, who)
     return _collection(request, layers, collection_id, lang)
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Thuộc tính lọc được / Queryables",
+    description=(
+        "Các trường dùng được làm bộ lọc `?trường=giá trị` ở /items và /tiles (JSON Schema). / "
+        "The fields usable as `?field=value` filters of /items and /tiles (JSON Schema)."
+    ),
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+def queryables(
+    request: Request,
+    collection_id: str,
+    layers: Layers,
+    who: Caller,
+    lang: Language,
+    f: str | None = None,
+) -> Response:
+    _check_format(f)
+    _, view = visible_layer(layers, collection_id, who)
+    spec = CATALOGUE.get(collection_id)
+    properties: dict[str, dict[str, Any]] = {}
+    for name in view.filterable:
+        entry: dict[str, Any] = {"type": "string"}
+        if spec is not None:
+            field = spec.field(name)
+            entry = {"title": field.label(lang), "type": SCHEMA_TYPES[field.dtype]}
+            if field.allowed:
+                entry["enum"] = list(field.allowed)
+        properties[name] = entry
+    schema = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": str(request.url.remove_query_params(["f", "lang", "api_key"])),
+        "type": "object",
+        "title": spec.label(lang) if spec else collection_id,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
+    body = json.dumps(schema, ensure_ascii=False).encode()
+    return Response(body, media_type="application/schema+json", headers=headers)
 
 
 def _features_json(layer: CachedLayer, rows: Indices, records: list[dict[str, Any]]) -> str:

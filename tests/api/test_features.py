@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.routers.features import CONFORMANCE, CRS84
 from gis_planner.store import GeoPackageStore
+from tests.api.conftest import key
 
 JSON = {"Accept": "application/json"}
 PUBLIC = ("admin_units", "villages", "sites", "priority_areas", "admin_crosswalk")
@@ -142,3 +143,20 @@ def test_gdal_oapif_reads_every_collection(live_server: str, sample_store: GeoPa
 
 def _index(store: GeoPackageStore, name: str) -> int:
     return [info.name for info in store.list_layers()].index(name)
+
+
+def test_queryables_are_the_filterable_fields(client: TestClient) -> None:
+    body = client.get("/collections/sites/queryables").json()
+    assert body["additionalProperties"] is False
+    assert set(body["properties"]) == {
+        "site_id", "operator", "tower_type", "height_m", "commune_code", "status"
+    }  # fmt: skip
+    assert body["properties"]["height_m"] == {"title": "Độ cao cột", "type": "number"}
+    assert "viettel" in body["properties"]["operator"]["enum"]
+    keyed = client.get("/collections/sites/queryables", headers=key("viettel")).json()
+    assert "address" not in keyed["properties"]  # masked on other operators' rows
+    admin = client.get("/collections/sites/queryables", headers=key("admin")).json()
+    assert "address" in admin["properties"]
+    assert client.get("/collections/cells/queryables").status_code == 403
+    links = client.get("/collections/sites").json()["links"]
+    assert any(link["href"].endswith("/collections/sites/queryables") for link in links)
