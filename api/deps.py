@@ -1,12 +1,16 @@
-"""Request dependencies: the caller's role, the layer cache, the language."""
+"""Request dependencies: the caller's role, the layer cache, the language.
+
+They are coroutines: a synchronous dependency would cost a thread hop per request each.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
 
-from api.access import KeyRing, Principal
+from api.access import VIEWER, KeyRing, Principal
 from api.layercache import LayerCache
 from api.settings import ApiSettings
 from gis_planner.i18n import Lang
@@ -15,7 +19,7 @@ from gis_planner.store import LayerStore
 API_KEY_HEADER = "X-API-Key"
 
 
-def principal(
+async def principal(
     request: Request,
     x_api_key: Annotated[
         str | None,
@@ -33,14 +37,18 @@ def principal(
         ),
     ] = None,
 ) -> Principal:
+    key = x_api_key or api_key
+    if not key:
+        return VIEWER
     keyring: KeyRing = request.app.state.keyring
-    found = keyring.principal(x_api_key or api_key)
+    # The first use of a key runs scrypt: off the event loop.
+    found = await run_in_threadpool(keyring.principal, key)
     if found is None:
         raise HTTPException(401, "khoá API không hợp lệ / invalid API key")
     return found
 
 
-def lang(
+async def lang(
     request: Request,
     lang: Annotated[
         Literal["vi", "en"] | None,
@@ -52,17 +60,17 @@ def lang(
     return "en" if chosen == "en" else "vi"
 
 
-def cache(request: Request) -> LayerCache:
+async def cache(request: Request) -> LayerCache:
     layers: LayerCache = request.app.state.layers
     return layers
 
 
-def store(request: Request) -> LayerStore:
+async def store(request: Request) -> LayerStore:
     found: LayerStore = request.app.state.store
     return found
 
 
-def settings(request: Request) -> ApiSettings:
+async def settings(request: Request) -> ApiSettings:
     found: ApiSettings = request.app.state.settings
     return found
 
