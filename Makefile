@@ -25,6 +25,9 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner init --store $(STORE)
 	$(BIN)/gis-planner layers --store $(STORE)
 	$(BIN)/gis-planner map --store $(STORE)
+	$(BIN)/gis-planner sharing --store $(STORE)
+	$(BIN)/gis-planner fibre --store $(STORE)
+	$(BIN)/gis-planner report --store $(STORE)
 	$(BIN)/gis-planner serve --store $(STORE)
 
 lint: $(VENV)/.dev

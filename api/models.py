@@ -157,18 +157,32 @@ class PointCoverage(BaseModel):
     )
 
 
-class SharingSummary(BaseModel):
-    """Tỷ lệ dùng chung vị trí trạm BTS / BTS position sharing ratio (plan target 25–30 %)."""
+class SharingRatio(BaseModel):
+    """Tỷ lệ dùng chung của một phạm vi / Sharing ratio of one scope."""
 
-    tolerance_m: float
+    scope: str = Field(description="province | district | commune | operator")
+    code: str
+    name: str
     positions: int
     shared_positions: int
     position_ratio: float = Field(description="Vị trí dùng chung / tổng vị trí.")
     sites: int
     sites_on_shared: int
     site_ratio: float = Field(description="Trạm trên vị trí dùng chung / tổng trạm.")
-    target_low: float = 0.25
-    target_high: float = 0.30
+    meets_low: bool
+    meets_high: bool
+    shared_needed_low: int = Field(description="Vị trí dùng chung còn thiếu / Shared still needed")
+    shared_needed_high: int
+
+
+class SharingRatios(BaseModel):
+    """Tỷ lệ dùng chung vị trí trạm BTS / BTS position sharing ratios (plan target 25–30 %)."""
+
+    tolerance_m: float
+    admin_version: str
+    target_low: float
+    target_high: float
+    rows: list[SharingRatio]
 
 
 class SearchHit(BaseModel):

@@ -1,4 +1,10 @@
-"""Physical positions and site sharing between operators."""
+"""Physical positions and site sharing between operators.
+
+Definitions (``../shared/DOMAIN.md``, made explicit here): sites within ``tolerance_m`` of each
+other, or on the same ``structure_id``, are one **position**; a **shared position** hosts two or
+more operators. The plan's **sharing ratio** is shared positions / all positions; the second
+definition reported beside it is sites (BTS) on shared positions / all sites.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,39 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.admin import locate, units
+from gis_planner.crs import WGS84, lonlat_to_utm, utm_to_lonlat
+from gis_planner.operators import operator
 
 DEFAULT_TOLERANCE_M = 30.0
+
+#: Tenants a structure takes when its capacity is not recorded, by tower type: a lattice tower
+#: carries three or four operators' antennas, a street pole one.
+DEFAULT_CAPACITY: dict[str, int] = {
+    "lattice": 4,
+    "guyed": 3,
+    "monopole": 3,
+    "rooftop": 2,
+    "street_pole": 1,
+}
+
+
+@dataclass(frozen=True)
+class SharingTargets:
+    """The plan's range for the sharing ratio (25–30 % of positions shared)."""
+
+    low: float = 0.25
+    high: float = 0.30
+
+
+#: The marks of the provincial plan (Hà Nam, 2021–2030).
+PLAN_TARGETS = SharingTargets()
 
 
 def cluster_positions(
@@ -30,7 +61,7 @@ def cluster_positions(
     n = len(sites)
     if n == 0:
         return pd.Series(dtype="int64", index=sites.index, name="position_id")
-    points = sites.geometry.to_crs(UTM48N).to_numpy()
+    points = shapely.points(*_metric_xy(sites))
     tree = shapely.STRtree(points)
     left, right = tree.query(points, predicate="dwithin", distance=tolerance_m)
     structure = sites["structure_id"].to_numpy(dtype=object) if "structure_id" in sites else None
@@ -50,68 +81,178 @@ def cluster_positions(
     return pd.Series(rank[labels], index=sites.index, name="position_id")
 
 
-@dataclass(frozen=True)
-class SharingRatio:
-    """The plan's sharing metric: shared positions / all positions, and the same for sites."""
-
-    positions: int
-    shared_positions: int
-    sites: int
-    sites_on_shared: int
-    tolerance_m: float
-
-    @property
-    def position_ratio(self) -> float:
-        return self.shared_positions / self.positions if self.positions else 0.0
-
-    @property
-    def site_ratio(self) -> float:
-        return self.sites_on_shared / self.sites if self.sites else 0.0
+def site_capacity(sites: pd.DataFrame) -> pd.Series:
+    """Tenants each site's structure can carry: ``max_tenants`` or the tower type's default."""
+    default = sites["tower_type"].map(DEFAULT_CAPACITY).fillna(2)
+    if "max_tenants" not in sites:
+        return default.astype("int64")
+    return sites["max_tenants"].astype("Float64").fillna(default).astype("int64")
 
 
-def positions_of(
+def positions(
     sites: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERANCE_M
 ) -> gpd.GeoDataFrame:
-    """One row per physical position: its sites, operators, whether it is shared, its centre.
+    """One row per physical position, with its tenants, structure and whether it is shared.
 
-    The centre is the mean of the sites' UTM coordinates. ``operators`` and ``site_ids`` are
-    sorted, comma-separated lists.
+    The sites get a ``position_id`` column (their position). A position stands at the mean of
+    its sites (in metres), its structure is its tallest, and its capacity the largest of its
+    sites' structures. ``tenants`` counts distinct operators, so one operator twice on a
+    position does not make it shared.
     """
-    ids = cluster_positions(sites, tolerance_m)
-    metric = sites.geometry.to_crs(UTM48N)
+    position_id = cluster_positions(sites, tolerance_m)
+    x, y = _metric_xy(sites)
     frame = pd.DataFrame(
         {
-            "position_id": ids.to_numpy(),
-            "site_id": sites["site_id"].astype(str).to_numpy(),
-            "operator": sites["operator"].astype(str).to_numpy(),
-            "x": metric.x.to_numpy(),
-            "y": metric.y.to_numpy(),
+            "position_id": position_id.to_numpy(),
+            "site_id": sites["site_id"].to_numpy(dtype=str),
+            "operator": sites["operator"].to_numpy(dtype=str),
+            "tower_type": sites["tower_type"].to_numpy(dtype=object),
+            "height_m": sites["height_m"].to_numpy(dtype=float),
+            "capacity": site_capacity(sites).to_numpy(),
+            "x": x,
+            "y": y,
         }
     )
-    grouped = frame.sort_values("site_id").groupby("position_id", sort=True)
-    operators = grouped["operator"].agg(lambda s: ",".join(sorted(set(s))))
-    table = pd.DataFrame(
+    grouped = frame.groupby("position_id", sort=True)
+    tallest = frame.loc[
+        frame.sort_values(["height_m", "site_id"]).groupby("position_id").tail(1).index
+    ]
+    tallest = tallest.set_index("position_id").sort_index()
+    result = pd.DataFrame(
         {
-            "position_id": operators.index.to_numpy(dtype=np.int64),
-            "n_sites": grouped.size().to_numpy(dtype=np.int64),
-            "n_operators": grouped["operator"].nunique().to_numpy(dtype=np.int64),
-            "operators": operators.to_numpy(dtype=object),
-            "site_ids": grouped["site_id"].agg(",".join).to_numpy(dtype=object),
+            "position_id": grouped.size().index.to_numpy(),
+            "n_sites": grouped.size().to_numpy(),
+            "tenants": grouped["operator"].nunique().to_numpy(),
+            "operators": _joined(frame.drop_duplicates(["position_id", "operator"]), "operator"),
+            "site_ids": _joined(frame, "site_id"),
+            "tower_type": tallest["tower_type"].to_numpy(),
+            "height_m": tallest["height_m"].to_numpy(),
+            "capacity": grouped["capacity"].max().to_numpy(),
         }
     )
-    table["shared"] = table["n_operators"] >= 2
-    centres = shapely.points(grouped["x"].mean().to_numpy(), grouped["y"].mean().to_numpy())
-    return gpd.GeoDataFrame(table, geometry=centres, crs=UTM48N).to_crs(WGS84)
+    result["shared"] = result["tenants"] >= 2
+    lon, lat = utm_to_lonlat(grouped["x"].mean().to_numpy(), grouped["y"].mean().to_numpy())
+    return gpd.GeoDataFrame(result, geometry=shapely.points(lon, lat), crs=WGS84)
 
 
-def sharing_ratio(positions: gpd.GeoDataFrame, tolerance_m: float) -> SharingRatio:
-    """The sharing ratio of the table ``positions_of`` returns."""
-    shared = positions["shared"].to_numpy(dtype=bool)
-    n_sites = positions["n_sites"].to_numpy(dtype=np.int64)
-    return SharingRatio(
-        positions=len(positions),
-        shared_positions=int(shared.sum()),
-        sites=int(n_sites.sum()),
-        sites_on_shared=int(n_sites[shared].sum()),
-        tolerance_m=tolerance_m,
+def _metric_xy(sites: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Site coordinates in UTM 48N (sites are points, stored in WGS84)."""
+    lonlat = (
+        sites.geometry.to_crs(WGS84)
+        if sites.crs and not sites.crs.equals(WGS84)
+        else sites.geometry
     )
+    return lonlat_to_utm(shapely.get_x(lonlat.to_numpy()), shapely.get_y(lonlat.to_numpy()))
+
+
+def place_positions(
+    table: gpd.GeoDataFrame, admin_units: gpd.GeoDataFrame, admin_version: str = "pre2025"
+) -> gpd.GeoDataFrame:
+    """Positions with the commune, district and province (of ``admin_version``) they stand in.
+
+    The 2025 units have no district level, so ``district_code`` is empty for them.
+    """
+    placed = table.copy()
+    communes = units(admin_units, "commune", admin_version)
+    placed["commune_code"] = locate(placed.geometry, communes).to_numpy()
+    placed["district_code"] = pd.Series(pd.NA, index=placed.index, dtype="str")
+    if (admin_units["level"].eq("district") & admin_units["admin_version"].eq(admin_version)).any():
+        parent = communes.set_index("code")["parent_code"]
+        placed["district_code"] = placed["commune_code"].map(parent).astype("str")
+    placed["province_code"] = units(admin_units, "province", admin_version)["code"].iloc[0]
+    return placed
+
+
+def _joined(frame: pd.DataFrame, column: str) -> npt.NDArray[np.object_]:
+    """Per position (in id order), its sorted distinct values of ``column`` joined by commas."""
+    ordered = frame.sort_values(["position_id", column])
+    ids = ordered["position_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    # Concatenation of object arrays runs in numpy's loop, not one Python call per position.
+    pieces = ordered[column].to_numpy(dtype=object) + ","
+    joined = np.add.reduceat(pieces, starts)
+    return pd.Series(joined, dtype=object).str[:-1].to_numpy(dtype=object)
+
+
+RATIO_COLUMNS = (
+    "scope", "code", "name", "positions", "shared_positions", "position_ratio", "sites",
+    "sites_on_shared", "site_ratio", "meets_low", "meets_high", "shared_needed_low",
+    "shared_needed_high",
+)  # fmt: skip
+
+
+def sharing_ratios(
+    sites: gpd.GeoDataFrame,
+    admin_units: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    admin_version: str = "pre2025",
+    targets: SharingTargets = PLAN_TARGETS,
+) -> pd.DataFrame:
+    """The sharing ratio by both definitions, for the province, each district, commune, operator.
+
+    A position belongs to the commune (of ``admin_version``) it stands in, and to that
+    commune's district; an operator's figures count the positions it is on. ``shared_needed_*``
+    is how many more shared positions the scope would need at its current number of positions.
+    """
+    table = place_positions(positions(sites, tolerance_m), admin_units, admin_version)
+    site_position = cluster_positions(sites, tolerance_m).to_numpy()
+
+    # Site-level rows carry their position's place and sharing, for the second definition.
+    on_shared = table["shared"].to_numpy()[site_position]
+    per_site = pd.DataFrame(
+        {
+            "position_id": site_position,
+            "operator": sites["operator"].to_numpy(dtype=str),
+            "on_shared": on_shared,
+        }
+    )
+    for column in ("province_code", "district_code", "commune_code"):
+        per_site[column] = table[column].to_numpy()[site_position]
+
+    names = admin_units.set_index(["admin_version", "code"])["name"]
+    parts = []
+    for scope, column in (
+        ("province", "province_code"),
+        ("district", "district_code"),
+        ("commune", "commune_code"),
+    ):
+        if table[column].isna().all():
+            continue
+        by_position = table.groupby(column)["shared"].agg(["size", "sum"])
+        by_site = per_site.groupby(column)["on_shared"].agg(["size", "sum"])
+        part = _ratio_rows(scope, by_position, by_site)
+        part["name"] = [names.get((admin_version, code), code) for code in part["code"]]
+        parts.append(part)
+
+    # An operator's positions: the distinct (operator, position) pairs.
+    pairs = per_site.drop_duplicates(["operator", "position_id"])
+    by_position = pairs.groupby("operator")["on_shared"].agg(["size", "sum"])
+    by_site = per_site.groupby("operator")["on_shared"].agg(["size", "sum"])
+    part = _ratio_rows("operator", by_position, by_site)
+    part["name"] = [operator(key).name for key in part["code"]]
+    parts.append(part)
+
+    result = pd.concat(parts, ignore_index=True)
+    result["meets_low"] = result["position_ratio"] >= targets.low
+    result["meets_high"] = result["position_ratio"] >= targets.high
+    for label, target in (("low", targets.low), ("high", targets.high)):
+        needed = np.ceil(target * result["positions"] - result["shared_positions"] - 1e-9)
+        result[f"shared_needed_{label}"] = needed.clip(lower=0).astype("int64")
+    return result.loc[:, list(RATIO_COLUMNS)]
+
+
+def _ratio_rows(scope: str, by_position: pd.DataFrame, by_site: pd.DataFrame) -> pd.DataFrame:
+    part = pd.DataFrame(
+        {
+            "scope": scope,
+            "code": by_position.index.astype(str),
+            "positions": by_position["size"].to_numpy(),
+            "shared_positions": by_position["sum"].to_numpy().astype("int64"),
+            "sites": by_site["size"].reindex(by_position.index).to_numpy(),
+            "sites_on_shared": by_site["sum"].reindex(by_position.index).to_numpy().astype("int64"),
+        }
+    )
+    part["position_ratio"] = part["shared_positions"] / part["positions"]
+    part["site_ratio"] = part["sites_on_shared"] / part["sites"]
+    return part

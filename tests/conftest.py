@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,3 +52,11 @@ def make_sites() -> SiteFactory:
         return frame
 
     return make
+
+
+@pytest.fixture
+def sample_copy(sample_store: GeoPackageStore, tmp_path: Path) -> Path:
+    """A writable copy of the sample store's file, for commands that write products."""
+    target = tmp_path / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, target)
+    return target

@@ -9,21 +9,23 @@ never before.
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Response
 from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader
 
 from api.deps import Caller, Language, Layers, Store
-from api.models import OperatorSignal, PointCoverage, RasterSample, SharingSummary
+from api.models import OperatorSignal, PointCoverage, RasterSample, SharingRatio, SharingRatios
 from api.routers.common import cache_control
 from api.routers.rasters import rasters, visible_rasters
 from gis_planner.colormaps import RSRP
 from gis_planner.operators import operator
-from gis_planner.sharing import DEFAULT_TOLERANCE_M, positions_of, sharing_ratio
+from gis_planner.sharing import DEFAULT_TOLERANCE_M, PLAN_TARGETS, positions, sharing_ratios
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
@@ -39,44 +41,71 @@ Tolerance = Annotated[
     ),
 ]
 
-#: Positions by (sites version, tolerance): site positions and operators are public.
-_positions: dict[tuple[str, str, float], gpd.GeoDataFrame] = {}
-_positions_lock = threading.Lock()
+AdminVersion = Annotated[
+    Literal["pre2025", "2025-07"],
+    Query(description="Phiên bản địa giới / Administrative version of the units"),
+]
+Scope = Annotated[
+    Literal["province", "district", "commune", "operator"] | None,
+    Query(description="Chỉ một cấp / Only one scope"),
+]
+
+#: Results by everything they depend on (store, layer versions, parameters).
+_results: dict[tuple[object, ...], pd.DataFrame] = {}
+_results_lock = threading.Lock()
 
 
-def _positions_for(layers: Layers, tolerance_m: float) -> gpd.GeoDataFrame:
-    """Positions of all sites (site positions are public), computed once per store version."""
+def _cached(key: tuple[object, ...], compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    with _results_lock:
+        if key not in _results:
+            if len(_results) > 32:
+                _results.clear()
+            _results[key] = compute()
+        return _results[key]
+
+
+def _sites(layers: Layers) -> tuple[str, gpd.GeoDataFrame]:
+    """All sites (their positions and operators are public), with their layer version."""
     sites = layers.layer("sites")
-    key = (layers.store.uri, sites.version, tolerance_m)
-    with _positions_lock:
-        if key not in _positions:
-            if len(_positions) > 16:
-                _positions.clear()
-            assert isinstance(sites.frame, gpd.GeoDataFrame)
-            _positions[key] = positions_of(sites.frame, tolerance_m)
-        return _positions[key]
+    assert isinstance(sites.frame, gpd.GeoDataFrame)
+    return sites.version, sites.frame
 
 
 @router.get(
     "/sharing",
-    response_model=SharingSummary,
+    response_model=SharingRatios,
     summary="Tỷ lệ dùng chung vị trí trạm / Position sharing ratio",
     description=(
         "Vị trí dùng chung / tổng vị trí (chỉ tiêu 25–30 %) và trạm trên vị trí dùng chung / "
-        "tổng trạm. / Shared positions over all positions (plan target 25–30 %) and sites on "
-        "shared positions over all sites."
+        "tổng trạm, cho tỉnh, từng huyện, xã và nhà mạng. / Shared positions over all positions "
+        "(plan target 25–30 %) and sites on shared positions over all sites, for the province, "
+        "each district, commune and operator."
     ),
 )
-def sharing(layers: Layers, tolerance_m: Tolerance = DEFAULT_TOLERANCE_M) -> SharingSummary:
-    ratio = sharing_ratio(_positions_for(layers, tolerance_m), tolerance_m)
-    return SharingSummary(
-        tolerance_m=ratio.tolerance_m,
-        positions=ratio.positions,
-        shared_positions=ratio.shared_positions,
-        position_ratio=ratio.position_ratio,
-        sites=ratio.sites,
-        sites_on_shared=ratio.sites_on_shared,
-        site_ratio=ratio.site_ratio,
+def sharing(
+    layers: Layers,
+    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+    admin_version: AdminVersion = "pre2025",
+    scope: Scope = None,
+) -> SharingRatios:
+    version, sites = _sites(layers)
+    admin = layers.layer("admin_units")
+    assert isinstance(admin.frame, gpd.GeoDataFrame)
+    key = ("ratios", layers.store.uri, version, admin.version, tolerance_m, admin_version)
+    table = _cached(
+        key,
+        lambda: sharing_ratios(
+            sites, admin.frame, tolerance_m=tolerance_m, admin_version=admin_version
+        ),
+    )
+    if scope is not None:
+        table = table[table["scope"] == scope]
+    return SharingRatios(
+        tolerance_m=tolerance_m,
+        admin_version=admin_version,
+        target_low=PLAN_TARGETS.low,
+        target_high=PLAN_TARGETS.high,
+        rows=[SharingRatio(**row) for row in table.to_dict("records")],
     )
 
 
@@ -89,13 +118,18 @@ def sharing(layers: Layers, tolerance_m: Tolerance = DEFAULT_TOLERANCE_M) -> Sha
     ),
     responses={200: {"content": {"application/geo+json": {}}}},
 )
-def positions(
+def positions_geojson(
     layers: Layers,
     who: Caller,
     tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
     shared: Annotated[bool | None, Query(description="Chỉ vị trí dùng chung / Only shared")] = None,
 ) -> Response:
-    table = _positions_for(layers, tolerance_m)
+    version, sites = _sites(layers)
+    key = ("positions", layers.store.uri, version, tolerance_m)
+    table = _cached(key, lambda: positions(sites, tolerance_m))
+    if who.role == "viewer":
+        # A structure's capacity comes from its sites' max_tenants, not public.
+        table = table.drop(columns="capacity")
     if shared is not None:
         table = table[table["shared"] == shared]
     body = table.to_json(drop_id=True, ensure_ascii=False)

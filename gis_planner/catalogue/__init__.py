@@ -7,12 +7,16 @@ added to ``CATALOGUE`` below.
 
 from __future__ import annotations
 
+from gis_planner.catalogue.fibre import FIBRE_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
+from gis_planner.catalogue.sharing import SHARING_LAYERS
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec, RowRule
 from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation, conform, validate
 from gis_planner.errors import UnknownLayer
 
-CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in (*CORE_LAYERS,)}
+CATALOGUE: dict[str, LayerSpec] = {
+    spec.name: spec for spec in (*CORE_LAYERS, *SHARING_LAYERS, *FIBRE_LAYERS)
+}
 
 
 def get_spec(name: str) -> LayerSpec:

@@ -5,33 +5,48 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from gis_planner.sharing import cluster_positions
+from gis_planner.sharing import sharing_ratios
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import PHU_LY, key
 
 
-def test_sharing_ratio_matches_the_positions(
+def test_sharing_ratio_matches_the_library(
     client: TestClient, sample_store: GeoPackageStore
 ) -> None:
     body = client.get("/analysis/sharing").json()
-    sites = sample_store.read("sites")
-    positions = cluster_positions(sites)
-    shared = sites.groupby(positions)["operator"].nunique() >= 2
-    assert body["positions"] == positions.nunique() == 930
-    assert body["shared_positions"] == int(shared.sum())
-    assert body["position_ratio"] == pytest.approx(shared.mean())
-    assert body["sites"] == 1157
-    assert body["sites_on_shared"] == int(positions.map(shared).sum())
-    wider = client.get("/analysis/sharing?tolerance_m=100").json()
-    assert wider["positions"] < body["positions"]
+    expected = sharing_ratios(sample_store.read("sites"), sample_store.read("admin_units"))
+    assert len(body["rows"]) == len(expected)
+    province = next(r for r in body["rows"] if r["scope"] == "province")
+    row = expected[expected["scope"] == "province"].iloc[0]
+    assert province["positions"] == row["positions"] == 930
+    assert province["shared_positions"] == row["shared_positions"]
+    assert province["position_ratio"] == pytest.approx(row["position_ratio"])
+    assert province["name"] == "Tỉnh Hà Nam"
+    assert (body["target_low"], body["target_high"]) == (0.25, 0.30)
+    operators = client.get("/analysis/sharing?scope=operator").json()["rows"]
+    assert {r["code"] for r in operators} <= {
+        "viettel",
+        "vnpt",
+        "mobifone",
+        "vietnamobile",
+        "gmobile",
+    }
+    wider = client.get("/analysis/sharing?tolerance_m=100&scope=province").json()["rows"][0]
+    assert wider["positions"] < province["positions"]
+    new_units = client.get("/analysis/sharing?admin_version=2025-07&scope=commune").json()
+    assert len(new_units["rows"]) > 20
 
 
 def test_positions_geojson(client: TestClient) -> None:
     body = client.get("/analysis/positions?shared=true").json()
     assert body["type"] == "FeatureCollection"
     props = [f["properties"] for f in body["features"]]
-    assert len(props) == client.get("/analysis/sharing").json()["shared_positions"]
-    assert all(p["n_operators"] >= 2 and "," in p["operators"] for p in props)
+    province = client.get("/analysis/sharing?scope=province").json()["rows"][0]
+    assert len(props) == province["shared_positions"]
+    assert all(p["tenants"] >= 2 and "," in p["operators"] for p in props)
+    assert "capacity" not in props[0]  # from max_tenants, not shown to viewers
+    keyed = client.get("/analysis/positions?shared=true", headers=key("admin")).json()
+    assert "capacity" in keyed["features"][0]["properties"]
 
 
 def test_coverage_at_a_point(coverage_client: TestClient) -> None:
@@ -62,6 +77,8 @@ def test_coverage_not_computed_is_404(client: TestClient) -> None:
         "/analysis/sharing?tolerance_m=0",
         "/analysis/sharing?tolerance_m=abc",
         "/analysis/positions?shared=perhaps",
+        "/analysis/sharing?admin_version=2030",
+        "/analysis/sharing?scope=planet",
         "/analysis/coverage/point?lon=200&lat=20",
         "/analysis/coverage/point?lat=20",
     ],

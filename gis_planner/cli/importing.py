@@ -1,0 +1,196 @@
+"""``import`` and ``validate``: bring station lists and layers in, with a reject report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import typer
+from rich.table import Table
+
+from gis_planner.catalogue import CATALOGUE
+from gis_planner.cli.common import StoreOption, console, store_from
+from gis_planner.io import (
+    Area,
+    ImportOptions,
+    ImportResult,
+    check_file,
+    context_from_store,
+    import_file,
+    save_reports,
+)
+from gis_planner.io.columns import read_mapping
+from gis_planner.io.coordinates import DEFAULT_TOLERANCE_M, province_outline
+from gis_planner.io.report import reason_text
+from gis_planner.sample import read_sample_layer
+from gis_planner.settings import get_settings
+from gis_planner.store import LayerStore
+
+CrsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--crs",
+        help="CRS of X/Y columns (default EPSG:5897, VN-2000 TM-3 105°; X = northing) or of a "
+        "vector file without one, e.g. EPSG:9209.",
+    ),
+]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="Mapping file (YAML, JSON or CSV): source column → field."),
+]
+SheetOption = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Excel sheet (name or number) or layer of a vector file."),
+]
+EncodingOption = Annotated[
+    str | None, typer.Option("--encoding", help="Text encoding of a CSV (default: detected).")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="FIELD=VALUE for rows without a value (repeatable)."),
+]
+ToleranceOption = Annotated[
+    float, typer.Option("--tolerance-m", help="How far outside the province rows may lie.")
+]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report-dir", help="Where to write the reject report.")
+]
+
+
+def _constants(values: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"--set {item!r}: expected FIELD=VALUE")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _layer(name: str) -> str:
+    if name not in CATALOGUE:
+        raise typer.BadParameter(f"unknown layer {name!r} (layers: {', '.join(CATALOGUE)})")
+    return name
+
+
+def _area(store: LayerStore, tolerance_m: float) -> Area:
+    """The province from the store's admin units, else from the bundled sample's."""
+    if store.has_layer("admin_units"):
+        units = store.read("admin_units")
+    else:
+        units = read_sample_layer(get_settings().sample_dir / "admin_units.geojson")
+    assert isinstance(units, gpd.GeoDataFrame)
+    return Area.from_outline(province_outline(units), tolerance_m)
+
+
+def _options(
+    crs: str | None,
+    mapping: Path | None,
+    sheet: str | None,
+    append: bool,
+    encoding: str | None,
+    constants: list[str] | None,
+) -> ImportOptions:
+    return ImportOptions(
+        crs=crs,
+        mapping=read_mapping(mapping) if mapping else None,
+        sheet=sheet,
+        append=append,
+        encoding=encoding,
+        constants=_constants(constants),
+    )
+
+
+def print_summary(result: ImportResult, *, wrote: bool) -> None:
+    """The counts of an import, rejected rows by reason, and where the reports are."""
+    table = Table(title=f"{result.file.name} → {result.layer}", show_header=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("", justify="right")
+    table.add_row("read", f"{result.read:,}")
+    table.add_row("accepted", f"{result.accepted:,}")
+    table.add_row("  of which unchanged (already in the store)", f"{result.unchanged:,}")
+    table.add_row("  of which fixed (coordinates swapped)", f"{result.fixed:,}")
+    if wrote:
+        for name, count in result.written.items():
+            table.add_row(f"written to {name}", f"{count:,}")
+    style = "red" if result.rejected else "green"
+    table.add_row(f"[{style}]rejected[/{style}]", f"[{style}]{result.rejected:,}[/{style}]")
+    for reason, count in result.rejected_by_reason().items():
+        table.add_row(f"  {reason_text(str(reason))} ({reason})", f"{count:,}")
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[dim]note:[/dim] {note}")
+    if result.columns:
+        mapped = ", ".join(f"{k} → {v}" for k, v in result.columns.items())
+        console.print(f"[dim]columns:[/dim] {mapped}")
+    console.print(f"reject report: {result.report_path}")
+    if result.fixes_path:
+        console.print(f"fixed rows: {result.fixes_path}")
+
+
+def import_command(
+    layer: Annotated[str, typer.Argument(help="Target layer (sites, cells, admin_units…).")],
+    file: Annotated[Path, typer.Argument(help="CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP/ZIP, GPKG.")],
+    crs: CrsOption = None,
+    mapping: MappingOption = None,
+    sheet: SheetOption = None,
+    append: Annotated[
+        bool, typer.Option("--append", help="Add to the layer instead of replacing it.")
+    ] = False,
+    encoding: EncodingOption = None,
+    set_: SetOption = None,
+    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
+    report_dir: ReportOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Import FILE into LAYER: all accepted rows in one transaction, every rejected row in the
+    reject report. Exits 1 when any row was rejected."""
+    target = store_from(store)
+    result = import_file(
+        file,
+        _layer(layer),
+        target,
+        options=_options(crs, mapping, sheet, append, encoding, set_),
+        area=_area(target, tolerance_m),
+        report_dir=report_dir,
+    )
+    print_summary(result, wrote=True)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+def validate_command(
+    file: Annotated[Path, typer.Argument(help="The file to check.")],
+    layer: Annotated[str, typer.Option("--layer", help="Layer the file is for.")] = "sites",
+    crs: CrsOption = None,
+    mapping: MappingOption = None,
+    sheet: SheetOption = None,
+    append: Annotated[
+        bool, typer.Option("--append", help="Check as an append (ids against the store).")
+    ] = False,
+    encoding: EncodingOption = None,
+    set_: SetOption = None,
+    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
+    report_dir: ReportOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Check FILE as ``import`` would, writing only the reject report. Exits 1 on rejects."""
+    target = store_from(store)
+    name = _layer(layer)
+    layers = ("sites", "cells") if name in ("sites", "cells") else (name,)
+    checked = check_file(
+        file,
+        name,
+        options=_options(crs, mapping, sheet, append, encoding, set_),
+        context=context_from_store(target, _area(target, tolerance_m), layers),
+    )
+    result = save_reports(checked.result, report_dir or get_settings().output_dir / "rejects")
+    print_summary(result, wrote=False)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.command("validate")(validate_command)

@@ -1,0 +1,165 @@
+"""``sharing`` and ``candidates``: the sharing ratio, the consolidation plan, host candidates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
+from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_plan
+from gis_planner.crs import VN2000_TM3_105, WGS84, transformer
+from gis_planner.hosting import HostIndex, PlannedSite
+from gis_planner.operators import normalise_operator_name
+from gis_planner.settings import get_settings
+from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, positions, sharing_ratios
+from gis_planner.tables import write_csv, write_xlsx
+
+ToleranceOption = Annotated[
+    float, typer.Option("--tolerance-m", help="Sites this close are one position (metres).")
+]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Directory for the reports.")]
+
+
+def sharing(
+    store: StoreOption = None,
+    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
+    merge_distance_m: Annotated[
+        float, typer.Option("--merge-distance-m", help="Longest move of a site (metres).")
+    ] = DEFAULT_MERGE_DISTANCE_M,
+    admin_version: Annotated[
+        str, typer.Option("--admin-version", help="pre2025 (districts) or 2025-07 (communes).")
+    ] = "pre2025",
+    out: OutOption = None,
+    lang: LangOption = "vi",
+) -> None:
+    """Positions, the sharing ratio against 25–30 % and the consolidation plan."""
+    language = lang_from(lang)
+    target = store_from(store)
+    sites, admin = target.read("sites"), target.read("admin_units")
+    placed = place_positions(positions(sites, tolerance_m), admin, admin_version)
+    ratios = sharing_ratios(sites, admin, tolerance_m=tolerance_m, admin_version=admin_version)
+    area = "district_code" if placed["district_code"].notna().any() else "commune_code"
+    plan = consolidation_plan(placed, area_column=area, merge_distance_m=merge_distance_m)
+    with target.transaction() as tx:
+        tx.write("positions", placed)
+        tx.write("sharing_ratios", ratios)
+        tx.write("consolidation_moves", plan.moves)
+    folder = out or get_settings().output_dir
+    report = write_xlsx(
+        folder / "sharing.xlsx",
+        {
+            "ratios": (ratios, "sharing_ratios"),
+            "plan": (plan.summary, None),
+            "moves": (plan.moves, "consolidation_moves"),
+        },
+        language,
+    )
+    write_csv(folder / "sharing_ratios.csv", ratios, "sharing_ratios", language)
+
+    table = Table(title=f"Sharing ratio (tolerance {tolerance_m:g} m)")
+    for column in ("scope", "name", "positions", "shared", "ratio", "BTS ratio", "moves 25/30 %"):
+        table.add_column(column, justify="left" if column in ("scope", "name") else "right")
+    moves = plan.summary.set_index("area_code")
+    shown = ratios[ratios["scope"].isin(["province", "district", "operator"])]
+    for row in shown.itertuples():
+        planned = "–"
+        if row.code in moves.index:
+            low, high = moves.loc[row.code, "moves_low"], moves.loc[row.code, "moves_high"]
+            planned = f"{_count(low)}/{_count(high)}"
+        table.add_row(
+            row.scope,
+            row.name,
+            f"{row.positions:,}",
+            f"{row.shared_positions:,}",
+            f"{row.position_ratio:.1%}",
+            f"{row.site_ratio:.1%}",
+            planned,
+        )
+    console.print(table)
+    console.print(f"[green]report[/green] {report}")
+
+
+def candidates(
+    operator: Annotated[str, typer.Option("--operator", help="The operator planning the site.")],
+    lon: Annotated[float | None, typer.Option("--lon", help="Longitude (WGS84).")] = None,
+    lat: Annotated[float | None, typer.Option("--lat", help="Latitude (WGS84).")] = None,
+    northing: Annotated[
+        float | None, typer.Option("--x", help="VN-2000 X (northing, metres).")
+    ] = None,
+    easting: Annotated[
+        float | None, typer.Option("--y", help="VN-2000 Y (easting, metres).")
+    ] = None,
+    crs: Annotated[str, typer.Option("--crs", help="CRS of --x/--y.")] = VN2000_TM3_105,
+    height_m: Annotated[
+        float, typer.Option("--height-m", help="Required antenna height (m).")
+    ] = 30.0,
+    technology: Annotated[str, typer.Option("--technology", help="4G or 5G.")] = "4G",
+    radius_m: Annotated[
+        float | None, typer.Option("--radius-m", help="Search radius; default by area type.")
+    ] = None,
+    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
+    store: StoreOption = None,
+    out: OutOption = None,
+) -> None:
+    """Other operators' positions that could host a planned site, ranked, with the what-if."""
+    key = normalise_operator_name(operator)
+    if key is None:
+        raise typer.BadParameter(f"unknown operator {operator!r}", param_hint="--operator")
+    if lon is None or lat is None:
+        if northing is None or easting is None:
+            raise typer.BadParameter("give --lon and --lat, or --x and --y with --crs")
+        lon, lat = transformer(crs, WGS84).transform(easting, northing)
+    target = store_from(store)
+    index = HostIndex.from_store(target, tolerance_m)
+    found = index.candidates(PlannedSite(lon, lat, key, height_m, technology), radius_m)
+    query = f"{key}@{lon:.5f},{lat:.5f}/{height_m:g}m/{technology}"
+    found.insert(0, "query_id", query)
+    target.write("host_candidates", found)
+    folder = out or get_settings().output_dir
+    path = write_csv(folder / "host_candidates.csv", found, "host_candidates")
+
+    table = Table(title=f"Host candidates for {query}")
+    for column in (
+        "rank",
+        "position",
+        "operators",
+        "height",
+        "tenants",
+        "distance",
+        "score",
+        "ratio if hosted",
+    ):
+        table.add_column(column)
+    for row in found.head(10).itertuples():
+        table.add_row(
+            str(row.rank),
+            str(row.position_id),
+            row.operators,
+            f"{row.height_m:.0f} m",
+            f"{row.tenants}/{row.capacity}",
+            f"{row.distance_m:.0f} m",
+            f"{row.score:.2f}" + ("" if row.eligible else " (full)"),
+            f"{row.ratio_if_hosted:.2%}",
+        )
+    console.print(table)
+    if found.empty:
+        console.print("no position of another operator within the search radius")
+    else:
+        console.print(
+            f"sharing ratio now {found['ratio_now'].iloc[0]:.2%}; "
+            f"if built on a new position {found['ratio_if_new_build'].iloc[0]:.2%}"
+        )
+    console.print(f"[green]table[/green] {path}")
+
+
+def _count(value: object) -> str:
+    return "–" if pd.isna(value) else str(value)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(sharing)
+    app.command()(candidates)

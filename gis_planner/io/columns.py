@@ -1,0 +1,210 @@
+"""Which source column is which field: Vietnamese and English synonyms, and mapping files.
+
+Headers are matched accent-, case- and punctuation-insensitively (``i18n.fold_key``), with a unit
+in brackets ignored ("Độ cao cột (m)" is "Độ cao cột"). Besides the catalogue fields, a table may
+carry coordinates: ``lon``/``lat`` in degrees, or ``x``/``y`` as in Vietnamese survey lists
+(X = northing, Y = easting). A mapping file (YAML, JSON or two-column CSV: source column →
+field) overrides the synonyms.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from gis_planner.catalogue import LayerSpec
+from gis_planner.errors import GisPlannerError
+from gis_planner.i18n import fold_key
+
+#: Coordinate columns of tables without geometry.
+COORDINATE_ROLES = ("lon", "lat", "x", "y")
+
+#: Synonyms of fields and coordinate roles, beyond each field's own name and labels.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "lon": ("Kinh độ", "Kinh do", "lon", "long", "lng", "longitude", "Kinh tuyến", "KD",
+            "Tọa độ kinh độ", "Kinh độ (E)", "E"),
+    "lat": ("Vĩ độ", "Vi do", "lat", "latitude", "Vĩ tuyến", "VD", "Tọa độ vĩ độ", "N"),
+    "x": ("X", "Tọa độ X", "X (m)", "northing", "X VN2000", "X VN-2000", "Bắc"),
+    "y": ("Y", "Tọa độ Y", "Y (m)", "easting", "Y VN2000", "Y VN-2000", "Đông"),
+    "site_id": ("id", "Mã trạm", "Ma tram", "Mã BTS", "Tên trạm", "Site", "Site ID", "Site code",
+                "Site name", "BTS", "BTS ID", "Mã vị trí", "Trạm"),
+    "cell_id": ("id", "Mã cell", "Cell", "Cell ID", "Cell name", "CI", "Tên cell"),
+    "operator": ("Nhà mạng", "Doanh nghiệp", "DN", "Nhà cung cấp", "Mạng", "Nhà khai thác",
+                 "operator", "network", "carrier", "provider", "owner", "Đơn vị"),
+    "height_m": ("Độ cao cột", "Chiều cao", "Chiều cao cột", "Độ cao", "Cao độ cột", "height",
+                 "tower height", "Height (m)", "Độ cao anten", "Độ cao ăng-ten", "Antenna height",
+                 "h"),
+    "tower_type": ("Loại cột", "Loại trạm", "Kiểu cột", "tower type", "structure type"),
+    "structure_id": ("Mã cột", "Mã hạ tầng", "Mã cột dùng chung", "structure", "tower id"),
+    "max_tenants": ("Số nhà mạng tối đa", "Khả năng dùng chung", "capacity", "tenants"),
+    "address": ("Địa chỉ", "Địa chỉ trạm", "Vị trí", "address", "location"),
+    "commune_code": ("Mã xã", "commune code"),
+    "status": ("Trạng thái", "Tình trạng", "status"),
+    "technology": ("Công nghệ", "Công nghệ (2G/3G/4G/5G)", "tech", "technology", "RAT",
+                   "radio"),
+    "band_mhz": ("Băng tần", "Tần số", "band", "frequency", "freq", "Băng tần (MHz)"),
+    "bandwidth_mhz": ("Độ rộng băng", "Độ rộng kênh", "bandwidth", "BW"),
+    "azimuth_deg": ("Góc phương vị", "Hướng", "Phương vị", "azimuth", "azi", "Az"),
+    "mech_tilt_deg": ("Góc ngẩng cơ", "Góc nghiêng cơ", "Tilt cơ", "mech tilt",
+                      "mechanical tilt", "M-tilt"),
+    "elec_tilt_deg": ("Góc ngẩng điện", "Góc nghiêng điện", "Tilt điện", "elec tilt",
+                      "electrical tilt", "E-tilt", "RET"),
+    "tx_power_dbm": ("Công suất phát", "Công suất", "power", "tx power", "EIRP"),
+    "antenna_gain_dbi": ("Tăng ích ăng-ten", "Tăng ích", "Độ lợi", "gain", "antenna gain"),
+    "feeder_loss_db": ("Suy hao feeder", "Suy hao", "feeder loss", "loss"),
+    "h_beamwidth_deg": ("Độ rộng búp ngang", "HBW", "horizontal beamwidth"),
+    "v_beamwidth_deg": ("Độ rộng búp đứng", "VBW", "vertical beamwidth"),
+    "code": ("Mã", "Mã đơn vị", "Mã ĐVHC", "Ma DVHC", "id", "code", "GSO code", "ma"),
+    "name": ("Tên", "Tên đơn vị", "ten", "name", "Tên tuyến", "Tên khu vực", "Tên nút"),
+    "level": ("Cấp", "Cấp hành chính", "level"),
+    "unit_type": ("Loại đơn vị", "Loại", "type"),
+    "parent_code": ("Mã cấp trên", "Mã đơn vị cấp trên", "parent", "parent code"),
+    "population": ("Dân số", "Số dân", "pop", "population"),
+    "households": ("Số hộ", "Hộ", "households"),
+    "route_id": ("id", "Mã tuyến", "route", "route id", "cable id"),
+    "cores": ("Số sợi", "Dung lượng", "Số FO", "fibre count", "cores"),
+    "laying": ("Hình thức", "Hình thức lắp đặt", "Treo/Ngầm", "laying"),
+    "route_class": ("Cấp tuyến", "Loại tuyến", "class"),
+    "node_id": ("id", "Mã nút", "node", "node id"),
+    "node_type": ("Loại nút", "Loại thiết bị", "node type"),
+    "source": ("Nguồn", "Nguồn dữ liệu", "source"),
+}  # fmt: skip
+
+_BRACKETS = re.compile(r"[(\[].*?[)\]]")
+
+
+def header_key(text: object) -> str:
+    """The comparison key of a header: folded, bracketed units dropped, punctuation removed."""
+    raw = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+    stripped = _BRACKETS.sub(" ", raw)
+    return fold_key(stripped) or fold_key(raw)
+
+
+@lru_cache(maxsize=32)
+def _targets(spec: LayerSpec) -> dict[str, str]:
+    """Header key → field (or coordinate role) for one layer; own names and labels win."""
+    table: dict[str, str] = {}
+    roles = COORDINATE_ROLES if spec.geometry_type == "Point" else ()
+    for target in (*spec.field_names, *roles):
+        for synonym in SYNONYMS.get(target, ()):
+            table.setdefault(header_key(synonym), target)
+    for fs in spec.fields:
+        for text in (fs.name, fs.label_vi, fs.label_en):
+            table[header_key(text)] = fs.name
+    return table
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Source column → field or coordinate role, and the columns left unused."""
+
+    columns: dict[str, str]
+    unused: tuple[str, ...]
+
+    def source_of(self, target: str) -> str | None:
+        for source, mapped in self.columns.items():
+            if mapped == target:
+                return source
+        return None
+
+    @property
+    def targets(self) -> set[str]:
+        return set(self.columns.values())
+
+
+def count_matches(headers: Iterable[object], spec: LayerSpec) -> int:
+    """How many cells of a candidate header row name a field or coordinate of ``spec``."""
+    table = _targets(spec)
+    return len({table[k] for k in map(header_key, headers) if k in table})
+
+
+def match_columns(
+    headers: Iterable[object],
+    spec: LayerSpec,
+    overrides: Mapping[str, str] | None = None,
+) -> ColumnMapping:
+    """Map ``headers`` to the fields of ``spec``; the first column naming a field wins.
+
+    ``overrides`` (source column → field) comes first; a field it names is not matched again.
+    """
+    names = [str(h) for h in headers]
+    allowed = {*spec.field_names, *(COORDINATE_ROLES if spec.geometry_type == "Point" else ())}
+    columns: dict[str, str] = {}
+    for source, target in (overrides or {}).items():
+        if target not in allowed:
+            raise GisPlannerError(
+                f"mapping: {target!r} is not a field of layer {spec.name!r} "
+                f"(fields: {', '.join(sorted(allowed))})"
+            )
+        if source not in names:
+            raise GisPlannerError(f"mapping: the file has no column {source!r}")
+        columns[source] = target
+    table = _targets(spec)
+    taken = set(columns.values())
+    for name in names:
+        if name in columns:
+            continue
+        found = table.get(header_key(name))
+        if found is not None and found not in taken:
+            columns[name] = found
+            taken.add(found)
+    unused = tuple(n for n in names if n not in columns)
+    return ColumnMapping(columns, unused)
+
+
+def read_mapping(path: Path) -> dict[str, str]:
+    """A mapping file: YAML or JSON object, or CSV with columns ``source,field``."""
+    if not path.exists():
+        raise GisPlannerError(f"{path}: mapping file not found")
+    suffix = path.suffix.lower()
+    text = path.read_text(encoding="utf-8-sig")
+    data: object
+    if suffix == ".json":
+        data = json.loads(text)
+    elif suffix in (".yaml", ".yml"):
+        data = _simple_yaml(text, path)
+    elif suffix == ".csv":
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        if list(table.columns[:2]) != ["source", "field"]:
+            raise GisPlannerError(f"{path}: a CSV mapping needs the columns source,field")
+        data = dict(zip(table["source"], table["field"], strict=True))
+    else:
+        raise GisPlannerError(f"{path}: a mapping file is .yaml, .yml, .json or .csv")
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise GisPlannerError(f"{path}: a mapping is 'source column: field' pairs")
+    return dict(data)
+
+
+def _simple_yaml(text: str, path: Path) -> dict[str, str]:
+    """Flat ``key: value`` YAML (quotes allowed), the only shape a mapping file has."""
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split(" #", 1)[0].strip()
+        if not content or content.startswith("#"):
+            continue
+        key, sep, value = _split_yaml_pair(content)
+        if not sep or not key or not value:
+            raise GisPlannerError(f"{path}, line {number}: expected 'source column: field'")
+        out[key] = value
+    return out
+
+
+def _split_yaml_pair(content: str) -> tuple[str, str, str]:
+    if content[:1] in ("'", '"'):
+        end = content.find(content[0], 1)
+        if end < 0:
+            return "", "", ""
+        key, rest = content[1:end], content[end + 1 :].lstrip()
+        if not rest.startswith(":"):
+            return "", "", ""
+        return key, ":", rest[1:].strip().strip("'\"")
+    key, sep, value = content.partition(":")
+    return key.strip(), sep, value.strip().strip("'\"")

@@ -1,0 +1,108 @@
+"""Coordinates of station lists: lon/lat swaps, VN-2000 X/Y, and the province check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from gis_planner.crs import UTM48N, VN2000_TM3_105, WGS84, lonlat_to_utm, transformer
+from gis_planner.errors import GisPlannerError
+
+#: How far outside the province outline a position may lie and still be accepted: survey
+#: lists round, and a border site may stand just across the line.
+DEFAULT_TOLERANCE_M = 2000.0
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Area:
+    """The area imports must fall in: an outline in UTM 48N grown by a tolerance."""
+
+    outline_utm: shapely.Geometry
+    tolerance_m: float
+    #: (min lon, min lat, max lon, max lat) of the grown outline, for swap detection.
+    bounds: tuple[float, float, float, float]
+
+    @classmethod
+    def from_outline(
+        cls, outline_wgs84: shapely.Geometry, tolerance_m: float = DEFAULT_TOLERANCE_M
+    ) -> Area:
+        project = transformer(WGS84, UTM48N).transform
+        grown = shapely.buffer(shapely.transform(outline_wgs84, _xy(project)), tolerance_m)
+        shapely.prepare(grown)
+        unproject = transformer(UTM48N, WGS84).transform
+        bounds = shapely.bounds(shapely.transform(grown, _xy(unproject)))
+        return cls(grown, tolerance_m, tuple(float(b) for b in bounds))  # type: ignore[arg-type]
+
+    def contains_lonlat(self, lon: FloatArray, lat: FloatArray) -> BoolArray:
+        """Whether each position lies inside the grown outline (False for NaN)."""
+        finite = np.isfinite(lon) & np.isfinite(lat)
+        inside = np.zeros(len(lon), dtype=bool)
+        if finite.any():
+            x, y = lonlat_to_utm(lon[finite], lat[finite])
+            inside[finite] = shapely.contains_xy(self.outline_utm, x, y)
+        return inside
+
+    def covers(self, geoms: npt.NDArray[np.object_]) -> BoolArray:
+        """Whether each WGS84 geometry lies wholly inside the grown outline."""
+        project = transformer(WGS84, UTM48N).transform
+        projected = shapely.transform(geoms, _xy(project))
+        return np.asarray(shapely.covers(self.outline_utm, projected), dtype=bool)
+
+    def in_bounds(self, lon: FloatArray, lat: FloatArray) -> BoolArray:
+        minx, miny, maxx, maxy = self.bounds
+        return (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+
+
+def _xy(fn: object) -> object:
+    """Adapt a pyproj ``transform(x, y)`` to shapely's ``transform(coords)`` signature."""
+
+    def apply(coords: FloatArray) -> FloatArray:
+        x, y = fn(coords[:, 0], coords[:, 1])  # type: ignore[operator]
+        return np.column_stack([x, y])
+
+    return apply
+
+
+def unswap_lonlat(
+    lon: FloatArray, lat: FloatArray, area: Area
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Positions with latitude and longitude exchanged where that is unambiguous.
+
+    A pair is swapped back only when it lies outside the area's bounds as given and inside them
+    when exchanged (in Hà Nam longitudes are about 105.7–106.2 and latitudes 20.3–20.8, so the
+    two never overlap). Returns the corrected lon, lat and which rows were swapped.
+    """
+    swapped = ~area.in_bounds(lon, lat) & area.in_bounds(lat, lon)
+    return np.where(swapped, lat, lon), np.where(swapped, lon, lat), swapped
+
+
+def projected_to_lonlat(
+    x_north: FloatArray, y_east: FloatArray, crs: str = VN2000_TM3_105
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Longitude and latitude of survey coordinates given as X = northing, Y = easting.
+
+    The datum shift is the one pyproj chooses for ``crs`` → WGS84 (for VN-2000, EPSG:6960's
+    7 parameters). In Vietnam's TM-3 and UTM zones the northing (≥ 900 km) always exceeds the
+    easting (≤ 800 km), so a row whose X is the smaller was written the GIS way round
+    (X = easting); it is swapped and reported.
+    """
+    swapped = np.isfinite(x_north) & np.isfinite(y_east) & (x_north < y_east)
+    northing = np.where(swapped, y_east, x_north)
+    easting = np.where(swapped, x_north, y_east)
+    lon, lat = transformer(crs, WGS84).transform(easting, northing)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), swapped
+
+
+def province_outline(admin_units: gpd.GeoDataFrame, version: str = "pre2025") -> shapely.Geometry:
+    """The outline of the province units of one administrative version, in WGS84."""
+    mask = (admin_units["level"] == "province") & (admin_units["admin_version"] == version)
+    if not mask.any():
+        raise GisPlannerError(f"admin_units has no province unit of version {version!r}")
+    return shapely.union_all(admin_units.geometry[mask].to_crs(WGS84).to_numpy())

@@ -1,0 +1,269 @@
+"""Import one file into a layer: read, map, parse, check, validate, and write all-or-nothing.
+
+``check_file`` does everything but write; ``import_file`` writes the accepted rows in one store
+transaction (a failure or a kill leaves the store as it was) and the reject report beside the
+store. Re-importing a file is idempotent: rows the store already holds unchanged are counted
+``unchanged`` and not written again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis_planner.catalogue import get_spec, validate
+from gis_planner.io import derive
+from gis_planner.io.coordinates import Area, province_outline
+from gis_planner.io.opencellid import group_sites
+from gis_planner.io.prepare import Context, ImportOptions, prepare
+from gis_planner.io.report import REPORT_COLUMNS, ImportResult, empty_report, write_report
+from gis_planner.io.store_diff import compare_with_store
+from gis_planner.store import LayerStore, WriteMode
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file checked against a layer: accepted rows per layer to write, and the report."""
+
+    result: ImportResult
+    to_write: dict[str, pd.DataFrame]
+
+
+def check_file(
+    path: Path,
+    layer: str,
+    *,
+    options: ImportOptions | None = None,
+    context: Context | None = None,
+) -> Checked:
+    """Read ``path`` for ``layer`` and sort every row into accepted or rejected (with reasons).
+
+    Nothing is written. Row numbers in the report are those the user sees in the source.
+    """
+    options = options or ImportOptions()
+    context = context or Context()
+    prepared = prepare(path, layer, options, context)
+    spec, frame, raw, origin = prepared.spec, prepared.frame, prepared.raw, prepared.origin
+    notes, opencellid, fixes = prepared.notes, prepared.opencellid, prepared.fixes
+    index = frame.index
+    early = prepared.problems
+    sites: gpd.GeoDataFrame | None = None
+    if isinstance(frame, gpd.GeoDataFrame):
+        if spec.name == "admin_units":
+            frame = derive.admin_fields(frame, context.admin_units)
+        if opencellid:
+            ok = ~index.isin(early["row"]) & frame.geometry.notna().to_numpy()
+            sites, site_ids = group_sites(frame[ok], options.opencellid)
+            frame["site_id"] = site_ids.reindex(index)
+            frame.loc[ok, "geometry"] = sites.set_index("site_id").geometry[site_ids].to_numpy()
+        if spec.name == "sites" or sites is not None:
+            target = sites if sites is not None else frame
+            communes = _communes(context.admin_units)
+            if "commune_code" not in target or target["commune_code"].isna().all():
+                target["commune_code"] = derive.site_communes(target.geometry, communes)
+
+    validation = validate(frame, spec)
+    late = validation.problems
+    coordinate_rows = early.loc[early["field"].isin(["lon", "lat", "x", "y"]), "row"]
+    late = late[~((late["field"] == "geometry") & late["row"].isin(coordinate_rows))]
+    if opencellid:
+        # Cells refused for their network have no operator and no site: consequences, not
+        # further reasons.
+        derived = late["field"].isin(["site_id", "operator"])
+        late = late[~(derived & late["row"].isin(early["row"]))]
+    merged = pd.concat([early, late], ignore_index=True)
+    merged = merged.drop_duplicates(["row", "field"], keep="first")
+    accepted = validation.valid[~validation.valid.index.isin(merged["row"])]
+
+    to_write: dict[str, pd.DataFrame] = {}
+    if sites is not None:
+        sites_spec = get_spec("sites")
+        kept = validate(sites[sites["site_id"].isin(accepted["site_id"])], sites_spec)
+        kept.raise_if_problems(source=f"{path} (sites grouped from cells)")
+        site_diff = compare_with_store(kept.valid, context.existing.get("sites"), sites_spec)
+        if options.append and site_diff.changed.any():
+            moved = kept.valid["site_id"][site_diff.changed]
+            clash = accepted["site_id"].isin(moved).to_numpy()
+            merged = pd.concat(
+                [
+                    merged,
+                    _conflicts(
+                        accepted[clash],
+                        "site_id",
+                        "site already in the store with a different position or content",
+                    ),
+                ],
+                ignore_index=True,
+            )
+            accepted = accepted[~clash]
+            site_rows = kept.valid[~site_diff.changed & ~site_diff.same]
+        else:
+            site_rows = kept.valid[~site_diff.same] if options.append else kept.valid
+        if not site_rows.empty:
+            to_write["sites"] = site_rows
+
+    diff = compare_with_store(accepted, context.existing.get(spec.name), spec)
+    if options.append and diff.changed.any():
+        key = "+".join(spec.key)
+        merged = pd.concat(
+            [
+                merged,
+                _conflicts(
+                    accepted[diff.changed],
+                    key,
+                    "id already in the store with "
+                    "different content; import without --append to replace",
+                ),
+            ],
+            ignore_index=True,
+        )
+        keep = ~diff.changed
+        accepted, diff = accepted[keep], diff.subset(keep)
+    unchanged = int(diff.same.sum())
+    rows = accepted[~diff.same] if options.append else accepted
+    if not rows.empty:
+        to_write[spec.name] = rows
+    elif not options.append:
+        notes.append("nothing accepted: the layer in the store is left as it was")
+    rejected_labels = pd.Index(merged["row"].unique())
+
+    rejects = _report(merged, origin, raw, path)
+    fixes = fixes[fixes["row"].isin(accepted.index)]
+    result = ImportResult(
+        file=path,
+        layer=spec.name,
+        read=len(frame),
+        accepted=len(accepted),
+        rejected=len(rejected_labels),
+        unchanged=unchanged,
+        written={name: len(rows) for name, rows in to_write.items()},
+        rejects=rejects,
+        fixes=_report(fixes, origin, raw, path),
+        notes=tuple(dict.fromkeys(notes)),
+        columns=prepared.columns,
+        rows=accepted,
+    )
+    return Checked(result, to_write)
+
+
+def _conflicts(rows: pd.DataFrame, field_name: str, message: str) -> pd.DataFrame:
+    key = field_name.split("+")[0]
+    return pd.DataFrame(
+        {
+            "row": rows.index,
+            "field": field_name,
+            "value": rows[key].to_numpy(dtype=object),
+            "reason": "changed_in_store",
+            "message": f"{field_name}: {message}",
+        }
+    )
+
+
+def _communes(admin_units: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if admin_units is None or admin_units.empty:
+        return None
+    mask = (admin_units["level"] == "commune") & (admin_units["admin_version"] == "pre2025")
+    return admin_units[mask].sort_values("code", ignore_index=True)
+
+
+def _report(
+    problems: pd.DataFrame, origin: pd.DataFrame, raw: pd.DataFrame, path: Path
+) -> pd.DataFrame:
+    """Problems by source row: the file, sheet and row the user sees, and the original text."""
+    if problems.empty:
+        return empty_report()
+    labels = problems["row"].to_numpy(dtype=np.int64)
+    value = problems["value"].to_numpy(dtype=object).copy()
+    for name, group in problems.groupby("field").groups.items():
+        if name in raw.columns and name != "geometry":
+            positions = problems.index.get_indexer(group)
+            value[positions] = raw[name].to_numpy(dtype=object)[labels[positions]]
+    rows = origin["row"].to_numpy()
+    message = problems["message"].astype(str)
+    # Validation names the first of two duplicates by its label: say its source row instead.
+    message = message.str.replace(
+        r"duplicate of row (\d+)",
+        lambda m: f"duplicate of row {rows[int(m.group(1))]}",
+        regex=True,
+    )
+    out = pd.DataFrame(
+        {
+            "file": path.name,
+            "sheet": origin["sheet"].to_numpy(dtype=object)[labels],
+            "row": origin["row"].to_numpy()[labels],
+            "field": problems["field"].to_numpy(dtype=object),
+            "value": value,
+            "reason": problems["reason"].to_numpy(dtype=object),
+            "message": message.to_numpy(dtype=object),
+        }
+    )
+    return out.sort_values(["sheet", "row", "field"], kind="stable", na_position="first")[
+        REPORT_COLUMNS
+    ].reset_index(drop=True)
+
+
+def report_paths(report_dir: Path, path: Path, layer: str) -> tuple[Path, Path]:
+    stem = f"{path.stem}.{layer}"
+    return report_dir / f"{stem}.rejects.csv", report_dir / f"{stem}.fixes.csv"
+
+
+def context_from_store(store: LayerStore, area: Area | None, layers: tuple[str, ...]) -> Context:
+    """The checks' context from a store: its admin units, the current rows of ``layers``, and
+    ``area`` (default: the store's province with the default tolerance)."""
+    admin = store.read("admin_units") if store.has_layer("admin_units") else None
+    assert admin is None or isinstance(admin, gpd.GeoDataFrame)
+    if area is None and admin is not None and (admin["level"] == "province").any():
+        area = Area.from_outline(province_outline(admin))
+    existing = {name: store.read(name) for name in layers if store.has_layer(name)}
+    return Context(area=area, admin_units=admin, existing=existing)
+
+
+def import_file(
+    path: Path,
+    layer: str,
+    store: LayerStore,
+    *,
+    options: ImportOptions | None = None,
+    area: Area | None = None,
+    report_dir: Path | None = None,
+) -> ImportResult:
+    """Check ``path`` and write its accepted rows to ``store`` in one transaction.
+
+    The reject report (and the list of fixed rows, if any) is written as CSV to
+    ``report_dir`` (default: ``<store assets>/rejects``).
+    """
+    options = options or ImportOptions()
+    layers = ("sites", "cells") if layer in ("sites", "cells") else (layer,)
+    checked = check_file(
+        path, layer, options=options, context=context_from_store(store, area, layers)
+    )
+    result = checked.result
+    mode: WriteMode = "append" if options.append else "replace"
+    if checked.to_write:
+        with store.transaction() as tx:
+            for name, rows in checked.to_write.items():
+                tx.write(name, rows, mode=mode, metadata={"source_file": path.name})
+    return save_reports(result, report_dir or store.assets_dir / "rejects")
+
+
+def save_reports(result: ImportResult, report_dir: Path) -> ImportResult:
+    """Write the reject report (always) and the fixes (when any) of ``result``."""
+    rejects_path, fixes_path = report_paths(report_dir, result.file, result.layer)
+    write_report(result.rejects, rejects_path)
+    fixed = write_report(result.fixes, fixes_path) if not result.fixes.empty else None
+    return ImportResult(**{**result.__dict__, "report_path": rejects_path, "fixes_path": fixed})
+
+
+__all__ = [
+    "Checked",
+    "Context",
+    "ImportOptions",
+    "check_file",
+    "context_from_store",
+    "import_file",
+    "save_reports",
+]

@@ -1,0 +1,333 @@
+"""The first half of an import: read a file, map its columns, parse its cells, place its rows.
+
+``prepare`` turns any supported file into one frame in the layer's fields (and geometry), the
+original text of every cell, the source row of every row, and the problems found on the way
+(unparsable numbers, unknown operators, coordinates outside the province…). The importer then
+validates it against the catalogue and the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis_planner.catalogue import PROBLEM_COLUMNS, LayerSpec, get_spec
+
+# The validator's collector of problems, so that both halves report in one shape.
+from gis_planner.catalogue.validate import _Problems as Problems
+from gis_planner.crs import VN2000_TM3_105, WGS84
+from gis_planner.errors import GisPlannerError
+from gis_planner.io import derive
+from gis_planner.io.columns import ColumnMapping, match_columns
+from gis_planner.io.coordinates import Area, projected_to_lonlat, unswap_lonlat
+from gis_planner.io.opencellid import CellAssumptions, is_opencellid, read_opencellid, to_cells
+from gis_planner.io.parse import as_text, parse_angle, parse_number
+from gis_planner.io.tabular import EXTRA_COLUMN, SourceTable, read_csv, read_excel
+from gis_planner.io.vector import is_vector, read_vector
+from gis_planner.operators import normalise_operators
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read and write one file."""
+
+    #: CRS of X/Y columns (default VN-2000 TM-3 105°, EPSG:5897) or of a vector file
+    #: that has none.
+    crs: str | None = None
+    #: Source column → field, overriding the synonyms.
+    mapping: Mapping[str, str] | None = None
+    #: Excel sheet (name or 1-based number) or vector layer; default every matching one.
+    sheet: str | None = None
+    #: Add to the layer (rows already there unchanged are skipped) instead of replacing it.
+    append: bool = False
+    #: Text encoding of a CSV, when detection is not wanted.
+    encoding: str | None = None
+    #: Field → value for every row that has none (e.g. admin_version, status).
+    constants: Mapping[str, str] = field(default_factory=dict)
+    opencellid: CellAssumptions = field(default_factory=CellAssumptions)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What rows are checked against, read from the store by the caller."""
+
+    #: The province (grown by its tolerance); None skips the province check.
+    area: Area | None = None
+    #: The store's administrative units (commune of a site, parent of a unit).
+    admin_units: gpd.GeoDataFrame | None = None
+    #: Current content of layers in the store, for duplicate ids and idempotent re-imports.
+    existing: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file read into the layer's fields, before catalogue validation."""
+
+    spec: LayerSpec
+    frame: pd.DataFrame
+    #: The cells as read (after column mapping), for the report's values.
+    raw: pd.DataFrame
+    #: Sheet and source row of every row of ``frame`` (same positions).
+    origin: pd.DataFrame
+    problems: pd.DataFrame
+    fixes: pd.DataFrame
+    notes: list[str]
+    columns: dict[str, str]
+    opencellid: bool
+
+
+# -- reading ---------------------------------------------------------------------------------
+def read_tables(path: Path, spec: LayerSpec, options: ImportOptions) -> list[SourceTable]:
+    """The tables of ``path``, by its kind (CSV/TSV, Excel, vector)."""
+    if not path.exists():
+        raise GisPlannerError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return [read_csv(path, spec, encoding=options.encoding)]
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(path, spec, sheet=options.sheet)
+    if suffix == ".xls":
+        raise GisPlannerError(f"{path}: old .xls workbooks are not read; save it as .xlsx")
+    if is_vector(path):
+        return read_vector(path, layer=options.sheet, crs=options.crs)
+    raise GisPlannerError(
+        f"{path}: unknown file type {suffix!r} (CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP/ZIP, GPKG)"
+    )
+
+
+def _map_table(
+    table: SourceTable, spec: LayerSpec, options: ImportOptions
+) -> tuple[pd.DataFrame, ColumnMapping]:
+    frame = table.frame
+    attributes = [c for c in frame.columns if c not in ("geometry", EXTRA_COLUMN)]
+    mapping = match_columns(attributes, spec, options.mapping)
+    columns = dict(mapping.columns)
+    # A KML placemark's name is usually the station code.
+    name = next((c for c in mapping.unused if c.lower() == "name"), None)
+    key = spec.key[0]
+    if name is not None and key not in mapping.targets and "name" not in spec.field_names:
+        columns[name] = key
+    mapped = frame[list(columns)].rename(columns=columns)
+    if EXTRA_COLUMN in frame:
+        mapped[EXTRA_COLUMN] = frame[EXTRA_COLUMN]
+    if isinstance(frame, gpd.GeoDataFrame):
+        mapped = gpd.GeoDataFrame(mapped, geometry=frame.geometry.to_numpy(), crs=frame.crs)
+    return mapped, ColumnMapping(columns, tuple(c for c in attributes if c not in columns))
+
+
+def _label(spec: LayerSpec, name: str) -> str:
+    if name in spec.field_names:
+        return f"{name} ({spec.field(name).label_vi})"
+    return {
+        "lon": "lon (Kinh độ)",
+        "lat": "lat (Vĩ độ)",
+        "x": "X (northing)",
+        "y": "Y (easting)",
+    }.get(name, name)
+
+
+def _parse_fields(
+    frame: pd.DataFrame, spec: LayerSpec, problems: Problems, raw: pd.DataFrame
+) -> None:
+    for fs in spec.fields:
+        if fs.name not in frame or fs.dtype not in ("int", "float"):
+            continue
+        parsed = parse_number(frame[fs.name], fs.unit)
+        for reason, text in (("type", "not a number"), ("unit", f"unit not {fs.unit}")):
+            message = f"{_label(spec, fs.name)}: {text}"
+            problems.add(
+                parsed.reason == reason, fs.name, reason, message, raw.get(fs.name, frame[fs.name])
+            )
+        frame[fs.name] = parsed.values
+
+
+def _coordinates(
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    options: ImportOptions,
+    area: Area | None,
+    problems: Problems,
+    path: Path,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Point geometries from lon/lat or X/Y columns, and the swaps that were fixed."""
+    index = frame.index
+    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+    if {"lon", "lat"} <= set(frame.columns):
+        names = ("lon", "lat")
+        first, second = parse_angle(frame["lon"]), parse_angle(frame["lat"])
+    elif {"x", "y"} <= set(frame.columns):
+        names = ("x", "y")
+        first, second = parse_number(frame["x"], "m"), parse_number(frame["y"], "m")
+    else:
+        found = ", ".join(c for c in frame.columns if c != EXTRA_COLUMN) or "none"
+        raise GisPlannerError(
+            f"{path}: no coordinate columns for layer {spec.name!r} (mapped columns: {found}); "
+            "name them Kinh độ/Vĩ độ (lon/lat) or X/Y, or give a --mapping"
+        )
+    pair = as_text(frame[names[0]]).fillna("") + "; " + as_text(frame[names[1]]).fillna("")
+    for name, parsed in zip(names, (first, second), strict=True):
+        reason = "dms" if name in ("lon", "lat") else "type"
+        label = _label(spec, name)
+        problems.add(parsed.failed, name, reason, f"{label}: not a coordinate", frame[name])
+        empty = parsed.values.isna() & ~parsed.failed
+        problems.add(empty, name, "required", f"{label}: empty coordinate", frame[name])
+    a = first.values.to_numpy(dtype=np.float64)
+    b = second.values.to_numpy(dtype=np.float64)
+    finite = np.concatenate([a[np.isfinite(a)], b[np.isfinite(b)]])
+    # X/Y columns holding degrees are GIS-style longitude/latitude, not survey metres.
+    degrees = names == ("lon", "lat") or (finite.size > 0 and np.abs(finite).max() <= 180)
+    if degrees:
+        if area is not None:
+            lon, lat, swapped = unswap_lonlat(a, b, area)
+        else:
+            lon, lat, swapped = a, b, np.zeros(len(a), dtype=bool)
+        message = "lat/lon exchanged in the file; read as lon={:.6f}, lat={:.6f}"
+    else:
+        lon, lat, swapped = projected_to_lonlat(a, b, options.crs or VN2000_TM3_105)
+        message = "X/Y exchanged (X is the northing); read as lon={:.6f}, lat={:.6f}"
+    if swapped.any():
+        fixes = pd.DataFrame(
+            {
+                "row": index[swapped],
+                "field": "/".join(names),
+                "value": pair[swapped].to_numpy(),
+                "reason": "swapped_coordinates",
+                "message": [
+                    message.format(x, y) for x, y in zip(lon[swapped], lat[swapped], strict=True)
+                ],
+            }
+        )
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    geoms = np.full(len(frame), None, dtype=object)
+    geoms[finite] = shapely.points(lon[finite], lat[finite])
+    return geoms, fixes
+
+
+def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: Problems) -> None:
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    usable = present.copy()
+    usable[present] = shapely.is_valid(geoms[present])
+    points = usable & (shapely.get_type_id(geoms) == 0)
+    inside = np.ones(len(geoms), dtype=bool)
+    if points.any():
+        inside[points] = area.contains_lonlat(
+            shapely.get_x(geoms[points]), shapely.get_y(geoms[points])
+        )
+    others = usable & ~points
+    if others.any():
+        inside[others] = area.covers(geoms[others])
+    message = f"geometry: more than {area.tolerance_m:g} m outside the province"
+    if not inside.all():
+        text = pd.Series(None, index=index, dtype=object)
+        text[~inside] = _text_of(geoms[~inside]).to_numpy()
+        outside = pd.Series(~inside, index=index)
+        problems.add(outside, "geometry", "outside_province", message, text)
+
+
+def _text_of(geoms: np.ndarray) -> pd.Series:
+    out: list[str | None] = []
+    for g in geoms:  # only for rows that are reported
+        if g is None or shapely.is_empty(g):
+            out.append(None)
+        elif shapely.get_type_id(g) == 0:
+            out.append(f"{shapely.get_x(g):.6f}; {shapely.get_y(g):.6f}")
+        else:
+            text = shapely.to_wkt(g, rounding_precision=6)
+            out.append(text if len(text) <= 80 else text[:77] + "...")
+    return pd.Series(out, dtype=object)
+
+
+def prepare(path: Path, layer: str, options: ImportOptions, context: Context) -> Prepared:
+    """Read ``path`` for ``layer``: fields parsed, operators normalised, points placed."""
+    spec = get_spec(layer)
+    if not path.exists():
+        raise GisPlannerError(f"{path}: file not found")
+    notes: list[str] = []
+    opencellid = path.suffix.lower() in TEXT_SUFFIXES and is_opencellid(path)
+    problems = Problems()
+    if opencellid:
+        if layer not in ("cells", "sites"):
+            raise GisPlannerError(f"{path}: an OpenCelliD export imports as cells and sites")
+        spec = get_spec("cells")
+        table = read_opencellid(path)
+        cells = to_cells(table, options.opencellid)
+        if not cells.problems.empty:
+            problems.blocks.append(cells.problems)
+        tables = [SourceTable(cells.frame, table.rows, None, table.header_row, "utf-8")]
+        notes.append("OpenCelliD export: cells grouped into sites; radio fields assumed")
+    else:
+        tables = read_tables(path, spec, options)
+
+    mapped_parts, origins, used_columns = [], [], {}
+    for table in tables:
+        mapped, mapping = _map_table(table, spec, options)
+        mapped_parts.append(mapped)
+        origins.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows}))
+        used_columns.update(mapping.columns)
+        if table.encoding and not opencellid and path.suffix.lower() in TEXT_SUFFIXES:
+            notes.append(f"encoding {table.encoding}")
+    is_geo = any(isinstance(m, gpd.GeoDataFrame) for m in mapped_parts)
+    frame = pd.concat(mapped_parts, ignore_index=True)
+    origin = pd.concat(origins, ignore_index=True)
+    raw = frame.copy()
+    index = frame.index
+
+    if EXTRA_COLUMN in frame:
+        extra = as_text(frame[EXTRA_COLUMN]).notna()
+        message = "row: more cells than the header has columns"
+        problems.add(extra, "row", "extra_cells", message, frame[EXTRA_COLUMN])
+        frame = frame.drop(columns=EXTRA_COLUMN)
+
+    for name, value in options.constants.items():
+        if name not in spec.field_names:
+            raise GisPlannerError(f"--set {name}: layer {spec.name!r} has no such field")
+        current = frame[name] if name in frame else pd.Series(pd.NA, index=index, dtype=object)
+        frame[name] = as_text(current).astype(object).fillna(value)
+        notes.append(f"{name} = {value} where empty")
+    if spec.name == "admin_units":
+        for name, value in derive.ADMIN_DEFAULTS.items():
+            if name not in frame or as_text(frame[name]).isna().any():
+                current = frame[name] if name in frame else pd.Series(pd.NA, index=index)
+                frame[name] = as_text(current).astype(object).fillna(value)
+                notes.append(f"{name} = {value} where empty (default)")
+    if "source" in spec.field_names and "source" not in frame:
+        frame["source"] = f"import: {path.name}"
+    _parse_fields(frame, spec, problems, raw)
+
+    if "operator" in frame:
+        text = as_text(frame["operator"])
+        keys = normalise_operators(text)
+        unknown = text.notna() & keys.isna()
+        message = "operator (Nhà mạng): not in the operator registry"
+        problems.add(unknown, "operator", "unknown_operator", message, raw.get("operator", text))
+        frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
+
+    fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+    geoms: np.ndarray | None = None
+    if spec.geometry_type is not None:
+        if is_geo:
+            geoms = gpd.GeoSeries(frame.geometry).to_numpy()
+        elif spec.geometry_type == "Point":
+            geoms, fixes = _coordinates(frame, spec, options, context.area, problems, path)
+        else:
+            raise GisPlannerError(
+                f"{path}: layer {spec.name!r} has {spec.geometry_type} geometries; import it "
+                "from KML/KMZ, GeoJSON, Shapefile or GeoPackage"
+            )
+        if context.area is not None and spec.name != "admin_units":
+            _outside(geoms, context.area, index, problems)
+        columns = [c for c in frame.columns if c not in ("geometry", "lon", "lat", "x", "y")]
+        frame = gpd.GeoDataFrame(pd.DataFrame(frame[columns]), geometry=geoms, crs=WGS84)
+
+    return Prepared(
+        spec, frame, raw, origin, problems.frame(), fixes, notes, used_columns, opencellid
+    )

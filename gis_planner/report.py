@@ -1,0 +1,330 @@
+"""The indicators report: HTML (Vietnamese first, English available) and the same tables as XLSX.
+
+Everything the HTML shows is inside the file (charts and maps as PNG data URIs), so it opens
+offline. Layers an analysis has not written yet are named in the report, never guessed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.patheffects import withStroke
+
+from gis_planner.admin import units
+from gis_planner.crs import UTM48N
+from gis_planner.i18n import Lang
+from gis_planner.indicators import (
+    IndicatorInputs,
+    PlanTargets,
+    entered_figures,
+    indicators,
+    plan_targets,
+)
+from gis_planner.store import LayerStore
+from gis_planner.tables import write_xlsx
+
+#: Layers read for the report, and the command that writes each analysis's layers.
+ANALYSIS_LAYERS = {
+    "coverage_villages": "gis-planner coverage",
+    "coverage_areas": "gis-planner coverage",
+    "ftth_villages": "gis-planner fibre",
+    "positions": "gis-planner sharing",
+}
+STATUS_COLOURS = {"met": "#1a9850", "in range": "#91cf60", "not met": "#d73027", "no data": "#999"}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Báo cáo chỉ tiêu hạ tầng số", "Digital infrastructure indicators report"),
+    "subtitle": ("Đo từ các lớp dữ liệu của", "Measured from the layers of"),
+    "summary": ("Tổng hợp cấp tỉnh", "Province summary"),
+    "indicator": ("Chỉ tiêu", "Indicator"),
+    "value": ("Giá trị", "Value"),
+    "target": ("Mục tiêu", "Target"),
+    "year": ("Năm", "Year"),
+    "status": ("Đánh giá", "Status"),
+    "document": ("Văn bản", "Document"),
+    "unit": ("Đơn vị", "Unit"),
+    "name": ("Đơn vị hành chính", "Administrative unit"),
+    "entered": ("Chỉ tiêu nhập số liệu", "Indicators entered as figures"),
+    "as_of": ("Thời điểm", "As of"),
+    "source": ("Nguồn", "Source"),
+    "by_district": ("Theo huyện (trước 01/7/2025)", "By district (before 1 July 2025)"),
+    "by_commune_2025": ("Theo xã, phường (từ 01/7/2025)", "By commune (from 1 July 2025)"),
+    "by_commune": ("Theo xã (trước 01/7/2025)", "By commune (before 1 July 2025)"),
+    "maps": ("Bản đồ", "Maps"),
+    "missing": (
+        "Chưa có lớp dữ liệu, chạy lệnh tương ứng trước:",
+        "Layers not written yet; run the command first:",
+    ),
+    "met": ("Đạt", "Met"),
+    "in range": ("Trong khoảng mục tiêu", "Within the target range"),
+    "not met": ("Chưa đạt", "Not met"),
+    "no data": ("Chưa có số liệu", "No data"),
+    "map_mobile": ("Thôn có vùng phủ 4G (mọi nhà mạng)", "Villages with 4G (any operator)"),
+    "map_ftth": ("Thôn có cáp quang FTTH", "Villages with FTTH"),
+    "map_positions": ("Vị trí trạm BTS: dùng chung và riêng", "BTS positions: shared and single"),
+    "yes": ("Có", "Yes"),
+    "no": ("Chưa", "No"),
+    "shared": ("Dùng chung", "Shared"),
+    "single": ("Một nhà mạng", "Single operator"),
+    "generated": ("Lập ngày", "Generated on"),
+}
+
+
+def text(key: str, lang: Lang) -> str:
+    vi, en = TEXT[key]
+    return vi if lang == "vi" else en
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    xlsx: Path
+
+
+def report_inputs(store: LayerStore) -> tuple[IndicatorInputs, list[str]]:
+    """The layers the indicators need, and the analysis layers the store does not have yet."""
+
+    def optional(name: str) -> pd.DataFrame | None:
+        return store.read(name) if store.has_layer(name) else None
+
+    inputs = IndicatorInputs(
+        villages=store.read("villages"),
+        admin_units=store.read("admin_units"),
+        crosswalk=store.read("admin_crosswalk"),
+        coverage_villages=optional("coverage_villages"),
+        coverage_areas=optional("coverage_areas"),
+        ftth_villages=optional("ftth_villages"),
+        positions=optional("positions"),
+        priority_areas=optional("priority_areas"),
+    )
+    missing = [name for name in ANALYSIS_LAYERS if not store.has_layer(name)]
+    return inputs, missing
+
+
+def render_report(
+    inputs: IndicatorInputs,
+    *,
+    lang: Lang = "vi",
+    figures: pd.DataFrame | None = None,
+    targets: PlanTargets | None = None,
+    missing: list[str] | None = None,
+    place: str = "Hà Nam",
+) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The HTML of the report and its tables (for the XLSX)."""
+    targets = targets or plan_targets()
+    table = indicators(inputs, targets)
+    entered = entered_figures(figures, targets)
+    labels = targets.table.set_index("key")
+    label_column = "label_vi" if lang == "vi" else "label_en"
+    table["label"] = table["indicator"].map(labels[label_column])
+    table["document"] = table["indicator"].map(labels["document"])
+
+    province = table[table["level"] == "province"]
+    # Every measured indicator appears in the summary, as "no data" until its layers exist.
+    absent = sorted(set(targets.measured["key"]) - set(province["indicator"]))
+    if absent:
+        empty = pd.DataFrame(
+            {
+                "indicator": absent,
+                "admin_version": "pre2025",
+                "level": "province",
+                "code": "",
+                "name": "",
+                "value": np.nan,
+                "target": [float(labels.loc[k, "target"]) for k in absent],
+                "target_high": [float(labels.loc[k, "target_high"]) for k in absent],
+                "year": [int(labels.loc[k, "year"]) for k in absent],
+                "status": "no data",
+                "label": [labels.loc[k, label_column] for k in absent],
+                "document": [labels.loc[k, "document"] for k in absent],
+            }
+        )
+        province = pd.concat([province, empty], ignore_index=True)
+    province = province.sort_values(["indicator", "admin_version"])
+    sections = []
+    for key in targets.measured["key"]:
+        rows = table[table["indicator"] == key]
+        if rows.empty:
+            continue
+        sections.append(
+            {
+                "key": key,
+                "label": labels.loc[key, label_column],
+                "target": _target_text(labels.loc[key], lang),
+                "chart": _district_chart(rows, labels.loc[key], lang),
+                "districts": _records(rows[(rows["level"] == "district")]),
+                "communes_2025": _records(
+                    rows[(rows["level"] == "commune") & (rows["admin_version"] == "2025-07")]
+                ),
+                "communes": _records(
+                    rows[(rows["level"] == "commune") & (rows["admin_version"] == "pre2025")]
+                ),
+            }
+        )
+    html = (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            lang=lang,
+            t=lambda key: text(key, lang),
+            place=place,
+            today=date.today().isoformat(),
+            province=_records(province),
+            sections=sections,
+            entered=entered.assign(label=entered[label_column]).to_dict("records"),
+            maps=_maps(inputs, lang),
+            missing=[(name, ANALYSIS_LAYERS[name]) for name in missing or []],
+            colours=STATUS_COLOURS,
+            unit_text=lambda unit: unit_text(unit, lang),
+        )
+    )
+    tables = {
+        "indicators": table.drop(columns=["label"]),
+        "entered": entered,
+        "targets": targets.table,
+    }
+    return html, tables
+
+
+def write_report(
+    store: LayerStore,
+    folder: Path,
+    *,
+    lang: Lang = "vi",
+    figures: pd.DataFrame | None = None,
+) -> ReportFiles:
+    """Writes ``report_<lang>.html`` and ``indicators.xlsx`` into ``folder``."""
+    inputs, missing = report_inputs(store)
+    html, tables = render_report(inputs, lang=lang, figures=figures, missing=missing)
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path = folder / f"report_{lang}.html"
+    html_path.write_text(html, encoding="utf-8")
+    xlsx = write_xlsx(
+        folder / "indicators.xlsx", {name: (frame, None) for name, frame in tables.items()}, lang
+    )
+    return ReportFiles(html_path, xlsx)
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("gis_planner", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+
+
+def unit_text(unit: str, lang: Lang) -> str:
+    """A target's unit as the report prints it."""
+    if unit == "per 100 people":
+        return "/100 dân" if lang == "vi" else "per 100 people"
+    return unit
+
+
+def _target_text(row: pd.Series, lang: Lang = "vi") -> str:
+    unit = "%" if row["unit"] == "%" else f" {unit_text(str(row['unit']), lang)}"
+    high = row.get("target_high")
+    if high is not None and pd.notna(high):
+        return f"{row['target']:g}–{high:g}{unit} ({int(row['year'])})"
+    return f"≥ {row['target']:g}{unit} ({int(row['year'])})"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    shown = frame.sort_values(["admin_version", "code"]).copy()
+    shown["value_text"] = [f"{v:.1f} %" if pd.notna(v) else "–" for v in shown["value"]]
+    return shown.to_dict("records")
+
+
+def _png(fig: Figure) -> str:
+    # A bare Figure (no pyplot): no global state, safe in a server's threads.
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _district_chart(rows: pd.DataFrame, target: pd.Series, lang: Lang) -> str | None:
+    """Bars of the districts' values with the target as a line."""
+    districts = rows[(rows["level"] == "district")].sort_values("code")
+    if districts.empty:
+        return None
+    fig = Figure(figsize=(7.5, 3.2))
+    ax = fig.subplots()
+    colours = [STATUS_COLOURS[s] for s in districts["status"]]
+    ax.barh(districts["name"], districts["value"].fillna(0), color=colours)
+    ax.axvline(float(target["target"]), color="#333", linestyle="--", linewidth=1)
+    if pd.notna(target.get("target_high")):
+        ax.axvline(float(target["target_high"]), color="#333", linestyle=":", linewidth=1)
+    ax.set_xlim(0, max(100.0, float(districts["value"].max() or 0)))
+    ax.set_xlabel("%")
+    ax.set_title(str(target["label_vi" if lang == "vi" else "label_en"]), fontsize=10)
+    ax.invert_yaxis()
+    return _png(fig)
+
+
+def _maps(inputs: IndicatorInputs, lang: Lang) -> list[dict[str, str]]:
+    """Static maps of villages by coverage and by FTTH, and of positions by sharing."""
+    districts = units(inputs.admin_units, "district").to_crs(UTM48N)
+    villages = inputs.villages.set_index("code").to_crs(UTM48N)
+    maps = []
+    if inputs.coverage_villages is not None:
+        rows = inputs.coverage_villages
+        rows = rows[(rows["operator"] == "any") & (rows["technology"] == "4G")]
+        covered = rows.set_index("village_code")["covered"].astype(bool)
+        png = _status_map(villages, covered, districts, lang)
+        maps.append({"title": text("map_mobile", lang), "png": png})
+    if inputs.ftth_villages is not None:
+        covered = inputs.ftth_villages.set_index("code")["covered"].astype(bool)
+        png = _status_map(villages, covered, districts, lang)
+        maps.append({"title": text("map_ftth", lang), "png": png})
+    if inputs.positions is not None:
+        fig, ax = _base(districts)
+        points = inputs.positions.to_crs(UTM48N)
+        shared = points["shared"].astype(bool).to_numpy()
+        points[~shared].plot(ax=ax, markersize=4, color="#fc8d59", label=text("single", lang))
+        points[shared].plot(ax=ax, markersize=9, color="#1a9850", label=text("shared", lang))
+        ax.legend(loc="lower left", fontsize=8)
+        maps.append({"title": text("map_positions", lang), "png": _png(fig)})
+    return maps
+
+
+def _base(districts: gpd.GeoDataFrame) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(6.5, 6.5))
+    ax = fig.subplots()
+    districts.boundary.plot(ax=ax, color="#333", linewidth=0.8)
+    for row in districts.itertuples():  # six labels
+        point = row.geometry.representative_point()
+        ax.annotate(
+            row.name,
+            (point.x, point.y),
+            fontsize=7,
+            ha="center",
+            color="#222",
+            path_effects=[withStroke(linewidth=2.5, foreground="white")],
+        )
+    ax.set_axis_off()
+    return fig, ax
+
+
+def _status_map(
+    villages: gpd.GeoDataFrame, covered: pd.Series, districts: gpd.GeoDataFrame, lang: Lang
+) -> str:
+    fig, ax = _base(districts)
+    status = covered.reindex(villages.index)
+    colours = np.where(status.fillna(False).to_numpy(dtype=bool), "#1a9850", "#d73027")
+    colours = np.where(status.isna().to_numpy(), "#cccccc", colours)
+    villages.plot(ax=ax, color=colours, linewidth=0)
+    handles = [
+        Patch(color="#1a9850", label=text("yes", lang)),
+        Patch(color="#d73027", label=text("no", lang)),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    return _png(fig)

@@ -1,0 +1,80 @@
+"""The indicators report: every indicator with its target and status, Vietnamese text, offline."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from gis_planner.cli import app
+from gis_planner.indicators import plan_targets
+from gis_planner.report import render_report
+
+from .test_indicators import inputs
+
+runner = CliRunner()
+
+
+def summary_rows(html: str) -> dict[str, str]:
+    """Each summary row's text by indicator (pre-2025 version), tags stripped."""
+    table = html[html.index('<table id="summary">') : html.index("</table>")]
+    rows = re.findall(r'<tr data-indicator="(\w+)" data-version="pre2025">(.*?)</tr>', table, re.S)
+    return {key: re.sub(r"<[^>]+>|\s+", " ", body) for key, body in rows}
+
+
+def test_each_indicator_with_target_and_status() -> None:
+    html, tables = render_report(inputs(), lang="vi", place="Tỉnh Thử")
+    rows = summary_rows(html)
+    assert set(rows) == set(plan_targets().measured["key"])
+    assert (
+        "66.7 %" in rows["villages_mobile_broadband"]
+        and "Chưa đạt" in rows["villages_mobile_broadband"]
+    )
+    assert (
+        "50.0 %" in rows["bts_position_sharing"] and "25.0–30.0 %" in rows["bts_position_sharing"]
+    )
+    assert "Đạt" in rows["bts_position_sharing"]
+    assert "99.0 % (2030)" in rows["population_5g"]
+    # Entered indicators are listed beside, without data here.
+    entered = html[html.index('<table id="entered">') :]
+    assert 'data-indicator="internet_users"' in entered and "Chưa có số liệu" in entered
+    assert "Báo cáo chỉ tiêu hạ tầng số" in html and "Thôn có cáp quang FTTH" in html
+    assert set(tables) == {"indicators", "entered", "targets"}
+
+
+def test_report_opens_offline_and_in_english() -> None:
+    html, _ = render_report(inputs(), lang="en")
+    assert "Digital infrastructure indicators report" in html
+    assert "Not met" in html and "Villages with FTTH" in html
+    # Nothing is fetched: no scripts, stylesheets or images from elsewhere.
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert html.count('src="data:image/png;base64,') >= 5
+
+
+def test_missing_analyses_are_named(sample_copy: Path, tmp_path: Path) -> None:
+    figures = tmp_path / "figures.csv"
+    figures.write_text(
+        "key,value,as_of,source\ninternet_users,96.5,2025-Q3,Sở Khoa học và Công nghệ\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app,
+        ["report", "--store", str(sample_copy), "--out", str(tmp_path), "--figures", str(figures)],
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report_vi.html").read_text(encoding="utf-8")
+    assert "gis-planner coverage" in html and "Chưa có số liệu" in html
+    assert "96.5" in html and "Sở Khoa học và Công nghệ" in html
+    assert (tmp_path / "report_en.html").exists()
+    sheets = pd.read_excel(tmp_path / "indicators.xlsx", sheet_name=None)
+    assert set(sheets) == {"indicators", "entered", "targets"}
+
+
+def test_bad_figures_name_file_row_and_field(sample_copy: Path, tmp_path: Path) -> None:
+    figures = tmp_path / "figures.csv"
+    figures.write_text("key,value,as_of,source\ninternet_users,nhiều,2025,x\n", encoding="utf-8")
+    result = runner.invoke(app, ["report", "--store", str(sample_copy), "--figures", str(figures)])
+    assert result.exit_code != 0
+    assert "row 2, field value" in str(result.exception)
