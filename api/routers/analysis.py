@@ -1,9 +1,9 @@
-"""Analysis endpoints over the library: site sharing, coverage at a point.
+"""Analysis endpoints over the library: site sharing, host candidates, coverage at a point.
 
 Each endpoint calls one library function and shapes its answer. Endpoints of analyses the
-library does not offer yet (village coverage and gaps, host candidates for a planned site, fibre
-backhaul of a site, the plan's indicators) are added here when their library functions land,
-never before.
+library offers but this router does not serve yet (village coverage and gaps once the coverage
+engine lands, fibre backhaul of a site, the plan's indicators) are added here, never as
+placeholders.
 """
 
 from __future__ import annotations
@@ -20,14 +20,21 @@ from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader
 
 from api.deps import Caller, Language, Layers, Store
+from api.layercache import BadQuery
 from api.models import OperatorSignal, PointCoverage, RasterSample, SharingRatio, SharingRatios
 from api.routers.common import cache_control
 from api.routers.rasters import rasters, visible_rasters
+from gis_planner.admin import units
 from gis_planner.colormaps import RSRP
-from gis_planner.operators import operator
+from gis_planner.hosting import HostIndex, PlannedSite
+from gis_planner.operators import MOBILE_OPERATORS, operator
 from gis_planner.sharing import DEFAULT_TOLERANCE_M, PLAN_TARGETS, positions, sharing_ratios
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
+
+#: Layers the host candidates are computed from (fibre is optional).
+HOST_LAYERS = ("sites", "admin_units", "fibre_routes", "fibre_nodes")
+_private = {"Cache-Control": "private, max-age=60", "Vary": "X-API-Key"}
 
 Tolerance = Annotated[
     float,
@@ -135,6 +142,70 @@ def positions_geojson(
     body = table.to_json(drop_id=True, ensure_ascii=False)
     headers = {"Cache-Control": cache_control(who)}
     return Response(body.encode(), media_type="application/geo+json", headers=headers)
+
+
+_hosts: dict[tuple[object, ...], HostIndex] = {}
+
+
+def _host_index(layers: Layers, tolerance_m: float) -> HostIndex:
+    """The host index of the store's sites, communes and fibre, built once per version."""
+    parts = {name: layers.layer(name) for name in HOST_LAYERS if name in layers.infos()}
+    key = (layers.store.uri, tolerance_m, *((n, p.version) for n, p in parts.items()))
+    with _results_lock:
+        if key not in _hosts:
+            _hosts.clear()
+            sites, admin = parts["sites"].frame, parts["admin_units"].frame
+            assert isinstance(sites, gpd.GeoDataFrame) and isinstance(admin, gpd.GeoDataFrame)
+            fibre = [p.frame.geometry for n, p in parts.items() if n.startswith("fibre_")]
+            geometry = gpd.GeoSeries(pd.concat(fibre, ignore_index=True)) if fibre else None
+            _hosts[key] = HostIndex(
+                positions(sites, tolerance_m), units(admin, "commune"), geometry
+            )
+        return _hosts[key]
+
+
+@router.get(
+    "/host-candidates",
+    summary="Vị trí có thể dùng chung cho trạm quy hoạch / Host candidates for a planned site",
+    description=(
+        "Vị trí của nhà mạng khác trong bán kính tìm kiếm có thể lắp trạm quy hoạch, xếp theo "
+        "điểm (khoảng cách, vùng phục vụ chung, độ cao, chỗ trống, cáp quang), kèm tỷ lệ dùng "
+        "chung nếu dùng chung tại đó. Cần khoá nhà mạng (cho chính nhà mạng đó) hoặc quản trị. / "
+        "Other operators' positions within the search radius that could carry the planned site, "
+        "ranked by score (distance, shared service area, height, free slots, fibre), with the "
+        "sharing ratio if hosted there. Needs an operator key (for that operator) or an admin key."
+    ),
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def host_candidates(
+    layers: Layers,
+    who: Caller,
+    lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude")],
+    lat: Annotated[float, Query(ge=-85, le=85, description="Vĩ độ / Latitude")],
+    operator_key: Annotated[
+        str | None,
+        Query(alias="operator", description="Nhà mạng quy hoạch (mặc định: của khoá) / Operator"),
+    ] = None,
+    height_m: Annotated[float, Query(gt=0, le=200, description="Độ cao ăng-ten / Antenna")] = 30,
+    technology: Annotated[Literal["4G", "5G"], Query(description="Công nghệ")] = "4G",
+    radius_m: Annotated[float | None, Query(gt=0, le=20_000, description="Bán kính (m)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+) -> Response:
+    if who.role == "viewer":
+        raise HTTPException(403, "cần khoá API / host candidates need an operator or admin key")
+    planner = operator_key or who.operator
+    if planner is None:
+        raise BadQuery("operator: which operator plans the site (an admin key must say)")
+    if planner not in MOBILE_OPERATORS:
+        raise BadQuery(f"operator {planner!r}: one of {', '.join(MOBILE_OPERATORS)}")
+    if who.role == "operator" and planner != who.operator:
+        raise HTTPException(403, f"an operator key plans sites of {who.operator!r} only")
+    index = _host_index(layers, tolerance_m)
+    site = PlannedSite(lon, lat, planner, height_m, technology)
+    found = index.candidates(site, radius_m).head(limit)
+    body = found.to_json(drop_id=True, ensure_ascii=False)
+    return Response(body.encode(), media_type="application/geo+json", headers=_private)
 
 
 @router.get(

@@ -224,6 +224,22 @@
     return html + "</table>";
   }
 
+  function hostsHtml(config, found) {
+    let html = "<h4>Vị trí có thể dùng chung cho trạm mới</h4>";
+    if (!found.features.length) {
+      return html + '<p class="note">Không có vị trí nào trong bán kính tìm kiếm.</p>';
+    }
+    html += "<table>";
+    found.features.forEach(function (f) {
+      const p = f.properties;
+      const names = p.operators.split(",").map(function (o) { return label(config, o); });
+      html += "<tr><th>#" + p.rank + " · " + escapeHtml(names.join(", ")) + "</th><td>" +
+        Math.round(p.distance_m) + " m · điểm " + p.score.toFixed(2) + " · tỷ lệ dùng chung " +
+        (100 * p.ratio_if_hosted).toFixed(1) + " %</td></tr>";
+    });
+    return html + "</table>";
+  }
+
   function visibleVectors(map, overlays) {
     return Object.keys(overlays).map(function (id) { return overlays[id]; })
       .filter(function (o) { return o.entry.kind === "vector" && map.hasLayer(o.layer); })
@@ -275,8 +291,14 @@
       return shown.map(function (f) { return featureHtml(config, f.entry, f.properties); })
         .join("");
     });
-    Promise.all([features, coverage]).then(function (parts) {
-      popup.setContent(parts[0] + parts[1] + '<p class="note">' + where + "</p>").openOn(map);
+    // An operator planning a site here: the other operators' positions that could host it.
+    const hosts = config.operator
+      ? getJSON("/analysis/host-candidates?limit=3&lon=" + latlng.lng + "&lat=" + latlng.lat)
+        .then(function (found) { return hostsHtml(config, found); })
+        .catch(function (error) { return '<p class="note">' + escapeHtml(error.message) + "</p>"; })
+      : Promise.resolve("");
+    Promise.all([features, coverage, hosts]).then(function (parts) {
+      popup.setContent(parts.join("") + '<p class="note">' + where + "</p>").openOn(map);
     }).catch(function (error) {
       popup.setContent('<p class="note">' + escapeHtml(error.message) + "</p>").openOn(map);
     });

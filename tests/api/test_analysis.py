@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from gis_planner.hosting import HostIndex, PlannedSite
 from gis_planner.sharing import sharing_ratios
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import PHU_LY, key
@@ -87,3 +88,49 @@ def test_bad_analysis_parameters(coverage_client: TestClient, url: str) -> None:
     response = coverage_client.get(url)
     assert response.status_code == 422
     assert "invalid parameter" in response.json()["detail"]
+
+
+def test_host_candidates_are_the_library_s(
+    client: TestClient, sample_store: GeoPackageStore
+) -> None:
+    # A planned Viettel site a little way from a VNPT site in Phủ Lý.
+    vnpt = sample_store.read("sites", filters={"operator": "vnpt"}, bbox=(105.9, 20.5, 106, 20.6))
+    lon, lat = vnpt.geometry.iloc[0].x + 0.001, vnpt.geometry.iloc[0].y
+    params = {"lon": lon, "lat": lat, "height_m": 30, "radius_m": 3000, "limit": 5}
+    body = client.get("/analysis/host-candidates", params=params, headers=key("viettel")).json()
+    expected = HostIndex.from_store(sample_store).candidates(
+        PlannedSite(lon, lat, "viettel", 30.0, "4G"), 3000
+    )
+    got = [f["properties"]["position_id"] for f in body["features"]]
+    assert got == list(expected["position_id"].head(5)) and len(got) == 5
+    assert all("viettel" not in f["properties"]["operators"].split(",") for f in body["features"])
+    first = body["features"][0]["properties"]
+    assert first["rank"] == 1 and 0 <= first["score"] <= 1
+    admin = client.get(
+        "/analysis/host-candidates", params={**params, "operator": "viettel"}, headers=key("admin")
+    ).json()
+    assert [f["properties"]["position_id"] for f in admin["features"]] == got
+
+
+@pytest.mark.parametrize(
+    ("params", "who", "status", "words"),
+    [
+        ({}, None, 403, "operator or admin key"),
+        ({"operator": "viettel"}, "vnpt", 403, "'vnpt' only"),
+        ({}, "admin", 400, "which operator"),
+        ({"operator": "fpt"}, "admin", 400, "one of"),
+        ({"technology": "6G"}, "vnpt", 422, "technology"),
+        ({"height_m": -3}, "vnpt", 422, "height_m"),
+    ],
+)
+def test_host_candidates_refusals(
+    client: TestClient, params: dict[str, object], who: str | None, status: int, words: str
+) -> None:
+    query = {"lon": PHU_LY[0], "lat": PHU_LY[1], **params}
+    response = client.get(
+        "/analysis/host-candidates",
+        params=query,
+        headers=key(who) if who else {},  # type: ignore[arg-type]
+    )
+    assert response.status_code == status, response.text
+    assert words in response.json()["detail"]

@@ -146,7 +146,9 @@ def test_operator_sees_coverage_and_its_cells(
     page.locator("#map").click(position={"x": 490, "y": 400})
     popup = page.locator(".leaflet-popup-content")
     popup.get_by_text("Vùng phủ tại điểm").wait_for(timeout=10_000)
-    assert "dBm" in popup.inner_text()
+    text = popup.inner_text()
+    assert "dBm" in text
+    assert "Vị trí có thể dùng chung cho trạm mới" in text
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(600)  # let the zoom animation end before the picture
     page.screenshot(path=str(tmp_path / "operator.png"))
