@@ -185,6 +185,32 @@ class SharingRatios(BaseModel):
     rows: list[SharingRatio]
 
 
+class Indicator(BaseModel):
+    """Một chỉ tiêu của một đơn vị / One indicator of one unit."""
+
+    indicator: str
+    admin_version: str
+    level: str
+    code: str
+    name: str
+    numerator: float
+    denominator: float
+    value: float | None = Field(description="Tỷ lệ đo được (None: không có mẫu) / Measured ratio")
+    target: float
+    target_high: float | None
+    year: int
+    status: str
+
+
+class Indicators(BaseModel):
+    """Chỉ tiêu của kế hoạch, đo từ các lớp / The plan's indicators measured from the layers."""
+
+    missing_layers: list[str] = Field(
+        description="Lớp phân tích chưa có nên chưa đo được / Analysis layers not yet computed"
+    )
+    rows: list[Indicator]
+
+
 class SearchHit(BaseModel):
     layer: str
     id: str

@@ -1,9 +1,8 @@
-"""Analysis endpoints over the library: site sharing, host candidates, coverage at a point.
+"""Analysis endpoints over the library: sharing, host candidates, indicators, point coverage.
 
-Each endpoint calls one library function and shapes its answer. Endpoints of analyses the
-library offers but this router does not serve yet (village coverage and gaps once the coverage
-engine lands, fibre backhaul of a site, the plan's indicators) are added here, never as
-placeholders.
+Each endpoint calls one library function and shapes its answer. Analyses the library does not
+offer yet (village coverage and gaps, from the coverage engine) and those not served yet (fibre
+backhaul of one site) get their endpoints here when they are wired, never as placeholders.
 """
 
 from __future__ import annotations
@@ -21,13 +20,23 @@ from rio_tiler.io import Reader
 
 from api.deps import Caller, Language, Layers, Store
 from api.layercache import BadQuery
-from api.models import OperatorSignal, PointCoverage, RasterSample, SharingRatio, SharingRatios
+from api.models import (
+    Indicator,
+    Indicators,
+    OperatorSignal,
+    PointCoverage,
+    RasterSample,
+    SharingRatio,
+    SharingRatios,
+)
 from api.routers.common import cache_control
 from api.routers.rasters import rasters, visible_rasters
 from gis_planner.admin import units
 from gis_planner.colormaps import RSRP
 from gis_planner.hosting import HostIndex, PlannedSite
+from gis_planner.indicators import indicators
 from gis_planner.operators import MOBILE_OPERATORS, operator
+from gis_planner.report import report_inputs
 from gis_planner.sharing import DEFAULT_TOLERANCE_M, PLAN_TARGETS, positions, sharing_ratios
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
@@ -206,6 +215,47 @@ def host_candidates(
     found = index.candidates(site, radius_m).head(limit)
     body = found.to_json(drop_id=True, ensure_ascii=False)
     return Response(body.encode(), media_type="application/geo+json", headers=_private)
+
+
+@router.get(
+    "/indicators",
+    response_model=Indicators,
+    summary="Chỉ tiêu của kế hoạch / The plan's indicators",
+    description=(
+        "Các chỉ tiêu đo được từ các lớp (phủ sóng thôn, FTTH, dùng chung vị trí, 5G) theo đơn "
+        "vị của hai phiên bản địa giới, so với chỉ tiêu của kế hoạch; kèm các lớp phân tích chưa "
+        "có. / The indicators measurable from the layers (village coverage, FTTH, position "
+        "sharing, 5G) by unit of both administrative versions, against the plan's targets; with "
+        "the analysis layers not yet computed."
+    ),
+)
+def plan_indicators(
+    layers: Layers,
+    store: Store,
+    admin_version: Annotated[
+        Literal["pre2025", "2025-07"] | None, Query(description="Phiên bản địa giới")
+    ] = None,
+    level: Annotated[
+        Literal["province", "district", "commune"] | None, Query(description="Cấp / Level")
+    ] = None,
+) -> Indicators:
+    infos = layers.infos()
+    key = ("indicators", store.uri, *((n, i.written_at, i.count) for n, i in infos.items()))
+
+    def compute() -> pd.DataFrame:
+        inputs, missing = report_inputs(store)
+        table = indicators(inputs)
+        table.attrs["missing"] = missing
+        return table
+
+    table = _cached(key, compute)
+    missing = list(table.attrs.get("missing", []))
+    if admin_version is not None:
+        table = table[table["admin_version"] == admin_version]
+    if level is not None:
+        table = table[table["level"] == level]
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    return Indicators(missing_layers=missing, rows=[Indicator(**row) for row in rows])
 
 
 @router.get(

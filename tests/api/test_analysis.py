@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_planner.cli import app as cli
 from gis_planner.hosting import HostIndex, PlannedSite
 from gis_planner.sharing import sharing_ratios
 from gis_planner.store import GeoPackageStore
@@ -134,3 +141,27 @@ def test_host_candidates_refusals(
     )
     assert response.status_code == status, response.text
     assert words in response.json()["detail"]
+
+
+def test_indicators_need_the_analyses(client: TestClient) -> None:
+    body = client.get("/analysis/indicators").json()
+    assert "positions" in body["missing_layers"] and body["rows"] == []
+
+
+def test_indicators_after_the_sharing_analysis(
+    sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    store = GeoPackageStore(tmp_path / "hanam.gpkg")
+    ran = CliRunner().invoke(cli, ["sharing", "--store", str(store.path), "--out", str(tmp_path)])
+    assert ran.exit_code == 0, ran.output
+    client = TestClient(create_app(store, api_settings))
+    body = client.get("/analysis/indicators?level=province&admin_version=pre2025").json()
+    assert "positions" not in body["missing_layers"]
+    sharing = next(r for r in body["rows"] if r["indicator"] == "bts_position_sharing")
+    assert (sharing["code"], sharing["numerator"], sharing["denominator"]) == ("35", 177, 930)
+    assert sharing["value"] == pytest.approx(100 * 177 / 930)
+    assert (sharing["target"], sharing["target_high"], sharing["status"]) == (25, 30, "not met")
+    assert {r["level"] for r in body["rows"]} == {"province"}
+    bad = client.get("/analysis/indicators?level=village")
+    assert bad.status_code == 422
