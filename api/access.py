@@ -41,6 +41,15 @@ class LayerPolicy:
     others_public: bool = False
 
 
+#: Layers anonymous viewers see whole: boundaries, villages, priority areas, positions and
+#: aggregated products. Any other layer is hidden from them until it is listed here.
+PUBLIC_LAYERS = frozenset(
+    {
+        "admin_units", "admin_crosswalk", "villages", "priority_areas",
+        "positions", "sharing_ratios", "ftth_villages", "ftth_shares", "fibre_redundancy",
+    }
+)  # fmt: skip
+
 #: Layers whose visibility is not the default one (see ``policy``).
 POLICIES: dict[str, LayerPolicy] = {
     "sites": LayerPolicy(SITE_POSITION_FIELDS, by_operator=True, others_public=True),
@@ -48,17 +57,17 @@ POLICIES: dict[str, LayerPolicy] = {
 
 
 def policy(layer: str) -> LayerPolicy:
-    """A layer's policy. By default, a catalogued layer without an ``operator`` field is public
-    (boundaries, villages, priority areas, aggregated products) and one with it is private to
-    each operator (cells, fibre); an uncatalogued layer is for admins only."""
+    """A layer's policy. By default a layer is for admins only; a layer with an ``operator``
+    field (cells, fibre, backhaul) is also each operator's for its own rows; the layers of
+    ``PUBLIC_LAYERS`` are everyone's."""
     if layer in POLICIES:
         return POLICIES[layer]
     spec = CATALOGUE.get(layer)
     if spec is None:
         return LayerPolicy(None, by_operator=False)
-    if "operator" in spec.field_names:
-        return LayerPolicy(None, by_operator=True)
-    return LayerPolicy(spec.field_names, by_operator=False)
+    if layer in PUBLIC_LAYERS:
+        return LayerPolicy(spec.field_names, by_operator=False)
+    return LayerPolicy(None, by_operator="operator" in spec.field_names)
 
 
 @dataclass(frozen=True)

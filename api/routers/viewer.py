@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "coverage": ("Vùng phủ sóng", "Coverage"),
     "gaps": ("Vùng lõm sóng", "Coverage gaps"),
     "planning": ("Khu vực ưu tiên", "Priority areas"),
+    "sharing": ("Dùng chung hạ tầng", "Infrastructure sharing"),
 }
 #: Catalogue groups shown under another switcher group.
 _GROUP_OF = {"radio": "cells"}

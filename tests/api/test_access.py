@@ -6,7 +6,14 @@ import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
-from api.access import SITE_POSITION_FIELDS, KeyRing, Principal, layer_view, policy
+from api.access import (
+    PUBLIC_LAYERS,
+    SITE_POSITION_FIELDS,
+    KeyRing,
+    Principal,
+    layer_view,
+    policy,
+)
 from api.settings import ApiKey
 from gis_planner.apikeys import hash_key
 from gis_planner.catalogue import CATALOGUE
@@ -84,14 +91,26 @@ def test_wrong_key_is_401_and_key_in_query_works(client: TestClient) -> None:
     assert by_query.json()["features"][0]["properties"]["operator"] == "vnpt"
 
 
-def test_every_catalogued_operator_layer_is_private_by_default() -> None:
+def test_only_listed_layers_are_public() -> None:
+    viewer, viettel = Principal("viewer"), Principal("operator", "viettel")
     for name, spec in CATALOGUE.items():
-        rule = policy(name)
-        if "operator" in spec.field_names and name != "sites":
-            assert rule.public_fields is None, name
-            view = layer_view(name, spec.field_names, Principal("viewer"))
+        view = layer_view(name, spec.field_names, viewer)
+        if name in PUBLIC_LAYERS:
+            assert view is not None and view.fields == spec.field_names, name
+        elif name == "sites":
+            assert view is not None and view.fields == SITE_POSITION_FIELDS
+        else:
             assert view is None, name
+            own = layer_view(name, spec.field_names, viettel)
+            # An operator gets its own rows of a layer with an operator field, else nothing.
+            if "operator" in spec.field_names:
+                assert own is not None and own.only_operator == "viettel", name
+            else:
+                assert own is None, name
     assert policy("not_catalogued").public_fields is None
+    assert {"cells", "fibre_routes", "fibre_spof_nodes", "consolidation_moves"}.isdisjoint(
+        PUBLIC_LAYERS
+    )
 
 
 def test_keyring_verifies_hashes() -> None:
