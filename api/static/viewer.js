@@ -41,9 +41,17 @@
     });
   }
 
+  // Layers without a style of their own (analysis products) take the next colour of these.
+  const PALETTE = ["#1f78b4", "#33a02c", "#e31a1c", "#ff7f00", "#6a3d9a", "#b15928",
+    "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6"];
+  const assigned = {};
+
   function styleOf(entry) {
     if (STYLES[entry.id]) { return STYLES[entry.id]; }
-    const colour = entry.colour || "#3182bd";
+    if (!entry.colour && !assigned[entry.id]) {
+      assigned[entry.id] = PALETTE[Object.keys(assigned).length % PALETTE.length];
+    }
+    const colour = entry.colour || assigned[entry.id];
     if (entry.geometry_type === "Point") {
       return { color: "#fff", weight: 1, radius: 5, fill: true, fillColor: colour,
         fillOpacity: 1 };
