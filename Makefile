@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STORE ?= output/hanam.gpkg
+# The browser test drives Debian's chromium (Playwright cannot download a browser here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench sample clean
 
@@ -18,7 +20,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.runtime
 
-# Main job on the bundled Hà Nam sample: build the store, write the products.
+# Main job on the bundled Hà Nam sample: build the store, write the products, serve the viewer.
 demo: $(VENV)/.runtime
 	$(BIN)/gis-planner init --store $(STORE)
 	$(BIN)/gis-planner layers --store $(STORE)
@@ -29,6 +31,7 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner plan-sites --store $(STORE) --operator vietnamobile --budget 5
 	$(BIN)/gis-planner fibre --store $(STORE)
 	$(BIN)/gis-planner report --store $(STORE)
+	$(BIN)/gis-planner serve --store $(STORE)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -36,6 +39,7 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy
 
 test: lint
+	command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev

@@ -18,7 +18,11 @@ vendor() {  # package version destination files...
     mkdir -p "$dest/$(dirname "$file")"
     cp "$work/x/package/$file" "$dest/$file"
   done
-  cp "$work/x/package/LICENSE" "$dest/LICENSE"
+  if [ -f "$work/x/package/LICENSE" ]; then
+    cp "$work/x/package/LICENSE" "$dest/LICENSE"
+  else  # some packages keep their licence text in the README
+    cp "$work/x/package/README.md" "$dest/README.md"
+  fi
   echo "$package@$version" > "$dest/VERSION"
   rm -rf "$work/x" "$tarball"
 }
@@ -27,3 +31,11 @@ vendor leaflet 1.9.4 gis_planner/static/vendor/leaflet \
   dist/leaflet.js dist/leaflet.css \
   dist/images/layers.png dist/images/layers-2x.png \
   dist/images/marker-icon.png dist/images/marker-icon-2x.png dist/images/marker-shadow.png
+
+# Vector tiles in Leaflet; the bundled build includes its pbf and vector-tile dependencies.
+vendor leaflet.vectorgrid 1.3.0 gis_planner/static/vendor/leaflet.vectorgrid \
+  dist/Leaflet.VectorGrid.bundled.min.js
+
+# The API's documentation page (/docs), served from here rather than from a CDN.
+vendor swagger-ui-dist 5.35.0 gis_planner/static/vendor/swagger-ui-dist \
+  swagger-ui-bundle.js swagger-ui.css

@@ -1,0 +1,1 @@
+"""The HTTP API and the browser viewer of gis-planner: a thin layer over the library."""

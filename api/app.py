@@ -1,0 +1,102 @@
+"""The FastAPI application: one router per concern, assembled here."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.access import KeyRing
+from api.layercache import LayerCache
+from api.routers import analysis, features, rasters, tiles, viewer
+from api.settings import ApiSettings
+from api.tilecache import TileCache
+from gis_planner import __version__
+from gis_planner.errors import GisPlannerError, UnknownLayer
+from gis_planner.store import LayerStore, open_store
+
+DESCRIPTION = """\
+Lớp dữ liệu hạ tầng viễn thông tỉnh Hà Nam theo chuẩn mở: OGC API – Features, vector tile (MVT),
+raster tile vùng phủ, các phép phân tích và trình xem bản đồ chạy không cần Internet.
+
+Telecom infrastructure layers of Hà Nam through open standards: OGC API – Features, vector tiles
+(MVT), coverage raster tiles, analyses, and a map viewer that needs no internet.
+
+Vai trò / roles: khách (không cần khoá) · nhà mạng (khoá API, header `X-API-Key`) · quản trị.
+"""
+
+
+_SWAGGER = "/static/vendor/swagger-ui-dist"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+def create_app(store: LayerStore | None = None, settings: ApiSettings | None = None) -> FastAPI:
+    """The application over ``store`` (default: the one the settings name)."""
+    settings = settings or ApiSettings()
+    store = store or open_store(settings.store)
+    app = FastAPI(
+        title="gis-planner API",
+        version=__version__,
+        description=DESCRIPTION,
+        # /docs is served below from vendored files: a CDN is out of reach on an intranet.
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=[
+            {"name": "OGC API – Features", "description": "Đối tượng GeoJSON / GeoJSON features"},
+            {"name": "tiles", "description": "Vector tile MVT / Mapbox Vector Tiles"},
+            {"name": "rasters", "description": "Raster tile vùng phủ / Coverage raster tiles"},
+            {"name": "analysis", "description": "Phân tích / Analyses"},
+            {"name": "viewer", "description": "Trình xem bản đồ / Map viewer"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.layers = LayerCache(store, settings.cache_check_s)
+    app.state.tiles = TileCache()
+    app.state.keyring = KeyRing(settings.api_keys)
+
+    @app.exception_handler(UnknownLayer)
+    async def unknown_layer(request: Request, error: UnknownLayer) -> JSONResponse:
+        return _error(404, str(error))
+
+    @app.exception_handler(GisPlannerError)
+    async def bad_request(request: Request, error: GisPlannerError) -> JSONResponse:
+        return _error(400, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        return _error(422, f"tham số không hợp lệ / invalid parameter: {problems}")
+
+    app.include_router(features.router)
+    app.include_router(tiles.router)
+    app.include_router(rasters.router)
+    app.include_router(analysis.router)
+    app.include_router(viewer.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="gis-planner API",
+            swagger_js_url=f"{_SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{_SWAGGER}/swagger-ui.css",
+            swagger_favicon_url="data:,",
+            # No badge from the public validator service.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    static = resources.files("gis_planner").joinpath("static/vendor")
+    app.mount("/static/vendor", StaticFiles(directory=str(static)), name="vendor")
+    viewer_files = resources.files("api").joinpath("static")
+    app.mount("/static/viewer", StaticFiles(directory=str(viewer_files)), name="viewer")
+    return app

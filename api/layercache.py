@@ -1,0 +1,232 @@
+"""Layers held in memory for the HTTP layer: projected to Web Mercator and indexed.
+
+A request for a tile or a page of features must not read the layer from the store. Each layer is
+read once, projected to EPSG:3857 and put in an STRtree; the store is asked at most every
+``check_s`` seconds whether a layer changed (its write time, count and bounds), and a changed
+layer is read again on its next use.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from api.access import LayerView
+from gis_planner.catalogue import CATALOGUE
+from gis_planner.crs import WGS84, transformer
+from gis_planner.errors import GisPlannerError, UnknownLayer
+from gis_planner.i18n import fold
+from gis_planner.store import LayerInfo, LayerStore
+
+WEB_MERCATOR = "EPSG:3857"
+#: Web Mercator stops at ±85.0511° latitude.
+MAX_LAT = 85.05112878
+Indices = npt.NDArray[np.intp]
+
+
+class BadQuery(GisPlannerError):
+    """A request parameter the API cannot use; the message says which and why."""
+
+
+@dataclass
+class CachedLayer:
+    """One layer in memory: the frame in WGS84, its geometry in Web Mercator and an index."""
+
+    name: str
+    version: str
+    frame: pd.DataFrame
+    fids: npt.NDArray[np.object_]
+    mercator: npt.NDArray[np.object_] | None
+    tree: shapely.STRtree | None
+    _folded: dict[str, pd.Series] = field(default_factory=dict)
+    _records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _columns: dict[str, pd.Series] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(c for c in self.frame.columns if c != "geometry")
+
+    @property
+    def is_spatial(self) -> bool:
+        return self.tree is not None
+
+    def query_mercator(self, bounds: tuple[float, float, float, float]) -> Indices:
+        """Rows whose geometry intersects a Web Mercator rectangle, in row order."""
+        if self.tree is None:
+            return np.arange(len(self.frame))
+        found = self.tree.query(shapely.box(*bounds), predicate="intersects")
+        return np.sort(found)
+
+    def query_lonlat(self, bbox: tuple[float, float, float, float]) -> Indices:
+        """Rows intersecting a lon/lat box (a box in lon/lat is a box in Web Mercator too)."""
+        minx, miny, maxx, maxy = bbox
+        lat = np.clip([miny, maxy], -MAX_LAT, MAX_LAT)
+        xs, ys = transformer(WGS84, WEB_MERCATOR).transform([minx, maxx], lat)
+        return self.query_mercator((xs[0], ys[0], xs[1], ys[1]))
+
+    def nearest_lonlat(self, lon: float, lat: float, radius_m: float) -> Indices:
+        """Rows within ``radius_m`` ground metres of a point, nearest first."""
+        if self.mercator is None or self.tree is None:
+            return np.arange(0)
+        xs, ys = transformer(WGS84, WEB_MERCATOR).transform(
+            [lon], [np.clip(lat, -MAX_LAT, MAX_LAT)]
+        )
+        point = shapely.Point(xs[0], ys[0])
+        # Web Mercator stretches ground distances by 1 / cos(latitude).
+        reach = radius_m / np.cos(np.radians(lat))
+        found = self.tree.query(point, predicate="dwithin", distance=reach)
+        distance = shapely.distance(self.mercator[found], point)
+        return found[np.argsort(distance, kind="stable")]
+
+    def select(
+        self, rows: Indices, view: LayerView, filters: Mapping[str, list[Any]] | None = None
+    ) -> Indices:
+        """``rows`` kept by the view's row rule and the attribute filters (AND of fields)."""
+        keep = np.ones(len(rows), dtype=bool)
+        if view.only_operator is not None:
+            keep &= self.column("operator").to_numpy(dtype=object)[rows] == view.only_operator
+        for name, values in (filters or {}).items():
+            column = self.column(name).iloc[rows]
+            keep &= column.isin(values).fillna(False).to_numpy(dtype=bool)
+        return rows[keep]
+
+    def column(self, name: str) -> pd.Series:
+        """One attribute column (taking it from a GeoDataFrame each time is slow)."""
+        if name not in self._columns:
+            self._columns[name] = self.frame[name]
+        return self._columns[name]
+
+    def records(self, rows: Indices, view: LayerView) -> list[dict[str, Any]]:
+        """The view's fields of ``rows`` as dicts, masked fields emptied on other operators'
+        rows, missing values as None. Every row's dict is built once per view; a request
+        only picks them."""
+        every = self._records.get(view.scope)
+        if every is None:
+            with self._lock:
+                every = self._records.get(view.scope)
+                if every is None:
+                    every = self._all_records(view)
+                    self._records[view.scope] = every
+        return [every[i] for i in rows]
+
+    def _all_records(self, view: LayerView) -> list[dict[str, Any]]:
+        values = self.frame[list(view.fields)]
+        out = values.astype(object).where(values.notna(), None)
+        if view.masked:
+            others = self.frame["operator"].to_numpy(dtype=object) != view.mask_except
+            out.loc[others, list(view.masked)] = None
+        records: list[dict[str, Any]] = out.to_dict("records")
+        return records
+
+    def folded(self, name: str) -> pd.Series:
+        """``fold`` of a text field, computed once, for accent-insensitive search."""
+        if name not in self._folded:
+            self._folded[name] = self.frame[name].astype(str).map(fold)
+        return self._folded[name]
+
+
+def _fids(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
+    """Feature ids: the catalogue key (its fields joined by ':'), else the row number."""
+    spec = CATALOGUE.get(name)
+    if spec is None or not set(spec.key) <= set(frame.columns):
+        return np.arange(len(frame)).astype(str).astype(object)
+    parts = [frame[k].astype(str) for k in spec.key]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + ":" + part
+    return joined.to_numpy(dtype=object)
+
+
+def _version(info: LayerInfo) -> str:
+    return f"{info.written_at}|{info.count}|{info.bounds}"
+
+
+class LayerCache:
+    """The layers of a store, each loaded on first use and reloaded when the store changes."""
+
+    def __init__(self, store: LayerStore, check_s: float = 2.0) -> None:
+        self.store = store
+        self.check_s = check_s
+        self._infos: dict[str, LayerInfo] = {}
+        self._checked_at = -np.inf
+        self._layers: dict[str, CachedLayer] = {}
+        self._lock = threading.Lock()
+
+    def infos(self) -> dict[str, LayerInfo]:
+        """The store's layers, as of at most ``check_s`` seconds ago."""
+        now = time.monotonic()
+        if now - self._checked_at > self.check_s:
+            with self._lock:
+                if now - self._checked_at > self.check_s:
+                    self._infos = {info.name: info for info in self.store.list_layers()}
+                    self._checked_at = now
+        return self._infos
+
+    def info(self, name: str) -> LayerInfo:
+        try:
+            return self.infos()[name]
+        except KeyError:
+            raise UnknownLayer(name, where="this server's store") from None
+
+    def layer(self, name: str) -> CachedLayer:
+        version = _version(self.info(name))
+        cached = self._layers.get(name)
+        if cached is not None and cached.version == version:
+            return cached
+        with self._lock:
+            cached = self._layers.get(name)
+            if cached is None or cached.version != version:
+                cached = self._load(name, version)
+                self._layers[name] = cached
+        return cached
+
+    def _load(self, name: str, version: str) -> CachedLayer:
+        frame = self.store.read(name).reset_index(drop=True)
+        mercator = tree = None
+        if isinstance(frame, gpd.GeoDataFrame):
+            lat = shapely.get_coordinates(frame.geometry.to_numpy())[:, 1]
+            if len(lat) and np.abs(lat).max() > MAX_LAT:
+                raise GisPlannerError(f"layer {name!r} reaches beyond ±{MAX_LAT}° latitude")
+            mercator = frame.geometry.to_crs(WEB_MERCATOR).to_numpy()
+            tree = shapely.STRtree(mercator)
+        return CachedLayer(name, version, frame, _fids(frame, name), mercator, tree)
+
+
+def parse_filters(
+    params: Sequence[tuple[str, str]], layer: CachedLayer, allowed: Sequence[str]
+) -> dict[str, list[Any]]:
+    """Property filters from query parameters, each value cast to the field's type."""
+    spec = CATALOGUE.get(layer.name)
+    filters: dict[str, list[Any]] = {}
+    for name, raw in params:
+        if name not in allowed:
+            known = ", ".join(allowed)
+            raise BadQuery(f"unknown parameter or field {name!r}; filterable fields: {known}")
+        dtype = spec.field(name).dtype if spec is not None else "str"
+        filters.setdefault(name, []).append(_cast(name, raw, dtype))
+    return filters
+
+
+def _cast(name: str, raw: str, dtype: str) -> Any:
+    try:
+        if dtype == "int":
+            return int(raw)
+        if dtype == "float":
+            return float(raw)
+    except ValueError:
+        raise BadQuery(f"field {name!r} holds numbers ({dtype}); {raw!r} is not one") from None
+    if dtype == "bool":
+        if raw.lower() not in ("true", "false", "1", "0"):
+            raise BadQuery(f"field {name!r} is true or false; {raw!r} is neither")
+        return raw.lower() in ("true", "1")
+    return raw

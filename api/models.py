@@ -1,0 +1,272 @@
+"""Pydantic models of what goes over HTTP (descriptions in Vietnamese and English).
+
+OGC field names (``numberMatched``, ``itemType``…) are kept as the standard spells them.
+"""
+
+# ruff: noqa: N815
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class LandingPage(BaseModel):
+    """Trang gốc OGC API – Features / OGC API – Features landing page."""
+
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(BaseModel):
+    """Các lớp phù hợp chuẩn được hỗ trợ / Conformance classes implemented."""
+
+    conformsTo: list[str]
+
+
+class Extent(BaseModel):
+    spatial: dict[str, Any]
+
+
+class Collection(BaseModel):
+    """Một lớp dữ liệu / One layer of the store."""
+
+    id: str
+    title: str
+    description: str
+    itemType: str = "feature"
+    crs: list[str]
+    storageCrs: str
+    extent: Extent | None = None
+    links: list[Link]
+    group: str | None = Field(None, description="Nhóm lớp / Layer group (admin, radio, fibre…).")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Tên trường → nhãn / Field name → label."
+    )
+
+
+class Collections(BaseModel):
+    """Danh sách lớp dữ liệu / The layers this caller may read."""
+
+    collections: list[Collection]
+    links: list[Link]
+
+
+class Feature(BaseModel):
+    type: str = "Feature"
+    id: str
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class FeatureCollection(BaseModel):
+    """Một trang đối tượng GeoJSON / A page of GeoJSON features (CRS84)."""
+
+    type: str = "FeatureCollection"
+    features: list[Feature]
+    numberMatched: int
+    numberReturned: int
+    timeStamp: str
+    links: list[Link]
+
+
+class VectorLayer(BaseModel):
+    id: str
+    fields: dict[str, str]
+    description: str = ""
+
+
+class TileJSON(BaseModel):
+    """Mô tả bộ tile theo TileJSON 3.0 / TileJSON 3.0 description of a tile set."""
+
+    tilejson: str = "3.0.0"
+    name: str
+    description: str = ""
+    tiles: list[str]
+    minzoom: int
+    maxzoom: int
+    bounds: list[float]
+    center: list[float] | None = None
+    vector_layers: list[VectorLayer] | None = None
+    attribution: str = ""
+
+
+class LegendEntry(BaseModel):
+    low: float | None = Field(description="Cận dưới (None: không giới hạn) / Lower bound.")
+    high: float | None = Field(description="Cận trên (None: không giới hạn) / Upper bound.")
+    colour: str = Field(description="Màu #rrggbbaa / Colour #rrggbbaa.")
+    label: str
+
+
+class Legend(BaseModel):
+    """Chú giải bản đồ màu / Legend of a colour map."""
+
+    colormap: str
+    title: str
+    quantity: str
+    unit: str
+    entries: list[LegendEntry]
+
+
+class RasterInfo(BaseModel):
+    """Một raster COG trong kho / A COG raster of the store's assets."""
+
+    id: str
+    title: str
+    quantity: str | None
+    unit: str | None
+    operator: str | None = Field(description="Nhà mạng (None: tổng hợp) / Operator or aggregated.")
+    colormap: str | None
+    bounds: list[float]
+    tilejson: str
+    legend: str | None
+
+
+class RasterSample(BaseModel):
+    raster: str
+    quantity: str | None
+    unit: str | None
+    operator: str | None
+    value: float | None = Field(description="Giá trị tại điểm (None: ngoài raster hoặc nodata).")
+    label: str | None = Field(description="Lớp màu của giá trị / Colour class of the value.")
+
+
+class OperatorSignal(BaseModel):
+    operator: str
+    operator_name: str
+    rsrp_dbm: float
+
+
+class PointCoverage(BaseModel):
+    """Vùng phủ tại một điểm / Coverage at a point."""
+
+    lon: float
+    lat: float
+    samples: list[RasterSample]
+    rsrp_by_operator: list[OperatorSignal] = Field(
+        description="RSRP mạnh nhất của mỗi nhà mạng, giảm dần / Each operator's RSRP, best first."
+    )
+
+
+class SharingRatio(BaseModel):
+    """Tỷ lệ dùng chung của một phạm vi / Sharing ratio of one scope."""
+
+    scope: str = Field(description="province | district | commune | operator")
+    code: str
+    name: str
+    positions: int
+    shared_positions: int
+    position_ratio: float = Field(description="Vị trí dùng chung / tổng vị trí.")
+    sites: int
+    sites_on_shared: int
+    site_ratio: float = Field(description="Trạm trên vị trí dùng chung / tổng trạm.")
+    meets_low: bool
+    meets_high: bool
+    shared_needed_low: int = Field(description="Vị trí dùng chung còn thiếu / Shared still needed")
+    shared_needed_high: int
+
+
+class SharingRatios(BaseModel):
+    """Tỷ lệ dùng chung vị trí trạm BTS / BTS position sharing ratios (plan target 25–30 %)."""
+
+    tolerance_m: float
+    admin_version: str
+    target_low: float
+    target_high: float
+    rows: list[SharingRatio]
+
+
+class Indicator(BaseModel):
+    """Một chỉ tiêu của một đơn vị / One indicator of one unit."""
+
+    indicator: str
+    admin_version: str
+    level: str
+    code: str
+    name: str
+    numerator: float
+    denominator: float
+    value: float | None = Field(description="Tỷ lệ đo được (None: không có mẫu) / Measured ratio")
+    target: float
+    target_high: float | None
+    year: int
+    status: str
+
+
+class Indicators(BaseModel):
+    """Chỉ tiêu của kế hoạch, đo từ các lớp / The plan's indicators measured from the layers."""
+
+    missing_layers: list[str] = Field(
+        description="Lớp phân tích chưa có nên chưa đo được / Analysis layers not yet computed"
+    )
+    rows: list[Indicator]
+
+
+class SearchHit(BaseModel):
+    layer: str
+    id: str
+    label: str
+    kind: str
+    bbox: list[float] = Field(description="[min lon, min lat, max lon, max lat]")
+
+
+class SearchResults(BaseModel):
+    """Kết quả tìm kiếm (không phân biệt dấu) / Search results (accent-insensitive)."""
+
+    query: str
+    hits: list[SearchHit]
+
+
+class ViewerLayer(BaseModel):
+    id: str
+    title: str
+    group: str
+    kind: str = Field(default="vector", description="vector | raster")
+    source: str | None = Field(default=None, description="Lớp trong kho / Store layer.")
+    filters: dict[str, str] = Field(default_factory=dict)
+    tiles: str
+    geometry_type: str | None = None
+    colour: str | None = None
+    visible: bool = False
+    popup_fields: dict[str, str] = Field(default_factory=dict)
+    legend: str | None = None
+    bounds: list[float] | None = None
+
+
+class IdentifiedFeature(BaseModel):
+    layer: str
+    id: str
+    properties: dict[str, Any]
+
+
+class Identified(BaseModel):
+    """Đối tượng tại điểm bấm / Features at a clicked point, nearest first per layer."""
+
+    lon: float
+    lat: float
+    features: list[IdentifiedFeature]
+
+
+class ViewerConfig(BaseModel):
+    """Cấu hình trình xem bản đồ / Viewer configuration for this caller."""
+
+    title: str
+    lang: str
+    role: str
+    operator: str | None
+    bounds: list[float]
+    basemap_url: str | None
+    basemap_attribution: str
+    groups: dict[str, str]
+    layers: list[ViewerLayer]
+    coverage: bool = Field(description="Đã có raster vùng phủ / Coverage rasters exist.")
+    value_labels: dict[str, str]

@@ -1,0 +1,1 @@
+"""One router per concern: features, tiles, rasters, analysis, viewer."""

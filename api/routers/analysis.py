@@ -1,0 +1,323 @@
+"""Analysis endpoints over the library: sharing, host candidates, indicators, point coverage.
+
+Each endpoint calls one library function and shapes its answer. Analyses the library does not
+offer yet (village coverage and gaps, from the coverage engine) and those not served yet (fibre
+backhaul of one site) get their endpoints here when they are wired, never as placeholders.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query, Response
+from rio_tiler.errors import PointOutsideBounds
+from rio_tiler.io import Reader
+
+from api.deps import Caller, Language, Layers, Store
+from api.layercache import BadQuery
+from api.models import (
+    Indicator,
+    Indicators,
+    OperatorSignal,
+    PointCoverage,
+    RasterSample,
+    SharingRatio,
+    SharingRatios,
+)
+from api.routers.common import cache_control
+from api.routers.rasters import rasters, visible_rasters
+from gis_planner.admin import units
+from gis_planner.colormaps import RSRP
+from gis_planner.hosting import HostIndex, PlannedSite
+from gis_planner.indicators import indicators
+from gis_planner.operators import MOBILE_OPERATORS, operator
+from gis_planner.report import report_inputs
+from gis_planner.sharing import DEFAULT_TOLERANCE_M, PLAN_TARGETS, positions, sharing_ratios
+
+router = APIRouter(prefix="/analysis", tags=["analysis"])
+
+#: Layers the host candidates are computed from (fibre is optional).
+HOST_LAYERS = ("sites", "admin_units", "fibre_routes", "fibre_nodes")
+_private = {"Cache-Control": "private, max-age=60", "Vary": "X-API-Key"}
+
+Tolerance = Annotated[
+    float,
+    Query(
+        gt=0,
+        le=500,
+        description=(
+            "Khoảng cách gộp các trạm thành một vị trí (m) / Distance within which sites are "
+            "one position (m)."
+        ),
+    ),
+]
+
+AdminVersion = Annotated[
+    Literal["pre2025", "2025-07"],
+    Query(description="Phiên bản địa giới / Administrative version of the units"),
+]
+Scope = Annotated[
+    Literal["province", "district", "commune", "operator"] | None,
+    Query(description="Chỉ một cấp / Only one scope"),
+]
+
+#: Results by everything they depend on (store, layer versions, parameters).
+_results: dict[tuple[object, ...], pd.DataFrame] = {}
+_results_lock = threading.Lock()
+
+
+def _cached(key: tuple[object, ...], compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    with _results_lock:
+        if key not in _results:
+            if len(_results) > 32:
+                _results.clear()
+            _results[key] = compute()
+        return _results[key]
+
+
+def _sites(layers: Layers) -> tuple[str, gpd.GeoDataFrame]:
+    """All sites (their positions and operators are public), with their layer version."""
+    sites = layers.layer("sites")
+    assert isinstance(sites.frame, gpd.GeoDataFrame)
+    return sites.version, sites.frame
+
+
+@router.get(
+    "/sharing",
+    response_model=SharingRatios,
+    summary="Tỷ lệ dùng chung vị trí trạm / Position sharing ratio",
+    description=(
+        "Vị trí dùng chung / tổng vị trí (chỉ tiêu 25–30 %) và trạm trên vị trí dùng chung / "
+        "tổng trạm, cho tỉnh, từng huyện, xã và nhà mạng. / Shared positions over all positions "
+        "(plan target 25–30 %) and sites on shared positions over all sites, for the province, "
+        "each district, commune and operator."
+    ),
+)
+def sharing(
+    layers: Layers,
+    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+    admin_version: AdminVersion = "pre2025",
+    scope: Scope = None,
+) -> SharingRatios:
+    version, sites = _sites(layers)
+    admin = layers.layer("admin_units")
+    assert isinstance(admin.frame, gpd.GeoDataFrame)
+    key = ("ratios", layers.store.uri, version, admin.version, tolerance_m, admin_version)
+    table = _cached(
+        key,
+        lambda: sharing_ratios(
+            sites, admin.frame, tolerance_m=tolerance_m, admin_version=admin_version
+        ),
+    )
+    if scope is not None:
+        table = table[table["scope"] == scope]
+    return SharingRatios(
+        tolerance_m=tolerance_m,
+        admin_version=admin_version,
+        target_low=PLAN_TARGETS.low,
+        target_high=PLAN_TARGETS.high,
+        rows=[SharingRatio(**row) for row in table.to_dict("records")],
+    )
+
+
+@router.get(
+    "/positions",
+    summary="Vị trí trạm (GeoJSON) / Physical positions (GeoJSON)",
+    description=(
+        "Mỗi vị trí: số trạm, các nhà mạng, dùng chung hay không. / Each position: its sites, "
+        "operators and whether it is shared."
+    ),
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def positions_geojson(
+    layers: Layers,
+    who: Caller,
+    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+    shared: Annotated[bool | None, Query(description="Chỉ vị trí dùng chung / Only shared")] = None,
+) -> Response:
+    version, sites = _sites(layers)
+    key = ("positions", layers.store.uri, version, tolerance_m)
+    table = _cached(key, lambda: positions(sites, tolerance_m))
+    if who.role == "viewer":
+        # A structure's capacity comes from its sites' max_tenants, not public.
+        table = table.drop(columns="capacity")
+    if shared is not None:
+        table = table[table["shared"] == shared]
+    body = table.to_json(drop_id=True, ensure_ascii=False)
+    headers = {"Cache-Control": cache_control(who)}
+    return Response(body.encode(), media_type="application/geo+json", headers=headers)
+
+
+_hosts: dict[tuple[object, ...], HostIndex] = {}
+
+
+def _host_index(layers: Layers, tolerance_m: float) -> HostIndex:
+    """The host index of the store's sites, communes and fibre, built once per version."""
+    parts = {name: layers.layer(name) for name in HOST_LAYERS if name in layers.infos()}
+    key = (layers.store.uri, tolerance_m, *((n, p.version) for n, p in parts.items()))
+    with _results_lock:
+        if key not in _hosts:
+            _hosts.clear()
+            sites, admin = parts["sites"].frame, parts["admin_units"].frame
+            assert isinstance(sites, gpd.GeoDataFrame) and isinstance(admin, gpd.GeoDataFrame)
+            fibre = [p.frame.geometry for n, p in parts.items() if n.startswith("fibre_")]
+            geometry = gpd.GeoSeries(pd.concat(fibre, ignore_index=True)) if fibre else None
+            _hosts[key] = HostIndex(
+                positions(sites, tolerance_m), units(admin, "commune"), geometry
+            )
+        return _hosts[key]
+
+
+@router.get(
+    "/host-candidates",
+    summary="Vị trí có thể dùng chung cho trạm quy hoạch / Host candidates for a planned site",
+    description=(
+        "Vị trí của nhà mạng khác trong bán kính tìm kiếm có thể lắp trạm quy hoạch, xếp theo "
+        "điểm (khoảng cách, vùng phục vụ chung, độ cao, chỗ trống, cáp quang), kèm tỷ lệ dùng "
+        "chung nếu dùng chung tại đó. Cần khoá nhà mạng (cho chính nhà mạng đó) hoặc quản trị. / "
+        "Other operators' positions within the search radius that could carry the planned site, "
+        "ranked by score (distance, shared service area, height, free slots, fibre), with the "
+        "sharing ratio if hosted there. Needs an operator key (for that operator) or an admin key."
+    ),
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def host_candidates(
+    layers: Layers,
+    who: Caller,
+    lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude")],
+    lat: Annotated[float, Query(ge=-85, le=85, description="Vĩ độ / Latitude")],
+    operator_key: Annotated[
+        str | None,
+        Query(alias="operator", description="Nhà mạng quy hoạch (mặc định: của khoá) / Operator"),
+    ] = None,
+    height_m: Annotated[float, Query(gt=0, le=200, description="Độ cao ăng-ten / Antenna")] = 30,
+    technology: Annotated[Literal["4G", "5G"], Query(description="Công nghệ")] = "4G",
+    radius_m: Annotated[float | None, Query(gt=0, le=20_000, description="Bán kính (m)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+) -> Response:
+    if who.role == "viewer":
+        raise HTTPException(403, "cần khoá API / host candidates need an operator or admin key")
+    planner = operator_key or who.operator
+    if planner is None:
+        raise BadQuery("operator: which operator plans the site (an admin key must say)")
+    if planner not in MOBILE_OPERATORS:
+        raise BadQuery(f"operator {planner!r}: one of {', '.join(MOBILE_OPERATORS)}")
+    if who.role == "operator" and planner != who.operator:
+        raise HTTPException(403, f"an operator key plans sites of {who.operator!r} only")
+    index = _host_index(layers, tolerance_m)
+    site = PlannedSite(lon, lat, planner, height_m, technology)
+    found = index.candidates(site, radius_m).head(limit)
+    body = found.to_json(drop_id=True, ensure_ascii=False)
+    return Response(body.encode(), media_type="application/geo+json", headers=_private)
+
+
+@router.get(
+    "/indicators",
+    response_model=Indicators,
+    summary="Chỉ tiêu của kế hoạch / The plan's indicators",
+    description=(
+        "Các chỉ tiêu đo được từ các lớp (phủ sóng thôn, FTTH, dùng chung vị trí, 5G) theo đơn "
+        "vị của hai phiên bản địa giới, so với chỉ tiêu của kế hoạch; kèm các lớp phân tích chưa "
+        "có. / The indicators measurable from the layers (village coverage, FTTH, position "
+        "sharing, 5G) by unit of both administrative versions, against the plan's targets; with "
+        "the analysis layers not yet computed."
+    ),
+)
+def plan_indicators(
+    layers: Layers,
+    store: Store,
+    admin_version: Annotated[
+        Literal["pre2025", "2025-07"] | None, Query(description="Phiên bản địa giới")
+    ] = None,
+    level: Annotated[
+        Literal["province", "district", "commune"] | None, Query(description="Cấp / Level")
+    ] = None,
+) -> Indicators:
+    infos = layers.infos()
+    key = ("indicators", store.uri, *((n, i.written_at, i.count) for n, i in infos.items()))
+
+    def compute() -> pd.DataFrame:
+        inputs, missing = report_inputs(store)
+        table = indicators(inputs)
+        table.attrs["missing"] = missing
+        return table
+
+    table = _cached(key, compute)
+    missing = list(table.attrs.get("missing", []))
+    if admin_version is not None:
+        table = table[table["admin_version"] == admin_version]
+    if level is not None:
+        table = table[table["level"] == level]
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    return Indicators(missing_layers=missing, rows=[Indicator(**row) for row in rows])
+
+
+@router.get(
+    "/coverage/point",
+    response_model=PointCoverage,
+    summary="Vùng phủ tại một điểm / Coverage at a point",
+    description=(
+        "Giá trị của mọi raster vùng phủ (RSRP, SINR) người gọi được xem tại điểm, và RSRP tốt "
+        "nhất của mỗi nhà mạng. 404 khi chưa tính vùng phủ. / The value of every coverage raster "
+        "(RSRP, SINR) the caller may see at the point, and each operator's best RSRP. 404 when "
+        "the coverage has not been computed."
+    ),
+)
+def coverage_point(
+    store: Store,
+    who: Caller,
+    lang: Language,
+    lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude (WGS84)")],
+    lat: Annotated[float, Query(ge=-90, le=90, description="Vĩ độ / Latitude (WGS84)")],
+) -> PointCoverage:
+    everything = {k: r for k, r in rasters(store).items() if r.colour_map is not None}
+    if not everything:
+        raise HTTPException(
+            404,
+            "chưa tính vùng phủ / the coverage has not been computed: no RSRP or SINR raster in "
+            f"{store.assets_dir}",
+        )
+    mine = {k: r for k, r in visible_rasters(store, who).items() if k in everything}
+    samples = []
+    best: dict[str, float] = {}
+    for raster in mine.values():
+        cmap = raster.colour_map
+        assert cmap is not None
+        try:
+            with Reader(str(raster.path)) as cog:
+                point = cog.point(lon, lat, indexes=1)
+            masked = bool(np.ma.getmaskarray(point.array)[0])
+            value = None if masked else float(point.array[0])
+        except PointOutsideBounds:
+            value = None
+        label = None
+        if value is not None:
+            label = next(c.label(lang) for c in cmap.classes if c.low <= value < c.high)
+            if cmap is RSRP and raster.operator is not None:
+                best[raster.operator] = max(best.get(raster.operator, -np.inf), value)
+        samples.append(
+            RasterSample(
+                raster=raster.id,
+                quantity=cmap.quantity,
+                unit=cmap.unit,
+                operator=raster.operator,
+                value=value,
+                label=label,
+            )
+        )
+    ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+    return PointCoverage(
+        lon=lon,
+        lat=lat,
+        samples=samples,
+        rsrp_by_operator=[
+            OperatorSignal(operator=k, operator_name=operator(k).name, rsrp_dbm=v)
+            for k, v in ranked
+        ],
+    )

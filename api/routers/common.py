@@ -1,0 +1,70 @@
+"""Helpers the routers share: visible layers, query-parameter parsing, cache headers."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from api.access import LayerView, Principal, layer_view
+from api.layercache import BadQuery, CachedLayer, LayerCache
+from gis_planner.catalogue import CATALOGUE
+
+#: Query parameters that are never property filters.
+RESERVED = frozenset(
+    {"bbox", "bbox-crs", "crs", "limit", "offset", "f", "lang", "api_key", "datetime"}
+)
+
+
+def visible_layer(layers: LayerCache, name: str, who: Principal) -> tuple[CachedLayer, LayerView]:
+    """The cached layer and the caller's view of it; 404 if the store has no such layer, 403 if
+    the caller may not see it (checked before the layer is loaded)."""
+    layers.info(name)
+    if layer_view(name, _catalogue_fields(name), who) is None:
+        needed = "an operator or admin API key" if who.role == "viewer" else "an admin API key"
+        raise HTTPException(403, f"lớp {name!r} cần khoá API / layer {name!r} needs {needed}")
+    layer = layers.layer(name)
+    view = layer_view(name, layer.fields, who)
+    assert view is not None
+    return layer, view
+
+
+def _catalogue_fields(name: str) -> tuple[str, ...]:
+    spec = CATALOGUE.get(name)
+    return spec.field_names if spec is not None else ()
+
+
+def visible_names(layers: LayerCache, who: Principal) -> list[str]:
+    """The store's layers the caller may see, in store order (without loading them)."""
+    names = []
+    for name in layers.infos():
+        if layer_view(name, _catalogue_fields(name), who) is not None:
+            names.append(name)
+    return names
+
+
+def filter_params(request: Request) -> list[tuple[str, str]]:
+    """Query parameters that are property filters."""
+    return [(k, v) for k, v in request.query_params.multi_items() if k not in RESERVED]
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``minlon,minlat,maxlon,maxlat`` (a 6-number 3D box drops its heights)."""
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise BadQuery(f"bbox {text!r}: expected 4 comma-separated numbers") from None
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    if len(values) != 4:
+        raise BadQuery(f"bbox {text!r}: expected 4 numbers minlon,minlat,maxlon,maxlat")
+    minx, miny, maxx, maxy = values
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise BadQuery(f"bbox {text!r}: needs −180 ≤ minlon ≤ maxlon ≤ 180, −90 ≤ lat ≤ 90")
+    return minx, miny, maxx, maxy
+
+
+def cache_control(who: Principal, max_age_s: int = 60) -> str:
+    """Anonymous answers may be cached by anyone; keyed ones only by the caller's browser."""
+    scope = "public" if who.role == "viewer" else "private"
+    return f"{scope}, max-age={max_age_s}"

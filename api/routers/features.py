@@ -1,0 +1,314 @@
+"""OGC API – Features (Part 1: Core, GeoJSON, OpenAPI 3.0) over every layer of the store."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from api.deps import Caller, Language, Layers, Settings
+from api.layercache import BadQuery, CachedLayer, Indices, parse_filters
+from api.models import (
+    Collection,
+    Collections,
+    Conformance,
+    Extent,
+    FeatureCollection,
+    LandingPage,
+    Link,
+)
+from api.routers.common import (
+    cache_control,
+    filter_params,
+    parse_bbox,
+    visible_layer,
+    visible_names,
+)
+from api.routers.viewer import viewer_page
+from gis_planner.catalogue import CATALOGUE
+from gis_planner.i18n import Lang
+
+router = APIRouter(tags=["OGC API – Features"])
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: The conformance classes this router implements.
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+)
+#: JSON Schema types of the catalogue's field types.
+SCHEMA_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+FORMATS = (None, "json", "geojson")
+
+
+def _check_format(f: str | None) -> None:
+    if f not in FORMATS:
+        raise BadQuery(f"f={f!r}: this server answers in JSON/GeoJSON only (f=json)")
+
+
+def _url(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+def _wants_html(request: Request, f: str | None) -> bool:
+    if f is not None:
+        return f == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "json" not in accept
+
+
+@router.get(
+    "/",
+    response_model=LandingPage,
+    summary="Trang gốc / Landing page (viewer or OGC API – Features)",
+    description=(
+        "Trình duyệt (Accept: text/html) nhận trình xem bản đồ; ứng dụng GIS (Accept: JSON hoặc "
+        "f=json) nhận trang gốc OGC API – Features. / Browsers get the map viewer; GIS clients "
+        "(Accept: JSON or f=json) get the OGC API – Features landing page."
+    ),
+    responses={200: {"content": {"text/html": {}}}},
+)
+def landing(request: Request, f: str | None = None) -> Response | LandingPage:
+    if _wants_html(request, f):
+        return viewer_page()
+    _check_format(f)
+    return LandingPage(
+        title="gis-planner – OGC API – Features",
+        description="Lớp dữ liệu hạ tầng viễn thông / Telecom infrastructure layers",
+        links=[
+            Link(href=_url(request, "/?f=json"), rel="self", type=JSON, title="this document"),
+            Link(
+                href=_url(request, "/openapi.json"),
+                rel="service-desc",
+                type="application/vnd.oai.openapi+json;version=3.0",
+                title="OpenAPI",
+            ),
+            Link(href=_url(request, "/docs"), rel="service-doc", type="text/html", title="docs"),
+            Link(href=_url(request, "/conformance"), rel="conformance", type=JSON),
+            Link(href=_url(request, "/collections"), rel="data", type=JSON),
+        ],
+    )
+
+
+@router.get("/conformance", response_model=Conformance, summary="Lớp phù hợp / Conformance")
+def conformance(f: str | None = None) -> Conformance:
+    _check_format(f)
+    return Conformance(conformsTo=list(CONFORMANCE))
+
+
+def _collection(request: Request, layers: Layers, name: str, lang: Lang) -> Collection:
+    spec = CATALOGUE.get(name)
+    info = layers.info(name)
+    items = _url(request, f"/collections/{name}/items")
+    extent = None
+    if info.bounds is not None:
+        extent = Extent(spatial={"bbox": [list(info.bounds)], "crs": CRS84})
+    return Collection(
+        id=name,
+        title=spec.label(lang) if spec else name,
+        description=spec.description if spec else "",
+        crs=[CRS84],
+        storageCrs=CRS84,
+        extent=extent,
+        group=spec.group if spec else None,
+        fields={fs.name: fs.label(lang) for fs in spec.fields} if spec else {},
+        links=[
+            Link(href=_url(request, f"/collections/{name}"), rel="self", type=JSON),
+            Link(href=items, rel="items", type=GEOJSON, title=name),
+            Link(
+                href=_url(request, f"/collections/{name}/queryables"),
+                rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                type="application/schema+json",
+            ),
+        ],
+    )
+
+
+@router.get(
+    "/collections",
+    response_model=Collections,
+    summary="Các lớp dữ liệu / Collections",
+    description="Các lớp người gọi được xem / The layers the caller may read.",
+)
+def collections(
+    request: Request, layers: Layers, who: Caller, lang: Language, f: str | None = None
+) -> Collections:
+    _check_format(f)
+    return Collections(
+        collections=[
+            _collection(request, layers, name, lang) for name in visible_names(layers, who)
+        ],
+        links=[Link(href=_url(request, "/collections"), rel="self", type=JSON)],
+    )
+
+
+@router.get("/collections/{collection_id}", response_model=Collection, summary="Một lớp / Layer")
+def collection(
+    request: Request,
+    collection_id: str,
+    layers: Layers,
+    who: Caller,
+    lang: Language,
+    f: str | None = None,
+) -> Collection:
+    _check_format(f)
+    visible_layer(layers, collection_id, who)
+    return _collection(request, layers, collection_id, lang)
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Thuộc tính lọc được / Queryables",
+    description=(
+        "Các trường dùng được làm bộ lọc `?trường=giá trị` ở /items và /tiles (JSON Schema). / "
+        "The fields usable as `?field=value` filters of /items and /tiles (JSON Schema)."
+    ),
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+def queryables(
+    request: Request,
+    collection_id: str,
+    layers: Layers,
+    who: Caller,
+    lang: Language,
+    f: str | None = None,
+) -> Response:
+    _check_format(f)
+    _, view = visible_layer(layers, collection_id, who)
+    spec = CATALOGUE.get(collection_id)
+    properties: dict[str, dict[str, Any]] = {}
+    for name in view.filterable:
+        entry: dict[str, Any] = {"type": "string"}
+        if spec is not None:
+            field = spec.field(name)
+            entry = {"title": field.label(lang), "type": SCHEMA_TYPES[field.dtype]}
+            if field.allowed:
+                entry["enum"] = list(field.allowed)
+        properties[name] = entry
+    schema = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": str(request.url.remove_query_params(["f", "lang", "api_key"])),
+        "type": "object",
+        "title": spec.label(lang) if spec else collection_id,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
+    body = json.dumps(schema, ensure_ascii=False).encode()
+    return Response(body, media_type="application/schema+json", headers=headers)
+
+
+def _features_json(layer: CachedLayer, rows: Indices, records: list[dict[str, Any]]) -> str:
+    """GeoJSON features assembled as text: geometry from shapely, properties from json."""
+    if layer.is_spatial:
+        geometries = shapely.to_geojson(layer.frame.geometry.to_numpy()[rows])
+    else:
+        geometries = np.full(len(rows), None, dtype=object)
+    parts = []
+    for fid, geometry, props in zip(layer.fids[rows], geometries, records, strict=True):
+        properties = json.dumps(props, ensure_ascii=False)
+        parts.append(
+            f'{{"type":"Feature","id":{json.dumps(fid)},"geometry":{geometry or "null"},'
+            f'"properties":{properties}}}'
+        )
+    return ",".join(parts)
+
+
+def _page_link(request: Request, rel: str, offset: int, limit: int) -> dict[str, str]:
+    url = request.url.include_query_params(offset=offset, limit=limit)
+    return {"href": str(url), "rel": rel, "type": GEOJSON}
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    response_model=FeatureCollection,
+    summary="Các đối tượng / Features",
+    description=(
+        "Đối tượng GeoJSON (CRS84), lọc theo bbox và theo thuộc tính (`?operator=viettel`), "
+        "phân trang bằng limit/offset. / GeoJSON features (CRS84), filtered by bbox and by "
+        "property (`?operator=viettel`), paged with limit/offset."
+    ),
+)
+def items(
+    request: Request,
+    collection_id: str,
+    layers: Layers,
+    who: Caller,
+    settings: Settings,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (CRS84)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="Chỉ / only CRS84")] = None,
+    crs: Annotated[str | None, Query(description="Chỉ / only CRS84")] = None,
+    limit: Annotated[int, Query(ge=1, description="Số đối tượng tối đa / Page size")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Bỏ qua / Features to skip")] = 0,
+    f: str | None = None,
+) -> Response:
+    _check_format(f)
+    for name, value in (("bbox-crs", bbox_crs), ("crs", crs)):
+        if value not in (None, CRS84):
+            raise BadQuery(f"{name} {value!r}: only {CRS84} is supported")
+    layer, view = visible_layer(layers, collection_id, who)
+    filters = parse_filters(filter_params(request), layer, view.filterable)
+    box = parse_bbox(bbox)
+    rows = layer.query_lonlat(box) if box is not None else np.arange(len(layer.frame))
+    rows = layer.select(rows, view, filters)
+    # OGC: a limit above the server's maximum is served at the maximum.
+    limit = min(limit, settings.max_items)
+    page = rows[offset : offset + limit]
+    records = layer.records(page, view)
+    links = [
+        {"href": str(request.url), "rel": "self", "type": GEOJSON},
+        {"href": _url(request, f"/collections/{collection_id}"), "rel": "collection", "type": JSON},
+    ]
+    if offset + limit < len(rows):
+        links.append(_page_link(request, "next", offset + limit, limit))
+    if offset > 0:
+        links.append(_page_link(request, "prev", max(offset - limit, 0), limit))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    body = (
+        f'{{"type":"FeatureCollection","features":[{_features_json(layer, page, records)}],'
+        f'"numberMatched":{len(rows)},"numberReturned":{len(page)},"timeStamp":"{stamp}",'
+        f'"links":{json.dumps(links)}}}'
+    )
+    headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
+    return Response(body.encode(), media_type=GEOJSON, headers=headers)
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="Một đối tượng / One feature",
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def item(
+    request: Request,
+    collection_id: str,
+    feature_id: str,
+    layers: Layers,
+    who: Caller,
+    f: str | None = None,
+) -> Response:
+    _check_format(f)
+    layer, view = visible_layer(layers, collection_id, who)
+    rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
+    if len(rows) == 0:
+        raise HTTPException(
+            404, f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"
+        )
+    records = layer.records(rows[:1], view)
+    feature = json.loads(_features_json(layer, rows[:1], records))
+    feature["links"] = [
+        {"href": str(request.url), "rel": "self", "type": GEOJSON},
+        {"href": _url(request, f"/collections/{collection_id}"), "rel": "collection", "type": JSON},
+    ]
+    headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
+    return Response(
+        json.dumps(feature, ensure_ascii=False).encode(), media_type=GEOJSON, headers=headers
+    )

@@ -1,0 +1,270 @@
+"""The browser viewer: its page, its configuration for the caller, and the search."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import shapely
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.access import Principal
+from api.deps import Caller, Language, Layers, Settings, Store
+from api.layercache import Indices, LayerCache
+from api.models import (
+    Identified,
+    IdentifiedFeature,
+    SearchHit,
+    SearchResults,
+    ViewerConfig,
+    ViewerLayer,
+)
+from api.routers.common import visible_layer, visible_names
+from api.routers.rasters import visible_rasters
+from gis_planner.catalogue import CATALOGUE
+from gis_planner.i18n import VALUE_LABELS, Lang, fold, value_label
+from gis_planner.operators import MOBILE_OPERATORS, operator
+
+router = APIRouter(tags=["viewer"])
+
+#: The layer switcher's groups, in order, with their labels (vi, en).
+GROUPS: dict[str, tuple[str, str]] = {
+    "admin": ("Đơn vị hành chính", "Administrative units"),
+    "sites": ("Trạm BTS theo nhà mạng", "Sites by operator"),
+    "cells": ("Cell", "Cells"),
+    "fibre": ("Cáp quang", "Fibre"),
+    "coverage": ("Vùng phủ sóng", "Coverage"),
+    "gaps": ("Vùng lõm sóng", "Coverage gaps"),
+    "planning": ("Khu vực ưu tiên", "Priority areas"),
+    "sharing": ("Dùng chung hạ tầng", "Infrastructure sharing"),
+}
+#: Catalogue groups shown under another switcher group.
+_GROUP_OF = {"radio": "cells"}
+#: Sub-layers of the administrative units (one layer, two versions, three levels).
+_ADMIN_PARTS = (
+    ("district", "pre2025", "Cấp huyện (trước 2025)", "Districts (before 2025)", True),
+    ("commune", "pre2025", "Cấp xã (trước 7/2025)", "Communes (before 7/2025)", True),
+    ("commune", "2025-07", "Cấp xã (từ 7/2025)", "Communes (from 7/2025)", False),
+)
+#: Fields searched in each layer, and what a hit is called.
+SEARCH_FIELDS = (
+    ("admin_units", "name", "admin_unit"),
+    ("villages", "name", "village"),
+    ("sites", "site_id", "site"),
+    ("priority_areas", "name", "priority_area"),
+)
+
+
+def viewer_page() -> HTMLResponse:
+    page = resources.files("api").joinpath("static/viewer.html").read_text(encoding="utf-8")
+    return HTMLResponse(page)
+
+
+def _popup(layers: LayerCache, name: str, who: Principal, lang: Lang) -> dict[str, str]:
+    _, view = visible_layer(layers, name, who)
+    spec = CATALOGUE.get(name)
+    labels = {fs.name: fs.label(lang) for fs in spec.fields} if spec else {}
+    return {f: labels.get(f, f) for f in view.fields if f != "source"}
+
+
+def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) -> list[ViewerLayer]:
+    out: list[ViewerLayer] = []
+    for name in visible_names(layers, who):
+        spec = CATALOGUE.get(name)
+        info = layers.info(name)
+        if spec is None or info.geometry_type is None or info.count == 0:
+            continue
+        tiles = f"{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt"
+        popup = _popup(layers, name, who, lang)
+        if name == "admin_units":
+            for level, version, vi, en, shown in _ADMIN_PARTS:
+                out.append(
+                    ViewerLayer(
+                        id=f"admin_units.{level}.{version}",
+                        title=vi if lang == "vi" else en,
+                        group="admin",
+                        tiles=f"{tiles}?level={level}&admin_version={version}",
+                        source=name,
+                        filters={"level": level, "admin_version": version},
+                        visible=shown,
+                        geometry_type=info.geometry_type,
+                        popup_fields=popup,
+                    )
+                )
+        elif name == "sites":
+            present = set(layers.layer(name).frame["operator"].dropna().unique())
+            for key in (k for k in MOBILE_OPERATORS if k in present):
+                out.append(
+                    ViewerLayer(
+                        id=f"sites.{key}",
+                        title=operator(key).name,
+                        group="sites",
+                        tiles=f"{tiles}?operator={key}",
+                        source=name,
+                        filters={"operator": key},
+                        colour=operator(key).colour,
+                        visible=True,
+                        geometry_type=info.geometry_type,
+                        popup_fields=popup,
+                    )
+                )
+        else:
+            group = _GROUP_OF.get(spec.group, spec.group)
+            out.append(
+                ViewerLayer(
+                    id=name,
+                    title=spec.label(lang),
+                    group=group,
+                    tiles=tiles,
+                    source=name,
+                    visible=name == "priority_areas",
+                    geometry_type=info.geometry_type,
+                    popup_fields=popup,
+                )
+            )
+    return out
+
+
+@router.get(
+    "/viewer/config.json",
+    response_model=ViewerConfig,
+    summary="Cấu hình trình xem / Viewer configuration",
+    description="Các lớp người gọi được xem, theo nhóm / The caller's layers, grouped.",
+)
+def viewer_config(
+    request: Request, layers: Layers, store: Store, who: Caller, lang: Language, settings: Settings
+) -> ViewerConfig:
+    base = str(request.base_url).rstrip("/")
+    entries = _vector_layers(base, layers, who, lang)
+    coverage = False
+    for raster in visible_rasters(store, who).values():
+        cmap = raster.colour_map
+        coverage = coverage or cmap is not None
+        entries.append(
+            ViewerLayer(
+                id=f"raster.{raster.id}",
+                title=raster.id if cmap is None else f"{cmap.title(lang)} · {raster.id}",
+                group="coverage",
+                kind="raster",
+                tiles=f"{base}/rasters/{raster.id}/tiles/{{z}}/{{x}}/{{y}}.png"
+                + (f"?colormap={cmap.name}" if cmap else ""),
+                legend=f"{base}/legends/{cmap.name}?lang={lang}" if cmap else None,
+                bounds=list(raster.bounds),
+            )
+        )
+    infos = [i for i in layers.infos().values() if i.bounds is not None]
+    bounds = (
+        [min(i.bounds[0] for i in infos if i.bounds), min(i.bounds[1] for i in infos if i.bounds),
+         max(i.bounds[2] for i in infos if i.bounds), max(i.bounds[3] for i in infos if i.bounds)]
+        if infos else [105.75, 20.35, 106.2, 20.72]
+    )  # fmt: skip
+    used = {e.group for e in entries}
+    groups = {g: (vi if lang == "vi" else en) for g, (vi, en) in GROUPS.items() if g in used}
+    groups.update({g: g for g in sorted(used - set(groups))})
+    return ViewerConfig(
+        title="gis-planner · Hà Nam",
+        lang=lang,
+        role=who.role,
+        operator=who.operator,
+        bounds=bounds,
+        basemap_url=settings.basemap_url,
+        basemap_attribution=settings.basemap_attribution,
+        groups=groups,
+        layers=entries,
+        coverage=coverage,
+        value_labels={k: value_label(k, lang) for k in VALUE_LABELS}
+        | {k: operator(k).name for k in MOBILE_OPERATORS},
+    )
+
+
+@router.get(
+    "/viewer/identify",
+    response_model=Identified,
+    summary="Đối tượng tại điểm / Features at a point",
+    description=(
+        "Các đối tượng của các lớp đã chọn trong bán kính quanh điểm bấm, gần nhất trước "
+        "(tối đa 5 mỗi lớp). / Features of the given layers within a radius of the clicked "
+        "point, nearest first (at most 5 a layer)."
+    ),
+)
+def identify(
+    layers: Layers,
+    who: Caller,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-85, le=85)],
+    layer: Annotated[list[str], Query(description="Lớp / Store layers", max_length=20)],
+    radius_m: Annotated[float, Query(gt=0, le=5000, description="Bán kính (m) / Radius")] = 50,
+) -> Identified:
+    found: list[IdentifiedFeature] = []
+    for name in dict.fromkeys(layer):
+        cached, view = visible_layer(layers, name, who)
+        rows = cached.select(cached.nearest_lonlat(lon, lat, radius_m), view)[:5]
+        records = cached.records(rows, view)
+        found.extend(
+            IdentifiedFeature(layer=name, id=str(fid), properties=props)
+            for fid, props in zip(cached.fids[rows], records, strict=True)
+        )
+    return Identified(lon=lon, lat=lat, features=found)
+
+
+@router.get(
+    "/search",
+    response_model=SearchResults,
+    summary="Tìm xã, thôn, mã trạm / Search communes, villages, site codes",
+    description=(
+        "Không phân biệt dấu và hoa thường: 'phu ly' tìm thấy 'Phủ Lý'. / Accent- and "
+        "case-insensitive: 'phu ly' finds 'Phủ Lý'."
+    ),
+)
+def search(
+    layers: Layers,
+    who: Caller,
+    q: Annotated[str, Query(min_length=2, max_length=100, description="Từ khoá / Text")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchResults:
+    needle = fold(q)
+    hits: list[SearchHit] = []
+    available = set(visible_names(layers, who))
+    for name, field, kind in SEARCH_FIELDS:
+        if name not in available or len(hits) >= limit:
+            continue
+        layer, view = visible_layer(layers, name, who)
+        if field not in view.filterable:
+            continue
+        folded = layer.folded(field)
+        matches = folded.str.contains(needle, regex=False).to_numpy()
+        # Exact and prefix matches first, then the rest, each in row order.
+        rank = np.where(
+            folded.to_numpy() == needle, 0, np.where(folded.str.startswith(needle), 1, 2)
+        )
+        rows = np.flatnonzero(matches)
+        rows = layer.select(rows[np.argsort(rank[rows], kind="stable")], view)[: limit - len(hits)]
+        boxes = shapely.bounds(layer.frame.geometry.to_numpy()[rows])
+        labels = layer.frame[field].astype(str).to_numpy()[rows]
+        extra = _hit_detail(layer.frame, name, rows)
+        for fid, label, box, detail in zip(layer.fids[rows], labels, boxes, extra, strict=True):
+            hits.append(
+                SearchHit(
+                    layer=name,
+                    id=str(fid),
+                    label=f"{label} ({detail})" if detail else str(label),
+                    kind=kind,
+                    bbox=[float(v) for v in box],
+                )
+            )
+    return SearchResults(query=q, hits=hits)
+
+
+def _hit_detail(frame: pd.DataFrame, name: str, rows: Indices) -> list[str]:
+    """What tells two hits of the same name apart: a unit's version, a village's commune code,
+    a site's operator."""
+    if name == "villages":
+        return list(frame["commune_code"].astype(str).to_numpy()[rows])
+    if name == "admin_units":
+        return [value_label(v) for v in frame["admin_version"].astype(str).to_numpy()[rows]]
+    if name == "sites":
+        return [operator(v).name for v in frame["operator"].astype(str).to_numpy()[rows]]
+    return [""] * len(rows)

@@ -1,0 +1,192 @@
+"""Fixtures of the API tests: the app over the sample, API keys, a live server, a COG."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import rasterio
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from rasterio.transform import from_origin
+
+from api.app import create_app
+from api.settings import ApiKey, ApiSettings
+from gis_planner.apikeys import hash_key
+from gis_planner.crs import UTM48N, lonlat_to_utm
+from gis_planner.store import GeoPackageStore
+
+KEYS = {
+    "viettel": "viettel-test-key-0123456789",
+    "vnpt": "vnpt-test-key-0123456789abc",
+    "admin": "admin-test-key-0123456789ab",
+}
+#: Centre of Phủ Lý, where the test rasters lie.
+PHU_LY = (105.92, 20.54)
+NODATA = -9999.0
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile holding a point."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+PHU_LY_TILE_12 = tile_of(*PHU_LY, 12)
+CLI = str(Path(sys.executable).with_name("gis-planner"))
+
+
+@pytest.fixture(scope="session")
+def api_settings() -> ApiSettings:
+    return ApiSettings(
+        api_keys=[
+            ApiKey(
+                name="Viettel", role="operator", operator="viettel", hash=hash_key(KEYS["viettel"])
+            ),
+            ApiKey(name="VNPT", role="operator", operator="vnpt", hash=hash_key(KEYS["vnpt"])),
+            ApiKey(name="Sở TT&TT", role="admin", hash=hash_key(KEYS["admin"])),
+        ]
+    )
+
+
+@pytest.fixture(scope="session")
+def app(sample_store: GeoPackageStore, api_settings: ApiSettings) -> FastAPI:
+    return create_app(sample_store, api_settings)
+
+
+@pytest.fixture(scope="session")
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app)
+
+
+def key(who: str) -> dict[str, str]:
+    return {"X-API-Key": KEYS[who]}
+
+
+def write_cog(path: Path, *, quantity: str, base: float, size: int = 64) -> Path:
+    """A ``size``² COG in UTM 48N (100 m pixels) centred on Phủ Lý: values rise west → east
+    from ``base`` by 1 per pixel, the north-west 8×8 corner is nodata."""
+    x, y = lonlat_to_utm(PHU_LY[0], PHU_LY[1])
+    half = size * 100 / 2
+    values = np.tile(base + np.arange(size, dtype=np.float32), (size, 1))
+    values[:8, :8] = NODATA
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profile = {
+        "driver": "COG",
+        "width": size,
+        "height": size,
+        "count": 1,
+        "dtype": "float32",
+        "crs": UTM48N,
+        "transform": from_origin(float(x) - half, float(y) + half, 100, 100),
+        "nodata": NODATA,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values, 1)
+        dst.update_tags(quantity=quantity)
+    return path
+
+
+@pytest.fixture(scope="session")
+def coverage_store(
+    sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
+) -> GeoPackageStore:
+    """A copy of the sample with coverage COGs: aggregated RSRP, Viettel's and VNPT's RSRP."""
+    target = tmp_path_factory.mktemp("coverage") / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, target)
+    store = GeoPackageStore(target)
+    coverage = store.assets_dir / "coverage"
+    write_cog(coverage / "rsrp_best.tif", quantity="rsrp_dbm", base=-125)
+    write_cog(coverage / "viettel" / "rsrp.tif", quantity="rsrp_dbm", base=-100)
+    write_cog(coverage / "vnpt" / "rsrp.tif", quantity="rsrp_dbm", base=-120)
+    write_cog(coverage / "sinr_best.tif", quantity="sinr_db", base=-10)
+    return store
+
+
+@pytest.fixture(scope="session")
+def coverage_client(coverage_store: GeoPackageStore, api_settings: ApiSettings) -> TestClient:
+    return TestClient(create_app(coverage_store, api_settings))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(store: GeoPackageStore, settings: ApiSettings, log: Path) -> Iterator[str]:
+    """``gis-planner serve`` on ``store`` on a free local port, in a child process writing to
+    ``log``; yields its URL.
+
+    A process, not a thread: GDAL's HTTP client holds the GIL while it waits for the answer.
+    """
+    port = _free_port()
+    keys = json.dumps([k.model_dump() for k in settings.api_keys])
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [CLI, "serve", "--store", str(store.path), "--port", str(port)],
+            env={**os.environ, "GIS_PLANNER_API_KEYS": keys},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                httpx.get(f"{url}/conformance", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        f"the test server did not start: {log.read_text()}"
+                    ) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def served(
+    sample_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Path]]:
+    """The server on the sample: its URL and the file its output goes to."""
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with serving(sample_store, api_settings, log) as url:
+        yield url, log
+
+
+@pytest.fixture(scope="session")
+def coverage_server(
+    coverage_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The server on the sample with coverage rasters."""
+    with serving(coverage_store, api_settings, tmp_path_factory.mktemp("cov") / "log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_server(served: tuple[str, Path]) -> str:
+    return served[0]

@@ -1,0 +1,112 @@
+"""The viewer's page, static files, configuration by role, and the search."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_planner.maps import remote_references
+from gis_planner.store import GeoPackageStore
+from tests.api.conftest import key
+
+
+def test_page_and_its_files_are_local(client: TestClient) -> None:
+    page = client.get("/", headers={"Accept": "text/html"}).text
+    assert remote_references(page) == []
+    for path in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert remote_references(response.text if path.endswith(".css") else "") == []
+    assert "L.vectorGrid" in client.get("/static/viewer/viewer.js").text
+
+
+def test_config_groups_for_a_viewer(client: TestClient, sample_store: GeoPackageStore) -> None:
+    config = client.get("/viewer/config.json").json()
+    assert config["role"] == "viewer" and config["basemap_url"] is None
+    assert list(config["groups"]) == ["admin", "sites", "planning"]
+    ids = [layer["id"] for layer in config["layers"]]
+    assert "admin_units.commune.pre2025" in ids and "villages" in ids
+    operators = set(sample_store.read("sites", columns=["operator"])["operator"])
+    assert {i for i in ids if i.startswith("sites.")} == {f"sites.{op}" for op in operators}
+    sites = next(layer for layer in config["layers"] if layer["id"] == "sites.viettel")
+    assert sites["tiles"].endswith("/tiles/sites/{z}/{x}/{y}.mvt?operator=viettel")
+    assert sites["popup_fields"]["height_m"] == "Độ cao cột"
+    assert "address" not in sites["popup_fields"]
+    assert config["value_labels"]["lattice"] == "Cột tự đứng"
+    assert config["coverage"] is False
+
+
+def test_config_for_an_operator_and_with_coverage(coverage_client: TestClient) -> None:
+    config = coverage_client.get("/viewer/config.json", headers=key("viettel")).json()
+    assert list(config["groups"]) == ["admin", "sites", "cells", "fibre", "coverage", "planning"]
+    rasters = [layer for layer in config["layers"] if layer["kind"] == "raster"]
+    assert {r["id"] for r in rasters} == {
+        "raster.coverage.rsrp_best", "raster.coverage.sinr_best", "raster.coverage.viettel.rsrp"
+    }  # fmt: skip
+    assert all(r["legend"] and r["bounds"] for r in rasters)
+    assert config["coverage"] is True
+
+
+def test_basemap_is_configurable(sample_store: GeoPackageStore) -> None:
+    settings = ApiSettings(basemap_url="http://tiles.intranet/{z}/{x}/{y}.png")
+    config = TestClient(create_app(sample_store, settings)).get("/viewer/config.json").json()
+    assert config["basemap_url"] == "http://tiles.intranet/{z}/{x}/{y}.png"
+
+
+@pytest.mark.parametrize(
+    ("query", "label"),
+    [
+        ("phu ly", "Thành phố Phủ Lý (Trước 01/7/2025)"),
+        ("PHỦ LÝ", "Thành phố Phủ Lý (Trước 01/7/2025)"),
+        ("duy tien", "Thị xã Duy Tiên (Trước 01/7/2025)"),
+        ("vtl-hnm-0001", "VTL-HNM-0001 (Viettel)"),
+    ],
+)
+def test_search_is_accent_insensitive(client: TestClient, query: str, label: str) -> None:
+    hits = client.get("/search", params={"q": query}).json()["hits"]
+    assert label in [hit["label"] for hit in hits]
+    hit = next(h for h in hits if h["label"] == label)
+    assert 105.7 < hit["bbox"][0] <= hit["bbox"][2] < 106.3
+
+
+def test_search_limits_and_bad_queries(client: TestClient) -> None:
+    assert len(client.get("/search?q=thon&limit=5").json()["hits"]) == 5
+    assert client.get("/search?q=x").status_code == 422
+    assert client.get("/search?q=thon&limit=500").status_code == 422
+    assert client.get("/search?q=zzzzzz").json()["hits"] == []
+
+
+def test_identify_finds_what_is_at_a_point(
+    client: TestClient, sample_store: GeoPackageStore
+) -> None:
+    site = sample_store.read("sites", filters={"site_id": "VTL-HNM-0001"})
+    lon, lat = site.geometry.iloc[0].x, site.geometry.iloc[0].y
+    params = {"lon": lon, "lat": lat, "radius_m": 20, "layer": ["sites", "admin_units"]}
+    body = client.get("/viewer/identify", params=params).json()
+    sites = [f for f in body["features"] if f["layer"] == "sites"]
+    assert sites[0]["id"] == "VTL-HNM-0001"
+    assert "address" not in sites[0]["properties"]
+    units = {f["properties"]["level"] for f in body["features"] if f["layer"] == "admin_units"}
+    assert units == {"province", "district", "commune"}
+    with_key = client.get("/viewer/identify", params=params, headers=key("viettel")).json()
+    assert with_key["features"][0]["properties"]["address"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"lon": 105.9, "lat": 20.5, "layer": "cells"}, 403),
+        ({"lon": 105.9, "lat": 20.5, "layer": "nowhere"}, 404),
+        ({"lon": 105.9, "lat": 20.5}, 422),
+        ({"lon": 105.9, "lat": 20.5, "layer": "sites", "radius_m": 0}, 422),
+        ({"lon": 105.9, "lat": 89, "layer": "sites"}, 422),
+    ],
+)
+def test_identify_bad_requests(client: TestClient, params: dict[str, object], status: int) -> None:
+    response = client.get("/viewer/identify", params=params)  # type: ignore[arg-type]
+    assert response.status_code == status
+    assert response.json()["detail"]
