@@ -20,11 +20,13 @@ from gis_planner.errors import GisPlannerError
 from gis_planner.io import Area, Context, ImportOptions, check_file, context_from_store, import_file
 from gis_planner.io.coordinates import province_outline
 from gis_planner.io.opencellid import COLUMNS
+from gis_planner.settings import REPOSITORY
 from gis_planner.store import GeoPackageStore
 
 from .io_files import INSIDE, encode_cp1258, write_kml, zip_files
 
-SHARED_ADMIN = Path("/work/shared/data/admin")
+#: The government outlines of ../shared/data/admin, as bundled with their licence note.
+SHARED_ADMIN = REPOSITORY / "layers" / "sources"
 
 
 @pytest.fixture(scope="module")
