@@ -10,11 +10,12 @@ written in one transaction; rejected rows come back in the answer (HTTP 200, ``r
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, UploadFile
+from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, Layers, Store
@@ -70,7 +71,10 @@ async def import_layer(
     store: Store,
     layers: Layers,
     who: Caller,
-    file: UploadFile,
+    file: Annotated[
+        UploadFile,
+        File(description="Tệp cần nhập (tên có phần mở rộng) / The file, named with its extension"),
+    ],
     layer: Annotated[str, Path(max_length=64, description="Lớp đích / Target layer")],
     append: Annotated[
         bool | None,
@@ -82,28 +86,38 @@ async def import_layer(
         ),
     ] = None,
     crs: Annotated[
-        str | None, Query(max_length=64, description="CRS của cột X/Y, ví dụ EPSG:9209")
+        str | None, Query(max_length=64, description="CRS của cột X/Y / CRS of X/Y columns")
     ] = None,
     sheet: Annotated[str | None, Query(max_length=128, description="Trang Excel / Sheet")] = None,
-    encoding: Annotated[str | None, Query(max_length=32, description="Mã hoá CSV")] = None,
+    encoding: Annotated[
+        str | None, Query(max_length=32, description="Mã hoá CSV / CSV encoding")
+    ] = None,
 ) -> ImportSummary:
     if who.role == "viewer":
         raise HTTPException(403, "cần khoá API / importing needs an operator or admin API key")
     if layer not in CATALOGUE:
-        raise HTTPException(404, f"unknown layer {layer!r} (layers: {', '.join(CATALOGUE)})")
+        raise HTTPException(
+            404, f"không có lớp / unknown layer {layer!r} (layers: {', '.join(CATALOGUE)})"
+        )
     if who.role == "operator":
         if layer not in OPERATOR_LAYERS:
             raise HTTPException(
-                403, f"an operator key imports {' or '.join(OPERATOR_LAYERS)} only, not {layer!r}"
+                403,
+                f"nhà mạng chỉ nhập trạm, cell / an operator key imports "
+                f"{' or '.join(OPERATOR_LAYERS)} only, not {layer!r}",
             )
         if append is False:
             raise HTTPException(
-                403, "an operator key adds to the layer; replacing it needs an admin key"
+                403,
+                "nhà mạng chỉ thêm vào lớp / an operator key adds to the layer; replacing it "
+                "needs an admin key",
             )
     adding = True if who.role == "operator" else bool(append)
     name = FilePath(file.filename or "").name
     if not FilePath(name).suffix:
-        raise HTTPException(400, f"file {file.filename!r}: a name with its extension is needed")
+        raise HTTPException(
+            400, f"tệp {file.filename!r}: cần tên có phần mở rộng / a name with its extension"
+        )
     options = ImportOptions(
         crs=crs,
         sheet=sheet,
@@ -114,7 +128,8 @@ async def import_layer(
     with tempfile.TemporaryDirectory(prefix="gis-planner-import-") as folder:
         # The importer reads formats by their extension: the upload keeps its name.
         path = FilePath(folder) / name
-        path.write_bytes(await file.read())
+        with path.open("wb") as out:
+            await run_in_threadpool(shutil.copyfileobj, file.file, out)
         # Rows are checked against the store's province (its admin units), as the CLI does.
         try:
             result = await run_in_threadpool(import_file, path, layer, store, options=options)

@@ -184,9 +184,10 @@ def site_backhaul(
     ] = "site",
 ) -> SiteBackhaul:
     layer, view = _layer(layers, "backhaul", "gis-planner fibre", who)
-    key: dict[str, list[Any]] = {"site_id": [site_id], "kind": [kind]}
-    # Another operator's site is not found, as in the features endpoints.
-    rows = layer.select(np.arange(len(layer.frame)), view, key)
+    # Both layers are keyed by site and kind; another operator's site is not found, as in the
+    # features endpoints.
+    fid = f"{site_id}:{kind}"
+    rows = layer.select(np.flatnonzero(layer.fids == fid), view)
     if len(rows) == 0:
         raise HTTPException(
             404, f"không có truyền dẫn của trạm {site_id!r} ({kind}) / no backhaul of {site_id!r}"
@@ -197,7 +198,7 @@ def site_backhaul(
     path = None
     if "backhaul_paths" in layers.infos():
         paths, paths_view = visible_layer(layers, "backhaul_paths", who)
-        found = paths.select(np.arange(len(paths.frame)), paths_view, key)
+        found = paths.select(np.flatnonzero(paths.fids == fid), paths_view)
         if len(found):
             path = dict(mapping(paths.frame.geometry.iloc[found[0]]))
     owners = record.pop("fibre_operators")

@@ -161,7 +161,7 @@ def test_import_refusals(
         ("sites.exe", b"MZ\x90\x00", "sites.exe"),
         ("sites.xlsx", b"not a workbook", "not a readable .xlsx workbook"),
         ("sites.csv", b"a,b\n1,2\n", "no coordinate columns"),
-        ("sites", b"site_id\n", "extension"),
+        ("sites", b"site_id\n", "a name with its extension"),
     ],
 )
 def test_bad_files_are_4xx(
