@@ -33,12 +33,15 @@ class LayerPolicy:
 
     ``public_fields`` None hides the layer from viewers. Layers ``by_operator`` have an
     ``operator`` field: an operator sees its own rows in full and, if ``others_public``, the
-    public fields of the other operators' rows (otherwise none of them).
+    public fields of the other operators' rows (otherwise none of them). ``public_rows`` names
+    the ``operator`` value of rows aggregated over operators ("any"): only those are public,
+    and an operator sees them beside its own.
     """
 
     public_fields: tuple[str, ...] | None
     by_operator: bool
     others_public: bool = False
+    public_rows: str | None = None
 
 
 #: Layers anonymous viewers see whole: boundaries, villages, priority areas, positions and
@@ -50,9 +53,21 @@ PUBLIC_LAYERS = frozenset(
     }
 )  # fmt: skip
 
+#: ``operator`` value of coverage rows aggregated over operators (the best of any).
+AGGREGATED = "any"
+
 #: Layers whose visibility is not the default one (see ``policy``).
 POLICIES: dict[str, LayerPolicy] = {
     "sites": LayerPolicy(SITE_POSITION_FIELDS, by_operator=True, others_public=True),
+    # Coverage aggregated over operators is public; each operator's rows are its own.
+    "coverage_villages": LayerPolicy(
+        CATALOGUE["coverage_villages"].field_names, by_operator=True, public_rows=AGGREGATED
+    ),
+    # Gap villages are aggregated over operators; which operator is best there is not public.
+    "coverage_gaps": LayerPolicy(
+        tuple(f for f in CATALOGUE["coverage_gaps"].field_names if f != "best_operator"),
+        by_operator=False,
+    ),
 }
 
 
@@ -74,19 +89,22 @@ def policy(layer: str) -> LayerPolicy:
 class LayerView:
     """What one principal gets of one layer.
 
-    Rows are limited to ``only_operator`` when set; ``masked`` fields are emptied on rows of
-    operators other than ``mask_except``. ``scope`` names the view (for caches and ETags).
+    Rows are limited to ``only_operator`` (and ``also_operator``, aggregated rows) when set;
+    ``masked`` fields are emptied on rows of operators other than ``mask_except``. ``scope``
+    names the view (for caches and ETags).
     """
 
     fields: tuple[str, ...]
     only_operator: str | None = None
     masked: tuple[str, ...] = ()
     mask_except: str | None = None
+    also_operator: str | None = None
 
     @property
     def scope(self) -> str:
         fields, masked = ",".join(self.fields), ",".join(self.masked)
-        return f"{fields}|{self.only_operator}|{masked}|{self.mask_except}"
+        rows = f"{self.only_operator}+{self.also_operator}"
+        return f"{fields}|{rows}|{masked}|{self.mask_except}"
 
     @property
     def filterable(self) -> tuple[str, ...]:
@@ -104,10 +122,10 @@ def layer_view(layer: str, fields: tuple[str, ...], who: Principal) -> LayerView
         if rule.others_public:
             hidden = tuple(f for f in fields if f not in public)
             return LayerView(fields, masked=hidden, mask_except=who.operator)
-        return LayerView(fields, only_operator=who.operator)
+        return LayerView(fields, only_operator=who.operator, also_operator=rule.public_rows)
     if rule.public_fields is None:
         return None
-    return LayerView(public)
+    return LayerView(public, only_operator=rule.public_rows)
 
 
 def raster_operator(raster_id: str) -> str | None:

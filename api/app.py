@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.access import KeyRing
 from api.layercache import LayerCache
-from api.routers import analysis, features, rasters, tiles, viewer
+from api.routers import analysis, features, imports, products, rasters, tiles, viewer
 from api.settings import ApiSettings
 from api.tilecache import TileCache
 from gis_planner import __version__
@@ -53,6 +53,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
             {"name": "tiles", "description": "Vector tile MVT / Mapbox Vector Tiles"},
             {"name": "rasters", "description": "Raster tile vùng phủ / Coverage raster tiles"},
             {"name": "analysis", "description": "Phân tích / Analyses"},
+            {"name": "imports", "description": "Nhập dữ liệu / Imports (operator or admin key)"},
             {"name": "viewer", "description": "Trình xem bản đồ / Map viewer"},
         ],
     )
@@ -81,6 +82,8 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.include_router(tiles.router)
     app.include_router(rasters.router)
     app.include_router(analysis.router)
+    app.include_router(products.router)
+    app.include_router(imports.router)
     app.include_router(viewer.router)
 
     @app.get("/docs", include_in_schema=False)

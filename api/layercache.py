@@ -94,7 +94,8 @@ class CachedLayer:
         """``rows`` kept by the view's row rule and the attribute filters (AND of fields)."""
         keep = np.ones(len(rows), dtype=bool)
         if view.only_operator is not None:
-            keep &= self.column("operator").to_numpy(dtype=object)[rows] == view.only_operator
+            operators = self.column("operator").to_numpy(dtype=object)[rows]
+            keep &= (operators == view.only_operator) | (operators == view.also_operator)
         for name, values in (filters or {}).items():
             column = self.column(name).iloc[rows]
             keep &= column.isin(values).fillna(False).to_numpy(dtype=bool)
@@ -171,6 +172,12 @@ class LayerCache:
                     self._infos = {info.name: info for info in self.store.list_layers()}
                     self._checked_at = now
         return self._infos
+
+    def refresh(self) -> None:
+        """Ask the store again on next use: after a write through this server (an import),
+        whose answers must show it at once."""
+        with self._lock:
+            self._checked_at = -np.inf
 
     def info(self, name: str) -> LayerInfo:
         try:

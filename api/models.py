@@ -270,3 +270,101 @@ class ViewerConfig(BaseModel):
     layers: list[ViewerLayer]
     coverage: bool = Field(description="Đã có raster vùng phủ / Coverage rasters exist.")
     value_labels: dict[str, str]
+
+
+class VillageCoverage(BaseModel):
+    """Vùng phủ của một thôn với một công nghệ và nhà mạng / One village's coverage."""
+
+    village_code: str
+    name: str | None = Field(description="Tên thôn, tổ dân phố / Village name.")
+    commune_code: str
+    technology: str
+    operator: str = Field(description="Nhà mạng ('any': tốt nhất mọi nhà mạng) / Operator.")
+    threshold_dbm: float = Field(description="Ngưỡng được tính là có sóng / Covered threshold.")
+    pixels: int
+    population: float
+    area_share: float = Field(description="Tỷ lệ diện tích có sóng / Area share covered.")
+    covered_population: float
+    covered: bool = Field(description="Đạt mục tiêu phủ sóng / Meets the coverage target.")
+    max_rsrp_dbm: float | None = Field(description="Mức thu tốt nhất / Best level (dBm).")
+
+
+class VillageCoverages(BaseModel):
+    """Vùng phủ theo thôn mà người gọi được xem / The village coverage the caller may see."""
+
+    villages: int = Field(description="Số dòng / Rows returned.")
+    covered: int = Field(description="Số dòng đạt mục tiêu / Rows meeting the target.")
+    rows: list[VillageCoverage]
+
+
+class GapVillage(BaseModel):
+    """Thôn chưa đạt mục tiêu phủ sóng / A village below the coverage target."""
+
+    village_code: str
+    name: str | None
+    commune_code: str
+    technology: str
+    threshold_dbm: float
+    population: float
+    population_share: float = Field(description="Tỷ lệ dân số có sóng / Population covered.")
+    max_rsrp_dbm: float | None = Field(description="Mức thu tốt nhất / Best level (dBm).")
+    best_operator: str | None = Field(
+        None, description="Nhà mạng có mức thu tốt nhất (chỉ quản trị) / Best operator (admin)."
+    )
+
+
+class GapVillages(BaseModel):
+    """Danh sách thôn vùng lõm, đông dân trước / Gap villages, most populous first."""
+
+    villages: int
+    population: float = Field(description="Tổng dân số các thôn / People in these villages.")
+    rows: list[GapVillage]
+
+
+class SiteBackhaul(BaseModel):
+    """Truyền dẫn cáp quang của một trạm / A site's fibre backhaul to its POP/OLT."""
+
+    site_id: str
+    kind: str = Field(description="site | proposed")
+    operator: str
+    lon: float
+    lat: float
+    pop_node_id: str | None = Field(description="Nút POP/OLT gần nhất / Nearest POP/OLT node.")
+    gap_m: float | None = Field(description="Khoảng cách đến mạng cáp / Gap to the network.")
+    path_m: float | None = Field(description="Tuyến trên cáp đến POP / Path over fibre to POP.")
+    total_m: float | None = Field(description="Tổng chiều dài / Gap plus path.")
+    fibre_operators: list[str] = Field(description="Cáp của doanh nghiệp / Fibre owners used.")
+    own_gap_m: float | None = Field(description="Đến cáp của nhà mạng / Gap to own fibre.")
+    own_path_m: float | None = Field(description="Trên cáp của nhà mạng / Path over own fibre.")
+    path: dict[str, Any] | None = Field(
+        description="Tuyến truyền dẫn (GeoJSON, CRS84) / The backhaul path (GeoJSON)."
+    )
+
+
+class ImportReject(BaseModel):
+    """Một lỗi của một dòng bị loại / One problem of a rejected row."""
+
+    file: str
+    sheet: str | None
+    row: int = Field(description="Dòng trong tệp nguồn / Row in the source file.")
+    field: str
+    value: str | None
+    reason: str
+    message: str
+
+
+class ImportSummary(BaseModel):
+    """Kết quả nhập tệp / What an import did (all accepted rows in one transaction)."""
+
+    file: str
+    layer: str
+    read: int
+    accepted: int
+    rejected: int = Field(description="Số dòng bị loại (xem rejects) / Rows rejected.")
+    unchanged: int = Field(description="Đã có trong kho, không ghi lại / Already in the store.")
+    fixed: int = Field(description="Dòng đã sửa (đảo toạ độ) / Rows fixed (swapped coordinates).")
+    written: dict[str, int] = Field(description="Số dòng ghi vào mỗi lớp / Rows written.")
+    append: bool = Field(description="Thêm vào lớp (không thay thế) / Added, not replaced.")
+    rejected_by_reason: dict[str, int]
+    notes: list[str]
+    rejects: list[ImportReject]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gis_planner.errors import GisPlannerError
 from gis_planner.io import Area, Context, ImportOptions, check_file, import_file
 from gis_planner.io.coordinates import province_outline
 from gis_planner.store import GeoPackageStore
@@ -245,3 +246,20 @@ def test_row_numbers_count_quoted_line_breaks(tmp_path: Path, area: Area) -> Non
     result = check_file(path, "sites", context=Context(area=area)).result
     assert (result.read, result.accepted) == (3, 2)
     assert result.rejects.iloc[0][["row", "value"]].tolist() == [6, "abc"]
+
+
+def test_an_operator_imports_its_own_rows_only(tmp_path: Path, area: Area) -> None:
+    rows = ["V1;VNPT;105.91;20.54;30;lattice", "V2;VinaPhone;105.92;20.55;30;lattice"]
+    options = ImportOptions(only_operator="viettel")
+    checked = check_file(_csv(tmp_path, rows), "sites", options=options, context=Context(area))
+    result = checked.result
+    assert (result.read, result.accepted, result.rejected) == (5, 3, 2)
+    assert list(checked.to_write["sites"]["site_id"]) == GOOD_IDS
+    assert list(result.rejects["row"]) == [6, 7]
+    assert set(result.rejects["reason"]) == {"other_operator"}
+    assert result.rejects.iloc[0]["message"].startswith("operator: only rows of 'viettel'")
+    # A layer without operators is nobody's to import row by row.
+    villages = tmp_path / "villages.geojson"
+    villages.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(GisPlannerError, match="has no operator"):
+        check_file(villages, "admin_units", options=options, context=Context(area))

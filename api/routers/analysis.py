@@ -1,8 +1,7 @@
 """Analysis endpoints over the library: sharing, host candidates, indicators, point coverage.
 
-Each endpoint calls one library function and shapes its answer. Analyses the library does not
-offer yet (village coverage and gaps, from the coverage engine) and those not served yet (fibre
-backhaul of one site) get their endpoints here when they are wired, never as placeholders.
+Each endpoint calls one library function and shapes its answer. The analyses the CLI writes
+to the store (village coverage and gaps, site backhaul) are served by ``api.routers.products``.
 """
 
 from __future__ import annotations

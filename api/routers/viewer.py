@@ -43,6 +43,8 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 #: Catalogue groups shown under another switcher group.
 _GROUP_OF = {"radio": "cells"}
+#: Layers shown in a switcher group other than their catalogue group's.
+_LAYER_GROUP = {"coverage_gaps": "gaps"}
 #: Sub-layers of the administrative units (one layer, two versions, three levels).
 _ADMIN_PARTS = (
     ("district", "pre2025", "Cấp huyện (trước 2025)", "Districts (before 2025)", True),
@@ -112,7 +114,7 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
                     )
                 )
         else:
-            group = _GROUP_OF.get(spec.group, spec.group)
+            group = _LAYER_GROUP.get(name) or _GROUP_OF.get(spec.group, spec.group)
             out.append(
                 ViewerLayer(
                     id=name,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gis_planner.catalogue import get_spec, validate
+from gis_planner.errors import GisPlannerError
 from gis_planner.io import derive
 from gis_planner.io.coordinates import Area, province_outline
 from gis_planner.io.opencellid import group_sites
@@ -78,6 +79,18 @@ def check_file(
     merged = pd.concat([early, late], ignore_index=True)
     merged = merged.drop_duplicates(["row", "field"], keep="first")
     accepted = validation.valid[~validation.valid.index.isin(merged["row"])]
+    if options.only_operator is not None:
+        if "operator" not in accepted.columns:
+            raise GisPlannerError(f"layer {spec.name!r} has no operator: it is not an operator's")
+        foreign = accepted["operator"].to_numpy(dtype=object) != options.only_operator
+        refused = _conflicts(
+            accepted[foreign],
+            "operator",
+            f"only rows of {options.only_operator!r} may be imported here",
+            reason="other_operator",
+        )
+        merged = pd.concat([merged, refused], ignore_index=True)
+        accepted = accepted[~foreign]
 
     to_write: dict[str, pd.DataFrame] = {}
     if sites is not None:
@@ -150,14 +163,16 @@ def check_file(
     return Checked(result, to_write)
 
 
-def _conflicts(rows: pd.DataFrame, field_name: str, message: str) -> pd.DataFrame:
+def _conflicts(
+    rows: pd.DataFrame, field_name: str, message: str, reason: str = "changed_in_store"
+) -> pd.DataFrame:
     key = field_name.split("+")[0]
     return pd.DataFrame(
         {
             "row": rows.index,
             "field": field_name,
             "value": rows[key].to_numpy(dtype=object),
-            "reason": "changed_in_store",
+            "reason": reason,
             "message": f"{field_name}: {message}",
         }
     )

@@ -53,6 +53,9 @@ class ImportOptions:
     encoding: str | None = None
     #: Field → value for every row that has none (e.g. admin_version, status).
     constants: Mapping[str, str] = field(default_factory=dict)
+    #: Accept only rows of this operator (an operator importing its own rows); the rows of
+    #: any other operator are rejected with reason ``other_operator``.
+    only_operator: str | None = None
     opencellid: CellAssumptions = field(default_factory=CellAssumptions)
 
 

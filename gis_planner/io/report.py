@@ -21,6 +21,7 @@ IMPORT_REASONS = {
     "changed_in_store": "id already in the store with different content",
     "other_country": "not a Vietnamese network (MCC other than 452)",
     "extra_cells": "more cells than the header has columns",
+    "other_operator": "a row of another operator than the one importing",
     "swapped_coordinates": "latitude and longitude (or X and Y) exchanged; fixed",
 }
 

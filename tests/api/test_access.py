@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.access import (
+    AGGREGATED,
     PUBLIC_LAYERS,
     SITE_POSITION_FIELDS,
     KeyRing,
@@ -99,6 +100,15 @@ def test_only_listed_layers_are_public() -> None:
             assert view is not None and view.fields == spec.field_names, name
         elif name == "sites":
             assert view is not None and view.fields == SITE_POSITION_FIELDS
+        elif name == "coverage_villages":
+            # Only the rows aggregated over operators are public; an operator sees its own too.
+            assert view is not None and view.only_operator == AGGREGATED
+            own = layer_view(name, spec.field_names, viettel)
+            assert own is not None
+            assert (own.only_operator, own.also_operator) == ("viettel", AGGREGATED)
+        elif name == "coverage_gaps":
+            assert view is not None and view.only_operator is None
+            assert "best_operator" not in view.fields
         else:
             assert view is None, name
             own = layer_view(name, spec.field_names, viettel)
