@@ -48,5 +48,7 @@ class ApiSettings(Settings):
     basemap_attribution: str = ""
     #: Seconds a layer cached in memory is trusted before the store is asked whether it changed.
     cache_check_s: float = 2.0
+    #: Largest file accepted by ``POST /imports/{layer}`` (MiB); larger uploads get HTTP 413.
+    max_upload_mib: float = 200.0
     #: Largest page of features (OGC ``limit``); larger requests are served this many.
     max_items: int = 10_000

@@ -114,6 +114,18 @@ def test_gap_list_names_the_best_operator(villages: gpd.GeoDataFrame) -> None:
     assert gaps.crs == villages.crs and gaps.geometry.notna().all()
 
 
+def test_gap_list_names_no_operator_where_none_is_heard(villages: gpd.GeoDataFrame) -> None:
+    labels = label_pixels(villages, GRID)
+    viettel = np.full(GRID.shape, -115.0, dtype=np.float32)
+    vnpt = np.full(GRID.shape, -112.0, dtype=np.float32)
+    viettel[5:, :] = vnpt[5:, :] = -999.0  # V3 and V4: no operator's cell reaches
+    rows = village_coverage(villages, labels, {"viettel": viettel, "vnpt": vnpt}, "4G", -110.0)
+    gaps = gap_list(rows, villages).set_index("village_code")
+    assert gaps.loc["V1", "best_operator"] == "vnpt"
+    assert gaps.loc[["V3", "V4"], "best_operator"].isna().all()
+    assert gaps.loc[["V3", "V4"], "max_rsrp_dbm"].isna().all()
+
+
 def test_priority_areas_and_five_g(villages: gpd.GeoDataFrame) -> None:
     areas = gpd.GeoDataFrame(
         {"area_id": ["PA-1"], "name": ["Khu công nghiệp"]},

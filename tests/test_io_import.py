@@ -263,3 +263,18 @@ def test_an_operator_imports_its_own_rows_only(tmp_path: Path, area: Area) -> No
     villages.write_text('{"type": "FeatureCollection", "features": []}')
     with pytest.raises(GisPlannerError, match="has no operator"):
         check_file(villages, "admin_units", options=options, context=Context(area))
+
+
+def test_a_cell_on_another_operators_site_is_rejected(
+    tmp_path: Path, hanam: GeoPackageStore
+) -> None:
+    cells = hanam.read("cells")
+    mine = cells[cells["operator"] == "vnpt"].head(2).copy()
+    mine["cell_id"] = ["NEW-CELL-1", "NEW-CELL-2"]
+    mine.iloc[1, mine.columns.get_loc("operator")] = "viettel"  # on a VNPT site
+    path = tmp_path / "cells.geojson"
+    mine.to_file(path, driver="GeoJSON")
+    result = import_file(path, "cells", hanam, options=ImportOptions(append=True))
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert result.rejects.iloc[0]["reason"] == "site_operator"
+    assert "NEW-CELL-2" not in set(hanam.read("cells")["cell_id"])

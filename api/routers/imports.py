@@ -10,15 +10,14 @@ written in one transaction; rejected rows come back in the answer (HTTP 200, ``r
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Caller, Layers, Store
+from api.deps import Caller, Layers, Settings, Store
 from api.models import ImportReject, ImportSummary
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
@@ -71,6 +70,7 @@ async def import_layer(
     store: Store,
     layers: Layers,
     who: Caller,
+    settings: Settings,
     file: Annotated[
         UploadFile,
         File(description="Tệp cần nhập (tên có phần mở rộng) / The file, named with its extension"),
@@ -128,8 +128,14 @@ async def import_layer(
     with tempfile.TemporaryDirectory(prefix="gis-planner-import-") as folder:
         # The importer reads formats by their extension: the upload keeps its name.
         path = FilePath(folder) / name
-        with path.open("wb") as out:
-            await run_in_threadpool(shutil.copyfileobj, file.file, out)
+        limit = int(settings.max_upload_mib * 1024 * 1024)
+        copied = await run_in_threadpool(_copy_at_most, file.file, path, limit)
+        if copied > limit:
+            raise HTTPException(
+                413,
+                f"tệp quá lớn / {name} is larger than the {settings.max_upload_mib:g} MiB this "
+                "server accepts (GIS_PLANNER_MAX_UPLOAD_MIB)",
+            )
         # Rows are checked against the store's province (its admin units), as the CLI does.
         try:
             result = await run_in_threadpool(import_file, path, layer, store, options=options)
@@ -139,3 +145,15 @@ async def import_layer(
     # The answers that follow must show the new rows at once.
     layers.refresh()
     return _summary(result, adding)
+
+
+def _copy_at_most(source: BinaryIO, target: FilePath, limit: int) -> int:
+    """Copies the upload, stopping one chunk past ``limit``; returns the bytes copied."""
+    copied = 0
+    with target.open("wb") as out:
+        while chunk := source.read(1 << 20):
+            out.write(chunk)
+            copied += len(chunk)
+            if copied > limit:
+                break
+    return copied

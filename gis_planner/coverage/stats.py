@@ -198,7 +198,9 @@ def gap_list(village_rows: pd.DataFrame, villages: gpd.GeoDataFrame) -> gpd.GeoD
     """Villages below target for every operator together, with population and best RSRP."""
     any_rows = village_rows[(village_rows["operator"] == ANY_OPERATOR) & ~village_rows["covered"]]
     per_operator = village_rows[village_rows["operator"] != ANY_OPERATOR]
-    best = per_operator.sort_values("max_rsrp_dbm", ascending=False, na_position="last")
+    # Only an operator with a level in the village can be its best; none where nobody reaches.
+    heard = per_operator[per_operator["max_rsrp_dbm"].notna()]
+    best = heard.sort_values("max_rsrp_dbm", ascending=False)
     best = best.drop_duplicates(["village_code", "technology"])[
         ["village_code", "technology", "operator"]
     ].rename(columns={"operator": "best_operator"})

@@ -92,6 +92,24 @@ def check_file(
         merged = pd.concat([merged, refused], ignore_index=True)
         accepted = accepted[~foreign]
 
+    known_sites = context.existing.get("sites")
+    if spec.name == "cells" and sites is None and known_sites is not None:
+        # A cell belongs to its site's operator: another operator's site id is refused.
+        site_operator = known_sites.set_index("site_id")["operator"]
+        theirs = accepted["site_id"].map(site_operator)
+        mismatch = (theirs.notna() & (theirs != accepted["operator"])).to_numpy(dtype=bool)
+        refused = _conflicts(
+            accepted[mismatch],
+            "site_id",
+            "the site belongs to another operator than the cell",
+            reason="site_operator",
+        )
+        merged = pd.concat([merged, refused], ignore_index=True)
+        accepted = accepted[~mismatch]
+        unknown = int(theirs.isna().sum())
+        if unknown:
+            notes.append(f"{unknown} cells name a site the store does not hold (yet)")
+
     to_write: dict[str, pd.DataFrame] = {}
     if sites is not None:
         sites_spec = get_spec("sites")
@@ -129,7 +147,7 @@ def check_file(
                     accepted[diff.changed],
                     key,
                     "id already in the store with "
-                    "different content; import without --append to replace",
+                    "different content; replace the layer (not append) to change it",
                 ),
             ],
             ignore_index=True,

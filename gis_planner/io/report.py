@@ -22,6 +22,7 @@ IMPORT_REASONS = {
     "other_country": "not a Vietnamese network (MCC other than 452)",
     "extra_cells": "more cells than the header has columns",
     "other_operator": "a row of another operator than the one importing",
+    "site_operator": "the cell's site belongs to another operator",
     "swapped_coordinates": "latitude and longitude (or X and Y) exchanged; fixed",
 }
 

@@ -187,3 +187,18 @@ def test_missing_file_is_422(writable: tuple[GeoPackageStore, TestClient]) -> No
     response = client.post("/imports/sites", headers=key("admin"))
     assert response.status_code == 422
     assert "file" in response.json()["detail"]
+
+
+def test_an_upload_over_the_limit_is_413_and_writes_nothing(
+    sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    store = GeoPackageStore(tmp_path / "hanam.gpkg")
+    small = api_settings.model_copy(update={"max_upload_mib": 0.001})
+    client = TestClient(create_app(store, small))
+    before = len(store.read("sites"))
+    path = new_sites(store, tmp_path / "sites.geojson", {"viettel": 20})
+    status, body = upload(client, "sites", path, "admin", append=True)
+    assert status == 413
+    assert "MiB" in str(body["detail"])
+    assert len(store.read("sites")) == before
