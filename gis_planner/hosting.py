@@ -126,6 +126,8 @@ class HostIndex:
         x, y = (float(v) for v in lonlat_to_utm(site.lon, site.lat))
         environment = self._environment(site.lon, site.lat)
         radius = SEARCH_RADIUS_M[environment] if radius_m is None else float(radius_m)
+        if radius < 0:
+            raise GisPlannerError(f"search radius must not be negative, got {radius_m} m")
         found = self._tree.query(shapely.Point(x, y), predicate="dwithin", distance=radius)
         others = [site.operator not in ops for ops in self._operators[found]]
         idx = np.sort(found[np.array(others, dtype=bool)]) if len(found) else found
@@ -139,9 +141,8 @@ class HostIndex:
         overlap = disc_overlap_share(planned_range, hosted_range, distance)
         fibre_m = self._fibre_m[idx]
         parts = {
-            "distance": 1.0 - np.clip(distance / radius, 0.0, 1.0)
-            if radius > 0
-            else 1.0 + 0 * distance,
+            # A zero radius finds only positions on the point itself: full distance credit.
+            "distance": 1.0 - np.clip(distance / max(radius, 1e-9), 0.0, 1.0),
             "overlap": overlap,
             "height": np.minimum(height / site.height_m, 1.0),
             "capacity": free / capacity,

@@ -73,6 +73,10 @@ def test_radius_by_area_type_and_bad_height(make_sites: SiteFactory) -> None:
     assert "V2" not in found["site_ids"].tolist() and len(found) == 3
     with pytest.raises(GisPlannerError, match="height"):
         index.candidates(PlannedSite(float(lon), float(lat), "vietnamobile", height_m=0))
+    with pytest.raises(GisPlannerError, match="radius"):
+        index.candidates(PlannedSite(float(lon), float(lat), "vietnamobile"), radius_m=-5)
+    on_the_spot = index.candidates(PlannedSite(float(lon), float(lat), "vietnamobile"), radius_m=0)
+    assert on_the_spot.empty
 
 
 def test_candidates_in_phu_ly(sample_store: GeoPackageStore) -> None:
