@@ -29,7 +29,7 @@ from gis_planner.admin import units
 from gis_planner.crs import UTM48N, WGS84, lonlat_to_utm
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio import Environment, environment_for_unit_type
-from gis_planner.sharing import DEFAULT_TOLERANCE_M, positions
+from gis_planner.sharing import DEFAULT_TOLERANCE_M, hosts_operator, positions
 from gis_planner.siting import PlannedCell, planned_cell
 from gis_planner.store import LayerStore
 
@@ -87,7 +87,6 @@ class HostIndex:
             fibre_tree = shapely.STRtree(self.fibre.to_crs(UTM48N).to_numpy())
             (point_idx, _), dist = fibre_tree.query_nearest(metric, return_distance=True)
             np.minimum.at(self._fibre_m, point_idx, dist)
-        self._operators = self.positions["operators"].str.split(",").to_numpy(dtype=object)
         self._geometry = self.positions.geometry.to_numpy()
         self._columns = {
             name: self.positions[name].to_numpy()
@@ -129,8 +128,8 @@ class HostIndex:
         if radius < 0:
             raise GisPlannerError(f"search radius must not be negative, got {radius_m} m")
         found = self._tree.query(shapely.Point(x, y), predicate="dwithin", distance=radius)
-        others = [site.operator not in ops for ops in self._operators[found]]
-        idx = np.sort(found[np.array(others, dtype=bool)]) if len(found) else found
+        others = ~hosts_operator(self.positions["operators"].iloc[found], site.operator)
+        idx = np.sort(found[others])
 
         columns = {name: self._columns[name][idx] for name in self._columns}
         height, capacity, tenants = columns["height_m"], columns["capacity"], columns["tenants"]

@@ -96,10 +96,10 @@ def positions(
 ) -> gpd.GeoDataFrame:
     """One row per physical position, with its tenants, structure and whether it is shared.
 
-    The sites get a ``position_id`` column (their position). A position stands at the mean of
-    its sites (in metres), its structure is its tallest, and its capacity the largest of its
-    sites' structures. ``tenants`` counts distinct operators, so one operator twice on a
-    position does not make it shared.
+    Positions are numbered as ``cluster_positions`` numbers them (row i is position i) and list
+    their ``site_ids``. A position stands at the mean of its sites (in metres), its structure is
+    its tallest, and its capacity the largest of its sites' structures. ``tenants`` counts
+    distinct operators, so one operator twice on a position does not make it shared.
     """
     position_id = cluster_positions(sites, tolerance_m)
     x, y = _metric_xy(sites)
@@ -147,6 +147,12 @@ def _metric_xy(sites: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.ND
     return lonlat_to_utm(shapely.get_x(lonlat.to_numpy()), shapely.get_y(lonlat.to_numpy()))
 
 
+def hosts_operator(operators: pd.Series, operator: str) -> npt.NDArray[np.bool_]:
+    """Whether each position (its comma-separated ``operators``) already hosts ``operator``."""
+    padded = "," + operators.astype(str) + ","
+    return padded.str.contains(f",{operator},", regex=False).to_numpy(dtype=bool)
+
+
 def place_positions(
     table: gpd.GeoDataFrame, admin_units: gpd.GeoDataFrame, admin_version: str = "pre2025"
 ) -> gpd.GeoDataFrame:
@@ -190,15 +196,23 @@ def sharing_ratios(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     admin_version: str = "pre2025",
     targets: SharingTargets = PLAN_TARGETS,
+    placed: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """The sharing ratio by both definitions, for the province, each district, commune, operator.
 
     A position belongs to the commune (of ``admin_version``) it stands in, and to that
     commune's district; an operator's figures count the positions it is on. ``shared_needed_*``
     is how many more shared positions the scope would need at its current number of positions.
+    ``placed``, the output of ``place_positions`` for these sites and ``admin_version``, saves
+    computing the positions again.
     """
-    table = place_positions(positions(sites, tolerance_m), admin_units, admin_version)
-    site_position = cluster_positions(sites, tolerance_m).to_numpy()
+    table = placed
+    if table is None:
+        table = place_positions(positions(sites, tolerance_m), admin_units, admin_version)
+    # Each site's position, read back from the positions' site lists.
+    members = table[["position_id", "site_ids"]].assign(site_id=table["site_ids"].str.split(","))
+    by_site = members.explode("site_id").set_index("site_id")["position_id"]
+    site_position = sites["site_id"].map(by_site).to_numpy(dtype=np.int64)
 
     # Site-level rows carry their position's place and sharing, for the second definition.
     on_shared = table["shared"].to_numpy()[site_position]

@@ -27,6 +27,7 @@ from gis_planner.crs import UTM48N, WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio import UE_HEIGHT_M, Carrier, LinkBudget, environment_for_unit_type
 from gis_planner.radio.propagation import Environment, model_for
+from gis_planner.sharing import hosts_operator
 
 #: Relative cost of a candidate: a tenancy on an existing structure, or a new tower.
 SHARE_COST = 0.4
@@ -112,9 +113,8 @@ def siting_candidates(
 
     New builds stand at the demand villages' populated points at ``NEW_BUILD_HEIGHT_M``.
     """
-    hosts_operator = placed_positions["operators"].str.split(",").map(lambda ops: operator in ops)
-    room = placed_positions["capacity"] > placed_positions["tenants"]
-    hosts = placed_positions[~hosts_operator.astype(bool) & room]
+    room = (placed_positions["capacity"] > placed_positions["tenants"]).to_numpy()
+    hosts = placed_positions[~hosts_operator(placed_positions["operators"], operator) & room]
     existing = gpd.GeoDataFrame(
         {
             "candidate_id": "P" + hosts["position_id"].astype(str),

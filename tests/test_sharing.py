@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from gis_planner.crs import UTM48N, lonlat_to_utm, utm_to_lonlat
-from gis_planner.sharing import DEFAULT_CAPACITY, cluster_positions, positions, sharing_ratios
+from gis_planner.sharing import (
+    DEFAULT_CAPACITY,
+    cluster_positions,
+    hosts_operator,
+    positions,
+    sharing_ratios,
+)
 from gis_planner.store import GeoPackageStore
 
 from .conftest import SiteFactory
@@ -142,3 +149,11 @@ def test_ratio_on_the_sample_by_district(sample_store: GeoPackageStore) -> None:
     province = table[table["scope"] == "province"].iloc[0]
     assert province["positions"] == 930
     assert province["position_ratio"] == pytest.approx(177 / 930)
+
+
+def test_hosts_operator_matches_whole_keys() -> None:
+    operators = pd.Series(["viettel", "mobifone,vnpt", "vietnamobile"])
+    assert hosts_operator(operators, "vnpt").tolist() == [False, True, False]
+    # "viet" is part of two keys but none of them.
+    assert hosts_operator(operators, "viet").tolist() == [False, False, False]
+    assert hosts_operator(operators, "vietnamobile").tolist() == [False, False, True]

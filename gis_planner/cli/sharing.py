@@ -41,7 +41,7 @@ def sharing(
     target = store_from(store)
     sites, admin = target.read("sites"), target.read("admin_units")
     placed = place_positions(positions(sites, tolerance_m), admin, admin_version)
-    ratios = sharing_ratios(sites, admin, tolerance_m=tolerance_m, admin_version=admin_version)
+    ratios = sharing_ratios(sites, admin, admin_version=admin_version, placed=placed)
     area = "district_code" if placed["district_code"].notna().any() else "commune_code"
     plan = consolidation_plan(placed, area_column=area, merge_distance_m=merge_distance_m)
     with target.transaction() as tx:
