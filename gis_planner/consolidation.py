@@ -148,12 +148,10 @@ def _joinable_shared(
     a, b = tree.query(shapely.points(xy[singles]), predicate="dwithin", distance=max_m)
     mover, host = singles[a], hosts[b]
     operators = table["operators"].to_numpy(dtype=str)
-    new_tenant = np.array(
-        [
-            op not in ops.split(",")
-            for op, ops in zip(operators[mover], operators[host], strict=True)
-        ],
-        dtype=bool,
+    # The mover (a single operator) must not already be on the host: whole keys, elementwise.
+    padded_hosts = np.char.add(np.char.add(",", operators[host]), ",")
+    new_tenant = (
+        np.char.find(padded_hosts, np.char.add(np.char.add(",", operators[mover]), ",")) < 0
     )
     keep = (area[mover] == area[host]) & new_tenant
     mover, host = mover[keep], host[keep]

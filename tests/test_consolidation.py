@@ -96,3 +96,18 @@ def test_sample_plan_reaches_the_marks_by_district(sample_store: GeoPackageStore
         assert group["ratio_after"].is_monotonic_increasing
         assert group["distance_m"].max() <= 500.0
         assert code in summary.index
+
+
+def test_a_site_never_joins_a_position_its_operator_is_on(make_sites: SiteFactory) -> None:
+    plan = plan_for(
+        make_sites,
+        [
+            ("V1", "viettel", 100, 0),
+            ("N1", "vnpt", 105, 0),  # shared position with room
+            ("N2", "vnpt", 300, 0),  # VNPT again: it may not move onto its own operator
+            ("V2", "viettel", 3_000, 0),
+            ("V3", "viettel", 3_100, 0),
+        ],
+    )
+    assert plan.moves.empty
+    assert pd.isna(plan.summary.iloc[0]["moves_high"])
