@@ -17,6 +17,7 @@ now and the ratio if the site were built on a new position.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -35,6 +36,8 @@ from gis_planner.store import LayerStore
 
 #: Search radius by propagation environment (metres).
 SEARCH_RADIUS_M: dict[str, float] = {"urban": 300.0, "suburban": 500.0, "rural": 1_000.0}
+#: Layers whose geometry counts as fibre for the distance part of the score.
+FIBRE_LAYERS = ("fibre_routes", "fibre_nodes")
 #: Beyond this distance a candidate gets no credit for fibre.
 FIBRE_REACH_M = 2_000.0
 
@@ -104,16 +107,26 @@ class HostIndex:
         self._sites_on_shared = int(n_sites[tenants >= 2].sum())
 
     @classmethod
+    def from_layers(
+        cls,
+        sites: gpd.GeoDataFrame,
+        admin_units: gpd.GeoDataFrame,
+        fibre: Sequence[gpd.GeoDataFrame] = (),
+        tolerance_m: float = DEFAULT_TOLERANCE_M,
+    ) -> HostIndex:
+        """The index of sites, the pre-2025 communes and any fibre layers (routes, nodes)."""
+        geometry = (
+            gpd.GeoSeries(pd.concat([f.geometry.to_crs(WGS84) for f in fibre]), crs=WGS84)
+            if fibre
+            else None
+        )
+        return cls(positions(sites, tolerance_m), units(admin_units, "commune"), geometry)
+
+    @classmethod
     def from_store(cls, store: LayerStore, tolerance_m: float = DEFAULT_TOLERANCE_M) -> HostIndex:
-        """The index of a store's sites, communes (pre-2025) and fibre routes and nodes."""
-        fibre = [
-            store.read(name).geometry
-            for name in ("fibre_routes", "fibre_nodes")
-            if store.has_layer(name)
-        ]
-        geometry = gpd.GeoSeries(pd.concat(fibre, ignore_index=True), crs=WGS84) if fibre else None
-        communes = units(store.read("admin_units"), "commune")
-        return cls(positions(store.read("sites"), tolerance_m), communes, geometry)
+        """The index of a store's sites, communes and fibre routes and nodes."""
+        fibre = [store.read(name) for name in FIBRE_LAYERS if store.has_layer(name)]
+        return cls.from_layers(store.read("sites"), store.read("admin_units"), fibre, tolerance_m)
 
     def candidates(
         self, site: PlannedSite, radius_m: float | None = None, cell: PlannedCell | None = None

@@ -30,9 +30,8 @@ from api.models import (
 )
 from api.routers.common import cache_control
 from api.routers.rasters import rasters, visible_rasters
-from gis_planner.admin import units
 from gis_planner.colormaps import RSRP
-from gis_planner.hosting import HostIndex, PlannedSite
+from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.indicators import indicators
 from gis_planner.operators import MOBILE_OPERATORS, operator
 from gis_planner.report import report_inputs
@@ -41,7 +40,7 @@ from gis_planner.sharing import DEFAULT_TOLERANCE_M, PLAN_TARGETS, positions, sh
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
 #: Layers the host candidates are computed from (fibre is optional).
-HOST_LAYERS = ("sites", "admin_units", "fibre_routes", "fibre_nodes")
+HOST_LAYERS = ("sites", "admin_units", *FIBRE_LAYERS)
 _private = {"Cache-Control": "private, max-age=60", "Vary": "X-API-Key"}
 
 Tolerance = Annotated[
@@ -163,12 +162,10 @@ def _host_index(layers: Layers, tolerance_m: float) -> HostIndex:
         if key not in _hosts:
             _hosts.clear()
             sites, admin = parts["sites"].frame, parts["admin_units"].frame
+            fibre = [p.frame for n, p in parts.items() if n in FIBRE_LAYERS]
             assert isinstance(sites, gpd.GeoDataFrame) and isinstance(admin, gpd.GeoDataFrame)
-            fibre = [p.frame.geometry for n, p in parts.items() if n.startswith("fibre_")]
-            geometry = gpd.GeoSeries(pd.concat(fibre, ignore_index=True)) if fibre else None
-            _hosts[key] = HostIndex(
-                positions(sites, tolerance_m), units(admin, "commune"), geometry
-            )
+            assert all(isinstance(frame, gpd.GeoDataFrame) for frame in fibre)
+            _hosts[key] = HostIndex.from_layers(sites, admin, fibre, tolerance_m)
         return _hosts[key]
 
 
