@@ -31,7 +31,8 @@ def _asset(path: str) -> bytes:
     return resources.files("gis_planner").joinpath(path).read_bytes()
 
 
-def _data_uri(mime: str, payload: bytes) -> str:
+def data_uri(mime: str, payload: bytes) -> str:
+    """``payload`` inlined as a data URI, so a page needs no other file or server."""
     return f"data:{mime};base64,{base64.b64encode(payload).decode()}"
 
 
@@ -40,11 +41,11 @@ def _leaflet_uris() -> tuple[str, str]:
     """Leaflet's JS and CSS as data URIs, the CSS with its icons inlined too."""
     css = _asset(f"{_LEAFLET}/leaflet.css").decode()
     for image in ("layers.png", "layers-2x.png", "marker-icon.png"):
-        uri = _data_uri("image/png", _asset(f"{_LEAFLET}/images/{image}"))
+        uri = data_uri("image/png", _asset(f"{_LEAFLET}/images/{image}"))
         css = css.replace(f"images/{image}", uri)
     return (
-        _data_uri("text/javascript", _asset(f"{_LEAFLET}/leaflet.js")),
-        _data_uri("text/css", css.encode()),
+        data_uri("text/javascript", _asset(f"{_LEAFLET}/leaflet.js")),
+        data_uri("text/css", css.encode()),
     )
 
 

@@ -6,7 +6,6 @@ offline. Layers an analysis has not written yet are named in the report, never g
 
 from __future__ import annotations
 
-import base64
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +30,7 @@ from gis_planner.indicators import (
     indicators,
     plan_targets,
 )
+from gis_planner.maps import data_uri
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_xlsx
 
@@ -248,7 +248,7 @@ def _png(fig: Figure) -> str:
     # A bare Figure (no pyplot): no global state, safe in a server's threads.
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return data_uri("image/png", buffer.getvalue())
 
 
 def _district_chart(rows: pd.DataFrame, target: pd.Series, lang: Lang) -> str | None:

@@ -25,7 +25,7 @@ from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.scene import CoverageParams
 from gis_planner.crs import WGS84, utm_to_lonlat
 from gis_planner.i18n import Lang
-from gis_planner.maps import Legend, _data_uri, base_map
+from gis_planner.maps import Legend, base_map, data_uri
 from gis_planner.operators import OPERATORS
 
 #: Operator codes of the composite's "best operator" band (0 = none).
@@ -201,7 +201,7 @@ def rsrp_map(
     east, south = west + transform.a * width, north + transform.e * height
     fmap = base_map((west, south, east, north))
     folium.raster_layers.ImageOverlay(
-        _data_uri("image/png", rsrp_png(lonlat)), bounds=[[south, west], [north, east]],
+        data_uri("image/png", rsrp_png(lonlat)), bounds=[[south, west], [north, east]],
         name=title, opacity=1.0,
     ).add_to(fmap)  # fmt: skip
     if boundary is not None and not boundary.empty:
