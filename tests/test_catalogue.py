@@ -52,7 +52,11 @@ def test_valid_rows_are_conformed_and_defaults_filled() -> None:
         ({"operator": ["viettel", "orange"]}, (1, "operator", "not_allowed")),
         ({"height_m": [36.0, 1.0]}, (1, "height_m", "below_min")),
         ({"height_m": [36.0, 999.0]}, (1, "height_m", "above_max")),
-        ({"site_id": ["A", "A"]}, (1, "site_id", "duplicate_key")),
+        # Ids are per operator: one operator's id twice is a duplicate.
+        (
+            {"site_id": ["A", "A"], "operator": ["vnpt", "vnpt"]},
+            (1, "site_id+operator", "duplicate_key"),
+        ),
         ({"geometry": [shapely.Point(*HANAM), None]}, (1, "geometry", "geometry_missing")),
         (
             {"geometry": [shapely.Point(*HANAM), shapely.Point()]},

@@ -17,6 +17,7 @@ import pytest
 from gis_planner.errors import GisPlannerError
 from gis_planner.io import Area, Context, ImportOptions, check_file, import_file
 from gis_planner.io.coordinates import province_outline
+from gis_planner.io.importer import ReplaceRefused
 from gis_planner.store import GeoPackageStore
 
 from .io_files import INSIDE
@@ -57,7 +58,7 @@ DEFECTS = {
     "bad DMS": ("D8;Viettel;105°74'E;20.54;30;lattice", "dms", "lon"),
     "out-of-range value": ("D9;Viettel;105.91;20.54;250;lattice", "above_max", "height_m"),
     "negative height": ("D10;Viettel;105.91;20.54;-3;lattice", "below_min", "height_m"),
-    "duplicate id": ("OK-1;Viettel;105.91;20.54;30;lattice", "duplicate_key", "site_id"),
+    "duplicate id": ("OK-1;Viettel;105.91;20.54;30;lattice", "duplicate_key", "site_id+operator"),
     "unknown operator": ("D12;Orange;105.91;20.54;30;lattice", "unknown_operator", "operator"),
     "height N/A": ("D13;Viettel;105.91;20.54;N/A;lattice", "required", "height_m"),
     "height in feet": ("D14;Viettel;105.91;20.54;98 ft;lattice", "unit", "height_m"),
@@ -140,16 +141,17 @@ def test_reimport_is_idempotent(tmp_path: Path, hanam: GeoPackageStore) -> None:
     assert first.rows is not None and sorted(first.rows["site_id"]) == ["D2", "D3", *GOOD_IDS]
     assert second.written == {} and second.unchanged == 5 and second.accepted == 5
     pd.testing.assert_frame_equal(hanam.read("sites"), after_first)
-    # Replacing with the same file leaves the same layer too.
-    replace = import_file(path, "sites", hanam)
-    assert replace.unchanged == 5 and len(hanam.read("sites")) == 5
+    # Replacing the layer with this file would leave the store's cells without their sites.
+    with pytest.raises(ReplaceRefused, match="row\\(s\\) of 'cells' would lose the sites"):
+        import_file(path, "sites", hanam)
+    pd.testing.assert_frame_equal(hanam.read("sites"), after_first)
 
 
 def test_changed_row_with_known_id_is_rejected_on_append(
     tmp_path: Path, hanam: GeoPackageStore
 ) -> None:
     known = hanam.read("sites").iloc[0]
-    row = f"{known['site_id']};Viettel;105.91;20.54;30;lattice"
+    row = f"{known['site_id']};{known['operator']};105.91;20.54;30;lattice"
     result = import_file(_csv(tmp_path, [row]), "sites", hanam, options=ImportOptions(append=True))
     assert result.rejected == 1
     assert result.rejects.iloc[0]["reason"] == "changed_in_store"
@@ -265,7 +267,7 @@ def test_an_operator_imports_its_own_rows_only(tmp_path: Path, area: Area) -> No
         check_file(villages, "admin_units", options=options, context=Context(area))
 
 
-def test_a_cell_on_another_operators_site_is_rejected(
+def test_a_cell_on_another_operators_site_is_rejected_as_unknown(
     tmp_path: Path, hanam: GeoPackageStore
 ) -> None:
     cells = hanam.read("cells")
@@ -276,5 +278,6 @@ def test_a_cell_on_another_operators_site_is_rejected(
     mine.to_file(path, driver="GeoJSON")
     result = import_file(path, "cells", hanam, options=ImportOptions(append=True))
     assert (result.accepted, result.rejected) == (1, 1)
-    assert result.rejects.iloc[0]["reason"] == "site_operator"
+    # As for a site id nobody has: the answer does not tell that another operator holds it.
+    assert result.rejects.iloc[0]["reason"] == "unknown_site"
     assert "NEW-CELL-2" not in set(hanam.read("cells")["cell_id"])

@@ -106,10 +106,13 @@ def test_append_checks_keys_against_stored_rows(
     with pytest.raises(LayerValidationError, match="already in layer"):
         store.write(
             "sites",
-            make_sites([("C", "vnpt", 105.9, 20.5), ("A", "vnpt", 105.9, 20.5)]),
+            make_sites([("C", "vnpt", 105.9, 20.5), ("B", "vnpt", 105.9, 20.5)]),
             mode="append",
         )
     assert sorted(store.read("sites")["site_id"]) == ["A", "B"], "a refused append writes nothing"
+    # Ids are each operator's own: another operator's "A" is another site.
+    store.write("sites", make_sites([("A", "vnpt", 105.92, 20.5)]), mode="append")
+    assert sorted(store.read("sites")["operator"]) == ["viettel", "vnpt", "vnpt"]
 
 
 def test_invalid_frame_is_refused_and_store_unchanged(

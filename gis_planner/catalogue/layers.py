@@ -98,10 +98,12 @@ SITES = LayerSpec(
     label_en="BTS sites",
     geometry_type="Point",
     group="radio",
-    key=("site_id",),
+    # Ids are each operator's own: two operators may use the same site id.
+    key=("site_id", "operator"),
     description=(
         "One operator's installation on a physical structure; several operators' sites on one "
-        "structure (same structure_id or within the position tolerance) form a shared position."
+        "structure (same structure_id or within the position tolerance) form a shared position. "
+        "A site is identified by its id and its operator."
     ),
     fields=(
         _code("site_id", "Mã trạm", "Site id"),
@@ -130,8 +132,11 @@ CELLS = LayerSpec(
     label_en="Cells",
     geometry_type="Point",
     group="radio",
-    key=("cell_id",),
-    description="One radiating sector (or omni cell) of a site: its antenna and its carrier.",
+    key=("cell_id", "operator"),
+    description=(
+        "One radiating sector (or omni cell) of a site: its antenna and its carrier. A cell is "
+        "identified by its id and its operator, and names a site of its own operator."
+    ),
     fields=(
         _code("cell_id", "Mã cell", "Cell id"),
         _code("site_id", "Mã trạm", "Site id"),

@@ -21,9 +21,15 @@ from gis_planner.io import derive
 from gis_planner.io.coordinates import Area, province_outline
 from gis_planner.io.opencellid import group_sites
 from gis_planner.io.prepare import Context, ImportOptions, prepare
+from gis_planner.io.references import dangling, referring_layers
 from gis_planner.io.report import REPORT_COLUMNS, ImportResult, empty_report, write_report
 from gis_planner.io.store_diff import compare_with_store
 from gis_planner.store import LayerStore, WriteMode
+
+
+class ReplaceRefused(GisPlannerError):
+    """A layer was not replaced: rows of the file were rejected, or rows of other layers would
+    lose what they refer to. Nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -94,21 +100,20 @@ def check_file(
 
     known_sites = context.existing.get("sites")
     if spec.name == "cells" and sites is None and known_sites is not None:
-        # A cell belongs to its site's operator: another operator's site id is refused.
-        site_operator = known_sites.set_index("site_id")["operator"]
-        theirs = accepted["site_id"].map(site_operator)
-        mismatch = (theirs.notna() & (theirs != accepted["operator"])).to_numpy(dtype=bool)
+        # A cell names a site of its own operator: another operator's site with that id is not
+        # its site, and is refused exactly as an id no site has (nothing tells who holds it).
+        pair = ["site_id", "operator"]
+        held = pd.MultiIndex.from_frame(known_sites[pair].astype("string"))
+        named = pd.MultiIndex.from_frame(accepted[pair].astype("string"))
+        unknown = ~named.isin(held)
         refused = _conflicts(
-            accepted[mismatch],
+            accepted[unknown],
             "site_id",
-            "the site belongs to another operator than the cell",
-            reason="site_operator",
+            "no site of the cell's operator has this id in the store; import the site first",
+            reason="unknown_site",
         )
         merged = pd.concat([merged, refused], ignore_index=True)
-        accepted = accepted[~mismatch]
-        unknown = int(theirs.isna().sum())
-        if unknown:
-            notes.append(f"{unknown} cells name a site the store does not hold (yet)")
+        accepted = accepted[~unknown]
 
     to_write: dict[str, pd.DataFrame] = {}
     if sites is not None:
@@ -270,17 +275,43 @@ def import_file(
     ``report_dir`` (default: ``<store assets>/rejects``).
     """
     options = options or ImportOptions()
-    layers = ("sites", "cells") if layer in ("sites", "cells") else (layer,)
-    checked = check_file(
-        path, layer, options=options, context=context_from_store(store, area, layers)
-    )
-    result = checked.result
+    written = ("sites", "cells") if layer in ("sites", "cells") else (layer,)
+    layers = written
+    if not options.append:
+        # A replacement is checked against the layers that refer to the replaced one.
+        referring = (name for target in written for name in referring_layers(target))
+        layers = tuple(dict.fromkeys((*written, *referring)))
+    context = context_from_store(store, area, layers)
+    checked = check_file(path, layer, options=options, context=context)
+    result = save_reports(checked.result, report_dir or store.assets_dir / "rejects")
+    if not options.append:
+        _refuse_unsound_replace(result, checked.to_write, context)
     mode: WriteMode = "append" if options.append else "replace"
     if checked.to_write:
         with store.transaction() as tx:
             for name, rows in checked.to_write.items():
                 tx.write(name, rows, mode=mode, metadata={"source_file": path.name})
-    return save_reports(result, report_dir or store.assets_dir / "rejects")
+    return result
+
+
+def _refuse_unsound_replace(
+    result: ImportResult, to_write: dict[str, pd.DataFrame], context: Context
+) -> None:
+    """Raises ``ReplaceRefused`` when replacing would drop rows the file failed to give (some
+    were rejected) or rows that other layers refer to."""
+    reasons = []
+    if result.rejected:
+        counts = ", ".join(f"{k}: {v}" for k, v in result.rejected_by_reason().items())
+        reasons.append(f"{result.rejected} row(s) rejected ({counts})")
+    for name, rows in to_write.items():
+        for referrer, count in dangling(name, rows, context.existing).items():
+            reasons.append(f"{count} row(s) of {referrer!r} would lose the {name} they name")
+    if reasons:
+        report = f" (reject report {result.report_path.name})" if result.report_path else ""
+        raise ReplaceRefused(
+            f"{result.file.name}: layer {result.layer!r} not replaced, nothing written: "
+            f"{'; '.join(reasons)}. Fix the file{report} or add to the layer instead"
+        )
 
 
 def save_reports(result: ImportResult, report_dir: Path) -> ImportResult:
@@ -295,6 +326,7 @@ __all__ = [
     "Checked",
     "Context",
     "ImportOptions",
+    "ReplaceRefused",
     "check_file",
     "context_from_store",
     "import_file",
