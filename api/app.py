@@ -15,6 +15,7 @@ from api.layercache import LayerCache
 from api.routers import analysis, features, imports, products, rasters, tiles, viewer
 from api.settings import ApiSettings
 from api.tilecache import TileCache
+from api.uploads import UploadFolder
 from gis_planner import __version__
 from gis_planner.errors import GisPlannerError, UnknownLayer
 from gis_planner.store import LayerStore, open_store
@@ -62,6 +63,9 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.state.layers = LayerCache(store, settings.cache_check_s)
     app.state.tiles = TileCache()
     app.state.keyring = KeyRing(settings.api_keys)
+    # What a killed server left of its uploads goes now.
+    app.state.uploads = UploadFolder(settings.upload_dir or store.assets_dir / "uploads")
+    app.state.uploads.sweep()
 
     @app.exception_handler(UnknownLayer)
     async def unknown_layer(request: Request, error: UnknownLayer) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -52,3 +53,7 @@ class ApiSettings(Settings):
     max_upload_mib: float = 200.0
     #: Largest page of features (OGC ``limit``); larger requests are served this many.
     max_items: int = 10_000
+    #: Folder uploads are streamed to while they are imported (default: ``uploads`` in the
+    #: store's assets). The server owns it: each process works in its own ``pid-<id>``
+    #: sub-folder, and a starting server removes those of processes that are gone.
+    upload_dir: Path | None = None

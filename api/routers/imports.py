@@ -1,35 +1,76 @@
 """Import a file into a layer over HTTP, with the library's importer.
 
 An operator key imports rows of its own operator into ``sites`` or ``cells`` and only adds to
-the layer (``append``): the other operators' rows, already in the store, are never replaced,
-and any row of another operator in the file is rejected with reason ``other_operator``. An
-admin key imports any layer, for any operator, replacing it or adding to it. Accepted rows are
-written in one transaction; rejected rows come back in the answer (HTTP 200, ``rejected`` > 0).
+the layer (mode ``append``): the other operators' rows, already in the store, are never
+replaced, and any row of another operator in the file is rejected with reason
+``other_operator``. An admin key imports any layer, for any operator, adding to it (the
+default) or replacing it with ``mode=replace``; a replacement is refused (409, nothing written)
+when a row was rejected or rows of other layers would lose what they refer to. Accepted rows
+are written in one transaction; rejected rows come back in the answer (HTTP 200,
+``rejected`` > 0).
+
+The key, role, layer and announced size are checked before a byte of the body is read; the
+file is then streamed, with a cap, into the server's upload folder (see ``api.uploads``).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path as FilePath
-from typing import Annotated, BinaryIO
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, Layers, Settings, Store
 from api.models import ImportReject, ImportSummary
+from api.uploads import FILE_FIELD, MAX_NAME_BYTES, UploadFolder, check_length, receive_upload
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
 from gis_planner.io import ImportOptions, ImportResult, import_file
+from gis_planner.io.importer import ReplaceRefused
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 #: Layers an operator key may import (its own rows of them).
 OPERATOR_LAYERS = ("sites", "cells")
 
+ImportMode = Literal["append", "replace"]
 
-def _summary(result: ImportResult, append: bool) -> ImportSummary:
+#: The multipart body, documented by hand: the route reads it itself, after its checks.
+_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    FILE_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": (
+                            "Tệp cần nhập (tên có phần mở rộng) / The file, named with its "
+                            f"extension (at most {MAX_NAME_BYTES} bytes)"
+                        ),
+                    }
+                },
+                "required": [FILE_FIELD],
+            }
+        }
+    },
+}
+_ERRORS = {
+    400: "Tệp hoặc tên tệp không đọc được / Unreadable file or file name",
+    401: "Khoá API không hợp lệ / Invalid API key",
+    403: "Không được phép / Not allowed for this key",
+    404: "Không có lớp / Unknown layer",
+    409: "Không thay thế lớp / Replacement refused, nothing written",
+    411: "Thiếu Content-Length / Content-Length required",
+    413: "Tệp quá lớn / Upload too large",
+    422: "Tham số không hợp lệ / Invalid parameter",
+}
+
+
+def _summary(result: ImportResult, mode: ImportMode) -> ImportSummary:
     rejects = result.rejects.astype(object).where(result.rejects.notna(), None)
     return ImportSummary(
         file=result.file.name,
@@ -40,7 +81,7 @@ def _summary(result: ImportResult, append: bool) -> ImportSummary:
         unchanged=result.unchanged,
         fixed=result.fixed,
         written=result.written,
-        append=append,
+        append=mode == "append",
         rejected_by_reason={str(k): int(v) for k, v in result.rejected_by_reason().items()},
         notes=list(result.notes),
         rejects=[
@@ -56,35 +97,40 @@ def _summary(result: ImportResult, append: bool) -> ImportSummary:
     summary="Nhập tệp vào một lớp / Import a file into a layer",
     description=(
         "Tệp CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP (ZIP) hoặc GPKG. Mọi dòng hợp lệ được ghi "
-        "trong một giao dịch; dòng bị loại trả về kèm lý do (HTTP 200, `rejected` > 0). Khoá "
-        "nhà mạng chỉ nhập trạm/cell của chính mình và chỉ thêm vào lớp (dòng của nhà mạng "
-        "khác bị loại, lý do `other_operator`); quản trị nhập mọi lớp. Tệp không đọc được: 400. "
+        "trong một giao dịch; dòng bị loại trả về kèm lý do (HTTP 200, `rejected` > 0). Mặc "
+        "định thêm vào lớp (`mode=append`). Khoá nhà mạng chỉ nhập trạm/cell của chính mình và "
+        "chỉ thêm vào lớp (dòng của nhà mạng khác bị loại, lý do `other_operator`); quản trị "
+        "nhập mọi lớp và có thể thay thế cả lớp (`mode=replace`), trừ khi có dòng bị loại hoặc "
+        "tham chiếu bị mất (409, không ghi gì). Tệp không đọc được: 400. "
         "/ CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP (zipped) or GPKG. Every valid row is written in "
         "one transaction; rejected rows come back with their reasons (HTTP 200, `rejected` > "
-        "0). An operator key imports only its own sites and cells and only adds to the layer "
-        "(rows of other operators are rejected, reason `other_operator`); an admin key imports "
-        "any layer. A file that cannot be read: 400."
+        "0). Rows are added to the layer by default (`mode=append`). An operator key imports "
+        "only its own sites and cells and only adds to the layer (rows of other operators are "
+        "rejected, reason `other_operator`); an admin key imports any layer and may replace a "
+        "whole layer (`mode=replace`), unless a row is rejected or references would dangle "
+        "(409, nothing written). A file that cannot be read: 400. The body needs a "
+        "`Content-Length` (411) within the server's limit (413)."
     ),
+    openapi_extra={"requestBody": _BODY},
+    responses={status: {"description": text} for status, text in _ERRORS.items()},
 )
 async def import_layer(
+    request: Request,
     store: Store,
     layers: Layers,
     who: Caller,
     settings: Settings,
-    file: Annotated[
-        UploadFile,
-        File(description="Tệp cần nhập (tên có phần mở rộng) / The file, named with its extension"),
-    ],
     layer: Annotated[str, Path(max_length=64, description="Lớp đích / Target layer")],
-    append: Annotated[
-        bool | None,
+    mode: Annotated[
+        ImportMode,
         Query(
             description=(
-                "Thêm vào lớp thay vì thay thế (khoá nhà mạng: luôn thêm) / Add to the layer "
-                "instead of replacing it (operator keys always add)"
+                "`append` thêm vào lớp (mặc định); `replace` thay thế cả lớp (chỉ quản trị) / "
+                "`append` adds to the layer (default); `replace` replaces the whole layer "
+                "(admin keys only)"
             )
         ),
-    ] = None,
+    ] = "append",
     crs: Annotated[
         str | None, Query(max_length=64, description="CRS của cột X/Y / CRS of X/Y columns")
     ] = None,
@@ -93,6 +139,7 @@ async def import_layer(
         str | None, Query(max_length=32, description="Mã hoá CSV / CSV encoding")
     ] = None,
 ) -> ImportSummary:
+    # Everything that needs no body is checked before the body is read.
     if who.role == "viewer":
         raise HTTPException(403, "cần khoá API / importing needs an operator or admin API key")
     if layer not in CATALOGUE:
@@ -106,54 +153,32 @@ async def import_layer(
                 f"nhà mạng chỉ nhập trạm, cell / an operator key imports "
                 f"{' or '.join(OPERATOR_LAYERS)} only, not {layer!r}",
             )
-        if append is False:
+        if mode == "replace":
             raise HTTPException(
                 403,
                 "nhà mạng chỉ thêm vào lớp / an operator key adds to the layer; replacing it "
                 "needs an admin key",
             )
-    adding = True if who.role == "operator" else bool(append)
-    name = FilePath(file.filename or "").name
-    if not FilePath(name).suffix:
-        raise HTTPException(
-            400, f"tệp {file.filename!r}: cần tên có phần mở rộng / a name with its extension"
-        )
+    check_length(request, settings.max_upload_mib)
     options = ImportOptions(
         crs=crs,
         sheet=sheet,
-        append=adding,
+        append=mode == "append",
         encoding=encoding,
         only_operator=who.operator if who.role == "operator" else None,
     )
-    with tempfile.TemporaryDirectory(prefix="gis-planner-import-") as folder:
-        # The importer reads formats by their extension: the upload keeps its name.
-        path = FilePath(folder) / name
-        limit = int(settings.max_upload_mib * 1024 * 1024)
-        copied = await run_in_threadpool(_copy_at_most, file.file, path, limit)
-        if copied > limit:
-            raise HTTPException(
-                413,
-                f"tệp quá lớn / {name} is larger than the {settings.max_upload_mib:g} MiB this "
-                "server accepts (GIS_PLANNER_MAX_UPLOAD_MIB)",
-            )
+    uploads: UploadFolder = request.app.state.uploads
+    with uploads.request_folder() as folder:
+        # The importer reads formats by their extension: the upload keeps its (safe) name.
+        path = await receive_upload(request, folder, settings.max_upload_mib)
         # Rows are checked against the store's province (its admin units), as the CLI does.
         try:
             result = await run_in_threadpool(import_file, path, layer, store, options=options)
+        except ReplaceRefused as refused:
+            raise HTTPException(409, f"không thay thế lớp / {refused}") from None
         except GisPlannerError as error:
             # The message names the upload, not the folder this server kept it in.
             raise HTTPException(400, str(error).replace(f"{folder}{os.sep}", "")) from None
     # The answers that follow must show the new rows at once.
     layers.refresh()
-    return _summary(result, adding)
-
-
-def _copy_at_most(source: BinaryIO, target: FilePath, limit: int) -> int:
-    """Copies the upload, stopping one chunk past ``limit``; returns the bytes copied."""
-    copied = 0
-    with target.open("wb") as out:
-        while chunk := source.read(1 << 20):
-            out.write(chunk)
-            copied += len(chunk)
-            if copied > limit:
-                break
-    return copied
+    return _summary(result, mode)

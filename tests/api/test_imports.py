@@ -98,7 +98,7 @@ def test_admin_imports_for_any_operator(
     store, client = writable
     before = len(store.read("sites"))
     path = new_sites(store, tmp_path / "new.geojson", {"viettel": 1, "vnpt": 2})
-    status, body = upload(client, "sites", path, "admin", append=True)
+    status, body = upload(client, "sites", path, "admin")
     assert status == 200, body
     assert (body["accepted"], body["rejected"], body["written"]) == (3, 0, {"sites": 3})
     assert len(store.read("sites")) == before + 3
@@ -131,7 +131,7 @@ def test_rejected_rows_come_back_with_their_reasons(
     [
         ("sites", None, {}, 403, "needs an operator or admin API key"),
         ("admin_units", "viettel", {}, 403, "sites or cells only"),
-        ("sites", "viettel", {"append": False}, 403, "needs an admin key"),
+        ("sites", "viettel", {"mode": "replace"}, 403, "needs an admin key"),
         ("no_such_layer", "admin", {}, 404, "unknown layer"),
     ],
 )
@@ -198,7 +198,7 @@ def test_an_upload_over_the_limit_is_413_and_writes_nothing(
     client = TestClient(create_app(store, small))
     before = len(store.read("sites"))
     path = new_sites(store, tmp_path / "sites.geojson", {"viettel": 20})
-    status, body = upload(client, "sites", path, "admin", append=True)
+    status, body = upload(client, "sites", path, "admin")
     assert status == 413
     assert "MiB" in str(body["detail"])
     assert len(store.read("sites")) == before
