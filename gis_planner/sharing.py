@@ -209,10 +209,9 @@ def sharing_ratios(
     table = placed
     if table is None:
         table = place_positions(positions(sites, tolerance_m), admin_units, admin_version)
-    # Each site's position, read back from the positions' site lists.
-    members = table[["position_id", "site_ids"]].assign(site_id=table["site_ids"].str.split(","))
-    by_site = members.explode("site_id").set_index("site_id")["position_id"]
-    site_position = sites["site_id"].map(by_site).to_numpy(dtype=np.int64)
+    # Each site's position, numbered as the table numbers them. Not read back from the site
+    # lists: a site id is its operator's, so two operators' sites may list the same id.
+    site_position = cluster_positions(sites, tolerance_m).to_numpy(dtype=np.int64)
 
     # Site-level rows carry their position's place and sharing, for the second definition.
     on_shared = table["shared"].to_numpy()[site_position]

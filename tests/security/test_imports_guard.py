@@ -21,6 +21,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
+from gis_planner.catalogue import get_spec, validate
+from gis_planner.sharing import sharing_ratios
 from gis_planner.store import GeoPackageStore
 
 # The API tests' keys fixture, imported to be used here (tests/security has no conftest).
@@ -348,3 +350,18 @@ def test_a_replacement_that_would_lose_rows_is_refused_and_writes_nothing(
     assert status == 200, body
     assert body["append"] is False and body["written"] == {"sites": len(sites) + 1}
     assert len(store.read("sites")) == len(sites) + 1
+
+
+def test_sharing_ratios_hold_when_two_operators_use_one_site_id(
+    sample_store: GeoPackageStore,
+) -> None:
+    sites = sample_store.read("sites")
+    assert isinstance(sites, gpd.GeoDataFrame)
+    twin = sites[sites["operator"] == "viettel"].head(1).assign(operator="vnpt")
+    both = gpd.GeoDataFrame(pd.concat([sites, twin], ignore_index=True), crs=sites.crs)
+    assert validate(both, get_spec("sites")).problems.empty  # a store may hold both
+    before = sharing_ratios(sites, sample_store.read("admin_units"))
+    after = sharing_ratios(both, sample_store.read("admin_units"))
+    province = after["scope"] == "province"
+    assert int(after.loc[province, "sites"].iloc[0]) == len(sites) + 1
+    assert int(before.loc[before["scope"] == "province", "sites"].iloc[0]) == len(sites)
