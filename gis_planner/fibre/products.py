@@ -101,9 +101,7 @@ def analyse_fibre(
         # A row over several operators' fibre is no one operator's: the site's operator is
         # named apart, so the layer is the department's alone.
         "backhaul_shared": backhaul.rename(columns=SHARED_COLUMNS),
-        "backhaul_shared_paths": pd.concat(paths, ignore_index=True).rename(
-            columns=SHARED_COLUMNS
-        ),
+        "backhaul_shared_paths": pd.concat(paths, ignore_index=True).rename(columns=SHARED_COLUMNS),
         "fibre_spof_links": links,
         "fibre_spof_nodes": cut_nodes,
         "fibre_rings": _rings(graph),
