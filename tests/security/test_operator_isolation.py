@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pytest
+import rasterio
 import shapely
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -18,6 +19,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from gis_planner.cli import app as cli
 from gis_planner.crs import UTM48N
+from gis_planner.radio.antenna import load_patterns
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import api_settings, key
 
@@ -121,3 +123,88 @@ def test_backhaul_over_any_fibre_is_the_departments_only(
     for who in FIBRE_OPERATORS:
         response = fibre_client.get(f"/collections/{layer}/items?limit=1", headers=key(who))
         assert response.status_code in (403, 404), response.text
+
+
+def test_a_path_as_pattern_ref_is_rejected_at_import(
+    sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    store = GeoPackageStore(tmp_path / "hanam.gpkg")
+    client = TestClient(create_app(store, api_settings))
+    cells = store.read("cells", filters={"operator": ["viettel"]}).head(2)
+    cells["cell_id"] = ["VTL-NEW-1", "VTL-NEW-2"]
+    cells["pattern_ref"] = [None, "../../../../etc/hostname"]
+    path = tmp_path / "cells.geojson"
+    cells.to_file(path, driver="GeoJSON")
+    with path.open("rb") as data:
+        response = client.post(
+            "/imports/cells",
+            params={"append": True},
+            files={"file": (path.name, data, "application/octet-stream")},
+            headers=key("viettel"),
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    [reject] = body["rejects"]
+    assert (reject["row"], reject["field"]) == (2, "pattern_ref")
+    assert "not a path" in reject["message"]
+    stored = store.read("cells", filters={"cell_id": ["VTL-NEW-1", "VTL-NEW-2"]})
+    assert stored["cell_id"].tolist() == ["VTL-NEW-1"]
+
+
+def test_pattern_names_resolve_inside_the_patterns_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "patterns"
+    folder.mkdir()
+    (tmp_path / "secret.msi").write_text("GAIN 10\n", encoding="utf-8")
+    (folder / "link.msi").symlink_to(tmp_path / "secret.msi")
+    names = ["../secret.msi", "/etc/hostname", "link.msi", "absent.msi"]
+    patterns, problems = load_patterns(folder, names)
+    assert patterns == {}
+    assert problems == {
+        "../secret.msi": "not a pattern file name",
+        "/etc/hostname": "not a pattern file name",
+        "link.msi": "resolves outside the patterns folder",
+        "absent.msi": "no such file in the patterns folder",
+    }
+
+
+def _coverage(store: Path, patterns: Path, out: Path, bbox: str) -> str:
+    args = ["coverage", "--store", str(store), "--resolution-m", "400", "--workers", "1",
+            "--tech", "4G", "--operator", "viettel", "--bbox", bbox, "--patterns", str(patterns),
+            "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_an_unusable_pattern_flags_its_cells_and_the_run_goes_on(
+    sample_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, path)
+    store = GeoPackageStore(path)
+    patterns = tmp_path / "patterns"
+    patterns.mkdir()
+    (patterns / "broken.msi").write_text("NAME BROKEN\nHORIZONTAL 360\n", encoding="utf-8")
+    cells = store.read("cells")
+    lte = cells.index[(cells["operator"] == "viettel") & (cells["technology"] == "4G")]
+    absent, broken = cells.loc[lte[0], "cell_id"], cells.loc[lte[1], "cell_id"]
+    point = cells.loc[lte[0]].geometry
+    bbox = f"{point.x - 0.05},{point.y - 0.05},{point.x + 0.05},{point.y + 0.05}"
+    rasters = store.assets_dir / "coverage"
+
+    default = _coverage(path, patterns, tmp_path / "default", bbox)
+    assert "default pattern" not in default
+    with rasterio.open(rasters / "viettel_4G_rsrp.tif") as dataset:
+        expected = dataset.read(1)
+
+    # An admin writes the references straight into the store.
+    cells.loc[lte[0], "pattern_ref"] = "absent.msi"
+    cells.loc[lte[1], "pattern_ref"] = "broken.msi"
+    store.write("cells", cells)
+    output = " ".join(_coverage(path, patterns, tmp_path / "flagged", bbox).split())
+    assert f"default pattern cell {absent} (viettel): 'absent.msi': no such file" in output
+    assert f"default pattern cell {broken} (viettel): 'broken.msi'" in output
+    with rasterio.open(rasters / "viettel_4G_rsrp.tif") as dataset:
+        np.testing.assert_array_equal(dataset.read(1), expected)
