@@ -9,6 +9,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import shapely
@@ -20,6 +21,7 @@ from api.settings import ApiSettings
 from gis_planner.cli import app as cli
 from gis_planner.crs import UTM48N
 from gis_planner.radio.antenna import load_patterns
+from gis_planner.sharing import positions
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import api_settings, key
 
@@ -208,3 +210,61 @@ def test_an_unusable_pattern_flags_its_cells_and_the_run_goes_on(
     assert f"default pattern cell {broken} (viettel): 'broken.msi'" in output
     with rasterio.open(rasters / "viettel_4G_rsrp.tif") as dataset:
         np.testing.assert_array_equal(dataset.read(1), expected)
+
+
+@pytest.fixture(scope="module")
+def sample_client(sample_store: GeoPackageStore, api_settings: ApiSettings) -> TestClient:
+    return TestClient(create_app(sample_store, api_settings))
+
+
+def test_positions_capacity_uses_no_other_operators_max_tenants(
+    sample_store: GeoPackageStore, sample_client: TestClient
+) -> None:
+    sites = sample_store.read("sites")
+    # What vnpt may know of a structure it is not on: its tower type, not its max_tenants.
+    public = positions(sites.drop(columns="max_tenants")).set_index("position_id")
+    recorded = positions(sites).set_index("position_id")
+    body = sample_client.get("/analysis/positions", headers=key("vnpt")).json()
+    got = {
+        f["properties"]["position_id"]: f["properties"]
+        for f in body["features"]
+        if "vnpt" not in f["properties"]["operators"].split(",")
+    }
+    assert len(got) > 100
+    assert all(p["capacity"] == public.loc[i, "capacity"] for i, p in got.items())
+    # The sample records capacities that differ from the tower type's on many structures.
+    assert (recorded.loc[list(got), "capacity"] != public.loc[list(got), "capacity"]).sum() > 10
+    admin = sample_client.get("/analysis/positions", headers=key("admin")).json()
+    assert all(
+        f["properties"]["capacity"] == recorded.loc[f["properties"]["position_id"], "capacity"]
+        for f in admin["features"]
+    )
+
+
+def test_host_candidates_use_no_other_operators_masked_fields_or_fibre(
+    sample_store: GeoPackageStore, sample_client: TestClient
+) -> None:
+    sites = sample_store.read("sites")
+    public = positions(sites.drop(columns="max_tenants")).set_index("position_id")
+    routes, nodes = sample_store.read("fibre_routes"), sample_store.read("fibre_nodes")
+    own_fibre = pd.concat(
+        [
+            routes.loc[routes["operator"] == "vnpt"].geometry,
+            nodes.loc[nodes["operator"] == "vnpt"].geometry,
+        ]
+    ).to_crs(UTM48N)
+    checked = 0
+    for site in sites[sites["operator"] == "viettel"].head(20).itertuples():
+        params = {"lon": site.geometry.x + 0.002, "lat": site.geometry.y, "radius_m": 3000}
+        response = sample_client.get(
+            "/analysis/host-candidates", params=params, headers=key("vnpt")
+        )
+        assert response.status_code == 200, response.text
+        for feature in response.json()["features"]:
+            props = feature["properties"]
+            assert props["capacity"] == public.loc[props["position_id"], "capacity"]
+            point = gpd.GeoSeries([shapely.geometry.shape(feature["geometry"])], crs="EPSG:4326")
+            own_m = own_fibre.distance(point.to_crs(UTM48N).iloc[0]).min()
+            assert props["fibre_distance_m"] == pytest.approx(own_m, abs=1.0)
+            checked += 1
+    assert checked > 50
