@@ -322,7 +322,8 @@ class GapVillages(BaseModel):
 
 
 class SiteBackhaul(BaseModel):
-    """Truyền dẫn cáp quang của một trạm / A site's fibre backhaul to its POP/OLT."""
+    """Truyền dẫn cáp quang của một trạm trên cáp của chính nhà mạng / A site's fibre backhaul
+    to its operator's POP/OLT over that operator's own fibre."""
 
     site_id: str
     kind: str = Field(description="site | proposed")
@@ -333,9 +334,6 @@ class SiteBackhaul(BaseModel):
     gap_m: float | None = Field(description="Khoảng cách đến mạng cáp / Gap to the network.")
     path_m: float | None = Field(description="Tuyến trên cáp đến POP / Path over fibre to POP.")
     total_m: float | None = Field(description="Tổng chiều dài / Gap plus path.")
-    fibre_operators: list[str] = Field(description="Cáp của doanh nghiệp / Fibre owners used.")
-    own_gap_m: float | None = Field(description="Đến cáp của nhà mạng / Gap to own fibre.")
-    own_path_m: float | None = Field(description="Trên cáp của nhà mạng / Path over own fibre.")
     path: dict[str, Any] | None = Field(
         description="Tuyến truyền dẫn (GeoJSON, CRS84) / The backhaul path (GeoJSON)."
     )

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from gis_planner.fibre.backhaul import backhaul, backhaul_frames, shortest_paths
-from gis_planner.fibre.graph import build_graph
+from gis_planner.fibre.graph import build_graph, operator_graphs
 from tests.fibre_networks import X0, Y0, nodes, points, routes
 
 # POP1 —1000 m— J —500 m— K (VNPT); POP2 (Viettel) —2000 m— J.
@@ -36,7 +36,7 @@ def test_backhaul_lengths_by_hand() -> None:
     ]
 
 
-def test_own_operator_backhaul_and_operators_used() -> None:
+def test_backhaul_over_all_fibre_and_over_own_fibre() -> None:
     graph = build_graph(NETWORK, SOURCES)
     sites = gpd.GeoDataFrame(
         {"site_id": ["S1", "S2", "S3"], "operator": ["viettel", "vnpt", "mobifone"]},
@@ -47,17 +47,27 @@ def test_own_operator_backhaul_and_operators_used() -> None:
     assert frame["path_m"].tolist() == [1500, 1500, 1500]
     assert frame["fibre_operators"].tolist() == ["vnpt"] * 3
     assert frame["pop_node_id"].tolist() == ["POP1"] * 3
-    # Viettel's own fibre reaches J only: 500 m gap from the site, then 2000 m to its OLT.
-    own = frame.set_index("site_id")
-    assert own.loc["S1", "own_gap_m"] == pytest.approx(520)
-    assert own.loc["S1", "own_path_m"] == pytest.approx(2000)
-    assert own.loc["S2", "own_path_m"] == pytest.approx(1500)
-    assert np.isnan(own.loc["S3", "own_path_m"])  # MobiFone has no fibre here
     line = paths.set_index("site_id").geometry["S1"]
     np.testing.assert_allclose(
         shapely.get_coordinates(line), [[X0 + 1000, Y0 + 520], [X0 + 1000, Y0 + 500],
                                         [X0 + 1000, Y0], [X0, Y0]]
     )  # fmt: skip
+    # Viettel's own fibre reaches J only: 500 m gap from the site, then 2000 m to its OLT.
+    own = operator_graphs(NETWORK, SOURCES)
+    viettel, viettel_path = backhaul_frames(own["viettel"], sites.iloc[:1])
+    assert viettel["gap_m"].iloc[0] == pytest.approx(520)
+    assert viettel["path_m"].iloc[0] == pytest.approx(2000)
+    assert viettel["pop_node_id"].iloc[0] == "POP2"
+    np.testing.assert_allclose(
+        shapely.get_coordinates(viettel_path.geometry.iloc[0]),
+        [[X0 + 1000, Y0 + 520], [X0 + 1000, Y0], [X0 + 3000, Y0]],
+    )
+    vnpt, _ = backhaul_frames(own["vnpt"], sites.iloc[1:2])
+    assert vnpt["path_m"].iloc[0] == pytest.approx(1500)
+    # MobiFone has no fibre here: nothing reached.
+    mobifone, none = backhaul_frames(None, sites.iloc[2:])
+    assert np.isnan(mobifone["path_m"].iloc[0]) and mobifone["pop_node_id"].isna().all()
+    assert none.empty
 
 
 def test_a_path_over_two_operators_names_both() -> None:

@@ -141,19 +141,21 @@ def test_top_single_point_of_failure_cuts_exactly_its_listed_villages(
 
 
 def test_backhaul_for_every_site(products: FibreProducts, sample: dict[str, pd.DataFrame]) -> None:
-    backhaul = products.layers["backhaul"]
+    shared = products.layers["backhaul_shared"]
     sites = sample["sites"]
-    assert len(backhaul) == len(sites)
-    kinds = backhaul.set_index("site_id")["kind"]
+    assert len(shared) == len(sites)
+    kinds = shared.set_index("site_id")["kind"]
     planned = sites.set_index("site_id")["status"] == "planned"
     assert (kinds[planned.index[planned]] == "proposed").all()
-    assert backhaul["path_m"].notna().all()
-    assert (backhaul["total_m"] >= backhaul["path_m"]).all()
+    assert shared["path_m"].notna().all()
+    assert (shared["total_m"] >= shared["path_m"]).all()
     # The operator's own fibre is never nearer than anyone's; MobiFone has none in the sample.
-    both = backhaul.dropna(subset=["own_gap_m"])
-    assert (both["own_gap_m"] >= both["gap_m"]).all()
-    assert backhaul.loc[backhaul["operator"] == "mobifone", "own_path_m"].isna().all()
-    assert backhaul.loc[backhaul["operator"] == "vnpt", "own_path_m"].notna().all()
+    own = products.layers["backhaul"]
+    assert own[["site_id", "kind"]].equals(shared[["site_id", "kind"]])
+    both = own["gap_m"].notna()
+    assert (own.loc[both, "gap_m"] >= shared.loc[both, "gap_m"]).all()
+    assert own.loc[own["operator"] == "mobifone", "path_m"].isna().all()
+    assert own.loc[own["operator"] == "vnpt", "path_m"].notna().all()
 
 
 def test_rings_and_redundancy(products: FibreProducts) -> None:
@@ -198,7 +200,7 @@ def test_fibre_command_writes_layers_and_report(
     store = GeoPackageStore(path)
     assert store.read("ftth_villages")["covered"].sum() > 1000
     assert store.metadata("fibre_extensions")["drop_m"] == 300
-    proposed = store.read("backhaul", filters={"kind": "proposed"}).set_index("site_id")
+    proposed = store.read("backhaul_shared", filters={"kind": "proposed"}).set_index("site_id")
     assert {"viettel:C1", "vnpt:C1"} <= set(proposed.index)
     assert proposed.loc["vnpt:C1", "path_m"] == proposed.loc["viettel:C1", "path_m"] > 0
     book = openpyxl.load_workbook(report, read_only=True)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader
 
+from api.access import Principal
 from api.deps import Caller, Language, Layers, Store
 from api.layercache import BadQuery
 from api.models import (
@@ -28,7 +29,7 @@ from api.models import (
     SharingRatio,
     SharingRatios,
 )
-from api.routers.common import cache_control
+from api.routers.common import cache_control, visible_layer
 from api.routers.rasters import rasters, visible_rasters
 from gis_planner.colormaps import RSRP
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
@@ -85,6 +86,26 @@ def _sites(layers: Layers) -> tuple[str, gpd.GeoDataFrame]:
     return sites.version, sites.frame
 
 
+def _seen(layers: Layers, name: str, who: Principal) -> tuple[str, gpd.GeoDataFrame]:
+    """The rows and fields of layer ``name`` that ``who`` may see, other operators' masked
+    fields emptied, and a key of that view (version and scope).
+
+    What is derived from a layer for a caller is derived from this: a position's capacity
+    from other operators' ``max_tenants``, or a host's distance to other operators' fibre,
+    would tell what the view hides.
+    """
+    layer, view = visible_layer(layers, name, who)
+    frame = layer.frame
+    assert isinstance(frame, gpd.GeoDataFrame)
+    rows = layer.select(np.arange(len(frame)), view)
+    seen = frame.iloc[rows][[*view.fields, frame.geometry.name]]
+    if view.masked:
+        others = seen["operator"].to_numpy(dtype=object) != view.mask_except
+        seen = seen.copy()
+        seen.loc[others, list(view.masked)] = None
+    return f"{layer.version}|{view.scope}", seen
+
+
 @router.get(
     "/sharing",
     response_model=SharingRatios,
@@ -138,11 +159,11 @@ def positions_geojson(
     tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
     shared: Annotated[bool | None, Query(description="Chỉ vị trí dùng chung / Only shared")] = None,
 ) -> Response:
-    version, sites = _sites(layers)
+    version, sites = _seen(layers, "sites", who)
     key = ("positions", layers.store.uri, version, tolerance_m)
     table = _cached(key, lambda: positions(sites, tolerance_m))
     if who.role == "viewer":
-        # A structure's capacity comes from its sites' max_tenants, not public.
+        # No site's max_tenants is public: a capacity from tower types alone would mislead.
         table = table.drop(columns="capacity")
     if shared is not None:
         table = table[table["shared"] == shared]
@@ -154,17 +175,17 @@ def positions_geojson(
 _hosts: dict[tuple[object, ...], HostIndex] = {}
 
 
-def _host_index(layers: Layers, tolerance_m: float) -> HostIndex:
-    """The host index of the store's sites, communes and fibre, built once per version."""
-    parts = {name: layers.layer(name) for name in HOST_LAYERS if name in layers.infos()}
-    key = (layers.store.uri, tolerance_m, *((n, p.version) for n, p in parts.items()))
+def _host_index(layers: Layers, who: Principal, tolerance_m: float) -> HostIndex:
+    """The host index of the sites, communes and fibre ``who`` may see, built once per
+    version and view."""
+    parts = {name: _seen(layers, name, who) for name in HOST_LAYERS if name in layers.infos()}
+    key = (layers.store.uri, tolerance_m, *((n, version) for n, (version, _) in parts.items()))
     with _results_lock:
         if key not in _hosts:
-            _hosts.clear()
-            sites, admin = parts["sites"].frame, parts["admin_units"].frame
-            fibre = [p.frame for n, p in parts.items() if n in FIBRE_LAYERS]
-            assert isinstance(sites, gpd.GeoDataFrame) and isinstance(admin, gpd.GeoDataFrame)
-            assert all(isinstance(frame, gpd.GeoDataFrame) for frame in fibre)
+            if len(_hosts) > 8:
+                _hosts.clear()
+            fibre = [frame for n, (_, frame) in parts.items() if n in FIBRE_LAYERS]
+            sites, admin = parts["sites"][1], parts["admin_units"][1]
             _hosts[key] = HostIndex.from_layers(sites, admin, fibre, tolerance_m)
         return _hosts[key]
 
@@ -206,7 +227,7 @@ def host_candidates(
         raise BadQuery(f"operator {planner!r}: one of {', '.join(MOBILE_OPERATORS)}")
     if who.role == "operator" and planner != who.operator:
         raise HTTPException(403, f"an operator key plans sites of {who.operator!r} only")
-    index = _host_index(layers, tolerance_m)
+    index = _host_index(layers, who, tolerance_m)
     site = PlannedSite(lon, lat, planner, height_m, technology)
     found = index.candidates(site, radius_m).head(limit)
     body = found.to_json(drop_id=True, ensure_ascii=False)

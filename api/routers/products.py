@@ -165,13 +165,14 @@ def coverage_gaps(
     response_model=SiteBackhaul,
     summary="Truyền dẫn cáp quang của một trạm / Fibre backhaul of a site",
     description=(
-        "Đường cáp quang từ trạm đến POP/OLT gần nhất: khoảng cách đến mạng cáp, chiều dài trên "
-        "cáp của mọi doanh nghiệp và trên cáp của chính nhà mạng, và tuyến (GeoJSON), từ các lớp "
-        "`backhaul` và `backhaul_paths` của `gis-planner fibre`. Khoá nhà mạng xem trạm của "
-        "mình; quản trị xem mọi trạm. / The site's fibre path to the nearest POP/OLT: the gap "
-        "to the network, the length over any operator's fibre and over the site operator's "
-        "own, and the path (GeoJSON), from the `backhaul` and `backhaul_paths` layers of "
-        "`gis-planner fibre`. An operator key sees its own sites; an admin key every site."
+        "Đường cáp quang từ trạm đến POP/OLT gần nhất của nhà mạng, chỉ trên cáp của chính nhà "
+        "mạng: khoảng cách đến mạng cáp, chiều dài và tuyến (GeoJSON), từ các lớp `backhaul` và "
+        "`backhaul_paths` của `gis-planner fibre`. Khoá nhà mạng xem trạm của mình; quản trị xem "
+        "mọi trạm (và lớp `backhaul_shared` trên cáp của mọi doanh nghiệp). / The site's fibre "
+        "path to its operator's nearest POP/OLT over that operator's own fibre only: the gap to "
+        "the network, the length and the path (GeoJSON), from the `backhaul` and "
+        "`backhaul_paths` layers of `gis-planner fibre`. An operator key sees its own sites; an "
+        "admin key every site (and the `backhaul_shared` layer, over any operator's fibre)."
     ),
 )
 def site_backhaul(
@@ -192,8 +193,7 @@ def site_backhaul(
         raise HTTPException(
             404, f"không có truyền dẫn của trạm {site_id!r} ({kind}) / no backhaul of {site_id!r}"
         )
-    # The cached records are shared by every request: a copy is changed.
-    record = dict(layer.records(rows[:1], view)[0])
+    record = layer.records(rows[:1], view)[0]
     point = layer.frame.geometry.iloc[rows[0]]
     path = None
     if "backhaul_paths" in layers.infos():
@@ -201,12 +201,5 @@ def site_backhaul(
         found = paths.select(np.flatnonzero(paths.fids == fid), paths_view)
         if len(found):
             path = dict(mapping(paths.frame.geometry.iloc[found[0]]))
-    owners = record.pop("fibre_operators")
     response.headers["Cache-Control"] = cache_control(who)
-    return SiteBackhaul(
-        **record,
-        lon=point.x,
-        lat=point.y,
-        fibre_operators=owners.split(",") if owners else [],
-        path=path,
-    )
+    return SiteBackhaul(**record, lon=point.x, lat=point.y, path=path)

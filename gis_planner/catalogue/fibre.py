@@ -103,6 +103,19 @@ _BACKHAUL_KEY = (
     FieldSpec("kind", "str", "Loại", "Kind", allowed=BACKHAUL_KINDS),
 )
 
+POP_NODE = FieldSpec("pop_node_id", "str", "Nút POP/OLT", "POP/OLT node", required=False)
+_BACKHAUL_FIELDS = (
+    POP_NODE,
+    _metres("gap_m", "Khoảng cách đến mạng cáp", "Gap to the network", required=False),
+    _metres("path_m", "Chiều dài tuyến đến POP", "Path to POP", required=False),
+    _metres("total_m", "Tổng chiều dài", "Total length", required=False),
+)
+#: The site's operator in the shared layers: not ``operator``, which would make a row over
+#: several operators' fibre its site operator's own (see ``api.access.policy``).
+SITE_OPERATOR = FieldSpec(
+    "site_operator", "str", "Nhà mạng của trạm", "Site operator", allowed=OPERATOR_KEYS
+)
+
 BACKHAUL = LayerSpec(
     name="backhaul",
     label_vi="Truyền dẫn cáp quang cho trạm BTS",
@@ -111,23 +124,11 @@ BACKHAUL = LayerSpec(
     group="fibre",
     key=("site_id", "kind"),
     description=(
-        "Each site's fibre path to the nearest POP/OLT: straight gap to the network, path "
-        "length over any operator's fibre and over the site operator's own."
+        "Each site's fibre path to the nearest POP/OLT of its operator over that operator's own "
+        "fibre only: straight gap to the network, path and total length."
     ),
-    fields=(
-        *_BACKHAUL_KEY,
-        OPERATOR,
-        FieldSpec("pop_node_id", "str", "Nút POP/OLT", "POP/OLT node", required=False),
-        _metres("gap_m", "Khoảng cách đến mạng cáp", "Gap to the network", required=False),
-        _metres("path_m", "Chiều dài tuyến đến POP", "Path to POP", required=False),
-        _metres("total_m", "Tổng chiều dài", "Total length", required=False),
-        FIBRE_OPERATORS,
-        _metres("own_gap_m", "Khoảng cách đến cáp của nhà mạng", "Gap to own fibre",
-                required=False),
-        _metres("own_path_m", "Tuyến trên cáp của nhà mạng", "Path over own fibre",
-                required=False),
-    ),
-)  # fmt: skip
+    fields=(*_BACKHAUL_KEY, OPERATOR, *_BACKHAUL_FIELDS),
+)
 
 BACKHAUL_PATHS = LayerSpec(
     name="backhaul_paths",
@@ -136,10 +137,41 @@ BACKHAUL_PATHS = LayerSpec(
     geometry_type="LineString",
     group="fibre",
     key=("site_id", "kind"),
+    description="The paths of ``backhaul``, over the site operator's own fibre.",
     fields=(
         *_BACKHAUL_KEY,
         OPERATOR,
-        FieldSpec("pop_node_id", "str", "Nút POP/OLT", "POP/OLT node", required=False),
+        POP_NODE,
+        _metres("total_m", "Tổng chiều dài", "Total length"),
+    ),
+)
+
+BACKHAUL_SHARED = LayerSpec(
+    name="backhaul_shared",
+    label_vi="Truyền dẫn cho trạm BTS trên cáp dùng chung",
+    label_en="Site backhaul over shared fibre",
+    geometry_type="Point",
+    group="fibre",
+    key=("site_id", "kind"),
+    description=(
+        "Each site's fibre path to the nearest POP/OLT over any operator's fibre, and whose "
+        "fibre it uses: for the department's sharing plans, never shown to operators."
+    ),
+    fields=(*_BACKHAUL_KEY, SITE_OPERATOR, *_BACKHAUL_FIELDS, FIBRE_OPERATORS),
+)
+
+BACKHAUL_SHARED_PATHS = LayerSpec(
+    name="backhaul_shared_paths",
+    label_vi="Tuyến truyền dẫn trên cáp dùng chung",
+    label_en="Site backhaul paths over shared fibre",
+    geometry_type="LineString",
+    group="fibre",
+    key=("site_id", "kind"),
+    description="The paths of ``backhaul_shared``: the department's only.",
+    fields=(
+        *_BACKHAUL_KEY,
+        SITE_OPERATOR,
+        POP_NODE,
         _metres("total_m", "Tổng chiều dài", "Total length"),
     ),
 )
@@ -242,5 +274,6 @@ FIBRE_EXTENSIONS = LayerSpec(
 
 FIBRE_LAYERS = (
     FIBRE_TOPOLOGY_PROBLEMS, FTTH_VILLAGES, FTTH_SHARES, BACKHAUL, BACKHAUL_PATHS,
-    FIBRE_SPOF_LINKS, FIBRE_SPOF_NODES, FIBRE_RINGS, FIBRE_REDUNDANCY, FIBRE_EXTENSIONS,
+    BACKHAUL_SHARED, BACKHAUL_SHARED_PATHS, FIBRE_SPOF_LINKS, FIBRE_SPOF_NODES, FIBRE_RINGS,
+    FIBRE_REDUNDANCY, FIBRE_EXTENSIONS,
 )  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec, RowRule
 from gis_planner.operators import MOBILE_OPERATORS, OPERATOR_KEYS
 
@@ -23,6 +25,15 @@ SOURCE = FieldSpec(
     "source", "str", "Nguồn dữ liệu", "Data source", required=False,
     description="Where the row comes from; synthetic rows say 'synthetic'.",
 )  # fmt: skip
+
+#: What a ``pattern_ref`` may be: a plain file name, so that it resolves inside the patterns
+#: folder whatever an operator's file says.
+PATTERN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def is_pattern_name(name: object) -> bool:
+    """Whether ``name`` is a pattern file name (no path, no "..")."""
+    return isinstance(name, str) and PATTERN_NAME.fullmatch(name) is not None and ".." not in name
 
 
 def _code(name: str, vi: str, en: str, *, required: bool = True) -> FieldSpec:
@@ -186,11 +197,21 @@ CELLS = LayerSpec(
         FieldSpec(
             "pattern_ref", "str", "Mẫu bức xạ", "Antenna pattern file (MSI/Planet)",
             required=False,
+            description="The name of a file in the patterns folder, never a path.",
         ),
         FieldSpec(
             "status", "str", "Trạng thái", "Status", allowed=SITE_STATUSES, default="on-air"
         ),
         SOURCE,
+    ),
+    rules=(
+        RowRule(
+            "pattern_ref", "not_allowed",
+            "a file name of the patterns folder (letters, digits, '.', '_', '-'; at most 64; "
+            "not a path)",
+            lambda f: f["pattern_ref"].notna()
+            & ~f["pattern_ref"].map(is_pattern_name).astype(bool),
+        ),
     ),
 )  # fmt: skip
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import geopandas as gpd
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,11 +20,11 @@ from gis_planner.coverage.products import (
     write_composite,
     write_result,
 )
-from gis_planner.coverage.scene import CoverageParams
+from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
 from gis_planner.maps import save_map
 from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
-from gis_planner.radio.antenna import read_msi
+from gis_planner.radio.antenna import load_patterns
 from gis_planner.settings import get_settings
 from gis_planner.tables import write_csv, write_xlsx
 
@@ -94,10 +95,14 @@ def coverage(
     cells = target.read("cells")
     assert isinstance(admin, gpd.GeoDataFrame) and isinstance(villages, gpd.GeoDataFrame)
     assert isinstance(cells, gpd.GeoDataFrame)
-    refs = sorted(set(cells["pattern_ref"].dropna()) - {""})
-    if refs and patterns is None:
-        raise typer.BadParameter(f"cells name antenna pattern files {refs[:3]}: give --patterns")
-    antennas = {ref: read_msi(patterns / ref).pattern() for ref in refs} if patterns else {}
+    refs = set(cells["pattern_ref"].dropna()) - {""}
+    antennas, problems = load_patterns(patterns, refs)
+    cells, flagged = with_default_patterns(cells, problems)
+    for row in flagged.itertuples():
+        console.print(
+            "[yellow]default pattern[/yellow] "
+            + escape(f"cell {row.cell_id} ({row.operator}): {row.pattern_ref!r}: {row.reason}")
+        )
     columns = (
         TextColumn("[bold]coverage"),
         BarColumn(),

@@ -191,6 +191,25 @@ def cell_patterns(
     return patterns, codes, from_file
 
 
+def with_default_patterns(
+    cells: pd.DataFrame, problems: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``cells`` with each ``pattern_ref`` named in ``problems`` (names that have no pattern,
+    and why: see ``radio.antenna.load_patterns``) cleared, so that those cells take the
+    default pattern of their beamwidths; and those cells (id, operator, reference, reason).
+
+    One operator's bad reference must not stop a run for everyone: its cells are computed
+    with the default pattern and the run lists them.
+    """
+    if "pattern_ref" not in cells:
+        return cells, pd.DataFrame(columns=["cell_id", "operator", "pattern_ref", "reason"])
+    bad = cells["pattern_ref"].isin(list(problems)).to_numpy(dtype=bool)
+    flagged = cells.loc[bad, ["cell_id", "operator", "pattern_ref"]].reset_index(drop=True)
+    flagged["reason"] = flagged["pattern_ref"].map(problems)
+    cleared = cells.assign(pattern_ref=cells["pattern_ref"].mask(bad))
+    return cleared, flagged
+
+
 def build_scene(
     cells: pd.DataFrame,
     x_m: F64,

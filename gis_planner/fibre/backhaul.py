@@ -185,45 +185,42 @@ def backhaul(
 
 
 def backhaul_frames(
-    graph: FibreGraph, sites: gpd.GeoDataFrame, *, kind: str = "site"
+    graph: FibreGraph | None, sites: gpd.GeoDataFrame, *, kind: str = "site"
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(one point per site, one line per site path) of the backhaul over any operator's fibre,
-    with the path over the site operator's own fibre alongside.
+    """(one point per site, one line per site path) of the backhaul over ``graph``'s fibre to
+    its POPs/OLTs; None is no fibre at all, where no site reaches a POP.
 
     A path line runs from the site to its network vertex and on to the POP/OLT through the
     graph's vertices; a site standing on its POP has no line.
     """
-    anyone = backhaul(graph, sites.geometry)
-    own_path = np.full(len(sites), np.nan)
-    own_gap = np.full(len(sites), np.nan)
-    operators = sites["operator"].to_numpy(dtype=str)
-    for op in np.unique(operators).tolist():
-        rows = operators == op
-        own = backhaul(graph, sites.geometry[rows], operator=op)
-        own_path[rows], own_gap[rows] = own.path_m, own.gap_m
-    first_node = pd.Series(graph.nodes["node_id"].to_numpy(), index=graph.node_vertex)
-    first_node = first_node[~first_node.index.duplicated()]
-    reached = anyone.source >= 0
-    pop = np.full(len(sites), None, dtype=object)
-    pop[reached] = first_node.reindex(anyone.source[reached]).to_numpy()
+    n = len(sites)
     site_points = sites.geometry.to_crs(UTM48N).to_numpy()
+    pop = np.full(n, None, dtype=object)
+    if graph is None:
+        gap_m, path_m, mask = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=np.int64)
+        lines = np.full(n, None, dtype=object)
+    else:
+        result = backhaul(graph, sites.geometry)
+        gap_m, path_m, mask = result.gap_m, result.path_m, result.operator_mask
+        first_node = pd.Series(graph.nodes["node_id"].to_numpy(), index=graph.node_vertex)
+        first_node = first_node[~first_node.index.duplicated()]
+        reached = result.source >= 0
+        pop[reached] = first_node.reindex(result.source[reached]).to_numpy()
+        lines = path_lines(result, shapely.get_coordinates(site_points))
     frame = gpd.GeoDataFrame(
         {
             "site_id": sites["site_id"].to_numpy(),
             "kind": kind,
-            "operator": operators,
+            "operator": sites["operator"].to_numpy(dtype=str),
             "pop_node_id": pop,
-            "gap_m": np.round(anyone.gap_m, 1),
-            "path_m": np.round(anyone.path_m, 1),
-            "total_m": np.round(anyone.gap_m + anyone.path_m, 1),
-            "fibre_operators": mask_names(anyone.operator_mask).to_numpy(),
-            "own_gap_m": np.round(own_gap, 1),
-            "own_path_m": np.round(own_path, 1),
+            "gap_m": np.round(gap_m, 1),
+            "path_m": np.round(path_m, 1),
+            "total_m": np.round(gap_m + path_m, 1),
+            "fibre_operators": mask_names(mask).to_numpy(),
         },
         geometry=site_points,
         crs=UTM48N,
     )
-    lines = path_lines(anyone, shapely.get_coordinates(site_points))
     drawn = pd.notna(lines)
     paths = gpd.GeoDataFrame(
         frame.loc[drawn, ["site_id", "kind", "operator", "pop_node_id", "total_m"]],

@@ -317,6 +317,21 @@ def build_graph(
     )
 
 
+def operator_graphs(
+    routes: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, snap_m: float = DEFAULT_SNAP_M
+) -> dict[str, FibreGraph]:
+    """Each operator's fibre as a graph of its own, built from its own routes and nodes only.
+
+    What is computed for one operator is computed on these: nothing of another operator's
+    network (its cables, its nodes, even where they meet this operator's) shapes the answer.
+    """
+    operators = sorted({*routes["operator"].astype(str), *nodes["operator"].astype(str)})
+    return {
+        op: build_graph(routes[routes["operator"] == op], nodes[nodes["operator"] == op], snap_m)
+        for op in operators
+    }
+
+
 def nearest_vertices(graph: FibreGraph, points: gpd.GeoSeries) -> tuple[IntArray, FloatArray]:
     """Nearest graph vertex of each point and the straight distance to it in metres.
 

@@ -14,9 +14,15 @@ from gis_planner.crs import UTM48N, WGS84
 from gis_planner.fibre.backhaul import backhaul_frames
 from gis_planner.fibre.extension import extension_links
 from gis_planner.fibre.ftth import DEFAULT_DROP_M, ftth_shares, ftth_villages
-from gis_planner.fibre.graph import DEFAULT_SNAP_M, FibreGraph, build_graph, nearest_vertices
+from gis_planner.fibre.graph import (
+    DEFAULT_SNAP_M,
+    FibreGraph,
+    build_graph,
+    nearest_vertices,
+    operator_graphs,
+)
 from gis_planner.fibre.resilience import Resilience, analyse, trunk_rings, vertex_weights
-from gis_planner.fibre.topology import DEFAULT_NEAR_MISS_M, topology_problems
+from gis_planner.fibre.topology import DEFAULT_NEAR_MISS_M, operator_topology_problems
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,12 @@ def analyse_fibre(
     """Graph, topology problems, FTTH coverage, backhaul, resilience and extensions.
 
     Sites with status "planned" count as proposed sites, as do the rows of ``proposed``.
+    Each operator's backhaul (``backhaul``, ``backhaul_paths``) and topology problems are
+    computed on its own network only; the backhaul over any operator's fibre is the
+    department's (``backhaul_shared``, ``backhaul_shared_paths``).
     """
     graph = build_graph(routes, nodes, params.snap_m)
+    own_graphs = operator_graphs(routes, nodes, params.snap_m)
     communes = units(admin_units, "commune")
     covered = ftth_villages(villages, routes, nodes, params.drop_m)
     shares = ftth_shares(covered, admin_units)
@@ -60,11 +70,10 @@ def analyse_fibre(
     frames = [(sites[~planned], "site"), (sites[planned], "proposed")]
     if proposed is not None:
         frames.append((proposed, "proposed"))
-    points, paths = zip(
-        *(backhaul_frames(graph, frame, kind=kind) for frame, kind in frames if len(frame)),
-        strict=True,
-    )
+    frames = [(frame, kind) for frame, kind in frames if len(frame)]
+    points, paths = zip(*(backhaul_frames(graph, f, kind=k) for f, k in frames), strict=True)
     backhaul = pd.concat(points, ignore_index=True)
+    own_points, own_paths = zip(*(_own_backhaul(own_graphs, f, k) for f, k in frames), strict=True)
     res = analyse(graph)
     village_vertex = _village_vertices(res, covered)
     site_vertex = nearest_vertices(graph, backhaul.geometry)[0]
@@ -84,11 +93,15 @@ def analyse_fibre(
     gaps = covered[~covered["covered"]]
     extensions = extension_links(gaps, routes, communes, corridors, params.snap_m)
     layers = {
-        "fibre_topology_problems": topology_problems(graph, params.near_miss_m),
+        "fibre_topology_problems": operator_topology_problems(own_graphs, params.near_miss_m),
         "ftth_villages": covered,
         "ftth_shares": shares,
-        "backhaul": backhaul,
-        "backhaul_paths": pd.concat(paths, ignore_index=True),
+        "backhaul": pd.concat(own_points, ignore_index=True).drop(columns="fibre_operators"),
+        "backhaul_paths": pd.concat(own_paths, ignore_index=True),
+        # A row over several operators' fibre is no one operator's: the site's operator is
+        # named apart, so the layer is the department's alone.
+        "backhaul_shared": backhaul.rename(columns=SHARED_COLUMNS),
+        "backhaul_shared_paths": pd.concat(paths, ignore_index=True).rename(columns=SHARED_COLUMNS),
         "fibre_spof_links": links,
         "fibre_spof_nodes": cut_nodes,
         "fibre_rings": _rings(graph),
@@ -101,6 +114,28 @@ def analyse_fibre(
             name: frame.to_crs(WGS84) if isinstance(frame, gpd.GeoDataFrame) else frame
             for name, frame in layers.items()
         },
+    )
+
+
+#: The site's operator in the shared backhaul layers.
+SHARED_COLUMNS = {"operator": "site_operator"}
+
+
+def _own_backhaul(
+    graphs: dict[str, FibreGraph], sites: gpd.GeoDataFrame, kind: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Each operator's sites backhauled over its own graph to its own POPs/OLTs (none reached
+    for an operator without fibre), in the order of ``sites``."""
+    operators = sites["operator"].to_numpy(dtype=str)
+    points, paths = [], []
+    for op in np.unique(operators).tolist():
+        rows = np.flatnonzero(operators == op)
+        frame, lines = backhaul_frames(graphs.get(op), sites.iloc[rows], kind=kind)
+        points.append(frame.set_axis(rows))
+        paths.append(lines)
+    return (
+        gpd.GeoDataFrame(pd.concat(points).sort_index().reset_index(drop=True), crs=UTM48N),
+        gpd.GeoDataFrame(pd.concat(paths, ignore_index=True), crs=UTM48N),
     )
 
 

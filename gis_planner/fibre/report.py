@@ -21,6 +21,7 @@ SHEETS: tuple[tuple[str, str], ...] = (
     ("redundancy", "fibre_redundancy"),
     ("rings", "fibre_rings"),
     ("backhaul", "backhaul"),
+    ("backhaul_shared", "backhaul_shared"),
     ("topology_problems", "fibre_topology_problems"),
 )
 

@@ -1,5 +1,8 @@
 """Topology problems of the fibre layers, found while building the graph.
 
+Each operator's drawing is checked on its own network (``operator_topology_problems``): a row
+concerns one operator's route or node and names only that operator's ids.
+
 - ``snapped_end``: a route end that touched no node and was moved onto its vertex (within the
   snap tolerance) — harmless for the analyses, but the drawing should be corrected;
 - ``merged_node``: a node within the snap tolerance of another, so both stand on one vertex
@@ -91,6 +94,22 @@ def topology_problems(
     frame = pd.concat(parts, ignore_index=True)
     frame.insert(0, "problem_id", [f"FTP-{i + 1:05d}" for i in range(len(frame))])
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=UTM48N)
+
+
+def operator_topology_problems(
+    graphs: dict[str, FibreGraph], near_miss_m: float = DEFAULT_NEAR_MISS_M
+) -> gpd.GeoDataFrame:
+    """The problems of each operator's own graph (see ``graph.operator_graphs``).
+
+    Ids are numbered within each operator ("FTP-vnpt-00001") so that they tell an operator
+    nothing of how many problems the others have.
+    """
+    frames = []
+    for operator, graph in graphs.items():
+        frame = topology_problems(graph, near_miss_m)
+        frame["problem_id"] = f"FTP-{operator}-" + frame["problem_id"].str.removeprefix("FTP-")
+        frames.append(frame)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=UTM48N)
 
 
 def _nearest_other(

@@ -13,12 +13,14 @@ tilt(φ) = electrical + mechanical·cos φ (full downtilt at boresight, uptilt b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from gis_planner.catalogue.layers import is_pattern_name
 from gis_planner.errors import GisPlannerError
 
 FloatArray = npt.NDArray[np.float64]
@@ -262,3 +264,32 @@ def read_msi(path: str | Path) -> MsiFile:
         if keyword not in cuts:
             raise AntennaFileError(path, None, f"no {keyword} 360 section")
     return MsiFile(name, frequency, gain, tilt, cuts["HORIZONTAL"], cuts["VERTICAL"])
+
+
+def load_patterns(
+    directory: Path | None, names: Iterable[str]
+) -> tuple[dict[str, AntennaPattern], dict[str, str]]:
+    """The patterns of the files ``names`` in ``directory``, and why each other name has none.
+
+    A name is a file name resolved inside the folder: a path, a name that is not a pattern
+    name, a link leading out of the folder, a missing or unreadable file are each a reason,
+    never an error, so that one operator's reference cannot stop a run for everyone.
+    """
+    patterns: dict[str, AntennaPattern] = {}
+    problems: dict[str, str] = {}
+    root = directory.resolve() if directory is not None else None
+    for name in sorted(set(names)):
+        if root is None:
+            problems[name] = "no patterns folder was given"
+        elif not is_pattern_name(name):
+            problems[name] = "not a pattern file name"
+        elif (path := (root / name).resolve()).parent != root:
+            problems[name] = "resolves outside the patterns folder"
+        elif not path.is_file():
+            problems[name] = "no such file in the patterns folder"
+        else:
+            try:
+                patterns[name] = read_msi(path).pattern()
+            except AntennaFileError as exc:
+                problems[name] = str(exc)
+    return patterns, problems
