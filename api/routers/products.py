@@ -183,11 +183,32 @@ def site_backhaul(
     kind: Annotated[
         Literal["site", "proposed"], Query(description="Trạm hiện có hay đề xuất / Kind")
     ] = "site",
+    operator: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description=(
+                "Nhà mạng của trạm (quản trị, khi nhiều nhà mạng dùng cùng mã) / The site's "
+                "operator (admin, when several operators use the same id); an operator key "
+                "always gets its own"
+            ),
+        ),
+    ] = None,
 ) -> SiteBackhaul:
     layer, view = _layer(layers, "backhaul", "gis-planner fibre", who)
-    # Both layers are keyed by site and kind; another operator's site is not found, as in the
-    # features endpoints.
-    fid = f"{site_id}:{kind}"
+    # Site ids are each operator's own: an operator key finds its own site only, so another
+    # operator's site is not found, as in the features endpoints.
+    owner = who.operator if who.role == "operator" else operator
+    if owner is None:
+        owners = layer.frame.loc[layer.frame["site_id"] == site_id, "operator"].unique()
+        if len(owners) > 1:
+            raise HTTPException(
+                400,
+                f"mã trạm {site_id!r} của nhiều nhà mạng, hãy chọn operator= / several "
+                f"operators use site id {site_id!r}: pass operator= ({', '.join(sorted(owners))})",
+            )
+        owner = str(owners[0]) if len(owners) else ""
+    fid = f"{site_id}:{owner}:{kind}"
     rows = layer.select(np.flatnonzero(layer.fids == fid), view)
     if len(rows) == 0:
         raise HTTPException(

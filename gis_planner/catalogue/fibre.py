@@ -122,7 +122,8 @@ BACKHAUL = LayerSpec(
     label_en="Site backhaul",
     geometry_type="Point",
     group="fibre",
-    key=("site_id", "kind"),
+    # Site ids are each operator's own: two operators may use the same one.
+    key=("site_id", "operator", "kind"),
     description=(
         "Each site's fibre path to the nearest POP/OLT of its operator over that operator's own "
         "fibre only: straight gap to the network, path and total length."
@@ -136,7 +137,7 @@ BACKHAUL_PATHS = LayerSpec(
     label_en="Site backhaul paths",
     geometry_type="LineString",
     group="fibre",
-    key=("site_id", "kind"),
+    key=("site_id", "operator", "kind"),
     description="The paths of ``backhaul``, over the site operator's own fibre.",
     fields=(
         *_BACKHAUL_KEY,
@@ -152,7 +153,7 @@ BACKHAUL_SHARED = LayerSpec(
     label_en="Site backhaul over shared fibre",
     geometry_type="Point",
     group="fibre",
-    key=("site_id", "kind"),
+    key=("site_id", "site_operator", "kind"),
     description=(
         "Each site's fibre path to the nearest POP/OLT over any operator's fibre, and whose "
         "fibre it uses: for the department's sharing plans, never shown to operators."
@@ -166,7 +167,7 @@ BACKHAUL_SHARED_PATHS = LayerSpec(
     label_en="Site backhaul paths over shared fibre",
     geometry_type="LineString",
     group="fibre",
-    key=("site_id", "kind"),
+    key=("site_id", "site_operator", "kind"),
     description="The paths of ``backhaul_shared``: the department's only.",
     fields=(
         *_BACKHAUL_KEY,

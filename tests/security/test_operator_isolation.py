@@ -27,6 +27,8 @@ from tests.api.conftest import api_settings, key
 
 __all__ = ["api_settings"]
 
+#: A Viettel site id that a VNPT site uses too in ``fibre_store``.
+SQUATTED = "VTL-HNM-0001"
 #: Operators with fibre in the sample whose keys the API tests hold.
 FIBRE_OPERATORS = ("viettel", "vnpt")
 #: How far a drawn path may stand off the route it follows (vertices snap within 5 m).
@@ -40,6 +42,12 @@ def fibre_store(sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPath
     """A copy of the sample after the real ``gis-planner fibre`` job."""
     path = tmp_path_factory.mktemp("fibre") / "hanam.gpkg"
     shutil.copyfile(sample_store.path, path)
+    # VNPT uses one of Viettel's site ids: site ids are each operator's own.
+    store = GeoPackageStore(path)
+    sites = store.read("sites")
+    squat = sites[sites["operator"] == "vnpt"].iloc[[0]].copy()
+    squat["site_id"] = SQUATTED
+    store.write("sites", squat, mode="append")
     result = CliRunner().invoke(cli, ["fibre", "--store", str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return path
@@ -268,3 +276,15 @@ def test_host_candidates_use_no_other_operators_masked_fields_or_fibre(
             assert props["fibre_distance_m"] == pytest.approx(own_m, abs=1.0)
             checked += 1
     assert checked > 50
+
+
+def test_an_id_two_operators_use_gets_each_its_own_backhaul(fibre_client: TestClient) -> None:
+    url = f"/analysis/fibre/backhaul/{SQUATTED}"
+    for who in FIBRE_OPERATORS:
+        response = fibre_client.get(url, headers=key(who))
+        assert response.status_code == 200, response.text
+        assert response.json()["operator"] == who
+    assert fibre_client.get(url, headers=key("admin")).status_code == 400
+    chosen = fibre_client.get(f"{url}?operator=vnpt", headers=key("admin"))
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["operator"] == "vnpt"
