@@ -1,9 +1,11 @@
 """Layers held in memory for the HTTP layer: projected to Web Mercator and indexed.
 
 A request for a tile or a page of features must not read the layer from the store. Each layer is
-read once, projected to EPSG:3857 and put in an STRtree; the store is asked at most every
-``check_s`` seconds whether a layer changed (its write time, count and bounds), and a changed
-layer is read again on its next use.
+read once, projected to EPSG:3857 and put in an STRtree. At most every ``check_s`` seconds the
+store is asked for its revision, which every commit increments; when it moved, the layers are
+listed again, and a layer whose own revision changed is read again on its next use. Times,
+counts and bounds are no version: two writes in one second with the same count and bounds
+differ only in their revisions.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class CachedLayer:
     """One layer in memory: the frame in WGS84, its geometry in Web Mercator and an index."""
 
     name: str
+    #: Changes with every commit that writes the layer (see ``_version``).
     version: str
     frame: pd.DataFrame
     fids: npt.NDArray[np.object_]
@@ -148,8 +151,10 @@ def _fids(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
     return joined.to_numpy(dtype=object)
 
 
-def _version(info: LayerInfo) -> str:
-    return f"{info.written_at}|{info.count}|{info.bounds}"
+def _version(info: LayerInfo, store_revision: int) -> str:
+    """The revision that last wrote the layer; a layer written before stores kept revisions
+    follows the whole store's, so that any commit reloads it."""
+    return f"layer@{info.revision}" if info.revision else f"store@{store_revision}"
 
 
 class LayerCache:
@@ -159,6 +164,7 @@ class LayerCache:
         self.store = store
         self.check_s = check_s
         self._infos: dict[str, LayerInfo] = {}
+        self._revision = -1
         self._checked_at = -np.inf
         self._layers: dict[str, CachedLayer] = {}
         self._lock = threading.Lock()
@@ -169,7 +175,11 @@ class LayerCache:
         if now - self._checked_at > self.check_s:
             with self._lock:
                 if now - self._checked_at > self.check_s:
-                    self._infos = {info.name: info for info in self.store.list_layers()}
+                    # The revision is read first: a commit after it shows as a change next time.
+                    revision = self.store.revision()
+                    if revision != self._revision:
+                        self._infos = {info.name: info for info in self.store.list_layers()}
+                        self._revision = revision
                     self._checked_at = now
         return self._infos
 
@@ -186,7 +196,7 @@ class LayerCache:
             raise UnknownLayer(name, where="this server's store") from None
 
     def layer(self, name: str) -> CachedLayer:
-        version = _version(self.info(name))
+        version = _version(self.info(name), self._revision)
         cached = self._layers.get(name)
         if cached is not None and cached.version == version:
             return cached

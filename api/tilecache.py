@@ -1,4 +1,8 @@
-"""A bounded in-memory cache of encoded tiles, keyed by everything a tile depends on."""
+"""A bounded in-memory cache of encoded tiles, keyed by everything a tile depends on.
+
+The key carries the layer's store revision (``CachedLayer.version``), never a write time: a
+commit makes new keys at once, and the tiles of older revisions age out of the LRU.
+"""
 
 from __future__ import annotations
 

@@ -158,6 +158,35 @@ def test_transaction_commits_together_or_not_at_all(
     assert store.read("sites")["site_id"].tolist() == ["C"]
 
 
+def test_every_commit_increments_the_revision(
+    sample_store: GeoPackageStore, store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    crosswalk = sample_store.read("admin_crosswalk")
+    assert store.revision() == 0
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    assert store.revision() == 1
+    # the same rows again, in the same second: a new revision all the same
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    assert store.revision() == 2
+    with store.transaction() as tx:  # one commit, one revision, however many changes
+        tx.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
+        tx.write("admin_crosswalk", crosswalk)
+        assert store.revision() == 2, "readers see only commits"
+    assert store.revision() == 3
+    with pytest.raises(RuntimeError, match="midway"), store.transaction() as tx:
+        tx.delete("sites")
+        raise RuntimeError("failure midway")
+    assert store.revision() == 3
+    store.write("sites", make_sites([("C", "vnpt", 105.9, 20.5)]))
+    # each layer knows the commit that last wrote it
+    assert {i.name: i.revision for i in store.list_layers()} == {"admin_crosswalk": 3, "sites": 4}
+    store.delete("admin_crosswalk")
+    assert store.revision() == 5
+    assert {i.name: i.revision for i in store.list_layers()} == {"sites": 4}
+    # the revision is the store's own table, not a layer, in a file GDAL still opens
+    assert "gis_planner_revision" in {str(n) for n, _ in pyogrio.list_layers(store.path)}
+
+
 KILLER = textwrap.dedent(
     """
     import os, signal, sys

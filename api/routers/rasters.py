@@ -10,7 +10,6 @@ import rasterio
 from fastapi import APIRouter, HTTPException, Request, Response
 from rasterio.warp import transform_bounds
 from rio_tiler.errors import TileOutsideBounds
-from rio_tiler.io import Reader
 
 from api.access import Principal, may_see_raster, raster_operator
 from api.deps import Caller, Language, Store
@@ -20,8 +19,9 @@ from gis_planner.colormaps import COLOUR_MAPS, ColourMap, colour_map_for
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
+from gis_planner.rastertiles import Pyramid, read_tile
 from gis_planner.store import LayerStore
-from gis_planner.vectortiles import MAX_ZOOM, tile_bounds
+from gis_planner.vectortiles import MAX_ZOOM
 
 router = APIRouter(tags=["rasters"])
 
@@ -38,6 +38,7 @@ class Raster:
     bounds: tuple[float, float, float, float]
     colour_map: ColourMap | None
     operator: str | None
+    pyramid: Pyramid
 
 
 @lru_cache(maxsize=256)
@@ -45,8 +46,9 @@ def _describe(path: Path, mtime_ns: int, raster_id: str) -> Raster:
     with rasterio.open(path) as src:
         bounds = transform_bounds(src.crs, WGS84, *src.bounds)
         quantity = src.tags().get("quantity", "") or (src.descriptions[0] or "")
+        pyramid = Pyramid.of(src)
     cmap = colour_map_for(quantity) or colour_map_for(raster_id)
-    return Raster(raster_id, path, bounds, cmap, raster_operator(raster_id))
+    return Raster(raster_id, path, bounds, cmap, raster_operator(raster_id), pyramid)
 
 
 def rasters(store: LayerStore) -> dict[str, Raster]:
@@ -124,8 +126,9 @@ def list_rasters(request: Request, store: Store, who: Caller, lang: Language) ->
     "/rasters/{raster_id}/tiles/{z}/{x}/{y}.png",
     summary="Tile ảnh PNG / PNG tile",
     description=(
-        "Tile 256 px tô màu theo bảng màu RSRP/SINR, nodata trong suốt. / 256 px tile coloured "
-        "with the RSRP/SINR colour map, nodata transparent."
+        "Tile 256 px tô màu theo bảng màu RSRP/SINR, nodata trong suốt; zoom dưới `minzoom` "
+        "của tilejson bị từ chối (400). / 256 px tile coloured with the RSRP/SINR colour map, "
+        "nodata transparent; zooms below the tilejson's `minzoom` are refused (400)."
     ),
     responses={200: {"content": {PNG: {}}}},
 )
@@ -140,10 +143,8 @@ def raster_tile(
 ) -> Response:
     raster = _raster(store, raster_id, who)
     cmap = _colour_map(raster, colormap)
-    tile_bounds(z, x, y)  # checks z/x/y
     try:
-        with Reader(str(raster.path)) as cog:
-            image = cog.tile(x, y, z, tilesize=256, indexes=1)
+        image = read_tile(raster.path, raster.pyramid, z, x, y, indexes=1, name=raster_id)
     except TileOutsideBounds:
         raise HTTPException(
             404, f"tile {z}/{x}/{y} ngoài raster / is outside {raster_id!r}"
@@ -173,7 +174,7 @@ def raster_tilejson(
     return TileJSON(
         name=_title(raster, lang),
         tiles=[f"{base}/rasters/{raster.id}/tiles/{{z}}/{{x}}/{{y}}.png?colormap={cmap.name}"],
-        minzoom=0,
+        minzoom=raster.pyramid.min_zoom,
         maxzoom=MAX_ZOOM,
         bounds=bounds,
         center=[(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 11],

@@ -27,6 +27,8 @@ class LayerInfo:
     bounds: BBox | None
     written_at: str | None
     metadata: Mapping[str, Any]
+    #: The store ``revision()`` of the commit that last wrote this layer (0 if unknown).
+    revision: int = 0
 
 
 @runtime_checkable
@@ -82,6 +84,11 @@ class LayerStore(LayerWriter, Protocol):
         ...
 
     def transaction(self) -> AbstractContextManager[LayerWriter]: ...
+
+    def revision(self) -> int:
+        """A number that every committed change increments: equal revisions, equal contents.
+        Cheap enough to ask on every request; caches key on it."""
+        ...
 
 
 def iter_filter_items(filters: Filters | None) -> Iterator[tuple[str, list[Any]]]:

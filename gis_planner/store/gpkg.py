@@ -4,6 +4,9 @@ Every change is made on a private copy of the file, which replaces the original 
 ``os.replace`` when the transaction commits. A failure or a kill at any point before that leaves
 the previous file untouched (the copy is swept away by the next writer). Writers take an
 exclusive ``flock`` so two processes never interleave; readers never wait.
+
+Every commit increments the store's revision, a number kept in the file itself; each layer's
+metadata row records the revision that last wrote it. Caches key on these, never on times.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError
 from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode, iter_filter_items
 
 META_TABLE = "gis_planner_layers"
+#: One row, one integer: the store's revision.
+REVISION_TABLE = "gis_planner_revision"
 
 
 def _sql_literal(value: Any) -> str:
@@ -82,24 +87,43 @@ class GeoPackageFile:
     def __init__(self, path: Path, uri: str) -> None:
         self.path = path
         self._uri = uri
+        #: The revision the changes made through this file will have once committed.
+        self.commit_revision = 0
 
     # -- reading -----------------------------------------------------------------------------
     def _names(self) -> list[str]:
         if not self.path.exists():
             return []
-        return [str(n) for n, _ in pyogrio.list_layers(self.path) if n != META_TABLE]
+        own = (META_TABLE, REVISION_TABLE)
+        return [str(n) for n, _ in pyogrio.list_layers(self.path) if n not in own]
 
-    def _meta_rows(self) -> dict[str, tuple[str | None, dict[str, Any]]]:
+    def revision(self) -> int:
+        """The revision of the file's last commit; 0 for a file no commit has counted."""
+        if not self.path.exists():
+            return 0
+        # Read-only, so that asking never creates or locks anything.
+        with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as con:
+            try:
+                row = con.execute(f"SELECT revision FROM {REVISION_TABLE}").fetchone()
+            except sqlite3.OperationalError:  # a file written before revisions were kept
+                return 0
+        return int(row[0]) if row else 0
+
+    def _meta_rows(self) -> dict[str, tuple[str | None, dict[str, Any], int]]:
         if not self.path.exists():
             return {}
         with closing(sqlite3.connect(self.path)) as con:
-            exists = con.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)
-            ).fetchone()
-            if not exists:
+            columns = _columns(con, META_TABLE)
+            if not columns:
                 return {}
-            rows = con.execute(f"SELECT layer, written_at, info FROM {META_TABLE}").fetchall()
-        return {layer: (written, json.loads(info or "{}")) for layer, written, info in rows}
+            revision = "revision" if "revision" in columns else "0"
+            rows = con.execute(
+                f"SELECT layer, written_at, info, {revision} FROM {META_TABLE}"
+            ).fetchall()
+        return {
+            layer: (written, json.loads(info or "{}"), int(rev or 0))
+            for layer, written, info, rev in rows
+        }
 
     def list_layers(self) -> list[LayerInfo]:
         meta = self._meta_rows()
@@ -108,7 +132,7 @@ class GeoPackageFile:
             info = pyogrio.read_info(self.path, layer=name)
             bounds = info.get("total_bounds")
             has_bounds = bounds is not None and info["features"] > 0
-            written, extra = meta.get(name, (None, {}))
+            written, extra, revision = meta.get(name, (None, {}, 0))
             infos.append(
                 LayerInfo(
                     name=name,
@@ -117,6 +141,7 @@ class GeoPackageFile:
                     bounds=tuple(float(b) for b in bounds) if has_bounds else None,  # type: ignore[arg-type]
                     written_at=written,
                     metadata=extra,
+                    revision=revision,
                 )
             )
         return infos
@@ -155,7 +180,7 @@ class GeoPackageFile:
 
     def metadata(self, name: str) -> dict[str, Any]:
         self._require(name)
-        written, extra = self._meta_rows().get(name, (None, {}))
+        written, extra, _ = self._meta_rows().get(name, (None, {}, 0))
         return {"written_at": written, **extra}
 
     # -- writing -----------------------------------------------------------------------------
@@ -221,18 +246,25 @@ class GeoPackageFile:
         with closing(sqlite3.connect(self.path)) as con, con:
             con.execute(
                 f"CREATE TABLE IF NOT EXISTS {META_TABLE} "
-                "(layer TEXT PRIMARY KEY, written_at TEXT, info TEXT)"
+                "(layer TEXT PRIMARY KEY, written_at TEXT, info TEXT, revision INTEGER)"
             )
-            # Registered as a GeoPackage attributes table so that GDAL and QGIS see a valid file.
+            if "revision" not in _columns(con, META_TABLE):  # a file from before revisions
+                con.execute(f"ALTER TABLE {META_TABLE} ADD COLUMN revision INTEGER")
+            _register(con, META_TABLE, "gis-planner layer metadata")
             con.execute(
-                "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, "
-                "description, last_change) VALUES (?, 'attributes', ?, ?, "
-                "strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
-                (META_TABLE, META_TABLE, "gis-planner layer metadata"),
+                f"INSERT OR REPLACE INTO {META_TABLE} (layer, written_at, info, revision) "
+                "VALUES (?, ?, ?, ?)",
+                (name, now, info, self.commit_revision),
             )
+
+    def count_commit(self) -> None:
+        """Store ``commit_revision`` as the file's revision: the last step before it commits."""
+        with closing(sqlite3.connect(self.path)) as con, con:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {REVISION_TABLE} (revision INTEGER NOT NULL)")
+            _register(con, REVISION_TABLE, "gis-planner store revision")
+            con.execute(f"DELETE FROM {REVISION_TABLE}")
             con.execute(
-                f"INSERT OR REPLACE INTO {META_TABLE} (layer, written_at, info) VALUES (?, ?, ?)",
-                (name, now, info),
+                f"INSERT INTO {REVISION_TABLE} (revision) VALUES (?)", (self.commit_revision,)
             )
 
     def delete(self, name: str) -> None:
@@ -253,6 +285,21 @@ class GeoPackageFile:
                 con.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = ?", (name,))
             if con.execute(f"SELECT 1 FROM sqlite_master WHERE name='{META_TABLE}'").fetchone():
                 con.execute(f"DELETE FROM {META_TABLE} WHERE layer = ?", (name,))
+
+
+def _columns(con: sqlite3.Connection, table: str) -> list[str]:
+    """The columns of ``table``; none if there is no such table."""
+    return [str(row[1]) for row in con.execute(f"PRAGMA table_info({table})")]
+
+
+def _register(con: sqlite3.Connection, table: str, description: str) -> None:
+    # Registered as a GeoPackage attributes table so that GDAL and QGIS see a valid file.
+    con.execute(
+        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, "
+        "description, last_change) VALUES (?, 'attributes', ?, ?, "
+        "strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+        (table, table, description),
+    )
 
 
 class GeoPackageStore:
@@ -299,6 +346,9 @@ class GeoPackageStore:
     def metadata(self, name: str) -> dict[str, Any]:
         return self._file.metadata(name)
 
+    def revision(self) -> int:
+        return self._file.revision()
+
     # -- every change is a transaction ------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[GeoPackageFile]:
@@ -311,8 +361,11 @@ class GeoPackageStore:
             try:
                 if self.path.exists():
                     shutil.copyfile(self.path, working)
-                yield GeoPackageFile(working, self.uri)
+                changes = GeoPackageFile(working, self.uri)
+                changes.commit_revision = changes.revision() + 1
+                yield changes
                 if working.exists():
+                    changes.count_commit()
                     _fsync(working)
                     working.replace(self.path)
                     _fsync(self.path.parent)
