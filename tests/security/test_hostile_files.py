@@ -1,0 +1,184 @@
+"""Hostile files: content that GDAL would open as something else than its name says, and
+spreadsheets and CSV files built to exhaust memory or the parser.
+
+Every file is written here for real and read through the importer (and one through the API).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_planner.errors import GisPlannerError
+from gis_planner.io import check_file
+from gis_planner.store import GeoPackageStore
+from tests.api.conftest import api_settings, key
+from tests.io_files import write_kml
+
+__all__ = ["api_settings"]  # a fixture, imported for the API test
+
+SECRET = "SECRET-4242-OTHER-OPERATOR"
+
+
+def _vrt(source: str, layer: str = "secret") -> str:
+    """An OGR VRT exposing ``source`` (a CSV of sites) as points in WGS84."""
+    return f"""<OGRVRTDataSource>
+  <OGRVRTLayer name="sites">
+    <SrcDataSource>{source}</SrcDataSource>
+    <SrcLayer>{layer}</SrcLayer>
+    <LayerSRS>EPSG:4326</LayerSRS>
+    <GeometryField encoding="PointFromColumns" x="lon" y="lat"/>
+  </OGRVRTLayer>
+</OGRVRTDataSource>"""
+
+
+@pytest.fixture
+def secret_csv(tmp_path: Path) -> Path:
+    """A file the server can read and the user must never see: a site of another operator."""
+    path = tmp_path / "private" / "secret.csv"
+    path.parent.mkdir()
+    path.write_text(f"site_id,operator,lon,lat\n{SECRET},vnpt,105.91,20.54\n")
+    return path
+
+
+def _hostile(tmp_path: Path, secret_csv: Path, kind: str) -> Path:
+    vrt = _vrt(str(secret_csv))
+    if kind == "vrt.geojson":
+        path = tmp_path / "tram.geojson"
+        path.write_text(vrt)
+    elif kind == "vrt.kml":
+        path = tmp_path / "tram.kml"
+        path.write_text(vrt)
+    elif kind == "vrt.shp in zip":
+        path = tmp_path / "tram.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("tram.shp", vrt)
+    elif kind == "gdalg.geojson":
+        path = tmp_path / "tram.geojson"
+        path.write_text(
+            '{"type": "gdal_streamed_alg", "command_line": "gdal vector pipeline ! read '
+            f'{secret_csv} ! edit --crs EPSG:4326 ! write --of stream streamed_dataset"}}'
+        )
+    else:
+        raise AssertionError(kind)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["vrt.geojson", "vrt.kml", "vrt.shp in zip", "gdalg.geojson"])
+def test_a_file_is_not_opened_by_its_content(tmp_path: Path, secret_csv: Path, kind: str) -> None:
+    path = _hostile(tmp_path, secret_csv, kind)
+    with pytest.raises(GisPlannerError) as error:
+        check_file(path, "sites")
+    assert path.name in str(error.value)
+    assert SECRET not in str(error.value)
+
+
+def test_content_of_another_format_is_a_named_mismatch(tmp_path: Path) -> None:
+    kml = write_kml(tmp_path / "tram.kml", [("HNM-0001", "Viettel", 105.91, 20.54, "30")])
+    disguised = tmp_path / "tram.geojson"
+    shutil.copyfile(kml, disguised)
+    with pytest.raises(GisPlannerError, match=r"tram\.geojson: the content is .*KML, not GeoJSON"):
+        check_file(disguised, "sites")
+
+
+def test_archive_members_stay_inside_the_archive(tmp_path: Path, secret_csv: Path) -> None:
+    path = tmp_path / "tram.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../../private/tram.shp", b"")
+    with pytest.raises(GisPlannerError, match="points outside the archive"):
+        check_file(path, "sites")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def web_server(tmp_path: Path, secret_csv: Path) -> Iterator[tuple[str, Path]]:
+    """A web server (a process: GDAL's HTTP client may hold the GIL) serving the secret's
+    folder; yields its URL and its request log."""
+    port = _free_port()
+    log = tmp_path / "requests.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            cwd=secret_csv.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/ready", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        yield url, log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_no_file_makes_gdal_fetch_a_url(tmp_path: Path, web_server: tuple[str, Path]) -> None:
+    url, log = web_server
+    vrt = tmp_path / "remote.geojson"
+    vrt.write_text(_vrt(f"/vsicurl/{url}/secret.csv"))
+    # Plain GeoJSON, read by its own driver, whose CRS is a link GDAL would fetch.
+    linked = tmp_path / "linked.geojson"
+    linked.write_text(
+        '{"type": "FeatureCollection", "crs": {"type": "link", "properties": {"href": '
+        f'"{url}/crs", "type": "proj4"}}}}, "features": [{{"type": "Feature", "properties": '
+        '{"site_id": "HNM-0001", "operator": "viettel"}, "geometry": {"type": "Point", '
+        '"coordinates": [105.91, 20.54]}}]}'
+    )
+    with pytest.raises(GisPlannerError) as error:
+        check_file(vrt, "sites")
+    assert SECRET not in str(error.value)
+    try:
+        check_file(linked, "sites")
+    except GisPlannerError as refused:  # refusing the file is as good as not fetching
+        assert url not in str(refused)
+    requests = [line for line in log.read_text().splitlines() if "GET /" in line]
+    assert [r for r in requests if "/ready" not in r] == []
+
+
+def test_an_upload_of_a_vrt_is_a_400_without_the_secret(
+    sample_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path: Path,
+    secret_csv: Path,
+) -> None:
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    store = GeoPackageStore(tmp_path / "hanam.gpkg")
+    client = TestClient(create_app(store, api_settings))
+    before = len(store.read("sites"))
+    upload = _hostile(tmp_path, secret_csv, "vrt.geojson")
+    with upload.open("rb") as data:
+        response = client.post(
+            "/imports/sites",
+            params={"append": "true"},
+            files={"file": (upload.name, data, "application/octet-stream")},
+            headers=key("admin"),
+        )
+    assert response.status_code == 400, response.text
+    assert "tram.geojson" in response.json()["detail"]
+    assert SECRET not in response.text
+    assert len(store.read("sites")) == before
