@@ -6,6 +6,9 @@ Every file is written here for real and read through the importer (and one throu
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -182,3 +186,111 @@ def test_an_upload_of_a_vrt_is_a_400_without_the_secret(
     assert "tram.geojson" in response.json()["detail"]
     assert SECRET not in response.text
     assert len(store.read("sites")) == before
+
+
+# -- spreadsheets ------------------------------------------------------------------------------
+def _xlsx(
+    path: Path, *, dimension: str | None = None, merge: str | None = None, extra: str = ""
+) -> Path:
+    """A small real workbook of two sites, its sheet XML then rewritten: the ``<dimension>``
+    it claims, a merged range, extra XML rows."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Trạm"
+    sheet.append(["DANH SÁCH TRẠM - TỈNH HÀ NAM"])
+    sheet.append(["Mã trạm", "Nhà mạng", "Kinh độ", "Vĩ độ", "Độ cao cột", "Loại cột"])
+    sheet.append(["HNM-0001", "Viettel", 105.9123, 20.5432, 30, "lattice"])
+    sheet.append(["HNM-0002", "VNPT", 105.9712, 20.6301, 36, "lattice"])
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    if dimension is not None:
+        xml, found = re.subn(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>', xml)
+        assert found == 1
+    xml = xml.replace("</sheetData>", f"{extra}</sheetData>")
+    if merge is not None:
+        xml = xml.replace(
+            "</sheetData>",
+            f'</sheetData><mergeCells count="1"><mergeCell ref="{merge}"/></mergeCells>',
+        )
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+# Reads a workbook in a child process whose address space may grow by at most 768 MiB, and
+# prints the growth of its peak memory and what was read (or the error): the memory a
+# bomb takes is native and in the reader's grid, which only a process's peak shows.
+_READ_IN_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from gis_planner.catalogue import get_spec
+from gis_planner.errors import GisPlannerError
+from gis_planner.io.tabular import read_excel
+
+def vm_bytes():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+
+limit = vm_bytes() + 768 * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    tables = read_excel(Path(sys.argv[1]), get_spec("sites"))
+    out = {"rows": [[int(n) for n in t.rows] for t in tables],
+           "columns": [t.frame.shape[1] for t in tables],
+           "ids": [t.frame.iloc[:, 0].tolist() for t in tables]}
+except GisPlannerError as error:
+    out = {"error": type(error).__name__, "message": str(error)}
+out["growth_mib"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps(out))
+"""
+
+
+def _read_in_child(path: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize(
+    ("dimension", "merge"),
+    [("A1:XFD8000", None), ("A1:F2000", "G2:XFD2000"), ("A1:XFD1048576", "A5:XFD1048576")],
+    ids=["dimension", "merged range", "both"],
+)
+def test_a_spreadsheet_bomb_reads_only_its_real_cells(
+    tmp_path: Path, dimension: str | None, merge: str | None
+) -> None:
+    path = _xlsx(tmp_path / "tram.xlsx", dimension=dimension, merge=merge)
+    assert path.stat().st_size < 20_000
+    result = _read_in_child(path)
+    assert "error" not in result, result
+    assert result["rows"] == [[3, 4]]
+    assert result["columns"] == [6]  # the real ones, not the 16,384 the file claims
+    assert result["ids"] == [["HNM-0001", "HNM-0002"]]
+    assert isinstance(result["growth_mib"], float) and result["growth_mib"] < 100
+
+
+@pytest.mark.parametrize(
+    ("cell", "what"),
+    [("WC6", "601 columns"), ("A1000001", "1,000,001 rows"), ("SF45000", "45,000 × 500 cells")],
+)
+def test_a_sheet_past_the_caps_is_a_named_error(tmp_path: Path, cell: str, what: str) -> None:
+    row = re.sub("[A-Z]", "", cell)
+    extra = f'<row r="{row}"><c r="{cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+    result = _read_in_child(_xlsx(tmp_path / "tram.xlsx", extra=extra))
+    assert result.get("error") == "SheetTooLarge", result
+    message = str(result["message"])
+    assert "tram.xlsx: sheet 'Trạm' is too large" in message and what in message
