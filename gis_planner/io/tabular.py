@@ -32,6 +32,9 @@ HEADER_SEARCH_ROWS = 30
 DELIMITERS = (",", ";", "\t", "|")
 #: Column holding the surplus cells of a row longer than its header.
 EXTRA_COLUMN = "\x00extra"
+#: Longest field Python's csv module reads (it raises past it). Lines are cut to it to find the
+#: delimiter and the header, whose cells are short; pandas' parsers read the rows whole.
+CSV_FIELD_CHARS = csv.field_size_limit()
 # Letters that only Vietnamese uses among the texts Windows-1258 and Windows-1252 decode to:
 # ă ơ ư đ (and capitals) and the combining hook above and dot below.
 _VIETNAMESE_ONLY = set("ăơưđĂƠƯĐ\u0309\u0323")
@@ -140,11 +143,18 @@ def read_csv(path: Path, spec: LayerSpec, *, encoding: str | None = None) -> Sou
             raise GisPlannerError(f"{path}: not readable as {encoding}: {error}") from None
     else:
         text, encoding = decode(data, str(path))
-    head = text[:200_000].splitlines()[: HEADER_SEARCH_ROWS + 20]
+    head = [line[:CSV_FIELD_CHARS] for line in text[:200_000].splitlines()]
+    head = head[: HEADER_SEARCH_ROWS + 20]
     if not head:
         raise GisPlannerError(f"{path}: the file is empty")
-    delimiter = sniff_delimiter(head[: HEADER_SEARCH_ROWS + 20])
-    parsed_head = list(csv.reader(head[:HEADER_SEARCH_ROWS], delimiter=delimiter))
+    delimiter = sniff_delimiter(head)
+    try:
+        parsed_head = list(csv.reader(head[:HEADER_SEARCH_ROWS], delimiter=delimiter))
+    except csv.Error:
+        # A quoted field runs over several cut lines: the header is found line by line.
+        parsed_head = [
+            next(csv.reader([line], delimiter=delimiter), []) for line in head[:HEADER_SEARCH_ROWS]
+        ]
     header_index, _ = _best_header(parsed_head, spec)
     header = _unique_headers(parsed_head[header_index])
     names = [*header, EXTRA_COLUMN]
