@@ -294,3 +294,42 @@ def test_a_sheet_past_the_caps_is_a_named_error(tmp_path: Path, cell: str, what:
     assert result.get("error") == "SheetTooLarge", result
     message = str(result["message"])
     assert "tram.xlsx: sheet 'Trạm' is too large" in message and what in message
+
+
+# -- CSV -------------------------------------------------------------------------------------
+def _long_field_csv(path: Path) -> Path:
+    """Sites whose second row has a 200,000-character name, one of them quoted over two
+    lines; every row is valid."""
+    long = "x" * 200_000
+    quoted = '"' + "y" * 100_000 + "\n" + "z" * 100_000 + '"'
+    path.write_text(
+        "site_id,operator,lon,lat,height_m,tower_type,name\n"
+        "HNM-0001,viettel,105.9123,20.5432,30,lattice,Phủ Lý\n"
+        f"HNM-0002,vnpt,105.9712,20.6301,36,lattice,{long}\n"
+        f"HNM-0003,mobifone,105.8521,20.5702,30,lattice,{quoted}\n"
+        "HNM-0004,viettel,106.0805,20.5512,42,monopole,Lý Nhân\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_csv_field_past_the_csv_module_limit_keeps_every_row(tmp_path: Path) -> None:
+    result = check_file(_long_field_csv(tmp_path / "tram.csv"), "sites").result
+    assert (result.read, result.accepted, result.rejected) == (4, 4, 0)
+
+
+def test_an_upload_of_a_csv_with_a_long_field_is_not_a_500(
+    sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    client = TestClient(create_app(GeoPackageStore(tmp_path / "hanam.gpkg"), api_settings))
+    upload = _long_field_csv(tmp_path / "tram.csv")
+    with upload.open("rb") as data:
+        response = client.post(
+            "/imports/sites",
+            params={"append": "true"},
+            files={"file": (upload.name, data, "text/csv")},
+            headers=key("admin"),
+        )
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["read"] == 4
