@@ -26,11 +26,13 @@ ALLOWED_DRIVERS = frozenset({"GeoJSON", "KML", "LIBKML", "ESRI Shapefile", "GPKG
 #: A file name no network file system will ever be asked for (``/vsicurl/`` and its cousins
 #: refuse every other name).
 _NO_NETWORK_FILE = "/nonexistent/gis-planner-network-access-is-off"
-# GDAL's CPLHTTPResult: the callback below hands GDAL one of these, allocated by GDAL.
 _ERROR_TEXT = b"gis-planner: network access is switched off for files read from users"
 
 
 class _HTTPResult(ctypes.Structure):
+    """GDAL's CPLHTTPResult: the fetch callback hands GDAL one, allocated by GDAL (which frees
+    it), since a null answer would make GDAL fetch the URL itself."""
+
     _fields_ = [
         ("nStatus", ctypes.c_int),
         ("pszContentType", ctypes.c_void_p),
