@@ -15,10 +15,13 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
+from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
 from charset_normalizer import from_bytes
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from gis_planner.catalogue import LayerSpec
 from gis_planner.errors import GisPlannerError
@@ -29,6 +32,9 @@ HEADER_SEARCH_ROWS = 30
 DELIMITERS = (",", ";", "\t", "|")
 #: Column holding the surplus cells of a row longer than its header.
 EXTRA_COLUMN = "\x00extra"
+#: Longest field Python's csv module reads (it raises past it). Lines are cut to it to find the
+#: delimiter and the header, whose cells are short; pandas' parsers read the rows whole.
+CSV_FIELD_CHARS = csv.field_size_limit()
 # Letters that only Vietnamese uses among the texts Windows-1258 and Windows-1252 decode to:
 # ă ơ ư đ (and capitals) and the combining hook above and dot below.
 _VIETNAMESE_ONLY = set("ăơưđĂƠƯĐ\u0309\u0323")
@@ -137,11 +143,18 @@ def read_csv(path: Path, spec: LayerSpec, *, encoding: str | None = None) -> Sou
             raise GisPlannerError(f"{path}: not readable as {encoding}: {error}") from None
     else:
         text, encoding = decode(data, str(path))
-    head = text[:200_000].splitlines()[: HEADER_SEARCH_ROWS + 20]
+    head = [line[:CSV_FIELD_CHARS] for line in text[:200_000].splitlines()]
+    head = head[: HEADER_SEARCH_ROWS + 20]
     if not head:
         raise GisPlannerError(f"{path}: the file is empty")
-    delimiter = sniff_delimiter(head[: HEADER_SEARCH_ROWS + 20])
-    parsed_head = list(csv.reader(head[:HEADER_SEARCH_ROWS], delimiter=delimiter))
+    delimiter = sniff_delimiter(head)
+    try:
+        parsed_head = list(csv.reader(head[:HEADER_SEARCH_ROWS], delimiter=delimiter))
+    except csv.Error:
+        # A quoted field runs over several cut lines: the header is found line by line.
+        parsed_head = [
+            next(csv.reader([line], delimiter=delimiter), []) for line in head[:HEADER_SEARCH_ROWS]
+        ]
     header_index, _ = _best_header(parsed_head, spec)
     header = _unique_headers(parsed_head[header_index])
     names = [*header, EXTRA_COLUMN]
@@ -193,74 +206,147 @@ def _cell_text(value: object) -> object:
     return str(value)
 
 
-_MERGE_REF = re.compile(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+#: Bounds on a sheet, by its real cells (never by the ``<dimension>`` a file claims). The
+#: reader holds the sheet as one grid from A1 to its last cell: a million rows is several
+#: times the largest station list, 512 columns several times the widest, and 20 million grid
+#: cells about 1 GiB at the peak.
+MAX_SHEET_ROWS = 1_000_000
+MAX_SHEET_COLUMNS = 512
+MAX_SHEET_CELLS = 20_000_000
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]+)$")
+_ROW_TAG = "http://schemas.openxmlformats.org/spreadsheetml/2006/main row"
+_CELL_TAG = "http://schemas.openxmlformats.org/spreadsheetml/2006/main c"
 
 
-def _merged_ranges(path: Path, sheet_xml: str) -> list[tuple[int, int, int, int]]:
-    """The merged ranges of a sheet (min col, min row, max col, max row), from its XML.
+class SheetTooLarge(GisPlannerError):
+    """A sheet whose real cells exceed what the reader holds (rows, columns or cells)."""
 
-    A read-only workbook (several times faster to load) does not parse them, so they are read
-    from the sheet's part of the archive.
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its part in the archive, from the workbook and its relationships."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {
+        r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PACKAGE_REL_NS}Relationship")
+    }
+    parts = {}
+    for sheet in book.iter(f"{_MAIN_NS}sheet"):
+        target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+        parts[sheet.get("name", "")] = (
+            target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        )
+    return parts
+
+
+def _column_number(letters: str) -> int:
+    """1-based column of its letters (A → 1, XFD → 16384)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _real_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """Rows and columns from A1 to the last cell a sheet really has, streamed from its XML
+    (a cell or row without a reference follows the previous one, as Excel reads it)."""
+    extent = [0, 0]  # rows, columns
+    position = [0, 0]  # current row, column
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        if tag == _ROW_TAG:
+            reference = attributes.get("r", "")
+            position[0] = int(reference) if reference.isdigit() else position[0] + 1
+            position[1] = 0
+        elif tag == _CELL_TAG:
+            match = _CELL_REF.match(attributes.get("r", ""))
+            position[1] = _column_number(match[1]) if match else position[1] + 1
+            extent[0], extent[1] = max(extent[0], position[0]), max(extent[1], position[1])
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    with archive.open(part) as xml:
+        while chunk := xml.read(1 << 20):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    return extent[0], extent[1]
+
+
+def _check_size(path: Path, name: str, rows: int, columns: int) -> None:
+    if rows > MAX_SHEET_ROWS:
+        what = f"{rows:,} rows (at most {MAX_SHEET_ROWS:,})"
+    elif columns > MAX_SHEET_COLUMNS:
+        what = f"{columns:,} columns (at most {MAX_SHEET_COLUMNS:,})"
+    elif rows * columns > MAX_SHEET_CELLS:
+        what = f"{rows:,} × {columns:,} cells (at most {MAX_SHEET_CELLS:,})"
+    else:
+        return
+    raise SheetTooLarge(f"{path}: sheet {name!r} is too large: {what}")
+
+
+def _sheet_rows(sheet: CalamineSheet) -> list[list[object]]:
+    """Every row of a sheet from A1, merged ranges filled with their top-left value (in
+    headers, and in data cells merged over several rows, which then all hold the value).
+
+    A merged range is filled only where the sheet has cells: a merge may claim every column.
     """
-    from openpyxl.utils.cell import range_boundaries
-
-    with zipfile.ZipFile(path) as archive:
-        xml = archive.read(sheet_xml.lstrip("/"))
-    bounds = (range_boundaries(ref.decode()) for ref in _MERGE_REF.findall(xml))
-    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in bounds]
-
-
-def _sheet_rows(path: Path, sheet: object) -> list[list[object]]:
-    """Every row of a sheet, merged ranges filled with their top-left value (in headers, and
-    in data cells merged over several rows, which then all hold the value)."""
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]  # type: ignore[attr-defined]
-    for min_col, min_row, max_col, max_row in _merged_ranges(path, sheet._worksheet_path):  # type: ignore[attr-defined]
-        if min_row > len(rows):
+    rows: list[list[object]] = [
+        [None if v == "" else v for v in r] for r in sheet.to_python(skip_empty_area=False)
+    ]
+    width = max((len(r) for r in rows), default=0)
+    for (min_row, min_col), (max_row, max_col) in sheet.merged_cell_ranges or []:
+        if min_row >= len(rows) or min_col >= width:
             continue
-        top = rows[min_row - 1][min_col - 1] if min_col <= len(rows[min_row - 1]) else None
-        for r in range(min_row - 1, min(max_row, len(rows))):
-            row = rows[r]
-            if len(row) < max_col:
-                row.extend([None] * (max_col - len(row)))
-            row[min_col - 1 : max_col] = [top] * (max_col - min_col + 1)
+        top = rows[min_row][min_col]
+        for r in range(min_row, min(max_row + 1, len(rows))):
+            rows[r][min_col : min(max_col + 1, width)] = [top] * (min(max_col + 1, width) - min_col)
     return rows
 
 
 def read_excel(path: Path, spec: LayerSpec, *, sheet: str | None = None) -> list[SourceTable]:
     """The station lists of an ``.xlsx`` workbook: the sheet named or numbered (1-based) by
     ``sheet``, or every sheet whose header names at least two fields of the layer."""
-    from openpyxl import load_workbook  # imported here: only Excel imports pay for it
-
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a damaged file
+        archive = zipfile.ZipFile(path)
+        parts = _sheet_parts(archive)
+        book = CalamineWorkbook.from_path(str(path))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, CalamineError) as error:
         raise GisPlannerError(f"{path}: not a readable .xlsx workbook ({error})") from None
-    names = list(book.sheetnames)
-    if sheet is not None:
-        if sheet in names:
-            chosen = [sheet]
-        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
-            chosen = [names[int(sheet) - 1]]
+    with archive:
+        names = [n for n in book.sheet_names if n in parts]
+        if sheet is not None:
+            if sheet in names:
+                chosen = [sheet]
+            elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+                chosen = [names[int(sheet) - 1]]
+            else:
+                raise GisPlannerError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
         else:
-            raise GisPlannerError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
-    else:
-        chosen = names
-    tables = []
-    for name in chosen:
-        rows = _sheet_rows(path, book[name])
-        if not rows:
-            continue
-        header_index, matches = _best_header(rows, spec)
-        if sheet is None and matches < 2:
-            continue
-        width = max(len(r) for r in rows)
-        cells = [[_cell_text(v) for v in r] + [None] * (width - len(r)) for r in rows]
-        header = _unique_headers(cells[header_index])
-        frame = pd.DataFrame(cells[header_index + 1 :], columns=header, dtype=object)
-        numbers = np.arange(len(frame), dtype=np.int64) + header_index + 2
-        frame, numbers = _drop_empty_rows(frame, numbers)
-        tables.append(SourceTable(frame, numbers, name, header_index + 1))
-    book.close()  # a read-only workbook keeps its file open until closed
+            chosen = names
+        tables = []
+        for name in chosen:
+            try:
+                # Before the sheet is loaded: the reader allocates a grid up to its last cell.
+                _check_size(path, name, *_real_extent(archive, parts[name]))
+                rows = _sheet_rows(book.get_sheet_by_name(name))
+            except (KeyError, expat.ExpatError, CalamineError) as error:
+                raise GisPlannerError(f"{path}: sheet {name!r} is not readable ({error})") from None
+            if not rows:
+                continue
+            header_index, matches = _best_header(rows, spec)
+            if sheet is None and matches < 2:
+                continue
+            width = max(len(r) for r in rows)
+            cells = [[_cell_text(v) for v in r] + [None] * (width - len(r)) for r in rows]
+            header = _unique_headers(cells[header_index])
+            frame = pd.DataFrame(cells[header_index + 1 :], columns=header, dtype=object)
+            numbers = np.arange(len(frame), dtype=np.int64) + header_index + 2
+            frame, numbers = _drop_empty_rows(frame, numbers)
+            tables.append(SourceTable(frame, numbers, name, header_index + 1))
+    book.close()
     if not tables:
         raise GisPlannerError(
             f"{path}: no sheet looks like a list for layer {spec.name!r} "

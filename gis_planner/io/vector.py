@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import stat
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -14,9 +15,21 @@ from pyproj import CRS
 
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
+from gis_planner.io.gdal_guard import require_safe_gdal
 from gis_planner.io.tabular import SourceTable
 
-VECTOR_SUFFIXES = (".kml", ".kmz", ".geojson", ".json", ".shp", ".zip", ".gpkg")
+#: The GDAL drivers a file may be opened with, by its extension; never by its content alone
+#: (see ``gdal_guard``). A KMZ is read as the KML inside it, a zip as the shapefile inside it.
+DRIVERS: dict[str, tuple[str, ...]] = {
+    ".geojson": ("GeoJSON",),
+    ".json": ("GeoJSON",),
+    ".kml": ("LIBKML", "KML"),
+    ".kmz": ("LIBKML", "KML"),
+    ".shp": ("ESRI Shapefile",),
+    ".zip": ("ESRI Shapefile",),
+    ".gpkg": ("GPKG",),
+}
+VECTOR_SUFFIXES = tuple(DRIVERS)
 # Columns GDAL's KML drivers add to every placemark; dropped when they hold nothing (an empty
 # "id" would otherwise claim the layer's id field from the placemark names).
 _KML_NOISE = (
@@ -26,29 +39,66 @@ _KML_NOISE = (
 
 
 def _member(path: Path, suffixes: tuple[str, ...]) -> str:
-    """The one member of a zip archive with one of ``suffixes`` (a .shp, a .kml)."""
+    """The one member of a zip archive with one of ``suffixes`` (a .shp, a .kml).
+
+    Members are names inside the archive only: an absolute name, a ``..`` part or a symbolic
+    link would point GDAL outside it.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [n for n in archive.namelist() if n.lower().endswith(suffixes)]
+            infos = archive.infolist()
     except zipfile.BadZipFile:
         raise GisPlannerError(f"{path}: not a readable zip archive") from None
+    for info in infos:
+        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        is_link = stat.S_ISLNK(info.external_attr >> 16)
+        if is_link or info.filename.startswith(("/", "\\")) or ".." in parts:
+            raise GisPlannerError(
+                f"{path}: the archive member {info.filename!r} points outside the archive"
+            )
+    members = [i.filename for i in infos if i.filename.lower().endswith(suffixes)]
     if not members:
         raise GisPlannerError(f"{path}: no {'/'.join(suffixes)} file inside the archive")
-    if len(members) > 1 and suffixes == (".shp",):
+    if len(members) > 1:
+        # A KMZ's main document is doc.kml at its root (KML 2.2, 10.1.2).
+        if suffixes == (".kml",) and "doc.kml" in members:
+            return "doc.kml"
+        kind = "shapefiles" if suffixes == (".shp",) else "KML documents"
         raise GisPlannerError(
-            f"{path}: several shapefiles inside ({', '.join(members)}); unzip and pick one"
+            f"{path}: several {kind} inside ({', '.join(members)}); unzip and pick one"
         )
     return members[0]
 
 
 def gdal_path(path: Path) -> str:
-    """The path GDAL opens: zipped shapefiles and KMZ through ``/vsizip/``."""
+    """The path GDAL opens: absolute (so that no ``DRIVER:`` prefix is read in a name), zipped
+    shapefiles and KMZ through ``/vsizip/``, and never a ``/vsi`` path of the user's."""
+    if str(path).replace("\\", "/").lower().startswith("/vsi"):
+        raise GisPlannerError(f"{path}: not a local file; GDAL virtual file systems are not read")
+    path = path.resolve()
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return f"/vsizip/{path}/{_member(path, ('.shp',))}"
     if suffix == ".kmz":
         return f"/vsizip/{path}/{_member(path, ('.kml',))}"
     return str(path)
+
+
+def _open_layers(path: Path, source: str) -> list[str]:
+    """The layers of ``source``, after checking GDAL opened it with a driver its name allows."""
+    require_safe_gdal()
+    allowed = DRIVERS.get(path.suffix.lower())
+    if allowed is None:
+        raise GisPlannerError(f"{path}: {path.suffix!r} is not a vector file type")
+    kind = allowed[-1]
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(source)]
+        driver = pyogrio.read_info(source, layer=layers[0])["driver"] if layers else kind
+    except pyogrio.errors.DataSourceError as error:
+        raise GisPlannerError(f"{path}: not a readable {kind} file ({error})") from None
+    if driver not in allowed:
+        raise GisPlannerError(f"{path}: the content is {driver}, not {kind} as the file name says")
+    return layers
 
 
 def read_vector(
@@ -63,10 +113,7 @@ def read_vector(
     if not path.exists():
         raise GisPlannerError(f"{path}: file not found")
     source = gdal_path(path)
-    try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(source)]
-    except pyogrio.errors.DataSourceError as error:
-        raise GisPlannerError(f"{path}: not a readable vector file ({error})") from None
+    layers = _open_layers(path, source)
     if layer is not None:
         if layer not in layers:
             raise GisPlannerError(f"{path}: no layer {layer!r} (layers: {', '.join(layers)})")

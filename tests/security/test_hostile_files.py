@@ -1,0 +1,335 @@
+"""Hostile files: content that GDAL would open as something else than its name says, and
+spreadsheets and CSV files built to exhaust memory or the parser.
+
+Every file is written here for real and read through the importer (and one through the API).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_planner.errors import GisPlannerError
+from gis_planner.io import check_file
+from gis_planner.store import GeoPackageStore
+from tests.api.conftest import api_settings, key
+from tests.io_files import write_kml
+
+__all__ = ["api_settings"]  # a fixture, imported for the API test
+
+SECRET = "SECRET-4242-OTHER-OPERATOR"
+
+
+def _vrt(source: str, layer: str = "secret") -> str:
+    """An OGR VRT exposing ``source`` (a CSV of sites) as points in WGS84."""
+    return f"""<OGRVRTDataSource>
+  <OGRVRTLayer name="sites">
+    <SrcDataSource>{source}</SrcDataSource>
+    <SrcLayer>{layer}</SrcLayer>
+    <LayerSRS>EPSG:4326</LayerSRS>
+    <GeometryField encoding="PointFromColumns" x="lon" y="lat"/>
+  </OGRVRTLayer>
+</OGRVRTDataSource>"""
+
+
+@pytest.fixture
+def secret_csv(tmp_path: Path) -> Path:
+    """A file the server can read and the user must never see: a site of another operator."""
+    path = tmp_path / "private" / "secret.csv"
+    path.parent.mkdir()
+    path.write_text(f"site_id,operator,lon,lat\n{SECRET},vnpt,105.91,20.54\n")
+    return path
+
+
+def _hostile(tmp_path: Path, secret_csv: Path, kind: str) -> Path:
+    vrt = _vrt(str(secret_csv))
+    if kind == "vrt.geojson":
+        path = tmp_path / "tram.geojson"
+        path.write_text(vrt)
+    elif kind == "vrt.kml":
+        path = tmp_path / "tram.kml"
+        path.write_text(vrt)
+    elif kind == "vrt.shp in zip":
+        path = tmp_path / "tram.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("tram.shp", vrt)
+    elif kind == "gdalg.geojson":
+        path = tmp_path / "tram.geojson"
+        path.write_text(
+            '{"type": "gdal_streamed_alg", "command_line": "gdal vector pipeline ! read '
+            f'{secret_csv} ! edit --crs EPSG:4326 ! write --of stream streamed_dataset"}}'
+        )
+    else:
+        raise AssertionError(kind)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["vrt.geojson", "vrt.kml", "vrt.shp in zip", "gdalg.geojson"])
+def test_a_file_is_not_opened_by_its_content(tmp_path: Path, secret_csv: Path, kind: str) -> None:
+    path = _hostile(tmp_path, secret_csv, kind)
+    with pytest.raises(GisPlannerError) as error:
+        check_file(path, "sites")
+    assert path.name in str(error.value)
+    assert SECRET not in str(error.value)
+
+
+def test_content_of_another_format_is_a_named_mismatch(tmp_path: Path) -> None:
+    kml = write_kml(tmp_path / "tram.kml", [("HNM-0001", "Viettel", 105.91, 20.54, "30")])
+    disguised = tmp_path / "tram.geojson"
+    shutil.copyfile(kml, disguised)
+    with pytest.raises(GisPlannerError, match=r"tram\.geojson: the content is .*KML, not GeoJSON"):
+        check_file(disguised, "sites")
+
+
+def test_archive_members_stay_inside_the_archive(tmp_path: Path, secret_csv: Path) -> None:
+    path = tmp_path / "tram.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../../private/tram.shp", b"")
+    with pytest.raises(GisPlannerError, match="points outside the archive"):
+        check_file(path, "sites")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def web_server(tmp_path: Path, secret_csv: Path) -> Iterator[tuple[str, Path]]:
+    """A web server (a process: GDAL's HTTP client may hold the GIL) serving the secret's
+    folder; yields its URL and its request log."""
+    port = _free_port()
+    log = tmp_path / "requests.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            cwd=secret_csv.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/ready", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        yield url, log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_no_file_makes_gdal_fetch_a_url(tmp_path: Path, web_server: tuple[str, Path]) -> None:
+    url, log = web_server
+    vrt = tmp_path / "remote.geojson"
+    vrt.write_text(_vrt(f"/vsicurl/{url}/secret.csv"))
+    # Plain GeoJSON, read by its own driver, whose CRS is a link GDAL would fetch.
+    linked = tmp_path / "linked.geojson"
+    linked.write_text(
+        '{"type": "FeatureCollection", "crs": {"type": "link", "properties": {"href": '
+        f'"{url}/crs", "type": "proj4"}}}}, "features": [{{"type": "Feature", "properties": '
+        '{"site_id": "HNM-0001", "operator": "viettel"}, "geometry": {"type": "Point", '
+        '"coordinates": [105.91, 20.54]}}]}'
+    )
+    with pytest.raises(GisPlannerError) as error:
+        check_file(vrt, "sites")
+    assert SECRET not in str(error.value)
+    try:
+        check_file(linked, "sites")
+    except GisPlannerError as refused:  # refusing the file is as good as not fetching
+        assert url not in str(refused)
+    requests = [line for line in log.read_text().splitlines() if "GET /" in line]
+    assert [r for r in requests if "/ready" not in r] == []
+
+
+def test_an_upload_of_a_vrt_is_a_400_without_the_secret(
+    sample_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path: Path,
+    secret_csv: Path,
+) -> None:
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    store = GeoPackageStore(tmp_path / "hanam.gpkg")
+    client = TestClient(create_app(store, api_settings))
+    before = len(store.read("sites"))
+    upload = _hostile(tmp_path, secret_csv, "vrt.geojson")
+    with upload.open("rb") as data:
+        response = client.post(
+            "/imports/sites",
+            params={"append": "true"},
+            files={"file": (upload.name, data, "application/octet-stream")},
+            headers=key("admin"),
+        )
+    assert response.status_code == 400, response.text
+    assert "tram.geojson" in response.json()["detail"]
+    assert SECRET not in response.text
+    assert len(store.read("sites")) == before
+
+
+# -- spreadsheets ------------------------------------------------------------------------------
+def _xlsx(
+    path: Path, *, dimension: str | None = None, merge: str | None = None, extra: str = ""
+) -> Path:
+    """A small real workbook of two sites, its sheet XML then rewritten: the ``<dimension>``
+    it claims, a merged range, extra XML rows."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Trạm"
+    sheet.append(["DANH SÁCH TRẠM - TỈNH HÀ NAM"])
+    sheet.append(["Mã trạm", "Nhà mạng", "Kinh độ", "Vĩ độ", "Độ cao cột", "Loại cột"])
+    sheet.append(["HNM-0001", "Viettel", 105.9123, 20.5432, 30, "lattice"])
+    sheet.append(["HNM-0002", "VNPT", 105.9712, 20.6301, 36, "lattice"])
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    if dimension is not None:
+        xml, found = re.subn(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>', xml)
+        assert found == 1
+    xml = xml.replace("</sheetData>", f"{extra}</sheetData>")
+    if merge is not None:
+        xml = xml.replace(
+            "</sheetData>",
+            f'</sheetData><mergeCells count="1"><mergeCell ref="{merge}"/></mergeCells>',
+        )
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+# Reads a workbook in a child process whose address space may grow by at most 768 MiB, and
+# prints the growth of its peak memory and what was read (or the error): the memory a
+# bomb takes is native and in the reader's grid, which only a process's peak shows.
+_READ_IN_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from gis_planner.catalogue import get_spec
+from gis_planner.errors import GisPlannerError
+from gis_planner.io.tabular import read_excel
+
+def vm_bytes():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+
+limit = vm_bytes() + 768 * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    tables = read_excel(Path(sys.argv[1]), get_spec("sites"))
+    out = {"rows": [[int(n) for n in t.rows] for t in tables],
+           "columns": [t.frame.shape[1] for t in tables],
+           "ids": [t.frame.iloc[:, 0].tolist() for t in tables]}
+except GisPlannerError as error:
+    out = {"error": type(error).__name__, "message": str(error)}
+out["growth_mib"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps(out))
+"""
+
+
+def _read_in_child(path: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize(
+    ("dimension", "merge"),
+    [("A1:XFD8000", None), ("A1:F2000", "G2:XFD2000"), ("A1:XFD1048576", "A5:XFD1048576")],
+    ids=["dimension", "merged range", "both"],
+)
+def test_a_spreadsheet_bomb_reads_only_its_real_cells(
+    tmp_path: Path, dimension: str | None, merge: str | None
+) -> None:
+    path = _xlsx(tmp_path / "tram.xlsx", dimension=dimension, merge=merge)
+    assert path.stat().st_size < 20_000
+    result = _read_in_child(path)
+    assert "error" not in result, result
+    assert result["rows"] == [[3, 4]]
+    assert result["columns"] == [6]  # the real ones, not the 16,384 the file claims
+    assert result["ids"] == [["HNM-0001", "HNM-0002"]]
+    assert isinstance(result["growth_mib"], float) and result["growth_mib"] < 100
+
+
+@pytest.mark.parametrize(
+    ("cell", "what"),
+    [("WC6", "601 columns"), ("A1000001", "1,000,001 rows"), ("SF45000", "45,000 × 500 cells")],
+)
+def test_a_sheet_past_the_caps_is_a_named_error(tmp_path: Path, cell: str, what: str) -> None:
+    row = re.sub("[A-Z]", "", cell)
+    extra = f'<row r="{row}"><c r="{cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+    result = _read_in_child(_xlsx(tmp_path / "tram.xlsx", extra=extra))
+    assert result.get("error") == "SheetTooLarge", result
+    message = str(result["message"])
+    assert "tram.xlsx: sheet 'Trạm' is too large" in message and what in message
+
+
+# -- CSV -------------------------------------------------------------------------------------
+def _long_field_csv(path: Path) -> Path:
+    """Sites whose second row has a 200,000-character name, one of them quoted over two
+    lines; every row is valid."""
+    long = "x" * 200_000
+    quoted = '"' + "y" * 100_000 + "\n" + "z" * 100_000 + '"'
+    path.write_text(
+        "site_id,operator,lon,lat,height_m,tower_type,name\n"
+        "HNM-0001,viettel,105.9123,20.5432,30,lattice,Phủ Lý\n"
+        f"HNM-0002,vnpt,105.9712,20.6301,36,lattice,{long}\n"
+        f"HNM-0003,mobifone,105.8521,20.5702,30,lattice,{quoted}\n"
+        "HNM-0004,viettel,106.0805,20.5512,42,monopole,Lý Nhân\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_csv_field_past_the_csv_module_limit_keeps_every_row(tmp_path: Path) -> None:
+    result = check_file(_long_field_csv(tmp_path / "tram.csv"), "sites").result
+    assert (result.read, result.accepted, result.rejected) == (4, 4, 0)
+
+
+def test_an_upload_of_a_csv_with_a_long_field_is_not_a_500(
+    sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    client = TestClient(create_app(GeoPackageStore(tmp_path / "hanam.gpkg"), api_settings))
+    upload = _long_field_csv(tmp_path / "tram.csv")
+    with upload.open("rb") as data:
+        response = client.post(
+            "/imports/sites",
+            params={"append": "true"},
+            files={"file": (upload.name, data, "text/csv")},
+            headers=key("admin"),
+        )
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["read"] == 4
