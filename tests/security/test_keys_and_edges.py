@@ -159,9 +159,11 @@ def test_anonymous_requests_answer_during_a_flood_of_wrong_keys(
             for done in floods:
                 done.result()
     assert statuses and set(statuses) <= {401, 429}
-    assert len(latencies_s) >= 5
-    print(f"anonymous latencies under the flood (s): {sorted(latencies_s)}")
-    assert max(latencies_s) < 1.0, f"anonymous latencies under the flood: {latencies_s}"
+    # Before key ids, fewer than 5 anonymous answers came back in 4.5 s. Bounds are loose:
+    # the machine running the tests is shared (the benchmark measures the p99).
+    assert len(latencies_s) >= 5, latencies_s
+    assert sorted(latencies_s)[len(latencies_s) // 2] < 0.25, latencies_s
+    assert max(latencies_s) < 3.0, latencies_s
 
 
 # --- 5: keys in logs --------------------------------------------------------------------
@@ -273,8 +275,9 @@ def test_security_headers_on_every_answer(
         assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, path
         scripts = next(d for d in csp.split("; ") if d.startswith("script-src"))
         assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts, path
-        # The basemap's tiles may load; raster tiles come from blob URLs.
-        assert "https://*.tiles.example.vn" in csp and "blob:" in csp
+        # On the viewer, the basemap's tiles may load; raster tiles come from blob URLs.
+        if path != "/docs":
+            assert "https://*.tiles.example.vn" in csp and "blob:" in csp, path
     docs = client.get("/docs").headers["Content-Security-Policy"]
     assert "'sha256-" in docs  # Swagger UI's inline start script, by its hash only
 
