@@ -1,13 +1,17 @@
-"""Who may see what: roles, API keys and each layer's visibility by role."""
+"""Who may see what: roles, API keys (and limits on wrong ones), each layer's visibility by role."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import threading
+import hmac
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from api.settings import ApiKey, Role
-from gis_planner.apikeys import verify_key
+from gis_planner.apikeys import key_id, verify_key
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.operators import MOBILE_OPERATORS
 
@@ -143,29 +147,81 @@ def may_see_raster(raster_id: str, who: Principal) -> bool:
 
 
 class KeyRing:
-    """Checks presented API keys against the hashed ones; a verified key is remembered by its
-    SHA-256 so that scrypt runs once per key and process, not per request."""
+    """Checks presented API keys against the hashed ones of the settings.
 
-    def __init__(self, keys: list[ApiKey]) -> None:
-        self._keys = keys
-        self._known: dict[bytes, Principal | None] = {}
-        self._lock = threading.Lock()
+    A key's id names the one hash it may match: a key of unknown id is refused without any
+    derivation, any other costs at most one scrypt, run in a small executor of its own so
+    that derivations never hold the threads anonymous requests are served on. The last key
+    verified for each id is remembered by its SHA-256 (one per configured key: bounded).
+    Methods are called from the event loop only.
+    """
 
-    def principal(self, key: str | None) -> Principal | None:
-        """The principal of ``key``; VIEWER for no key; None for a wrong key."""
-        if not key:
-            return VIEWER
-        token = hashlib.sha256(key.encode()).digest()
-        with self._lock:
-            if token in self._known:
-                return self._known[token]
-        found = None
-        for entry in self._keys:
-            if verify_key(key, entry.hash):
-                found = Principal(entry.role, entry.operator, entry.name)
-                break
-        with self._lock:
-            if len(self._known) > 1024:
-                self._known.clear()
-            self._known[token] = found
-        return found
+    def __init__(self, keys: list[ApiKey], derive_workers: int = 2) -> None:
+        self._by_id = {entry.key_id: entry for entry in keys}
+        self._verified: dict[str, bytes] = {}
+        self._executor = ThreadPoolExecutor(derive_workers, thread_name_prefix="api-key-scrypt")
+
+    def _entry(self, key: str) -> ApiKey | None:
+        found = key_id(key)
+        return None if found is None else self._by_id.get(found)
+
+    def cached(self, key: str) -> Principal | None:
+        """The principal of ``key`` if it was verified before; None otherwise (no scrypt)."""
+        entry = self._entry(key)
+        if entry is None:
+            return None
+        known = self._verified.get(entry.key_id)
+        if known is None or not hmac.compare_digest(known, hashlib.sha256(key.encode()).digest()):
+            return None
+        return Principal(entry.role, entry.operator, entry.name)
+
+    async def verify(self, key: str) -> Principal | None:
+        """The principal of ``key``; None for a wrong key (at most one scrypt)."""
+        found = self.cached(key)
+        if found is not None:
+            return found
+        entry = self._entry(key)
+        if entry is None:
+            return None
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(self._executor, verify_key, key, entry.hash):
+            return None
+        self._verified[entry.key_id] = hashlib.sha256(key.encode()).digest()
+        return Principal(entry.role, entry.operator, entry.name)
+
+
+class FailureLimiter:
+    """Wrong keys by client (IP address) in a fixed window: past ``max_failures`` the client
+    waits for the window's end. At most ``max_clients`` are remembered, the least recently
+    failing forgotten first, so a flood from many addresses cannot grow memory."""
+
+    def __init__(self, max_failures: int, window_s: float, max_clients: int = 10_000) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.max_clients = max_clients
+        # client → (start of its window, failures in it), least recent first.
+        self._failures: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def _current(self, client: str, now: float) -> tuple[float, int] | None:
+        entry = self._failures.get(client)
+        if entry is not None and now - entry[0] >= self.window_s:
+            del self._failures[client]
+            return None
+        return entry
+
+    def retry_after_s(self, client: str) -> float | None:
+        """Seconds ``client`` must wait before presenting a key again; None if it may now."""
+        now = time.monotonic()
+        entry = self._current(client, now)
+        if entry is None or entry[1] < self.max_failures:
+            return None
+        return entry[0] + self.window_s - now
+
+    def failed(self, client: str) -> None:
+        """Counts a wrong key from ``client``."""
+        now = time.monotonic()
+        start, count = self._current(client, now) or (now, 0)
+        self._failures[client] = (start, count + 1)
+        self._failures.move_to_end(client)
+        while len(self._failures) > self.max_clients:
+            self._failures.popitem(last=False)

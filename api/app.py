@@ -10,7 +10,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.access import KeyRing
+from api.access import FailureLimiter, KeyRing
+from api.headers import SecurityHeaders, content_security_policy, inline_script_hashes, tile_origin
 from api.layercache import LayerCache
 from api.routers import analysis, features, imports, products, rasters, tiles, viewer
 from api.settings import ApiSettings
@@ -62,14 +63,20 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.state.store = store
     app.state.layers = LayerCache(store, settings.cache_check_s)
     app.state.tiles = TileCache()
-    app.state.keyring = KeyRing(settings.api_keys)
+    app.state.keyring = KeyRing(settings.api_keys, settings.key_derive_workers)
+    app.state.key_failures = FailureLimiter(
+        settings.key_failures_max, settings.key_failures_window_s
+    )
+    basemap = [tile_origin(settings.basemap_url)] if settings.basemap_url else []
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(image_origins=basemap))
     # What a killed server left of its uploads goes now.
     app.state.uploads = UploadFolder(settings.upload_dir or store.assets_dir / "uploads")
     app.state.uploads.sweep()
 
     @app.exception_handler(UnknownLayer)
     async def unknown_layer(request: Request, error: UnknownLayer) -> JSONResponse:
-        return _error(404, str(error))
+        # The error names the store's path, which is nobody's business over HTTP.
+        return _error(404, f"không có lớp / unknown layer {error.name!r}")
 
     @app.exception_handler(GisPlannerError)
     async def bad_request(request: Request, error: GisPlannerError) -> JSONResponse:
@@ -90,9 +97,8 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.include_router(imports.router)
     app.include_router(viewer.router)
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+    docs_page = bytes(
+        get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="gis-planner API",
             swagger_js_url=f"{_SWAGGER}/swagger-ui-bundle.js",
@@ -100,7 +106,14 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
             swagger_favicon_url="data:,",
             # No badge from the public validator service.
             swagger_ui_parameters={"validatorUrl": None},
-        )
+        ).body
+    ).decode()
+    # The page starts Swagger UI with an inline script: allowed by its hash, no other.
+    docs_csp = content_security_policy(script_sources=inline_script_hashes(docs_page))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(docs_page, headers={"Content-Security-Policy": docs_csp})
 
     static = resources.files("gis_planner").joinpath("static/vendor")
     app.mount("/static/vendor", StaticFiles(directory=str(static)), name="vendor")

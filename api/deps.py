@@ -5,12 +5,12 @@ They are coroutines: a synchronous dependency would cost a thread hop per reques
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, HTTPException, Query, Request
-from starlette.concurrency import run_in_threadpool
 
-from api.access import VIEWER, KeyRing, Principal
+from api.access import VIEWER, FailureLimiter, KeyRing, Principal
 from api.layercache import LayerCache
 from api.settings import ApiSettings
 from gis_planner.i18n import Lang
@@ -27,23 +27,33 @@ async def principal(
             description="Khoá API của nhà mạng hoặc quản trị / Operator or admin API key.",
         ),
     ] = None,
-    api_key: Annotated[
-        str | None,
-        Query(
-            description=(
-                "Khoá API trong URL, cho ảnh tile (thẻ <img> không gửi header) / API key in "
-                "the URL, for image tiles."
-            ),
-        ),
-    ] = None,
 ) -> Principal:
-    key = x_api_key or api_key
-    if not key:
+    # A key in the URL lands in access logs, proxies' logs and browser histories.
+    if "api_key" in request.query_params:
+        raise HTTPException(
+            400,
+            f"khoá API chỉ gửi trong header {API_KEY_HEADER}, không trong URL / send the API key "
+            f"in the {API_KEY_HEADER} header, never in the URL (api_key=)",
+        )
+    if not x_api_key:
         return VIEWER
     keyring: KeyRing = request.app.state.keyring
-    # The first use of a key runs scrypt: off the event loop.
-    found = await run_in_threadpool(keyring.principal, key)
+    found = keyring.cached(x_api_key)
+    if found is not None:
+        return found
+    limiter: FailureLimiter = request.app.state.key_failures
+    client = request.client.host if request.client else ""
+    wait_s = limiter.retry_after_s(client)
+    if wait_s is not None:
+        raise HTTPException(
+            429,
+            f"quá nhiều khoá API sai, thử lại sau {math.ceil(wait_s)} giây / too many wrong API "
+            f"keys, retry in {math.ceil(wait_s)} s",
+            headers={"Retry-After": str(math.ceil(wait_s))},
+        )
+    found = await keyring.verify(x_api_key)
     if found is None:
+        limiter.failed(client)
         raise HTTPException(401, "khoá API không hợp lệ / invalid API key")
     return found
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from gis_planner.apikeys import KEY_ID_PATTERN
 from gis_planner.operators import OPERATOR_KEYS
 from gis_planner.settings import Settings
 
@@ -15,12 +16,28 @@ Role = Literal["viewer", "operator", "admin"]
 
 
 class ApiKey(BaseModel):
-    """One API key: who holds it, with which role, and the scrypt hash of the key itself."""
+    """One API key: who holds it, with which role, the key's id and the scrypt hash of the key
+    itself (both printed by ``gis-planner hash-key``)."""
 
     name: str = Field(description="Holder (e.g. 'Viettel Hà Nam').")
     role: Literal["operator", "admin"]
     operator: str | None = Field(None, description="Operator key, required for role operator.")
+    key_id: str = Field(
+        pattern=f"^{KEY_ID_PATTERN}$", description="The <id> of a key gp_<id>_<secret>."
+    )
     hash: str = Field(description="Output of `gis-planner hash-key`; the key is never stored.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_key_id(cls, data: object) -> object:
+        # Keys from before key ids would each cost a derivation per wrong key: they are
+        # refused at start rather than tried one after the other.
+        if isinstance(data, dict) and "key_id" not in data:
+            raise ValueError(
+                f"API key {data.get('name')!r} has no key_id: keys made before key ids must be "
+                "issued again with `gis-planner hash-key` (gp_<id>_<secret>)"
+            )
+        return data
 
     @field_validator("operator")
     @classmethod
@@ -57,3 +74,30 @@ class ApiSettings(Settings):
     #: store's assets). The server owns it: each process works in its own ``pid-<id>``
     #: sub-folder, and a starting server removes those of processes that are gone.
     upload_dir: Path | None = None
+    #: Base of every absolute link the API writes (``https://gis.example.vn/planner``), as
+    #: clients reach it through a proxy; unset, links are relative to the server's root and
+    #: never built from the request's Host header.
+    public_url: str | None = None
+    #: Wrong API keys a client (IP address) may present per window before it gets HTTP 429.
+    key_failures_max: int = Field(default=10, ge=1)
+    key_failures_window_s: float = Field(default=60.0, gt=0)
+    #: Threads deriving scrypt hashes of presented keys, apart from the request thread pool.
+    key_derive_workers: int = Field(default=2, ge=1)
+    #: Seconds a client has to send a request's headers (from connecting, or from the first
+    #: byte of a later request on the connection) before the connection is closed.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    #: Seconds an idle keep-alive connection is kept open.
+    keep_alive_timeout_s: int = Field(default=5, ge=1)
+    #: Open connections beyond which new requests get HTTP 503.
+    max_connections: int = Field(default=1000, ge=1)
+    #: Seconds running requests get to finish when the server stops.
+    graceful_shutdown_s: int = Field(default=10, ge=0)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _unique_key_ids(cls, keys: list[ApiKey]) -> list[ApiKey]:
+        ids = [k.key_id for k in keys]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"API key ids must be unique: {', '.join(repeated)} repeated")
+        return keys

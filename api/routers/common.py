@@ -1,4 +1,4 @@
-"""Helpers the routers share: visible layers, query-parameter parsing, cache headers."""
+"""Helpers the routers share: visible layers, query-parameter parsing, links, cache headers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from fastapi import HTTPException, Request
 
 from api.access import LayerView, Principal, layer_view
 from api.layercache import BadQuery, CachedLayer, LayerCache
+from api.settings import ApiSettings
 from gis_planner.catalogue import CATALOGUE
 
 #: Query parameters that are never property filters.
-RESERVED = frozenset(
-    {"bbox", "bbox-crs", "crs", "limit", "offset", "f", "lang", "api_key", "datetime"}
-)
+RESERVED = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "f", "lang", "datetime"})
 
 
 def visible_layer(layers: LayerCache, name: str, who: Principal) -> tuple[CachedLayer, LayerView]:
@@ -62,6 +61,19 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise BadQuery(f"bbox {text!r}: needs −180 ≤ minlon ≤ maxlon ≤ 180, −90 ≤ lat ≤ 90")
     return minx, miny, maxx, maxy
+
+
+def public_url(request: Request, path: str | None = None, **params: int | str) -> str:
+    """A link for clients to follow: to ``path`` (by default the request's own, with its query
+    and ``params`` replacing its parameters) below ``GIS_PLANNER_PUBLIC_URL``, or relative to
+    the server's root when that is unset; never built from the request's Host header, which
+    the client chooses."""
+    settings: ApiSettings = request.app.state.settings
+    base = (settings.public_url or "").rstrip("/")
+    if path is not None:
+        return base + path
+    url = request.url.include_query_params(**params) if params else request.url
+    return base + url.path + (f"?{url.query}" if url.query else "")
 
 
 def cache_control(who: Principal, max_age_s: int = 60) -> str:

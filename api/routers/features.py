@@ -25,6 +25,7 @@ from api.routers.common import (
     cache_control,
     filter_params,
     parse_bbox,
+    public_url,
     visible_layer,
     visible_names,
 )
@@ -55,10 +56,6 @@ def _check_format(f: str | None) -> None:
         raise BadQuery(f"f={f!r}: this server answers in JSON/GeoJSON only (f=json)")
 
 
-def _url(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + path
-
-
 def _wants_html(request: Request, f: str | None) -> bool:
     if f is not None:
         return f == "html"
@@ -85,16 +82,20 @@ def landing(request: Request, f: str | None = None) -> Response | LandingPage:
         title="gis-planner – OGC API – Features",
         description="Lớp dữ liệu hạ tầng viễn thông / Telecom infrastructure layers",
         links=[
-            Link(href=_url(request, "/?f=json"), rel="self", type=JSON, title="this document"),
             Link(
-                href=_url(request, "/openapi.json"),
+                href=public_url(request, "/?f=json"), rel="self", type=JSON, title="this document"
+            ),
+            Link(
+                href=public_url(request, "/openapi.json"),
                 rel="service-desc",
                 type="application/vnd.oai.openapi+json;version=3.0",
                 title="OpenAPI",
             ),
-            Link(href=_url(request, "/docs"), rel="service-doc", type="text/html", title="docs"),
-            Link(href=_url(request, "/conformance"), rel="conformance", type=JSON),
-            Link(href=_url(request, "/collections"), rel="data", type=JSON),
+            Link(
+                href=public_url(request, "/docs"), rel="service-doc", type="text/html", title="docs"
+            ),
+            Link(href=public_url(request, "/conformance"), rel="conformance", type=JSON),
+            Link(href=public_url(request, "/collections"), rel="data", type=JSON),
         ],
     )
 
@@ -108,7 +109,7 @@ def conformance(f: str | None = None) -> Conformance:
 def _collection(request: Request, layers: Layers, name: str, lang: Lang) -> Collection:
     spec = CATALOGUE.get(name)
     info = layers.info(name)
-    items = _url(request, f"/collections/{name}/items")
+    items = public_url(request, f"/collections/{name}/items")
     extent = None
     if info.bounds is not None:
         extent = Extent(spatial={"bbox": [list(info.bounds)], "crs": CRS84})
@@ -122,10 +123,10 @@ def _collection(request: Request, layers: Layers, name: str, lang: Lang) -> Coll
         group=spec.group if spec else None,
         fields={fs.name: fs.label(lang) for fs in spec.fields} if spec else {},
         links=[
-            Link(href=_url(request, f"/collections/{name}"), rel="self", type=JSON),
+            Link(href=public_url(request, f"/collections/{name}"), rel="self", type=JSON),
             Link(href=items, rel="items", type=GEOJSON, title=name),
             Link(
-                href=_url(request, f"/collections/{name}/queryables"),
+                href=public_url(request, f"/collections/{name}/queryables"),
                 rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 type="application/schema+json",
             ),
@@ -147,7 +148,7 @@ def collections(
         collections=[
             _collection(request, layers, name, lang) for name in visible_names(layers, who)
         ],
-        links=[Link(href=_url(request, "/collections"), rel="self", type=JSON)],
+        links=[Link(href=public_url(request, "/collections"), rel="self", type=JSON)],
     )
 
 
@@ -196,7 +197,7 @@ def queryables(
         properties[name] = entry
     schema = {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": str(request.url.remove_query_params(["f", "lang", "api_key"])),
+        "$id": public_url(request, request.url.path),
         "type": "object",
         "title": spec.label(lang) if spec else collection_id,
         "properties": properties,
@@ -224,8 +225,7 @@ def _features_json(layer: CachedLayer, rows: Indices, records: list[dict[str, An
 
 
 def _page_link(request: Request, rel: str, offset: int, limit: int) -> dict[str, str]:
-    url = request.url.include_query_params(offset=offset, limit=limit)
-    return {"href": str(url), "rel": rel, "type": GEOJSON}
+    return {"href": public_url(request, offset=offset, limit=limit), "rel": rel, "type": GEOJSON}
 
 
 @router.get(
@@ -265,8 +265,12 @@ def items(
     page = rows[offset : offset + limit]
     records = layer.records(page, view)
     links = [
-        {"href": str(request.url), "rel": "self", "type": GEOJSON},
-        {"href": _url(request, f"/collections/{collection_id}"), "rel": "collection", "type": JSON},
+        {"href": public_url(request), "rel": "self", "type": GEOJSON},
+        {
+            "href": public_url(request, f"/collections/{collection_id}"),
+            "rel": "collection",
+            "type": JSON,
+        },
     ]
     if offset + limit < len(rows):
         links.append(_page_link(request, "next", offset + limit, limit))
@@ -305,8 +309,12 @@ def item(
     records = layer.records(rows[:1], view)
     feature = json.loads(_features_json(layer, rows[:1], records))
     feature["links"] = [
-        {"href": str(request.url), "rel": "self", "type": GEOJSON},
-        {"href": _url(request, f"/collections/{collection_id}"), "rel": "collection", "type": JSON},
+        {"href": public_url(request), "rel": "self", "type": GEOJSON},
+        {
+            "href": public_url(request, f"/collections/{collection_id}"),
+            "rel": "collection",
+            "type": JSON,
+        },
     ]
     headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
     return Response(

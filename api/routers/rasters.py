@@ -14,7 +14,7 @@ from rio_tiler.errors import TileOutsideBounds
 from api.access import Principal, may_see_raster, raster_operator
 from api.deps import Caller, Language, Store
 from api.models import Legend, LegendEntry, RasterInfo, TileJSON
-from api.routers.common import cache_control
+from api.routers.common import cache_control, public_url
 from gis_planner.colormaps import COLOUR_MAPS, ColourMap, colour_map_for
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
@@ -72,7 +72,7 @@ def visible_rasters(store: LayerStore, who: Principal) -> dict[str, Raster]:
 def _raster(store: LayerStore, raster_id: str, who: Principal) -> Raster:
     found = rasters(store).get(raster_id)
     if found is None:
-        raise HTTPException(404, f"không có raster / no raster {raster_id!r} in {store.assets_dir}")
+        raise HTTPException(404, f"không có raster / no raster {raster_id!r}")
     if not may_see_raster(raster_id, who):
         raise HTTPException(
             403, f"raster {raster_id!r} thuộc nhà mạng khác / is another operator's"
@@ -97,7 +97,7 @@ def _title(raster: Raster, lang: Lang) -> str:
 
 
 def raster_info(request: Request, raster: Raster, lang: Lang) -> RasterInfo:
-    base = str(request.base_url).rstrip("/")
+    base = public_url(request, "")
     cmap = raster.colour_map
     return RasterInfo(
         id=raster.id,
@@ -169,7 +169,7 @@ def raster_tilejson(
 ) -> TileJSON:
     raster = _raster(store, raster_id, who)
     cmap = _colour_map(raster, colormap)
-    base = str(request.base_url).rstrip("/")
+    base = public_url(request, "")
     bounds = list(raster.bounds)
     return TileJSON(
         name=_title(raster, lang),

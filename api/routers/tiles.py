@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from api.deps import Caller, Language, Layers
 from api.layercache import BadQuery, parse_filters
 from api.models import TileJSON, VectorLayer
-from api.routers.common import cache_control, filter_params, visible_layer
+from api.routers.common import cache_control, filter_params, public_url, visible_layer
 from api.tilecache import TileCache
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.vectortiles import MAX_ZOOM, buffered, encode_tile, tile_bounds
@@ -70,7 +70,7 @@ def tilejson(request: Request, layer: str, layers: Layers, who: Caller, lang: La
         raise BadQuery(f"layer {layer!r} is a table without geometry: it has no tiles")
     info = layers.info(layer)
     spec = CATALOGUE.get(layer)
-    base = str(request.base_url).rstrip("/")
+    base = public_url(request, "")
     params = filter_params(request)
     parse_filters(params, cached, view.filterable)  # a TileJSON of a bad filter is a 400 too
     query = urlencode(params)

@@ -22,7 +22,7 @@ from api.models import (
     ViewerConfig,
     ViewerLayer,
 )
-from api.routers.common import visible_layer, visible_names
+from api.routers.common import public_url, visible_layer, visible_names
 from api.routers.rasters import visible_rasters
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.i18n import VALUE_LABELS, Lang, fold, value_label
@@ -139,7 +139,7 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
 def viewer_config(
     request: Request, layers: Layers, store: Store, who: Caller, lang: Language, settings: Settings
 ) -> ViewerConfig:
-    base = str(request.base_url).rstrip("/")
+    base = public_url(request, "")
     entries = _vector_layers(base, layers, who, lang)
     coverage = False
     for raster in visible_rasters(store, who).values():

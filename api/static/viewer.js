@@ -72,11 +72,26 @@
     return span;
   }
 
-  function tileUrl(template) {
-    if (!apiKey) { return template; }
-    return template + (template.indexOf("?") < 0 ? "?" : "&") + "api_key=" +
-      encodeURIComponent(apiKey);
-  }
+  // Raster tiles are fetched with the key in the X-API-Key header and shown from blob URLs:
+  // an <img> could only carry the key in its URL, where every access log would keep it.
+  const FetchedTileLayer = L.TileLayer.extend({
+    createTile: function (coords, done) {
+      const tile = document.createElement("img");
+      tile.alt = "";
+      tile.setAttribute("role", "presentation");
+      fetch(this.getTileUrl(coords), { headers: headers }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status + " " + response.statusText); }
+        return response.blob();
+      }).then(function (blob) {
+        tile.onload = function () {
+          URL.revokeObjectURL(tile.src);
+          done(null, tile);
+        };
+        tile.src = URL.createObjectURL(blob);
+      }).catch(function (error) { done(error, tile); });
+      return tile;
+    },
+  });
 
   function start(config) {
     document.getElementById("title").textContent = config.title;
@@ -96,7 +111,7 @@
       let layer;
       if (entry.kind === "raster") {
         const rb = entry.bounds;
-        layer = L.tileLayer(tileUrl(entry.tiles), {
+        layer = new FetchedTileLayer(entry.tiles, {
           opacity: 0.75, maxZoom: 19, zIndex: Z_ORDER.raster, bounds: rb ? [[rb[1], rb[0]], [rb[3], rb[2]]] : undefined,
         });
       } else {

@@ -1,14 +1,17 @@
-"""``serve`` and ``hash-key``: run the API and the viewer; make the hash of an API key."""
+"""``serve`` and ``hash-key``: run the API and the viewer; make an API key and its hash."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Literal
 
 import typer
 from pydantic import ValidationError
 
-from gis_planner.apikeys import hash_key, new_key
+from gis_planner.apikeys import hash_key, key_id, new_key
 from gis_planner.cli.common import StoreOption, console, store_from
+from gis_planner.errors import GisPlannerError
+from gis_planner.operators import OPERATOR_KEYS
 
 
 def serve(
@@ -18,9 +21,8 @@ def serve(
 ) -> None:
     """Serve the API (OGC API – Features, tiles, analyses) and the map viewer."""
     # Imported here: the server is the top layer, the library never depends on it.
-    import uvicorn
-
     from api.app import create_app
+    from api.serving import run
     from api.settings import ApiSettings
 
     try:
@@ -35,19 +37,45 @@ def serve(
     shown = "127.0.0.1" if listen_host in ("0.0.0.0", "::") else listen_host
     console.print(f"[green]viewer[/green] http://{shown}:{listen_port}/  ({target.uri})")
     console.print(f"[green]API[/green]    http://{shown}:{listen_port}/docs")
-    uvicorn.run(create_app(target, settings), host=listen_host, port=listen_port, log_level="info")
+    run(create_app(target, settings), settings, listen_host, listen_port)
 
 
 def hash_key_command(
+    # No default role: an operator's key printed as an admin's by mistake would be pasted.
+    role: Annotated[Literal["operator", "admin"], typer.Option(help="Role of the key.")],
     key: Annotated[
-        str | None, typer.Argument(help="The key to hash; a new random key if omitted.")
+        str | None,
+        typer.Argument(help="The key (gp_<id>_<secret>) to hash; a new random key if omitted."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Holder of the key, e.g. 'Viettel Hà Nam'.")] = "",
+    operator: Annotated[
+        str | None, typer.Option(help=f"Operator of an operator key: {', '.join(OPERATOR_KEYS)}.")
     ] = None,
 ) -> None:
-    """Print the scrypt hash of an API key, for GIS_PLANNER_API_KEYS (a new key if none given)."""
+    """Print an API key's id, its scrypt hash and its entry of GIS_PLANNER_API_KEYS (a new key
+    if none is given)."""
+    if role == "operator" and operator not in OPERATOR_KEYS:
+        raise typer.BadParameter(
+            f"role operator needs --operator, one of {', '.join(OPERATOR_KEYS)}"
+        )
     if key is None:
         key = new_key()
-        console.print(f"key:  {key}", highlight=False)
-    console.print(f"hash: {hash_key(key)}", highlight=False, soft_wrap=True)
+        console.print(f"key: {key}", highlight=False, soft_wrap=True)
+    try:
+        hashed = hash_key(key)
+    except GisPlannerError as error:
+        raise typer.BadParameter(str(error)) from None
+    found_id = key_id(key)
+    owner = {"operator": operator} if role == "operator" else {}
+    entry = {"name": name or found_id, "role": role, **owner, "key_id": found_id, "hash": hashed}
+    console.print(f"key_id: {found_id}", highlight=False)
+    console.print(f"hash: {hashed}", highlight=False, soft_wrap=True)
+    console.print(
+        f"GIS_PLANNER_API_KEYS entry: {json.dumps(entry, ensure_ascii=False)}",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

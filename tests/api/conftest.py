@@ -29,9 +29,9 @@ from gis_planner.crs import UTM48N, lonlat_to_utm
 from gis_planner.store import GeoPackageStore
 
 KEYS = {
-    "viettel": "viettel-test-key-0123456789",
-    "vnpt": "vnpt-test-key-0123456789abc",
-    "admin": "admin-test-key-0123456789ab",
+    "viettel": "gp_viettel1_viettel-test-key-0123456789",
+    "vnpt": "gp_vnpt1_vnpt-test-key-0123456789abc",
+    "admin": "gp_admin1_admin-test-key-0123456789ab",
 }
 #: Centre of Phủ Lý, where the test rasters lie.
 PHU_LY = (105.92, 20.54)
@@ -55,10 +55,20 @@ def api_settings() -> ApiSettings:
     return ApiSettings(
         api_keys=[
             ApiKey(
-                name="Viettel", role="operator", operator="viettel", hash=hash_key(KEYS["viettel"])
+                name="Viettel",
+                role="operator",
+                operator="viettel",
+                key_id="viettel1",
+                hash=hash_key(KEYS["viettel"]),
             ),
-            ApiKey(name="VNPT", role="operator", operator="vnpt", hash=hash_key(KEYS["vnpt"])),
-            ApiKey(name="Sở TT&TT", role="admin", hash=hash_key(KEYS["admin"])),
+            ApiKey(
+                name="VNPT",
+                role="operator",
+                operator="vnpt",
+                key_id="vnpt1",
+                hash=hash_key(KEYS["vnpt"]),
+            ),
+            ApiKey(name="Sở TT&TT", role="admin", key_id="admin1", hash=hash_key(KEYS["admin"])),
         ]
     )
 

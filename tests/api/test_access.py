@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +17,7 @@ from api.access import (
     layer_view,
     policy,
 )
-from api.settings import ApiKey
+from api.settings import ApiKey, ApiSettings
 from gis_planner.apikeys import hash_key
 from gis_planner.catalogue import CATALOGUE
 from tests.api.conftest import KEYS, PHU_LY_TILE_12, key
@@ -83,13 +85,13 @@ def test_admin_sees_everything(client: TestClient) -> None:
     assert set(CELL_CONFIG) <= set(body["features"][0]["properties"])
 
 
-def test_wrong_key_is_401_and_key_in_query_works(client: TestClient) -> None:
+def test_wrong_key_is_401_and_key_in_query_is_refused(client: TestClient) -> None:
     wrong = client.get("/collections", headers={"X-API-Key": "not-a-valid-key-at-all"})
     assert wrong.status_code == 401
     assert "invalid API key" in wrong.json()["detail"]
     by_query = client.get(f"/collections/cells/items?limit=1&api_key={KEYS['vnpt']}")
-    assert by_query.status_code == 200
-    assert by_query.json()["features"][0]["properties"]["operator"] == "vnpt"
+    assert by_query.status_code == 400
+    assert "X-API-Key header" in by_query.json()["detail"]
 
 
 def test_only_listed_layers_are_public() -> None:
@@ -124,14 +126,29 @@ def test_only_listed_layers_are_public() -> None:
 
 
 def test_keyring_verifies_hashes() -> None:
-    ring = KeyRing([ApiKey(name="x", role="admin", hash=hash_key("a-long-enough-secret-key"))])
-    assert ring.principal("a-long-enough-secret-key") == Principal("admin", None, "x")
-    assert ring.principal("a-long-enough-secret-kez") is None
-    assert ring.principal(None) == Principal("viewer")
+    key = "gp_abcd_a-long-enough-secret-key"
+    ring = KeyRing([ApiKey(name="x", role="admin", key_id="abcd", hash=hash_key(key))])
+
+    async def check() -> None:
+        assert ring.cached(key) is None
+        assert await ring.verify(key) == Principal("admin", None, "x")
+        assert ring.cached(key) == Principal("admin", None, "x")
+        assert await ring.verify(key[:-1] + "z") is None
+        assert await ring.verify("gp_efgh_a-long-enough-secret-key") is None
+        assert await ring.verify("no-id-a-long-enough-secret-key") is None
+
+    asyncio.run(check())
 
 
 def test_api_key_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="needs an operator"):
-        ApiKey(name="x", role="operator", hash="scrypt$1$1$1$00$00")
+        ApiKey(name="x", role="operator", key_id="abcd", hash="scrypt$1$1$1$00$00")
     with pytest.raises(ValueError, match="unknown operator"):
-        ApiKey(name="x", role="operator", operator="acme", hash="scrypt$1$1$1$00$00")
+        ApiKey(name="x", role="operator", operator="acme", key_id="abcd", hash="scrypt$1$1$1$00$00")
+    with pytest.raises(ValueError, match="no key_id: keys made before key ids"):
+        ApiKey(name="x", role="admin", hash="scrypt$1$1$1$00$00")
+    with pytest.raises(ValueError, match="key_id"):
+        ApiKey(name="x", role="admin", key_id="Not_An_Id", hash="scrypt$1$1$1$00$00")
+    twice = [{"name": n, "role": "admin", "key_id": "abcd", "hash": "h"} for n in "xy"]
+    with pytest.raises(ValueError, match="unique: abcd"):
+        ApiSettings(api_keys=twice)

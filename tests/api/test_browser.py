@@ -121,8 +121,10 @@ def test_operator_sees_coverage_and_its_cells(
 ) -> None:
     page: Page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
+    urls: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda r: urls.append(r.url))
     page.goto(f"{coverage_server}/", wait_until="networkidle")
     assert page.locator("#role").text_content() == "Vai trò: viewer"
     page.locator("#key-box summary").click()
@@ -153,4 +155,7 @@ def test_operator_sees_coverage_and_its_cells(
     page.wait_for_timeout(600)  # let the zoom animation end before the picture
     page.screenshot(path=str(tmp_path / "operator.png"))
     assert errors == []
+    # The key travels in the X-API-Key header only, raster tiles included: never in a URL.
+    assert any("/rasters/coverage.viettel.rsrp/tiles/" in url for url in urls)
+    assert not [url for url in urls if KEYS["viettel"] in url or "api_key" in url]
     page.close()
