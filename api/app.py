@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,7 @@ from api.access import FailureLimiter, KeyRing
 from api.headers import SecurityHeaders, content_security_policy, inline_script_hashes, tile_origin
 from api.layercache import LayerCache
 from api.routers import analysis, features, imports, products, rasters, tiles, viewer
+from api.routers.common import COMMON_ERRORS, errors
 from api.settings import ApiSettings
 from api.tilecache import TileCache
 from api.uploads import UploadFolder
@@ -89,13 +91,15 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
         )
         return _error(422, f"tham số không hợp lệ / invalid parameter: {problems}")
 
-    app.include_router(features.router)
-    app.include_router(tiles.router)
-    app.include_router(rasters.router)
-    app.include_router(analysis.router)
-    app.include_router(products.router)
-    app.include_router(imports.router)
-    app.include_router(viewer.router)
+    # Layers, rasters and analyses may be unknown (404) or another role's (403).
+    guarded = errors(*COMMON_ERRORS, 403, 404)
+    app.include_router(features.router, responses=guarded)
+    app.include_router(tiles.router, responses=guarded)
+    app.include_router(rasters.router, responses=guarded)
+    app.include_router(analysis.router, responses=guarded)
+    app.include_router(products.router, responses=guarded)
+    app.include_router(imports.router, responses=errors(*COMMON_ERRORS))
+    app.include_router(viewer.router, responses=guarded)
 
     docs_page = bytes(
         get_swagger_ui_html(
@@ -119,4 +123,25 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.mount("/static/vendor", StaticFiles(directory=str(static)), name="vendor")
     viewer_files = resources.files("api").joinpath("static")
     app.mount("/static/viewer", StaticFiles(directory=str(viewer_files)), name="viewer")
+    _optional_key_in_openapi(app)
     return app
+
+
+def _optional_key_in_openapi(app: FastAPI) -> None:
+    """The document says the API key is optional: without one the caller is a viewer.
+
+    FastAPI lists a security scheme as required; an empty requirement beside it (OpenAPI's way
+    of saying "or none") tells clients and fuzzers that anonymous calls are valid too.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    if operation.get("security") and {} not in operation["security"]:
+                        operation["security"].append({})
+        return app.openapi_schema if app.openapi_schema is not None else generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import APIKeyHeader
 
 from api.access import VIEWER, FailureLimiter, KeyRing, Principal
 from api.layercache import LayerCache
@@ -17,16 +18,21 @@ from gis_planner.i18n import Lang
 from gis_planner.store import LayerStore
 
 API_KEY_HEADER = "X-API-Key"
+#: Declared as the API's security scheme (not a parameter of each operation), so that clients
+#: and the docs' "Authorize" button send it with every request.
+_API_KEY = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="ApiKey",
+    description=(
+        "Khoá API của nhà mạng hoặc quản trị; không có khoá: vai trò khách / Operator or admin "
+        "API key; without one, the caller is a viewer."
+    ),
+    auto_error=False,
+)
 
 
 async def principal(
-    request: Request,
-    x_api_key: Annotated[
-        str | None,
-        Header(
-            description="Khoá API của nhà mạng hoặc quản trị / Operator or admin API key.",
-        ),
-    ] = None,
+    request: Request, x_api_key: Annotated[str | None, Depends(_API_KEY)] = None
 ) -> Principal:
     # A key in the URL lands in access logs, proxies' logs and browser histories.
     if "api_key" in request.query_params:

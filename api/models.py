@@ -12,6 +12,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class ErrorMessage(BaseModel):
+    """Every error's body: one message, in Vietnamese then English."""
+
+    detail: str = Field(description="Lỗi / What went wrong (Vietnamese / English)")
+
+
 class Link(BaseModel):
     href: str
     rel: str

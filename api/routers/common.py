@@ -6,8 +6,31 @@ from fastapi import HTTPException, Request
 
 from api.access import LayerView, Principal, layer_view
 from api.layercache import BadQuery, CachedLayer, LayerCache
+from api.models import ErrorMessage
 from api.settings import ApiSettings
 from gis_planner.catalogue import CATALOGUE
+
+#: What each error status means, for the OpenAPI document.
+_ERROR_TEXT = {
+    400: "Yêu cầu không hợp lệ / Bad request",
+    401: "Khoá API không hợp lệ / Invalid API key",
+    403: "Không được phép với khoá này / Not allowed for this key",
+    404: "Không tìm thấy / Not found",
+    409: "Xung đột, không ghi gì / Conflict, nothing written",
+    411: "Thiếu Content-Length / Content-Length required",
+    413: "Quá lớn / Too large",
+    422: "Tham số không hợp lệ / Invalid parameter",
+    429: "Quá nhiều khoá API sai / Too many wrong API keys (see Retry-After)",
+}
+#: The errors every operation may answer: a key in the URL (400), a wrong key (401), too many
+#: wrong keys (429), a malformed parameter (422).
+COMMON_ERRORS = (400, 401, 422, 429)
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses`` declaring ``statuses`` with the error body every error has."""
+    return {s: {"model": ErrorMessage, "description": _ERROR_TEXT[s]} for s in statuses}
+
 
 #: Query parameters that are never property filters.
 RESERVED = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "f", "lang", "datetime"})

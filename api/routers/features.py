@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import Caller, Language, Layers, Settings
-from api.layercache import BadQuery, CachedLayer, Indices, parse_filters
+from api.layercache import CachedLayer, Indices, parse_filters
 from api.models import (
     Collection,
     Collections,
@@ -48,12 +48,17 @@ CONFORMANCE = (
 SCHEMA_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 GEOJSON = "application/geo+json"
 JSON = "application/json"
-FORMATS = (None, "json", "geojson")
-
-
-def _check_format(f: str | None) -> None:
-    if f not in FORMATS:
-        raise BadQuery(f"f={f!r}: this server answers in JSON/GeoJSON only (f=json)")
+#: ``f``: the resources answer in JSON/GeoJSON only; the landing page also as the viewer (HTML).
+Format = Annotated[
+    Literal["json", "geojson"] | None,
+    Query(description="Định dạng / Format: JSON/GeoJSON only"),
+]
+LandingFormat = Annotated[
+    Literal["json", "geojson", "html"] | None,
+    Query(description="Định dạng / Format: html (the viewer) or json"),
+]
+#: ``crs`` and ``bbox-crs`` accept CRS84 only.
+OnlyCRS84 = Literal["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
 
 
 def _wants_html(request: Request, f: str | None) -> bool:
@@ -74,10 +79,9 @@ def _wants_html(request: Request, f: str | None) -> bool:
     ),
     responses={200: {"content": {"text/html": {}}}},
 )
-def landing(request: Request, f: str | None = None) -> Response | LandingPage:
+def landing(request: Request, f: LandingFormat = None) -> Response | LandingPage:
     if _wants_html(request, f):
         return viewer_page()
-    _check_format(f)
     return LandingPage(
         title="gis-planner – OGC API – Features",
         description="Lớp dữ liệu hạ tầng viễn thông / Telecom infrastructure layers",
@@ -101,8 +105,7 @@ def landing(request: Request, f: str | None = None) -> Response | LandingPage:
 
 
 @router.get("/conformance", response_model=Conformance, summary="Lớp phù hợp / Conformance")
-def conformance(f: str | None = None) -> Conformance:
-    _check_format(f)
+def conformance(f: Format = None) -> Conformance:
     return Conformance(conformsTo=list(CONFORMANCE))
 
 
@@ -141,9 +144,8 @@ def _collection(request: Request, layers: Layers, name: str, lang: Lang) -> Coll
     description="Các lớp người gọi được xem / The layers the caller may read.",
 )
 def collections(
-    request: Request, layers: Layers, who: Caller, lang: Language, f: str | None = None
+    request: Request, layers: Layers, who: Caller, lang: Language, f: Format = None
 ) -> Collections:
-    _check_format(f)
     return Collections(
         collections=[
             _collection(request, layers, name, lang) for name in visible_names(layers, who)
@@ -159,9 +161,8 @@ def collection(
     layers: Layers,
     who: Caller,
     lang: Language,
-    f: str | None = None,
+    f: Format = None,
 ) -> Collection:
-    _check_format(f)
     visible_layer(layers, collection_id, who)
     return _collection(request, layers, collection_id, lang)
 
@@ -181,9 +182,8 @@ def queryables(
     layers: Layers,
     who: Caller,
     lang: Language,
-    f: str | None = None,
+    f: Format = None,
 ) -> Response:
-    _check_format(f)
     _, view = visible_layer(layers, collection_id, who)
     spec = CATALOGUE.get(collection_id)
     properties: dict[str, dict[str, Any]] = {}
@@ -245,16 +245,14 @@ def items(
     who: Caller,
     settings: Settings,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (CRS84)")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="Chỉ / only CRS84")] = None,
-    crs: Annotated[str | None, Query(description="Chỉ / only CRS84")] = None,
+    bbox_crs: Annotated[
+        OnlyCRS84 | None, Query(alias="bbox-crs", description="Chỉ / only CRS84")
+    ] = None,
+    crs: Annotated[OnlyCRS84 | None, Query(description="Chỉ / only CRS84")] = None,
     limit: Annotated[int, Query(ge=1, description="Số đối tượng tối đa / Page size")] = 100,
     offset: Annotated[int, Query(ge=0, description="Bỏ qua / Features to skip")] = 0,
-    f: str | None = None,
+    f: Format = None,
 ) -> Response:
-    _check_format(f)
-    for name, value in (("bbox-crs", bbox_crs), ("crs", crs)):
-        if value not in (None, CRS84):
-            raise BadQuery(f"{name} {value!r}: only {CRS84} is supported")
     layer, view = visible_layer(layers, collection_id, who)
     filters = parse_filters(filter_params(request), layer, view.filterable)
     box = parse_bbox(bbox)
@@ -297,9 +295,8 @@ def item(
     feature_id: str,
     layers: Layers,
     who: Caller,
-    f: str | None = None,
+    f: Format = None,
 ) -> Response:
-    _check_format(f)
     layer, view = visible_layer(layers, collection_id, who)
     rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
     if len(rows) == 0:

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, Layers, Settings, Store
 from api.models import ImportReject, ImportSummary
+from api.routers.common import errors
 from api.uploads import FILE_FIELD, MAX_NAME_BYTES, UploadFolder, check_length, receive_upload
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
@@ -57,16 +58,6 @@ _BODY = {
             }
         }
     },
-}
-_ERRORS = {
-    400: "Tệp hoặc tên tệp không đọc được / Unreadable file or file name",
-    401: "Khoá API không hợp lệ / Invalid API key",
-    403: "Không được phép / Not allowed for this key",
-    404: "Không có lớp / Unknown layer",
-    409: "Không thay thế lớp / Replacement refused, nothing written",
-    411: "Thiếu Content-Length / Content-Length required",
-    413: "Tệp quá lớn / Upload too large",
-    422: "Tham số không hợp lệ / Invalid parameter",
 }
 
 
@@ -112,7 +103,7 @@ def _summary(result: ImportResult, mode: ImportMode) -> ImportSummary:
         "`Content-Length` (411) within the server's limit (413)."
     ),
     openapi_extra={"requestBody": _BODY},
-    responses={status: {"description": text} for status, text in _ERRORS.items()},
+    responses=errors(403, 404, 409, 411, 413),
 )
 async def import_layer(
     request: Request,

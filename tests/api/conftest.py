@@ -140,9 +140,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(store: GeoPackageStore, settings: ApiSettings, log: Path) -> Iterator[str]:
+def serving(
+    store: GeoPackageStore, settings: ApiSettings, log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """``gis-planner serve`` on ``store`` on a free local port, in a child process writing to
-    ``log``; yields its URL.
+    ``log`` (with more ``GIS_PLANNER_*`` settings in ``env``); yields its URL.
 
     A process, not a thread: GDAL's HTTP client holds the GIL while it waits for the answer.
     """
@@ -151,12 +153,13 @@ def serving(store: GeoPackageStore, settings: ApiSettings, log: Path) -> Iterato
     with log.open("wb") as out:
         process = subprocess.Popen(
             [CLI, "serve", "--store", str(store.path), "--port", str(port)],
-            env={**os.environ, "GIS_PLANNER_API_KEYS": keys},
+            env={**os.environ, "GIS_PLANNER_API_KEYS": keys, **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Generous: a loaded machine takes a while to import the stack.
+    deadline = time.monotonic() + 90
     try:
         while True:
             try:

@@ -88,7 +88,7 @@ def test_identify_finds_what_is_at_a_point(
     params = {"lon": lon, "lat": lat, "radius_m": 20, "layer": ["sites", "admin_units"]}
     body = client.get("/viewer/identify", params=params).json()
     sites = [f for f in body["features"] if f["layer"] == "sites"]
-    assert sites[0]["id"] == "VTL-HNM-0001"
+    assert sites[0]["id"] == "VTL-HNM-0001:viettel"  # site ids are each operator's own
     assert "address" not in sites[0]["properties"]
     units = {f["properties"]["level"] for f in body["features"] if f["layer"] == "admin_units"}
     assert units == {"province", "district", "commune"}

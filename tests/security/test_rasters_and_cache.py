@@ -147,7 +147,7 @@ def test_two_writes_in_one_second_are_both_served(
     store.write("sites", sites)
     # the store is asked on every request whether it changed: only the answer can be wrong
     client = TestClient(create_app(store, ApiSettings(cache_check_s=0)))
-    first = "VTL000"
+    first = "VTL000:viettel"  # feature ids: site id and operator
     x, y = tile_of(105.9, 20.5, 14)
     item = f"/collections/sites/items/{first}"
     tile = f"/tiles/sites/14/{x}/{y}.mvt"
