@@ -181,6 +181,25 @@ class SharingRatio(BaseModel):
     shared_needed_high: int
 
 
+class PositionsRecord(BaseModel):
+    """Sản phẩm vị trí trạm đã dùng / The positions product an answer was computed from."""
+
+    tolerance_m: float
+    method: str
+    sites_revision: int = Field(description="Phiên bản lớp trạm / Revision of the sites layer")
+    made_at: str | None
+    stored: bool = Field(
+        description=(
+            "false: kho chưa có sản phẩm, vị trí vừa tính với khoảng cách mặc định / the store "
+            "has no product: positions computed now at the default tolerance"
+        )
+    )
+    stale: bool = Field(
+        description="Lớp trạm đã đổi từ khi tính / The sites changed since it was made"
+    )
+    notice: str | None = Field(description="Điều cần biết / What to know about it")
+
+
 class SharingRatios(BaseModel):
     """Tỷ lệ dùng chung vị trí trạm BTS / BTS position sharing ratios (plan target 25–30 %)."""
 
@@ -188,6 +207,8 @@ class SharingRatios(BaseModel):
     admin_version: str
     target_low: float
     target_high: float
+    stale: bool = Field(description="Vị trí đã cũ / The positions product is stale")
+    positions: PositionsRecord
     rows: list[SharingRatio]
 
 
@@ -213,6 +234,12 @@ class Indicators(BaseModel):
 
     missing_layers: list[str] = Field(
         description="Lớp phân tích chưa có nên chưa đo được / Analysis layers not yet computed"
+    )
+    stale: bool = Field(
+        description="Vị trí trạm đã cũ so với lớp trạm / The positions product is stale"
+    )
+    positions: PositionsRecord | None = Field(
+        description="Sản phẩm vị trí đã đo / The positions product measured (none if missing)"
     )
     rows: list[Indicator]
 

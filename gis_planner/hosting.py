@@ -29,8 +29,9 @@ import shapely
 from gis_planner.admin import units
 from gis_planner.crs import UTM48N, WGS84, lonlat_to_utm
 from gis_planner.errors import GisPlannerError
+from gis_planner.positions_product import PositionsProduct, read_positions
 from gis_planner.radio import Environment, environment_for_unit_type
-from gis_planner.sharing import DEFAULT_TOLERANCE_M, hosts_operator, positions
+from gis_planner.sharing import hosts_operator
 from gis_planner.siting import PlannedCell, planned_cell
 from gis_planner.store import LayerStore
 
@@ -109,24 +110,25 @@ class HostIndex:
     @classmethod
     def from_layers(
         cls,
-        sites: gpd.GeoDataFrame,
+        positions: gpd.GeoDataFrame,
         admin_units: gpd.GeoDataFrame,
         fibre: Sequence[gpd.GeoDataFrame] = (),
-        tolerance_m: float = DEFAULT_TOLERANCE_M,
     ) -> HostIndex:
-        """The index of sites, the pre-2025 communes and any fibre layers (routes, nodes)."""
+        """The index of positions (a positions product), the pre-2025 communes and any fibre
+        layers (routes, nodes)."""
         geometry = (
             gpd.GeoSeries(pd.concat([f.geometry.to_crs(WGS84) for f in fibre]), crs=WGS84)
             if fibre
             else None
         )
-        return cls(positions(sites, tolerance_m), units(admin_units, "commune"), geometry)
+        return cls(positions.reset_index(drop=True), units(admin_units, "commune"), geometry)
 
     @classmethod
-    def from_store(cls, store: LayerStore, tolerance_m: float = DEFAULT_TOLERANCE_M) -> HostIndex:
-        """The index of a store's sites, communes and fibre routes and nodes."""
+    def from_store(cls, store: LayerStore, product: PositionsProduct | None = None) -> HostIndex:
+        """The index of a store's positions product, communes and fibre routes and nodes."""
+        product = product or read_positions(store)
         fibre = [store.read(name) for name in FIBRE_LAYERS if store.has_layer(name)]
-        return cls.from_layers(store.read("sites"), store.read("admin_units"), fibre, tolerance_m)
+        return cls.from_layers(product.table, store.read("admin_units"), fibre)
 
     def candidates(
         self, site: PlannedSite, radius_m: float | None = None, cell: PlannedCell | None = None

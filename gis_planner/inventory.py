@@ -11,7 +11,6 @@ from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.crs import UTM48N
 from gis_planner.i18n import Lang, value_label
 from gis_planner.operators import operator
-from gis_planner.sharing import DEFAULT_TOLERANCE_M, cluster_positions
 
 
 def _counts(series: pd.Series, lang: Lang, label: Callable[[str], str] | None = None) -> str:
@@ -41,17 +40,12 @@ def _villages(frame: pd.DataFrame, lang: Lang) -> str:
     return f"{_counts(frame['village_type'], lang)}; {int(frame['population'].sum()):,} {people}"
 
 
-def _sites(frame: pd.DataFrame, lang: Lang) -> str:
-    assert isinstance(frame, gpd.GeoDataFrame)
-    positions = cluster_positions(frame)
-    operators = frame.groupby(positions)["operator"].nunique()
-    shared = int((operators >= 2).sum())
-    word = "vị trí" if lang == "vi" else "positions"
+def _positions(frame: pd.DataFrame, lang: Lang) -> str:
+    """The positions product as made (its tolerance is in its record): never clustered here."""
+    shared = int(frame["shared"].astype(bool).sum())
     shared_word = "dùng chung" if lang == "vi" else "shared"
-    return (
-        f"{positions.nunique():,} {word} ({DEFAULT_TOLERANCE_M:g} m), {shared:,} {shared_word}; "
-        + _counts(frame["operator"], lang, lambda key: operator(key).name)
-    )
+    sites_word = "trạm" if lang == "vi" else "sites"
+    return f"{shared:,} {shared_word}; {int(frame['n_sites'].sum()):,} {sites_word}"
 
 
 def _routes(frame: pd.DataFrame, lang: Lang) -> str:
@@ -63,7 +57,8 @@ def _routes(frame: pd.DataFrame, lang: Lang) -> str:
 DESCRIBERS: dict[str, Callable[[pd.DataFrame, Lang], str]] = {
     "admin_units": _admin,
     "villages": _villages,
-    "sites": _sites,
+    "sites": lambda f, lang: _counts(f["operator"], lang, lambda key: operator(key).name),
+    "positions": _positions,
     "cells": lambda f, lang: _counts(f["technology"], lang),
     "fibre_routes": _routes,
     "fibre_nodes": lambda f, lang: _counts(f["node_type"], lang),

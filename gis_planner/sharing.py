@@ -24,6 +24,10 @@ from gis_planner.crs import WGS84, lonlat_to_utm, utm_to_lonlat
 from gis_planner.operators import operator
 
 DEFAULT_TOLERANCE_M = 30.0
+#: How positions are made, as recorded with the positions product.
+POSITION_METHOD = "structure_id or within tolerance_m, connected components"
+#: Separates the operator from the site id in a position's ``site_keys``.
+KEY_SEPARATOR = ":"
 
 #: Tenants a structure takes when its capacity is not recorded, by tower type: a lattice tower
 #: carries three or four operators' antennas, a street pole one.
@@ -48,34 +52,49 @@ class SharingTargets:
 PLAN_TARGETS = SharingTargets()
 
 
+def cluster_points(
+    xy: npt.NDArray[np.float64],
+    tolerance_m: float,
+    groups: npt.NDArray[np.object_] | None = None,
+) -> npt.NDArray[np.int64]:
+    """Component label of each point under "within ``tolerance_m``" (metres) or "same group".
+
+    The one clustering of points in the library: site positions and fibre vertices both use it.
+    Points are ``xy`` rows in a metric CRS; ``groups`` (e.g. structure ids, missing values
+    joining nothing) links points however far apart. Labels are the connected components of
+    that relation, so a chain A–B–C with each step within the tolerance is one cluster.
+    """
+    n = len(xy)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Pairs within the tolerance (a k-d tree on points beats an R-tree query here).
+    pairs = cKDTree(xy).query_pairs(tolerance_m, output_type="ndarray")
+    left, right = pairs[:, 0], pairs[:, 1]
+    if groups is not None:
+        has = pd.notna(groups)
+        codes, first = np.unique(groups[has].astype(str), return_index=True)
+        members = np.flatnonzero(has)
+        group = np.searchsorted(codes, groups[has].astype(str))
+        left = np.concatenate([left, members])
+        right = np.concatenate([right, members[first][group]])
+    graph = coo_array((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
 def cluster_positions(
     sites: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERANCE_M
 ) -> pd.Series:
     """The physical position of each site: an integer id, the same for sites on one structure.
 
     Two sites are on one position when they share a ``structure_id`` or stand within
-    ``tolerance_m`` metres of each other; positions are the connected components of that
-    relation (so a chain A–B–C with each step within the tolerance is one position). Ids are
-    numbered in the order of each position's smallest ``site_id``, so they do not depend on row
-    order.
+    ``tolerance_m`` metres of each other (``cluster_points``). Ids are numbered in the order of
+    each position's smallest ``site_id``, so they do not depend on row order.
     """
     n = len(sites)
     if n == 0:
         return pd.Series(dtype="int64", index=sites.index, name="position_id")
-    xy = np.column_stack(_metric_xy(sites))
-    # Pairs within the tolerance (a k-d tree on points beats an R-tree query here).
-    pairs = cKDTree(xy).query_pairs(tolerance_m, output_type="ndarray")
-    left, right = pairs[:, 0], pairs[:, 1]
     structure = sites["structure_id"].to_numpy(dtype=object) if "structure_id" in sites else None
-    if structure is not None:
-        has = pd.notna(structure)
-        codes, first = np.unique(structure[has].astype(str), return_index=True)
-        members = np.flatnonzero(has)
-        group = np.searchsorted(codes, structure[has].astype(str))
-        left = np.concatenate([left, members])
-        right = np.concatenate([right, members[first][group]])
-    graph = coo_array((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    labels = cluster_points(np.column_stack(_metric_xy(sites)), tolerance_m, structure)
     order = np.argsort(sites["site_id"].to_numpy(dtype=str), kind="stable")
     first_seen = np.full(labels.max() + 1, n, dtype=np.int64)
     np.minimum.at(first_seen, labels[order], np.arange(n))
@@ -97,9 +116,11 @@ def positions(
     """One row per physical position, with its tenants, structure and whether it is shared.
 
     Positions are numbered as ``cluster_positions`` numbers them (row i is position i) and list
-    their ``site_ids``. A position stands at the mean of its sites (in metres), its structure is
-    its tallest, and its capacity the largest of its sites' structures. ``tenants`` counts
-    distinct operators, so one operator twice on a position does not make it shared.
+    their ``site_ids`` and ``site_keys`` (``operator:site_id``, which says whose each site is:
+    two operators may use one site id). A position stands at the mean of its sites (in metres),
+    its structure is its tallest, and its capacity the largest of its sites' structures.
+    ``tenants`` counts distinct operators, so one operator twice on a position does not make it
+    shared.
     """
     position_id = cluster_positions(sites, tolerance_m)
     x, y = _metric_xy(sites)
@@ -115,6 +136,7 @@ def positions(
             "y": y,
         }
     )
+    frame["site_key"] = frame["operator"] + KEY_SEPARATOR + frame["site_id"]
     grouped = frame.groupby("position_id", sort=True)
     tallest = frame.loc[
         frame.sort_values(["height_m", "site_id"]).groupby("position_id").tail(1).index
@@ -127,6 +149,7 @@ def positions(
             "tenants": grouped["operator"].nunique().to_numpy(),
             "operators": _joined(frame.drop_duplicates(["position_id", "operator"]), "operator"),
             "site_ids": _joined(frame, "site_id"),
+            "site_keys": _joined(frame, "site_key"),
             "tower_type": tallest["tower_type"].to_numpy(),
             "height_m": tallest["height_m"].to_numpy(),
             "capacity": grouped["capacity"].max().to_numpy(),
@@ -189,6 +212,47 @@ RATIO_COLUMNS = (
 )  # fmt: skip
 
 
+def members(table: pd.DataFrame) -> pd.DataFrame:
+    """The sites of each position of ``table`` (a positions product): one row per site with
+    its ``position_id``, ``operator`` and ``site_id``, read from the ``site_keys``."""
+    keys = table["site_keys"].astype(str).str.split(",")
+    rows = pd.DataFrame(
+        {"position_id": table["position_id"].to_numpy(), "site_key": keys.to_numpy()}
+    ).explode("site_key", ignore_index=True)
+    parts = rows["site_key"].str.split(KEY_SEPARATOR, n=1, expand=True)
+    return pd.DataFrame(
+        {
+            "position_id": rows["position_id"].to_numpy(dtype=np.int64),
+            "operator": parts[0].to_numpy(dtype=str),
+            "site_id": parts[1].to_numpy(dtype=str),
+        }
+    )
+
+
+def position_capacity(table: pd.DataFrame, sites: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Each position's capacity from ``sites`` as given (the product's members looked up there).
+
+    For a view of the sites in which other operators' ``max_tenants`` are emptied, their
+    structures fall back to the tower type's default: the capacity tells nothing the view hides.
+    A position none of whose sites ``sites`` holds (sites changed since the product was made)
+    takes its tower type's default.
+    """
+    found = members(table).merge(
+        pd.DataFrame(
+            {
+                "operator": sites["operator"].to_numpy(dtype=str),
+                "site_id": sites["site_id"].to_numpy(dtype=str),
+                "capacity": site_capacity(sites).to_numpy(),
+            }
+        ),
+        on=["operator", "site_id"],
+    )
+    best = found.groupby("position_id")["capacity"].max()
+    default = table["tower_type"].map(DEFAULT_CAPACITY).fillna(2)
+    capacity = table["position_id"].map(best).fillna(default)
+    return capacity.to_numpy(dtype=np.int64)
+
+
 def sharing_ratios(
     sites: gpd.GeoDataFrame,
     admin_units: gpd.GeoDataFrame,
@@ -196,34 +260,37 @@ def sharing_ratios(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     admin_version: str = "pre2025",
     targets: SharingTargets = PLAN_TARGETS,
-    placed: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """``position_ratios`` of the positions of ``sites`` at ``tolerance_m`` (for notebooks;
+    the commands and the API read the stored positions product instead)."""
+    placed = place_positions(positions(sites, tolerance_m), admin_units, admin_version)
+    return position_ratios(placed, admin_units, admin_version=admin_version, targets=targets)
+
+
+def position_ratios(
+    placed: gpd.GeoDataFrame,
+    admin_units: gpd.GeoDataFrame,
+    *,
+    admin_version: str = "pre2025",
+    targets: SharingTargets = PLAN_TARGETS,
 ) -> pd.DataFrame:
     """The sharing ratio by both definitions, for the province, each district, commune, operator.
 
-    A position belongs to the commune (of ``admin_version``) it stands in, and to that
-    commune's district; an operator's figures count the positions it is on. ``shared_needed_*``
-    is how many more shared positions the scope would need at its current number of positions.
-    ``placed``, the output of ``place_positions`` for these sites and ``admin_version``, saves
-    computing the positions again.
+    ``placed`` is a positions product placed in the units of ``admin_version`` (the output of
+    ``place_positions``). A position belongs to the commune it stands in, and to that commune's
+    district; an operator's figures count the positions it is on. ``shared_needed_*`` is how
+    many more shared positions the scope would need at its current number of positions.
     """
-    table = placed
-    if table is None:
-        table = place_positions(positions(sites, tolerance_m), admin_units, admin_version)
-    # Each site's position, numbered as the table numbers them. Not read back from the site
-    # lists: a site id is its operator's, so two operators' sites may list the same id.
-    site_position = cluster_positions(sites, tolerance_m).to_numpy(dtype=np.int64)
-
+    table = placed.reset_index(drop=True)
     # Site-level rows carry their position's place and sharing, for the second definition.
-    on_shared = table["shared"].to_numpy()[site_position]
-    per_site = pd.DataFrame(
-        {
-            "position_id": site_position,
-            "operator": sites["operator"].to_numpy(dtype=str),
-            "on_shared": on_shared,
-        }
-    )
+    # Each site's position comes from the product's site keys, not from the site ids: a site
+    # id is its operator's, so two operators' sites may list the same id.
+    per_site = members(table)
+    row_of = pd.Series(np.arange(len(table)), index=table["position_id"].to_numpy())
+    site_row = row_of.loc[per_site["position_id"].to_numpy()].to_numpy()
+    per_site["on_shared"] = table["shared"].to_numpy(dtype=bool)[site_row]
     for column in ("province_code", "district_code", "commune_code"):
-        per_site[column] = table[column].to_numpy()[site_position]
+        per_site[column] = table[column].to_numpy()[site_row]
 
     names = admin_units.set_index(["admin_version", "code"])["name"]
     parts = []

@@ -11,8 +11,11 @@ import shapely
 from gis_planner.crs import UTM48N, lonlat_to_utm, utm_to_lonlat
 from gis_planner.sharing import (
     DEFAULT_CAPACITY,
+    cluster_points,
     cluster_positions,
     hosts_operator,
+    members,
+    position_capacity,
     positions,
     sharing_ratios,
 )
@@ -107,6 +110,34 @@ def test_positions_count_operators_not_sites(make_sites: SiteFactory) -> None:
     assert table["capacity"].tolist() == [DEFAULT_CAPACITY["lattice"]] * 2
     x, _ = lonlat_to_utm(table.geometry.x, table.geometry.y)
     assert np.allclose(x - X0, [105.0, 505.0], atol=0.01)
+
+
+def test_cluster_points_links_groups_however_far() -> None:
+    xy = np.array([[0.0, 0.0], [20.0, 0.0], [5_000.0, 0.0], [9_000.0, 0.0]])
+    assert cluster_points(xy, 30.0).tolist() == [0, 0, 1, 2]
+    groups = np.array([None, None, "S1", "S1"], dtype=object)
+    assert cluster_points(xy, 30.0, groups).tolist() == [0, 0, 1, 1]
+
+
+def test_members_and_capacity_of_a_view_of_the_sites(make_sites: SiteFactory) -> None:
+    # Two operators use the id "X": the site keys say whose each site is.
+    sites = at(
+        make_sites,
+        [("X", "viettel", 0, 0), ("X", "vnpt", 10, 0), ("Y", "vnpt", 900, 0)],
+        max_tenants=[5, 6, 4],
+        tower_type=["lattice", "street_pole", "monopole"],
+    )
+    table = positions(sites)
+    assert table["site_keys"].tolist() == ["viettel:X,vnpt:X", "vnpt:Y"]
+    listed = members(table).sort_values(["position_id", "operator"])
+    assert listed[["operator", "site_id"]].values.tolist() == [
+        ["viettel", "X"], ["vnpt", "X"], ["vnpt", "Y"],
+    ]  # fmt: skip
+    assert position_capacity(table, sites).tolist() == [6, 4]
+    # Viettel's view: VNPT's max_tenants emptied, its structures at the tower type's default.
+    seen = sites.copy()
+    seen.loc[seen["operator"] == "vnpt", "max_tenants"] = None
+    assert position_capacity(table, seen).tolist() == [5, DEFAULT_CAPACITY["monopole"]]
 
 
 def test_ratio_by_both_definitions(make_sites: SiteFactory) -> None:

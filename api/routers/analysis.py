@@ -6,6 +6,7 @@ to the store (village coverage and gaps, site backhaul) are served by ``api.rout
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Annotated, Literal
@@ -25,6 +26,7 @@ from api.models import (
     Indicators,
     OperatorSignal,
     PointCoverage,
+    PositionsRecord,
     RasterSample,
     SharingRatio,
     SharingRatios,
@@ -35,23 +37,24 @@ from gis_planner.colormaps import RSRP
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.indicators import indicators
 from gis_planner.operators import MOBILE_OPERATORS, operator
+from gis_planner.positions_product import PRODUCER, PositionsProduct, read_positions
 from gis_planner.report import report_inputs
-from gis_planner.sharing import DEFAULT_TOLERANCE_M, PLAN_TARGETS, positions, sharing_ratios
+from gis_planner.sharing import PLAN_TARGETS, place_positions, position_capacity, position_ratios
+from gis_planner.store import LayerStore
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
-#: Layers the host candidates are computed from (fibre is optional).
-HOST_LAYERS = ("sites", "admin_units", *FIBRE_LAYERS)
 _private = {"Cache-Control": "private, max-age=60", "Vary": "X-API-Key"}
 
 Tolerance = Annotated[
-    float,
+    float | None,
     Query(
         gt=0,
         le=500,
         description=(
-            "Khoảng cách gộp các trạm thành một vị trí (m) / Distance within which sites are "
-            "one position (m)."
+            "Khoảng cách gộp các trạm thành một vị trí (m) mà người gọi cần; phải bằng khoảng "
+            "cách của sản phẩm vị trí (`gis-planner sharing --tolerance-m`). / The position "
+            "tolerance (m) the caller expects; must be the positions product's."
         ),
     ),
 ]
@@ -79,11 +82,64 @@ def _cached(key: tuple[object, ...], compute: Callable[[], pd.DataFrame]) -> pd.
         return _results[key]
 
 
-def _sites(layers: Layers) -> tuple[str, gpd.GeoDataFrame]:
-    """All sites (their positions and operators are public), with their layer version."""
-    sites = layers.layer("sites")
-    assert isinstance(sites.frame, gpd.GeoDataFrame)
-    return sites.version, sites.frame
+_products: dict[tuple[object, ...], PositionsProduct] = {}
+
+
+def _positions(store: LayerStore, tolerance_m: float | None) -> PositionsProduct:
+    """The store's positions product (read once per store revision), checked against the
+    tolerance the caller expects."""
+    key = (store.uri, store.revision())
+    with _results_lock:
+        if key not in _products:
+            if len(_products) > 4:
+                _products.clear()
+            _products[key] = read_positions(store)
+        product = _products[key]
+    if tolerance_m is not None and tolerance_m != product.tolerance_m:
+        raise BadQuery(
+            f"vị trí được tính với khoảng cách {product.tolerance_m:g} m / positions were made "
+            f"at {product.tolerance_m:g} m, not {tolerance_m:g} m: run `{PRODUCER} "
+            f"--tolerance-m {tolerance_m:g}` to make them at {tolerance_m:g} m"
+        )
+    return product
+
+
+def _record(product: PositionsProduct) -> PositionsRecord:
+    return PositionsRecord(
+        tolerance_m=product.tolerance_m,
+        method=product.method,
+        sites_revision=product.sites_revision,
+        made_at=product.made_at,
+        stored=product.stored,
+        stale=product.stale,
+        notice=product.notice(),
+    )
+
+
+def _geojson(table: gpd.GeoDataFrame, product: PositionsProduct) -> bytes:
+    """A FeatureCollection with the positions product's record as foreign members."""
+    body = json.loads(table.to_json(drop_id=True, ensure_ascii=False))
+    body["stale"] = product.stale
+    body["positions"] = _record(product).model_dump()
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _seen_positions(
+    layers: Layers, who: Principal, tolerance_m: float | None
+) -> tuple[str, PositionsProduct, gpd.GeoDataFrame]:
+    """The positions product as ``who`` may see it, and a key of that view.
+
+    A position's capacity is recomputed from the caller's view of the sites: other operators'
+    ``max_tenants`` are masked there, so their structures count at the tower type's default.
+    """
+    product = _positions(layers.store, tolerance_m)
+    table = product.table
+    if who.role == "admin":
+        return f"{product.sites_revision}|{product.made_at}|admin", product, table
+    version, sites = _seen(layers, "sites", who)
+    table = table.copy()
+    table["capacity"] = position_capacity(table, sites)
+    return f"{product.sites_revision}|{product.made_at}|{version}", product, table
 
 
 def _seen(layers: Layers, name: str, who: Principal) -> tuple[str, gpd.GeoDataFrame]:
@@ -119,27 +175,32 @@ def _seen(layers: Layers, name: str, who: Principal) -> tuple[str, gpd.GeoDataFr
 )
 def sharing(
     layers: Layers,
-    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+    tolerance_m: Tolerance = None,
     admin_version: AdminVersion = "pre2025",
     scope: Scope = None,
 ) -> SharingRatios:
-    version, sites = _sites(layers)
+    product = _positions(layers.store, tolerance_m)
     admin = layers.layer("admin_units")
     assert isinstance(admin.frame, gpd.GeoDataFrame)
-    key = ("ratios", layers.store.uri, version, admin.version, tolerance_m, admin_version)
+    frame = admin.frame
+    key = ("ratios", layers.store.uri, layers.store.revision(), admin.version, admin_version)
     table = _cached(
         key,
-        lambda: sharing_ratios(
-            sites, admin.frame, tolerance_m=tolerance_m, admin_version=admin_version
+        lambda: position_ratios(
+            place_positions(product.table, frame, admin_version),
+            frame,
+            admin_version=admin_version,
         ),
     )
     if scope is not None:
         table = table[table["scope"] == scope]
     return SharingRatios(
-        tolerance_m=tolerance_m,
+        tolerance_m=product.tolerance_m,
         admin_version=admin_version,
         target_low=PLAN_TARGETS.low,
         target_high=PLAN_TARGETS.high,
+        stale=product.stale,
+        positions=_record(product),
         rows=[SharingRatio(**row) for row in table.to_dict("records")],
     )
 
@@ -148,46 +209,49 @@ def sharing(
     "/positions",
     summary="Vị trí trạm (GeoJSON) / Physical positions (GeoJSON)",
     description=(
-        "Mỗi vị trí: số trạm, các nhà mạng, dùng chung hay không. / Each position: its sites, "
-        "operators and whether it is shared."
+        "Mỗi vị trí của sản phẩm vị trí (`gis-planner sharing`): số trạm, các nhà mạng, dùng "
+        "chung hay không; `stale` khi lớp trạm đã đổi. / Each position of the positions product "
+        "(`gis-planner sharing`): its sites, operators and whether it is shared; `stale` when "
+        "the sites changed since."
     ),
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def positions_geojson(
     layers: Layers,
     who: Caller,
-    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+    tolerance_m: Tolerance = None,
     shared: Annotated[bool | None, Query(description="Chỉ vị trí dùng chung / Only shared")] = None,
 ) -> Response:
-    version, sites = _seen(layers, "sites", who)
-    key = ("positions", layers.store.uri, version, tolerance_m)
-    table = _cached(key, lambda: positions(sites, tolerance_m))
+    _, product, table = _seen_positions(layers, who, tolerance_m)
     if who.role == "viewer":
         # No site's max_tenants is public: a capacity from tower types alone would mislead.
         table = table.drop(columns="capacity")
     if shared is not None:
         table = table[table["shared"] == shared]
-    body = table.to_json(drop_id=True, ensure_ascii=False)
     headers = {"Cache-Control": cache_control(who)}
-    return Response(body.encode(), media_type="application/geo+json", headers=headers)
+    body = _geojson(table, product)
+    return Response(body, media_type="application/geo+json", headers=headers)
 
 
 _hosts: dict[tuple[object, ...], HostIndex] = {}
 
 
-def _host_index(layers: Layers, who: Principal, tolerance_m: float) -> HostIndex:
-    """The host index of the sites, communes and fibre ``who`` may see, built once per
+def _host_index(
+    layers: Layers, who: Principal, tolerance_m: float | None
+) -> tuple[PositionsProduct, HostIndex]:
+    """The host index of the positions, communes and fibre ``who`` may see, built once per
     version and view."""
-    parts = {name: _seen(layers, name, who) for name in HOST_LAYERS if name in layers.infos()}
-    key = (layers.store.uri, tolerance_m, *((n, version) for n, (version, _) in parts.items()))
+    scope, product, table = _seen_positions(layers, who, tolerance_m)
+    names = ("admin_units", *FIBRE_LAYERS)
+    parts = {name: _seen(layers, name, who) for name in names if name in layers.infos()}
+    key = (layers.store.uri, scope, *((n, version) for n, (version, _) in parts.items()))
     with _results_lock:
         if key not in _hosts:
             if len(_hosts) > 8:
                 _hosts.clear()
             fibre = [frame for n, (_, frame) in parts.items() if n in FIBRE_LAYERS]
-            sites, admin = parts["sites"][1], parts["admin_units"][1]
-            _hosts[key] = HostIndex.from_layers(sites, admin, fibre, tolerance_m)
-        return _hosts[key]
+            _hosts[key] = HostIndex.from_layers(table, parts["admin_units"][1], fibre)
+        return product, _hosts[key]
 
 
 @router.get(
@@ -216,7 +280,7 @@ def host_candidates(
     technology: Annotated[Literal["4G", "5G"], Query(description="Công nghệ")] = "4G",
     radius_m: Annotated[float | None, Query(gt=0, le=20_000, description="Bán kính (m)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    tolerance_m: Tolerance = DEFAULT_TOLERANCE_M,
+    tolerance_m: Tolerance = None,
 ) -> Response:
     if who.role == "viewer":
         raise HTTPException(403, "cần khoá API / host candidates need an operator or admin key")
@@ -227,11 +291,10 @@ def host_candidates(
         raise BadQuery(f"operator {planner!r}: one of {', '.join(MOBILE_OPERATORS)}")
     if who.role == "operator" and planner != who.operator:
         raise HTTPException(403, f"an operator key plans sites of {who.operator!r} only")
-    index = _host_index(layers, who, tolerance_m)
+    product, index = _host_index(layers, who, tolerance_m)
     site = PlannedSite(lon, lat, planner, height_m, technology)
     found = index.candidates(site, radius_m).head(limit)
-    body = found.to_json(drop_id=True, ensure_ascii=False)
-    return Response(body.encode(), media_type="application/geo+json", headers=_private)
+    return Response(_geojson(found, product), media_type="application/geo+json", headers=_private)
 
 
 @router.get(
@@ -272,7 +335,16 @@ def plan_indicators(
     if level is not None:
         table = table[table["level"] == level]
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
-    return Indicators(missing_layers=missing, rows=[Indicator(**row) for row in rows])
+    # The indicator counts the stored positions layer: say which product and whether it is
+    # stale (positions computed for lack of one are not what it measured).
+    product = _positions(store, None) if "positions" in infos else None
+    record = _record(product) if product is not None and product.stored else None
+    return Indicators(
+        missing_layers=missing,
+        stale=record is not None and record.stale,
+        positions=record,
+        rows=[Indicator(**row) for row in rows],
+    )
 
 
 @router.get(

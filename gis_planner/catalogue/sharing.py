@@ -27,13 +27,18 @@ POSITIONS = LayerSpec(
     geometry_type="Point",
     group="sharing",
     key=("position_id",),
-    description="Physical positions: sites of one structure or within the position tolerance.",
+    description=(
+        "Physical positions: sites of one structure or within the position tolerance. The "
+        "layer's record holds its tolerance_m, method, the sites revision it was made from and "
+        "when (`gis-planner sharing`)."
+    ),
     fields=(
         _int("position_id", "Mã vị trí", "Position id"),
         _int("n_sites", "Số trạm", "Sites"),
         _int("tenants", "Số nhà mạng", "Operators on the position"),
         _text("operators", "Nhà mạng", "Operators", required=True),
         _text("site_ids", "Mã trạm", "Site ids", required=True),
+        _text("site_keys", "Nhà mạng:mã trạm", "Operator:site id of each site", required=True),
         FieldSpec("tower_type", "str", "Loại cột", "Tower type", allowed=TOWER_TYPES),
         FieldSpec("height_m", "float", "Độ cao cột", "Structure height", unit="m", min=0),
         _int("capacity", "Số nhà mạng tối đa", "Capacity (tenants)"),

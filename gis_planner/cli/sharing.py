@@ -14,8 +14,14 @@ from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_pl
 from gis_planner.crs import VN2000_TM3_105, WGS84, transformer
 from gis_planner.hosting import HostIndex, PlannedSite
 from gis_planner.operators import normalise_operator_name
+from gis_planner.positions_product import (
+    PositionsProduct,
+    layer_revision,
+    positions_record,
+    read_positions,
+)
 from gis_planner.settings import get_settings
-from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, positions, sharing_ratios
+from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, position_ratios, positions
 from gis_planner.tables import write_csv, write_xlsx
 
 ToleranceOption = Annotated[
@@ -39,15 +45,17 @@ def sharing(
     """Positions, the sharing ratio against 25–30 % and the consolidation plan."""
     language = lang_from(lang)
     target = store_from(store)
+    # The revision first: sites written after it make the product stale, never silently fresh.
+    record = positions_record(tolerance_m, layer_revision(target, "sites"), admin_version)
     sites, admin = target.read("sites"), target.read("admin_units")
     placed = place_positions(positions(sites, tolerance_m), admin, admin_version)
-    ratios = sharing_ratios(sites, admin, admin_version=admin_version, placed=placed)
+    ratios = position_ratios(placed, admin, admin_version=admin_version)
     area = "district_code" if placed["district_code"].notna().any() else "commune_code"
     plan = consolidation_plan(placed, area_column=area, merge_distance_m=merge_distance_m)
     with target.transaction() as tx:
-        tx.write("positions", placed)
-        tx.write("sharing_ratios", ratios)
-        tx.write("consolidation_moves", plan.moves)
+        tx.write("positions", placed, metadata=record)
+        tx.write("sharing_ratios", ratios, metadata=record)
+        tx.write("consolidation_moves", plan.moves, metadata=record)
     folder = out or get_settings().output_dir
     report = write_xlsx(
         folder / "sharing.xlsx",
@@ -101,11 +109,14 @@ def candidates(
     radius_m: Annotated[
         float | None, typer.Option("--radius-m", help="Search radius; default by area type.")
     ] = None,
-    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
     store: StoreOption = None,
     out: OutOption = None,
 ) -> None:
-    """Other operators' positions that could host a planned site, ranked, with the what-if."""
+    """Other operators' positions that could host a planned site, ranked, with the what-if.
+
+    The positions are the store's positions product (``gis-planner sharing`` makes it, with its
+    tolerance); without one they are computed now at the default tolerance, with a warning.
+    """
     key = normalise_operator_name(operator)
     if key is None:
         raise typer.BadParameter(f"unknown operator {operator!r}", param_hint="--operator")
@@ -114,7 +125,9 @@ def candidates(
             raise typer.BadParameter("give --lon and --lat, or --x and --y with --crs")
         lon, lat = transformer(crs, WGS84).transform(easting, northing)
     target = store_from(store)
-    index = HostIndex.from_store(target, tolerance_m)
+    product = read_positions(target)
+    warn_positions(product)
+    index = HostIndex.from_store(target, product)
     found = index.candidates(PlannedSite(lon, lat, key, height_m, technology), radius_m)
     query = f"{key}@{lon:.5f},{lat:.5f}/{height_m:g}m/{technology}"
     found.insert(0, "query_id", query)
@@ -154,6 +167,15 @@ def candidates(
             f"if built on a new position {found['ratio_if_new_build'].iloc[0]:.2%}"
         )
     console.print(f"[green]table[/green] {path}")
+
+
+def warn_positions(product: PositionsProduct) -> None:
+    """Tell the user when the positions are not a fresh product of ``gis-planner sharing``."""
+    notice = product.notice()
+    if notice is not None:
+        console.print(f"[yellow]warning[/yellow]: {notice}")
+    else:
+        console.print(f"positions at {product.tolerance_m:g} m ({product.made_at})")
 
 
 def _count(value: object) -> str:

@@ -11,10 +11,11 @@ from rich.table import Table
 
 from gis_planner.admin import units
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
+from gis_planner.cli.sharing import warn_positions
 from gis_planner.errors import GisPlannerError
 from gis_planner.operators import normalise_operator_name
+from gis_planner.positions_product import read_positions
 from gis_planner.settings import get_settings
-from gis_planner.sharing import place_positions, positions
 from gis_planner.siting import planned_cell, propose_sites, siting_candidates
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_xlsx
@@ -53,16 +54,20 @@ def plan_sites(
     out: Annotated[Path | None, typer.Option("--out", help="Directory for the report.")] = None,
     lang: LangOption = "vi",
 ) -> None:
-    """Propose sites (tenancies first, new towers where needed) for the coverage gaps."""
+    """Propose sites (tenancies first, new towers where needed) for the coverage gaps.
+
+    Tenancies are offered on the store's positions product (``gis-planner sharing``); without
+    one the positions are computed now at the default tolerance, with a warning.
+    """
     key = normalise_operator_name(operator)
     if key is None:
         raise typer.BadParameter(f"unknown operator {operator!r}", param_hint="--operator")
     target = store_from(store)
     demand = coverage_demand(target, key, technology)
-    admin = target.read("admin_units")
-    communes = units(admin, "commune")
-    placed = place_positions(positions(target.read("sites")), admin)
-    candidates = siting_candidates(placed, demand, key)
+    communes = units(target.read("admin_units"), "commune")
+    product = read_positions(target)
+    warn_positions(product)
+    candidates = siting_candidates(product.table, demand, key)
     result = propose_sites(
         demand,
         candidates,

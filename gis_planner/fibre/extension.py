@@ -22,7 +22,8 @@ from scipy.spatial.distance import cdist
 from gis_planner.admin import locate
 from gis_planner.crs import UTM48N
 from gis_planner.errors import GisPlannerError
-from gis_planner.fibre.graph import DEFAULT_SNAP_M, FloatArray, IntArray, cluster_points
+from gis_planner.fibre.graph import DEFAULT_SNAP_M, FloatArray, IntArray
+from gis_planner.sharing import cluster_points
 
 #: Name of the terminal standing for the whole existing network in the corridor graph.
 NETWORK = "network"
@@ -116,7 +117,7 @@ def _corridor_graph(
     seg = np.concatenate([np.arange(n_seg), np.arange(n_seg), segment_of_stop])
     pos = np.concatenate([np.zeros(n_seg), np.ones(n_seg), t])
     xy = np.concatenate([coords[first], coords[first + 1], feet])
-    labels = cluster_points(shapely.points(xy), snap_m)
+    labels = cluster_points(xy, snap_m)
     counts = np.bincount(labels)
     vertex_xy = np.column_stack([np.bincount(labels, weights=xy[:, i]) / counts for i in (0, 1)])
     order = np.lexsort((pos, seg))

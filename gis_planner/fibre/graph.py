@@ -22,6 +22,7 @@ from shapely.ops import substring
 
 from gis_planner.crs import UTM48N
 from gis_planner.errors import GisPlannerError
+from gis_planner.sharing import cluster_points
 
 DEFAULT_SNAP_M = 5.0
 #: Node types that feed backhaul: a path to any of them reaches the core network.
@@ -188,22 +189,6 @@ def _metric(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     return frame.to_crs(UTM48N).reset_index(drop=True)
 
 
-def cluster_points(points: npt.NDArray[np.object_], tolerance_m: float) -> IntArray:
-    """Component label of each point under the "within ``tolerance_m``" relation.
-
-    Points only, so a k-d tree of their coordinates finds the close pairs (several times
-    faster than an R-tree distance query at national scale).
-    """
-    n = len(points)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    pairs = cKDTree(shapely.get_coordinates(points)).query_pairs(tolerance_m, output_type="ndarray")
-    graph = coo_array(
-        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
-    )
-    return connected_components(graph, directed=False)[1].astype(np.int64)
-
-
 def _vertex_positions(
     labels: IntArray, xy: FloatArray, node_rank: IntArray, n_ends: int
 ) -> FloatArray:
@@ -277,7 +262,7 @@ def build_graph(
     if len(points) == 0:
         raise GisPlannerError("no fibre routes or nodes to build a graph from")
     xy = shapely.get_coordinates(points)
-    labels = cluster_points(points, snap_m)
+    labels = cluster_points(xy, snap_m)
     rank_of = {t: i for i, t in enumerate(NODE_PRIORITY)}
     node_rank = nodes["node_type"].map(rank_of).fillna(len(NODE_PRIORITY)).to_numpy(np.int64)
     vertex_xy = _vertex_positions(labels, xy, node_rank, 2 * n_routes)

@@ -13,7 +13,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from gis_planner.cli import app as cli
 from gis_planner.hosting import HostIndex, PlannedSite
-from gis_planner.sharing import sharing_ratios
+from gis_planner.sharing import positions, sharing_ratios
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import PHU_LY, key
 
@@ -39,10 +39,23 @@ def test_sharing_ratio_matches_the_library(
         "vietnamobile",
         "gmobile",
     }
-    wider = client.get("/analysis/sharing?tolerance_m=100&scope=province").json()["rows"][0]
-    assert wider["positions"] < province["positions"]
+    # The sample store has no positions product: positions computed at 30 m, and said so.
+    assert body["positions"]["stored"] is False and body["stale"] is False
+    assert body["tolerance_m"] == 30 and "gis-planner sharing" in body["positions"]["notice"]
     new_units = client.get("/analysis/sharing?admin_version=2025-07&scope=commune").json()
     assert len(new_units["rows"]) > 20
+
+
+@pytest.mark.parametrize("path", ["sharing", "positions"])
+def test_a_tolerance_other_than_the_product_s_names_the_command(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(f"/analysis/{path}?tolerance_m=100")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "positions were made at 30 m" in detail and "vị trí" in detail
+    assert "gis-planner sharing --tolerance-m 100" in detail
+    assert client.get(f"/analysis/{path}?tolerance_m=30").status_code == 200
 
 
 def test_positions_geojson(client: TestClient) -> None:
@@ -53,6 +66,7 @@ def test_positions_geojson(client: TestClient) -> None:
     assert len(props) == province["shared_positions"]
     assert all(p["tenants"] >= 2 and "," in p["operators"] for p in props)
     assert "capacity" not in props[0]  # from max_tenants, not shown to viewers
+    assert body["stale"] is False and body["positions"]["tolerance_m"] == 30
     keyed = client.get("/analysis/positions?shared=true", headers=key("admin")).json()
     assert "capacity" in keyed["features"][0]["properties"]
 
@@ -113,7 +127,7 @@ def test_host_candidates_are_the_library_s(
         for name in ("fibre_routes", "fibre_nodes")
     ]
     planned = PlannedSite(lon, lat, "viettel", 30.0, "4G")
-    index = HostIndex.from_layers(sites, sample_store.read("admin_units"), fibre)
+    index = HostIndex.from_layers(positions(sites), sample_store.read("admin_units"), fibre)
     expected = index.candidates(planned, 3000)
     got = [f["properties"]["position_id"] for f in body["features"]]
     assert got == list(expected["position_id"].head(5)) and len(got) == 5
