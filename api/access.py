@@ -67,6 +67,12 @@ POLICIES: dict[str, LayerPolicy] = {
     "coverage_villages": LayerPolicy(
         CATALOGUE["coverage_villages"].field_names, by_operator=True, public_rows=AGGREGATED
     ),
+    # A position's stored capacity comes from every operator's ``max_tenants``, which each
+    # operator keeps to itself: /analysis/positions computes it from what the caller may see.
+    "positions": LayerPolicy(
+        tuple(f for f in CATALOGUE["positions"].field_names if f != "capacity"),
+        by_operator=False,
+    ),
     # Gap villages are aggregated over operators; which operator is best there is not public.
     "coverage_gaps": LayerPolicy(
         tuple(f for f in CATALOGUE["coverage_gaps"].field_names if f != "best_operator"),

@@ -288,3 +288,20 @@ def test_an_id_two_operators_use_gets_each_its_own_backhaul(fibre_client: TestCl
     chosen = fibre_client.get(f"{url}?operator=vnpt", headers=key("admin"))
     assert chosen.status_code == 200, chosen.text
     assert chosen.json()["operator"] == "vnpt"
+
+
+def test_stored_positions_serve_no_capacity_but_to_admins(
+    sample_copy: Path, api_settings: ApiSettings
+) -> None:
+    result = CliRunner().invoke(cli, ["sharing", "--store", str(sample_copy)])
+    assert result.exit_code == 0, result.output
+    client = TestClient(create_app(GeoPackageStore(sample_copy), api_settings))
+    for who in (None, "viettel"):
+        headers = key(who) if who else {}
+        page = client.get("/collections/positions/items?limit=5", headers=headers).json()
+        assert page["features"], page
+        assert all("capacity" not in f["properties"] for f in page["features"]), who
+        queryables = client.get("/collections/positions/queryables", headers=headers).json()
+        assert "capacity" not in queryables["properties"]
+    admin = client.get("/collections/positions/items?limit=5", headers=key("admin")).json()
+    assert all("capacity" in f["properties"] for f in admin["features"])
