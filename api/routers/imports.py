@@ -15,11 +15,15 @@ file is then streamed, with a cap, into the server's upload folder (see ``api.up
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, Layers, Settings, Store
 from api.models import ImportReject, ImportSummary
@@ -29,6 +33,7 @@ from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
 from gis_planner.io import ImportOptions, ImportResult, import_file
 from gis_planner.io.importer import ReplaceRefused
+from gis_planner.store import LayerStore
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -163,13 +168,41 @@ async def import_layer(
         # The importer reads formats by their extension: the upload keeps its (safe) name.
         path = await receive_upload(request, folder, settings.max_upload_mib)
         # Rows are checked against the store's province (its admin units), as the CLI does.
-        try:
-            result = await run_in_threadpool(import_file, path, layer, store, options=options)
-        except ReplaceRefused as refused:
-            raise HTTPException(409, f"không thay thế lớp / {refused}") from None
-        except GisPlannerError as error:
-            # The message names the upload, not the folder this server kept it in.
-            raise HTTPException(400, str(error).replace(f"{folder}{os.sep}", "")) from None
+        outcome = await _import_apart(path, layer, store, options)
+    if not isinstance(outcome, ImportResult):
+        status, message = outcome
+        # The message names the upload, not the folder this server kept it in.
+        message = message.replace(f"{folder}{os.sep}", "")
+        raise HTTPException(status, f"không thay thế lớp / {message}" if status == 409 else message)
     # The answers that follow must show the new rows at once.
     layers.refresh()
-    return _summary(result, mode)
+    return _summary(outcome, mode)
+
+
+async def _import_apart(
+    path: FilePath, layer: str, store: LayerStore, options: ImportOptions
+) -> ImportResult | tuple[int, str]:
+    """The import, run in a child process of its own: what reading a large or hostile file
+    takes (memory the allocator would keep, a crash in a reader) goes with the child, never
+    with the server. A refusal comes back as (HTTP status, message)."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+        try:
+            return await asyncio.wrap_future(
+                child.submit(_import_or_refusal, path, layer, store, options)
+            )
+        except BrokenProcessPool:
+            return 400, f"{path.name}: the file could not be read (its reader stopped)"
+
+
+def _import_or_refusal(
+    path: FilePath, layer: str, store: LayerStore, options: ImportOptions
+) -> ImportResult | tuple[int, str]:
+    """``import_file`` with its refusals as (status, message): the library's error types need
+    not survive pickling."""
+    try:
+        return import_file(path, layer, store, options=options)
+    except ReplaceRefused as refused:
+        return 409, str(refused)
+    except GisPlannerError as error:
+        return 400, str(error)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -45,22 +44,22 @@ TECHNOLOGY = {"GSM": "2G", "UMTS": "3G", "LTE": "4G", "NR": "5G"}
 SOURCE = "OpenCelliD (CC BY-SA 4.0)"
 
 
-def _frozen(values: dict[str, float]) -> Mapping[str, float]:
-    return MappingProxyType(values)
-
-
 @dataclass(frozen=True)
 class CellAssumptions:
-    """What OpenCelliD does not say, assumed per technology (typical Vietnamese values)."""
+    """What OpenCelliD does not say, assumed per technology (typical Vietnamese values).
+
+    Plain mappings, not read-only proxies: options travel to import jobs in other processes,
+    so they must pickle.
+    """
 
     band_mhz: Mapping[str, float] = field(
-        default_factory=lambda: _frozen({"2G": 900, "3G": 2100, "4G": 1800, "5G": 3500})
+        default_factory=lambda: dict({"2G": 900, "3G": 2100, "4G": 1800, "5G": 3500})
     )
     bandwidth_mhz: Mapping[str, float] = field(
-        default_factory=lambda: _frozen({"2G": 0.2, "3G": 5, "4G": 20, "5G": 100})
+        default_factory=lambda: dict({"2G": 0.2, "3G": 5, "4G": 20, "5G": 100})
     )
     tx_power_dbm: Mapping[str, float] = field(
-        default_factory=lambda: _frozen({"2G": 43, "3G": 43, "4G": 46, "5G": 53})
+        default_factory=lambda: dict({"2G": 43, "3G": 43, "4G": 46, "5G": 53})
     )
     #: Sector direction is unknown: every cell is taken as omni (360°) with an omni gain.
     antenna_gain_dbi: float = 11.0
