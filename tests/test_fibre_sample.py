@@ -174,6 +174,7 @@ def test_rings_and_redundancy(products: FibreProducts) -> None:
     rings = products.layers["fibre_rings"]
     # VNPT and Viettel close a trunk ring through the six district POPs; FPT's trunk is a line.
     assert set(rings["operator"]) == {"vnpt", "viettel"}
+    assert sorted(rings["ring_id"]) == ["RING-viettel-001", "RING-vnpt-001"]
     assert (rings["pops"] >= 6).all()
     redundancy = products.layers["fibre_redundancy"]
     assert redundancy["redundancy_pct"].between(0, 100).all()

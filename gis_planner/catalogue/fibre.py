@@ -247,6 +247,7 @@ FIBRE_RINGS = LayerSpec(
     geometry_type="LineString",
     group="fibre",
     key=("ring_id",),
+    description="Cycles of each operator's trunk, traced on that operator's own fibre.",
     fields=(
         FieldSpec("ring_id", "str", "Mã mạch vòng", "Ring id"),
         OPERATOR,

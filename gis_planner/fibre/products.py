@@ -56,8 +56,8 @@ def analyse_fibre(
     """Graph, topology problems, FTTH coverage, backhaul, resilience and extensions.
 
     Sites with status "planned" count as proposed sites, as do the rows of ``proposed``.
-    Each operator's backhaul (``backhaul``, ``backhaul_paths``), topology problems and single
-    points of failure (``fibre_spof_links``) are computed on its own network
+    Each operator's backhaul (``backhaul``, ``backhaul_paths``), topology problems, single
+    points of failure (``fibre_spof_links``) and trunk rings are computed on its own network
     only, with its own FTTH villages and its own sites; the analyses over any operator's
     fibre are the department's (``backhaul_shared``, ``backhaul_shared_paths``,
     ``fibre_spof_links_shared``, ``fibre_spof_nodes``, ``fibre_redundancy``,
@@ -105,7 +105,7 @@ def analyse_fibre(
         # department's view, with the route's operator named apart as in backhaul_shared.
         "fibre_spof_links_shared": shared_links.rename(columns=SHARED_SPOF_COLUMNS),
         "fibre_spof_nodes": cut_nodes,
-        "fibre_rings": _rings(graph),
+        "fibre_rings": _rings(own_graphs),
         "fibre_redundancy": redundancy,
         "fibre_extensions": extensions,
     }
@@ -322,17 +322,19 @@ def _redundancy(
     return table
 
 
-def _rings(graph: FibreGraph) -> gpd.GeoDataFrame:
-    """Each operator's trunk rings as closed lines through their vertices."""
-    adjacency = graph.csgraph()
+def _rings(graphs: dict[str, FibreGraph]) -> gpd.GeoDataFrame:
+    """Each operator's trunk rings, traced on its own graph, as closed lines through their
+    vertices; ids are numbered within each operator ("RING-vnpt-001")."""
     rows = []
-    for operator in sorted(graph.routes["operator"].unique()):
+    for operator, graph in graphs.items():
+        adjacency = graph.csgraph()
         sources = graph.sources(operator)
-        for cycle in trunk_rings(graph, operator):
+        for i, cycle in enumerate(trunk_rings(graph, operator)):
             closed = np.append(cycle, cycle[0])
             length = np.asarray(adjacency[closed[:-1], closed[1:]]).sum()
             rows.append(
                 {
+                    "ring_id": f"RING-{operator}-{i + 1:03d}",
                     "operator": operator,
                     "vertices": len(cycle),
                     "pops": int(np.isin(cycle, sources).sum()),
@@ -340,8 +342,5 @@ def _rings(graph: FibreGraph) -> gpd.GeoDataFrame:
                     "geometry": shapely.linestrings(graph.vertex_xy[closed]),
                 }
             )
-    frame = gpd.GeoDataFrame(
-        rows, columns=["operator", "vertices", "pops", "length_m", "geometry"], crs=UTM48N
-    )
-    frame.insert(0, "ring_id", [f"RING-{i + 1:03d}" for i in range(len(frame))])
-    return frame
+    columns = ["ring_id", "operator", "vertices", "pops", "length_m", "geometry"]
+    return gpd.GeoDataFrame(rows, columns=columns, crs=UTM48N)
