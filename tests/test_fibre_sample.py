@@ -100,14 +100,23 @@ def test_ftth_shares_by_district_and_the_gap_list(
     assert (gap_rows["fibre_dist_m"] > 300).all() and (gap_rows["operators"] == "").all()
 
 
+@pytest.mark.parametrize("operator", [None, "viettel", "vnpt"])
 def test_top_single_point_of_failure_cuts_exactly_its_listed_villages(
-    products: FibreProducts, sample: dict[str, pd.DataFrame]
+    products: FibreProducts, sample: dict[str, pd.DataFrame], operator: str | None
 ) -> None:
-    links = products.layers["fibre_spof_links"]
+    """The department's (``operator`` None: every operator's fibre) and each operator's own."""
+    routes, nodes = sample["fibre_routes"], sample["fibre_nodes"]
+    if operator is None:
+        links = products.layers["fibre_spof_links_shared"]
+    else:
+        links = products.layers["fibre_spof_links"]
+        links = links[links["operator"] == operator]
+        assert links["spof_id"].str.startswith(f"SPOF-L-{operator}-").all()
+        routes, nodes = routes[routes["operator"] == operator], nodes[nodes["operator"] == operator]
     assert links["cut_population"].is_monotonic_decreasing
     top = links.iloc[0]
     # Remove every edge of that route and see which POP-less parts remain, with scipy alone.
-    graph = build_graph(sample["fibre_routes"], sample["fibre_nodes"])
+    graph = build_graph(routes, nodes)
     res = analyse(graph)
     g = res.graph
     route = g.routes["route_id"].to_numpy()[g.edge_route]
@@ -126,7 +135,10 @@ def test_top_single_point_of_failure_cuts_exactly_its_listed_villages(
         .assign(operator=villages["operators"].str.split(","))
         .explode("operator")
     )
-    attachments = attachments[attachments["operator"].fillna("") != ""].copy()
+    served = attachments["operator"].fillna("") != ""
+    if operator is not None:
+        served &= attachments["operator"] == operator
+    attachments = attachments[served].copy()
     attachments["vertex"] = -1
     for op, rows in attachments.groupby("operator").groups.items():
         geometry = villages.set_index("code").geometry.loc[attachments.loc[rows, "code"]]
@@ -162,6 +174,7 @@ def test_rings_and_redundancy(products: FibreProducts) -> None:
     rings = products.layers["fibre_rings"]
     # VNPT and Viettel close a trunk ring through the six district POPs; FPT's trunk is a line.
     assert set(rings["operator"]) == {"vnpt", "viettel"}
+    assert sorted(rings["ring_id"]) == ["RING-viettel-001", "RING-vnpt-001"]
     assert (rings["pops"] >= 6).all()
     redundancy = products.layers["fibre_redundancy"]
     assert redundancy["redundancy_pct"].between(0, 100).all()

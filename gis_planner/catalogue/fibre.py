@@ -177,6 +177,20 @@ BACKHAUL_SHARED_PATHS = LayerSpec(
     ),
 )
 
+#: The route's operator in the shared single points of failure: not ``operator``, which would
+#: make a failure found over several operators' fibre its route operator's own.
+ROUTE_OPERATOR = FieldSpec(
+    "route_operator", "str", "Doanh nghiệp của tuyến", "Route operator", allowed=OPERATOR_KEYS
+)
+_SPOF_ID = FieldSpec("spof_id", "str", "Mã", "Id")
+_SPOF_ROUTE = FieldSpec("route_id", "str", "Mã tuyến", "Route id")
+_SPOF_LINK_FIELDS = (
+    FieldSpec("route_class", "str", "Cấp tuyến", "Route class"),
+    _metres("length_m", "Chiều dài", "Length"),
+    *CUT,
+    FieldSpec("village_codes", "str", "Các thôn mất kết nối", "Villages cut off", required=False),
+)
+
 FIBRE_SPOF_LINKS = LayerSpec(
     name="fibre_spof_links",
     label_vi="Tuyến cáp là điểm lỗi đơn",
@@ -184,18 +198,26 @@ FIBRE_SPOF_LINKS = LayerSpec(
     geometry_type="LineString",
     group="fibre",
     key=("spof_id",),
-    description="Bridges of the fibre graph whose failure cuts villages or sites off every POP.",
-    fields=(
-        FieldSpec("spof_id", "str", "Mã", "Id"),
-        FieldSpec("route_id", "str", "Mã tuyến", "Route id"),
-        OPERATOR,
-        FieldSpec("route_class", "str", "Cấp tuyến", "Route class"),
-        _metres("length_m", "Chiều dài", "Length"),
-        *CUT,
-        FieldSpec("village_codes", "str", "Các thôn mất kết nối", "Villages cut off",
-                  required=False),
+    description=(
+        "Bridges of each operator's own fibre graph whose failure cuts that operator's FTTH "
+        "villages or sites off all of its POPs/OLTs."
     ),
-)  # fmt: skip
+    fields=(_SPOF_ID, _SPOF_ROUTE, OPERATOR, *_SPOF_LINK_FIELDS),
+)
+
+FIBRE_SPOF_LINKS_SHARED = LayerSpec(
+    name="fibre_spof_links_shared",
+    label_vi="Tuyến cáp là điểm lỗi đơn trên cáp dùng chung",
+    label_en="Single-point-of-failure links over shared fibre",
+    geometry_type="LineString",
+    group="fibre",
+    key=("spof_id",),
+    description=(
+        "Bridges of the graph of every operator's fibre whose failure cuts villages or sites "
+        "off every POP: for the department's sharing plans, never shown to operators."
+    ),
+    fields=(_SPOF_ID, _SPOF_ROUTE, ROUTE_OPERATOR, *_SPOF_LINK_FIELDS),
+)
 
 FIBRE_SPOF_NODES = LayerSpec(
     name="fibre_spof_nodes",
@@ -204,7 +226,10 @@ FIBRE_SPOF_NODES = LayerSpec(
     geometry_type="Point",
     group="fibre",
     key=("spof_id",),
-    description="Articulation points whose failure cuts villages or sites off every POP.",
+    description=(
+        "Articulation points of the graph of every operator's fibre whose failure cuts "
+        "villages or sites off every POP: the department's only."
+    ),
     fields=(
         FieldSpec("spof_id", "str", "Mã", "Id"),
         FieldSpec("node_ids", "str", "Mã nút", "Node ids", required=False),
@@ -222,6 +247,7 @@ FIBRE_RINGS = LayerSpec(
     geometry_type="LineString",
     group="fibre",
     key=("ring_id",),
+    description="Cycles of each operator's trunk, traced on that operator's own fibre.",
     fields=(
         FieldSpec("ring_id", "str", "Mã mạch vòng", "Ring id"),
         OPERATOR,
@@ -275,6 +301,6 @@ FIBRE_EXTENSIONS = LayerSpec(
 
 FIBRE_LAYERS = (
     FIBRE_TOPOLOGY_PROBLEMS, FTTH_VILLAGES, FTTH_SHARES, BACKHAUL, BACKHAUL_PATHS,
-    BACKHAUL_SHARED, BACKHAUL_SHARED_PATHS, FIBRE_SPOF_LINKS, FIBRE_SPOF_NODES, FIBRE_RINGS,
-    FIBRE_REDUNDANCY, FIBRE_EXTENSIONS,
+    BACKHAUL_SHARED, BACKHAUL_SHARED_PATHS, FIBRE_SPOF_LINKS, FIBRE_SPOF_LINKS_SHARED,
+    FIBRE_SPOF_NODES, FIBRE_RINGS, FIBRE_REDUNDANCY, FIBRE_EXTENSIONS,
 )  # fmt: skip

@@ -117,7 +117,8 @@ def _print_summary(products: FibreProducts, top: int) -> None:
     console.print("topology problems: " + ", ".join(f"{k} {v}" for k, v in problems.items()))
     spof = pd.concat(
         [
-            layers["fibre_spof_links"].assign(what=lambda f: "link " + f["route_id"]),
+            # The department's view, over every operator's fibre like the nodes'.
+            layers["fibre_spof_links_shared"].assign(what=lambda f: "link " + f["route_id"]),
             layers["fibre_spof_nodes"].assign(what=lambda f: "node " + f["node_ids"].fillna("")),
         ]
     ).sort_values(["cut_population", "cut_villages"], ascending=False)

@@ -56,9 +56,12 @@ def analyse_fibre(
     """Graph, topology problems, FTTH coverage, backhaul, resilience and extensions.
 
     Sites with status "planned" count as proposed sites, as do the rows of ``proposed``.
-    Each operator's backhaul (``backhaul``, ``backhaul_paths``) and topology problems are
-    computed on its own network only; the backhaul over any operator's fibre is the
-    department's (``backhaul_shared``, ``backhaul_shared_paths``).
+    Each operator's backhaul (``backhaul``, ``backhaul_paths``), topology problems, single
+    points of failure (``fibre_spof_links``) and trunk rings are computed on its own network
+    only, with its own FTTH villages and its own sites; the analyses over any operator's
+    fibre are the department's (``backhaul_shared``, ``backhaul_shared_paths``,
+    ``fibre_spof_links_shared``, ``fibre_spof_nodes``, ``fibre_redundancy``,
+    ``fibre_extensions``).
     """
     graph = build_graph(routes, nodes, params.snap_m)
     own_graphs = operator_graphs(routes, nodes, params.snap_m)
@@ -77,15 +80,10 @@ def analyse_fibre(
     res = analyse(graph)
     village_vertex = _village_vertices(res, covered)
     site_vertex = nearest_vertices(graph, backhaul.geometry)[0]
-    weights = np.column_stack(
-        [
-            vertex_weights(graph.n_vertices, village_vertex),
-            vertex_weights(graph.n_vertices, village_vertex, covered["population"]),
-            vertex_weights(graph.n_vertices, site_vertex),
-        ]
-    )
+    weights = _weights(graph, covered, village_vertex, site_vertex)
     codes = covered["code"].to_numpy(dtype=str)
-    links, cut_nodes = _spof(res, weights, village_vertex, codes, params.listed_spof)
+    shared_links = _spof_links(res, weights, village_vertex, codes, params.listed_spof)
+    cut_nodes = _spof_nodes(res, weights, village_vertex, codes, params.listed_spof)
     site_commune = locate(backhaul.geometry, communes.to_crs(UTM48N))
     redundancy = _redundancy(
         res.redundant(), covered, village_vertex, site_commune, site_vertex, communes
@@ -102,9 +100,12 @@ def analyse_fibre(
         # named apart, so the layer is the department's alone.
         "backhaul_shared": backhaul.rename(columns=SHARED_COLUMNS),
         "backhaul_shared_paths": pd.concat(paths, ignore_index=True).rename(columns=SHARED_COLUMNS),
-        "fibre_spof_links": links,
+        "fibre_spof_links": _own_spof_links(own_graphs, covered, backhaul, params.listed_spof),
+        # Links over every operator's fibre, and nodes where operators' networks meet: the
+        # department's view, with the route's operator named apart as in backhaul_shared.
+        "fibre_spof_links_shared": shared_links.rename(columns=SHARED_SPOF_COLUMNS),
         "fibre_spof_nodes": cut_nodes,
-        "fibre_rings": _rings(graph),
+        "fibre_rings": _rings(own_graphs),
         "fibre_redundancy": redundancy,
         "fibre_extensions": extensions,
     }
@@ -119,6 +120,8 @@ def analyse_fibre(
 
 #: The site's operator in the shared backhaul layers.
 SHARED_COLUMNS = {"operator": "site_operator"}
+#: The route's operator in the shared single points of failure.
+SHARED_SPOF_COLUMNS = {"operator": "route_operator"}
 
 
 def _own_backhaul(
@@ -153,16 +156,19 @@ def proposed_sites(site_proposals: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def _village_vertices(res: Resilience, covered: gpd.GeoDataFrame) -> np.ndarray:
+def _village_vertices(
+    res: Resilience, covered: gpd.GeoDataFrame, operator: str | None = None
+) -> np.ndarray:
     """The vertex standing for each village in failure counts (see
     ``Resilience.effective_vertices``): -1 without FTTH or POP, -2 when served from two networks.
 
-    A village attaches at the nearest vertex of each operator whose fibre reaches it.
+    A village attaches at the nearest vertex of each operator whose fibre reaches it (of
+    ``operator`` only, when given).
     """
     graph = res.graph
     n = len(covered)
     by_operator = covered["operators"].fillna("").str.split(",").explode()
-    by_operator = by_operator[by_operator != ""]
+    by_operator = by_operator[by_operator != "" if operator is None else by_operator == operator]
     rows = covered.index.get_indexer(by_operator.index)
     attach = np.full(len(rows), -1, dtype=np.int64)
     for op in by_operator.unique().tolist():
@@ -177,14 +183,55 @@ def _listing(lost: np.ndarray, village_vertex: np.ndarray, codes: np.ndarray) ->
     return ",".join(codes[(village_vertex >= 0) & lost[np.maximum(village_vertex, 0)]].tolist())
 
 
-def _spof(
+def _weights(
+    graph: FibreGraph,
+    covered: gpd.GeoDataFrame,
+    village_vertex: np.ndarray,
+    site_vertex: np.ndarray,
+) -> np.ndarray:
+    """Villages, people and sites attached at each vertex (shape (n_vertices, 3))."""
+    return np.column_stack(
+        [
+            vertex_weights(graph.n_vertices, village_vertex),
+            vertex_weights(graph.n_vertices, village_vertex, covered["population"]),
+            vertex_weights(graph.n_vertices, site_vertex),
+        ]
+    )
+
+
+def _own_spof_links(
+    graphs: dict[str, FibreGraph], covered: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, listed: int
+) -> gpd.GeoDataFrame:
+    """Each operator's links that cut its own FTTH villages or its own sites off all of its own
+    POPs/OLTs, found on its own graph: another operator's parallel cable is not its backup,
+    and the others' villages and sites are not its loss. Ids are numbered within each
+    operator ("SPOF-L-vnpt-00001"), and each operator's ``listed`` worst list their villages.
+    """
+    codes = covered["code"].to_numpy(dtype=str)
+    site_operator = sites["operator"].to_numpy(dtype=str)
+    frames = []
+    for operator, graph in graphs.items():
+        if not graph.n_edges:  # nodes without routes: nothing to fail
+            continue
+        res = analyse(graph)
+        village_vertex = _village_vertices(res, covered, operator)
+        site_vertex = nearest_vertices(graph, sites.geometry[site_operator == operator])[0]
+        weights = _weights(graph, covered, village_vertex, site_vertex)
+        frames.append(
+            _spof_links(res, weights, village_vertex, codes, listed, f"SPOF-L-{operator}-")
+        )
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=UTM48N)
+
+
+def _spof_links(
     res: Resilience,
     weights: np.ndarray,
     village_vertex: np.ndarray,
     codes: np.ndarray,
     listed: int,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Bridges and articulation points that cut something off, worst (most people) first."""
+    prefix: str = "SPOF-L-",
+) -> gpd.GeoDataFrame:
+    """Bridges that cut something off, worst (most people) first."""
     graph = res.graph
     routes = graph.routes
     bridge_loss = res.bridge_losses(weights)
@@ -195,9 +242,9 @@ def _spof(
     edges, loss = edges[order], loss[order]
     route = graph.edge_route[edges]
     listing = [_listing(res.cut_by_bridge(int(e)), village_vertex, codes) for e in edges[:listed]]
-    links = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
-            "spof_id": [f"SPOF-L-{i + 1:05d}" for i in range(len(edges))],
+            "spof_id": [f"{prefix}{i + 1:05d}" for i in range(len(edges))],
             "route_id": routes["route_id"].to_numpy()[route],
             "operator": routes["operator"].to_numpy()[route],
             "route_class": routes["route_class"].to_numpy()[route],
@@ -208,6 +255,17 @@ def _spof(
         geometry=graph.edge_lines(edges),
         crs=UTM48N,
     )
+
+
+def _spof_nodes(
+    res: Resilience,
+    weights: np.ndarray,
+    village_vertex: np.ndarray,
+    codes: np.ndarray,
+    listed: int,
+) -> gpd.GeoDataFrame:
+    """Articulation points that cut something off, worst (most people) first."""
+    graph = res.graph
     vertices, vertex_loss = res.vertex_losses(weights)
     hit = vertex_loss.sum(axis=1) > 0
     vertices, vertex_loss = vertices[hit], vertex_loss[hit]
@@ -217,7 +275,7 @@ def _spof(
     listing = [
         _listing(res.cut_by_vertex(int(v)), village_vertex, codes) for v in vertices[:listed]
     ]
-    cut_nodes = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "spof_id": [f"SPOF-N-{i + 1:05d}" for i in range(len(vertices))],
             "node_ids": node_ids.reindex(vertices).to_numpy(),
@@ -228,7 +286,6 @@ def _spof(
         geometry=shapely.points(graph.vertex_xy[vertices]),
         crs=UTM48N,
     )
-    return links, cut_nodes
 
 
 def _cut_columns(loss: np.ndarray) -> dict[str, np.ndarray]:
@@ -265,17 +322,19 @@ def _redundancy(
     return table
 
 
-def _rings(graph: FibreGraph) -> gpd.GeoDataFrame:
-    """Each operator's trunk rings as closed lines through their vertices."""
-    adjacency = graph.csgraph()
+def _rings(graphs: dict[str, FibreGraph]) -> gpd.GeoDataFrame:
+    """Each operator's trunk rings, traced on its own graph, as closed lines through their
+    vertices; ids are numbered within each operator ("RING-vnpt-001")."""
     rows = []
-    for operator in sorted(graph.routes["operator"].unique()):
+    for operator, graph in graphs.items():
+        adjacency = graph.csgraph()
         sources = graph.sources(operator)
-        for cycle in trunk_rings(graph, operator):
+        for i, cycle in enumerate(trunk_rings(graph, operator)):
             closed = np.append(cycle, cycle[0])
             length = np.asarray(adjacency[closed[:-1], closed[1:]]).sum()
             rows.append(
                 {
+                    "ring_id": f"RING-{operator}-{i + 1:03d}",
                     "operator": operator,
                     "vertices": len(cycle),
                     "pops": int(np.isin(cycle, sources).sum()),
@@ -283,8 +342,5 @@ def _rings(graph: FibreGraph) -> gpd.GeoDataFrame:
                     "geometry": shapely.linestrings(graph.vertex_xy[closed]),
                 }
             )
-    frame = gpd.GeoDataFrame(
-        rows, columns=["operator", "vertices", "pops", "length_m", "geometry"], crs=UTM48N
-    )
-    frame.insert(0, "ring_id", [f"RING-{i + 1:03d}" for i in range(len(frame))])
-    return frame
+    columns = ["ring_id", "operator", "vertices", "pops", "length_m", "geometry"]
+    return gpd.GeoDataFrame(rows, columns=columns, crs=UTM48N)

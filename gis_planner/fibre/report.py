@@ -17,6 +17,7 @@ SHEETS: tuple[tuple[str, str], ...] = (
     ("ftth_gaps", "ftth_villages"),
     ("extension_by_commune", "fibre_extensions"),
     ("spof_links", "fibre_spof_links"),
+    ("spof_links_shared", "fibre_spof_links_shared"),
     ("spof_nodes", "fibre_spof_nodes"),
     ("redundancy", "fibre_redundancy"),
     ("rings", "fibre_rings"),
