@@ -286,6 +286,8 @@ class GeoPackageFile:
     def register(self, record: ProductRecord) -> None:
         if not record.created_at:
             record = replace(record, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        if not self.path.exists():
+            raise StoreError(f"{self._uri}: a product is registered with the layers it wrote")
         with closing(sqlite3.connect(self.path)) as con, con:
             con.execute(
                 f"CREATE TABLE IF NOT EXISTS {PRODUCTS_TABLE} (id TEXT PRIMARY KEY, "
