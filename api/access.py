@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from api.settings import ApiKey, Role
 from gis_planner.apikeys import key_id, verify_key
 from gis_planner.catalogue import CATALOGUE
-from gis_planner.operators import MOBILE_OPERATORS
 
 
 @dataclass(frozen=True)
@@ -138,17 +137,9 @@ def layer_view(layer: str, fields: tuple[str, ...], who: Principal) -> LayerView
     return LayerView(public, only_operator=rule.public_rows)
 
 
-def raster_operator(raster_id: str) -> str | None:
-    """The operator a raster belongs to, from its name ("coverage.viettel.rsrp"); None if it
-    is aggregated over operators."""
-    tokens = set(raster_id.lower().replace("-", "_").replace(".", "_").split("_"))
-    owners = [op for op in MOBILE_OPERATORS if op in tokens]
-    return owners[0] if len(owners) == 1 else None
-
-
-def may_see_raster(raster_id: str, who: Principal) -> bool:
-    """Viewers see aggregated rasters; an operator, its own too; admins everything."""
-    owner = raster_operator(raster_id)
+def may_see_raster(owner: str | None, who: Principal) -> bool:
+    """Viewers see rasters aggregated over operators (``owner`` None); an operator, its own
+    too; admins everything."""
     return owner is None or who.role == "admin" or owner == who.operator
 
 

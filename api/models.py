@@ -123,22 +123,45 @@ class Legend(BaseModel):
     entries: list[LegendEntry]
 
 
+class RasterBand(BaseModel):
+    """Một băng của raster / One band of a raster."""
+
+    index: int = Field(description="Số thứ tự từ 1 / 1-based index.")
+    name: str = Field(description="Tên dùng trong `band=` / Name for `band=`.")
+    quantity: str
+    unit: str
+    description: str
+    colormap: str | None
+    legend: str | None
+
+
 class RasterInfo(BaseModel):
-    """Một raster COG trong kho / A COG raster of the store's assets."""
+    """Một raster đã đăng ký trong kho / A raster product registered in the store."""
 
     id: str
     title: str
-    quantity: str | None
+    quantity: str | None = Field(description="Đại lượng của băng 1 / Quantity of band 1.")
     unit: str | None
     operator: str | None = Field(description="Nhà mạng (None: tổng hợp) / Operator or aggregated.")
+    operators: list[str] = Field(description="Các nhà mạng đã tính / Operators computed.")
+    technologies: list[str]
+    job: str
+    scope: str | None = Field(description="Phạm vi hẹp hơn tỉnh / Scope below the province.")
+    area_codes: list[str] = Field(description="Đơn vị hành chính / Admin units covered.")
+    area_bbox: list[float] | None = Field(description="Khung lon/lat / Lon/lat bbox of the run.")
+    created_at: str
+    stale: bool = Field(description="Đầu vào đã đổi từ khi tính / An input changed since.")
     colormap: str | None
+    bands: list[RasterBand]
     bounds: list[float]
+    minzoom: int
     tilejson: str
     legend: str | None
 
 
 class RasterSample(BaseModel):
     raster: str
+    band: str
     quantity: str | None
     unit: str | None
     operator: str | None
@@ -273,6 +296,9 @@ class ViewerLayer(BaseModel):
     popup_fields: dict[str, str] = Field(default_factory=dict)
     legend: str | None = None
     bounds: list[float] | None = None
+    minzoom: int | None = Field(
+        default=None, description="Zoom nhỏ nhất có tile / Lowest zoom with tiles (rasters)."
+    )
 
 
 class IdentifiedFeature(BaseModel):

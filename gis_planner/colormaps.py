@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+from matplotlib import colors as mcolors
+
+from gis_planner.coverage.products import OPERATOR_CODES
 from gis_planner.i18n import Lang
+from gis_planner.operators import operator
 
 RGBA = tuple[int, int, int, int]
 
@@ -33,13 +39,27 @@ class ColourMap:
     title_vi: str
     title_en: str
     classes: tuple[ColourClass, ...]
+    #: For categories numbered 1, 2, … (best server): colours repeat every ``cycle`` values,
+    #: whose classes are those of 1 … ``cycle``; 0 for a map of the values themselves.
+    cycle: int = 0
 
     def title(self, lang: Lang = "vi") -> str:
         return self.title_vi if lang == "vi" else self.title_en
 
     def intervals(self) -> list[tuple[tuple[float, float], RGBA]]:
-        """The classes as rio-tiler's interval colour map."""
+        """The classes as rio-tiler's interval colour map (of values ``fold`` has folded)."""
         return [((c.low, c.high), c.rgba) for c in self.classes]
+
+    def fold(self, values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+        """Values as the classes see them: a cyclic map's into 1 … ``cycle``."""
+        if not self.cycle:
+            return values
+        return (values - 1) % self.cycle + 1
+
+    def class_of(self, value: float) -> ColourClass | None:
+        """The class holding one value; None where none does (drawn transparent)."""
+        folded = float(self.fold(np.asarray(value, dtype=np.float64)))
+        return next((c for c in self.classes if c.low <= folded < c.high), None)
 
 
 _LOW, _HIGH = -1e9, 1e9
@@ -82,7 +102,84 @@ SINR = ColourMap(
     ),
 )  # fmt: skip
 
-COLOUR_MAPS: dict[str, ColourMap] = {cmap.name: cmap for cmap in (RSRP, SINR)}
+
+#: Values of no class of a categorical map: transparent.
+_NONE: RGBA = (0, 0, 0, 0)
+
+
+def _rgba(colour: str) -> RGBA:
+    r, g, b, _ = (round(255 * v) for v in mcolors.to_rgba(colour))
+    return r, g, b, 200
+
+
+#: Twelve well-separated colours (ColorBrewer Paired): neighbouring cells rarely share one.
+_SERVER_COLOURS = ("#a6cee3", "#1f78b4", "#b2df8a", "#33a02c", "#fb9a99", "#e31a1c",
+                   "#fdbf6f", "#ff7f00", "#cab2d6", "#6a3d9a", "#ffff99", "#b15928")  # fmt: skip
+
+
+def _operator_classes() -> tuple[ColourClass, ...]:
+    """One class per operator code of the composite rasters, contiguous over the real line."""
+    codes = sorted(OPERATOR_CODES.items(), key=lambda item: item[1])
+    classes = [ColourClass(_LOW, codes[0][1], _NONE, "Không nhà mạng nào", "No operator")]
+    for i, (key, code) in enumerate(codes):
+        high = codes[i + 1][1] if i + 1 < len(codes) else _HIGH
+        name = operator(key).name
+        classes.append(ColourClass(code, high, _rgba(operator(key).colour), f"{name} tốt nhất",
+                                   f"{name} best"))  # fmt: skip
+    return tuple(classes)
+
+
+BEST_SERVER = ColourMap(
+    name="best_server",
+    quantity="server_index",
+    unit="",
+    title_vi="Cell phục vụ tốt nhất",
+    title_en="Best server",
+    classes=(
+        ColourClass(_LOW, 1, _NONE, "Không có cell phục vụ", "No server"),
+        *(
+            ColourClass(
+                k, k + 1 if k < len(_SERVER_COLOURS) else _HIGH, _rgba(colour),
+                f"Cell số {k}, {k + 12}, {k + 24}…", f"Cell no. {k}, {k + 12}, {k + 24}…",
+            )
+            for k, colour in enumerate(_SERVER_COLOURS, start=1)
+        ),
+    ),
+    cycle=len(_SERVER_COLOURS),
+)  # fmt: skip
+
+SERVER_COUNT = ColourMap(
+    name="n_servers",
+    quantity="server_count",
+    unit="cells",
+    title_vi="Số cell đạt ngưỡng",
+    title_en="Cells above the threshold",
+    classes=(
+        ColourClass(_LOW, 1, _NONE, "Không cell nào", "None"),
+        ColourClass(1, 2, (254, 229, 217, 200), "1 cell đạt", "1 cell"),
+        ColourClass(2, 3, (252, 174, 145, 200), "2 cell đạt", "2 cells"),
+        ColourClass(3, 5, (251, 106, 74, 200), "3 – 4 cell đạt", "3 – 4 cells"),
+        ColourClass(5, _HIGH, (203, 24, 29, 200), "≥ 5 cell đạt", "≥ 5 cells"),
+    ),
+)  # fmt: skip
+
+BEST_OPERATOR = ColourMap(
+    name="best_operator",
+    quantity="operator_code",
+    unit="",
+    title_vi="Nhà mạng có tín hiệu tốt nhất",
+    title_en="Operator of the best signal",
+    classes=_operator_classes(),
+)
+
+COLOUR_MAPS: dict[str, ColourMap] = {
+    cmap.name: cmap for cmap in (RSRP, SINR, BEST_SERVER, SERVER_COUNT, BEST_OPERATOR)
+}
+
+
+def colour_map_of_quantity(quantity: str) -> ColourMap | None:
+    """The colour map of a band's quantity (``rsrp_dbm``, ``server_index``…), or None."""
+    return next((c for c in COLOUR_MAPS.values() if c.quantity == quantity), None)
 
 
 def colour_map_for(name: str) -> ColourMap | None:

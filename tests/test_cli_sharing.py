@@ -84,7 +84,7 @@ def test_plan_sites_after_coverage(sample_copy: Path, tmp_path: Path) -> None:
 
     coverage = [
         "coverage", "--store", store, "--operator", "vietnamobile", "--tech", "4G",
-        "--resolution-m", "400", "--out", str(tmp_path),
+        "--resolution-m", "400", "--replace", "--out", str(tmp_path),
     ]  # fmt: skip
     assert runner.invoke(app, coverage, env=WIDE).exit_code == 0
     result = runner.invoke(

@@ -23,7 +23,7 @@ def test_coverage_on_the_sample(sample_store: GeoPackageStore, tmp_path: Path) -
     shutil.copy(sample_store.path, store)
     out = tmp_path / "tables"
     args = ["coverage", "--store", str(store), "--resolution-m", "400", "--workers", "1",
-            "--tech", "4G", "--tech", "5G", "--out", str(out)]  # fmt: skip
+            "--tech", "4G", "--tech", "5G", "--replace", "--out", str(out)]  # fmt: skip
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "5G population share Thành phố Phủ Lý" in result.output

@@ -32,8 +32,8 @@ from api.models import (
     SharingRatios,
 )
 from api.routers.common import cache_control, visible_layer
-from api.routers.rasters import rasters, visible_rasters
-from gis_planner.colormaps import RSRP
+from api.routers.rasters import rasters, visible_bands, visible_rasters
+from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.indicators import indicators
 from gis_planner.operators import MOBILE_OPERATORS, operator
@@ -352,10 +352,11 @@ def plan_indicators(
     response_model=PointCoverage,
     summary="Vùng phủ tại một điểm / Coverage at a point",
     description=(
-        "Giá trị của mọi raster vùng phủ (RSRP, SINR) người gọi được xem tại điểm, và RSRP tốt "
-        "nhất của mỗi nhà mạng. 404 khi chưa tính vùng phủ. / The value of every coverage raster "
-        "(RSRP, SINR) the caller may see at the point, and each operator's best RSRP. 404 when "
-        "the coverage has not been computed."
+        "Giá trị mọi băng (RSRP, RSRP thứ hai, SINR, cell phục vụ, số cell) của mọi raster vùng "
+        "phủ người gọi được xem tại điểm, và RSRP tốt nhất của mỗi nhà mạng. 404 khi chưa tính "
+        "vùng phủ. / The value of every band (RSRP, second RSRP, SINR, best server, server "
+        "count) of every coverage raster the caller may see at the point, and each operator's "
+        "best RSRP. 404 when the coverage has not been computed."
     ),
 )
 def coverage_point(
@@ -365,41 +366,39 @@ def coverage_point(
     lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude (WGS84)")],
     lat: Annotated[float, Query(ge=-90, le=90, description="Vĩ độ / Latitude (WGS84)")],
 ) -> PointCoverage:
-    everything = {k: r for k, r in rasters(store).items() if r.colour_map is not None}
-    if not everything:
+    if not rasters(store):
         raise HTTPException(
             404,
-            "chưa tính vùng phủ / the coverage has not been computed: no RSRP or SINR raster in "
-            f"{store.assets_dir}",
+            "chưa tính vùng phủ / the coverage has not been computed: no raster is registered in "
+            "the store (run gis-planner coverage)",
         )
-    mine = {k: r for k, r in visible_rasters(store, who).items() if k in everything}
     samples = []
     best: dict[str, float] = {}
-    for raster in mine.values():
-        cmap = raster.colour_map
-        assert cmap is not None
+    for raster in visible_rasters(store, who).values():
+        bands = visible_bands(raster, who)
         try:
             with Reader(str(raster.path)) as cog:
-                point = cog.point(lon, lat, indexes=1)
-            masked = bool(np.ma.getmaskarray(point.array)[0])
-            value = None if masked else float(point.array[0])
+                point = cog.point(lon, lat, indexes=[b.index for b in bands])
+            masked = np.ma.getmaskarray(point.array)
+            values = [None if masked[i] else float(point.array[i]) for i in range(len(bands))]
         except PointOutsideBounds:
-            value = None
-        label = None
-        if value is not None:
-            label = next(c.label(lang) for c in cmap.classes if c.low <= value < c.high)
-            if cmap is RSRP and raster.operator is not None:
+            values = [None] * len(bands)
+        for band, value in zip(bands, values, strict=True):
+            cmap = colour_map_of_quantity(band.quantity)
+            found = cmap.class_of(value) if value is not None and cmap is not None else None
+            if value is not None and band.name == "rsrp" and raster.operator is not None:
                 best[raster.operator] = max(best.get(raster.operator, -np.inf), value)
-        samples.append(
-            RasterSample(
-                raster=raster.id,
-                quantity=cmap.quantity,
-                unit=cmap.unit,
-                operator=raster.operator,
-                value=value,
-                label=label,
+            samples.append(
+                RasterSample(
+                    raster=raster.id,
+                    band=band.name,
+                    quantity=band.quantity,
+                    unit=band.unit,
+                    operator=raster.operator,
+                    value=value,
+                    label=found.label(lang) if found else None,
+                )
             )
-        )
     ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
     return PointCoverage(
         lon=lon,

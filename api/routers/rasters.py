@@ -1,4 +1,9 @@
-"""Raster tiles (PNG) of the COGs in the store's assets, with colour maps and legends."""
+"""Raster tiles (PNG) of the registered raster products, any band, with colour maps and legends.
+
+Rasters are found by their product records (``LayerStore.products``), never by file name: a
+record gives the file, each band's quantity (which picks the colour map) and the operators the
+raster is computed for (which decide who may see it).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,17 @@ import rasterio
 from fastapi import APIRouter, HTTPException, Request, Response
 from rasterio.warp import transform_bounds
 from rio_tiler.errors import TileOutsideBounds
+from rio_tiler.models import ImageData
 
-from api.access import Principal, may_see_raster, raster_operator
+from api.access import Principal, may_see_raster
 from api.deps import Caller, Language, Store
-from api.models import Legend, LegendEntry, RasterInfo, TileJSON
+from api.models import Legend, LegendEntry, RasterBand, RasterInfo, TileJSON
 from api.routers.common import cache_control, public_url
-from gis_planner.colormaps import COLOUR_MAPS, ColourMap, colour_map_for
+from gis_planner.colormaps import COLOUR_MAPS, ColourMap, colour_map_of_quantity
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
+from gis_planner.products import Band, ProductRecord, is_stale, owner
 from gis_planner.rastertiles import Pyramid, read_tile
 from gis_planner.store import LayerStore
 from gis_planner.vectortiles import MAX_ZOOM
@@ -26,87 +33,150 @@ from gis_planner.vectortiles import MAX_ZOOM
 router = APIRouter(tags=["rasters"])
 
 PNG = "image/png"
-RASTER_SUFFIXES = (".tif", ".tiff")
+#: Bands only admins may read: which operator is best where is not public (as in coverage_gaps).
+ADMIN_QUANTITIES = frozenset({"operator_code"})
 
 
 @dataclass(frozen=True)
 class Raster:
-    """A COG of the store's assets: its id is its path below the assets directory, dotted."""
+    """A registered raster product, where its file lies and whether its inputs moved since."""
 
-    id: str
+    record: ProductRecord
     path: Path
     bounds: tuple[float, float, float, float]
-    colour_map: ColourMap | None
-    operator: str | None
     pyramid: Pyramid
+    stale: bool
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def operator(self) -> str | None:
+        """The operator the raster belongs to; None when aggregated over operators."""
+        return owner(self.record)
 
 
 @lru_cache(maxsize=256)
-def _describe(path: Path, mtime_ns: int, raster_id: str) -> Raster:
+def _describe(path: Path, mtime_ns: int) -> tuple[tuple[float, float, float, float], Pyramid]:
     with rasterio.open(path) as src:
         bounds = transform_bounds(src.crs, WGS84, *src.bounds)
-        quantity = src.tags().get("quantity", "") or (src.descriptions[0] or "")
-        pyramid = Pyramid.of(src)
-    cmap = colour_map_for(quantity) or colour_map_for(raster_id)
-    return Raster(raster_id, path, bounds, cmap, raster_operator(raster_id), pyramid)
+        return (bounds[0], bounds[1], bounds[2], bounds[3]), Pyramid.of(src)
 
 
 def rasters(store: LayerStore) -> dict[str, Raster]:
-    """Every raster under the store's assets directory, by id."""
-    root = store.assets_dir
-    if not root.is_dir():
-        return {}
+    """Every registered raster whose file is in the store's assets directory, by product id."""
+    root = store.assets_dir.resolve()
+    revisions = store.layer_revisions()
     found = {}
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in RASTER_SUFFIXES or not path.is_file():
+    for record in store.products():
+        if record.kind != "raster" or not record.path:
             continue
-        raster_id = ".".join(path.relative_to(root).with_suffix("").parts)
-        found[raster_id] = _describe(path, path.stat().st_mtime_ns, raster_id)
+        path = (root / record.path).resolve()
+        # A record names a file below the assets only; a missing file is not served.
+        if not path.is_relative_to(root) or not path.is_file():
+            continue
+        bounds, pyramid = _describe(path, path.stat().st_mtime_ns)
+        found[record.id] = Raster(record, path, bounds, pyramid, is_stale(record, revisions))
     return found
 
 
 def visible_rasters(store: LayerStore, who: Principal) -> dict[str, Raster]:
-    return {k: r for k, r in rasters(store).items() if may_see_raster(k, who)}
+    return {k: r for k, r in rasters(store).items() if may_see_raster(r.operator, who)}
+
+
+def visible_bands(raster: Raster, who: Principal) -> tuple[Band, ...]:
+    return tuple(
+        b for b in raster.record.bands if who.role == "admin" or b.quantity not in ADMIN_QUANTITIES
+    )
 
 
 def _raster(store: LayerStore, raster_id: str, who: Principal) -> Raster:
     found = rasters(store).get(raster_id)
     if found is None:
         raise HTTPException(404, f"không có raster / no raster {raster_id!r}")
-    if not may_see_raster(raster_id, who):
+    if not may_see_raster(found.operator, who):
         raise HTTPException(
             403, f"raster {raster_id!r} thuộc nhà mạng khác / is another operator's"
         )
     return found
 
 
-def _colour_map(raster: Raster, name: str | None) -> ColourMap:
+def _band(raster: Raster, wanted: str | None, who: Principal) -> Band:
+    """The band asked for (by name or index), the first one if none was."""
+    band = raster.record.band(wanted) if wanted is not None else raster.record.bands[0]
+    if band not in visible_bands(raster, who):
+        raise HTTPException(
+            403, f"băng {band.name!r} chỉ dành cho quản trị / band {band.name!r} is for admins"
+        )
+    return band
+
+
+def _colour_map(raster: Raster, band: Band, name: str | None) -> ColourMap:
     if name is not None:
         if name not in COLOUR_MAPS:
             raise GisPlannerError(f"colormap {name!r}: one of {', '.join(COLOUR_MAPS)}")
         return COLOUR_MAPS[name]
-    if raster.colour_map is None:
+    cmap = colour_map_of_quantity(band.quantity)
+    if cmap is None:
         raise GisPlannerError(
-            f"raster {raster.id!r} has no known quantity: pass colormap= ({', '.join(COLOUR_MAPS)})"
+            f"băng {band.name!r} của raster {raster.id!r} không có bảng màu / band {band.name!r} "
+            f"of raster {raster.id!r} has no colour map of its own: pass colormap= "
+            f"({', '.join(COLOUR_MAPS)})"
         )
-    return raster.colour_map
+    return cmap
 
 
-def _title(raster: Raster, lang: Lang) -> str:
-    return f"{raster.colour_map.title(lang)} – {raster.id}" if raster.colour_map else raster.id
+def _title(raster: Raster, band: Band, lang: Lang) -> str:
+    cmap = colour_map_of_quantity(band.quantity)
+    return f"{cmap.title(lang)} – {raster.id}" if cmap else f"{band.name} – {raster.id}"
 
 
-def raster_info(request: Request, raster: Raster, lang: Lang) -> RasterInfo:
+def tiles_url(base: str, raster: Raster, band: Band, cmap: ColourMap) -> str:
+    return (
+        f"{base}/rasters/{raster.id}/tiles/{{z}}/{{x}}/{{y}}.png"
+        f"?band={band.name}&colormap={cmap.name}"
+    )
+
+
+def raster_info(request: Request, raster: Raster, who: Principal, lang: Lang) -> RasterInfo:
     base = public_url(request, "")
-    cmap = raster.colour_map
+    record = raster.record
+    bands = visible_bands(raster, who)
+    first = bands[0]
+    cmap = colour_map_of_quantity(first.quantity)
+    described = []
+    for band in bands:
+        band_cmap = colour_map_of_quantity(band.quantity)
+        described.append(
+            RasterBand(
+                index=band.index,
+                name=band.name,
+                quantity=band.quantity,
+                unit=band.unit,
+                description=band.description,
+                colormap=band_cmap.name if band_cmap else None,
+                legend=f"{base}/legends/{band_cmap.name}" if band_cmap else None,
+            )
+        )
     return RasterInfo(
         id=raster.id,
-        title=_title(raster, lang),
-        quantity=cmap.quantity if cmap else None,
-        unit=cmap.unit if cmap else None,
+        title=_title(raster, first, lang),
+        quantity=first.quantity,
+        unit=first.unit,
         operator=raster.operator,
+        operators=list(record.operators),
+        technologies=list(record.technologies),
+        job=record.job,
+        scope=record.scope or None,
+        area_codes=list(record.area.admin_codes),
+        area_bbox=list(record.area.bbox) if record.area.bbox else None,
+        created_at=record.created_at,
+        stale=raster.stale,
         colormap=cmap.name if cmap else None,
+        bands=described,
         bounds=list(raster.bounds),
+        minzoom=raster.pyramid.min_zoom,
         tilejson=f"{base}/rasters/{raster.id}/tilejson.json",
         legend=f"{base}/legends/{cmap.name}" if cmap else None,
     )
@@ -116,19 +186,27 @@ def raster_info(request: Request, raster: Raster, lang: Lang) -> RasterInfo:
     "/rasters",
     response_model=list[RasterInfo],
     summary="Các raster vùng phủ / Coverage rasters",
-    description="Các COG người gọi được xem / The COGs the caller may see.",
+    description=(
+        "Các raster đã đăng ký người gọi được xem, với các băng, phạm vi và cờ lỗi thời (đầu vào "
+        "đã đổi). / The registered rasters the caller may see: bands, area, and whether they are "
+        "stale (an input changed since)."
+    ),
 )
 def list_rasters(request: Request, store: Store, who: Caller, lang: Language) -> list[RasterInfo]:
-    return [raster_info(request, r, lang) for r in visible_rasters(store, who).values()]
+    return [raster_info(request, r, who, lang) for r in visible_rasters(store, who).values()]
 
 
 @router.get(
     "/rasters/{raster_id}/tiles/{z}/{x}/{y}.png",
     summary="Tile ảnh PNG / PNG tile",
     description=(
-        "Tile 256 px tô màu theo bảng màu RSRP/SINR, nodata trong suốt; zoom dưới `minzoom` "
-        "của tilejson bị từ chối (400). / 256 px tile coloured with the RSRP/SINR colour map, "
-        "nodata transparent; zooms below the tilejson's `minzoom` are refused (400)."
+        "Tile 256 px của một băng (`band=`: tên như rsrp, sinr, best_server, second_rsrp, "
+        "n_servers hoặc số thứ tự; mặc định băng 1), tô màu theo đại lượng của băng (`colormap=` "
+        "để đổi), nodata trong suốt; zoom dưới `minzoom` của tilejson bị từ chối (400). / 256 px "
+        "tile of one band (`band=`: a name such as rsrp, sinr, best_server, second_rsrp, "
+        "n_servers, or an index; band 1 by default) coloured by the band's quantity "
+        "(`colormap=` overrides), nodata transparent; zooms below the tilejson's `minzoom` are "
+        "refused (400)."
     ),
     responses={200: {"content": {PNG: {}}}},
 )
@@ -139,17 +217,22 @@ def raster_tile(
     y: int,
     store: Store,
     who: Caller,
+    band: str | None = None,
     colormap: str | None = None,
 ) -> Response:
     raster = _raster(store, raster_id, who)
-    cmap = _colour_map(raster, colormap)
+    chosen = _band(raster, band, who)
+    cmap = _colour_map(raster, chosen, colormap)
     try:
-        image = read_tile(raster.path, raster.pyramid, z, x, y, indexes=1, name=raster_id)
+        image = read_tile(
+            raster.path, raster.pyramid, z, x, y, indexes=chosen.index, name=raster_id
+        )
     except TileOutsideBounds:
         raise HTTPException(
             404, f"tile {z}/{x}/{y} ngoài raster / is outside {raster_id!r}"
         ) from None
-    png = image.render(img_format="PNG", colormap=cmap.intervals())
+    folded = ImageData(cmap.fold(image.array), bounds=image.bounds, crs=image.crs)
+    png = folded.render(img_format="PNG", colormap=cmap.intervals())
     headers = {"Cache-Control": cache_control(who, 300), "Vary": "X-API-Key"}
     return Response(png, media_type=PNG, headers=headers)
 
@@ -165,15 +248,17 @@ def raster_tilejson(
     store: Store,
     who: Caller,
     lang: Language,
+    band: str | None = None,
     colormap: str | None = None,
 ) -> TileJSON:
     raster = _raster(store, raster_id, who)
-    cmap = _colour_map(raster, colormap)
+    chosen = _band(raster, band, who)
+    cmap = _colour_map(raster, chosen, colormap)
     base = public_url(request, "")
     bounds = list(raster.bounds)
     return TileJSON(
-        name=_title(raster, lang),
-        tiles=[f"{base}/rasters/{raster.id}/tiles/{{z}}/{{x}}/{{y}}.png?colormap={cmap.name}"],
+        name=_title(raster, chosen, lang),
+        tiles=[tiles_url(base, raster, chosen, cmap)],
         minzoom=raster.pyramid.min_zoom,
         maxzoom=MAX_ZOOM,
         bounds=bounds,

@@ -23,8 +23,9 @@ from api.models import (
     ViewerLayer,
 )
 from api.routers.common import public_url, visible_layer, visible_names
-from api.routers.rasters import visible_rasters
+from api.routers.rasters import tiles_url, visible_bands, visible_rasters
 from gis_planner.catalogue import CATALOGUE
+from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.i18n import VALUE_LABELS, Lang, fold, value_label
 from gis_planner.operators import MOBILE_OPERATORS, operator
 
@@ -51,6 +52,8 @@ _ADMIN_PARTS = (
     ("commune", "pre2025", "Cấp xã (trước 7/2025)", "Communes (before 7/2025)", True),
     ("commune", "2025-07", "Cấp xã (từ 7/2025)", "Communes (from 7/2025)", False),
 )
+#: Bands of a raster the switcher offers, as layers of their own.
+VIEWER_BANDS = ("rsrp", "sinr", "best_server")
 #: Fields searched in each layer, and what a hit is called.
 SEARCH_FIELDS = (
     ("admin_units", "name", "admin_unit"),
@@ -143,20 +146,25 @@ def viewer_config(
     entries = _vector_layers(base, layers, who, lang)
     coverage = False
     for raster in visible_rasters(store, who).values():
-        cmap = raster.colour_map
-        coverage = coverage or cmap is not None
-        entries.append(
-            ViewerLayer(
-                id=f"raster.{raster.id}",
-                title=raster.id if cmap is None else f"{cmap.title(lang)} · {raster.id}",
-                group="coverage",
-                kind="raster",
-                tiles=f"{base}/rasters/{raster.id}/tiles/{{z}}/{{x}}/{{y}}.png"
-                + (f"?colormap={cmap.name}" if cmap else ""),
-                legend=f"{base}/legends/{cmap.name}?lang={lang}" if cmap else None,
-                bounds=list(raster.bounds),
+        for band in visible_bands(raster, who):
+            cmap = colour_map_of_quantity(band.quantity)
+            if band.name not in VIEWER_BANDS or cmap is None:
+                continue
+            coverage = True
+            stale = (" (cũ)" if lang == "vi" else " (stale)") if raster.stale else ""
+            entries.append(
+                ViewerLayer(
+                    id=f"raster.{raster.id}.{band.name}",
+                    title=f"{cmap.title(lang)} · {raster.id}{stale}",
+                    group="coverage",
+                    kind="raster",
+                    tiles=tiles_url(base, raster, band, cmap),
+                    legend=f"{base}/legends/{cmap.name}?lang={lang}",
+                    bounds=list(raster.bounds),
+                    # Leaflet asks no tile below it: the server would refuse them (400).
+                    minzoom=raster.pyramid.min_zoom,
+                )
             )
-        )
     infos = [i for i in layers.infos().values() if i.bounds is not None]
     bounds = (
         [min(i.bounds[0] for i in infos if i.bounds), min(i.bounds[1] for i in infos if i.bounds),

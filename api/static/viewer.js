@@ -111,8 +111,10 @@
       let layer;
       if (entry.kind === "raster") {
         const rb = entry.bounds;
+        // Below the raster's minzoom the server refuses tiles: Leaflet must not ask for them.
         layer = new FetchedTileLayer(entry.tiles, {
-          opacity: 0.75, maxZoom: 19, zIndex: Z_ORDER.raster, bounds: rb ? [[rb[1], rb[0]], [rb[3], rb[2]]] : undefined,
+          opacity: 0.75, maxZoom: 19, minZoom: entry.minzoom || 0, zIndex: Z_ORDER.raster,
+          bounds: rb ? [[rb[1], rb[0]], [rb[3], rb[2]]] : undefined,
         });
       } else {
         const tileLayerName = entry.id.split(".")[0];
@@ -241,7 +243,8 @@
     });
     result.samples.forEach(function (s) {
       if (s.value === null) { return; }
-      html += "<tr><th>" + escapeHtml(s.raster) + "</th><td>" + s.value.toFixed(1) + " " +
+      html += "<tr><th>" + escapeHtml(s.raster + " · " + s.band) + "</th><td>" +
+        (Number.isInteger(s.value) ? String(s.value) : s.value.toFixed(1)) + " " +
         escapeHtml(s.unit || "") + " · " + escapeHtml(s.label || "") + "</td></tr>";
     });
     return html + "</table>";

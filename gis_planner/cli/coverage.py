@@ -1,7 +1,15 @@
-"""``coverage``: best-server, SINR and village coverage of the store's cells."""
+"""``coverage``: best-server, SINR and village coverage of the store's cells.
+
+A run narrowed by ``--bbox``, ``--operator`` or ``--technology`` writes products of its own
+scope (layers ``coverage_*__{scope}``, rasters under ``coverage/{scope}/``) and leaves the
+province's alone, unless ``--replace`` says to put it in the province product's place. Every
+raster and layer written is registered in the store with the layers in one transaction.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,16 +22,18 @@ from rich.table import Table
 
 from gis_planner.catalogue.layers import TECHNOLOGIES
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.coverage.analysis import CoverageRun, analyse
+from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION, CoverageRun, analyse
 from gis_planner.coverage.products import (
     rsrp_map,
     write_composite,
     write_result,
 )
+from gis_planner.coverage.registry import INPUT_LAYERS, coverage_records
 from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
 from gis_planner.maps import save_map
 from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
+from gis_planner.products import ProductArea, Scope, input_revisions, scoped_layer
 from gis_planner.radio.antenna import load_patterns
 from gis_planner.settings import get_settings
 from gis_planner.tables import write_csv, write_xlsx
@@ -80,6 +90,10 @@ def coverage(
     out: Annotated[
         Path | None, typer.Option(help="Directory of the CSV/XLSX tables and the map.")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(help="Let a --bbox/--operator/--technology run replace the province's."),
+    ] = False,
     lang: LangOption = "vi",
 ) -> None:
     """Compute coverage rasters (COG) and village statistics; write them to the store."""
@@ -88,6 +102,11 @@ def coverage(
         if tech not in TECHNOLOGIES:
             raise typer.BadParameter(f"--technology {tech!r} is not one of {TECHNOLOGIES}")
     target = store_from(store)
+    operators = _operators(operator)
+    area_bbox = _bbox(bbox)
+    scope = Scope(area_bbox, tuple(operators or ()), tuple(technology or ()), replace=replace)
+    # Read before the inputs: a layer rewritten during the run makes its products stale.
+    inputs = input_revisions(target.layer_revisions(), INPUT_LAYERS)
     params = CoverageParams(resolution_m=resolution_m, workers=workers, include_planned=planned)
     admin = target.read("admin_units")
     villages = target.read("villages")
@@ -114,21 +133,43 @@ def coverage(
         task = progress.add_task("coverage", total=None)
         run = analyse(
             cells, admin, villages, priority if isinstance(priority, gpd.GeoDataFrame) else None,
-            params, operators=_operators(operator), technologies=technology, bbox=_bbox(bbox),
+            params, operators=operators, technologies=technology, bbox=area_bbox,
             antennas=antennas, progress=lambda pixels: progress.advance(task, pixels),
             on_scenes=lambda total: progress.update(task, total=total),
         )  # fmt: skip
     seconds = time.perf_counter() - start
-    rasters_dir = target.assets_dir / "coverage"
-    rasters = [p for r in run.results for p in write_result(r, rasters_dir, params)]
-    rasters += [write_composite(c, rasters_dir, params) for c in run.composites.values()]
-    meta = {"resolution_m": resolution_m, "rasters": str(rasters_dir)}
-    with target.transaction() as tx:
-        tx.write("coverage_villages", run.villages, metadata=meta)
-        tx.write("coverage_areas", run.areas, metadata=meta)
-        tx.write("coverage_gaps", run.gaps, metadata=meta)
-        tx.write("coverage_servers", run.servers, metadata=meta)
-    tables_dir = out or get_settings().output_dir / "coverage"
+    rasters_dir = target.assets_dir / "coverage" / scope.key
+    rasters_dir.mkdir(parents=True, exist_ok=True)
+    # Written aside, then moved into place with the records' commit: a failed run leaves the
+    # rasters the records describe.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
+    try:
+        staged = [p for r in run.results for p in write_result(r, staging, params)]
+        staged += [write_composite(c, staging, params) for c in run.composites.values()]
+        rasters = [rasters_dir / p.name for p in staged]
+        meta = {"resolution_m": resolution_m, "rasters": str(rasters_dir), "scope": scope.key}
+        frames = {"coverage_villages": run.villages, "coverage_areas": run.areas,
+                  "coverage_gaps": run.gaps, "coverage_servers": run.servers}  # fmt: skip
+        layers = {name: scoped_layer(name, scope.key) for name in frames}
+        provinces = admin[(admin["level"] == "province")
+                          & (admin["admin_version"] == VILLAGE_ADMIN_VERSION)]  # fmt: skip
+        by_technology: dict[str, list[str]] = {}
+        for result in run.results:
+            by_technology.setdefault(result.scene.technology, []).append(result.scene.operator)
+        with target.transaction() as tx:
+            for name, frame in frames.items():
+                tx.write(layers[name], frame, metadata=meta)
+            for source, path in zip(staged, rasters, strict=True):
+                source.replace(path)
+            for record in coverage_records(
+                scope=scope, params=params, inputs=inputs, rasters=rasters, layers=layers,
+                area=ProductArea(tuple(provinces["code"]), area_bbox),
+                assets_dir=target.assets_dir, operators_by_technology=by_technology,
+            ):  # fmt: skip
+                tx.register(record)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    tables_dir = out or get_settings().output_dir / "coverage" / scope.key
     tables = {"villages": run.villages, "areas": run.areas, "gaps": run.gaps}
     for name, frame in tables.items():
         write_csv(tables_dir / f"{name}.csv", frame, f"coverage_{name}", language)

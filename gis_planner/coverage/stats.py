@@ -108,7 +108,10 @@ def village_coverage(
         )
     if not frames:
         raise ValueError("village coverage needs at least one operator's raster")
-    return pd.concat(frames, ignore_index=True)
+    rows = pd.concat(frames, ignore_index=True)
+    # A village with no pixel in the run's area (outside its bbox) is not in this product:
+    # counting it would call it uncovered.
+    return rows[rows["pixels"] > 0].reset_index(drop=True)
 
 
 def area_coverage(village_rows: pd.DataFrame, admin_units: pd.DataFrame) -> pd.DataFrame:

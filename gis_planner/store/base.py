@@ -10,6 +10,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
+from gis_planner.products import ProductRecord
+
 #: (min lon, min lat, max lon, max lat) in WGS84.
 BBox = tuple[float, float, float, float]
 #: Attribute filter: field → one value or a sequence of accepted values, combined with AND.
@@ -65,6 +67,23 @@ class LayerWriter(Protocol):
 
     def metadata(self, name: str) -> dict[str, Any]: ...
 
+    def register(self, record: ProductRecord) -> None:
+        """Record a product (replacing the record of the same id); inside a transaction, it
+        commits with the layers written there."""
+        ...
+
+    def products(self) -> list[ProductRecord]:
+        """Every registered product, by id."""
+        ...
+
+    def product(self, product_id: str) -> ProductRecord:
+        """The record of ``product_id``; ``UnknownProduct`` if there is none."""
+        ...
+
+    def layer_revisions(self) -> dict[str, int]:
+        """Each layer's revision (see ``LayerInfo.revision``), without opening the layers."""
+        ...
+
 
 @runtime_checkable
 class LayerStore(LayerWriter, Protocol):
@@ -88,6 +107,10 @@ class LayerStore(LayerWriter, Protocol):
     def revision(self) -> int:
         """A number that every committed change increments: equal revisions, equal contents.
         Cheap enough to ask on every request; caches key on it."""
+        ...
+
+    def stale(self, record: ProductRecord) -> bool:
+        """Whether an input layer of ``record`` changed since the product was computed."""
         ...
 
 

@@ -7,6 +7,9 @@ exclusive ``flock`` so two processes never interleave; readers never wait.
 
 Every commit increments the store's revision, a number kept in the file itself; each layer's
 metadata row records the revision that last wrote it. Caches key on these, never on times.
+
+Product records (``gis_planner.products``) live in a table of the same file, so a job that
+writes its layers and registers them in one transaction commits both or neither.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,11 +36,14 @@ from gis_planner.catalogue import CATALOGUE, get_spec, validate
 from gis_planner.catalogue.spec import PANDAS_DTYPES, LayerSpec
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
+from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
 from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode, iter_filter_items
 
 META_TABLE = "gis_planner_layers"
 #: One row, one integer: the store's revision.
 REVISION_TABLE = "gis_planner_revision"
+#: One row per registered product: its id, kind, job and scope, and the whole record as JSON.
+PRODUCTS_TABLE = "gis_planner_products"
 
 
 def _sql_literal(value: Any) -> str:
@@ -94,7 +101,7 @@ class GeoPackageFile:
     def _names(self) -> list[str]:
         if not self.path.exists():
             return []
-        own = (META_TABLE, REVISION_TABLE)
+        own = (META_TABLE, REVISION_TABLE, PRODUCTS_TABLE)
         return [str(n) for n, _ in pyogrio.list_layers(self.path) if n not in own]
 
     def revision(self) -> int:
@@ -124,6 +131,24 @@ class GeoPackageFile:
             layer: (written, json.loads(info or "{}"), int(rev or 0))
             for layer, written, info, rev in rows
         }
+
+    def layer_revisions(self) -> dict[str, int]:
+        return {layer: revision for layer, (_, _, revision) in self._meta_rows().items()}
+
+    def products(self) -> list[ProductRecord]:
+        if not self.path.exists():
+            return []
+        with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as con:
+            if not _columns(con, PRODUCTS_TABLE):
+                return []
+            rows = con.execute(f"SELECT record FROM {PRODUCTS_TABLE} ORDER BY id").fetchall()
+        return [ProductRecord.from_json(text) for (text,) in rows]
+
+    def product(self, product_id: str) -> ProductRecord:
+        found = next((r for r in self.products() if r.id == product_id), None)
+        if found is None:
+            raise UnknownProduct(product_id, self._uri)
+        return found
 
     def list_layers(self) -> list[LayerInfo]:
         meta = self._meta_rows()
@@ -175,7 +200,7 @@ class GeoPackageFile:
             columns=list(columns) if columns is not None else None,
             use_arrow=True,
         )
-        spec = CATALOGUE.get(name)
+        spec = CATALOGUE.get(catalogue_name(name))
         return as_catalogue_dtypes(frame, spec) if spec is not None else frame
 
     def metadata(self, name: str) -> dict[str, Any]:
@@ -194,7 +219,8 @@ class GeoPackageFile:
     ) -> None:
         if mode not in ("replace", "append"):
             raise GisPlannerError(f"unknown write mode {mode!r}")
-        spec = get_spec(name)
+        # A scoped product's layer ("coverage_gaps__bbox…") follows its catalogue layer's spec.
+        spec = get_spec(catalogue_name(name))
         result = validate(frame, spec)
         result.raise_if_problems()
         valid = result.valid
@@ -256,6 +282,25 @@ class GeoPackageFile:
                 "VALUES (?, ?, ?, ?)",
                 (name, now, info, self.commit_revision),
             )
+
+    def register(self, record: ProductRecord) -> None:
+        if not record.created_at:
+            record = replace(record, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        if not self.path.exists():
+            raise StoreError(f"{self._uri}: a product is registered with the layers it wrote")
+        with closing(sqlite3.connect(self.path)) as con, con:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {PRODUCTS_TABLE} (id TEXT PRIMARY KEY, "
+                "kind TEXT NOT NULL, job TEXT NOT NULL, scope TEXT NOT NULL, "
+                "created_at TEXT NOT NULL, record TEXT NOT NULL)"
+            )
+            _register(con, PRODUCTS_TABLE, "gis-planner product records")
+            con.execute(
+                f"INSERT OR REPLACE INTO {PRODUCTS_TABLE} "
+                "(id, kind, job, scope, created_at, record) VALUES (?, ?, ?, ?, ?, ?)",
+                (record.id, record.kind, record.job, record.scope, record.created_at,
+                 record.to_json()),
+            )  # fmt: skip
 
     def count_commit(self) -> None:
         """Store ``commit_revision`` as the file's revision: the last step before it commits."""
@@ -349,6 +394,18 @@ class GeoPackageStore:
     def revision(self) -> int:
         return self._file.revision()
 
+    def layer_revisions(self) -> dict[str, int]:
+        return self._file.layer_revisions()
+
+    def products(self) -> list[ProductRecord]:
+        return self._file.products()
+
+    def product(self, product_id: str) -> ProductRecord:
+        return self._file.product(product_id)
+
+    def stale(self, record: ProductRecord) -> bool:
+        return is_stale(record, self._file.layer_revisions())
+
     # -- every change is a transaction ------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[GeoPackageFile]:
@@ -396,6 +453,10 @@ class GeoPackageStore:
     def delete(self, name: str) -> None:
         with self.transaction() as tx:
             tx.delete(name)
+
+    def register(self, record: ProductRecord) -> None:
+        with self.transaction() as tx:
+            tx.register(record)
 
 
 def _fsync(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures of the API tests: the app over the sample, API keys, a live server, a COG."""
+"""Fixtures of the API tests: the app over the sample, API keys, a live server, coverage."""
 
 from __future__ import annotations
 
@@ -15,17 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-import rasterio
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from rasterio.transform import from_origin
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.settings import ApiKey, ApiSettings
 from gis_planner.apikeys import hash_key
-from gis_planner.crs import UTM48N, lonlat_to_utm
+from gis_planner.cli import app as cli
+from gis_planner.products import owner
 from gis_planner.store import GeoPackageStore
 
 KEYS = {
@@ -35,7 +34,6 @@ KEYS = {
 }
 #: Centre of Phủ Lý, where the test rasters lie.
 PHU_LY = (105.92, 20.54)
-NODATA = -9999.0
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -87,44 +85,36 @@ def key(who: str) -> dict[str, str]:
     return {"X-API-Key": KEYS[who]}
 
 
-def write_cog(path: Path, *, quantity: str, base: float, size: int = 64) -> Path:
-    """A ``size``² COG in UTM 48N (100 m pixels) centred on Phủ Lý: values rise west → east
-    from ``base`` by 1 per pixel, the north-west 8×8 corner is nodata."""
-    x, y = lonlat_to_utm(PHU_LY[0], PHU_LY[1])
-    half = size * 100 / 2
-    values = np.tile(base + np.arange(size, dtype=np.float32), (size, 1))
-    values[:8, :8] = NODATA
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = {
-        "driver": "COG",
-        "width": size,
-        "height": size,
-        "count": 1,
-        "dtype": "float32",
-        "crs": UTM48N,
-        "transform": from_origin(float(x) - half, float(y) + half, 100, 100),
-        "nodata": NODATA,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(values, 1)
-        dst.update_tags(quantity=quantity)
-    return path
+#: Around Phủ Lý: the area of the API tests' coverage run (a scoped product).
+COVERAGE_BBOX = "105.80,20.42,106.06,20.66"
+
+
+def coverage_raster(store: GeoPackageStore, operator: str | None, band: str) -> str:
+    """The id of the 4G raster product of ``operator`` (None: aggregated over operators) that
+    has ``band``, found by its record."""
+    found = [
+        r.id
+        for r in store.products()
+        if r.kind == "raster" and r.technologies == ("4G",) and owner(r) == operator
+        and any(b.name == band for b in r.bands)
+    ]  # fmt: skip
+    assert len(found) == 1, (operator, band, found)
+    return found[0]
 
 
 @pytest.fixture(scope="session")
 def coverage_store(
     sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
 ) -> GeoPackageStore:
-    """A copy of the sample with coverage COGs: aggregated RSRP, Viettel's and VNPT's RSRP."""
+    """A copy of the sample with the products of the real ``gis-planner coverage`` job: 4G of
+    every operator around Phủ Lý at 200 m."""
     target = tmp_path_factory.mktemp("coverage") / "hanam.gpkg"
     shutil.copyfile(sample_store.path, target)
-    store = GeoPackageStore(target)
-    coverage = store.assets_dir / "coverage"
-    write_cog(coverage / "rsrp_best.tif", quantity="rsrp_dbm", base=-125)
-    write_cog(coverage / "viettel" / "rsrp.tif", quantity="rsrp_dbm", base=-100)
-    write_cog(coverage / "vnpt" / "rsrp.tif", quantity="rsrp_dbm", base=-120)
-    write_cog(coverage / "sinr_best.tif", quantity="sinr_db", base=-10)
-    return store
+    args = ["coverage", "--store", str(target), "--resolution-m", "200", "--bbox", COVERAGE_BBOX,
+            "--tech", "4G", "--workers", "1", "--out", str(target.parent / "tables")]  # fmt: skip
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return GeoPackageStore(target)
 
 
 @pytest.fixture(scope="session")

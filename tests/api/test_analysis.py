@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from rio_tiler.io import Reader
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -15,7 +16,7 @@ from gis_planner.cli import app as cli
 from gis_planner.hosting import HostIndex, PlannedSite
 from gis_planner.sharing import positions, sharing_ratios
 from gis_planner.store import GeoPackageStore
-from tests.api.conftest import PHU_LY, key
+from tests.api.conftest import PHU_LY, coverage_raster, key
 
 
 def test_sharing_ratio_matches_the_library(
@@ -71,18 +72,31 @@ def test_positions_geojson(client: TestClient) -> None:
     assert "capacity" in keyed["features"][0]["properties"]
 
 
-def test_coverage_at_a_point(coverage_client: TestClient) -> None:
+def test_coverage_at_a_point(coverage_store: GeoPackageStore, coverage_client: TestClient) -> None:
     url = f"/analysis/coverage/point?lon={PHU_LY[0]}&lat={PHU_LY[1]}"
+    aggregated = coverage_raster(coverage_store, None, "rsrp")
     viewer = coverage_client.get(url).json()
-    assert {s["raster"] for s in viewer["samples"]} == {"coverage.rsrp_best", "coverage.sinr_best"}
-    best = next(s for s in viewer["samples"] if s["raster"] == "coverage.rsrp_best")
-    # The centre pixel is column 32 of values rising by 1 from −125.
-    assert best["value"] == pytest.approx(-125 + 32)
-    assert best["label"] == "Khá (−100 … −90 dBm)"
+    assert {(s["raster"], s["band"]) for s in viewer["samples"]} == {(aggregated, "rsrp")}
     assert viewer["rsrp_by_operator"] == []
+    viettel = coverage_client.get(url, headers=key("viettel")).json()
+    rsrp = coverage_raster(coverage_store, "viettel", "rsrp")
+    server = coverage_raster(coverage_store, "viettel", "best_server")
+    values = {(s["raster"], s["band"]): s for s in viettel["samples"]}
+    assert set(values) == {
+        (aggregated, "rsrp"), (rsrp, "rsrp"), (rsrp, "second_rsrp"), (rsrp, "sinr"),
+        (server, "best_server"), (server, "n_servers"),
+    }  # fmt: skip
+    # Every band's value is the COG's at the point.
+    with Reader(str(coverage_store.assets_dir / str(coverage_store.product(rsrp).path))) as cog:
+        expected = cog.point(*PHU_LY).array
+    assert [values[(rsrp, b)]["value"] for b in ("rsrp", "second_rsrp", "sinr")] == (
+        pytest.approx([float(v) for v in expected])
+    )
+    assert values[(rsrp, "sinr")]["unit"] == "dB" and values[(rsrp, "sinr")]["label"]
+    assert values[(server, "best_server")]["value"] >= 1
     admin = coverage_client.get(url, headers=key("admin")).json()
-    ranking = [(o["operator"], o["rsrp_dbm"]) for o in admin["rsrp_by_operator"]]
-    assert ranking == [("viettel", pytest.approx(-68)), ("vnpt", pytest.approx(-88))]
+    ranking = [o["rsrp_dbm"] for o in admin["rsrp_by_operator"]]
+    assert len(ranking) == 4 and ranking == sorted(ranking, reverse=True)
     outside = coverage_client.get("/analysis/coverage/point?lon=106.5&lat=21.5").json()
     assert all(s["value"] is None for s in outside["samples"])
 

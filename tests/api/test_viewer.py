@@ -11,7 +11,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from gis_planner.maps import remote_references
 from gis_planner.store import GeoPackageStore
-from tests.api.conftest import key
+from tests.api.conftest import PHU_LY, coverage_raster, key, tile_of
 
 
 def test_page_and_its_files_are_local(client: TestClient) -> None:
@@ -40,15 +40,29 @@ def test_config_groups_for_a_viewer(client: TestClient, sample_store: GeoPackage
     assert config["coverage"] is False
 
 
-def test_config_for_an_operator_and_with_coverage(coverage_client: TestClient) -> None:
+def test_config_for_an_operator_and_with_coverage(
+    coverage_store: GeoPackageStore, coverage_client: TestClient
+) -> None:
     config = coverage_client.get("/viewer/config.json", headers=key("viettel")).json()
     assert list(config["groups"]) == ["admin", "sites", "cells", "fibre", "coverage", "planning"]
     rasters = [layer for layer in config["layers"] if layer["kind"] == "raster"]
+    aggregated = coverage_raster(coverage_store, None, "rsrp")
+    rsrp = coverage_raster(coverage_store, "viettel", "rsrp")
+    server = coverage_raster(coverage_store, "viettel", "best_server")
     assert {r["id"] for r in rasters} == {
-        "raster.coverage.rsrp_best", "raster.coverage.sinr_best", "raster.coverage.viettel.rsrp"
+        f"raster.{aggregated}.rsrp", f"raster.{rsrp}.rsrp", f"raster.{rsrp}.sinr",
+        f"raster.{server}.best_server",
     }  # fmt: skip
-    assert all(r["legend"] and r["bounds"] for r in rasters)
+    assert all(r["legend"] and r["bounds"] and r["minzoom"] >= 0 for r in rasters)
     assert config["coverage"] is True
+    # every raster layer of the viewer really renders, at its own minimum zoom and above
+    for layer in rasters:
+        z = max(layer["minzoom"], 12)
+        x, y = tile_of(*PHU_LY, z)
+        url = layer["tiles"].replace("{z}/{x}/{y}", f"{z}/{x}/{y}")
+        response = coverage_client.get(url, headers=key("viettel"))
+        assert response.status_code == 200, (layer["id"], response.text)
+        assert response.headers["content-type"] == "image/png"
 
 
 def test_basemap_is_configurable(sample_store: GeoPackageStore) -> None:

@@ -312,7 +312,7 @@ def _links(client: TestClient, headers: dict[str, str]) -> list[str]:
     ]
     found.append(get("/collections/sites/queryables")["$id"])
     found += get("/tiles/sites/tilejson.json")["tiles"]
-    found += get("/rasters/coverage.rsrp_best/tilejson.json")["tiles"]
+    found += get(f"/rasters/{get('/rasters')[0]['id']}/tilejson.json")["tiles"]
     found += [r["tilejson"] for r in get("/rasters")] + [r["legend"] for r in get("/rasters")]
     found += [layer["tiles"] for layer in get("/viewer/config.json")["layers"]]
     return found

@@ -181,7 +181,8 @@ def test_pattern_names_resolve_inside_the_patterns_folder(tmp_path: Path) -> Non
 
 def _coverage(store: Path, patterns: Path, out: Path, bbox: str) -> str:
     args = ["coverage", "--store", str(store), "--resolution-m", "400", "--workers", "1",
-            "--tech", "4G", "--operator", "viettel", "--bbox", bbox, "--patterns", str(patterns),
+            "--tech", "4G", "--operator", "viettel", "--bbox", bbox, "--replace",
+            "--patterns", str(patterns),
             "--out", str(out)]  # fmt: skip
     result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output

@@ -31,7 +31,6 @@ from tests.conftest import SiteFactory
 #: enough (≥ 500 px a side) for the COG writer to build overviews.
 PHU_LY = (105.92, 20.54)
 BOX = "105.80,20.42,106.06,20.66"
-RASTER = "coverage.any_4G_rsrp"
 LOW_ZOOMS = range(9)
 
 
@@ -49,18 +48,26 @@ def coverage_store(
     """A copy of the sample with the COGs of the real ``gis-planner coverage`` job."""
     target = tmp_path_factory.mktemp("rasters") / "hanam.gpkg"
     shutil.copyfile(sample_store.path, target)
+    # Every operator: the composite of one operator's cells would be that operator's alone.
     args = ["coverage", "--store", str(target), "--resolution-m", "50", "--bbox", BOX,
-            "--operator", "viettel", "--tech", "4G", "--workers", "1",
+            "--tech", "4G", "--workers", "1",
             "--out", str(target.parent / "tables")]  # fmt: skip
     result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return GeoPackageStore(target)
 
 
+def composite_id(store: GeoPackageStore) -> str:
+    """The registered any-operator 4G raster: public, aggregated over the operators."""
+    (found,) = [r for r in store.products() if r.kind == "raster" and len(r.operators) > 1]
+    return found.id
+
+
 def test_low_zoom_tiles_are_png_or_refused_below_minzoom(
     coverage_store: GeoPackageStore,
 ) -> None:
     client = TestClient(create_app(coverage_store, ApiSettings()))
+    RASTER = composite_id(coverage_store)
     minzoom = client.get(f"/rasters/{RASTER}/tilejson.json").json()["minzoom"]
     # the box is ~27 km wide: less than two pixels of a tile below zoom 3
     assert 2 <= minzoom <= 5
@@ -80,7 +87,8 @@ def test_low_zoom_tiles_are_png_or_refused_below_minzoom(
 def test_low_zoom_tiles_read_from_overviews(coverage_store: GeoPackageStore) -> None:
     from gis_planner.rastertiles import MAX_READ_PX, Pyramid
 
-    with rasterio.open(coverage_store.assets_dir / "coverage" / "any_4G_rsrp.tif") as dataset:
+    record = coverage_store.product(composite_id(coverage_store))
+    with rasterio.open(coverage_store.assets_dir / str(record.path)) as dataset:
         pyramid = Pyramid.of(dataset)
         full_px = dataset.width * dataset.height
         # the coverage job's COG has overviews down to one 256 px block
@@ -129,7 +137,8 @@ MEMORY_PROBE = textwrap.dedent(
 def test_low_zoom_tiles_keep_memory_bounded(coverage_store: GeoPackageStore) -> None:
     limit_mib = 100
     probe = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, str(coverage_store.path), RASTER, str(limit_mib)],
+        [sys.executable, "-c", MEMORY_PROBE, str(coverage_store.path),
+         composite_id(coverage_store), str(limit_mib)],
         capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[2],
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr
