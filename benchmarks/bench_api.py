@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +96,33 @@ def _free_port() -> int:
         return port
 
 
+@contextmanager
+def serving(store: GeoPackageStore, keys: str) -> Iterator[tuple[int, int]]:
+    """``gis-planner serve`` on loopback with the API keys ``keys`` (JSON); yields (port, pid)."""
+    port = _free_port()
+    cli = str(Path(sys.executable).with_name("gis-planner"))
+    server = subprocess.Popen(
+        [cli, "serve", "--store", str(store.path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "GIS_PLANNER_API_KEYS": keys},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _fetch((port, ["/conformance"]))
+                break
+            except (OSError, RuntimeError):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield port, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def _naive_tile(store: GeoPackageStore, z: int, x: int, y: int) -> bytes:
     """The baseline: read the tile's sites from the store, project, encode; nothing kept."""
     bounds = tile_bounds(z, x, y)
@@ -117,24 +146,7 @@ def main() -> None:
     tile_paths = [f"/tiles/sites/{z}/{x}/{y}.mvt" for z, x, y in tiles]
     page_paths = [f"/collections/sites/items?limit=100&offset={o}" for o in range(0, 1100, 100)]
 
-    port = _free_port()
-    cli = str(Path(sys.executable).with_name("gis-planner"))
-    server = subprocess.Popen(
-        [cli, "serve", "--store", str(store.path), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "GIS_PLANNER_API_KEYS": "[]"},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _fetch((port, ["/conformance"]))
-                break
-            except (OSError, RuntimeError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with serving(store, "[]") as (port, _pid):
         context = multiprocessing.get_context("spawn")
         with context.Pool(CLIENTS) as pool:
             # Start the client processes and have the server load the layer (tile 0/0/0 is
@@ -149,9 +161,6 @@ def main() -> None:
             pages = [_fetch((port, page_paths))[0] for _ in range(ROUNDS)]
         page_p50 = statistics.median(t for run in pages for t in run) * 1000
         single_p50 = statistics.median(single) * 1000
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     sample = tiles[:: max(1, len(tiles) // 60)]
     naive = []

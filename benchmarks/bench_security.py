@@ -16,7 +16,6 @@ import http.client
 import json
 import math
 import multiprocessing
-import os
 import secrets
 import statistics
 import subprocess
@@ -24,16 +23,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from rio_tiler.io import Reader
 
-from benchmarks.bench_api import _fetch, _free_port, _load, _tiles
+from benchmarks.bench_api import _fetch, _load, _tiles, serving
 from benchmarks.harness import print_table, verdict
 from gis_planner.apikeys import hash_key
 from gis_planner.rastertiles import Pyramid, read_tile
@@ -145,33 +142,6 @@ def _vm_kib(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} for process {pid}")
 
 
-@contextmanager
-def _serving(store: GeoPackageStore, keys: str) -> Iterator[tuple[int, int]]:
-    """``gis-planner serve`` on loopback; yields (port, pid)."""
-    port = _free_port()
-    cli = str(Path(sys.executable).with_name("gis-planner"))
-    server = subprocess.Popen(
-        [cli, "serve", "--store", str(store.path), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "GIS_PLANNER_API_KEYS": keys},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _fetch((port, [LIGHT]))
-                break
-            except (OSError, RuntimeError):
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        yield port, server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_security_"))
     store = GeoPackageStore(work / "hanam.gpkg")
@@ -189,7 +159,7 @@ def main() -> None:
     assert sites.bounds is not None
     mvt_paths = [f"/tiles/sites/{z}/{x}/{y}.mvt" for z, x, y in _tiles(sites.bounds)]
 
-    with _serving(store, keys) as (port, pid):
+    with serving(store, keys) as (port, pid):
         # (a) a light anonymous request, idle then under a flood of wrong keys
         idle = _light_latencies(port, 30, 200)
         context = multiprocessing.get_context("spawn")

@@ -28,6 +28,7 @@ from gis_planner.store import GeoPackageStore
 
 # The API tests' keys fixture, imported to be used here (tests/security has no conftest).
 from tests.api.conftest import KEYS, api_settings, key, serving  # noqa: F401
+from tests.api.test_imports import upload
 
 GIB = 1 << 30
 BOUNDARY = "gis-planner-test-boundary"
@@ -60,20 +61,6 @@ def writable(
     settings = api_settings.model_copy(update={"upload_dir": uploads})
     with TestClient(create_app(store, settings)) as client:
         yield store, client, uploads
-
-
-def upload(
-    client: TestClient, layer: str, path: Path, who: str | None, **params: object
-) -> tuple[int, dict[str, object]]:
-    with path.open("rb") as data:
-        response = client.post(
-            f"/imports/{layer}",
-            params=params,
-            files={"file": (path.name, data, "application/octet-stream")},
-            headers=key(who) if who else {},
-        )
-    body: dict[str, object] = response.json()
-    return response.status_code, body
 
 
 # -- 3c: nothing is read before the key, role and size checks ---------------------------------
