@@ -15,11 +15,7 @@ from rich.table import Table
 from gis_planner.catalogue.layers import TECHNOLOGIES
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.coverage.analysis import CoverageRun, analyse
-from gis_planner.coverage.products import (
-    rsrp_map,
-    write_composite,
-    write_result,
-)
+from gis_planner.coverage.products import read_for_map, rsrp_map
 from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
 from gis_planner.maps import save_map
@@ -68,7 +64,7 @@ def coverage(
     bbox: Annotated[
         str | None, typer.Option(help="west,south,east,north in degrees (default: province).")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes for the tiles.")] = 2,
+    workers: Annotated[int, typer.Option(help="Worker threads for the tiles.")] = 2,
     planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
     patterns: Annotated[
         Path | None,
@@ -109,19 +105,19 @@ def coverage(
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
+    rasters_dir = target.assets_dir / "coverage"
     start = time.perf_counter()
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("coverage", total=None)
         run = analyse(
             cells, admin, villages, priority if isinstance(priority, gpd.GeoDataFrame) else None,
-            params, operators=_operators(operator), technologies=technology, bbox=_bbox(bbox),
-            antennas=antennas, progress=lambda pixels: progress.advance(task, pixels),
+            params, rasters_dir=rasters_dir, operators=_operators(operator),
+            technologies=technology, bbox=_bbox(bbox), antennas=antennas,
+            progress=lambda pixels: progress.advance(task, pixels),
             on_scenes=lambda total: progress.update(task, total=total),
         )  # fmt: skip
     seconds = time.perf_counter() - start
-    rasters_dir = target.assets_dir / "coverage"
-    rasters = [p for r in run.results for p in write_result(r, rasters_dir, params)]
-    rasters += [write_composite(c, rasters_dir, params) for c in run.composites.values()]
+    rasters = [r.path for r in run.rasters]
     meta = {"resolution_m": resolution_m, "rasters": str(rasters_dir)}
     with target.transaction() as tx:
         tx.write("coverage_villages", run.villages, metadata=meta)
@@ -145,18 +141,18 @@ def _write_map(
     run: CoverageRun, operator: str | None, admin: gpd.GeoDataFrame, directory: Path, lang: str
 ) -> Path | None:
     wanted = normalise_operator_name(operator) if operator else None
-    candidates = [r for r in run.results if wanted in (None, r.scene.operator)]
+    candidates = [r for r in run.rasters if r.operator != "any" and wanted in (None, r.operator)]
+    candidates = [r for r in candidates if r.bands[0].name == "best_rsrp_dbm"]
     # 4G first: the technology of the broadband target
-    candidates.sort(key=lambda r: (r.scene.technology != "4G", r.scene.operator))
+    candidates.sort(key=lambda r: (r.technology != "4G", r.operator))
     if not candidates:
         return None
-    result = candidates[0]
+    raster = candidates[0]
     province = admin[(admin["level"] == "province") & (admin["admin_version"] == "pre2025")]
-    title = f"{result.scene.operator} {result.scene.technology}"
-    fmap = rsrp_map(result.best_rsrp_dbm, run.grid, title, province, "vi" if lang == "vi" else "en")
-    return save_map(
-        fmap, directory / f"rsrp_{result.scene.operator}_{result.scene.technology}.html"
-    )
+    title = f"{raster.operator} {raster.technology}"
+    rsrp, grid = read_for_map(raster.path)
+    fmap = rsrp_map(rsrp, grid, title, province, "vi" if lang == "vi" else "en")
+    return save_map(fmap, directory / f"rsrp_{raster.operator}_{raster.technology}.html")
 
 
 def _summary(
@@ -181,8 +177,8 @@ def _summary(
         table.add_column(name, justify="right" if name != "operator" else "left")
     province = run.areas[run.areas["level"] == "province"]
     for row in province.sort_values(["technology", "operator"]).itertuples():
-        n_cells = sum(r.scene.n_cells for r in run.results if r.scene.technology == row.technology
-                      and row.operator in ("any", r.scene.operator))  # fmt: skip
+        n_cells = sum(s.n_cells for s in run.scenes if s.technology == row.technology
+                      and row.operator in ("any", s.operator))  # fmt: skip
         table.add_row(
             str(row.operator), str(row.technology), f"{n_cells:,}", f"{row.area_share:.1%}",
             f"{row.population_share:.1%}", f"{int(row.villages_covered):,}/{int(row.villages):,}",
