@@ -69,7 +69,7 @@ def sample_layers(copies: int) -> dict[str, gpd.GeoDataFrame]:
     }
     assert all(isinstance(frame, gpd.GeoDataFrame) for frame in layers.values())
     if copies == 1:
-        return layers  # type: ignore[return-value]
+        return layers
     province = units(layers["admin_units"], "province").to_crs(UTM48N)
     x0, y0, x1, y1 = province.total_bounds
     step_x, step_y = np.ceil((x1 - x0) / 1000) * 1000, np.ceil((y1 - y0) / 1000) * 1000

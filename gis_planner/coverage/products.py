@@ -97,14 +97,16 @@ class _TiledRaster:
         bands: Sequence[RasterBand],
     ) -> None:
         self.path = path
-        # a name the API's raster listing (*.tif) does not pick up while it is incomplete
+        # a name the API's raster listing (*.tif) does not pick up while it is incomplete;
+        # uncompressed, as it is read once by the conversion (compressing it cost a quarter
+        # of the run), on disk only for the length of the run
         self.part = path.with_name(path.name + ".part")
         self.bands = tuple(bands)
         self.dataset = rasterio.open(
             self.part, "w", driver="GTiff", width=grid.width, height=grid.height,
             count=len(bands), dtype=dtype, crs=grid.crs, transform=grid.transform,
             nodata=nodata, tiled=True, blockxsize=BLOCK_PX, blockysize=BLOCK_PX,
-            compress="DEFLATE", zlevel=1, BIGTIFF="IF_SAFER",
+            BIGTIFF="IF_SAFER",
         )  # fmt: skip
         for index, band in enumerate(bands, start=1):
             self.dataset.set_band_description(index, band.name)
