@@ -142,9 +142,13 @@ def test_anonymous_requests_answer_during_a_flood_of_wrong_keys(
             while time.monotonic() < stop:
                 known = "viettel1" if worker % 2 else secrets.token_hex(4)
                 wrong = f"gp_{known}_{secrets.token_urlsafe(24)}"
-                statuses.append(
-                    client.get("/collections", headers={"X-API-Key": wrong}).status_code
-                )
+                try:
+                    answer = client.get("/collections", headers={"X-API-Key": wrong})
+                except httpx.TransportError:
+                    # A keep-alive connection the server closed as it was reused: the flood
+                    # goes on; what is measured is the anonymous requests.
+                    continue
+                statuses.append(answer.status_code)
 
         latencies_s: list[float] = []
         with ThreadPoolExecutor(64) as pool:
