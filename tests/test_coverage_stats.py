@@ -142,11 +142,12 @@ def test_priority_areas_and_five_g(villages: gpd.GeoDataFrame) -> None:
 def test_study_grid_of_a_bbox(sample_store: GeoPackageStore) -> None:
     admin = sample_store.read("admin_units")
     assert isinstance(admin, gpd.GeoDataFrame)
-    province_grid, province_mask = study_grid(admin, 500.0)
-    grid, mask = study_grid(admin, 500.0, (105.85, 20.50, 105.95, 20.60))
-    assert grid.width < province_grid.width and grid.height < province_grid.height
-    assert mask.all()  # central Phủ Lý lies wholly inside the province
-    assert 0.3 < province_mask.mean() < 0.8
+    province = study_grid(admin, 500.0)
+    box = study_grid(admin, 500.0, (105.85, 20.50, 105.95, 20.60))
+    assert box.grid.width < province.grid.width and box.grid.height < province.grid.height
+    # central Phủ Lý lies wholly inside the province
+    assert box.pixels == box.grid.width * box.grid.height
+    assert 0.3 < province.pixels / (province.grid.width * province.grid.height) < 0.8
     with pytest.raises(GisPlannerError, match="does not meet the province"):
         study_grid(admin, 500.0, (100.0, 10.0, 100.1, 10.1))
     with pytest.raises(GisPlannerError, match="empty"):

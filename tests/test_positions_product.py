@@ -55,7 +55,7 @@ def test_every_consumer_reads_the_positions_sharing_made(
     store = str(sample_copy)
     coverage = [
         "coverage", "--store", store, "--operator", "vietnamobile", "--tech", "4G",
-        "--resolution-m", "400", "--out", str(tmp_path),
+        "--resolution-m", "400", "--out", str(tmp_path), "--replace",
     ]  # fmt: skip
     run(*coverage)
     run("sharing", "--store", store, "--tolerance-m", "40", "--out", str(tmp_path))

@@ -8,6 +8,7 @@ raster and layer written is registered in the store with the layers in one trans
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -23,11 +24,7 @@ from rich.table import Table
 from gis_planner.catalogue.layers import TECHNOLOGIES
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION, CoverageRun, analyse
-from gis_planner.coverage.products import (
-    rsrp_map,
-    write_composite,
-    write_result,
-)
+from gis_planner.coverage.products import WrittenRaster, read_for_map, rsrp_map
 from gis_planner.coverage.registry import INPUT_LAYERS, coverage_records
 from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
@@ -78,7 +75,7 @@ def coverage(
     bbox: Annotated[
         str | None, typer.Option(help="west,south,east,north in degrees (default: province).")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes for the tiles.")] = 2,
+    workers: Annotated[int, typer.Option(help="Worker threads for the tiles.")] = 2,
     planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
     patterns: Annotated[
         Path | None,
@@ -128,25 +125,25 @@ def coverage(
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
-    start = time.perf_counter()
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("coverage", total=None)
-        run = analyse(
-            cells, admin, villages, priority if isinstance(priority, gpd.GeoDataFrame) else None,
-            params, operators=operators, technologies=technology, bbox=area_bbox,
-            antennas=antennas, progress=lambda pixels: progress.advance(task, pixels),
-            on_scenes=lambda total: progress.update(task, total=total),
-        )  # fmt: skip
-    seconds = time.perf_counter() - start
     rasters_dir = target.assets_dir / "coverage" / scope.key
     rasters_dir.mkdir(parents=True, exist_ok=True)
     # Written aside, then moved into place with the records' commit: a failed run leaves the
     # rasters the records describe.
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
     try:
-        staged = [p for r in run.results for p in write_result(r, staging, params)]
-        staged += [write_composite(c, staging, params) for c in run.composites.values()]
-        rasters = [rasters_dir / p.name for p in staged]
+        start = time.perf_counter()
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("coverage", total=None)
+            run = analyse(
+                cells, admin, villages,
+                priority if isinstance(priority, gpd.GeoDataFrame) else None,
+                params, rasters_dir=staging, operators=operators, technologies=technology,
+                bbox=area_bbox, antennas=antennas,
+                progress=lambda pixels: progress.advance(task, pixels),
+                on_scenes=lambda total: progress.update(task, total=total),
+            )  # fmt: skip
+        seconds = time.perf_counter() - start
+        placed = [dataclasses.replace(r, path=rasters_dir / r.path.name) for r in run.rasters]
         meta = {"resolution_m": resolution_m, "rasters": str(rasters_dir), "scope": scope.key}
         frames = {"coverage_villages": run.villages, "coverage_areas": run.areas,
                   "coverage_gaps": run.gaps, "coverage_servers": run.servers}  # fmt: skip
@@ -154,16 +151,16 @@ def coverage(
         provinces = admin[(admin["level"] == "province")
                           & (admin["admin_version"] == VILLAGE_ADMIN_VERSION)]  # fmt: skip
         by_technology: dict[str, list[str]] = {}
-        for result in run.results:
-            by_technology.setdefault(result.scene.technology, []).append(result.scene.operator)
+        for raster in _operator_rsrp(placed):
+            by_technology.setdefault(raster.technology, []).append(raster.operator)
         with target.transaction() as tx:
             for name, frame in frames.items():
                 tx.write(layers[name], frame, metadata=meta)
-            for source, path in zip(staged, rasters, strict=True):
-                source.replace(path)
+            for staged, raster in zip(run.rasters, placed, strict=True):
+                staged.path.replace(raster.path)
             for record in coverage_records(
-                scope=scope, params=params, inputs=inputs, rasters=rasters, layers=layers,
-                area=ProductArea(tuple(provinces["code"]), area_bbox),
+                scope=scope, params=params, inputs=inputs, rasters=[r.path for r in placed],
+                layers=layers, area=ProductArea(tuple(provinces["code"]), area_bbox),
                 assets_dir=target.assets_dir, operators_by_technology=by_technology,
             ):  # fmt: skip
                 tx.register(record)
@@ -178,26 +175,34 @@ def coverage(
         {name: (frame, f"coverage_{name}") for name, frame in tables.items()},
         language,
     )
-    map_path = _write_map(run, map_operator, admin, tables_dir, language)
-    _summary(run, seconds, rasters_dir, len(rasters), workbook, map_path)
+    map_path = _write_map(placed, map_operator, admin, tables_dir, language)
+    _summary(run, seconds, rasters_dir, len(placed), workbook, map_path)
+
+
+def _operator_rsrp(rasters: list[WrittenRaster]) -> list[WrittenRaster]:
+    """Each operator's RSRP raster (one per operator and technology), composites left out."""
+    return [r for r in rasters if r.operator != "any" and r.bands[0].name == "best_rsrp_dbm"]
 
 
 def _write_map(
-    run: CoverageRun, operator: str | None, admin: gpd.GeoDataFrame, directory: Path, lang: str
+    rasters: list[WrittenRaster],
+    operator: str | None,
+    admin: gpd.GeoDataFrame,
+    directory: Path,
+    lang: str,
 ) -> Path | None:
     wanted = normalise_operator_name(operator) if operator else None
-    candidates = [r for r in run.results if wanted in (None, r.scene.operator)]
+    candidates = [r for r in _operator_rsrp(rasters) if wanted in (None, r.operator)]
     # 4G first: the technology of the broadband target
-    candidates.sort(key=lambda r: (r.scene.technology != "4G", r.scene.operator))
+    candidates.sort(key=lambda r: (r.technology != "4G", r.operator))
     if not candidates:
         return None
-    result = candidates[0]
+    raster = candidates[0]
     province = admin[(admin["level"] == "province") & (admin["admin_version"] == "pre2025")]
-    title = f"{result.scene.operator} {result.scene.technology}"
-    fmap = rsrp_map(result.best_rsrp_dbm, run.grid, title, province, "vi" if lang == "vi" else "en")
-    return save_map(
-        fmap, directory / f"rsrp_{result.scene.operator}_{result.scene.technology}.html"
-    )
+    title = f"{raster.operator} {raster.technology}"
+    rsrp, grid = read_for_map(raster.path)
+    fmap = rsrp_map(rsrp, grid, title, province, "vi" if lang == "vi" else "en")
+    return save_map(fmap, directory / f"rsrp_{raster.operator}_{raster.technology}.html")
 
 
 def _summary(
@@ -222,8 +227,8 @@ def _summary(
         table.add_column(name, justify="right" if name != "operator" else "left")
     province = run.areas[run.areas["level"] == "province"]
     for row in province.sort_values(["technology", "operator"]).itertuples():
-        n_cells = sum(r.scene.n_cells for r in run.results if r.scene.technology == row.technology
-                      and row.operator in ("any", r.scene.operator))  # fmt: skip
+        n_cells = sum(s.n_cells for s in run.scenes if s.technology == row.technology
+                      and row.operator in ("any", s.operator))  # fmt: skip
         table.add_row(
             str(row.operator), str(row.technology), f"{n_cells:,}", f"{row.area_share:.1%}",
             f"{row.population_share:.1%}", f"{int(row.villages_covered):,}/{int(row.villages):,}",

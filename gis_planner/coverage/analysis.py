@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -12,17 +13,20 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import units
-from gis_planner.coverage.engine import CoverageResult, compute_scenes
-from gis_planner.coverage.grid import Grid
-from gis_planner.coverage.products import Composite, composite
-from gis_planner.coverage.scene import CoverageParams, build_scenes
+from gis_planner.coverage.engine import CoverageTile, stream_coverage
+from gis_planner.coverage.grid import DEFAULT_TILE_PX, Grid, Window
+from gis_planner.coverage.products import WrittenRaster, write_coverage
+from gis_planner.coverage.scene import CoverageParams, Scene, build_scenes
 from gis_planner.coverage.stats import (
+    ANY_OPERATOR,
+    AreaLabeller,
+    LevelSums,
     TargetParams,
     area_coverage,
     gap_list,
-    label_pixels,
-    priority_coverage,
-    village_coverage,
+    priority_table,
+    village_table,
+    with_any,
 )
 from gis_planner.crs import UTM48N, WGS84
 from gis_planner.errors import GisPlannerError
@@ -34,29 +38,56 @@ VILLAGE_ADMIN_VERSION = "pre2025"
 
 @dataclass(frozen=True, eq=False)
 class CoverageRun:
-    """Everything one coverage computation produced."""
+    """Everything one coverage computation produced (the rasters are on disk)."""
 
     params: CoverageParams
     grid: Grid
-    mask: npt.NDArray[np.bool_]
-    results: list[CoverageResult]
-    composites: dict[str, Composite]
+    scenes: list[Scene]
+    rasters: list[WrittenRaster]
     villages: pd.DataFrame
     areas: pd.DataFrame
     gaps: gpd.GeoDataFrame
     servers: pd.DataFrame
+    #: Pixel × cell evaluations the kernel made.
+    evaluations: int
+
+
+@dataclass(frozen=True, eq=False)
+class StudyArea:
+    """The grid of a run, its area (in the grid's CRS) and the windows holding part of it."""
+
+    grid: Grid
+    area: gpd.GeoDataFrame
+    tile_px: int
+    #: Each window of the grid with its number of pixels in the area.
+    windows: tuple[tuple[Window, int], ...]
 
     @property
-    def evaluations(self) -> int:
-        return sum(r.evaluations for r in self.results)
+    def pixels(self) -> int:
+        return sum(n for _, n in self.windows)
+
+    def mask(self, window: Window) -> npt.NDArray[np.bool_]:
+        """True on the pixels of ``window`` whose centre lies in the area."""
+        return self.grid.sub(window).mask(self.area)
+
+    def window_masks(self) -> Iterator[tuple[Window, npt.NDArray[np.bool_]]]:
+        """Every window of the grid with its mask, computed as it is read.
+
+        Windows outside the area come too (with an empty mask, so nothing is computed there):
+        each pixel of the rasters is then written as it is meant to be, nodata outside the
+        area, and the priority areas' pixels there count, as on the whole grid.
+        """
+        for window, _ in self.windows:
+            yield window, self.mask(window)
 
 
 def study_grid(
     admin_units: gpd.GeoDataFrame,
     resolution_m: float,
     bbox: tuple[float, float, float, float] | None = None,
-) -> tuple[Grid, npt.NDArray[np.bool_]]:
-    """The grid of the province (or of ``bbox``, lon/lat) and the mask of the province on it."""
+    tile_px: int = DEFAULT_TILE_PX,
+) -> StudyArea:
+    """The grid of the province (or of ``bbox``, lon/lat) and the province on it, by tile."""
     province = units(admin_units, "province", VILLAGE_ADMIN_VERSION)
     if bbox is None:
         grid = Grid.for_area(province, resolution_m)
@@ -66,17 +97,20 @@ def study_grid(
             raise GisPlannerError(f"bbox {bbox} is empty (expected west, south, east, north)")
         box = gpd.GeoSeries([shapely.box(west, south, east, north)], crs=WGS84)
         grid = Grid.for_area(box.to_crs(UTM48N), resolution_m)
-    mask = grid.mask(province)
-    if not mask.any():
+    area = province.to_crs(grid.crs)
+    windows = tuple(
+        (window, int(grid.sub(window).mask(area).sum())) for window in grid.windows(tile_px)
+    )
+    study = StudyArea(grid, area, tile_px, windows)
+    if not study.pixels:
         raise GisPlannerError(f"bbox {bbox} does not meet the province")
-    return grid, mask
+    return study
 
 
-def server_table(results: Sequence[CoverageResult]) -> pd.DataFrame:
+def server_table(scenes: Sequence[Scene]) -> pd.DataFrame:
     """The cell behind each value of the best-server rasters (value = index + 1)."""
     frames = []
-    for result in results:
-        scene = result.scene
+    for scene in scenes:
         frames.append(
             pd.DataFrame(
                 {
@@ -99,6 +133,7 @@ def analyse(
     priority_areas: gpd.GeoDataFrame | None = None,
     params: CoverageParams | None = None,
     *,
+    rasters_dir: Path,
     operators: Sequence[str] | None = None,
     technologies: Sequence[str] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
@@ -109,12 +144,15 @@ def analyse(
 ) -> CoverageRun:
     """Coverage rasters of every operator × technology of ``cells`` and their statistics.
 
-    ``antennas`` holds the patterns the cells' ``pattern_ref`` name; ``on_scenes`` is told the
-    number of pixels to compute before the work starts, and ``progress`` the pixels of each
-    finished tile.
+    The engine's tiles stream into the COGs of ``rasters_dir`` (``write_coverage``) and into
+    per-village and per-priority-area sums, so that memory depends on the tile size, not on
+    the area. ``antennas`` holds the patterns the cells' ``pattern_ref`` name; ``on_scenes``
+    is told the number of pixels to compute before the work starts, and ``progress`` the
+    pixels of each finished tile.
     """
     params = params or CoverageParams()
-    grid, mask = study_grid(admin_units, params.resolution_m, bbox)
+    study = study_grid(admin_units, params.resolution_m, bbox, params.tile_px)
+    grid = study.grid
     pre = admin_units[admin_units["admin_version"] == VILLAGE_ADMIN_VERSION]
     communes = units(admin_units, "commune", VILLAGE_ADMIN_VERSION)
     scenes = build_scenes(cells, communes, params, operators, technologies, antennas)
@@ -124,39 +162,60 @@ def analyse(
             f"{list(technologies or [])}"
         )
     if on_scenes:
-        on_scenes(len(scenes) * int(mask.sum()))
-    results = compute_scenes(scenes, grid, mask, params, progress)
+        on_scenes(len(scenes) * study.pixels)
 
-    labels = label_pixels(villages, grid)
-    labels[~mask] = 0
-    village_parts, priority_parts = [], []
-    composites: dict[str, Composite] = {}
-    for technology in sorted({r.scene.technology for r in results}):
-        mine = [r for r in results if r.scene.technology == technology]
-        composites[technology] = composite(mine)
-        rasters = {r.scene.operator: r.best_rsrp_dbm for r in mine}
-        village_parts.append(
-            village_coverage(
-                villages, labels, rasters, technology, mine[0].scene.threshold_dbm, targets
-            )
-        )
-        if priority_areas is not None and not priority_areas.empty:
-            priority_parts.append(
-                priority_coverage(
-                    priority_areas, grid, composites[technology].best_rsrp_dbm, technology,
-                    mine[0].scene.threshold_dbm,
-                )
-            )  # fmt: skip
-    village_rows = pd.concat(village_parts, ignore_index=True)
+    thresholds = dict(sorted({s.technology: s.threshold_dbm for s in scenes}.items()))
+    village_labels = AreaLabeller(villages, grid, params.tile_px)
+    village_sums = {t: LevelSums.empty(len(villages), v) for t, v in thresholds.items()}
+    has_priority = priority_areas is not None and not priority_areas.empty
+    if has_priority:
+        assert priority_areas is not None
+        priority_labels = AreaLabeller(priority_areas, grid, params.tile_px)
+        priority_sums = {t: LevelSums.empty(len(priority_areas), v) for t, v in thresholds.items()}
+    evaluations = 0
+
+    def reduced(tiles: Iterator[CoverageTile]) -> Iterator[CoverageTile]:
+        nonlocal evaluations
+        for tile in tiles:
+            labels = village_labels.labels(tile.window)
+            labels[~tile.mask] = 0
+            priority = priority_labels.labels(tile.window) if has_priority else None
+            for technology, sums in village_sums.items():
+                rsrp = {
+                    scene.operator: part.best_rsrp_dbm
+                    for scene, part in zip(scenes, tile.rasters, strict=True)
+                    if scene.technology == technology
+                }
+                layers = with_any(rsrp)
+                sums.add(labels, layers)
+                if priority is not None:
+                    priority_sums[technology].add(priority, {ANY_OPERATOR: layers[ANY_OPERATOR]})
+            evaluations += sum(part.evaluations for part in tile.rasters)
+            if progress:
+                progress(len(scenes) * int(tile.mask.sum()))
+            yield tile
+
+    tiles = stream_coverage(scenes, grid, study.window_masks(), params)
+    rasters = write_coverage(rasters_dir, grid, scenes, reduced(tiles), params)
+
+    village_rows = pd.concat(
+        [village_table(villages, sums, t, targets) for t, sums in village_sums.items()],
+        ignore_index=True,
+    )
+    priority_parts = (
+        [priority_table(priority_areas, sums, t) for t, sums in priority_sums.items()]
+        if has_priority and priority_areas is not None
+        else []
+    )
     areas = pd.concat([area_coverage(village_rows, pre), *priority_parts], ignore_index=True)
     return CoverageRun(
         params=params,
         grid=grid,
-        mask=mask,
-        results=results,
-        composites=composites,
+        scenes=scenes,
+        rasters=rasters,
         villages=village_rows,
         areas=areas,
         gaps=gap_list(village_rows, villages),
-        servers=server_table(results),
+        servers=server_table(scenes),
+        evaluations=evaluations,
     )

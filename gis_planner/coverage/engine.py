@@ -6,17 +6,29 @@ keeps the best and second-best reference power, the best cell, the number of cel
 the threshold and the sum of received power (mW) per carrier frequency, over the cells whose
 level reaches the scene's floor (threshold − margin); the SINR of the best
 server is its power over the other co-channel cells' power plus the noise of one resource
-element. Tiles are independent: they run in turn or on ``params.workers`` threads (the kernel
-releases the GIL) or processes, and a tile's arrays are all the memory the computation needs
-besides the output rasters.
+element.
+
+Tiles are independent and streamed: ``stream_coverage`` takes the windows (with their
+area-of-interest masks) one at a time and yields each window's rasters as soon as it is done,
+so that the caller writes them to disk and reduces its statistics before the next ones arrive.
+Nothing the size of the grid is allocated: a tile's arrays, times the tiles in flight (twice
+the workers), are all the memory the computation needs. Tiles run in turn or on
+``params.workers`` threads (the kernel releases the GIL) or spawned processes, each task
+carrying its scenes, grid, window and mask explicitly.
 """
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 
 import numba
@@ -34,11 +46,10 @@ BLOCK_PX = 32
 
 
 @dataclass(frozen=True, eq=False)
-class CoverageResult:
-    """Rasters of one scene on a grid; nodata where no cell reaches or outside the area."""
+class TileRasters:
+    """Rasters of one scene on one window; nodata where no cell reaches or outside the area."""
 
-    scene: Scene
-    grid: Grid
+    window: Window
     best_rsrp_dbm: npt.NDArray[np.float32]
     second_rsrp_dbm: npt.NDArray[np.float32]
     sinr_db: npt.NDArray[np.float32]
@@ -47,6 +58,39 @@ class CoverageResult:
     n_servers: npt.NDArray[np.uint8]
     #: Pixel × cell evaluations the kernel made.
     evaluations: int
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Rasters of one scene on a whole grid, assembled in memory (small grids, tests)."""
+
+    scene: Scene
+    grid: Grid
+    best_rsrp_dbm: npt.NDArray[np.float32]
+    second_rsrp_dbm: npt.NDArray[np.float32]
+    sinr_db: npt.NDArray[np.float32]
+    best_server: npt.NDArray[np.int32]
+    n_servers: npt.NDArray[np.uint8]
+    evaluations: int
+
+
+@dataclass(frozen=True, eq=False)
+class TileTask:
+    """One unit of work, picklable: every scene on one window (``mask``: the window's area)."""
+
+    scenes: tuple[Scene, ...]
+    grid: Grid
+    window: Window
+    mask: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageTile:
+    """A finished window: its mask and one ``TileRasters`` per scene, in the scenes' order."""
+
+    window: Window
+    mask: npt.NDArray[np.bool_]
+    rasters: tuple[TileRasters, ...]
 
 
 @numba.njit(cache=True, fastmath=True, nogil=True)
@@ -199,20 +243,9 @@ def cells_reaching(
     return np.flatnonzero(reach).astype(np.int64)
 
 
-TileOutput = tuple[
-    Window,
-    npt.NDArray[np.float32],
-    npt.NDArray[np.float32],
-    npt.NDArray[np.float32],
-    npt.NDArray[np.int32],
-    npt.NDArray[np.uint8],
-    int,
-]
-
-
 def compute_tile(
     scene: Scene, grid: Grid, mask: npt.NDArray[np.bool_], window: Window
-) -> TileOutput:
+) -> TileRasters:
     """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask)."""
     x0, _, _, y1 = grid.window_bounds(window)
     shape = (window.height, window.width)
@@ -246,22 +279,69 @@ def compute_tile(
         sinr[served] = 10.0 * np.log10(signal_mw / (interference + scene.noise_mw[channel]))
     best_out = np.where(served, best, NODATA_DB).astype(np.float32)
     second_out = np.where(second > _NONE, second, NODATA_DB).astype(np.float32)
-    return window, best_out, second_out, sinr, server, count, evaluations
+    return TileRasters(window, best_out, second_out, sinr, server, count, evaluations)
 
 
-# Workers find the job here: threads share it, forked processes inherit it, so only windows
-# and tile outputs cross a process pipe.
-# Each call has its own key, so concurrent computations do not meet.
-_WORK: dict[int, tuple[list[Scene], Grid, npt.NDArray[np.bool_]]] = {}
-_JOBS = itertools.count()
+def run_task(task: TileTask) -> CoverageTile:
+    """Every scene of ``task`` on its window (the function workers run)."""
+    rasters = tuple(compute_tile(s, task.grid, task.mask, task.window) for s in task.scenes)
+    return CoverageTile(task.window, task.mask, rasters)
 
 
-def _run_tile(task: tuple[int, int, Window]) -> tuple[int, TileOutput]:
-    job, index, window = task
-    scenes, grid, mask = _WORK[job]
-    rows = slice(window.row0, window.row0 + window.height)
-    cols = slice(window.col0, window.col0 + window.width)
-    return index, compute_tile(scenes[index], grid, mask[rows, cols], window)
+def stream_coverage(
+    scenes: Sequence[Scene],
+    grid: Grid,
+    windows: Iterable[tuple[Window, npt.NDArray[np.bool_]]],
+    params: CoverageParams | None = None,
+) -> Iterator[CoverageTile]:
+    """Each window's rasters for every scene, yielded as the windows finish (in any order).
+
+    ``windows`` gives each window with its area-of-interest mask; it is read lazily, no more
+    than twice ``params.workers`` windows ahead of the caller, so that the tiles waiting to be
+    consumed stay few whatever the size of the grid.
+    """
+    params = params or CoverageParams()
+    tasks = (TileTask(tuple(scenes), grid, window, mask) for window, mask in windows)
+    if params.workers <= 1:
+        yield from map(run_task, tasks)
+        return
+    # numba releases the GIL in the kernel, so threads share the scenes at no cost; spawned
+    # processes get each task pickled (fork would copy the parent's threads and locks)
+    pool: Executor
+    if params.parallel == "processes":
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(params.workers, mp_context=context)
+    else:
+        pool = ThreadPoolExecutor(params.workers)
+    with pool:
+        yield from _bounded(pool, run_task, tasks, 2 * params.workers)
+
+
+def _bounded(
+    pool: Executor,
+    fn: Callable[[TileTask], CoverageTile],
+    tasks: Iterator[TileTask],
+    in_flight: int,
+) -> Iterator[CoverageTile]:
+    pending: set[Future[CoverageTile]] = set()
+    for task in tasks:
+        pending.add(pool.submit(fn, task))
+        if len(pending) >= in_flight:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (future.result() for future in done)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from (future.result() for future in done)
+
+
+def masked_windows(
+    grid: Grid, mask: npt.NDArray[np.bool_], tile_px: int
+) -> Iterator[tuple[Window, npt.NDArray[np.bool_]]]:
+    """The windows of ``grid`` holding a pixel of an in-memory ``mask``, with their part of it."""
+    for window in grid.windows(tile_px):
+        part = mask[window.rows, window.cols]
+        if part.any():
+            yield window, part
 
 
 def compute_coverage(
@@ -270,100 +350,26 @@ def compute_coverage(
     mask: npt.NDArray[np.bool_] | None = None,
     params: CoverageParams | None = None,
 ) -> CoverageResult:
-    """The coverage rasters of one scene on ``grid``, restricted to ``mask`` (default all)."""
-    return compute_scenes([scene], grid, mask, params)[0]
+    """The rasters of one scene on the whole of ``grid``, in memory: for small grids.
 
-
-def compute_scenes(
-    scenes: list[Scene],
-    grid: Grid,
-    mask: npt.NDArray[np.bool_] | None = None,
-    params: CoverageParams | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> list[CoverageResult]:
-    """The coverage rasters of every scene, their tiles shared among ``params.workers`` processes.
-
-    ``mask`` restricts the computation (default: the whole grid); tiles with no pixel in it are
-    skipped. ``progress`` is called with the number of pixels of each finished tile.
+    ``mask`` restricts the computation (default: the whole grid). Large areas go through
+    ``stream_coverage``, which never holds a whole raster.
     """
     params = params or CoverageParams()
     if mask is None:
         mask = np.ones(grid.shape, dtype=bool)
     if mask.shape != grid.shape:
         raise ValueError(f"mask shape {mask.shape} differs from the grid's {grid.shape}")
-    outputs = [_empty_rasters(grid) for _ in scenes]
-    evaluations = [0] * len(scenes)
-    windows = [
-        w for w in grid.windows(params.tile_px)
-        if mask[w.row0 : w.row0 + w.height, w.col0 : w.col0 + w.width].any()
-    ]  # fmt: skip
-    # the heaviest scenes first, so that the last tasks of a parallel run are short
-    order = sorted(range(len(scenes)), key=lambda i: -float(np.sum(scenes[i].range_m ** 2)))
-    job = next(_JOBS)
-    tasks = [(job, i, w) for i in order for w in windows]
-    _WORK[job] = (scenes, grid, mask)
-    try:
-        if params.workers > 1 and len(tasks) > 1:
-            # numba releases the GIL in the kernel, so threads share the scenes and the
-            # outputs at no cost; processes (forked, scenes inherited) are the alternative.
-            pool: Executor
-            if params.parallel == "processes":
-                context = multiprocessing.get_context("fork")
-                pool = ProcessPoolExecutor(params.workers, mp_context=context)
-            else:
-                pool = ThreadPoolExecutor(params.workers)
-            with pool:
-                for index, tile in pool.map(_run_tile, tasks):
-                    evaluations[index] += _place(tile, *outputs[index])
-                    if progress:
-                        progress(tile[0].height * tile[0].width)
-        else:
-            for task in tasks:
-                index, tile = _run_tile(task)
-                evaluations[index] += _place(tile, *outputs[index])
-                if progress:
-                    progress(tile[0].height * tile[0].width)
-    finally:
-        del _WORK[job]
-    return [
-        CoverageResult(scene, grid, *rasters, evaluations=count)
-        for scene, rasters, count in zip(scenes, outputs, evaluations, strict=True)
-    ]
-
-
-Rasters = tuple[
-    npt.NDArray[np.float32],
-    npt.NDArray[np.float32],
-    npt.NDArray[np.float32],
-    npt.NDArray[np.int32],
-    npt.NDArray[np.uint8],
-]
-
-
-def _empty_rasters(grid: Grid) -> Rasters:
-    return (
-        np.full(grid.shape, NODATA_DB, dtype=np.float32),
-        np.full(grid.shape, NODATA_DB, dtype=np.float32),
-        np.full(grid.shape, NODATA_DB, dtype=np.float32),
-        np.full(grid.shape, -1, dtype=np.int32),
-        np.zeros(grid.shape, dtype=np.uint8),
-    )
-
-
-def _place(
-    output: TileOutput,
-    best: npt.NDArray[np.float32],
-    second: npt.NDArray[np.float32],
-    sinr: npt.NDArray[np.float32],
-    server: npt.NDArray[np.int32],
-    count: npt.NDArray[np.uint8],
-) -> int:
-    window, tile_best, tile_second, tile_sinr, tile_server, tile_count, evaluations = output
-    rows = slice(window.row0, window.row0 + window.height)
-    cols = slice(window.col0, window.col0 + window.width)
-    best[rows, cols] = tile_best
-    second[rows, cols] = tile_second
-    sinr[rows, cols] = tile_sinr
-    server[rows, cols] = tile_server
-    count[rows, cols] = tile_count
-    return evaluations
+    best = np.full(grid.shape, NODATA_DB, dtype=np.float32)
+    second = np.full(grid.shape, NODATA_DB, dtype=np.float32)
+    sinr = np.full(grid.shape, NODATA_DB, dtype=np.float32)
+    server = np.full(grid.shape, -1, dtype=np.int32)
+    count = np.zeros(grid.shape, dtype=np.uint8)
+    evaluations = 0
+    for tile in stream_coverage([scene], grid, masked_windows(grid, mask, params.tile_px), params):
+        (part,) = tile.rasters
+        at = (tile.window.rows, tile.window.cols)
+        best[at], second[at], sinr[at] = part.best_rsrp_dbm, part.second_rsrp_dbm, part.sinr_db
+        server[at], count[at] = part.best_server, part.n_servers
+        evaluations += part.evaluations
+    return CoverageResult(scene, grid, best, second, sinr, server, count, evaluations)

@@ -30,6 +30,14 @@ class Window:
     height: int
     width: int
 
+    @property
+    def rows(self) -> slice:
+        return slice(self.row0, self.row0 + self.height)
+
+    @property
+    def cols(self) -> slice:
+        return slice(self.col0, self.col0 + self.width)
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -90,6 +98,11 @@ class Grid:
         x0 = self.x_min + window.col0 * res
         y1 = self.y_max - window.row0 * res
         return (x0, y1 - window.height * res, x0 + window.width * res, y1)
+
+    def sub(self, window: Window) -> Grid:
+        """The grid of the pixels of ``window``."""
+        x0, _, _, y1 = self.window_bounds(window)
+        return Grid(x0, y1, self.resolution_m, window.width, window.height, self.crs)
 
     def windows(self, tile_px: int = DEFAULT_TILE_PX) -> Iterator[Window]:
         """Tiles of ``tile_px`` × ``tile_px`` pixels (smaller at the right and bottom edges)."""

@@ -1,10 +1,11 @@
-"""Coverage products: Cloud-Optimised GeoTIFFs, the any-operator composite and the RSRP map."""
+"""Coverage products: Cloud-Optimised GeoTIFFs written tile by tile, the composite, the map."""
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,12 +18,13 @@ import rasterio.shutil
 from affine import Affine
 from matplotlib import colors as mcolors
 from matplotlib import image as mimage
-from rasterio.io import MemoryFile
-from rasterio.warp import Resampling, reproject
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
+from rasterio.windows import Window as RioWindow
 
-from gis_planner.coverage.engine import NODATA_DB, CoverageResult
-from gis_planner.coverage.grid import Grid
-from gis_planner.coverage.scene import CoverageParams
+from gis_planner.coverage.engine import NODATA_DB, CoverageTile
+from gis_planner.coverage.grid import Grid, Window
+from gis_planner.coverage.scene import CoverageParams, Scene
 from gis_planner.crs import WGS84, utm_to_lonlat
 from gis_planner.i18n import Lang
 from gis_planner.maps import Legend, base_map, data_uri
@@ -30,34 +32,110 @@ from gis_planner.operators import OPERATORS
 
 #: Operator codes of the composite's "best operator" band (0 = none).
 OPERATOR_CODES: dict[str, int] = {op.key: i + 1 for i, op in enumerate(OPERATORS) if op.mobile}
+
+
+#: Nodata of the server rasters (best server index + 1, server count).
 SERVER_NODATA = 0
+#: Block edge of the GeoTIFFs, the tiles' default edge: a window of the engine is whole blocks.
+BLOCK_PX = 256
+#: GDAL's block cache while the rasters are written (MiB): the blocks of windows not yet
+#: flushed and of the overviews being built, bounded whatever the size of the grid.
+GDAL_CACHE_MIB = 64
 
 
 @dataclass(frozen=True)
-class Composite:
-    """Best RSRP over every operator of one technology, and which operator gives it."""
+class RasterBand:
+    """One band of a written raster: its description and unit."""
 
+    name: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class WrittenRaster:
+    """A COG written by ``write_coverage``: what the products registry records."""
+
+    path: Path
+    operator: str
     technology: str
-    grid: Grid
-    threshold_dbm: float
-    best_rsrp_dbm: npt.NDArray[np.float32]
-    #: ``OPERATOR_CODES`` of the best operator; 0 where none.
-    best_operator: npt.NDArray[np.uint8]
+    bands: tuple[RasterBand, ...]
 
 
-def composite(results: Sequence[CoverageResult]) -> Composite:
-    """The any-operator layer of results of one technology on one grid."""
-    technologies = {r.scene.technology for r in results}
-    if len(technologies) != 1:
-        raise ValueError(f"a composite needs one technology, got {sorted(technologies)}")
-    grid = results[0].grid
-    best = np.full(grid.shape, NODATA_DB, dtype=np.float32)
-    operator = np.zeros(grid.shape, dtype=np.uint8)
-    for result in results:
-        better = result.best_rsrp_dbm > best
-        best[better] = result.best_rsrp_dbm[better]
-        operator[better] = OPERATOR_CODES[result.scene.operator]
-    return Composite(technologies.pop(), grid, results[0].scene.threshold_dbm, best, operator)
+RSRP_BANDS = (
+    RasterBand("best_rsrp_dbm", "dBm"),
+    RasterBand("second_rsrp_dbm", "dBm"),
+    RasterBand("sinr_db", "dB"),
+)
+SERVER_BANDS = (RasterBand("best_server_index", ""), RasterBand("servers_above_threshold", ""))
+COMPOSITE_BANDS = (RasterBand("best_rsrp_dbm", "dBm"), RasterBand("best_operator_code", ""))
+
+
+def composite(
+    best_rsrp_by_operator: Mapping[str, npt.NDArray[np.float32]],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    """The any-operator layer of one technology: best RSRP and ``OPERATOR_CODES`` (0 = none)."""
+    shape = next(iter(best_rsrp_by_operator.values())).shape
+    best = np.full(shape, NODATA_DB, dtype=np.float32)
+    operator = np.zeros(shape, dtype=np.uint8)
+    for key, rsrp in best_rsrp_by_operator.items():
+        better = rsrp > best
+        best[better] = rsrp[better]
+        operator[better] = OPERATOR_CODES[key]
+    return best, operator
+
+
+class _TiledRaster:
+    """A tiled GeoTIFF written window by window beside its COG, then converted to the COG."""
+
+    def __init__(
+        self,
+        path: Path,
+        grid: Grid,
+        dtype: str,
+        nodata: float,
+        tags: Mapping[str, str],
+        bands: Sequence[RasterBand],
+    ) -> None:
+        self.path = path
+        # a name the API's raster listing (*.tif) does not pick up while it is incomplete;
+        # uncompressed, as it is read once by the conversion (compressing it cost a quarter
+        # of the run), on disk only for the length of the run
+        self.part = path.with_name(path.name + ".part")
+        self.bands = tuple(bands)
+        self.dataset = rasterio.open(
+            self.part, "w", driver="GTiff", width=grid.width, height=grid.height,
+            count=len(bands), dtype=dtype, crs=grid.crs, transform=grid.transform,
+            nodata=nodata, tiled=True, blockxsize=BLOCK_PX, blockysize=BLOCK_PX,
+            BIGTIFF="IF_SAFER",
+        )  # fmt: skip
+        for index, band in enumerate(bands, start=1):
+            self.dataset.set_band_description(index, band.name)
+        self.dataset.update_tags(**tags)
+
+    def write(self, window: Window, bands: Sequence[npt.NDArray[np.generic]]) -> None:
+        block = np.stack([b.astype(self.dataset.dtypes[0], copy=False) for b in bands])
+        target = RioWindow(window.col0, window.row0, window.width, window.height)
+        self.dataset.write(block, window=target)
+
+    def finish(self) -> Path:
+        """Close the GeoTIFF and replace the COG by its conversion, overviews built."""
+        self.dataset.close()
+        cog = self.path.with_name(self.path.name + ".cog.part")
+        # the COG driver reads the source block by block to build the overviews and orders the
+        # file for range requests; the previous COG is replaced only once the new one is whole
+        rasterio.shutil.copy(
+            self.part, cog, driver="COG", compress="DEFLATE", overview_resampling="NEAREST",
+            blocksize=BLOCK_PX,
+        )  # fmt: skip
+        cog.replace(self.path)
+        self.part.unlink()
+        return self.path
+
+    def discard(self) -> None:
+        if not self.dataset.closed:
+            self.dataset.close()
+        for leftover in (self.part, self.path.with_name(self.path.name + ".cog.part")):
+            leftover.unlink(missing_ok=True)
 
 
 def write_cog(
@@ -68,35 +146,18 @@ def write_cog(
     tags: Mapping[str, str],
     band_names: Sequence[str],
 ) -> Path:
-    """Write ``bands`` (one dtype) as a Cloud-Optimised GeoTIFF with overviews and tags."""
+    """Write whole in-memory ``bands`` (one dtype) as a COG with overviews and tags."""
     dtype = np.result_type(*bands)
-    profile = {
-        "driver": "GTiff",
-        "width": grid.width,
-        "height": grid.height,
-        "count": len(bands),
-        "dtype": dtype.name,
-        "crs": grid.crs,
-        "transform": grid.transform,
-        "nodata": nodata,
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    with MemoryFile() as memory:
-        with memory.open(**profile) as dataset:
-            for index, (band, name) in enumerate(zip(bands, band_names, strict=True), start=1):
-                dataset.write(band.astype(dtype, copy=False), index)
-                dataset.set_band_description(index, name)
-            dataset.update_tags(**tags)
-        with memory.open() as source:
-            # the COG driver builds the overviews and orders the file for range requests
-            rasterio.shutil.copy(
-                source, path, driver="COG", compress="DEFLATE", overview_resampling="NEAREST",
-                blocksize=256,
-            )  # fmt: skip
-    return path
+    described = [RasterBand(name, "") for name in band_names]
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MIB):
+        raster = _TiledRaster(path, grid, dtype.name, nodata, tags, described)
+        try:
+            raster.write(Window(0, 0, grid.height, grid.width), bands)
+            return raster.finish()
+        except BaseException:
+            raster.discard()
+            raise
 
 
 def coverage_tags(params: CoverageParams, **extra: str) -> dict[str, str]:
@@ -107,43 +168,117 @@ def coverage_tags(params: CoverageParams, **extra: str) -> dict[str, str]:
     return {"coverage_params": json.dumps(settings, ensure_ascii=False), **extra}
 
 
-def write_result(result: CoverageResult, directory: Path, params: CoverageParams) -> list[Path]:
-    """The RSRP/SINR COG and the server COG of one operator × technology."""
-    scene = result.scene
+def _scene_rasters(
+    scene: Scene, directory: Path, grid: Grid, params: CoverageParams
+) -> tuple[_TiledRaster, _TiledRaster]:
+    """The RSRP/SINR raster and the server raster of one operator × technology."""
     stem = f"{scene.operator}_{scene.technology}"
     tags = coverage_tags(
         params, operator=scene.operator, technology=scene.technology,
         threshold_dbm=f"{scene.threshold_dbm:g}", models=",".join(scene.models),
         cells=str(scene.n_cells),
     )  # fmt: skip
-    rsrp = write_cog(
-        directory / f"{stem}_rsrp.tif",
-        [result.best_rsrp_dbm, result.second_rsrp_dbm, result.sinr_db],
-        result.grid, NODATA_DB, {**tags, "units": "dBm,dBm,dB"},
-        ("best_rsrp_dbm", "second_rsrp_dbm", "sinr_db"),
+    rsrp = _TiledRaster(
+        directory / f"{stem}_rsrp.tif", grid, "float32", NODATA_DB,
+        {**tags, "units": ",".join(b.unit for b in RSRP_BANDS)}, RSRP_BANDS,
     )  # fmt: skip
-    servers = write_cog(
-        directory / f"{stem}_server.tif",
-        [result.best_server.astype(np.int32) + 1, result.n_servers.astype(np.int32)],
-        result.grid, SERVER_NODATA,
+    servers = _TiledRaster(
+        directory / f"{stem}_server.tif", grid, "int32", SERVER_NODATA,
         {**tags, "server_index": "1-based row of coverage_servers for this operator/technology"},
-        ("best_server_index", "servers_above_threshold"),
+        SERVER_BANDS,
     )  # fmt: skip
-    return [rsrp, servers]
+    return rsrp, servers
 
 
-def write_composite(layer: Composite, directory: Path, params: CoverageParams) -> Path:
-    """The any-operator COG of one technology: best RSRP and best operator code."""
+def _composite_raster(
+    technology: str, threshold_dbm: float, directory: Path, grid: Grid, params: CoverageParams
+) -> _TiledRaster:
+    """The any-operator raster of one technology: best RSRP and best operator code."""
     codes = ",".join(f"{code}={key}" for key, code in OPERATOR_CODES.items())
     tags = coverage_tags(
-        params, operator="any", technology=layer.technology,
-        threshold_dbm=f"{layer.threshold_dbm:g}", operator_codes=codes,
+        params, operator="any", technology=technology,
+        threshold_dbm=f"{threshold_dbm:g}", operator_codes=codes,
     )  # fmt: skip
-    return write_cog(
-        directory / f"any_{layer.technology}_rsrp.tif",
-        [layer.best_rsrp_dbm, layer.best_operator.astype(np.float32)],
-        layer.grid, NODATA_DB, tags, ("best_rsrp_dbm", "best_operator_code"),
+    return _TiledRaster(
+        directory / f"any_{technology}_rsrp.tif", grid, "float32", NODATA_DB, tags,
+        COMPOSITE_BANDS,
     )  # fmt: skip
+
+
+def write_coverage(
+    directory: Path,
+    grid: Grid,
+    scenes: Sequence[Scene],
+    tiles: Iterable[CoverageTile],
+    params: CoverageParams,
+) -> list[WrittenRaster]:
+    """Write the COGs of every scene and of each technology's composite, tile by tile.
+
+    ``tiles`` are the engine's windows (``stream_coverage`` over ``scenes``), consumed as they
+    come: each is written into tiled GeoTIFFs on disk, never gathered in memory; at the end
+    each GeoTIFF becomes its COG. The tiles are to cover the grid (outside the area too). Returns
+    what was written, scenes first (RSRP then server), then one composite per technology.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    technologies = {s.technology: s.threshold_dbm for s in scenes}
+    written: list[tuple[_TiledRaster, str, str]] = []
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MIB):
+        try:
+            by_scene = []
+            for scene in scenes:
+                pair = _scene_rasters(scene, directory, grid, params)
+                by_scene.append(pair)
+                written += [(r, scene.operator, scene.technology) for r in pair]
+            composites = {}
+            for technology, threshold in technologies.items():
+                raster = _composite_raster(technology, threshold, directory, grid, params)
+                composites[technology] = raster
+                written.append((raster, "any", technology))
+            for tile in tiles:
+                best_by_technology: dict[str, dict[str, npt.NDArray[np.float32]]] = {}
+                for scene, (rsrp, servers), part in zip(
+                    scenes, by_scene, tile.rasters, strict=True
+                ):
+                    rsrp.write(
+                        tile.window, [part.best_rsrp_dbm, part.second_rsrp_dbm, part.sinr_db]
+                    )
+                    servers.write(tile.window, [part.best_server + 1, part.n_servers])
+                    best_by_technology.setdefault(scene.technology, {})[scene.operator] = (
+                        part.best_rsrp_dbm
+                    )
+                for technology, layers in best_by_technology.items():
+                    best, operator = composite(layers)
+                    composites[technology].write(tile.window, [best, operator])
+            return [
+                WrittenRaster(raster.finish(), operator, technology, raster.bands)
+                for raster, operator, technology in written
+            ]
+        except BaseException:
+            for raster, _, _ in written:
+                raster.discard()
+            raise
+
+
+#: Largest edge of the raster drawn on the offline map (pixels): past it, an overview is drawn.
+MAP_MAX_PX = 2048
+
+
+def read_for_map(
+    path: Path, band: int = 1, max_px: int = MAP_MAX_PX
+) -> tuple[npt.NDArray[np.float32], Grid]:
+    """A band of a coverage COG at most ``max_px`` pixels on a side, and its grid.
+
+    A larger raster is read decimated by a whole factor, which GDAL serves from the COG's
+    overviews: the map's memory stays bounded whatever the area. The last row and column
+    of the decimated grid may stretch by less than one source pixel, which a map cannot show.
+    """
+    with rasterio.open(path) as source:
+        factor = max(1, math.ceil(max(source.width, source.height) / max_px))
+        width, height = math.ceil(source.width / factor), math.ceil(source.height / factor)
+        values = source.read(band, out_shape=(height, width), resampling=Resampling.nearest)
+        transform, crs = source.transform, source.crs.to_string()
+    grid = Grid(transform.c, transform.f, transform.a * factor, width, height, crs)
+    return values.astype(np.float32, copy=False), grid
 
 
 #: RSRP classes of the map: lower bound (dBm), colour, label.

@@ -87,7 +87,7 @@ class CoverageParams:
     side_lobe_db: float = 30.0
     tile_px: int = 256
     workers: int = 1
-    #: How workers run tiles: threads (shared memory) or forked processes.
+    #: How workers run tiles: threads (shared memory) or spawned processes (tasks pickled).
     parallel: Literal["threads", "processes"] = "threads"
     #: One environment for every cell; None derives it from the admin unit of each cell.
     environment: Environment | None = None

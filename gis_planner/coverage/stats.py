@@ -2,7 +2,9 @@
 
 Pixels are labelled with the village whose polygon contains their centre (a village too small
 to hold a pixel centre takes the pixel of its representative point); shares then come from
-``numpy.bincount`` over the labels, with no loop over villages. A village's population is taken
+``numpy.bincount`` over the labels, with no loop over villages. The counts are sums
+(``LevelSums``) that add up across the tiles of the grid, so that the statistics of a streamed
+computation are those of the whole grid without ever holding it. A village's population is taken
 as spread evenly over its polygon, so its population share above a threshold equals its area
 share; communes, districts and the province weight their villages by population. A village is
 covered when that share reaches the target (default 95 %, DOMAIN.md).
@@ -20,7 +22,7 @@ import pandas as pd
 import shapely
 from rasterio.features import rasterize
 
-from gis_planner.coverage.grid import Grid
+from gis_planner.coverage.grid import Grid, Window
 
 #: The operator value of the any-operator rows.
 ANY_OPERATOR = "any"
@@ -36,27 +38,112 @@ class TargetParams:
     target_share: float = 0.95
 
 
-def label_pixels(areas: gpd.GeoDataFrame, grid: Grid) -> npt.NDArray[np.int32]:
-    """Row position + 1 of the area holding each pixel centre (0 = none); areas in any CRS."""
-    metric = areas.to_crs(grid.crs)
-    shapes = [
-        (geom, i + 1)
-        for i, geom in enumerate(metric.geometry)
-        if geom is not None and not geom.is_empty
-    ]
-    labels = np.zeros(grid.shape, dtype=np.int32)
-    if not shapes:
-        return labels
-    labels = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, dtype="int32")
-    present = np.bincount(labels.ravel(), minlength=len(areas) + 1)[1:] > 0
-    missing = np.flatnonzero(~present)
-    if len(missing):
-        points = shapely.point_on_surface(metric.geometry.to_numpy()[missing])
+class AreaLabeller:
+    """Labels pixels with the area holding their centre, one window at a time.
+
+    The labels of any window are those ``label_pixels`` gives on the whole grid: an area too
+    small to hold a pixel centre anywhere on the grid (found by a first pass over the windows)
+    takes the pixel of its representative point, in whichever window that falls.
+    """
+
+    def __init__(self, areas: gpd.GeoDataFrame, grid: Grid, tile_px: int) -> None:
+        self.grid = grid
+        self.n = len(areas)
+        geometries = areas.to_crs(grid.crs).geometry.to_numpy()
+        valid = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
+        self._index = np.flatnonzero(valid)
+        self._geometries = geometries[valid]
+        self._tree = shapely.STRtree(self._geometries)
+        present = np.zeros(self.n + 1, dtype=bool)
+        for window in grid.windows(tile_px):
+            present |= np.bincount(self._burn(window).ravel(), minlength=self.n + 1) > 0
+        missing = self._index[~present[self._index + 1]]
+        points = shapely.point_on_surface(geometries[missing])
         cols = np.floor((shapely.get_x(points) - grid.x_min) / grid.resolution_m).astype(int)
         rows = np.floor((grid.y_max - shapely.get_y(points)) / grid.resolution_m).astype(int)
         inside = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
-        labels[rows[inside], cols[inside]] = missing[inside] + 1
-    return labels
+        self._missing = (missing[inside] + 1, rows[inside], cols[inside])
+
+    def _burn(self, window: Window) -> npt.NDArray[np.int32]:
+        shape = (window.height, window.width)
+        hits = self._tree.query(shapely.box(*self.grid.window_bounds(window)))
+        if not len(hits):
+            return np.zeros(shape, dtype=np.int32)
+        hits.sort()  # rasterize burns in order: the last area wins a shared pixel, as before
+        shapes = zip(self._geometries[hits], self._index[hits] + 1, strict=True)
+        transform = self.grid.sub(window).transform
+        return rasterize(shapes, out_shape=shape, transform=transform, dtype="int32")
+
+    def labels(self, window: Window) -> npt.NDArray[np.int32]:
+        """Row position + 1 of the area holding each pixel centre of ``window`` (0 = none)."""
+        labels = self._burn(window)
+        label, rows, cols = self._missing
+        here = (
+            (rows >= window.row0) & (rows < window.row0 + window.height)
+            & (cols >= window.col0) & (cols < window.col0 + window.width)
+        )  # fmt: skip
+        labels[rows[here] - window.row0, cols[here] - window.col0] = label[here]
+        return labels
+
+
+def label_pixels(areas: gpd.GeoDataFrame, grid: Grid) -> npt.NDArray[np.int32]:
+    """Row position + 1 of the area holding each pixel centre (0 = none); areas in any CRS."""
+    whole = Window(0, 0, grid.height, grid.width)
+    return AreaLabeller(areas, grid, max(grid.shape)).labels(whole)
+
+
+@dataclass
+class LevelSums:
+    """Per-area pixel sums of one technology, that add up across tiles.
+
+    ``pixels`` counts each area's labelled pixels; per layer (operator or ``any``), ``covered``
+    counts those at or above the threshold and ``best_dbm`` keeps the highest level. Index 0
+    collects the unlabelled pixels and is dropped by the tables.
+    """
+
+    n: int
+    threshold_dbm: float
+    pixels: npt.NDArray[np.int64]
+    covered: dict[str, npt.NDArray[np.int64]]
+    best_dbm: dict[str, npt.NDArray[np.float64]]
+
+    @classmethod
+    def empty(cls, n: int, threshold_dbm: float) -> LevelSums:
+        return cls(n, threshold_dbm, np.zeros(n + 1, dtype=np.int64), {}, {})
+
+    def add(
+        self, labels: npt.NDArray[np.int32], rsrp_by_layer: Mapping[str, npt.NDArray[np.float32]]
+    ) -> None:
+        """Add a tile: its labels and a best-server RSRP raster per layer on the same pixels."""
+        flat = labels.ravel()
+        labelled = flat > 0
+        lab = flat[labelled]
+        self.pixels += np.bincount(lab, minlength=self.n + 1)
+        for layer, rsrp in rsrp_by_layer.items():
+            values = rsrp.ravel()[labelled]
+            covered = np.bincount(lab[values >= self.threshold_dbm], minlength=self.n + 1)
+            best = self.best_dbm.setdefault(layer, np.full(self.n + 1, -np.inf))
+            np.maximum.at(best, lab, values)
+            if layer in self.covered:
+                self.covered[layer] += covered
+            else:
+                self.covered[layer] = covered.astype(np.int64)
+
+    def share(self, layer: str) -> npt.NDArray[np.float64]:
+        """Share of each area's pixels at or above the threshold in ``layer``."""
+        pixels = self.pixels[1:]
+        covered = self.covered.get(layer, np.zeros(self.n + 1, dtype=np.int64))[1:]
+        return np.divide(covered, pixels, out=np.zeros(self.n), where=pixels > 0)
+
+
+def with_any(
+    rsrp_by_operator: Mapping[str, npt.NDArray[np.float32]],
+) -> dict[str, npt.NDArray[np.float32]]:
+    """The operators' rasters and ``any``, the best over them."""
+    layers = dict(rsrp_by_operator)
+    if layers:
+        layers[ANY_OPERATOR] = np.maximum.reduce(list(rsrp_by_operator.values()))
+    return layers
 
 
 def village_coverage(
@@ -72,23 +159,26 @@ def village_coverage(
     ``rsrp_by_operator`` maps operator → best-server RSRP raster on the grid of ``labels``
     (nodata below any real level); ``any`` is the best over the operators given.
     """
+    sums = LevelSums.empty(len(villages), threshold_dbm)
+    sums.add(labels, with_any(rsrp_by_operator))
+    return village_table(villages, sums, technology, targets)
+
+
+def village_table(
+    villages: gpd.GeoDataFrame,
+    sums: LevelSums,
+    technology: str,
+    targets: TargetParams | None = None,
+) -> pd.DataFrame:
+    """The rows of ``village_coverage`` from sums gathered over every tile of the grid."""
     targets = targets or TargetParams()
-    n = len(villages)
-    flat = labels.ravel()
-    labelled = flat > 0
-    lab = flat[labelled]
-    pixels = np.bincount(lab, minlength=n + 1)[1:]
-    layers = dict(rsrp_by_operator)
-    if layers:
-        layers[ANY_OPERATOR] = np.maximum.reduce(list(rsrp_by_operator.values()))
+    if not sums.covered:
+        raise ValueError("village coverage needs at least one operator's raster")
+    pixels = sums.pixels[1:]
     population = villages["population"].fillna(0).to_numpy(dtype=np.float64)
     frames = []
-    for operator, rsrp in layers.items():
-        values = rsrp.ravel()[labelled]
-        covered = np.bincount(lab[values >= threshold_dbm], minlength=n + 1)[1:]
-        best = np.full(n + 1, -np.inf)
-        np.maximum.at(best, lab, values)
-        share = np.divide(covered, pixels, out=np.zeros(n), where=pixels > 0)
+    for operator, best in sums.best_dbm.items():
+        share = sums.share(operator)
         frames.append(
             pd.DataFrame(
                 {
@@ -96,7 +186,7 @@ def village_coverage(
                     "commune_code": villages["commune_code"].to_numpy(),
                     "technology": technology,
                     "operator": operator,
-                    "threshold_dbm": threshold_dbm,
+                    "threshold_dbm": sums.threshold_dbm,
                     "pixels": pixels,
                     "population": population,
                     "area_share": share,
@@ -106,8 +196,6 @@ def village_coverage(
                 }
             )
         )
-    if not frames:
-        raise ValueError("village coverage needs at least one operator's raster")
     rows = pd.concat(frames, ignore_index=True)
     # A village with no pixel in the run's area (outside its bbox) is not in this product:
     # counting it would call it uncovered.
@@ -178,11 +266,13 @@ def priority_coverage(
     threshold_dbm: float,
 ) -> pd.DataFrame:
     """Share of each priority area's pixels at or above ``threshold_dbm`` (any operator)."""
-    labels = label_pixels(areas, grid).ravel()
-    n = len(areas)
-    inside = labels > 0
-    pixels = np.bincount(labels[inside], minlength=n + 1)[1:]
-    covered = np.bincount(labels[inside & (rsrp_dbm.ravel() >= threshold_dbm)], minlength=n + 1)[1:]
+    sums = LevelSums.empty(len(areas), threshold_dbm)
+    sums.add(label_pixels(areas, grid), {ANY_OPERATOR: rsrp_dbm})
+    return priority_table(areas, sums, technology)
+
+
+def priority_table(areas: gpd.GeoDataFrame, sums: LevelSums, technology: str) -> pd.DataFrame:
+    """The rows of ``priority_coverage`` from sums gathered over every tile of the grid."""
     return pd.DataFrame(
         {
             "level": "priority_area",
@@ -190,9 +280,9 @@ def priority_coverage(
             "name": areas["name"].to_numpy(),
             "technology": technology,
             "operator": ANY_OPERATOR,
-            "threshold_dbm": threshold_dbm,
-            "pixels": pixels,
-            "area_share": np.divide(covered, pixels, out=np.zeros(n), where=pixels > 0),
+            "threshold_dbm": sums.threshold_dbm,
+            "pixels": sums.pixels[1:],
+            "area_share": sums.share(ANY_OPERATOR),
         }
     )
 

@@ -12,12 +12,11 @@ import pandas as pd
 import pytest
 import shapely
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.settings import ApiSettings
-from gis_planner.coverage.analysis import analyse
-from gis_planner.coverage.scene import CoverageParams
-from gis_planner.fibre.products import analyse_fibre
+from gis_planner.cli import app as cli
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import key, tile_of
 
@@ -30,24 +29,17 @@ def analysed_store(
     `gis-planner fibre` write."""
     target = tmp_path_factory.mktemp("analysed") / "hanam.gpkg"
     shutil.copyfile(sample_store.path, target)
+    # The real producers: the store holds what they write, as a user's would.
+    out = tmp_path_factory.mktemp("out")
+    for command in (
+        ["coverage", "--tech", "4G", "--tech", "5G", "--resolution-m", "400", "--replace",
+         "--out", str(out)],
+        ["fibre", "--report", str(out / "fibre.xlsx")],
+    ):  # fmt: skip
+        args = [*command, "--store", str(target)]
+        result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
     store = GeoPackageStore(target)
-    frames = {
-        n: store.read(n) for n in ("cells", "admin_units", "villages", "sites", "fibre_routes")
-    }
-    frames["fibre_nodes"] = store.read("fibre_nodes")
-    run = analyse(
-        frames["cells"], frames["admin_units"], frames["villages"], None,
-        CoverageParams(resolution_m=400), technologies=["4G", "5G"],
-    )  # fmt: skip
-    fibre = analyse_fibre(
-        frames["fibre_routes"], frames["fibre_nodes"], frames["villages"], frames["sites"],
-        frames["admin_units"],
-    )  # fmt: skip
-    with store.transaction() as tx:
-        tx.write("coverage_villages", run.villages)
-        tx.write("coverage_gaps", run.gaps)
-        for name in ("backhaul", "backhaul_paths"):
-            tx.write(name, fibre.layers[name])
     return store
 
 

@@ -377,7 +377,9 @@ def test_a_large_import_leaves_no_memory_in_the_server(
     big.drop(columns="geometry").to_csv(csv, index=False)
     shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
     store = GeoPackageStore(tmp_path / "hanam.gpkg")
-    with serving(store, api_settings, tmp_path / "serve.log") as url:
+    # The server's own limits, whatever another fixture of this module set.
+    limits = {"GIS_PLANNER_MAX_UPLOAD_MIB": "200", "GIS_PLANNER_UPLOAD_DIR": str(tmp_path / "up")}
+    with serving(store, api_settings, tmp_path / "serve.log", limits) as url:
         pid = int(next(p for p in Path("/proc").iterdir() if _serves(p, tmp_path)).name)
         after = []
         for _ in range(3):
