@@ -29,11 +29,9 @@ import shapely
 from gis_planner.admin import units
 from gis_planner.crs import UTM48N, WGS84, lonlat_to_utm
 from gis_planner.errors import GisPlannerError
-from gis_planner.positions_product import PositionsProduct, read_positions
 from gis_planner.radio import Environment, environment_for_unit_type
 from gis_planner.sharing import hosts_operator
 from gis_planner.siting import PlannedCell, planned_cell
-from gis_planner.store import LayerStore
 
 #: Search radius by propagation environment (metres).
 SEARCH_RADIUS_M: dict[str, float] = {"urban": 300.0, "suburban": 500.0, "rural": 1_000.0}
@@ -122,13 +120,6 @@ class HostIndex:
             else None
         )
         return cls(positions.reset_index(drop=True), units(admin_units, "commune"), geometry)
-
-    @classmethod
-    def from_store(cls, store: LayerStore, product: PositionsProduct | None = None) -> HostIndex:
-        """The index of a store's positions product, communes and fibre routes and nodes."""
-        product = product or read_positions(store)
-        fibre = [store.read(name) for name in FIBRE_LAYERS if store.has_layer(name)]
-        return cls.from_layers(product.table, store.read("admin_units"), fibre)
 
     def candidates(
         self, site: PlannedSite, radius_m: float | None = None, cell: PlannedCell | None = None

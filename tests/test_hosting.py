@@ -11,6 +11,7 @@ from gis_planner.admin import units
 from gis_planner.crs import utm_to_lonlat
 from gis_planner.errors import GisPlannerError
 from gis_planner.hosting import HostIndex, PlannedSite, disc_overlap_share
+from gis_planner.jobs.hosting import host_index
 from gis_planner.sharing import positions
 from gis_planner.store import GeoPackageStore
 
@@ -80,7 +81,7 @@ def test_radius_by_area_type_and_bad_height(make_sites: SiteFactory) -> None:
 
 
 def test_candidates_in_phu_ly(sample_store: GeoPackageStore) -> None:
-    index = HostIndex.from_store(sample_store)
+    index = host_index(sample_store)
     found = index.candidates(PlannedSite(105.9130, 20.5410, "vietnamobile", 30.0))
     assert len(found) >= 1
     assert not found["operators"].str.contains("vietnamobile").any()

@@ -20,7 +20,6 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -31,8 +30,10 @@ from api.routers.common import errors
 from api.uploads import FILE_FIELD, MAX_NAME_BYTES, UploadFolder, check_length, receive_upload
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
-from gis_planner.io import ImportOptions, ImportResult, import_file
+from gis_planner.io import ImportOptions, ImportResult
 from gis_planner.io.importer import ReplaceRefused
+from gis_planner.jobs import importing
+from gis_planner.jobs.importing import ImportSpec
 from gis_planner.store import LayerStore
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -168,7 +169,7 @@ async def import_layer(
         # The importer reads formats by their extension: the upload keeps its (safe) name.
         path = await receive_upload(request, folder, settings.max_upload_mib)
         # Rows are checked against the store's province (its admin units), as the CLI does.
-        outcome = await _import_apart(path, layer, store, options)
+        outcome = await _import_apart(ImportSpec(file=path, layer=layer, options=options), store)
     if not isinstance(outcome, ImportResult):
         status, message = outcome
         # The message names the upload, not the folder this server kept it in.
@@ -179,29 +180,23 @@ async def import_layer(
     return _summary(outcome, mode)
 
 
-async def _import_apart(
-    path: FilePath, layer: str, store: LayerStore, options: ImportOptions
-) -> ImportResult | tuple[int, str]:
-    """The import, run in a child process of its own: what reading a large or hostile file
+async def _import_apart(spec: ImportSpec, store: LayerStore) -> ImportResult | tuple[int, str]:
+    """The import job, run in a child process of its own: what reading a large or hostile file
     takes (memory the allocator would keep, a crash in a reader) goes with the child, never
     with the server. A refusal comes back as (HTTP status, message)."""
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
         try:
-            return await asyncio.wrap_future(
-                child.submit(_import_or_refusal, path, layer, store, options)
-            )
+            return await asyncio.wrap_future(child.submit(_import_or_refusal, spec, store))
         except BrokenProcessPool:
-            return 400, f"{path.name}: the file could not be read (its reader stopped)"
+            return 400, f"{spec.file.name}: the file could not be read (its reader stopped)"
 
 
-def _import_or_refusal(
-    path: FilePath, layer: str, store: LayerStore, options: ImportOptions
-) -> ImportResult | tuple[int, str]:
-    """``import_file`` with its refusals as (status, message): the library's error types need
+def _import_or_refusal(spec: ImportSpec, store: LayerStore) -> ImportResult | tuple[int, str]:
+    """The import job with its refusals as (status, message): the library's error types need
     not survive pickling."""
     try:
-        return import_file(path, layer, store, options=options)
+        return importing.run(spec, store)
     except ReplaceRefused as refused:
         return 409, str(refused)
     except GisPlannerError as error:

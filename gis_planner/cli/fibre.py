@@ -12,11 +12,10 @@ from rich.table import Table
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.fibre.ftth import DEFAULT_DROP_M
 from gis_planner.fibre.graph import DEFAULT_SNAP_M
-from gis_planner.fibre.products import FibreParams, FibreProducts, analyse_fibre, proposed_sites
-from gis_planner.fibre.report import write_report
+from gis_planner.fibre.products import FibreParams, FibreProducts
 from gis_planner.fibre.topology import DEFAULT_NEAR_MISS_M
-
-SOURCE_LAYERS = ("fibre_routes", "fibre_nodes", "villages", "sites", "admin_units")
+from gis_planner.jobs import fibre as fibre_job
+from gis_planner.jobs.fibre import FibreSpec
 
 
 def fibre(
@@ -47,34 +46,17 @@ def fibre(
     Sites with status "planned" and, when the store holds them, the siting analysis's
     ``site_proposals`` are backhauled as proposed sites.
     """
-    language = lang_from(lang)
+    spec = FibreSpec(
+        params=FibreParams(snap_m=snap_m, drop_m=drop_m, near_miss_m=near_miss_m),
+        corridors=corridors,
+        report=report,
+        lang=lang_from(lang),
+    )
     target = store_from(store)
-    frames = {name: target.read(name) for name in SOURCE_LAYERS}
-    corridor_frame = target.read(corridors) if corridors else None
-    # Sites proposed by the siting analysis get their backhaul too, when it has run.
-    proposed = (
-        proposed_sites(target.read("site_proposals"))
-        if target.has_layer("site_proposals")
-        else None
-    )
-    params = FibreParams(snap_m=snap_m, drop_m=drop_m, near_miss_m=near_miss_m)
-    products = analyse_fibre(
-        frames["fibre_routes"],
-        frames["fibre_nodes"],
-        frames["villages"],
-        frames["sites"],
-        frames["admin_units"],
-        proposed=proposed,
-        corridors=corridor_frame,
-        params=params,
-    )
-    with target.transaction() as writer:
-        for name, frame in products.layers.items():
-            writer.write(name, frame, metadata={"drop_m": drop_m, "snap_m": snap_m})
-    path = write_report(products, report or target.assets_dir / "fibre_report.xlsx", language)
-    _print_summary(products, top)
-    console.print(f"[green]fibre[/green] {len(products.layers)} layers in {target.uri}")
-    console.print(f"[green]report[/green] {path}")
+    result = fibre_job.run(spec, target)
+    _print_summary(result.products, top)
+    console.print(f"[green]fibre[/green] {len(result.layers)} layers in {target.uri}")
+    console.print(f"[green]report[/green] {result.report}")
 
 
 def _print_summary(products: FibreProducts, top: int) -> None:

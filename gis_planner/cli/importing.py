@@ -5,27 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import geopandas as gpd
 import typer
 from rich.table import Table
 
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.cli.common import StoreOption, console, store_from
-from gis_planner.io import (
-    Area,
-    ImportOptions,
-    ImportResult,
-    check_file,
-    context_from_store,
-    import_file,
-    save_reports,
-)
+from gis_planner.io import ImportOptions, ImportResult
 from gis_planner.io.columns import read_mapping
-from gis_planner.io.coordinates import DEFAULT_TOLERANCE_M, province_outline
+from gis_planner.io.coordinates import DEFAULT_TOLERANCE_M
 from gis_planner.io.report import reason_text
-from gis_planner.sample import read_sample_layer
-from gis_planner.settings import get_settings
-from gis_planner.store import LayerStore
+from gis_planner.jobs import importing
+from gis_planner.jobs.importing import ImportSpec
 
 CrsOption = Annotated[
     str | None,
@@ -72,16 +62,6 @@ def _layer(name: str) -> str:
     if name not in CATALOGUE:
         raise typer.BadParameter(f"unknown layer {name!r} (layers: {', '.join(CATALOGUE)})")
     return name
-
-
-def _area(store: LayerStore, tolerance_m: float) -> Area:
-    """The province from the store's admin units, else from the bundled sample's."""
-    if store.has_layer("admin_units"):
-        units = store.read("admin_units")
-    else:
-        units = read_sample_layer(get_settings().sample_dir / "admin_units.geojson")
-    assert isinstance(units, gpd.GeoDataFrame)
-    return Area.from_outline(province_outline(units), tolerance_m)
 
 
 def _options(
@@ -146,15 +126,14 @@ def import_command(
 ) -> None:
     """Import FILE into LAYER: all accepted rows in one transaction, every rejected row in the
     reject report. Exits 1 when any row was rejected."""
-    target = store_from(store)
-    result = import_file(
-        file,
-        _layer(layer),
-        target,
+    spec = ImportSpec(
+        file=file,
+        layer=_layer(layer),
         options=_options(crs, mapping, sheet, append, encoding, set_),
-        area=_area(target, tolerance_m),
+        tolerance_m=tolerance_m,
         report_dir=report_dir,
     )
+    result = importing.run(spec, store_from(store))
     print_summary(result, wrote=True)
     if result.rejected:
         raise typer.Exit(1)
@@ -176,16 +155,14 @@ def validate_command(
     store: StoreOption = None,
 ) -> None:
     """Check FILE as ``import`` would, writing only the reject report. Exits 1 on rejects."""
-    target = store_from(store)
-    name = _layer(layer)
-    layers = ("sites", "cells") if name in ("sites", "cells") else (name,)
-    checked = check_file(
-        file,
-        name,
+    spec = ImportSpec(
+        file=file,
+        layer=_layer(layer),
         options=_options(crs, mapping, sheet, append, encoding, set_),
-        context=context_from_store(target, _area(target, tolerance_m), layers),
+        tolerance_m=tolerance_m,
+        report_dir=report_dir,
     )
-    result = save_reports(checked.result, report_dir or get_settings().output_dir / "rejects")
+    result = importing.validate(spec, store_from(store))
     print_summary(result, wrote=False)
     if result.rejected:
         raise typer.Exit(1)

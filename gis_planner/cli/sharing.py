@@ -10,19 +10,17 @@ import typer
 from rich.table import Table
 
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_plan
+from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M
 from gis_planner.crs import VN2000_TM3_105, WGS84, transformer
-from gis_planner.hosting import HostIndex, PlannedSite
+from gis_planner.hosting import PlannedSite
+from gis_planner.jobs import hosting
+from gis_planner.jobs import sharing as sharing_job
+from gis_planner.jobs.hosting import HostingSpec
+from gis_planner.jobs.sharing import SharingSpec
 from gis_planner.operators import normalise_operator_name
-from gis_planner.positions_product import (
-    PositionsProduct,
-    layer_revision,
-    positions_record,
-    read_positions,
-)
+from gis_planner.positions_product import PositionsProduct
 from gis_planner.settings import get_settings
-from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, position_ratios, positions
-from gis_planner.tables import write_csv, write_xlsx
+from gis_planner.sharing import DEFAULT_TOLERANCE_M
 
 ToleranceOption = Annotated[
     float, typer.Option("--tolerance-m", help="Sites this close are one position (metres).")
@@ -43,35 +41,20 @@ def sharing(
     lang: LangOption = "vi",
 ) -> None:
     """Positions, the sharing ratio against 25–30 % and the consolidation plan."""
-    language = lang_from(lang)
-    target = store_from(store)
-    # The revision first: sites written after it make the product stale, never silently fresh.
-    record = positions_record(tolerance_m, layer_revision(target, "sites"), admin_version)
-    sites, admin = target.read("sites"), target.read("admin_units")
-    placed = place_positions(positions(sites, tolerance_m), admin, admin_version)
-    ratios = position_ratios(placed, admin, admin_version=admin_version)
-    area = "district_code" if placed["district_code"].notna().any() else "commune_code"
-    plan = consolidation_plan(placed, area_column=area, merge_distance_m=merge_distance_m)
-    with target.transaction() as tx:
-        tx.write("positions", placed, metadata=record)
-        tx.write("sharing_ratios", ratios, metadata=record)
-        tx.write("consolidation_moves", plan.moves, metadata=record)
-    folder = out or get_settings().output_dir
-    report = write_xlsx(
-        folder / "sharing.xlsx",
-        {
-            "ratios": (ratios, "sharing_ratios"),
-            "plan": (plan.summary, None),
-            "moves": (plan.moves, "consolidation_moves"),
-        },
-        language,
+    spec = SharingSpec(
+        out_dir=out or get_settings().output_dir,
+        tolerance_m=tolerance_m,
+        merge_distance_m=merge_distance_m,
+        admin_version=admin_version,
+        lang=lang_from(lang),
     )
-    write_csv(folder / "sharing_ratios.csv", ratios, "sharing_ratios", language)
+    result = sharing_job.run(spec, store_from(store))
+    ratios = result.ratios
 
     table = Table(title=f"Sharing ratio (tolerance {tolerance_m:g} m)")
     for column in ("scope", "name", "positions", "shared", "ratio", "BTS ratio", "moves 25/30 %"):
         table.add_column(column, justify="left" if column in ("scope", "name") else "right")
-    moves = plan.summary.set_index("area_code")
+    moves = result.plan_summary.set_index("area_code")
     shown = ratios[ratios["scope"].isin(["province", "district", "operator"])]
     for row in shown.itertuples():
         planned = "–"
@@ -88,7 +71,7 @@ def sharing(
             planned,
         )
     console.print(table)
-    console.print(f"[green]report[/green] {report}")
+    console.print(f"[green]report[/green] {result.report}")
 
 
 def candidates(
@@ -124,18 +107,16 @@ def candidates(
         if northing is None or easting is None:
             raise typer.BadParameter("give --lon and --lat, or --x and --y with --crs")
         lon, lat = transformer(crs, WGS84).transform(easting, northing)
-    target = store_from(store)
-    product = read_positions(target)
-    warn_positions(product)
-    index = HostIndex.from_store(target, product)
-    found = index.candidates(PlannedSite(lon, lat, key, height_m, technology), radius_m)
-    query = f"{key}@{lon:.5f},{lat:.5f}/{height_m:g}m/{technology}"
-    found.insert(0, "query_id", query)
-    target.write("host_candidates", found)
-    folder = out or get_settings().output_dir
-    path = write_csv(folder / "host_candidates.csv", found, "host_candidates")
+    spec = HostingSpec(
+        site=PlannedSite(lon, lat, key, height_m, technology),
+        out_dir=out or get_settings().output_dir,
+        radius_m=radius_m,
+    )
+    result = hosting.run(spec, store_from(store))
+    warn_positions(result.positions)
+    found = result.candidates
 
-    table = Table(title=f"Host candidates for {query}")
+    table = Table(title=f"Host candidates for {result.query}")
     for column in (
         "rank",
         "position",
@@ -166,7 +147,7 @@ def candidates(
             f"sharing ratio now {found['ratio_now'].iloc[0]:.2%}; "
             f"if built on a new position {found['ratio_if_new_build'].iloc[0]:.2%}"
         )
-    console.print(f"[green]table[/green] {path}")
+    console.print(f"[green]table[/green] {result.table}")
 
 
 def warn_positions(product: PositionsProduct) -> None:

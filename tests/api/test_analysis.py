@@ -14,6 +14,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from gis_planner.cli import app as cli
 from gis_planner.hosting import HostIndex, PlannedSite
+from gis_planner.jobs.hosting import host_index
 from gis_planner.sharing import positions, sharing_ratios
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import PHU_LY, coverage_raster, key
@@ -151,7 +152,7 @@ def test_host_candidates_are_the_library_s(
     admin = client.get(
         "/analysis/host-candidates", params={**params, "operator": "viettel"}, headers=key("admin")
     ).json()
-    everything = HostIndex.from_store(sample_store).candidates(planned, 3000)
+    everything = host_index(sample_store).candidates(planned, 3000)
     assert [f["properties"]["position_id"] for f in admin["features"]] == list(
         everything["position_id"].head(5)
     )

@@ -1,0 +1,54 @@
+"""The host-candidates job: other operators' positions that could host a planned site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
+from gis_planner.positions_product import PositionsProduct, read_positions
+from gis_planner.store import LayerStore
+from gis_planner.tables import write_csv
+
+#: The layer the job writes (replaced at each run).
+LAYER = "host_candidates"
+
+
+@dataclass(frozen=True)
+class HostingSpec:
+    #: The planned site (its operator key, WGS84 point, antenna height and technology).
+    site: PlannedSite
+    out_dir: Path
+    #: Search radius; None for the default of the area type.
+    radius_m: float | None = None
+
+
+@dataclass(frozen=True)
+class HostingResult:
+    #: ``operator@lon,lat/height/technology``, the ``query_id`` of every row.
+    query: str
+    #: The ranked candidates, as written to the layer.
+    candidates: gpd.GeoDataFrame
+    table: Path
+    #: The positions the candidates were taken from (the stored product, or computed now).
+    positions: PositionsProduct
+
+
+def run(spec: HostingSpec, store: LayerStore) -> HostingResult:
+    site = spec.site
+    product = read_positions(store)
+    found = host_index(store, product).candidates(site, spec.radius_m)
+    query = f"{site.operator}@{site.lon:.5f},{site.lat:.5f}/{site.height_m:g}m/{site.technology}"
+    found.insert(0, "query_id", query)
+    store.write(LAYER, found)
+    path = write_csv(spec.out_dir / f"{LAYER}.csv", found, LAYER)
+    return HostingResult(query, found, path, product)
+
+
+def host_index(store: LayerStore, product: PositionsProduct | None = None) -> HostIndex:
+    """The index of a store's positions product, communes and fibre routes and nodes."""
+    product = product or read_positions(store)
+    fibre = [store.read(name) for name in FIBRE_LAYERS if store.has_layer(name)]
+    return HostIndex.from_layers(product.table, store.read("admin_units"), fibre)

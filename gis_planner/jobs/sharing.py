@@ -1,0 +1,65 @@
+"""The sharing job: positions, sharing ratios and the consolidation plan, into the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_plan
+from gis_planner.i18n import Lang
+from gis_planner.positions_product import layer_revision, positions_record
+from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, position_ratios, positions
+from gis_planner.store import LayerStore
+from gis_planner.tables import write_csv, write_xlsx
+
+#: The layers the job writes (one transaction, each with the positions' record).
+LAYERS = ("positions", "sharing_ratios", "consolidation_moves")
+
+
+@dataclass(frozen=True)
+class SharingSpec:
+    out_dir: Path
+    #: Sites this close are one position.
+    tolerance_m: float = DEFAULT_TOLERANCE_M
+    #: Longest move of a site in the consolidation plan.
+    merge_distance_m: float = DEFAULT_MERGE_DISTANCE_M
+    #: The units the ratios are given by: ``pre2025`` (districts) or ``2025-07`` (communes).
+    admin_version: str = "pre2025"
+    lang: Lang = "vi"
+
+
+@dataclass(frozen=True)
+class SharingResult:
+    layers: tuple[str, ...]
+    report: Path
+    ratios_csv: Path
+    #: The ``sharing_ratios`` layer as written.
+    ratios: pd.DataFrame
+    #: Moves planned by area (``area_code``, ``moves_low``, ``moves_high``…).
+    plan_summary: pd.DataFrame
+
+
+def run(spec: SharingSpec, store: LayerStore) -> SharingResult:
+    # The revision first: sites written after it make the product stale, never silently fresh.
+    record = positions_record(spec.tolerance_m, layer_revision(store, "sites"), spec.admin_version)
+    sites, admin = store.read("sites"), store.read("admin_units")
+    placed = place_positions(positions(sites, spec.tolerance_m), admin, spec.admin_version)
+    ratios = position_ratios(placed, admin, admin_version=spec.admin_version)
+    area = "district_code" if placed["district_code"].notna().any() else "commune_code"
+    plan = consolidation_plan(placed, area_column=area, merge_distance_m=spec.merge_distance_m)
+    with store.transaction() as tx:
+        for name, frame in zip(LAYERS, (placed, ratios, plan.moves), strict=True):
+            tx.write(name, frame, metadata=record)
+    report = write_xlsx(
+        spec.out_dir / "sharing.xlsx",
+        {
+            "ratios": (ratios, "sharing_ratios"),
+            "plan": (plan.summary, None),
+            "moves": (plan.moves, "consolidation_moves"),
+        },
+        spec.lang,
+    )
+    csv = write_csv(spec.out_dir / "sharing_ratios.csv", ratios, "sharing_ratios", spec.lang)
+    return SharingResult(LAYERS, report, csv, ratios, plan.summary)

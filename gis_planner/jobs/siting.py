@@ -1,0 +1,114 @@
+"""The siting job: new sites for an operator's coverage gaps, within a budget or covering all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from gis_planner.admin import units
+from gis_planner.errors import GisPlannerError
+from gis_planner.i18n import Lang
+from gis_planner.positions_product import PositionsProduct, read_positions
+from gis_planner.siting import SitingResult, planned_cell, propose_sites, siting_candidates
+from gis_planner.store import LayerStore
+from gis_planner.tables import write_xlsx
+
+#: The layers the job writes (one transaction).
+LAYERS = ("site_proposals", "siting_demand")
+
+
+@dataclass(frozen=True)
+class SitingSpec:
+    #: The operator key (normalised) the sites are planned for.
+    operator: str
+    out_dir: Path
+    technology: str = "4G"
+    #: In new-tower units (a new tower costs 1, a tenancy 0.4); None: the cheapest set
+    #: covering every coverable village.
+    budget: float | None = None
+    time_limit_s: float = 60.0
+    lang: Lang = "vi"
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    layers: tuple[str, ...]
+    report: Path
+    #: Figure → value, as in the report's summary sheet.
+    summary: pd.DataFrame
+    #: The positions tenancies were offered on (the stored product, or computed now).
+    positions: PositionsProduct
+
+
+def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
+    demand = coverage_demand(store, spec.operator, spec.technology)
+    communes = units(store.read("admin_units"), "commune")
+    product = read_positions(store)
+    candidates = siting_candidates(product.table, demand, spec.operator)
+    result = propose_sites(
+        demand,
+        candidates,
+        communes,
+        cell=planned_cell(spec.technology),
+        budget=spec.budget,
+        time_limit_s=spec.time_limit_s,
+    )
+    proposals = result.proposals.assign(operator=spec.operator)
+    demand_layer = result.demand.assign(operator=spec.operator)
+    with store.transaction() as tx:
+        tx.write("site_proposals", proposals)
+        tx.write("siting_demand", demand_layer)
+    summary = _summary(result, proposals, demand_layer)
+    report = write_xlsx(
+        spec.out_dir / f"site_plan_{spec.operator}_{spec.technology}.xlsx",
+        {
+            "summary": (summary, None),
+            "proposals": (proposals, "site_proposals"),
+            "villages": (demand_layer, "siting_demand"),
+        },
+        spec.lang,
+    )
+    return SitePlan(LAYERS, report, summary, product)
+
+
+def coverage_demand(store: LayerStore, operator: str, technology: str) -> pd.DataFrame:
+    """Villages where ``operator``'s ``technology`` misses the coverage target.
+
+    Read from the ``coverage_villages`` layer that ``gis-planner coverage`` writes.
+    """
+    if not store.has_layer("coverage_villages"):
+        raise GisPlannerError(
+            "the store has no coverage_villages layer: run `gis-planner coverage` first"
+        )
+    rows = store.read("coverage_villages", filters={"operator": [operator]})
+    rows = rows[(rows["technology"] == technology) & ~rows["covered"].astype(bool)]
+    villages = store.read("villages")
+    return villages[villages["code"].isin(rows["village_code"])].reset_index(drop=True)
+
+
+def _summary(
+    result: SitingResult, proposals: pd.DataFrame, demand_layer: pd.DataFrame
+) -> pd.DataFrame:
+    solution = result.solution
+    status = demand_layer["status"].value_counts()
+    return pd.DataFrame(
+        {
+            "figure": [
+                "villages below target", "population below target", "villages covered",
+                "population covered", "villages not reached", "villages uncoverable",
+                "sites proposed", "of which tenancies", "cost", "method", "proven optimal",
+                "bound", "gap", "solve seconds",
+            ],
+            "value": [
+                len(demand_layer), int(demand_layer["population"].sum()),
+                int(status.get("covered", 0)),
+                int(demand_layer.loc[demand_layer["status"] == "covered", "population"].sum()),
+                int(status.get("not_reached", 0)), int(status.get("uncoverable", 0)),
+                len(proposals), int((proposals["kind"] == "share").sum()),
+                round(float(proposals["cost"].sum()), 2), solution.method, solution.optimal,
+                round(solution.bound, 2), f"{solution.gap:.2%}", round(solution.solve_s, 2),
+            ],
+        }
+    )  # fmt: skip
