@@ -5,13 +5,14 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.access import FailureLimiter, KeyRing
+from api.deps import principal
 from api.headers import SecurityHeaders, content_security_policy, inline_script_hashes, tile_origin
 from api.layercache import LayerCache
 from api.routers import analysis, features, imports, products, rasters, tiles, viewer
@@ -93,13 +94,12 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
 
     # Layers, rasters and analyses may be unknown (404) or another role's (403).
     guarded = errors(*COMMON_ERRORS, 403, 404)
-    app.include_router(features.router, responses=guarded)
-    app.include_router(tiles.router, responses=guarded)
-    app.include_router(rasters.router, responses=guarded)
-    app.include_router(analysis.router, responses=guarded)
-    app.include_router(products.router, responses=guarded)
-    app.include_router(imports.router, responses=errors(*COMMON_ERRORS))
-    app.include_router(viewer.router, responses=guarded)
+    # A presented key is checked on every operation, also where the answer is the same for
+    # all: a wrong key is refused (and limited) wherever it is sent.
+    keyed = [Depends(principal)]
+    for router in (features, tiles, rasters, analysis, products, viewer):
+        app.include_router(router.router, responses=guarded, dependencies=keyed)
+    app.include_router(imports.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)
 
     docs_page = bytes(
         get_swagger_ui_html(

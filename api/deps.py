@@ -5,6 +5,7 @@ They are coroutines: a synchronous dependency would cost a thread hop per reques
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Annotated, Literal
 
@@ -51,6 +52,9 @@ async def principal(
     client = request.client.host if request.client else ""
     wait_s = limiter.retry_after_s(client)
     if wait_s is not None:
+        # Held on the event loop (no thread, no CPU): the client's next wrong key comes later.
+        settings: ApiSettings = request.app.state.settings
+        await asyncio.sleep(min(wait_s, settings.key_failures_delay_s))
         raise HTTPException(
             429,
             f"quá nhiều khoá API sai, thử lại sau {math.ceil(wait_s)} giây / too many wrong API "

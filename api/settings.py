@@ -81,6 +81,9 @@ class ApiSettings(Settings):
     #: Wrong API keys a client (IP address) may present per window before it gets HTTP 429.
     key_failures_max: int = Field(default=10, ge=1)
     key_failures_window_s: float = Field(default=60.0, gt=0)
+    #: Seconds a limited client's key request is held before its HTTP 429: a flood of wrong
+    #: keys then waits on idle connections instead of keeping the server busy.
+    key_failures_delay_s: float = Field(default=1.0, ge=0)
     #: Threads deriving scrypt hashes of presented keys, apart from the request thread pool.
     key_derive_workers: int = Field(default=2, ge=1)
     #: Seconds a client has to send a request's headers (from connecting, or from the first

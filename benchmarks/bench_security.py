@@ -44,6 +44,8 @@ MVT_TILES_PER_S = 1000.0
 FLOOD_CONNECTIONS = 64
 FLOOD_S = 10.0
 LIGHT = "/conformance"
+#: What the flood asks for: an answer that depends on the caller, so every key is checked.
+KEYED = "/collections"
 RASTER_ZOOMS = range(9)
 RASTER_CLIENTS = 4
 RASTER_ROUNDS = 5
@@ -89,7 +91,7 @@ def _flood(port: int, seconds: float, known_id: str) -> int:
                 # client is limited), half an unknown id (refused without one).
                 known = known_id if index % 2 else secrets.token_hex(6)
                 headers = {"X-API-Key": f"gp_{known}_{secrets.token_urlsafe(32)}"}
-                connection.request("GET", LIGHT, headers=headers)
+                connection.request("GET", KEYED, headers=headers)
                 connection.getresponse().read()
                 answered[index] += 1
             except (OSError, http.client.HTTPException):

@@ -109,6 +109,23 @@ def test_repeated_wrong_keys_from_a_client_get_429(
     assert client.get("/collections").status_code == 200
 
 
+def test_a_limited_client_waits_for_its_429_and_wrong_keys_are_refused_everywhere(
+    sample_store: GeoPackageStore, api_settings: ApiSettings
+) -> None:
+    """A flood of wrong keys is held on idle connections, whatever the path it is sent to."""
+    client = fresh_client(
+        sample_store, api_settings, key_failures_max=2, key_failures_delay_s=0.5
+    )
+    wrong = {"X-API-Key": KEYS["vnpt"][:-6] + secrets.token_hex(3)}
+    # The conformance page is the same for everyone, yet a wrong key there is refused too.
+    assert client.get("/conformance", headers=wrong).status_code == 401
+    assert client.get("/conformance", headers=wrong).status_code == 401
+    started = time.monotonic()
+    assert client.get("/conformance", headers=wrong).status_code == 429
+    assert time.monotonic() - started >= 0.5
+    assert client.get("/conformance").status_code == 200  # no key: served at once
+
+
 def test_failure_counts_have_bounded_memory_and_expire() -> None:
     limiter = FailureLimiter(max_failures=2, window_s=0.2, max_clients=100)
     limiter.failed("10.0.0.1")
