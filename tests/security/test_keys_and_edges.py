@@ -113,9 +113,7 @@ def test_a_limited_client_waits_for_its_429_and_wrong_keys_are_refused_everywher
     sample_store: GeoPackageStore, api_settings: ApiSettings
 ) -> None:
     """A flood of wrong keys is held on idle connections, whatever the path it is sent to."""
-    client = fresh_client(
-        sample_store, api_settings, key_failures_max=2, key_failures_delay_s=0.5
-    )
+    client = fresh_client(sample_store, api_settings, key_failures_max=2, key_failures_delay_s=0.5)
     wrong = {"X-API-Key": KEYS["vnpt"][:-6] + secrets.token_hex(3)}
     # The conformance page is the same for everyone, yet a wrong key there is refused too.
     assert client.get("/conformance", headers=wrong).status_code == 401
