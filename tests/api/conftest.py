@@ -67,7 +67,9 @@ def api_settings() -> ApiSettings:
                 hash=hash_key(KEYS["vnpt"]),
             ),
             ApiKey(name="Sở TT&TT", role="admin", key_id="admin1", hash=hash_key(KEYS["admin"])),
-        ]
+        ],
+        # Tests send wrong keys on purpose; the hold of limited clients is tested on its own.
+        key_failures_delay_s=0.0,
     )
 
 
@@ -143,7 +145,12 @@ def serving(
     with log.open("wb") as out:
         process = subprocess.Popen(
             [CLI, "serve", "--store", str(store.path), "--port", str(port)],
-            env={**os.environ, "GIS_PLANNER_API_KEYS": keys, **(env or {})},
+            env={
+                **os.environ,
+                "GIS_PLANNER_API_KEYS": keys,
+                "GIS_PLANNER_KEY_FAILURES_DELAY_S": str(settings.key_failures_delay_s),
+                **(env or {}),
+            },
             stdout=out,
             stderr=subprocess.STDOUT,
         )
