@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
@@ -22,6 +24,7 @@ from api.tilecache import TileCache
 from api.uploads import UploadFolder
 from gis_planner import __version__
 from gis_planner.errors import GisPlannerError, UnknownLayer
+from gis_planner.rastertiles import prepare_thread
 from gis_planner.store import LayerStore, open_store
 
 DESCRIPTION = """\
@@ -40,6 +43,17 @@ _SWAGGER = "/static/vendor/swagger-ui-dist"
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
+
+
+def raster_threads(workers: int) -> ThreadPoolExecutor:
+    """The threads that read raster tiles, each set up and started now, so that no tile waits
+    for a thread's set-up."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="raster", initializer=prepare_thread)
+    # Each task holds its thread until all have started: the pool starts a thread for each.
+    started = threading.Barrier(workers)
+    for _ in range(workers):
+        pool.submit(started.wait, 10.0)
+    return pool
 
 
 def create_app(store: LayerStore | None = None, settings: ApiSettings | None = None) -> FastAPI:
@@ -66,6 +80,8 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.state.store = store
     app.state.layers = LayerCache(store, settings.cache_check_s)
     app.state.tiles = TileCache()
+    app.state.raster_tiles = TileCache(settings.raster_tile_cache_mib * 1024 * 1024)
+    app.state.raster_pool = raster_threads(settings.raster_workers)
     app.state.keyring = KeyRing(settings.api_keys, settings.key_derive_workers)
     app.state.key_failures = FailureLimiter(
         settings.key_failures_max, settings.key_failures_window_s

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +33,9 @@ WEB_MERCATOR = "EPSG:3857"
 #: Web Mercator stops at ±85.0511° latitude.
 MAX_LAT = 85.05112878
 Indices = npt.NDArray[np.intp]
+T = TypeVar("T")
+#: What ``LayerCache.memo`` keeps within one revision at most (keys carry query parameters).
+MAX_MEMO = 64
 
 
 class BadQuery(GisPlannerError):
@@ -168,6 +171,10 @@ class LayerCache:
         self._checked_at = -np.inf
         self._layers: dict[str, CachedLayer] = {}
         self._lock = threading.Lock()
+        self._memo: dict[Hashable, Any] = {}
+        self._memo_revision = -1
+        self._making: dict[Hashable, threading.Lock] = {}
+        self._memo_lock = threading.Lock()
 
     def infos(self) -> dict[str, LayerInfo]:
         """The store's layers, as of at most ``check_s`` seconds ago."""
@@ -182,6 +189,36 @@ class LayerCache:
                         self._revision = revision
                     self._checked_at = now
         return self._infos
+
+    def revision(self) -> int:
+        """The store's revision, as of at most ``check_s`` seconds ago."""
+        self.infos()
+        return self._revision
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, computed once per store revision and ``key``: what the API derives from
+        the store (the raster registry, products, analyses) is dropped when the store moves.
+        Requests that want the same key at once wait for one computation; other keys do not
+        wait (a slow analysis must not hold up the raster tiles)."""
+        revision = self.revision()
+        with self._memo_lock:
+            if self._memo_revision != revision:
+                self._memo.clear()
+                self._making.clear()
+                self._memo_revision = revision
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._memo_lock:
+                if key in self._memo:
+                    found: T = self._memo[key]
+                    return found
+            value = make()
+            with self._memo_lock:
+                if self._memo_revision == revision:
+                    if len(self._memo) >= MAX_MEMO:
+                        self._memo.clear()
+                    self._memo[key] = value
+        return value
 
     def refresh(self) -> None:
         """Ask the store again on next use: after a write through this server (an import),

@@ -66,6 +66,10 @@ class ApiSettings(Settings):
     basemap_attribution: str = ""
     #: Seconds a layer cached in memory is trusted before the store is asked whether it changed.
     cache_check_s: float = 2.0
+    #: Memory for rendered raster tiles (MiB), kept until the store's revision moves.
+    raster_tile_cache_mib: int = Field(default=32, ge=0)
+    #: Threads that read and draw raster tiles (reads beyond the cores only wait on each other).
+    raster_workers: int = Field(default=2, ge=1)
     #: Largest file accepted by ``POST /imports/{layer}`` (MiB); larger uploads get HTTP 413.
     max_upload_mib: float = 200.0
     #: Largest page of features (OGC ``limit``); larger requests are served this many.

@@ -189,10 +189,15 @@ def main() -> None:
         minzoom = json.loads(_get_body(port, f"/rasters/{raster_id}/tilejson.json"))["minzoom"]
         raster_paths = [
             f"/rasters/{raster_id}/tiles/{z}/{x}/{y}.png" for z, x, y in _raster_tiles(bounds)
-        ] * RASTER_ROUNDS
+        ]
         rss_before_kib = _vm_kib(pid, "VmRSS")
         with ThreadPoolExecutor(RASTER_CLIENTS) as clients:
-            answers = list(clients.map(lambda path: _get(port, path), raster_paths))
+            # The first pass draws every tile; the later ones find them in the server's cache.
+            drawn = list(clients.map(lambda path: _get(port, path), raster_paths))
+            cached = list(
+                clients.map(lambda path: _get(port, path), raster_paths * (RASTER_ROUNDS - 1))
+            )
+        answers = drawn + cached
         growth_mib = (_vm_kib(pid, "VmHWM") - rss_before_kib) / 1024
         statuses = {status for status, _ in answers}
         if not statuses <= {200, 400}:
@@ -247,6 +252,11 @@ def main() -> None:
                 f"{raster_p99:.1f} ms",
                 verdict(raster_p99, P99_MS) + f" (≤ {P99_MS:g}); {len(answers)} requests, "
                 f"{refused} refused below minzoom",
+            ),
+            (
+                "  of which the first pass (every tile drawn)",
+                f"{_p99_ms([t for _, t in drawn]):.1f} ms",
+                f"{len(drawn)} requests; later passes {_p99_ms([t for _, t in cached]):.1f} ms",
             ),
             (
                 "server memory growth (peak RSS − RSS before)",

@@ -46,9 +46,15 @@ class ColourMap:
     def title(self, lang: Lang = "vi") -> str:
         return self.title_vi if lang == "vi" else self.title_en
 
-    def intervals(self) -> list[tuple[tuple[float, float], RGBA]]:
-        """The classes as rio-tiler's interval colour map (of values ``fold`` has folded)."""
-        return [((c.low, c.high), c.rgba) for c in self.classes]
+    def class_indices(self, values: np.ma.MaskedArray) -> npt.NDArray[np.uint8]:
+        """Per value, 1 + the index of its class (folded first); 0 where masked or in none."""
+        folded = self.fold(values)
+        data = np.ma.getdata(folded)
+        valid = ~np.ma.getmaskarray(folded)
+        indices = np.zeros(data.shape, dtype=np.uint8)
+        for number, colour_class in enumerate(self.classes, start=1):
+            indices[valid & (data >= colour_class.low) & (data < colour_class.high)] = number
+        return indices
 
     def fold(self, values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
         """Values as the classes see them: a cyclic map's into 1 … ``cycle``."""

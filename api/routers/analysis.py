@@ -7,19 +7,16 @@ to the store (village coverage and gaps, site backhaul) are served by ``api.rout
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Response
 from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader
 
 from api.access import Principal
-from api.deps import Caller, Language, Layers, Store
+from api.deps import Caller, Language, Layers
 from api.layercache import BadQuery
 from api.models import (
     Indicator,
@@ -32,15 +29,13 @@ from api.models import (
     SharingRatios,
 )
 from api.routers.common import cache_control, visible_layer
-from api.routers.rasters import rasters, visible_bands, visible_rasters
+from api.routers.rasters import served_rasters, visible_bands, visible_rasters
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
-from gis_planner.indicators import indicators
+from gis_planner.jobs import indicators as indicators_job
 from gis_planner.operators import MOBILE_OPERATORS, operator
 from gis_planner.positions_product import PRODUCER, PositionsProduct, read_positions
-from gis_planner.report import report_inputs
 from gis_planner.sharing import PLAN_TARGETS, place_positions, position_capacity, position_ratios
-from gis_planner.store import LayerStore
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
@@ -68,33 +63,11 @@ Scope = Annotated[
     Query(description="Chỉ một cấp / Only one scope"),
 ]
 
-#: Results by everything they depend on (store, layer versions, parameters).
-_results: dict[tuple[object, ...], pd.DataFrame] = {}
-_results_lock = threading.Lock()
 
-
-def _cached(key: tuple[object, ...], compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    with _results_lock:
-        if key not in _results:
-            if len(_results) > 32:
-                _results.clear()
-            _results[key] = compute()
-        return _results[key]
-
-
-_products: dict[tuple[object, ...], PositionsProduct] = {}
-
-
-def _positions(store: LayerStore, tolerance_m: float | None) -> PositionsProduct:
+def _positions(layers: Layers, tolerance_m: float | None) -> PositionsProduct:
     """The store's positions product (read once per store revision), checked against the
     tolerance the caller expects."""
-    key = (store.uri, store.revision())
-    with _results_lock:
-        if key not in _products:
-            if len(_products) > 4:
-                _products.clear()
-            _products[key] = read_positions(store)
-        product = _products[key]
+    product = layers.memo("positions", lambda: read_positions(layers.store))
     if tolerance_m is not None and tolerance_m != product.tolerance_m:
         raise BadQuery(
             f"vị trí được tính với khoảng cách {product.tolerance_m:g} m / positions were made "
@@ -132,7 +105,7 @@ def _seen_positions(
     A position's capacity is recomputed from the caller's view of the sites: other operators'
     ``max_tenants`` are masked there, so their structures count at the tower type's default.
     """
-    product = _positions(layers.store, tolerance_m)
+    product = _positions(layers, tolerance_m)
     table = product.table
     if who.role == "admin":
         return f"{product.sites_revision}|{product.made_at}|admin", product, table
@@ -179,13 +152,12 @@ def sharing(
     admin_version: AdminVersion = "pre2025",
     scope: Scope = None,
 ) -> SharingRatios:
-    product = _positions(layers.store, tolerance_m)
+    product = _positions(layers, tolerance_m)
     admin = layers.layer("admin_units")
     assert isinstance(admin.frame, gpd.GeoDataFrame)
     frame = admin.frame
-    key = ("ratios", layers.store.uri, layers.store.revision(), admin.version, admin_version)
-    table = _cached(
-        key,
+    table = layers.memo(
+        ("ratios", admin_version),
         lambda: position_ratios(
             place_positions(product.table, frame, admin_version),
             frame,
@@ -233,9 +205,6 @@ def positions_geojson(
     return Response(body, media_type="application/geo+json", headers=headers)
 
 
-_hosts: dict[tuple[object, ...], HostIndex] = {}
-
-
 def _host_index(
     layers: Layers, who: Principal, tolerance_m: float | None
 ) -> tuple[PositionsProduct, HostIndex]:
@@ -244,14 +213,10 @@ def _host_index(
     scope, product, table = _seen_positions(layers, who, tolerance_m)
     names = ("admin_units", *FIBRE_LAYERS)
     parts = {name: _seen(layers, name, who) for name in names if name in layers.infos()}
-    key = (layers.store.uri, scope, *((n, version) for n, (version, _) in parts.items()))
-    with _results_lock:
-        if key not in _hosts:
-            if len(_hosts) > 8:
-                _hosts.clear()
-            fibre = [frame for n, (_, frame) in parts.items() if n in FIBRE_LAYERS]
-            _hosts[key] = HostIndex.from_layers(table, parts["admin_units"][1], fibre)
-        return product, _hosts[key]
+    key = ("hosts", scope, *((n, version) for n, (version, _) in parts.items()))
+    fibre = [frame for n, (_, frame) in parts.items() if n in FIBRE_LAYERS]
+    hosts = layers.memo(key, lambda: HostIndex.from_layers(table, parts["admin_units"][1], fibre))
+    return product, hosts
 
 
 @router.get(
@@ -311,7 +276,6 @@ def host_candidates(
 )
 def plan_indicators(
     layers: Layers,
-    store: Store,
     admin_version: Annotated[
         Literal["pre2025", "2025-07"] | None, Query(description="Phiên bản địa giới")
     ] = None,
@@ -320,16 +284,10 @@ def plan_indicators(
     ] = None,
 ) -> Indicators:
     infos = layers.infos()
-    key = ("indicators", store.uri, *((n, i.written_at, i.count) for n, i in infos.items()))
-
-    def compute() -> pd.DataFrame:
-        inputs, missing = report_inputs(store)
-        table = indicators(inputs)
-        table.attrs["missing"] = missing
-        return table
-
-    table = _cached(key, compute)
-    missing = list(table.attrs.get("missing", []))
+    result = layers.memo(
+        "indicators", lambda: indicators_job.run(indicators_job.IndicatorsSpec(), layers.store)
+    )
+    table, missing = result.table, list(result.missing)
     if admin_version is not None:
         table = table[table["admin_version"] == admin_version]
     if level is not None:
@@ -337,7 +295,7 @@ def plan_indicators(
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
     # The indicator counts the stored positions layer: say which product and whether it is
     # stale (positions computed for lack of one are not what it measured).
-    product = _positions(store, None) if "positions" in infos else None
+    product = _positions(layers, None) if "positions" in infos else None
     record = _record(product) if product is not None and product.stored else None
     return Indicators(
         missing_layers=missing,
@@ -360,13 +318,13 @@ def plan_indicators(
     ),
 )
 def coverage_point(
-    store: Store,
+    layers: Layers,
     who: Caller,
     lang: Language,
     lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude (WGS84)")],
     lat: Annotated[float, Query(ge=-90, le=90, description="Vĩ độ / Latitude (WGS84)")],
 ) -> PointCoverage:
-    if not rasters(store):
+    if not served_rasters(layers):
         raise HTTPException(
             404,
             "chưa tính vùng phủ / the coverage has not been computed: no raster is registered in "
@@ -374,7 +332,7 @@ def coverage_point(
         )
     samples = []
     best: dict[str, float] = {}
-    for raster in visible_rasters(store, who).values():
+    for raster in visible_rasters(layers, who).values():
         bands = visible_bands(raster, who)
         try:
             with Reader(str(raster.path)) as cog:

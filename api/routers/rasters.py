@@ -7,26 +7,29 @@ raster is computed for (which decide who may see it).
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import rasterio
 from fastapi import APIRouter, HTTPException, Request, Response
 from rasterio.warp import transform_bounds
 from rio_tiler.errors import TileOutsideBounds
-from rio_tiler.models import ImageData
 
 from api.access import Principal, may_see_raster
-from api.deps import Caller, Language, Store
+from api.deps import Caller, Language, Layers
+from api.layercache import LayerCache
 from api.models import Legend, LegendEntry, RasterBand, RasterInfo, TileJSON
 from api.routers.common import cache_control, public_url
+from api.tilecache import TileCache
 from gis_planner.colormaps import COLOUR_MAPS, ColourMap, colour_map_of_quantity
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.products import Band, ProductRecord, is_stale, owner
-from gis_planner.rastertiles import Pyramid, read_tile
+from gis_planner.rastertiles import Pyramid, read_tile, render_png
 from gis_planner.store import LayerStore
 from gis_planner.vectortiles import MAX_ZOOM
 
@@ -43,8 +46,7 @@ class Raster:
 
     record: ProductRecord
     path: Path
-    bounds: tuple[float, float, float, float]
-    pyramid: Pyramid
+    mtime_ns: int
     stale: bool
 
     @property
@@ -56,12 +58,27 @@ class Raster:
         """The operator the raster belongs to; None when aggregated over operators."""
         return owner(self.record)
 
+    # Opened when first asked for: a tile needs its own raster's pyramid, not every raster's.
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return _describe(self.path, self.mtime_ns)[0]
+
+    @property
+    def pyramid(self) -> Pyramid:
+        return _describe(self.path, self.mtime_ns)[1]
+
 
 @lru_cache(maxsize=256)
 def _describe(path: Path, mtime_ns: int) -> tuple[tuple[float, float, float, float], Pyramid]:
     with rasterio.open(path) as src:
         bounds = transform_bounds(src.crs, WGS84, *src.bounds)
         return (bounds[0], bounds[1], bounds[2], bounds[3]), Pyramid.of(src)
+
+
+def served_rasters(layers: LayerCache) -> dict[str, Raster]:
+    """``rasters`` of the served store, read once per store revision (every commit, a new
+    record or a changed input, increments it): a tile does not read the registry."""
+    return layers.memo("rasters", lambda: rasters(layers.store))
 
 
 def rasters(store: LayerStore) -> dict[str, Raster]:
@@ -76,13 +93,14 @@ def rasters(store: LayerStore) -> dict[str, Raster]:
         # A record names a file below the assets only; a missing file is not served.
         if not path.is_relative_to(root) or not path.is_file():
             continue
-        bounds, pyramid = _describe(path, path.stat().st_mtime_ns)
-        found[record.id] = Raster(record, path, bounds, pyramid, is_stale(record, revisions))
+        stale = is_stale(record, revisions)
+        found[record.id] = Raster(record, path, path.stat().st_mtime_ns, stale)
     return found
 
 
-def visible_rasters(store: LayerStore, who: Principal) -> dict[str, Raster]:
-    return {k: r for k, r in rasters(store).items() if may_see_raster(r.operator, who)}
+def visible_rasters(layers: LayerCache, who: Principal) -> dict[str, Raster]:
+    found = served_rasters(layers)
+    return {k: r for k, r in found.items() if may_see_raster(r.operator, who)}
 
 
 def visible_bands(raster: Raster, who: Principal) -> tuple[Band, ...]:
@@ -91,8 +109,8 @@ def visible_bands(raster: Raster, who: Principal) -> tuple[Band, ...]:
     )
 
 
-def _raster(store: LayerStore, raster_id: str, who: Principal) -> Raster:
-    found = rasters(store).get(raster_id)
+def _raster(layers: LayerCache, raster_id: str, who: Principal) -> Raster:
+    found = served_rasters(layers).get(raster_id)
     if found is None:
         raise HTTPException(404, f"không có raster / no raster {raster_id!r}")
     if not may_see_raster(found.operator, who):
@@ -192,8 +210,8 @@ def raster_info(request: Request, raster: Raster, who: Principal, lang: Lang) ->
         "stale (an input changed since)."
     ),
 )
-def list_rasters(request: Request, store: Store, who: Caller, lang: Language) -> list[RasterInfo]:
-    return [raster_info(request, r, who, lang) for r in visible_rasters(store, who).values()]
+def list_rasters(request: Request, layers: Layers, who: Caller, lang: Language) -> list[RasterInfo]:
+    return [raster_info(request, r, who, lang) for r in visible_rasters(layers, who).values()]
 
 
 @router.get(
@@ -210,29 +228,54 @@ def list_rasters(request: Request, store: Store, who: Caller, lang: Language) ->
     ),
     responses={200: {"content": {PNG: {}}}},
 )
-def raster_tile(
+async def raster_tile(
+    request: Request,
     raster_id: str,
     z: int,
     x: int,
     y: int,
-    store: Store,
+    layers: Layers,
     who: Caller,
     band: str | None = None,
     colormap: str | None = None,
 ) -> Response:
-    raster = _raster(store, raster_id, who)
+    # On the raster threads, not the request pool: GDAL and PROJ set up a context on each
+    # thread's first read (about 20 ms), which a few long-lived threads pay once.
+    pool: ThreadPoolExecutor = request.app.state.raster_pool
+    cache: TileCache = request.app.state.raster_tiles
+    draw = partial(_tile, cache, layers, who, raster_id, z, x, y, band, colormap)
+    return await asyncio.get_running_loop().run_in_executor(pool, draw)
+
+
+def _tile(
+    cache: TileCache,
+    layers: LayerCache,
+    who: Principal,
+    raster_id: str,
+    z: int,
+    x: int,
+    y: int,
+    band: str | None,
+    colormap: str | None,
+) -> Response:
+    revision = layers.revision()
+    raster = _raster(layers, raster_id, who)
     chosen = _band(raster, band, who)
     cmap = _colour_map(raster, chosen, colormap)
-    try:
-        image = read_tile(
-            raster.path, raster.pyramid, z, x, y, indexes=chosen.index, name=raster_id
-        )
-    except TileOutsideBounds:
-        raise HTTPException(
-            404, f"tile {z}/{x}/{y} ngoài raster / is outside {raster_id!r}"
-        ) from None
-    folded = ImageData(cmap.fold(image.array), bounds=image.bounds, crs=image.crs)
-    png = folded.render(img_format="PNG", colormap=cmap.intervals())
+    # Who may see it was decided above; the picture itself is the same for every caller.
+    key = (revision, raster.id, chosen.index, cmap.name, z, x, y)
+    png = cache.get(key)
+    if png is None:
+        try:
+            image = read_tile(
+                raster.path, raster.pyramid, z, x, y, indexes=chosen.index, name=raster_id
+            )
+        except TileOutsideBounds:
+            raise HTTPException(
+                404, f"tile {z}/{x}/{y} ngoài raster / is outside {raster_id!r}"
+            ) from None
+        png = render_png(image.array[0], cmap)
+        cache.put(key, png)
     headers = {"Cache-Control": cache_control(who, 300), "Vary": "X-API-Key"}
     return Response(png, media_type=PNG, headers=headers)
 
@@ -245,13 +288,13 @@ def raster_tile(
 def raster_tilejson(
     request: Request,
     raster_id: str,
-    store: Store,
+    layers: Layers,
     who: Caller,
     lang: Language,
     band: str | None = None,
     colormap: str | None = None,
 ) -> TileJSON:
-    raster = _raster(store, raster_id, who)
+    raster = _raster(layers, raster_id, who)
     chosen = _band(raster, band, who)
     cmap = _colour_map(raster, chosen, colormap)
     base = public_url(request, "")

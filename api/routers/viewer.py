@@ -145,7 +145,7 @@ def viewer_config(
     base = public_url(request, "")
     entries = _vector_layers(base, layers, who, lang)
     coverage = False
-    for raster in visible_rasters(store, who).values():
+    for raster in visible_rasters(layers, who).values():
         for band in visible_bands(raster, who):
             cmap = colour_map_of_quantity(band.quantity)
             if band.name not in VIEWER_BANDS or cmap is None:

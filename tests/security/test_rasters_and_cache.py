@@ -178,3 +178,33 @@ def test_two_writes_in_one_second_are_both_served(
     else:
         pytest.fail("the machine is too slow for two writes in one second")
     assert served_heights() == (47.0, 47.0)
+
+
+def test_a_rendered_raster_tile_is_redrawn_after_a_new_run(
+    sample_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    target = tmp_path / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, target)
+    store = GeoPackageStore(target)
+
+    def run(resolution_m: int) -> None:
+        args = ["coverage", "--store", str(target), "--resolution-m", str(resolution_m),
+                "--bbox", "105.88,20.51,105.96,20.57", "--tech", "4G", "--workers", "1",
+                "--out", str(tmp_path / "tables")]  # fmt: skip
+        result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+
+    run(200)
+    raster = composite_id(store)
+    x, y = tile_of(*PHU_LY, 13)
+    path = f"/rasters/{raster}/tiles/13/{x}/{y}.png"
+    client = TestClient(create_app(store, ApiSettings(cache_check_s=0)))
+    before = client.get(path)
+    assert before.status_code == 200
+    assert client.get(path).content == before.content  # now from the tile cache
+
+    run(100)  # the same scope again, finer: the product is replaced under the same id
+    assert composite_id(store) == raster
+    after = client.get(path)
+    fresh = TestClient(create_app(store, ApiSettings(cache_check_s=0))).get(path)
+    assert after.content == fresh.content != before.content
