@@ -232,6 +232,16 @@ class LayerCache:
         except KeyError:
             raise UnknownLayer(name, where="this server's store") from None
 
+    def is_current(self, name: str) -> bool:
+        """Whether ``layer(name)`` would answer from memory, without reading the store."""
+        info = self.infos().get(name)
+        cached = self._layers.get(name)
+        return (
+            info is not None
+            and cached is not None
+            and cached.version == _version(info, self._revision)
+        )
+
     def layer(self, name: str) -> CachedLayer:
         version = _version(self.info(name), self._revision)
         cached = self._layers.get(name)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from api.access import LayerView
 from api.deps import Caller, Language, Layers
-from api.layercache import BadQuery, parse_filters
+from api.layercache import BadQuery, CachedLayer, parse_filters
 from api.models import TileJSON, VectorLayer
 from api.routers.common import cache_control, filter_params, public_url, visible_layer
 from api.tilecache import TileCache
@@ -31,9 +34,13 @@ MVT = "application/vnd.mapbox-vector-tile"
     ),
     responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}},
 )
-def tile(
+async def tile(
     request: Request, layer: str, z: int, x: int, y: int, layers: Layers, who: Caller
 ) -> Response:
+    # A tile in the cache answers on the event loop, where a hop to a worker thread would cost
+    # as much as the answer; reading a layer and drawing a tile go to worker threads.
+    if not layers.is_current(layer):
+        await run_in_threadpool(visible_layer, layers, layer, who)
     cached, view = visible_layer(layers, layer, who)
     if not cached.is_spatial:
         raise BadQuery(f"layer {layer!r} is a table without geometry: it has no tiles")
@@ -47,16 +54,22 @@ def tile(
     tiles: TileCache = request.app.state.tiles
     data = tiles.get(key)
     if data is None:
-        bounds = tile_bounds(z, x, y)
-        rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
-        assert cached.mercator is not None
-        records = cached.records(rows, view)
-        properties = [
-            {"fid": fid, **record} for fid, record in zip(cached.fids[rows], records, strict=True)
-        ]
-        data = encode_tile(layer, cached.mercator[rows], properties, bounds)
+        data = await run_in_threadpool(_draw, cached, view, filters, z, x, y)
         tiles.put(key, data)
     return Response(data, media_type=MVT, headers=headers)
+
+
+def _draw(
+    cached: CachedLayer, view: LayerView, filters: dict[str, list[Any]], z: int, x: int, y: int
+) -> bytes:
+    bounds = tile_bounds(z, x, y)
+    rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
+    assert cached.mercator is not None
+    records = cached.records(rows, view)
+    properties = [
+        {"fid": fid, **record} for fid, record in zip(cached.fids[rows], records, strict=True)
+    ]
+    return encode_tile(cached.name, cached.mercator[rows], properties, bounds)
 
 
 @router.get(
