@@ -34,10 +34,10 @@ import pandas as pd
 
 from benchmarks.harness import print_table, verdict
 from gis_planner.admin import units
-from gis_planner.coverage.analysis import analyse, study_grid
+from gis_planner.coverage.analysis import analyse, default_area, study_grid
 from gis_planner.coverage.engine import compute_coverage, stream_coverage
 from gis_planner.coverage.scene import CoverageParams, build_scenes
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.sample import read_sample_layer, sample_files
 from gis_planner.settings import get_settings
 
@@ -70,7 +70,8 @@ def sample_layers(copies: int) -> dict[str, gpd.GeoDataFrame]:
     assert all(isinstance(frame, gpd.GeoDataFrame) for frame in layers.values())
     if copies == 1:
         return layers
-    province = units(layers["admin_units"], "province").to_crs(UTM48N)
+    metric = metric_crs_of(layers["admin_units"])
+    province = units(layers["admin_units"], "province").to_crs(metric)
     x0, y0, x1, y1 = province.total_bounds
     step_x, step_y = np.ceil((x1 - x0) / 1000) * 1000, np.ceil((y1 - y0) / 1000) * 1000
     out = {}
@@ -78,7 +79,7 @@ def sample_layers(copies: int) -> dict[str, gpd.GeoDataFrame]:
         parts = []
         for i in range(copies):
             for j in range(copies):
-                part = frame.to_crs(UTM48N)
+                part = frame.to_crs(metric)
                 part = part.set_geometry(part.geometry.translate(i * step_x, -j * step_y))
                 part = part.to_crs(WGS84)
                 for column in CODES:
@@ -96,7 +97,7 @@ def _peak_mib() -> float:
 def _warm_up(layers: dict[str, gpd.GeoDataFrame]) -> None:
     # load (or compile) the cached kernel on a coarse grid, so that no run times the compiler
     coarse = CoverageParams(resolution_m=2000.0)
-    study = study_grid(layers["admin_units"], coarse.resolution_m)
+    study = study_grid(default_area(layers["admin_units"]), coarse.resolution_m)
     scenes = build_scenes(layers["cells"], units(layers["admin_units"], "commune"), coarse)[:1]
     for _ in stream_coverage(scenes, study.grid, study.window_masks(), coarse):
         pass
@@ -120,7 +121,7 @@ def measure_case(case: str, copies: int) -> Figures:
         share = float(province.set_index("technology")["population_share"]["4G"])
         pixels = run.grid.width * run.grid.height
         return Figures(seconds, _peak_mib(), pixels, run.evaluations, share)
-    study = study_grid(admin, RESOLUTION_M, tile_px=params.tile_px)
+    study = study_grid(default_area(admin), RESOLUTION_M, tile_px=params.tile_px)
     scenes = build_scenes(cells, units(admin, "commune"), params)
     evaluations = 0
     start = time.perf_counter()

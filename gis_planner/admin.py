@@ -23,6 +23,27 @@ def units(
     return selected.sort_values("code", ignore_index=True)
 
 
+def ancestor(admin_units: pd.DataFrame, codes: pd.Series, level: str) -> pd.Series:
+    """For each unit code in ``codes``, the code of the unit of ``level`` above it (itself if
+    it is of that level; ``<NA>`` where the chain of ``parent_code`` never reaches it).
+
+    ``admin_units`` holds the units of one administrative version, whose codes are unique.
+    """
+    by_code = admin_units.set_index("code")
+    parents, levels = by_code["parent_code"], by_code["level"]
+    current = codes.astype("string")
+    found = pd.Series(pd.NA, index=codes.index, dtype="string")
+    # A chain is province ← district ← commune at most: a few vectorised steps, no row loop.
+    for _ in range(len(levels.unique()) + 1):
+        here = current.map(levels)
+        reached = (here == level).fillna(False).astype(bool) & found.isna()
+        found[reached] = current[reached]
+        current = current.map(parents).astype("string")
+        if current.isna().all():
+            break
+    return found
+
+
 def locate(points: gpd.GeoSeries, areas: gpd.GeoDataFrame, key: str = "code") -> pd.Series:
     """The ``key`` of the area containing each point (``<NA>`` outside every area).
 

@@ -74,6 +74,18 @@ def plan_targets(path: Path | None = None) -> PlanTargets:
     return PlanTargets(table)
 
 
+def first_units(plan: str, path: Path | None = None) -> tuple[str, ...]:
+    """The codes of the units a plan names to go first (``five_g_first``: 5G first in Phủ Lý
+    and Lý Nhân), from the bundled table or a CSV of the same columns."""
+    text = (
+        path.read_text(encoding="utf-8")
+        if path
+        else files("gis_planner").joinpath("data/plan_first_units.csv").read_text(encoding="utf-8")
+    )
+    table = pd.read_csv(StringIO(text), dtype=str)
+    return tuple(table.loc[table["plan"] == plan, "code"])
+
+
 def status(value: float, target: float, target_high: float | None = None) -> str:
     """``met`` (at or above the target), ``not met``, or ``no data``; ``in range`` between marks."""
     if value is None or np.isnan(value):

@@ -144,6 +144,8 @@ class Scope:
     bbox: tuple[float, float, float, float] | None = None
     operators: tuple[str, ...] = ()
     technologies: tuple[str, ...] = ()
+    #: Admin units the run is limited to (codes); empty for the store's whole area.
+    area_codes: tuple[str, ...] = ()
     #: Set by an explicit ``--replace``: the run takes the province product's place.
     replace: bool = field(default=False, compare=False)
 
@@ -154,6 +156,9 @@ class Scope:
         if self.replace:
             return ""
         parts = []
+        if self.area_codes:
+            codes = ",".join(sorted(self.area_codes))
+            parts.append("units" + hashlib.sha256(codes.encode()).hexdigest()[:8])
         if self.bbox is not None:
             corners = ",".join(f"{v:.5f}" for v in self.bbox)
             parts.append("bbox" + hashlib.sha256(corners.encode()).hexdigest()[:8])

@@ -68,7 +68,7 @@ def test_three_cells_match_a_direct_computation() -> None:
         {"azimuth_deg": 270.0, "band_mhz": 2100.0, "bandwidth_mhz": 10.0, "elec_tilt_deg": 6.0},
     )
     x, y = [X0 + 500.0, X0 + 1500.0, X0 + 2600.0], [Y0 - 800.0, Y0 - 1700.0, Y0 - 1200.0]
-    grid = Grid(X0, Y0, 25.0, 120, 100)
+    grid = Grid(X0, Y0, 25.0, 120, 100, "EPSG:32648")
     scene = scene_of(cells, x, y, margins_db=(("4G", 60.0),), max_range_m=5000.0)
     result = compute_coverage(scene, grid)
     rsrp = direct_rsrp(cells, x, y, grid)
@@ -102,7 +102,8 @@ def test_two_cell_boundary_and_sinr_by_hand() -> None:
         {"h_beamwidth_deg": 360.0, "elec_tilt_deg": 0.0},
     )
     x, y = [X0 + 1000.0, X0 + 3000.0], [Y0 - 1000.0, Y0 - 1000.0]
-    grid = Grid(X0, Y0, 50.0, 80, 40)  # columns 0–39 are west of the mid-line x = X0 + 2000
+    # columns 0–39 are west of the mid-line x = X0 + 2000
+    grid = Grid(X0, Y0, 50.0, 80, 40, "EPSG:32648")
     result = compute_coverage(scene_of(cells, x, y, margins_db=(("4G", 40.0),)), grid)
     row = 19  # pixel centres at y = Y0 − 975, 25 m north of both cells
     assert (result.best_server[row, :40] == 0).all() and (result.best_server[row, 40:] == 1).all()
@@ -127,7 +128,7 @@ def test_two_cell_boundary_and_sinr_by_hand() -> None:
 
 def test_levels_below_the_floor_are_nodata() -> None:
     cells = cell_rows({"h_beamwidth_deg": 360.0, "elec_tilt_deg": 0.0})
-    grid = Grid(X0, Y0, 100.0, 100, 100)
+    grid = Grid(X0, Y0, 100.0, 100, 100, "EPSG:32648")
     scene = scene_of(cells, [X0 + 5000.0], [Y0 - 5000.0], margins_db=(("4G", 0.0),))
     result = compute_coverage(scene, grid)
     xs, ys = grid.pixel_centres()
@@ -148,7 +149,7 @@ def test_directional_reach_is_never_short(mech_tilt_deg: float) -> None:
          "v_beamwidth_deg": 7.0, "tx_power_dbm": 49.0},
     )  # fmt: skip
     x, y = [X0 + 3000.0], [Y0 - 3000.0]
-    grid = Grid(X0, Y0, 50.0, 120, 120)
+    grid = Grid(X0, Y0, 50.0, 120, 120, "EPSG:32648")
     result = compute_coverage(scene_of(cells, x, y, margins_db=(("4G", 0.0),)), grid)
     rsrp = direct_rsrp(cells, x, y, grid)[0]
     clear = np.abs(rsrp + 110.0) > 0.05
@@ -166,7 +167,7 @@ def test_tiling_and_workers_do_not_change_the_result(tile_px: int, parallel: str
     )  # fmt: skip
     x = [X0 + 1500.0, X0 + 1500.0, X0 + 1500.0, X0 + 3000.0]
     y = [Y0 - 1500.0, Y0 - 1500.0, Y0 - 1500.0, Y0 - 2500.0]
-    grid = Grid(X0, Y0, 50.0, 90, 70)
+    grid = Grid(X0, Y0, 50.0, 90, 70, "EPSG:32648")
     whole = compute_coverage(scene_of(cells, x, y, tile_px=1024), grid)
     tiled = compute_coverage(
         scene_of(cells, x, y, tile_px=tile_px, workers=2, parallel=parallel), grid
@@ -178,7 +179,7 @@ def test_tiling_and_workers_do_not_change_the_result(tile_px: int, parallel: str
 
 def test_mask_limits_the_work() -> None:
     cells = cell_rows({"h_beamwidth_deg": 360.0})
-    grid = Grid(X0, Y0, 50.0, 40, 40)
+    grid = Grid(X0, Y0, 50.0, 40, 40, "EPSG:32648")
     mask = np.zeros(grid.shape, dtype=bool)
     mask[:20] = True
     scene = scene_of(cells, [X0 + 1000.0], [Y0 - 1000.0])
@@ -189,7 +190,7 @@ def test_mask_limits_the_work() -> None:
 
 
 def test_grid_geometry() -> None:
-    grid = Grid.from_bounds((1010.0, 2020.0, 1990.0, 2980.0), 100.0)
+    grid = Grid.from_bounds((1010.0, 2020.0, 1990.0, 2980.0), 100.0, "EPSG:32648")
     assert (grid.x_min, grid.y_max, grid.width, grid.height) == (1000.0, 3000.0, 10, 10)
     windows = list(grid.windows(4))
     assert len(windows) == 9 and sum(w.height * w.width for w in windows) == 100
@@ -209,7 +210,7 @@ def test_msi_pattern_cells_match_the_parametric_pattern(tmp_path: Path) -> None:
     parametric = cell_rows({**common, "elec_tilt_deg": 2.0})
     # the file's tilt is used and the cell's electrical tilt is not applied again
     from_file = cell_rows({**common, "elec_tilt_deg": 9.0, "pattern_ref": "sampled.msi"})
-    grid = Grid(X0, Y0, 50.0, 80, 80)
+    grid = Grid(X0, Y0, 50.0, 80, 80, "EPSG:32648")
     x, y = [X0 + 2000.0], [Y0 - 2000.0]
     env = np.full(1, "urban", dtype=object)
     p = CoverageParams(margins_db=(("4G", 30.0),))

@@ -17,7 +17,7 @@ from gis_planner.coverage.products import (
 from gis_planner.coverage.scene import CoverageParams
 from gis_planner.maps import remote_references
 
-GRID = Grid(580_000.0, 2_290_000.0, 25.0, 700, 600)
+GRID = Grid(580_000.0, 2_290_000.0, 25.0, 700, 600, "EPSG:32648")
 
 
 def test_cog_is_tiled_with_overviews_nodata_and_tags(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from gis_planner.admin import units
 from gis_planner.coverage.analysis import study_grid
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.stats import (
@@ -20,10 +21,11 @@ from gis_planner.coverage.stats import (
     village_coverage,
 )
 from gis_planner.errors import GisPlannerError
+from gis_planner.indicators import first_units
 from gis_planner.store import GeoPackageStore
 
 # a 10 × 10 grid of 100 m pixels; villages are whole pixel blocks in UTM
-GRID = Grid(0.0, 1000.0, 100.0, 10, 10)
+GRID = Grid(0.0, 1000.0, 100.0, 10, 10, "EPSG:32648")
 
 
 def box(col0: int, row0: int, col1: int, row1: int) -> shapely.Polygon:
@@ -139,16 +141,33 @@ def test_priority_areas_and_five_g(villages: gpd.GeoDataFrame) -> None:
     assert five_g_figures(table)["code"].tolist() == ["PA-1"]
 
 
+def test_five_g_figures_of_the_units_the_plan_names_first() -> None:
+    areas = pd.DataFrame(
+        {
+            "level": ["district", "district", "province", "commune", "district"],
+            "code": ["347", "353", "35", "13321", "349"],
+            "technology": "5G",
+            "operator": "any",
+        }
+    )
+    # Phủ Lý and Lý Nhân, from the plan's table, not from a constant
+    assert first_units("five_g_first") == ("347", "353")
+    chosen = five_g_figures(areas, first_units("five_g_first"))
+    assert chosen["code"].tolist() == ["347", "353", "35"]
+    assert five_g_figures(areas, ("13321",))["code"].tolist() == ["35", "13321"]
+
+
 def test_study_grid_of_a_bbox(sample_store: GeoPackageStore) -> None:
     admin = sample_store.read("admin_units")
     assert isinstance(admin, gpd.GeoDataFrame)
+    admin = units(admin, "province")
     province = study_grid(admin, 500.0)
     box = study_grid(admin, 500.0, (105.85, 20.50, 105.95, 20.60))
     assert box.grid.width < province.grid.width and box.grid.height < province.grid.height
     # central Phủ Lý lies wholly inside the province
     assert box.pixels == box.grid.width * box.grid.height
     assert 0.3 < province.pixels / (province.grid.width * province.grid.height) < 0.8
-    with pytest.raises(GisPlannerError, match="does not meet the province"):
+    with pytest.raises(GisPlannerError, match="does not meet the run's area"):
         study_grid(admin, 500.0, (100.0, 10.0, 100.1, 10.1))
     with pytest.raises(GisPlannerError, match="empty"):
         study_grid(admin, 500.0, (106.0, 20.5, 105.9, 20.6))

@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 import rasterio
 
-from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION, analyse, study_grid
+from gis_planner.coverage.analysis import (
+    VILLAGE_ADMIN_VERSION,
+    analyse,
+    default_area,
+    study_grid,
+)
 from gis_planner.coverage.engine import NODATA_DB, compute_coverage, stream_coverage
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.products import (
@@ -55,7 +60,7 @@ def test_streamed_run_equals_the_whole_grid(
     )
 
     # the whole grid in memory, as the engine computed it before it streamed: one tile
-    study = study_grid(admin, RESOLUTION_M)
+    study = study_grid(default_area(admin), RESOLUTION_M)
     grid, mask = study.grid, study.grid.mask(study.area)
     whole = CoverageParams(resolution_m=RESOLUTION_M, tile_px=max(grid.shape))
     results = [compute_coverage(scene, grid, mask, whole) for scene in run.scenes]
@@ -119,7 +124,7 @@ def test_windows_are_read_lazily() -> None:
         cells, np.array([X0 + 1000.0]), np.array([Y0 - 1000.0]),
         np.full(1, "urban", dtype=object), CoverageParams(), "viettel", "4G",
     )  # fmt: skip
-    grid = Grid(X0, Y0, 50.0, 40, 40)
+    grid = Grid(X0, Y0, 50.0, 40, 40, "EPSG:32648")
     params = CoverageParams(tile_px=4, workers=2)
     taken: list[Window] = []
 
@@ -137,7 +142,7 @@ def test_windows_are_read_lazily() -> None:
 
 
 def test_map_of_a_large_raster_reads_an_overview(tmp_path: Path) -> None:
-    grid = Grid(580_000.0, 2_290_000.0, 25.0, 700, 600)
+    grid = Grid(580_000.0, 2_290_000.0, 25.0, 700, 600, "EPSG:32648")
     rsrp = np.full(grid.shape, NODATA_DB, dtype=np.float32)
     rsrp[:, 350:] = -95.0
     tags = coverage_tags(CoverageParams(), operator="viettel", technology="4G")

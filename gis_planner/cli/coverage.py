@@ -1,39 +1,24 @@
-"""``coverage``: best-server, SINR and village coverage of the store's cells.
-
-A run narrowed by ``--bbox``, ``--operator`` or ``--technology`` writes products of its own
-scope (layers ``coverage_*__{scope}``, rasters under ``coverage/{scope}/``) and leaves the
-province's alone, unless ``--replace`` says to put it in the province product's place. Every
-raster and layer written is registered in the store with the layers in one transaction.
-"""
+"""``coverage``: best-server, SINR and village coverage of the store's cells (the coverage
+job, ``gis_planner.jobs.coverage``, with a progress bar and a summary)."""
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
-import tempfile
-import time
 from pathlib import Path
 from typing import Annotated
 
-import geopandas as gpd
 import typer
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gis_planner.catalogue.layers import TECHNOLOGIES
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION, CoverageRun, analyse
-from gis_planner.coverage.products import WrittenRaster, read_for_map, rsrp_map
-from gis_planner.coverage.registry import INPUT_LAYERS, coverage_records
-from gis_planner.coverage.scene import CoverageParams, with_default_patterns
-from gis_planner.coverage.stats import five_g_figures
-from gis_planner.maps import save_map
+from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION
+from gis_planner.jobs import coverage as coverage_job
+from gis_planner.jobs.coverage import CoverageSpec
 from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
-from gis_planner.products import ProductArea, Scope, input_revisions, scoped_layer
-from gis_planner.radio.antenna import load_patterns
-from gis_planner.settings import get_settings
-from gis_planner.tables import write_csv, write_xlsx
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -72,8 +57,21 @@ def coverage(
     resolution_m: Annotated[
         float, typer.Option("--resolution-m", "--resolution", help="Pixel size (m).")
     ] = 25.0,
+    area: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Admin unit code(s) making the area (any level; default: every province)."
+        ),
+    ] = None,
+    admin_version: Annotated[
+        str, typer.Option(help="Administrative version of the --area codes.")
+    ] = VILLAGE_ADMIN_VERSION,
     bbox: Annotated[
-        str | None, typer.Option(help="west,south,east,north in degrees (default: province).")
+        str | None, typer.Option(help="west,south,east,north in degrees (default: the area).")
+    ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(help="Metric CRS of the grid, e.g. EPSG:5897 (default: the area's UTM zone)."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker threads for the tiles.")] = 2,
     planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
@@ -89,134 +87,77 @@ def coverage(
     ] = None,
     replace: Annotated[
         bool,
-        typer.Option(help="Let a --bbox/--operator/--technology run replace the province's."),
+        typer.Option(
+            help="Let a narrowed run (--area/--bbox/--operator/--technology) replace "
+            "the store-wide products."
+        ),
     ] = False,
     lang: LangOption = "vi",
 ) -> None:
     """Compute coverage rasters (COG) and village statistics; write them to the store."""
-    language = lang_from(lang)
     for tech in technology or []:
         if tech not in TECHNOLOGIES:
             raise typer.BadParameter(f"--technology {tech!r} is not one of {TECHNOLOGIES}")
-    target = store_from(store)
-    operators = _operators(operator)
-    area_bbox = _bbox(bbox)
-    scope = Scope(area_bbox, tuple(operators or ()), tuple(technology or ()), replace=replace)
-    # Read before the inputs: a layer rewritten during the run makes its products stale.
-    inputs = input_revisions(target.layer_revisions(), INPUT_LAYERS)
-    params = CoverageParams(resolution_m=resolution_m, workers=workers, include_planned=planned)
-    admin = target.read("admin_units")
-    villages = target.read("villages")
-    priority = target.read("priority_areas") if target.has_layer("priority_areas") else None
-    cells = target.read("cells")
-    assert isinstance(admin, gpd.GeoDataFrame) and isinstance(villages, gpd.GeoDataFrame)
-    assert isinstance(cells, gpd.GeoDataFrame)
-    refs = set(cells["pattern_ref"].dropna()) - {""}
-    antennas, problems = load_patterns(patterns, refs)
-    cells, flagged = with_default_patterns(cells, problems)
-    for row in flagged.itertuples():
-        console.print(
-            "[yellow]default pattern[/yellow] "
-            + escape(f"cell {row.cell_id} ({row.operator}): {row.pattern_ref!r}: {row.reason}")
-        )
+    if crs is not None and not _is_metric(crs):
+        raise typer.BadParameter(f"--crs {crs!r} is not a projected CRS in metres")
+    spec = CoverageSpec(
+        resolution_m=resolution_m,
+        operators=tuple(_operators(operator) or ()),
+        technologies=tuple(technology or ()),
+        area_codes=tuple(area or ()),
+        admin_version=admin_version,
+        bbox=_bbox(bbox),
+        crs=crs,
+        include_planned=planned,
+        workers=workers,
+        patterns_dir=patterns,
+        replace=replace,
+        out_dir=out,
+        map_operator=normalise_operator_name(map_operator) if map_operator else None,
+        lang=lang_from(lang),
+    )
     columns = (
         TextColumn("[bold]coverage"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
-    rasters_dir = target.assets_dir / "coverage" / scope.key
-    rasters_dir.mkdir(parents=True, exist_ok=True)
-    # Written aside, then moved into place with the records' commit: a failed run leaves the
-    # rasters the records describe.
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("coverage", total=None)
+        result = coverage_job.run(
+            spec,
+            store_from(store),
+            progress=lambda pixels: progress.advance(task, pixels),
+            on_scenes=lambda total: progress.update(task, total=total),
+        )
+    for row in result.default_patterns.itertuples():
+        console.print(
+            "[yellow]default pattern[/yellow] "
+            + escape(f"cell {row.cell_id} ({row.operator}): {row.pattern_ref!r}: {row.reason}")
+        )
+    for dropped in result.dropped:
+        console.print(f"[yellow]dropped[/yellow] {escape(dropped)}: no longer made by this scope")
+    _summary(result)
+
+
+def _is_metric(crs: str) -> bool:
     try:
-        start = time.perf_counter()
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task("coverage", total=None)
-            run = analyse(
-                cells, admin, villages,
-                priority if isinstance(priority, gpd.GeoDataFrame) else None,
-                params, rasters_dir=staging, operators=operators, technologies=technology,
-                bbox=area_bbox, antennas=antennas,
-                progress=lambda pixels: progress.advance(task, pixels),
-                on_scenes=lambda total: progress.update(task, total=total),
-            )  # fmt: skip
-        seconds = time.perf_counter() - start
-        placed = [dataclasses.replace(r, path=rasters_dir / r.path.name) for r in run.rasters]
-        meta = {"resolution_m": resolution_m, "rasters": str(rasters_dir), "scope": scope.key}
-        frames = {"coverage_villages": run.villages, "coverage_areas": run.areas,
-                  "coverage_gaps": run.gaps, "coverage_servers": run.servers}  # fmt: skip
-        layers = {name: scoped_layer(name, scope.key) for name in frames}
-        provinces = admin[(admin["level"] == "province")
-                          & (admin["admin_version"] == VILLAGE_ADMIN_VERSION)]  # fmt: skip
-        by_technology: dict[str, list[str]] = {}
-        for raster in _operator_rsrp(placed):
-            by_technology.setdefault(raster.technology, []).append(raster.operator)
-        with target.transaction() as tx:
-            for name, frame in frames.items():
-                tx.write(layers[name], frame, metadata=meta)
-            for staged, raster in zip(run.rasters, placed, strict=True):
-                staged.path.replace(raster.path)
-            for record in coverage_records(
-                scope=scope, params=params, inputs=inputs, rasters=[r.path for r in placed],
-                layers=layers, area=ProductArea(tuple(provinces["code"]), area_bbox),
-                assets_dir=target.assets_dir, operators_by_technology=by_technology,
-            ):  # fmt: skip
-                tx.register(record)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    tables_dir = out or get_settings().output_dir / "coverage" / scope.key
-    tables = {"villages": run.villages, "areas": run.areas, "gaps": run.gaps}
-    for name, frame in tables.items():
-        write_csv(tables_dir / f"{name}.csv", frame, f"coverage_{name}", language)
-    workbook = write_xlsx(
-        tables_dir / "coverage.xlsx",
-        {name: (frame, f"coverage_{name}") for name, frame in tables.items()},
-        language,
+        parsed = CRS.from_user_input(crs)
+    except CRSError:
+        return False
+    return parsed.is_projected and all(
+        axis.unit_name in ("metre", "meter") for axis in parsed.axis_info
     )
-    map_path = _write_map(placed, map_operator, admin, tables_dir, language)
-    _summary(run, seconds, rasters_dir, len(placed), workbook, map_path)
 
 
-def _operator_rsrp(rasters: list[WrittenRaster]) -> list[WrittenRaster]:
-    """Each operator's RSRP raster (one per operator and technology), composites left out."""
-    return [r for r in rasters if r.operator != "any" and r.bands[0].name == "best_rsrp_dbm"]
-
-
-def _write_map(
-    rasters: list[WrittenRaster],
-    operator: str | None,
-    admin: gpd.GeoDataFrame,
-    directory: Path,
-    lang: str,
-) -> Path | None:
-    wanted = normalise_operator_name(operator) if operator else None
-    candidates = [r for r in _operator_rsrp(rasters) if wanted in (None, r.operator)]
-    # 4G first: the technology of the broadband target
-    candidates.sort(key=lambda r: (r.technology != "4G", r.operator))
-    if not candidates:
-        return None
-    raster = candidates[0]
-    province = admin[(admin["level"] == "province") & (admin["admin_version"] == "pre2025")]
-    title = f"{raster.operator} {raster.technology}"
-    rsrp, grid = read_for_map(raster.path)
-    fmap = rsrp_map(rsrp, grid, title, province, "vi" if lang == "vi" else "en")
-    return save_map(fmap, directory / f"rsrp_{raster.operator}_{raster.technology}.html")
-
-
-def _summary(
-    run: CoverageRun,
-    seconds: float,
-    rasters_dir: Path,
-    n_rasters: int,
-    xlsx: Path,
-    map_path: Path | None,
-) -> None:
+def _summary(result: coverage_job.CoverageResult) -> None:
+    run = result.run
     table = Table(
-        title=f"coverage {run.grid.width}×{run.grid.height} px at {run.grid.resolution_m:g} m"
+        title=f"coverage {run.grid.width}×{run.grid.height} px at {run.grid.resolution_m:g} m "
+        f"({run.grid.crs})"
     )
     for name in (
+        "area",
         "operator",
         "tech",
         "cells",
@@ -224,19 +165,20 @@ def _summary(
         "population ≥ thr.",
         "villages covered",
     ):
-        table.add_column(name, justify="right" if name != "operator" else "left")
-    province = run.areas[run.areas["level"] == "province"]
-    for row in province.sort_values(["technology", "operator"]).itertuples():
+        table.add_column(name, justify="right" if name not in ("area", "operator") else "left")
+    provinces = run.areas[run.areas["level"] == "province"]
+    for row in provinces.sort_values(["code", "technology", "operator"]).itertuples():
         n_cells = sum(s.n_cells for s in run.scenes if s.technology == row.technology
                       and row.operator in ("any", s.operator))  # fmt: skip
         table.add_row(
-            str(row.operator), str(row.technology), f"{n_cells:,}", f"{row.area_share:.1%}",
-            f"{row.population_share:.1%}", f"{int(row.villages_covered):,}/{int(row.villages):,}",
+            escape(str(row.name)), str(row.operator), str(row.technology), f"{n_cells:,}",
+            f"{row.area_share:.1%}", f"{row.population_share:.1%}",
+            f"{int(row.villages_covered):,}/{int(row.villages):,}",
         )  # fmt: skip
     console.print(table)
-    five_g = five_g_figures(run.areas)
+    five_g = result.five_g
     for row in five_g[five_g["level"] != "priority_area"].itertuples():
-        console.print(f"5G population share {row.name}: {row.population_share:.1%}")
+        console.print(f"5G population share {escape(str(row.name))}: {row.population_share:.1%}")
     priority = five_g[five_g["level"] == "priority_area"]
     if not priority.empty:
         reached = int((priority["area_share"] >= 0.95).sum())
@@ -247,9 +189,9 @@ def _summary(
         f"{int(gaps_4g['population'].sum()):,} people below target"
     )
     console.print(
-        f"[green]computed[/green] {run.evaluations:,} pixel × cell evaluations in {seconds:.1f} s; "
-        f"{n_rasters} rasters in {rasters_dir}; tables {xlsx}"
-        + (f"; map {map_path}" if map_path else "")
+        f"[green]computed[/green] {run.evaluations:,} pixel × cell evaluations in "
+        f"{result.seconds:.1f} s; {len(result.rasters)} rasters in {result.rasters_dir}; "
+        f"tables {result.workbook}" + (f"; map {result.map}" if result.map else "")
     )
 
 

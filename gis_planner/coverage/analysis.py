@@ -28,7 +28,7 @@ from gis_planner.coverage.stats import (
     village_table,
     with_any,
 )
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, metric_crs
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.antenna import AntennaPattern
 
@@ -82,29 +82,40 @@ class StudyArea:
 
 
 def study_grid(
-    admin_units: gpd.GeoDataFrame,
+    area: gpd.GeoDataFrame,
     resolution_m: float,
     bbox: tuple[float, float, float, float] | None = None,
     tile_px: int = DEFAULT_TILE_PX,
+    crs: str | None = None,
 ) -> StudyArea:
-    """The grid of the province (or of ``bbox``, lon/lat) and the province on it, by tile."""
-    province = units(admin_units, "province", VILLAGE_ADMIN_VERSION)
+    """The grid of ``area`` (admin units, any CRS), or of its part in ``bbox`` (lon/lat), by tile.
+
+    The grid is in ``crs``, by default the metric CRS of what it covers: the UTM zone of the
+    centre of the area, or of the bbox.
+    """
+    if area.empty:
+        raise GisPlannerError("the run's area holds no admin unit")
     if bbox is None:
-        grid = Grid.for_area(province, resolution_m)
+        grid = Grid.for_area(area, resolution_m, crs)
     else:
         west, south, east, north = bbox
         if not (east > west and north > south):
             raise GisPlannerError(f"bbox {bbox} is empty (expected west, south, east, north)")
         box = gpd.GeoSeries([shapely.box(west, south, east, north)], crs=WGS84)
-        grid = Grid.for_area(box.to_crs(UTM48N), resolution_m)
-    area = province.to_crs(grid.crs)
+        grid = Grid.for_area(box, resolution_m, crs or metric_crs(bbox))
+    metric_area = area.to_crs(grid.crs)
     windows = tuple(
-        (window, int(grid.sub(window).mask(area).sum())) for window in grid.windows(tile_px)
+        (window, int(grid.sub(window).mask(metric_area).sum())) for window in grid.windows(tile_px)
     )
-    study = StudyArea(grid, area, tile_px, windows)
+    study = StudyArea(grid, metric_area, tile_px, windows)
     if not study.pixels:
-        raise GisPlannerError(f"bbox {bbox} does not meet the province")
+        raise GisPlannerError(f"bbox {bbox} does not meet the run's area")
     return study
+
+
+def default_area(admin_units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Every province of the villages' administrative version: the store's whole area."""
+    return units(admin_units, "province", VILLAGE_ADMIN_VERSION)
 
 
 def server_table(scenes: Sequence[Scene]) -> pd.DataFrame:
@@ -137,6 +148,8 @@ def analyse(
     operators: Sequence[str] | None = None,
     technologies: Sequence[str] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    area: gpd.GeoDataFrame | None = None,
+    crs: str | None = None,
     targets: TargetParams | None = None,
     antennas: Mapping[str, AntennaPattern] | None = None,
     progress: Callable[[int], None] | None = None,
@@ -146,16 +159,19 @@ def analyse(
 
     The engine's tiles stream into the COGs of ``rasters_dir`` (``write_coverage``) and into
     per-village and per-priority-area sums, so that memory depends on the tile size, not on
-    the area. ``antennas`` holds the patterns the cells' ``pattern_ref`` name; ``on_scenes``
-    is told the number of pixels to compute before the work starts, and ``progress`` the
-    pixels of each finished tile.
+    the area. The area is ``area`` (admin units; default every province of the store), cut to
+    ``bbox`` if given; the grid is in ``crs`` (default: the area's UTM zone). ``antennas``
+    holds the patterns the cells' ``pattern_ref`` name; ``on_scenes`` is told the number of
+    pixels to compute before the work starts, and ``progress`` the pixels of each finished
+    tile.
     """
     params = params or CoverageParams()
-    study = study_grid(admin_units, params.resolution_m, bbox, params.tile_px)
+    area = default_area(admin_units) if area is None else area
+    study = study_grid(area, params.resolution_m, bbox, params.tile_px, crs)
     grid = study.grid
     pre = admin_units[admin_units["admin_version"] == VILLAGE_ADMIN_VERSION]
     communes = units(admin_units, "commune", VILLAGE_ADMIN_VERSION)
-    scenes = build_scenes(cells, communes, params, operators, technologies, antennas)
+    scenes = build_scenes(cells, communes, params, operators, technologies, antennas, crs=grid.crs)
     if not scenes:
         raise GisPlannerError(
             f"no on-air cells for operators {list(operators or [])} and technologies "

@@ -1,4 +1,4 @@
-"""The coverage grid: a north-up raster in UTM 48N, its tiles and its area-of-interest mask."""
+"""The coverage grid: a north-up raster in a metric CRS, its tiles and its area-of-interest mask."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy.typing as npt
 from affine import Affine
 from rasterio.features import rasterize
 
-from gis_planner.crs import UTM48N
+from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 
 #: Default pixel size of the coverage rasters.
@@ -48,15 +48,18 @@ class Grid:
     resolution_m: float
     width: int
     height: int
-    crs: str = UTM48N
+    #: A metric CRS (the area's UTM zone unless the run asks for another).
+    crs: str
 
     @classmethod
     def from_bounds(
         cls,
         bounds: tuple[float, float, float, float],
-        resolution_m: float = DEFAULT_RESOLUTION_M,
+        resolution_m: float,
+        crs: str,
     ) -> Grid:
-        """The grid covering UTM bounds (x_min, y_min, x_max, y_max), snapped outwards."""
+        """The grid covering bounds (x_min, y_min, x_max, y_max) in the metric ``crs``,
+        snapped outwards."""
         if resolution_m <= 0:
             raise GisPlannerError(f"resolution must be positive, got {resolution_m} m")
         x0, y0, x1, y1 = bounds
@@ -66,14 +69,19 @@ class Grid:
         y_max = math.ceil(y1 / resolution_m) * resolution_m
         width = math.ceil((x1 - x_min) / resolution_m)
         height = math.ceil((y_max - y0) / resolution_m)
-        return cls(x_min, y_max, resolution_m, width, height)
+        return cls(x_min, y_max, resolution_m, width, height, crs)
 
     @classmethod
     def for_area(
-        cls, area: gpd.GeoDataFrame | gpd.GeoSeries, resolution_m: float = DEFAULT_RESOLUTION_M
+        cls,
+        area: gpd.GeoDataFrame | gpd.GeoSeries,
+        resolution_m: float = DEFAULT_RESOLUTION_M,
+        crs: str | None = None,
     ) -> Grid:
-        """The grid covering the bounds of ``area`` (any CRS)."""
-        return cls.from_bounds(tuple(area.to_crs(UTM48N).total_bounds), resolution_m)
+        """The grid covering the bounds of ``area`` (any CRS) in ``crs``, by default the metric
+        CRS of the area (the UTM zone of its centre)."""
+        crs = crs or metric_crs_of(area)
+        return cls.from_bounds(tuple(area.to_crs(crs).total_bounds), resolution_m, crs)
 
     @property
     def transform(self) -> Affine:

@@ -25,7 +25,7 @@ from rasterio.windows import Window as RioWindow
 from gis_planner.coverage.engine import NODATA_DB, CoverageTile
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
-from gis_planner.crs import WGS84, utm_to_lonlat
+from gis_planner.crs import WGS84, transformer
 from gis_planner.i18n import Lang
 from gis_planner.maps import Legend, base_map, data_uri
 from gis_planner.operators import OPERATORS
@@ -321,7 +321,7 @@ def rsrp_map(
     ys = np.concatenate(
         [np.full(64, y0), y0 + (y1 - y0) * edge, np.full(64, y1), y0 + (y1 - y0) * edge]
     )
-    lon, lat = utm_to_lonlat(xs, ys)
+    lon, lat = transformer(grid.crs, WGS84).transform(xs, ys)
     width, height = grid.width, grid.height
     transform = Affine(
         (lon.max() - lon.min()) / width, 0.0, lon.min(), 0.0, -(lat.max() - lat.min()) / height,

@@ -30,7 +30,7 @@ import pandas as pd
 
 from gis_planner.admin import locate
 from gis_planner.coverage.reach import directional_reach, pattern_tables, reach_extent
-from gis_planner.crs import UTM48N
+from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.antenna import AntennaPattern, sector_pattern
 from gis_planner.radio.linkbudget import UE_HEIGHT_M, UE_NOISE_FIGURE_DB, Carrier, thermal_noise_dbm
@@ -222,9 +222,9 @@ def build_scene(
 ) -> Scene:
     """The scene of ``cells`` (one operator and technology; catalogue ``cells`` columns).
 
-    ``x_m``/``y_m`` are the cells' UTM 48N coordinates and ``environments`` their propagation
-    environments, aligned with the rows of ``cells``; ``antennas`` holds the patterns named by
-    the cells' ``pattern_ref`` (read from MSI files by the caller).
+    ``x_m``/``y_m`` are the cells' coordinates in the grid's metric CRS and ``environments``
+    their propagation environments, aligned with the rows of ``cells``; ``antennas`` holds the
+    patterns named by the cells' ``pattern_ref`` (read from MSI files by the caller).
     """
     threshold = params.threshold_dbm(technology)
     floor_dbm = threshold - params.margin_db(technology)
@@ -328,11 +328,12 @@ def build_scene(
 
 
 def cell_environments(
-    cells_utm_x: F64, cells_utm_y: F64, communes: gpd.GeoDataFrame
+    cells_x_m: F64, cells_y_m: F64, communes: gpd.GeoDataFrame, crs: str
 ) -> npt.NDArray[np.object_]:
-    """Each cell's environment from the type of the commune it stands in (rural outside all)."""
-    points = gpd.GeoSeries(gpd.points_from_xy(cells_utm_x, cells_utm_y), crs=UTM48N)
-    unit_type = locate(points, communes.to_crs(UTM48N), key="unit_type")
+    """Each cell's environment from the type of the commune it stands in (rural outside all);
+    the cells' coordinates are in the metric ``crs``."""
+    points = gpd.GeoSeries(gpd.points_from_xy(cells_x_m, cells_y_m), crs=crs)
+    unit_type = locate(points, communes.to_crs(crs), key="unit_type")
     return unit_type.map(ENVIRONMENT_BY_UNIT_TYPE).fillna("rural").to_numpy(dtype=object)
 
 
@@ -343,8 +344,10 @@ def build_scenes(
     operators: Sequence[str] | None = None,
     technologies: Sequence[str] | None = None,
     antennas: Mapping[str, AntennaPattern] | None = None,
+    crs: str | None = None,
 ) -> list[Scene]:
-    """One scene per operator × technology of ``cells`` (the catalogue layer, WGS84).
+    """One scene per operator × technology of ``cells`` (the catalogue layer, WGS84), placed in
+    the metric ``crs`` of the run's grid (default: the cells' UTM zone).
 
     Environments come from ``communes`` (admin units of commune level) unless
     ``params.environment`` fixes one; planned cells are left out unless ``params.include_planned``.
@@ -357,12 +360,13 @@ def build_scenes(
     if technologies:
         selected = selected[selected["technology"].isin(list(technologies))]
     selected = selected.sort_values("cell_id", ignore_index=True)
-    metric = selected.geometry.to_crs(UTM48N)
+    crs = crs or metric_crs_of(cells)
+    metric = selected.geometry.to_crs(crs)
     x, y = metric.x.to_numpy(), metric.y.to_numpy()
     if params.environment is not None or communes is None or communes.empty:
         environments = np.full(len(selected), params.environment or "rural", dtype=object)
     else:
-        environments = cell_environments(x, y, communes)
+        environments = cell_environments(x, y, communes, crs)
     scenes = []
     for (operator, technology), rows in selected.groupby(
         ["operator", "technology"]

@@ -12,7 +12,7 @@ covered when that share reaches the target (default 95 %, DOMAIN.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -22,12 +22,11 @@ import pandas as pd
 import shapely
 from rasterio.features import rasterize
 
+from gis_planner.admin import ancestor
 from gis_planner.coverage.grid import Grid, Window
 
 #: The operator value of the any-operator rows.
 ANY_OPERATOR = "any"
-#: District codes (pre-2025) the plan names for 5G first: Phủ Lý and Lý Nhân.
-FIVE_G_FIRST_DISTRICTS = ("347", "353")
 
 
 @dataclass(frozen=True)
@@ -209,12 +208,12 @@ def area_coverage(village_rows: pd.DataFrame, admin_units: pd.DataFrame) -> pd.D
     ``name``, ``level``, ``parent_code``); villages reach districts through their commune.
     """
     by_code = admin_units.set_index("code")
-    communes = by_code[by_code["level"] == "commune"]
-    province = by_code.index[by_code["level"] == "province"]
+    communes = village_rows["commune_code"]
     rows = village_rows.assign(
-        district_code=village_rows["commune_code"].map(communes["parent_code"]),
+        district_code=ancestor(admin_units, communes, "district"),
         covered_pixels=village_rows["pixels"] * village_rows["area_share"],
-        province_code=province[0] if len(province) else "province",
+        # Each village's own province: a store may hold several.
+        province_code=ancestor(admin_units, communes, "province"),
     )
     keys = ["technology", "operator", "threshold_dbm"]
     parts = []
@@ -248,11 +247,12 @@ def area_coverage(village_rows: pd.DataFrame, admin_units: pd.DataFrame) -> pd.D
     return table.drop(columns=["covered_pixels"])
 
 
-def five_g_figures(areas: pd.DataFrame) -> pd.DataFrame:
-    """5G (any operator) for Phủ Lý, Lý Nhân, the province and the priority areas."""
+def five_g_figures(areas: pd.DataFrame, first_units: Sequence[str] = ()) -> pd.DataFrame:
+    """5G (any operator) for the units the plans name for 5G first (``first_units``, codes of
+    any level), the provinces and the priority areas."""
     five_g = areas[(areas["technology"] == "5G") & (areas["operator"] == ANY_OPERATOR)]
     wanted = (
-        ((five_g["level"] == "district") & five_g["code"].isin(FIVE_G_FIRST_DISTRICTS))
+        (five_g["level"].isin(["commune", "district"]) & five_g["code"].isin(list(first_units)))
         | five_g["level"].isin(["province", "priority_area"])
     )  # fmt: skip
     return five_g[wanted].reset_index(drop=True)

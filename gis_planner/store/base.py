@@ -72,6 +72,11 @@ class LayerWriter(Protocol):
         commits with the layers written there."""
         ...
 
+    def unregister(self, product_id: str) -> None:
+        """Drop the record of ``product_id`` (nothing if there is none); inside a transaction,
+        with the layers written there."""
+        ...
+
     def products(self) -> list[ProductRecord]:
         """Every registered product, by id."""
         ...

@@ -302,6 +302,13 @@ class GeoPackageFile:
                  record.to_json()),
             )  # fmt: skip
 
+    def unregister(self, product_id: str) -> None:
+        if not self.path.exists():
+            return
+        with closing(sqlite3.connect(self.path)) as con, con:
+            if _columns(con, PRODUCTS_TABLE):
+                con.execute(f"DELETE FROM {PRODUCTS_TABLE} WHERE id = ?", (product_id,))
+
     def count_commit(self) -> None:
         """Store ``commit_revision`` as the file's revision: the last step before it commits."""
         with closing(sqlite3.connect(self.path)) as con, con:
@@ -457,6 +464,10 @@ class GeoPackageStore:
     def register(self, record: ProductRecord) -> None:
         with self.transaction() as tx:
             tx.register(record)
+
+    def unregister(self, product_id: str) -> None:
+        with self.transaction() as tx:
+            tx.unregister(product_id)
 
 
 def _fsync(path: Path) -> None:

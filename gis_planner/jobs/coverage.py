@@ -1,0 +1,230 @@
+"""The coverage job: best server, SINR and village coverage of the store's cells, into the store.
+
+A run covers an area: every province of the store, or the admin units it names, cut to a bbox if
+it has one. A run narrowed by its area, bbox, operators or technologies writes products of its
+own scope (layers ``coverage_*__{scope}``, rasters under ``coverage/{scope}/``) and leaves the
+store-wide ones alone, unless ``replace`` puts it in their place. The rasters, the layers and
+their records commit together; the records of the scope that this run no longer makes (an
+operator whose cells are gone) go with their files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION, CoverageRun, analyse, default_area
+from gis_planner.coverage.products import WrittenRaster, read_for_map, rsrp_map
+from gis_planner.coverage.registry import INPUT_LAYERS, JOB, coverage_records
+from gis_planner.coverage.scene import CoverageParams, with_default_patterns
+from gis_planner.coverage.stats import five_g_figures
+from gis_planner.errors import GisPlannerError
+from gis_planner.i18n import Lang
+from gis_planner.indicators import first_units
+from gis_planner.maps import save_map
+from gis_planner.products import ProductArea, Scope, input_revisions, scoped_layer
+from gis_planner.radio.antenna import load_patterns
+from gis_planner.settings import get_settings
+from gis_planner.store import LayerStore
+from gis_planner.tables import write_csv, write_xlsx
+
+#: The catalogue layers a run writes (each under its scope's name).
+LAYERS = ("coverage_villages", "coverage_areas", "coverage_gaps", "coverage_servers")
+
+
+@dataclass(frozen=True)
+class CoverageSpec:
+    resolution_m: float = 25.0
+    #: Operators and technologies to compute; empty for all the cells have.
+    operators: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+    #: Admin unit codes (of ``admin_version``, any level) making the area; empty for every
+    #: province of the store.
+    area_codes: tuple[str, ...] = ()
+    admin_version: str = VILLAGE_ADMIN_VERSION
+    #: (west, south, east, north) in degrees: the part of the area computed.
+    bbox: tuple[float, float, float, float] | None = None
+    #: The grid's metric CRS; default the UTM zone of the area's (or the bbox's) centre.
+    crs: str | None = None
+    include_planned: bool = False
+    workers: int = 2
+    #: Folder of the MSI/Planet files the cells' ``pattern_ref`` name.
+    patterns_dir: Path | None = None
+    #: Let a narrowed run replace the store-wide products.
+    replace: bool = False
+    #: Folder of the CSV/XLSX tables and the map; default ``output/coverage/{scope}``.
+    out_dir: Path | None = None
+    #: Operator of the RSRP map (default: the first, 4G first).
+    map_operator: str | None = None
+    lang: Lang = "vi"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.bbox, self.operators, self.technologies, self.area_codes, self.replace)
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    run: CoverageRun
+    scope: str
+    rasters_dir: Path
+    #: The rasters at their final paths.
+    rasters: tuple[WrittenRaster, ...]
+    layers: tuple[str, ...]
+    #: Cells computed with a default pattern instead of theirs, and why.
+    default_patterns: pd.DataFrame
+    #: Records of the scope no longer made, dropped with their files.
+    dropped: tuple[str, ...]
+    workbook: Path
+    map: Path | None
+    #: 5G (any operator) for the units the plan names first, the provinces, priority areas.
+    five_g: pd.DataFrame
+    seconds: float
+
+
+def run(
+    spec: CoverageSpec,
+    store: LayerStore,
+    *,
+    progress: Callable[[int], None] | None = None,
+    on_scenes: Callable[[int], None] | None = None,
+) -> CoverageResult:
+    """Compute, write and register the coverage of ``spec``; ``on_scenes`` is told the pixels
+    to compute before the work starts and ``progress`` the pixels of each finished tile."""
+    scope = spec.scope
+    # Read before the inputs: a layer rewritten during the run makes its products stale.
+    inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
+    params = CoverageParams(
+        resolution_m=spec.resolution_m, workers=spec.workers, include_planned=spec.include_planned
+    )
+    admin = store.read("admin_units")
+    villages = store.read("villages")
+    priority = store.read("priority_areas") if store.has_layer("priority_areas") else None
+    cells = store.read("cells")
+    assert isinstance(admin, gpd.GeoDataFrame) and isinstance(villages, gpd.GeoDataFrame)
+    assert isinstance(cells, gpd.GeoDataFrame)
+    area = run_area(admin, spec.area_codes, spec.admin_version)
+    refs = set(cells["pattern_ref"].dropna()) - {""}
+    antennas, problems = load_patterns(spec.patterns_dir, refs)
+    cells, flagged = with_default_patterns(cells, problems)
+
+    rasters_dir = store.assets_dir / "coverage" / scope.key
+    rasters_dir.mkdir(parents=True, exist_ok=True)
+    # Written aside, then moved into place with the records' commit: a failed run leaves the
+    # rasters the records describe.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
+    try:
+        start = time.perf_counter()
+        computed = analyse(
+            cells, admin, villages,
+            priority if isinstance(priority, gpd.GeoDataFrame) else None,
+            params, rasters_dir=staging, operators=spec.operators or None,
+            technologies=spec.technologies or None, bbox=spec.bbox, area=area, crs=spec.crs,
+            antennas=antennas, progress=progress, on_scenes=on_scenes,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        placed = [dataclasses.replace(r, path=rasters_dir / r.path.name) for r in computed.rasters]
+        meta = {"resolution_m": spec.resolution_m, "rasters": str(rasters_dir), "scope": scope.key}
+        frames = dict(zip(LAYERS, (computed.villages, computed.areas, computed.gaps,
+                                   computed.servers), strict=True))  # fmt: skip
+        layers = {name: scoped_layer(name, scope.key) for name in frames}
+        by_technology: dict[str, list[str]] = {}
+        for raster in operator_rsrp(placed):
+            by_technology.setdefault(raster.technology, []).append(raster.operator)
+        with store.transaction() as tx:
+            for name, frame in frames.items():
+                tx.write(layers[name], frame, metadata=meta)
+            for staged, raster in zip(computed.rasters, placed, strict=True):
+                staged.path.replace(raster.path)
+            records = coverage_records(
+                scope=scope, params=params, inputs=inputs, rasters=[r.path for r in placed],
+                layers=layers, area=ProductArea(tuple(area["code"]), spec.bbox),
+                assets_dir=store.assets_dir, operators_by_technology=by_technology,
+            )  # fmt: skip
+            made = {record.id for record in records}
+            gone = [
+                r for r in store.products()
+                if r.job == JOB and r.scope == scope.key and r.id not in made
+            ]  # fmt: skip
+            for record in records:
+                tx.register(record)
+            for record in gone:
+                tx.unregister(record.id)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for record in gone:
+        if record.path:
+            (store.assets_dir / record.path).unlink(missing_ok=True)
+
+    tables_dir = spec.out_dir or get_settings().output_dir / "coverage" / scope.key
+    tables = {"villages": computed.villages, "areas": computed.areas, "gaps": computed.gaps}
+    for name, frame in tables.items():
+        write_csv(tables_dir / f"{name}.csv", frame, f"coverage_{name}", spec.lang)
+    workbook = write_xlsx(
+        tables_dir / "coverage.xlsx",
+        {name: (frame, f"coverage_{name}") for name, frame in tables.items()},
+        spec.lang,
+    )
+    map_path = _write_map(placed, spec.map_operator, area, tables_dir, spec.lang)
+    return CoverageResult(
+        run=computed,
+        scope=scope.key,
+        rasters_dir=rasters_dir,
+        rasters=tuple(placed),
+        layers=tuple(layers.values()),
+        default_patterns=flagged,
+        dropped=tuple(r.id for r in gone),
+        workbook=workbook,
+        map=map_path,
+        five_g=five_g_figures(computed.areas, first_units("five_g_first")),
+        seconds=seconds,
+    )
+
+
+def run_area(
+    admin_units: gpd.GeoDataFrame, codes: tuple[str, ...], admin_version: str
+) -> gpd.GeoDataFrame:
+    """The admin units a run covers: those of ``codes`` in ``admin_version``, or every province
+    of the store when no code is given."""
+    if not codes:
+        return default_area(admin_units)
+    of_version = admin_units[admin_units["admin_version"] == admin_version]
+    area = of_version[of_version["code"].isin(codes)]
+    unknown = sorted(set(codes) - set(area["code"]))
+    if unknown:
+        raise GisPlannerError(
+            f"không có đơn vị hành chính {', '.join(unknown)} ({admin_version}) / no admin unit "
+            f"{', '.join(unknown)} of version {admin_version!r} in the store"
+        )
+    return area.sort_values("code", ignore_index=True)
+
+
+def operator_rsrp(rasters: list[WrittenRaster]) -> list[WrittenRaster]:
+    """Each operator's RSRP raster (one per operator and technology), composites left out."""
+    return [r for r in rasters if r.operator != "any" and r.bands[0].name == "best_rsrp_dbm"]
+
+
+def _write_map(
+    rasters: list[WrittenRaster],
+    operator: str | None,
+    area: gpd.GeoDataFrame,
+    directory: Path,
+    lang: Lang,
+) -> Path | None:
+    candidates = [r for r in operator_rsrp(rasters) if operator in (None, r.operator)]
+    # 4G first: the technology of the broadband target
+    candidates.sort(key=lambda r: (r.technology != "4G", r.operator))
+    if not candidates:
+        return None
+    raster = candidates[0]
+    rsrp, grid = read_for_map(raster.path)
+    fmap = rsrp_map(rsrp, grid, f"{raster.operator} {raster.technology}", area, lang)
+    return save_map(fmap, directory / f"rsrp_{raster.operator}_{raster.technology}.html")
