@@ -17,10 +17,12 @@ from gis_planner.fibre.products import FibreParams
 from gis_planner.hosting import PlannedSite
 from gis_planner.io import ImportOptions
 from gis_planner.jobs import fibre, hosting, importing, indicators, report, sharing, siting
+from gis_planner.jobs.coverage import CoverageSpec
 from gis_planner.jobs.fibre import FibreSpec
 from gis_planner.jobs.hosting import HostingSpec
 from gis_planner.jobs.importing import ImportSpec
 from gis_planner.jobs.indicators import IndicatorsSpec
+from gis_planner.jobs.overview import InventorySpec, MapSpec
 from gis_planner.jobs.report import ReportSpec
 from gis_planner.jobs.sharing import SharingSpec
 from gis_planner.jobs.siting import SitingSpec
@@ -74,6 +76,9 @@ def assert_same_layers(job: Path, command: Path, names: tuple[str, ...]) -> None
         FibreSpec(FibreParams(drop_m=300.0), corridors="roads", report=Path("f.xlsx")),
         IndicatorsSpec(Path("targets.csv")),
         ReportSpec(Path("out"), ("en",), Path("figures.csv")),
+        CoverageSpec(50.0, ("viettel",), ("4G",), ("347",), bbox=(105.8, 20.4, 106.0, 20.6)),
+        InventorySpec("en"),
+        MapSpec(Path("map.html"), "en"),
     ],
     ids=lambda spec: type(spec).__name__,
 )

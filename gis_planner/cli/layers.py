@@ -9,10 +9,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gis_planner.catalogue import CATALOGUE
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.inventory import describe
-from gis_planner.maps import OVERVIEW_LAYERS, overview_map, save_map
+from gis_planner.jobs import overview
 from gis_planner.sample import load_sample, sample_files
 from gis_planner.settings import get_settings
 
@@ -23,7 +21,7 @@ def init(
         Path | None, typer.Option(help="Directory of the sample's layer files.")
     ] = None,
 ) -> None:
-    """Build the store from the bundled Hà Nam sample (validated, in one transaction)."""
+    """Build the store from the bundled sample (validated, in one transaction)."""
     target = store_from(store)
     source = sample_dir or get_settings().sample_dir
     names = list(sample_files(source))
@@ -47,19 +45,18 @@ def init(
 
 def layers(store: StoreOption = None, lang: LangOption = "vi") -> None:
     """List the store's layers with their counts, extents and breakdowns."""
-    language = lang_from(lang)
     target = store_from(store)
     table = Table(title=target.uri)
     table.add_column("layer", no_wrap=True)
     table.add_column("geometry", no_wrap=True)
     table.add_column("count", justify="right", no_wrap=True)
     table.add_column("label · breakdown · extent (lon/lat)", overflow="fold", ratio=1)
-    for info in target.list_layers():
-        spec = CATALOGUE.get(info.name)
-        label = spec.label(language) if spec else ""
+    for summary in overview.inventory(overview.InventorySpec(lang_from(lang)), target):
+        info = summary.info
         extent = "{:.4f} {:.4f} – {:.4f} {:.4f}".format(*info.bounds) if info.bounds else ""
-        breakdown = describe(info.name, target.read(info.name), language)
-        details = "\n".join(part for part in (f"[bold]{label}[/bold]", breakdown, extent) if part)
+        label = f"[bold]{summary.label}[/bold]" if summary.label else ""
+        parts = (label, summary.breakdown, extent)
+        details = "\n".join(part for part in parts if part)
         table.add_row(info.name, info.geometry_type or "table", f"{info.count:,}", details)
     console.print(table)
 
@@ -70,10 +67,8 @@ def map_command(
     lang: LangOption = "vi",
 ) -> None:
     """Write the overview map of every layer (HTML that opens with no internet)."""
-    target = store_from(store)
-    frames = {name: target.read(name) for name in OVERVIEW_LAYERS}
-    path = out or get_settings().output_dir / "overview_map.html"
-    save_map(overview_map(frames, lang_from(lang)), path)
+    spec = overview.MapSpec(out or get_settings().output_dir / "overview_map.html", lang_from(lang))
+    path = overview.write_map(spec, store_from(store))
     console.print(f"[green]map[/green] {path}")
 
 
