@@ -89,6 +89,9 @@ def test_a_run_of_one_province_is_measured_in_its_zone(two_provinces: GeoPackage
             assert cog.crs.to_epsg() == 32649
     (layer,) = [r.layer for r in records if r.layer and catalogue_name(r.layer) == "coverage_areas"]
     alone = _provinces(two_provinces.read(layer))
+    # only the cells within reach of the area were read and computed
+    (servers,) = [r.layer for r in records if r.layer and "coverage_servers" in r.layer]
+    assert two_provinces.read(servers)["cell_id"].str.startswith(TAG).all()
     assert list(alone.index) == [TAG + "35"]
     for column in ("population_share", "area_share"):
         assert alone.loc[TAG + "35", column] == pytest.approx(

@@ -11,6 +11,7 @@ operator whose cells are gone) go with their files.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import tempfile
 import time
@@ -26,6 +27,7 @@ from gis_planner.coverage.products import WrittenRaster, read_for_map, rsrp_map
 from gis_planner.coverage.registry import INPUT_LAYERS, JOB, coverage_records
 from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
+from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.indicators import first_units
@@ -106,12 +108,14 @@ def run(
         resolution_m=spec.resolution_m, workers=spec.workers, include_planned=spec.include_planned
     )
     admin = store.read("admin_units")
-    villages = store.read("villages")
-    priority = store.read("priority_areas") if store.has_layer("priority_areas") else None
-    cells = store.read("cells")
-    assert isinstance(admin, gpd.GeoDataFrame) and isinstance(villages, gpd.GeoDataFrame)
-    assert isinstance(cells, gpd.GeoDataFrame)
+    assert isinstance(admin, gpd.GeoDataFrame)
     area = run_area(admin, spec.area_codes, spec.admin_version)
+    # Only what can count is read: villages in the run's box, cells within reach of it.
+    box = _run_box(area, spec.bbox)
+    villages = store.read("villages", bbox=box)
+    priority = store.read("priority_areas", bbox=box) if store.has_layer("priority_areas") else None
+    cells = store.read("cells", bbox=_grown(box, params.max_range_m))
+    assert isinstance(villages, gpd.GeoDataFrame) and isinstance(cells, gpd.GeoDataFrame)
     refs = set(cells["pattern_ref"].dropna()) - {""}
     antennas, problems = load_patterns(spec.patterns_dir, refs)
     cells, flagged = with_default_patterns(cells, problems)
@@ -205,6 +209,32 @@ def run_area(
             f"{', '.join(unknown)} of version {admin_version!r} in the store"
         )
     return area.sort_values("code", ignore_index=True)
+
+
+def _run_box(
+    area: gpd.GeoDataFrame, bbox: tuple[float, float, float, float] | None
+) -> tuple[float, float, float, float]:
+    """The lon/lat box of the run: the area's bounds, cut to ``bbox``."""
+    west, south, east, north = (float(v) for v in area.to_crs(WGS84).total_bounds)
+    if bbox is not None:
+        west, south = max(west, bbox[0]), max(south, bbox[1])
+        east, north = min(east, bbox[2]), min(north, bbox[3])
+        if not (east > west and north > south):
+            raise GisPlannerError(f"bbox {bbox} does not meet the run's area")
+    return west, south, east, north
+
+
+def _grown(
+    box: tuple[float, float, float, float], distance_m: float
+) -> tuple[float, float, float, float]:
+    """A lon/lat box grown by at least ``distance_m`` on every side (on the WGS84 ellipsoid, a
+    degree of latitude is at least 110.5 km, a degree of longitude at least that times the
+    cosine of the latitude farthest from the equator)."""
+    west, south, east, north = box
+    dlat = distance_m / 110_500.0
+    widest = min(math.cos(math.radians(min(89.0, max(abs(south), abs(north)) + dlat))), 1.0)
+    dlon = distance_m / (110_500.0 * widest)
+    return west - dlon, max(-90.0, south - dlat), east + dlon, min(90.0, north + dlat)
 
 
 def operator_rsrp(rasters: list[WrittenRaster]) -> list[WrittenRaster]:
