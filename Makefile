@@ -43,6 +43,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev
+	command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 	for module in $$(ls benchmarks/bench_*.py | xargs -n1 basename | sed "s/\.py$$//"); do $(BIN)/python -m benchmarks.$$module || exit 1; done
 
 # Rebuild the bundled sample from layers/sources (deterministic; the output is committed).
