@@ -56,6 +56,8 @@ class CachedLayer:
     _folded: dict[str, pd.Series] = field(default_factory=dict)
     _records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _columns: dict[str, pd.Series] = field(default_factory=dict)
+    _categories: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    _point_layer: bool | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -134,6 +136,24 @@ class CachedLayer:
             out.loc[others, list(view.masked)] = None
         records: list[dict[str, Any]] = out.to_dict("records")
         return records
+
+    @property
+    def is_point_layer(self) -> bool:
+        if self._point_layer is None:
+            types = shapely.get_type_id(self.mercator) if self.mercator is not None else []
+            self._point_layer = bool(len(types)) and bool(
+                (types == shapely.GeometryType.POINT).all()
+            )
+        return self._point_layer
+
+    def category(self, name: str) -> npt.NDArray[Any]:
+        """Field ``name`` as an array for counting: booleans as numpy's (missing: false)."""
+        if name not in self._categories:
+            column = self.column(name)
+            if pd.api.types.is_bool_dtype(column.dtype):
+                column = column.fillna(False).astype(bool)
+            self._categories[name] = column.to_numpy()
+        return self._categories[name]
 
     def folded(self, name: str) -> pd.Series:
         """``fold`` of a text field, computed once, for accent-insensitive search."""

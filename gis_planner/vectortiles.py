@@ -1,13 +1,28 @@
-"""Mapbox Vector Tiles in Web Mercator: tile bounds, clipping, simplification by zoom, encoding."""
+"""Mapbox Vector Tiles in Web Mercator: tile bounds, clipping, simplification by zoom, encoding.
+
+Every tile stays small at every zoom, by these rules:
+
+- **Points are counted, not drawn, where a tile holds more than ``MAX_DETAIL_POINTS``**: the
+  tile is cut into ``AGGREGATE_CELLS`` × ``AGGREGATE_CELLS`` cells (8 screen pixels each), and
+  each cell holding points becomes one point at their mean position, with ``point_count`` and
+  the counts by each value of the layer's categories (``operator_viettel``, ``shared``…). Only
+  points inside the tile count (not those of its buffer), so that the counts of the tiles of a
+  zoom add up to the layer's.
+- **Lines and polygons are simplified to a quarter of a pixel and dropped below a pixel**: a
+  feature whose extent is under one screen pixel on both axes shows nothing.
+- **No tile exceeds ``MAX_TILE_BYTES``**: past it, the largest features (polygons by area,
+  lines by length, points in their order) are kept, as many as fit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import mapbox_vector_tile
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 
 from gis_planner.errors import GisPlannerError
@@ -18,6 +33,16 @@ EXTENT = 4096
 #: Geometry is kept this far (in tile units) outside the tile so that strokes join across tiles.
 BUFFER = 64
 MAX_ZOOM = 24
+#: Tile units of one screen pixel of a 256 px tile.
+PIXEL = EXTENT // 256
+#: Points a tile shows one by one; past this many, it shows counts on a grid.
+MAX_DETAIL_POINTS = 1_000
+#: Cells of the counting grid along a tile's side.
+AGGREGATE_CELLS = 32
+#: The fields points are counted by in an aggregated tile, where a layer has them.
+AGGREGATE_FIELDS = ("operator", "technology", "status", "shared")
+#: Largest encoded tile.
+MAX_TILE_BYTES = 500 * 1024
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -63,20 +88,82 @@ def encode_tile(
     geometries: npt.NDArray[np.object_],
     properties: Sequence[dict[str, Any]],
     bounds: tuple[float, float, float, float],
+    max_bytes: int = MAX_TILE_BYTES,
 ) -> bytes:
     """One MVT layer named ``layer`` of EPSG:3857 ``geometries`` (already selected for the
-    tile) with their ``properties``; None values are left out."""
+    tile) with their ``properties``; None values are left out. Features below a pixel are
+    dropped, and the largest kept that fit in ``max_bytes``."""
     if len(geometries) == 0:
         return b""
     scaled = to_tile_space(geometries, bounds)
-    keep = ~shapely.is_empty(scaled)
+    minx, miny, maxx, maxy = shapely.bounds(scaled).T
+    points = shapely.get_type_id(scaled) == shapely.GeometryType.POINT
+    visible = ~shapely.is_empty(scaled) & (points | (maxx - minx >= PIXEL) | (maxy - miny >= PIXEL))
+    kept = np.flatnonzero(visible)
     features = [
-        {"geometry": geom, "properties": {k: v for k, v in props.items() if v is not None}}
-        for geom, props, kept in zip(scaled, properties, keep, strict=True)
-        if kept
+        {
+            "geometry": scaled[i],
+            "properties": {k: v for k, v in properties[i].items() if v is not None},
+        }
+        for i in kept.tolist()
     ]
     if not features:
         return b""
+    data = _encode(layer, features)
+    if len(data) <= max_bytes:
+        return data
+    # Largest first: what a map at this zoom can show of the layer.
+    size = np.where(points[kept], 0.0, shapely.area(scaled[kept]) + shapely.length(scaled[kept]))
+    order = np.argsort(-size, kind="stable")
+    count = len(features)
+    while len(data) > max_bytes and count > 1:
+        count = max(1, int(count * max_bytes / len(data) * 0.9))
+        data = _encode(layer, [features[i] for i in np.sort(order[:count])])
+    return data
+
+
+def encode_aggregates(
+    layer: str,
+    geometries: npt.NDArray[np.object_],
+    categories: Mapping[str, npt.NDArray[Any]],
+    bounds: tuple[float, float, float, float],
+) -> bytes:
+    """Points of EPSG:3857 ``geometries`` counted on the tile's grid (see the module's rules),
+    with counts by the values of each of ``categories`` (arrays aligned with the points; a
+    boolean array counts its true values under its own name)."""
+    xy = shapely.get_coordinates(geometries)
+    minx, miny, maxx, maxy = bounds
+    inside = (xy[:, 0] >= minx) & (xy[:, 0] < maxx) & (xy[:, 1] > miny) & (xy[:, 1] <= maxy)
+    xy = xy[inside]
+    if not len(xy):
+        return b""
+    cell_m = (maxx - minx) / AGGREGATE_CELLS
+    col = np.minimum(((xy[:, 0] - minx) // cell_m).astype(np.int64), AGGREGATE_CELLS - 1)
+    row = np.minimum(((maxy - xy[:, 1]) // cell_m).astype(np.int64), AGGREGATE_CELLS - 1)
+    _, cell_of = np.unique(row * AGGREGATE_CELLS + col, return_inverse=True)
+    counts = np.bincount(cell_of)
+    mean_x = np.bincount(cell_of, weights=xy[:, 0]) / counts
+    mean_y = np.bincount(cell_of, weights=xy[:, 1]) / counts
+    properties: list[dict[str, Any]] = [{"point_count": int(n)} for n in counts]
+    for name, values in categories.items():
+        values = np.asarray(values)[inside]
+        if values.dtype.kind == "b":
+            by_value = {name: np.bincount(cell_of, weights=values, minlength=len(counts))}
+        else:
+            codes, uniques = pd.factorize(values, sort=True)
+            by_value = {
+                f"{name}_{value}": np.bincount(cell_of[codes == k], minlength=len(counts))
+                for k, value in enumerate(uniques)
+            }
+        for key, per_cell in by_value.items():
+            for props, n in zip(properties, per_cell, strict=True):
+                if n:
+                    props[key] = int(n)
+    centres = shapely.points(mean_x, mean_y)
+    return encode_tile(layer, centres, properties, bounds)
+
+
+def _encode(layer: str, features: list[dict[str, Any]]) -> bytes:
     data: bytes = mapbox_vector_tile.encode(
         [{"name": layer, "features": features}],
         default_options={"extents": EXTENT, "y_coord_down": False},

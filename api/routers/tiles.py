@@ -16,7 +16,15 @@ from api.models import TileJSON, VectorLayer
 from api.routers.common import cache_control, filter_params, public_url, visible_layer
 from api.tilecache import TileCache
 from gis_planner.catalogue import CATALOGUE
-from gis_planner.vectortiles import MAX_ZOOM, buffered, encode_tile, tile_bounds
+from gis_planner.vectortiles import (
+    AGGREGATE_FIELDS,
+    MAX_DETAIL_POINTS,
+    MAX_ZOOM,
+    buffered,
+    encode_aggregates,
+    encode_tile,
+    tile_bounds,
+)
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -65,11 +73,17 @@ def _draw(
     bounds = tile_bounds(z, x, y)
     rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
     assert cached.mercator is not None
+    geometries = cached.mercator[rows]
+    if len(rows) > MAX_DETAIL_POINTS and cached.is_point_layer:
+        # Counted by the categories every row shows the caller (none masked on some rows).
+        fields = [name for name in AGGREGATE_FIELDS if name in view.filterable]
+        categories = {name: cached.category(name)[rows] for name in fields}
+        return encode_aggregates(cached.name, geometries, categories, bounds)
     records = cached.records(rows, view)
     properties = [
         {"fid": fid, **record} for fid, record in zip(cached.fids[rows], records, strict=True)
     ]
-    return encode_tile(cached.name, cached.mercator[rows], properties, bounds)
+    return encode_tile(cached.name, geometries, properties, bounds)
 
 
 @router.get(

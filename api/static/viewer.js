@@ -119,7 +119,15 @@
       } else {
         const tileLayerName = entry.id.split(".")[0];
         const styles = {};
-        styles[tileLayerName] = styleOf(entry);
+        const style = styleOf(entry);
+        // At low zoom the server sends counts on a grid (point_count): discs whose area grows
+        // with the count, so that dense and sparse areas read as such.
+        styles[tileLayerName] = entry.geometry_type !== "Point" ? style
+          : function (properties) {
+            if (!properties.point_count) { return style; }
+            return Object.assign({}, style, { fillOpacity: 0.65,
+              radius: Math.min(24, 3 + 1.5 * Math.sqrt(properties.point_count)) });
+          };
         layer = L.vectorGrid.protobuf(entry.tiles, {
           rendererFactory: L.canvas.tile,
           zIndex: Z_ORDER[entry.geometry_type] || Z_ORDER.MultiPolygon,
