@@ -28,6 +28,7 @@ from gis_planner.crs import WGS84, transformer
 from gis_planner.errors import GisPlannerError, UnknownLayer
 from gis_planner.i18n import fold
 from gis_planner.store import LayerInfo, LayerStore
+from gis_planner.vectortiles import counted_values, feature_ids
 
 WEB_MERCATOR = "EPSG:3857"
 #: Web Mercator stops at ±85.0511° latitude.
@@ -149,10 +150,7 @@ class CachedLayer:
     def category(self, name: str) -> npt.NDArray[Any]:
         """Field ``name`` as an array for counting: booleans as numpy's (missing: false)."""
         if name not in self._categories:
-            column = self.column(name)
-            if pd.api.types.is_bool_dtype(column.dtype):
-                column = column.fillna(False).astype(bool)
-            self._categories[name] = column.to_numpy()
+            self._categories[name] = counted_values(self.column(name))
         return self._categories[name]
 
     def folded(self, name: str) -> pd.Series:
@@ -160,18 +158,6 @@ class CachedLayer:
         if name not in self._folded:
             self._folded[name] = self.frame[name].astype(str).map(fold)
         return self._folded[name]
-
-
-def _fids(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
-    """Feature ids: the catalogue key (its fields joined by ':'), else the row number."""
-    spec = CATALOGUE.get(name)
-    if spec is None or not set(spec.key) <= set(frame.columns):
-        return np.arange(len(frame)).astype(str).astype(object)
-    parts = [frame[k].astype(str) for k in spec.key]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + ":" + part
-    return joined.to_numpy(dtype=object)
 
 
 def _version(info: LayerInfo, store_revision: int) -> str:
@@ -283,7 +269,7 @@ class LayerCache:
                 raise GisPlannerError(f"layer {name!r} reaches beyond ±{MAX_LAT}° latitude")
             mercator = frame.geometry.to_crs(WEB_MERCATOR).to_numpy()
             tree = shapely.STRtree(mercator)
-        return CachedLayer(name, version, frame, _fids(frame, name), mercator, tree)
+        return CachedLayer(name, version, frame, feature_ids(frame, name), mercator, tree)
 
 
 def parse_filters(

@@ -16,7 +16,7 @@ Every tile stays small at every zoom, by these rules:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mapbox_vector_tile
@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
 
 #: Half the width of the Web Mercator square, in metres.
@@ -120,6 +121,42 @@ def encode_tile(
         count = max(1, int(count * max_bytes / len(data) * 0.9))
         data = _encode(layer, [features[i] for i in np.sort(order[:count])])
     return data
+
+
+def draw_tile(
+    layer: str,
+    geometries: npt.NDArray[np.object_],
+    bounds: tuple[float, float, float, float],
+    properties: Callable[[], Sequence[dict[str, Any]]],
+    categories: Callable[[], Mapping[str, npt.NDArray[Any]]],
+    point_layer: bool,
+) -> bytes:
+    """The tile of ``geometries`` (EPSG:3857, selected for the tile): counts on the grid for a
+    point layer past ``MAX_DETAIL_POINTS`` (by ``categories()``), else the features with their
+    ``properties()``; either is asked for only when used."""
+    if point_layer and len(geometries) > MAX_DETAIL_POINTS:
+        return encode_aggregates(layer, geometries, categories(), bounds)
+    return encode_tile(layer, geometries, properties(), bounds)
+
+
+def counted_values(column: pd.Series) -> npt.NDArray[Any]:
+    """A field as ``encode_aggregates`` counts it: booleans as numpy's (missing: false)."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return column.fillna(False).astype(bool).to_numpy()
+    values: npt.NDArray[Any] = column.to_numpy()
+    return values
+
+
+def feature_ids(frame: pd.DataFrame, layer: str) -> npt.NDArray[np.object_]:
+    """Feature ids: the catalogue key (its fields joined by ':'), else the row number."""
+    spec = CATALOGUE.get(layer)
+    if spec is None or not set(spec.key) <= set(frame.columns):
+        return np.arange(len(frame)).astype(str).astype(object)
+    parts = [frame[k].astype(str) for k in spec.key]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + ":" + part
+    return joined.to_numpy(dtype=object)
 
 
 def encode_aggregates(

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy.typing as npt
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -16,15 +17,7 @@ from api.models import TileJSON, VectorLayer
 from api.routers.common import cache_control, filter_params, public_url, visible_layer
 from api.tilecache import TileCache
 from gis_planner.catalogue import CATALOGUE
-from gis_planner.vectortiles import (
-    AGGREGATE_FIELDS,
-    MAX_DETAIL_POINTS,
-    MAX_ZOOM,
-    buffered,
-    encode_aggregates,
-    encode_tile,
-    tile_bounds,
-)
+from gis_planner.vectortiles import AGGREGATE_FIELDS, MAX_ZOOM, buffered, draw_tile, tile_bounds
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -73,17 +66,19 @@ def _draw(
     bounds = tile_bounds(z, x, y)
     rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
     assert cached.mercator is not None
-    geometries = cached.mercator[rows]
-    if len(rows) > MAX_DETAIL_POINTS and cached.is_point_layer:
+
+    def properties() -> list[dict[str, Any]]:
+        records = cached.records(rows, view)
+        return [{"fid": f, **r} for f, r in zip(cached.fids[rows], records, strict=True)]
+
+    def categories() -> dict[str, npt.NDArray[Any]]:
         # Counted by the categories every row shows the caller (none masked on some rows).
         fields = [name for name in AGGREGATE_FIELDS if name in view.filterable]
-        categories = {name: cached.category(name)[rows] for name in fields}
-        return encode_aggregates(cached.name, geometries, categories, bounds)
-    records = cached.records(rows, view)
-    properties = [
-        {"fid": fid, **record} for fid, record in zip(cached.fids[rows], records, strict=True)
-    ]
-    return encode_tile(cached.name, geometries, properties, bounds)
+        return {name: cached.category(name)[rows] for name in fields}
+
+    return draw_tile(
+        cached.name, cached.mercator[rows], bounds, properties, categories, cached.is_point_layer
+    )
 
 
 @router.get(
