@@ -28,7 +28,7 @@ from gis_planner.crs import WGS84, transformer
 from gis_planner.errors import GisPlannerError, UnknownLayer
 from gis_planner.i18n import fold
 from gis_planner.store import LayerInfo, LayerStore
-from gis_planner.vectortiles import counted_values, feature_ids
+from gis_planner.vectortiles import Category, feature_ids, points_in
 
 WEB_MERCATOR = "EPSG:3857"
 #: Web Mercator stops at ±85.0511° latitude.
@@ -57,8 +57,8 @@ class CachedLayer:
     _folded: dict[str, pd.Series] = field(default_factory=dict)
     _records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _columns: dict[str, pd.Series] = field(default_factory=dict)
-    _categories: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
-    _point_layer: bool | None = None
+    _categories: dict[str, Category] = field(default_factory=dict)
+    _points_xy: npt.NDArray[np.float64] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -73,6 +73,8 @@ class CachedLayer:
         """Rows whose geometry intersects a Web Mercator rectangle, in row order."""
         if self.tree is None:
             return np.arange(len(self.frame))
+        if self.points_xy is not None:
+            return points_in(self.points_xy, bounds)
         found = self.tree.query(shapely.box(*bounds), predicate="intersects")
         return np.sort(found)
 
@@ -139,18 +141,18 @@ class CachedLayer:
         return records
 
     @property
-    def is_point_layer(self) -> bool:
-        if self._point_layer is None:
-            types = shapely.get_type_id(self.mercator) if self.mercator is not None else []
-            self._point_layer = bool(len(types)) and bool(
-                (types == shapely.GeometryType.POINT).all()
-            )
-        return self._point_layer
+    def points_xy(self) -> npt.NDArray[np.float64] | None:
+        """The Web Mercator coordinates of a point layer's features (None for other layers)."""
+        if self._points_xy is None and self.mercator is not None and len(self.mercator):
+            types = shapely.get_type_id(self.mercator)
+            if (types == shapely.GeometryType.POINT).all():
+                self._points_xy = shapely.get_coordinates(self.mercator)
+        return self._points_xy
 
-    def category(self, name: str) -> npt.NDArray[Any]:
-        """Field ``name`` as an array for counting: booleans as numpy's (missing: false)."""
+    def category(self, name: str) -> Category:
+        """Field ``name`` coded for counting (see ``Category``), computed once."""
         if name not in self._categories:
-            self._categories[name] = counted_values(self.column(name))
+            self._categories[name] = Category.of(self.column(name))
         return self._categories[name]
 
     def folded(self, name: str) -> pd.Series:

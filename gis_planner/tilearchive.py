@@ -31,10 +31,11 @@ from gis_planner.errors import GisPlannerError
 from gis_planner.vectortiles import (
     AGGREGATE_FIELDS,
     MAX_ZOOM,
+    Category,
     buffered,
-    counted_values,
     draw_tile,
     feature_ids,
+    points_in,
     tile_bounds,
 )
 
@@ -53,8 +54,9 @@ class LayerTiles:
     mercator: npt.NDArray[np.object_]
     tree: shapely.STRtree
     properties: list[dict[str, Any]]
-    categories: dict[str, npt.NDArray[Any]]
-    point_layer: bool
+    categories: dict[str, Category]
+    #: The coordinates of a point layer's features; None for other layers.
+    points_xy: npt.NDArray[np.float64] | None
     #: (west, south, east, north) in degrees.
     bounds: tuple[float, float, float, float]
 
@@ -73,28 +75,33 @@ class LayerTiles:
             {"fid": fid, **record}
             for fid, record in zip(feature_ids(frame, name), records, strict=True)
         ]
-        categories = {f: counted_values(frame[f]) for f in AGGREGATE_FIELDS if f in frame}
+        categories = {f: Category.of(frame[f]) for f in AGGREGATE_FIELDS if f in frame}
         types = shapely.get_type_id(mercator)
+        points = bool((types == shapely.GeometryType.POINT).all())
         return cls(
             name=name,
             mercator=mercator,
             tree=shapely.STRtree(mercator),
             properties=properties,
             categories=categories,
-            point_layer=bool((types == shapely.GeometryType.POINT).all()),
+            points_xy=shapely.get_coordinates(mercator) if points else None,
             bounds=(west, south, east, north),
         )
 
     def tile(self, z: int, x: int, y: int) -> bytes:
         bounds = tile_bounds(z, x, y)
-        rows = np.sort(self.tree.query(shapely.box(*buffered(bounds)), predicate="intersects"))
+        grown = buffered(bounds)
+        if self.points_xy is not None:
+            rows = points_in(self.points_xy, grown)
+        else:
+            rows = np.sort(self.tree.query(shapely.box(*grown), predicate="intersects"))
         return draw_tile(
             self.name,
             self.mercator[rows],
             bounds,
             lambda: [self.properties[i] for i in rows.tolist()],
-            lambda: {name: values[rows] for name, values in self.categories.items()},
-            self.point_layer,
+            lambda: {name: category[rows] for name, category in self.categories.items()},
+            self.points_xy[rows] if self.points_xy is not None else None,
         )
 
 

@@ -3,7 +3,7 @@
 Every tile stays small at every zoom, by these rules:
 
 - **Points are counted, not drawn, where a tile holds more than ``MAX_DETAIL_POINTS``**: the
-  tile is cut into ``AGGREGATE_CELLS`` × ``AGGREGATE_CELLS`` cells (8 screen pixels each), and
+  tile is cut into ``AGGREGATE_CELLS`` × ``AGGREGATE_CELLS`` cells (16 screen pixels each), and
   each cell holding points becomes one point at their mean position, with ``point_count`` and
   the counts by each value of the layer's categories (``operator_viettel``, ``shared``…). Only
   points inside the tile count (not those of its buffer), so that the counts of the tiles of a
@@ -17,6 +17,7 @@ Every tile stays small at every zoom, by these rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mapbox_vector_tile
@@ -38,8 +39,8 @@ MAX_ZOOM = 24
 PIXEL = EXTENT // 256
 #: Points a tile shows one by one; past this many, it shows counts on a grid.
 MAX_DETAIL_POINTS = 1_000
-#: Cells of the counting grid along a tile's side.
-AGGREGATE_CELLS = 32
+#: Cells of the counting grid along a tile's side (16 screen pixels each).
+AGGREGATE_CELLS = 16
 #: The fields points are counted by in an aggregated tile, where a layer has them.
 AGGREGATE_FIELDS = ("operator", "technology", "status", "shared")
 #: Largest encoded tile.
@@ -123,28 +124,52 @@ def encode_tile(
     return data
 
 
+def points_in(
+    points_xy: npt.NDArray[np.float64], bounds: tuple[float, float, float, float]
+) -> npt.NDArray[np.intp]:
+    """Indices of the points (coordinates) in a closed rectangle: four comparisons over the
+    arrays, faster than a tree's per-candidate test when a low-zoom tile holds most points."""
+    minx, miny, maxx, maxy = bounds
+    x, y = points_xy[:, 0], points_xy[:, 1]
+    return np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
+
+
 def draw_tile(
     layer: str,
     geometries: npt.NDArray[np.object_],
     bounds: tuple[float, float, float, float],
     properties: Callable[[], Sequence[dict[str, Any]]],
-    categories: Callable[[], Mapping[str, npt.NDArray[Any]]],
-    point_layer: bool,
+    categories: Callable[[], Mapping[str, Category]],
+    points_xy: npt.NDArray[np.float64] | None = None,
 ) -> bytes:
     """The tile of ``geometries`` (EPSG:3857, selected for the tile): counts on the grid for a
-    point layer past ``MAX_DETAIL_POINTS`` (by ``categories()``), else the features with their
-    ``properties()``; either is asked for only when used."""
-    if point_layer and len(geometries) > MAX_DETAIL_POINTS:
-        return encode_aggregates(layer, geometries, categories(), bounds)
+    point layer (``points_xy``, the points' coordinates) past ``MAX_DETAIL_POINTS``, by
+    ``categories()``; else the features with their ``properties()``. Each is asked for only
+    when used."""
+    if points_xy is not None and len(points_xy) > MAX_DETAIL_POINTS:
+        return encode_aggregates(layer, points_xy, categories(), bounds)
     return encode_tile(layer, geometries, properties(), bounds)
 
 
-def counted_values(column: pd.Series) -> npt.NDArray[Any]:
-    """A field as ``encode_aggregates`` counts it: booleans as numpy's (missing: false)."""
-    if pd.api.types.is_bool_dtype(column.dtype):
-        return column.fillna(False).astype(bool).to_numpy()
-    values: npt.NDArray[Any] = column.to_numpy()
-    return values
+@dataclass(frozen=True)
+class Category:
+    """A field as the counts see it: each row's code, -1 where missing, and the value of each
+    code; a boolean field counts its true values under its own name."""
+
+    codes: npt.NDArray[np.intp]
+    values: tuple[Any, ...]
+    boolean: bool = False
+
+    @classmethod
+    def of(cls, column: pd.Series) -> Category:
+        if pd.api.types.is_bool_dtype(column.dtype):
+            flags = column.fillna(False).astype(bool).to_numpy()
+            return cls(flags.astype(np.intp), (False, True), boolean=True)
+        codes, uniques = pd.factorize(column, sort=True)
+        return cls(codes.astype(np.intp), tuple(uniques))
+
+    def __getitem__(self, rows: npt.NDArray[np.intp]) -> Category:
+        return Category(self.codes[rows], self.values, self.boolean)
 
 
 def feature_ids(frame: pd.DataFrame, layer: str) -> npt.NDArray[np.object_]:
@@ -161,42 +186,42 @@ def feature_ids(frame: pd.DataFrame, layer: str) -> npt.NDArray[np.object_]:
 
 def encode_aggregates(
     layer: str,
-    geometries: npt.NDArray[np.object_],
-    categories: Mapping[str, npt.NDArray[Any]],
+    points_xy: npt.NDArray[np.float64],
+    categories: Mapping[str, Category],
     bounds: tuple[float, float, float, float],
 ) -> bytes:
-    """Points of EPSG:3857 ``geometries`` counted on the tile's grid (see the module's rules),
-    with counts by the values of each of ``categories`` (arrays aligned with the points; a
-    boolean array counts its true values under its own name)."""
-    xy = shapely.get_coordinates(geometries)
+    """Points (EPSG:3857 coordinates) counted on the tile's grid (see the module's rules), with
+    counts by the values of each of ``categories`` (aligned with the points)."""
     minx, miny, maxx, maxy = bounds
-    inside = (xy[:, 0] >= minx) & (xy[:, 0] < maxx) & (xy[:, 1] > miny) & (xy[:, 1] <= maxy)
-    xy = xy[inside]
-    if not len(xy):
+    x, y = points_xy[:, 0], points_xy[:, 1]
+    inside = np.flatnonzero((x >= minx) & (x < maxx) & (y > miny) & (y <= maxy))
+    if not len(inside):
         return b""
+    x, y = x[inside], y[inside]
     cell_m = (maxx - minx) / AGGREGATE_CELLS
-    col = np.minimum(((xy[:, 0] - minx) // cell_m).astype(np.int64), AGGREGATE_CELLS - 1)
-    row = np.minimum(((maxy - xy[:, 1]) // cell_m).astype(np.int64), AGGREGATE_CELLS - 1)
+    col = np.minimum(((x - minx) // cell_m).astype(np.intp), AGGREGATE_CELLS - 1)
+    row = np.minimum(((maxy - y) // cell_m).astype(np.intp), AGGREGATE_CELLS - 1)
     _, cell_of = np.unique(row * AGGREGATE_CELLS + col, return_inverse=True)
     counts = np.bincount(cell_of)
-    mean_x = np.bincount(cell_of, weights=xy[:, 0]) / counts
-    mean_y = np.bincount(cell_of, weights=xy[:, 1]) / counts
+    n_cells = len(counts)
     properties: list[dict[str, Any]] = [{"point_count": int(n)} for n in counts]
-    for name, values in categories.items():
-        values = np.asarray(values)[inside]
-        if values.dtype.kind == "b":
-            by_value = {name: np.bincount(cell_of, weights=values, minlength=len(counts))}
+    for name, category in categories.items():
+        codes = category.codes[inside]
+        known = codes >= 0
+        width = len(category.values)
+        # One bincount over (cell, value) pairs: a cells × values table of counts.
+        table = np.bincount(
+            cell_of[known] * width + codes[known], minlength=n_cells * width
+        ).reshape(n_cells, width)
+        if category.boolean:
+            keys, columns = [name], table[:, 1:]
         else:
-            codes, uniques = pd.factorize(values, sort=True)
-            by_value = {
-                f"{name}_{value}": np.bincount(cell_of[codes == k], minlength=len(counts))
-                for k, value in enumerate(uniques)
-            }
-        for key, per_cell in by_value.items():
-            for props, n in zip(properties, per_cell, strict=True):
-                if n:
-                    props[key] = int(n)
-    centres = shapely.points(mean_x, mean_y)
+            keys, columns = [f"{name}_{value}" for value in category.values], table
+        for props, per_value in zip(properties, columns.tolist(), strict=True):
+            props.update((k, n) for k, n in zip(keys, per_value, strict=True) if n)
+    centres = shapely.points(
+        np.bincount(cell_of, weights=x) / counts, np.bincount(cell_of, weights=y) / counts
+    )
     return encode_tile(layer, centres, properties, bounds)
 
 

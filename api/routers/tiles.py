@@ -6,7 +6,6 @@ import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
-import numpy.typing as npt
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +16,14 @@ from api.models import TileJSON, VectorLayer
 from api.routers.common import cache_control, filter_params, public_url, visible_layer
 from api.tilecache import TileCache
 from gis_planner.catalogue import CATALOGUE
-from gis_planner.vectortiles import AGGREGATE_FIELDS, MAX_ZOOM, buffered, draw_tile, tile_bounds
+from gis_planner.vectortiles import (
+    AGGREGATE_FIELDS,
+    MAX_ZOOM,
+    Category,
+    buffered,
+    draw_tile,
+    tile_bounds,
+)
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -71,13 +77,19 @@ def _draw(
         records = cached.records(rows, view)
         return [{"fid": f, **r} for f, r in zip(cached.fids[rows], records, strict=True)]
 
-    def categories() -> dict[str, npt.NDArray[Any]]:
+    def categories() -> dict[str, Category]:
         # Counted by the categories every row shows the caller (none masked on some rows).
         fields = [name for name in AGGREGATE_FIELDS if name in view.filterable]
         return {name: cached.category(name)[rows] for name in fields}
 
+    xy = cached.points_xy
     return draw_tile(
-        cached.name, cached.mercator[rows], bounds, properties, categories, cached.is_point_layer
+        cached.name,
+        cached.mercator[rows],
+        bounds,
+        properties,
+        categories,
+        xy[rows] if xy is not None else None,
     )
 
 
