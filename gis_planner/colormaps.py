@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib import colors as mcolors
 
-from gis_planner.coverage.products import OPERATOR_CODES
+from gis_planner.coverage import OPERATOR_CODES
 from gis_planner.i18n import Lang
 from gis_planner.operators import operator
 

@@ -3,6 +3,9 @@ of one province, each measured in its own zone and counted in its own province."
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -10,6 +13,7 @@ import rasterio
 from typer.testing import CliRunner
 
 from gis_planner.cli import app as cli
+from gis_planner.colormaps import RSRP, SERVER_COUNT
 from gis_planner.products import catalogue_name
 from gis_planner.store import GeoPackageStore
 
@@ -120,8 +124,27 @@ def test_a_raster_the_scope_no_longer_makes_is_dropped(
 
     (path,) = [p for p in vnpt_rasters() if p and p.endswith("vnpt_4G_rsrp.tif")]
     assert (store.assets_dir / path).is_file()
+    assert (store.assets_dir / path).with_suffix(".qml").is_file()
     cells = store.read("cells")
     store.write("cells", cells[cells["operator"] != "vnpt"])
     _coverage(store, *bbox)  # the same scope, now without VNPT's cells
     assert vnpt_rasters() == []
     assert not (store.assets_dir / path).exists()
+    assert not (store.assets_dir / path).with_suffix(".qml").exists()
+
+
+def test_every_raster_carries_its_qgis_style(two_provinces: GeoPackageStore) -> None:
+    _coverage(two_provinces, "--replace")
+    rasters = [r for r in two_provinces.products() if r.kind == "raster" and not r.scope]
+    assert rasters
+    for record in rasters:
+        assert record.path is not None
+        style = two_provinces.assets_dir / Path(record.path).with_suffix(".qml")
+        root = ET.parse(style).getroot()
+        renderer = root.find("pipe/rasterrenderer")
+        assert renderer is not None and renderer.get("type") == "singlebandpseudocolor"
+        items = root.findall("pipe/rasterrenderer/rastershader/colorrampshader/item")
+        cmap, band = (SERVER_COUNT, "2") if record.path.endswith("_server.tif") else (RSRP, "1")
+        assert renderer.get("band") == band
+        assert len(items) == len(cmap.classes)
+        assert {i.get("label") for i in items} == {c.label_vi for c in cmap.classes}

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
+from gis_planner.coverage import OPERATOR_CODES
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.products import (
-    OPERATOR_CODES,
     coverage_tags,
     rsrp_map,
     write_cog,

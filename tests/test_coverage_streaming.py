@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import rasterio
 
+from gis_planner.coverage import OPERATOR_CODES
 from gis_planner.coverage.analysis import (
     VILLAGE_ADMIN_VERSION,
     analyse,
@@ -21,7 +22,6 @@ from gis_planner.coverage.analysis import (
 from gis_planner.coverage.engine import NODATA_DB, compute_coverage, stream_coverage
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.products import (
-    OPERATOR_CODES,
     composite,
     coverage_tags,
     read_for_map,

@@ -22,17 +22,15 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.windows import Window as RioWindow
 
+from gis_planner.colormaps import RSRP, SERVER_COUNT
+from gis_planner.coverage import OPERATOR_CODES
 from gis_planner.coverage.engine import NODATA_DB, CoverageTile
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
 from gis_planner.crs import WGS84, transformer
 from gis_planner.i18n import Lang
 from gis_planner.maps import Legend, base_map, data_uri
-from gis_planner.operators import OPERATORS
-
-#: Operator codes of the composite's "best operator" band (0 = none).
-OPERATOR_CODES: dict[str, int] = {op.key: i + 1 for i, op in enumerate(OPERATORS) if op.mobile}
-
+from gis_planner.qgis import raster_qml, style_path
 
 #: Nodata of the server rasters (best server index + 1, server count).
 SERVER_NODATA = 0
@@ -59,6 +57,11 @@ class WrittenRaster:
     operator: str
     technology: str
     bands: tuple[RasterBand, ...]
+
+    @property
+    def sidecars(self) -> tuple[Path, ...]:
+        """Files that go with the COG wherever it goes (its QGIS style)."""
+        return (style_path(self.path),)
 
 
 RSRP_BANDS = (
@@ -249,14 +252,25 @@ def write_coverage(
                 for technology, layers in best_by_technology.items():
                     best, operator = composite(layers)
                     composites[technology].write(tile.window, [best, operator])
-            return [
+            finished = [
                 WrittenRaster(raster.finish(), operator, technology, raster.bands)
                 for raster, operator, technology in written
             ]
+            for done in finished:
+                _write_style(done)
+            return finished
         except BaseException:
             for raster, _, _ in written:
                 raster.discard()
             raise
+
+
+def _write_style(raster: WrittenRaster) -> None:
+    """The QGIS style beside the COG: RSRP of the best server, or the server count of a
+    server raster (its best-server index has more values than a palette can tell apart)."""
+    names = [band.name for band in raster.bands]
+    cmap, band = (SERVER_COUNT, 2) if "servers_above_threshold" in names else (RSRP, 1)
+    style_path(raster.path).write_text(raster_qml(cmap, band), encoding="utf-8")
 
 
 #: Largest edge of the raster drawn on the offline map (pixels): past it, an overview is drawn.

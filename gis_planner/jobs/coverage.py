@@ -33,6 +33,7 @@ from gis_planner.i18n import Lang
 from gis_planner.indicators import first_units
 from gis_planner.maps import save_map
 from gis_planner.products import ProductArea, Scope, input_revisions, scoped_layer
+from gis_planner.qgis import style_path
 from gis_planner.radio.antenna import load_patterns
 from gis_planner.settings import get_settings
 from gis_planner.store import LayerStore
@@ -148,6 +149,8 @@ def run(
                 tx.write(layers[name], frame, metadata=meta)
             for staged, raster in zip(computed.rasters, placed, strict=True):
                 staged.path.replace(raster.path)
+                for source, target in zip(staged.sidecars, raster.sidecars, strict=True):
+                    source.replace(target)
             records = coverage_records(
                 scope=scope, params=params, inputs=inputs, rasters=[r.path for r in placed],
                 layers=layers, area=ProductArea(tuple(area["code"]), spec.bbox),
@@ -166,7 +169,9 @@ def run(
         shutil.rmtree(staging, ignore_errors=True)
     for record in gone:
         if record.path:
-            (store.assets_dir / record.path).unlink(missing_ok=True)
+            cog = store.assets_dir / record.path
+            for path in (cog, style_path(cog)):
+                path.unlink(missing_ok=True)
 
     tables_dir = spec.out_dir or get_settings().output_dir / "coverage" / scope.key
     tables = {"villages": computed.villages, "areas": computed.areas, "gaps": computed.gaps}
