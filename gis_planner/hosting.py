@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import units
-from gis_planner.crs import UTM48N, WGS84, lonlat_to_utm
+from gis_planner.crs import WGS84, lonlat_to_metric, metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio import Environment, environment_for_unit_type
 from gis_planner.sharing import hosts_operator
@@ -73,20 +73,25 @@ CANDIDATE_COLUMNS = (
 
 @dataclass
 class HostIndex:
-    """Positions prepared once for many host queries (metres, spatial index, fibre distance)."""
+    """Positions prepared once for many host queries (metres, spatial index, fibre distance).
+
+    Distances are measured in ``metric_crs`` (default: the communes' area's).
+    """
 
     positions: gpd.GeoDataFrame
     communes: gpd.GeoDataFrame
     fibre: gpd.GeoSeries | None = None
     weights: HostWeights = field(default_factory=HostWeights)
+    metric_crs: str | None = None
 
     def __post_init__(self) -> None:
-        metric = self.positions.geometry.to_crs(UTM48N).to_numpy()
+        self._crs = self.metric_crs or metric_crs_of(self.communes)
+        metric = self.positions.geometry.to_crs(self._crs).to_numpy()
         self._xy = shapely.get_coordinates(metric)
         self._tree = shapely.STRtree(metric)
         self._fibre_m = np.full(len(metric), np.inf)
         if self.fibre is not None and len(self.fibre):
-            fibre_tree = shapely.STRtree(self.fibre.to_crs(UTM48N).to_numpy())
+            fibre_tree = shapely.STRtree(self.fibre.to_crs(self._crs).to_numpy())
             (point_idx, _), dist = fibre_tree.query_nearest(metric, return_distance=True)
             np.minimum.at(self._fibre_m, point_idx, dist)
         self._geometry = self.positions.geometry.to_numpy()
@@ -105,21 +110,33 @@ class HostIndex:
         self._sites = int(n_sites.sum())
         self._sites_on_shared = int(n_sites[tenants >= 2].sum())
 
+    @property
+    def crs(self) -> str:
+        """The metric CRS the index measures in."""
+        return self._crs
+
     @classmethod
     def from_layers(
         cls,
         positions: gpd.GeoDataFrame,
         admin_units: gpd.GeoDataFrame,
         fibre: Sequence[gpd.GeoDataFrame] = (),
+        *,
+        metric_crs: str | None = None,
     ) -> HostIndex:
         """The index of positions (a positions product), the pre-2025 communes and any fibre
-        layers (routes, nodes)."""
+        layers (routes, nodes), in ``metric_crs`` (default: the admin units' area's)."""
         geometry = (
             gpd.GeoSeries(pd.concat([f.geometry.to_crs(WGS84) for f in fibre]), crs=WGS84)
             if fibre
             else None
         )
-        return cls(positions.reset_index(drop=True), units(admin_units, "commune"), geometry)
+        return cls(
+            positions.reset_index(drop=True),
+            units(admin_units, "commune"),
+            geometry,
+            metric_crs=metric_crs or metric_crs_of(admin_units),
+        )
 
     def candidates(
         self, site: PlannedSite, radius_m: float | None = None, cell: PlannedCell | None = None
@@ -128,7 +145,7 @@ class HostIndex:
         if site.height_m <= 0:
             raise GisPlannerError(f"required antenna height must be positive, got {site.height_m}")
         cell = cell or planned_cell(site.technology)
-        x, y = (float(v) for v in lonlat_to_utm(site.lon, site.lat))
+        x, y = (float(v) for v in lonlat_to_metric(site.lon, site.lat, self._crs))
         environment = self._environment(site.lon, site.lat)
         radius = SEARCH_RADIUS_M[environment] if radius_m is None else float(radius_m)
         if radius < 0:

@@ -1,0 +1,204 @@
+"""Any area: a province in UTM zone 49 measured in zone 49.
+
+The second province (``tests/second_province.py``) lies around 109°E, where zone 48 (Hà Nam's)
+stretches lengths by about 0.2 % and zone 49 by under 0.02 %: lengths are checked against
+``pyproj.Geod`` within 0.1 %.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gis_planner.admin import units
+from gis_planner.crs import WGS84
+from gis_planner.fibre.products import FibreParams
+from gis_planner.hosting import PlannedSite
+from gis_planner.inventory import describe
+from gis_planner.io.coordinates import Area, province_outline
+from gis_planner.io.opencellid import CellAssumptions, group_sites
+from gis_planner.jobs import fibre, hosting, sharing
+from gis_planner.jobs.fibre import FibreSpec
+from gis_planner.jobs.hosting import HostingSpec
+from gis_planner.jobs.sharing import SharingSpec
+from gis_planner.sharing import positions
+from gis_planner.siting import PlannedCell, coverage_relation, propose_sites
+from gis_planner.store import GeoPackageStore
+from tests import second_province as dh
+from tests.conftest import writable
+
+#: Lengths in the area's metric CRS agree with the ellipsoid within this share.
+REL = 1e-3
+#: A cell whose rural service range is a few kilometres (as in ``test_siting``).
+CELL = PlannedCell(threshold_dbm=-95.0)
+
+
+def geodesic_lengths(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return dh.geodesic_length_m(frame.to_crs(WGS84).geometry.to_numpy())
+
+
+# Positions and sharing.
+
+
+def test_position_tolerance_is_metres_on_the_ground() -> None:
+    # Pairs 29.96 m and 30.04 m apart on the ellipsoid, at the 30 m default tolerance.
+    a, b = (109.02, 13.84), (109.12, 13.96)
+    rows = [("A1", "viettel", a), ("A2", "vnpt", dh.offset(*a, 60.0, 29.96))]
+    rows += [("B1", "viettel", b), ("B2", "vnpt", dh.offset(*b, 60.0, 30.04))]
+    sites = gpd.GeoDataFrame(
+        {"site_id": [r[0] for r in rows], "operator": [r[1] for r in rows],
+         "tower_type": "lattice", "height_m": 30.0},
+        geometry=[shapely.Point(*r[2]) for r in rows], crs=WGS84,
+    )  # fmt: skip
+    assert positions(sites)["n_sites"].tolist() == [2, 1, 1]
+
+
+def test_opencellid_site_tolerance_is_metres_on_the_ground() -> None:
+    a, b = (109.02, 13.84), (109.12, 13.96)
+    points = [a, dh.offset(*a, 0.0, 99.9), b, dh.offset(*b, 0.0, 100.1)]
+    cells = gpd.GeoDataFrame(
+        {"cell_id": [f"OCID-LTE-452-4-1-{i}" for i in range(4)], "operator": "viettel"},
+        geometry=[shapely.Point(*p) for p in points],
+        crs=WGS84,
+    )
+    sites, site_of_cell = group_sites(cells, CellAssumptions())
+    assert len(sites) == 3
+    assert site_of_cell.iloc[0] == site_of_cell.iloc[1] != site_of_cell.iloc[2]
+
+
+def test_sharing_job_in_zone_49_plans_moves_of_geodesic_length(
+    second_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    store = writable(second_store, tmp_path)
+    result = sharing.run(SharingSpec(tmp_path / "out"), store)
+    assert result.plan_summary.set_index("area_code").loc["962", "moves_high"] == 1
+    moves = store.read("consolidation_moves")
+    assert len(moves) == 1
+    # P6 (Viettel) and P7 (VNPT) stand 400 m apart on the ellipsoid.
+    assert moves["distance_m"].iloc[0] == pytest.approx(400.0, rel=REL)
+    assert geodesic_lengths(moves)[0] == pytest.approx(400.0, rel=REL)
+
+
+# Host candidates.
+
+
+def _planned() -> PlannedSite:
+    """A Vietnamobile site planned 250 m west of P6 (Viettel), 650 m from P7 (VNPT)."""
+    return PlannedSite(*dh.offset(*dh.ANCHORS["P6"], 270.0, 250.0), "vietnamobile", 30.0)
+
+
+def test_host_candidates_in_zone_49_at_geodesic_distances(
+    second_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    site = _planned()
+    found = hosting.run(HostingSpec(site, tmp_path), writable(second_store, tmp_path)).candidates
+    assert found["site_ids"].tolist() == ["DH-VTL-04", "DH-VNP-03"]
+    geodesic = [dh.geodesic_m((site.lon, site.lat), (p.x, p.y)) for p in found.geometry]
+    assert geodesic == pytest.approx([250.0, 650.0], rel=REL)
+    assert found["distance_m"].to_numpy() == pytest.approx(geodesic, rel=REL)
+
+
+# Site planning: the service range measured on the ground.
+
+
+def test_siting_covers_villages_within_the_range_on_the_ground(
+    second_store: GeoPackageStore,
+) -> None:
+    reach = float(CELL.range_m(30.0, "rural"))
+    tower = (109.10, 13.86)  # in the rural commune 96201
+    half = 50.0
+    rows = []
+    for code, share, azimuth in (("IN", 0.999, 0.0), ("OUT", 1.001, 90.0)):
+        centre = dh.offset(*tower, azimuth, share * reach)
+        corners = [dh.offset(*centre, az, half * np.sqrt(2)) for az in (45, 135, 225, 315)]
+        rows.append((code, shapely.Polygon(corners)))
+    demand = gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows], "population": [500, 500]},
+        geometry=[r[1] for r in rows],
+        crs=WGS84,
+    )
+    candidates = gpd.GeoDataFrame(
+        {"candidate_id": ["T"], "kind": "new_build", "height_m": 30.0, "cost": 1.0,
+         "host_operators": ""},
+        geometry=[shapely.Point(*tower)], crs=WGS84,
+    )  # fmt: skip
+    points = gpd.GeoSeries([shapely.Point(dh.offset(*tower, 0.0, 0.999 * reach))], crs=WGS84)
+    cover, range_m = coverage_relation(points, candidates, CELL, ["rural"])
+    assert range_m.tolist() == [reach] and cover.toarray().tolist() == [[1.0]]
+    communes = units(second_store.read("admin_units"), "commune")
+    result = propose_sites(demand, candidates, communes, cell=CELL, budget=None)
+    status = dict(zip(result.demand["code"], result.demand["status"], strict=True))
+    assert status == {"IN": "covered", "OUT": "uncoverable"}
+
+
+# Fibre: backhaul, extension and inventory lengths in zone 49.
+
+
+@pytest.fixture(scope="module")
+def second_fibre(
+    second_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
+) -> GeoPackageStore:
+    """The second province's store after the fibre job."""
+    folder = tmp_path_factory.mktemp("second-fibre")
+    store = writable(second_store, folder)
+    fibre.run(FibreSpec(FibreParams(), report=folder / "fibre.xlsx"), store)
+    return store
+
+
+@pytest.mark.parametrize("layer", ["backhaul_paths", "backhaul_shared_paths"])
+def test_backhaul_lengths_are_geodesic(second_fibre: GeoPackageStore, layer: str) -> None:
+    paths = second_fibre.read(layer)
+    # VNPT's and Viettel's sites reach their own POP/OLT; over all fibre, the others do too.
+    assert len(paths) >= 5
+    assert paths["total_m"].to_numpy() == pytest.approx(geodesic_lengths(paths), rel=REL)
+    assert paths["total_m"].min() > 1_000
+
+
+def test_backhaul_of_a_site_by_hand(second_fibre: GeoPackageStore) -> None:
+    # VNPT's site of P1 stands 10 m east of Viettel's, 111 m north of the trunk: its nearest
+    # vertex is where the branch leaves the trunk (108.975°E), then 1.6 km west to the POP.
+    row = second_fibre.read("backhaul").set_index("site_id").loc["DH-VNP-01"]
+    site = dh.offset(*dh.ANCHORS["P1"], 90.0, 10.0)
+    gap = dh.geodesic_m(site, (108.975, dh.TRUNK_LAT))
+    path = dh.geodesic_m((108.975, dh.TRUNK_LAT), (dh.TRUNK_WEST, dh.TRUNK_LAT))
+    assert row["pop_node_id"] == "DH-VNP-POP1"
+    assert row["gap_m"] == pytest.approx(gap, rel=REL)
+    assert row["path_m"] == pytest.approx(path, rel=REL)
+
+
+def test_extension_lengths_are_geodesic(second_fibre: GeoPackageStore) -> None:
+    links = second_fibre.read("fibre_extensions")
+    gaps = second_fibre.read("ftth_villages")
+    assert set(links["village_code"]) == set(gaps.loc[~gaps["covered"], "code"])
+    assert len(links) >= 5 and links["length_m"].sum() > 10_000
+    assert links["length_m"].to_numpy() == pytest.approx(geodesic_lengths(links), rel=REL)
+    assert set(links["commune_code"]) <= {c[0] for c in dh.COMMUNES}
+
+
+def test_inventory_length_of_routes_is_geodesic() -> None:
+    # Twenty 25 km routes heading north from the province: 500 km on the ellipsoid.
+    starts = [(108.96 + 0.009 * i, 13.81) for i in range(20)]
+    routes = gpd.GeoDataFrame(
+        {"route_class": ["trunk"] * len(starts)},
+        geometry=[shapely.LineString([s, dh.offset(*s, 0.0, 25_000.0)]) for s in starts],
+        crs=WGS84,
+    )
+    assert geodesic_lengths(routes).sum() == pytest.approx(500_000.0)
+    assert describe("fibre_routes", routes, "en").startswith("500 km;")
+
+
+# Imports: the province check in the province's own zone.
+
+
+def test_import_area_tolerance_is_metres_on_the_ground(second_store: GeoPackageStore) -> None:
+    area = Area.from_outline(province_outline(second_store.read("admin_units")))
+    # East of the province's eastern edge (a meridian), 1998.5 m and 2001.5 m away.
+    inside = dh.offset(dh.EAST, 13.90, 90.0, 1_998.5)
+    outside = dh.offset(dh.EAST, 13.90, 90.0, 2_001.5)
+    lon, lat = np.array([inside[0], outside[0]]), np.array([inside[1], outside[1]])
+    assert area.contains_lonlat(lon, lat).tolist() == [True, False]
+    assert area.crs == dh.ZONE_49
