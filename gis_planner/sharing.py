@@ -193,16 +193,19 @@ def place_positions(
 ) -> gpd.GeoDataFrame:
     """Positions with the commune, district and province (of ``admin_version``) they stand in.
 
-    The 2025 units have no district level, so ``district_code`` is empty for them.
+    The district and province are the commune's parents, so in a store of several provinces
+    each position is counted in its own. The 2025 units have no district level (a commune's
+    parent is its province), so ``district_code`` is empty for them.
     """
     placed = table.copy()
-    communes = units(admin_units, "commune", admin_version)
-    placed["commune_code"] = locate(placed.geometry, communes).to_numpy()
-    placed["district_code"] = pd.Series(pd.NA, index=placed.index, dtype="str")
-    if (admin_units["level"].eq("district") & admin_units["admin_version"].eq(admin_version)).any():
-        parent = communes.set_index("code")["parent_code"]
-        placed["district_code"] = placed["commune_code"].map(parent).astype("str")
-    placed["province_code"] = units(admin_units, "province", admin_version)["code"].iloc[0]
+    commune = locate(placed.geometry, units(admin_units, "commune", admin_version))
+    version = admin_units[admin_units["admin_version"] == admin_version].set_index("code")
+    parent = commune.map(version["parent_code"])
+    in_district = parent.map(version["level"]).eq("district")
+    placed["commune_code"] = commune.to_numpy()
+    placed["district_code"] = parent.where(in_district).astype("str").to_numpy()
+    province = parent.where(~in_district, parent.map(version["parent_code"]))
+    placed["province_code"] = province.astype("str").to_numpy()
     return placed
 
 

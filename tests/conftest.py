@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -68,6 +69,21 @@ def second_store(tmp_path_factory: pytest.TempPathFactory) -> GeoPackageStore:
     with store.transaction() as tx:
         for name, frame in second_province.layers().items():
             tx.write(name, frame)
+    return store
+
+
+@pytest.fixture(scope="session")
+def two_province_store(
+    sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
+) -> GeoPackageStore:
+    """The bundled sample (Hà Nam, zone 48) with the synthetic province of zone 49 added to
+    each of its layers; tests must not write to it."""
+    path = tmp_path_factory.mktemp("two") / "two.gpkg"
+    shutil.copyfile(sample_store.path, path)
+    store = GeoPackageStore(path)
+    with store.transaction() as tx:
+        for name, frame in second_province.layers().items():
+            tx.write(name, pd.concat([store.read(name), frame], ignore_index=True))
     return store
 
 

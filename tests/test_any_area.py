@@ -1,8 +1,9 @@
-"""Any area: a province in UTM zone 49 measured in zone 49.
+"""Any area: a province in UTM zone 49 measured in zone 49, and a store of two provinces.
 
 The second province (``tests/second_province.py``) lies around 109°E, where zone 48 (Hà Nam's)
 stretches lengths by about 0.2 % and zone 49 by under 0.02 %: lengths are checked against
-``pyproj.Geod`` within 0.1 %.
+``pyproj.Geod`` within 0.1 %. In a store holding it beside the sample, each province's
+positions are counted in that province, with the figures of each province alone.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
-from gis_planner.admin import units
+from gis_planner.admin import locate, units
 from gis_planner.crs import WGS84
 from gis_planner.fibre.products import FibreParams
 from gis_planner.hosting import PlannedSite
@@ -25,7 +27,7 @@ from gis_planner.jobs import fibre, hosting, sharing
 from gis_planner.jobs.fibre import FibreSpec
 from gis_planner.jobs.hosting import HostingSpec
 from gis_planner.jobs.sharing import SharingSpec
-from gis_planner.sharing import positions
+from gis_planner.sharing import place_positions, positions
 from gis_planner.siting import PlannedCell, coverage_relation, propose_sites
 from gis_planner.store import GeoPackageStore
 from tests import second_province as dh
@@ -42,6 +44,60 @@ def geodesic_lengths(frame: gpd.GeoDataFrame) -> np.ndarray:
 
 
 # Positions and sharing.
+
+
+@pytest.mark.parametrize("version", ["pre2025", "2025-07"])
+def test_each_position_is_placed_in_its_own_province(
+    two_province_store: GeoPackageStore, version: str
+) -> None:
+    admin = two_province_store.read("admin_units")
+    placed = place_positions(positions(two_province_store.read("sites")), admin, version)
+    expected = locate(placed.geometry, units(admin, "province", version))
+    assert expected.notna().all()
+    assert placed["province_code"].tolist() == expected.tolist()
+    assert (placed["province_code"] == dh.PROVINCE).sum() == 8
+    # The district is the commune's parent, in either province.
+    if version == "pre2025":
+        assert set(placed.loc[placed["province_code"] == dh.PROVINCE, "district_code"]) == {
+            "961",
+            "962",
+        }
+    else:
+        assert placed["district_code"].isna().all()
+
+
+def _ratios(store: GeoPackageStore, tmp_path: Path, version: str) -> pd.DataFrame:
+    spec = SharingSpec(tmp_path / "out", admin_version=version)
+    ratios = sharing.run(spec, writable(store, tmp_path)).ratios
+    return ratios[ratios["scope"] != "operator"].set_index(["scope", "code"])
+
+
+@pytest.mark.parametrize("version", ["pre2025", "2025-07"])
+def test_sharing_ratios_by_province_are_those_of_each_province_alone(
+    sample_store: GeoPackageStore,
+    second_store: GeoPackageStore,
+    two_province_store: GeoPackageStore,
+    tmp_path_factory: pytest.TempPathFactory,
+    version: str,
+) -> None:
+    both = _ratios(two_province_store, tmp_path_factory.mktemp("both"), version)
+    hanam = _ratios(sample_store, tmp_path_factory.mktemp("hanam"), version)
+    second = _ratios(second_store, tmp_path_factory.mktemp("second"), version)
+    assert len(both) == len(hanam) + len(second)
+    pd.testing.assert_frame_equal(both.loc[hanam.index], hanam)
+    pd.testing.assert_frame_equal(both.loc[second.index], second)
+    province = both.loc[("province", dh.PROVINCE)]
+    assert (province["positions"], province["shared_positions"]) == (8, 3)
+    assert province["position_ratio"] == pytest.approx(3 / 8)
+    assert province["name"] == "Tỉnh Duyên Hải"
+    if version == "pre2025":
+        for code, (n, shared, on_shared) in dh.DISTRICT_FIGURES.items():
+            row = both.loc[("district", code)]
+            assert (row["positions"], row["shared_positions"], row["sites_on_shared"]) == (
+                n,
+                shared,
+                on_shared,
+            )
 
 
 def test_position_tolerance_is_metres_on_the_ground() -> None:
