@@ -158,6 +158,21 @@ def test_host_candidates_in_zone_49_at_geodesic_distances(
     assert found["distance_m"].to_numpy() == pytest.approx(geodesic, rel=REL)
 
 
+def test_host_what_if_is_the_candidates_province(
+    second_store: GeoPackageStore, two_province_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    site = _planned()
+    both = hosting.host_index(two_province_store).candidates(site)
+    alone = hosting.host_index(second_store).candidates(site)
+    columns = ["ratio_now", "ratio_if_hosted", "ratio_if_new_build", "site_ratio_now"]
+    pd.testing.assert_frame_equal(both[columns], alone[columns])
+    # 8 positions, 3 shared, 7 of 12 sites on them; P6 alone would become shared.
+    first = both.iloc[0]
+    assert (first["ratio_now"], first["ratio_if_hosted"]) == (3 / 8, 4 / 8)
+    assert first["ratio_if_new_build"] == pytest.approx(3 / 9)
+    assert first["site_ratio_now"] == pytest.approx(7 / 12)
+
+
 # Site planning: the service range measured on the ground.
 
 
