@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 
 from gis_planner.admin import units
+from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang
 from gis_planner.indicators import (
@@ -119,11 +120,14 @@ def render_report(
     figures: pd.DataFrame | None = None,
     targets: PlanTargets | None = None,
     missing: list[str] | None = None,
-    place: str = "Hà Nam",
+    place: str | None = None,
     metric_crs: str | None = None,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
-    """The HTML of the report and its tables (for the XLSX); the maps are drawn in
-    ``metric_crs`` (default: the admin units' area's)."""
+    """The HTML of the report and its tables (for the XLSX).
+
+    ``place`` defaults to the names of the provinces in the admin units (``place_name``); the
+    maps are drawn in ``metric_crs`` (default: the admin units' area's).
+    """
     targets = targets or plan_targets()
     table = indicators(inputs, targets)
     entered = entered_figures(figures, targets)
@@ -180,7 +184,7 @@ def render_report(
         .render(
             lang=lang,
             t=lambda key: text(key, lang),
-            place=place,
+            place=place_name(inputs.admin_units) if place is None else place,
             today=date.today().isoformat(),
             province=_records(province),
             sections=sections,
@@ -216,6 +220,17 @@ def write_report(
         folder / "indicators.xlsx", {name: (frame, None) for name, frame in tables.items()}, lang
     )
     return ReportFiles(html_path, xlsx)
+
+
+def place_name(admin_units: gpd.GeoDataFrame) -> str:
+    """The names of the provinces in ``admin_units``, in code order, of the first
+    administrative version that has any (the units the villages are coded in)."""
+    provinces = admin_units[admin_units["level"] == "province"]
+    for version in ADMIN_VERSIONS:
+        names = provinces.loc[provinces["admin_version"] == version].sort_values("code")["name"]
+        if len(names):
+            return ", ".join(names.astype(str))
+    return ""
 
 
 def _environment() -> Environment:

@@ -23,9 +23,10 @@ from gis_planner.hosting import PlannedSite
 from gis_planner.inventory import describe
 from gis_planner.io.coordinates import Area, province_outline
 from gis_planner.io.opencellid import CellAssumptions, group_sites
-from gis_planner.jobs import fibre, hosting, sharing
+from gis_planner.jobs import fibre, hosting, report, sharing
 from gis_planner.jobs.fibre import FibreSpec
 from gis_planner.jobs.hosting import HostingSpec
+from gis_planner.jobs.report import ReportSpec
 from gis_planner.jobs.sharing import SharingSpec
 from gis_planner.sharing import place_positions, positions
 from gis_planner.siting import PlannedCell, coverage_relation, propose_sites
@@ -273,3 +274,18 @@ def test_import_area_tolerance_is_metres_on_the_ground(second_store: GeoPackageS
     lon, lat = np.array([inside[0], outside[0]]), np.array([inside[1], outside[1]])
     assert area.contains_lonlat(lon, lat).tolist() == [True, False]
     assert area.crs == dh.ZONE_49
+
+
+# The report names the store's provinces.
+
+
+@pytest.mark.parametrize(
+    ("store_name", "place"),
+    [("second_store", "Tỉnh Duyên Hải"), ("two_province_store", "Tỉnh Hà Nam, Tỉnh Duyên Hải")],
+)
+def test_report_is_of_the_stores_provinces(
+    request: pytest.FixtureRequest, tmp_path: Path, store_name: str, place: str
+) -> None:
+    store = writable(request.getfixturevalue(store_name), tmp_path)
+    html = report.run(ReportSpec(tmp_path / "out", ("vi",)), store).html[0].read_text("utf-8")
+    assert f"<h1>Báo cáo chỉ tiêu hạ tầng số – {place}</h1>" in html
