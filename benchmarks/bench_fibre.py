@@ -15,7 +15,6 @@ import shapely
 
 from benchmarks.harness import measure, peak_rss_mib, print_table, verdict
 from benchmarks.synthetic import national_fibre, national_sites
-from gis_planner.crs import UTM48N
 from gis_planner.fibre.backhaul import backhaul
 from gis_planner.fibre.graph import DEFAULT_SNAP_M, FibreGraph, build_graph
 from gis_planner.fibre.resilience import analyse
@@ -53,7 +52,7 @@ def main() -> None:
     bridges, res = measure(lambda: analyse(graph), repeat=5)
     reached = np.isfinite(result.path_m).mean()
 
-    lines = routes.geometry.to_crs(UTM48N).to_numpy()
+    lines = routes.geometry.to_crs(graph.crs).to_numpy()
     base_build, _ = measure(lambda: _networkx_build(lines), repeat=1, warmup=0)
     reference = _networkx_graph(res.graph)
     base_bridges, nx_bridges = measure(lambda: list(nx.bridges(reference)), repeat=1, warmup=0)

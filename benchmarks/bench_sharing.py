@@ -22,7 +22,7 @@ from scipy import sparse
 from benchmarks.harness import measure, peak_rss_mib, print_table, verdict
 from benchmarks.synthetic import colocate, national_sites
 from gis_planner.covering import CoveringProblem, maximal_covering, set_covering
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.hosting import HostIndex, PlannedSite
 from gis_planner.sharing import positions
 
@@ -34,7 +34,7 @@ CBC_LIMIT_S = 120.0
 
 
 def baseline_positions(sites: gpd.GeoDataFrame, tolerance_m: float = 30.0) -> int:
-    metric = sites.to_crs(UTM48N)[["site_id", "geometry"]]
+    metric = sites.to_crs(metric_crs_of(sites))[["site_id", "geometry"]]
     pairs = gpd.sjoin(metric, metric, predicate="dwithin", distance=tolerance_m)
     graph = nx.Graph()
     graph.add_nodes_from(range(len(metric)))
@@ -123,10 +123,10 @@ def main() -> None:
         index.candidates(query)
         times.append(time.perf_counter() - start)
     query_ms = float(np.median(times)) * 1000
-    metric = table.geometry.to_crs(UTM48N)
+    metric = table.geometry.to_crs(index.crs)
 
     def brute(query: PlannedSite) -> int:
-        point = gpd.GeoSeries([shapely.Point(query.lon, query.lat)], crs="EPSG:4326").to_crs(UTM48N)
+        point = gpd.GeoSeries([shapely.Point(query.lon, query.lat)], crs=WGS84).to_crs(index.crs)
         return int((metric.distance(point.iloc[0]) <= 1_000).sum())
 
     brute_t, _ = measure(lambda: [brute(q) for q in queries[:20]], repeat=1, warmup=0)

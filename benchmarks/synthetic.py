@@ -47,12 +47,13 @@ def national_fibre(n_edges: int, seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.G
     from scipy.sparse.csgraph import minimum_spanning_tree
     from scipy.spatial import Delaunay
 
-    from gis_planner.crs import lonlat_to_utm, utm_to_lonlat
+    from gis_planner.crs import lonlat_to_metric, metric_crs, metric_to_lonlat
 
     rng = np.random.default_rng(seed)
     n = int(n_edges * 0.8)
     minx, miny, maxx, maxy = VIETNAM_BBOX
-    x, y = lonlat_to_utm(rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n))
+    crs = metric_crs(VIETNAM_BBOX)
+    x, y = lonlat_to_metric(rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n), crs)
     xy = np.column_stack([x, y])
     simplices = Delaunay(xy).simplices
     pairs = np.sort(np.concatenate([simplices[:, [0, 1]], simplices[:, [1, 2]],
@@ -71,8 +72,8 @@ def national_fibre(n_edges: int, seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.G
     short = rng.random(len(chosen)) < 0.02
     direction = starts[short] - ends[short]
     ends[short] += direction / np.hypot(*direction.T)[:, None] * rng.uniform(1, 3, (short.sum(), 1))
-    lon0, lat0 = utm_to_lonlat(starts[:, 0], starts[:, 1])
-    lon1, lat1 = utm_to_lonlat(ends[:, 0], ends[:, 1])
+    lon0, lat0 = metric_to_lonlat(starts[:, 0], starts[:, 1], crs)
+    lon1, lat1 = metric_to_lonlat(ends[:, 0], ends[:, 1], crs)
     fixed = np.array(["vnpt", "viettel", "fpt"])
     m = len(chosen)
     routes = gpd.GeoDataFrame(
@@ -89,7 +90,7 @@ def national_fibre(n_edges: int, seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.G
                                                np.column_stack([lon1, lat1])], axis=1)),
         crs="EPSG:4326",
     )  # fmt: skip
-    lon, lat = utm_to_lonlat(xy[:, 0], xy[:, 1])
+    lon, lat = metric_to_lonlat(xy[:, 0], xy[:, 1], crs)
     nodes = gpd.GeoDataFrame(
         {
             "node_id": np.char.add("N-", np.arange(n).astype(str)),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.sharing import PLAN_TARGETS, SharingTargets
 
 DEFAULT_MERGE_DISTANCE_M = 500.0
@@ -52,16 +52,19 @@ def consolidation_plan(
     area_column: str = "district_code",
     merge_distance_m: float = DEFAULT_MERGE_DISTANCE_M,
     targets: SharingTargets = PLAN_TARGETS,
+    metric_crs: str | None = None,
 ) -> ConsolidationPlan:
     """The plan for each area (``area_column`` of ``sharing.place_positions``'s output).
 
     Positions outside every area are left out. The plan aims at the high mark; its first moves
     (``for_low``) reach the low one. The summary gives, per area, the ratio now, the lower bound
     and the planned number of moves for each mark (empty when the mark cannot be reached with
-    moves no longer than ``merge_distance_m``) and the ratio after the plan.
+    moves no longer than ``merge_distance_m``) and the ratio after the plan. Distances are
+    measured in ``metric_crs`` (default: the positions' area's); the moves are in WGS84.
     """
+    crs = metric_crs or metric_crs_of(placed_positions)
     table = placed_positions[placed_positions[area_column].notna()].reset_index(drop=True)
-    xy = shapely.get_coordinates(table.geometry.to_crs(UTM48N).to_numpy())
+    xy = shapely.get_coordinates(table.geometry.to_crs(crs).to_numpy())
     area = table[area_column].astype(str).to_numpy()
     pairs = _mergeable_pairs(table, xy, area, merge_distance_m)
     joins = _joinable_shared(table, xy, area, merge_distance_m)
@@ -105,7 +108,7 @@ def consolidation_plan(
     summary_frame = pd.DataFrame(summary)
     for column in ("moves_low", "moves_high"):
         summary_frame[column] = summary_frame[column].astype("Int64")
-    return ConsolidationPlan(_moves_layer(table, xy, plans), summary_frame)
+    return ConsolidationPlan(_moves_layer(table, xy, crs, plans), summary_frame)
 
 
 def _mergeable_pairs(
@@ -220,8 +223,9 @@ def _first_reaching(ratio: np.ndarray, now: float, target: float) -> int | None:
 
 
 def _moves_layer(
-    table: pd.DataFrame, xy: np.ndarray, plans: list[pd.DataFrame]
+    table: pd.DataFrame, xy: np.ndarray, crs: str, plans: list[pd.DataFrame]
 ) -> gpd.GeoDataFrame:
+    """The moves as lines from mover to host (``xy`` in ``crs``), back in WGS84."""
     columns = ["mover", "host", "distance_m", "kind", "step", "area_code", "ratio_after"]
     frame = pd.concat([pd.DataFrame(columns=columns), *plans], ignore_index=True)
     mover = frame["mover"].to_numpy(dtype=int)
@@ -233,5 +237,5 @@ def _moves_layer(
     frame["to_operators"] = table["operators"].to_numpy(dtype=str)[host]
     frame["move_id"] = frame["area_code"] + "-" + frame["step"].astype(str).str.zfill(3)
     lines = shapely.linestrings(np.stack([xy[mover], xy[host]], axis=1).reshape(-1, 2, 2))
-    geometry = gpd.GeoSeries(lines, crs=UTM48N).to_crs(WGS84).to_numpy()
+    geometry = gpd.GeoSeries(lines, crs=crs).to_crs(WGS84).to_numpy()
     return gpd.GeoDataFrame(frame.loc[:, list(MOVE_COLUMNS)], geometry=geometry, crs=WGS84)

@@ -16,7 +16,8 @@ from pyproj import Transformer
 
 #: Storage CRS of every layer.
 WGS84 = "EPSG:4326"
-#: Metric CRS for every distance, area and raster grid (Hà Nam lies in UTM zone 48N).
+#: UTM zone 48N, where Hà Nam lies. Only the coverage package still measures in it; everything
+#: else measures in the metric CRS of its area (``metric_crs_of``).
 UTM48N = "EPSG:32648"
 #: VN-2000 TM-3 zone 105°00' (Hà Nam, Ninh Bình); survey lists give X = northing.
 VN2000_TM3_105 = "EPSG:5897"
@@ -53,22 +54,24 @@ def transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def lonlat_to_utm(
-    lon: npt.ArrayLike, lat: npt.ArrayLike
+def lonlat_to_metric(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Project WGS84 longitudes/latitudes to UTM 48N easting/northing in metres."""
-    x, y = transformer(WGS84, UTM48N).transform(np.asarray(lon), np.asarray(lat))
+    """Project WGS84 longitudes/latitudes to x/y in metres of the metric CRS ``crs``."""
+    x, y = transformer(WGS84, crs).transform(np.asarray(lon), np.asarray(lat))
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def metric_to_lonlat(
+    x: npt.ArrayLike, y: npt.ArrayLike, crs: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Unproject x/y in metres of the metric CRS ``crs`` to WGS84 longitudes/latitudes."""
+    lon, lat = transformer(crs, WGS84).transform(np.asarray(x), np.asarray(y))
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
 def utm_to_lonlat(
     x: npt.ArrayLike, y: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Unproject UTM 48N easting/northing in metres to WGS84 longitudes/latitudes."""
-    lon, lat = transformer(UTM48N, WGS84).transform(np.asarray(x), np.asarray(y))
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-
-
-def to_metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The same frame in UTM 48N, for distances and areas."""
-    return frame.to_crs(UTM48N)
+    """Unproject UTM 48N easting/northing in metres (the coverage package's grid only)."""
+    return metric_to_lonlat(x, y, UTM48N)

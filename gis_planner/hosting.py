@@ -11,8 +11,8 @@ The score (0–1, higher is better) is a weighted sum of five documented parts:
 * ``fibre``: 1 on a fibre route or node, 0 at ``FIBRE_REACH_M`` or beyond.
 
 A full structure is still listed, as ineligible, after the eligible ones. Each candidate also
-carries the province's sharing ratio if the site were hosted there ("what-if"), beside the ratio
-now and the ratio if the site were built on a new position.
+carries its province's sharing ratio if the site were hosted there ("what-if"), beside the
+ratio now and the ratio if the site were built on a new position in that province.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import units
-from gis_planner.crs import UTM48N, WGS84, lonlat_to_utm
+from gis_planner.crs import WGS84, lonlat_to_metric, metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio import Environment, environment_for_unit_type
 from gis_planner.sharing import hosts_operator
@@ -73,20 +73,27 @@ CANDIDATE_COLUMNS = (
 
 @dataclass
 class HostIndex:
-    """Positions prepared once for many host queries (metres, spatial index, fibre distance)."""
+    """Positions prepared once for many host queries (metres, spatial index, fibre distance).
+
+    Distances are measured in ``metric_crs`` (default: the communes' area's). The what-if
+    ratios are by province when the positions carry a ``province_code`` (a positions product
+    placed by ``sharing.place_positions``), else over all the positions.
+    """
 
     positions: gpd.GeoDataFrame
     communes: gpd.GeoDataFrame
     fibre: gpd.GeoSeries | None = None
     weights: HostWeights = field(default_factory=HostWeights)
+    metric_crs: str | None = None
 
     def __post_init__(self) -> None:
-        metric = self.positions.geometry.to_crs(UTM48N).to_numpy()
+        self._crs = self.metric_crs or metric_crs_of(self.communes)
+        metric = self.positions.geometry.to_crs(self._crs).to_numpy()
         self._xy = shapely.get_coordinates(metric)
         self._tree = shapely.STRtree(metric)
         self._fibre_m = np.full(len(metric), np.inf)
         if self.fibre is not None and len(self.fibre):
-            fibre_tree = shapely.STRtree(self.fibre.to_crs(UTM48N).to_numpy())
+            fibre_tree = shapely.STRtree(self.fibre.to_crs(self._crs).to_numpy())
             (point_idx, _), dist = fibre_tree.query_nearest(metric, return_distance=True)
             np.minimum.at(self._fibre_m, point_idx, dist)
         self._geometry = self.positions.geometry.to_numpy()
@@ -99,11 +106,26 @@ class HostIndex:
         self._columns["tenants"] = self.positions["tenants"].to_numpy(dtype=np.int64)
         self._communes_tree = shapely.STRtree(self.communes.geometry.to_numpy())
         self._unit_types = self.communes["unit_type"].to_numpy(dtype=object)
+        # Each position's province (positions outside every province make one group of their
+        # own), and the counts of each province the what-if starts from.
+        province = (
+            self.positions["province_code"].fillna("").astype(str).to_numpy()
+            if "province_code" in self.positions
+            else np.zeros(len(self.positions), dtype=str)
+        )
+        self._province = np.unique(province, return_inverse=True)[1]
         tenants = self.positions["tenants"].to_numpy()
         n_sites = self.positions["n_sites"].to_numpy()
-        self._shared = int((tenants >= 2).sum())
-        self._sites = int(n_sites.sum())
-        self._sites_on_shared = int(n_sites[tenants >= 2].sum())
+        shared = tenants >= 2
+        self._positions_in = np.bincount(self._province)
+        self._shared_in = np.bincount(self._province, weights=shared)
+        self._sites_in = np.bincount(self._province, weights=n_sites)
+        self._sites_on_shared_in = np.bincount(self._province, weights=n_sites * shared)
+
+    @property
+    def crs(self) -> str:
+        """The metric CRS the index measures in."""
+        return self._crs
 
     @classmethod
     def from_layers(
@@ -111,15 +133,22 @@ class HostIndex:
         positions: gpd.GeoDataFrame,
         admin_units: gpd.GeoDataFrame,
         fibre: Sequence[gpd.GeoDataFrame] = (),
+        *,
+        metric_crs: str | None = None,
     ) -> HostIndex:
         """The index of positions (a positions product), the pre-2025 communes and any fibre
-        layers (routes, nodes)."""
+        layers (routes, nodes), in ``metric_crs`` (default: the admin units' area's)."""
         geometry = (
             gpd.GeoSeries(pd.concat([f.geometry.to_crs(WGS84) for f in fibre]), crs=WGS84)
             if fibre
             else None
         )
-        return cls(positions.reset_index(drop=True), units(admin_units, "commune"), geometry)
+        return cls(
+            positions.reset_index(drop=True),
+            units(admin_units, "commune"),
+            geometry,
+            metric_crs=metric_crs or metric_crs_of(admin_units),
+        )
 
     def candidates(
         self, site: PlannedSite, radius_m: float | None = None, cell: PlannedCell | None = None
@@ -128,7 +157,7 @@ class HostIndex:
         if site.height_m <= 0:
             raise GisPlannerError(f"required antenna height must be positive, got {site.height_m}")
         cell = cell or planned_cell(site.technology)
-        x, y = (float(v) for v in lonlat_to_utm(site.lon, site.lat))
+        x, y = (float(v) for v in lonlat_to_metric(site.lon, site.lat, self._crs))
         environment = self._environment(site.lon, site.lat)
         radius = SEARCH_RADIUS_M[environment] if radius_m is None else float(radius_m)
         if radius < 0:
@@ -160,7 +189,7 @@ class HostIndex:
         columns["overlap_share"] = overlap
         columns["free_slots"] = free
         columns["eligible"] = free > 0
-        columns.update(self._what_if(tenants, columns["n_sites"]))
+        columns.update(self._what_if(idx, tenants, columns["n_sites"]))
         order = np.lexsort((columns["position_id"], -columns["score"], ~columns["eligible"]))
         columns = {name: values[order] for name, values in columns.items()}
         columns["rank"] = np.arange(1, len(order) + 1)
@@ -175,19 +204,25 @@ class HostIndex:
         return environment_for_unit_type(str(unit_type))
 
     def _what_if(
-        self, tenants: npt.NDArray[np.int64], n_sites: npt.NDArray[np.int64]
+        self,
+        idx: npt.NDArray[np.int64],
+        tenants: npt.NDArray[np.int64],
+        n_sites: npt.NDArray[np.int64],
     ) -> dict[str, npt.NDArray[np.float64]]:
-        """Province ratios now, if hosted on each candidate, and if built on a new position."""
-        n_positions = len(self.positions)
+        """Ratios of each candidate's (row ``idx``) province now, if hosted on the candidate,
+        and if built on a new position."""
+        province = self._province[idx]
+        n_positions = self._positions_in[province]
+        shared, sites = self._shared_in[province], self._sites_in[province]
+        sites_on_shared = self._sites_on_shared_in[province]
         becomes_shared = (tenants == 1).astype(np.float64)
-        ones = np.ones(len(tenants))
         joining = 1 + becomes_shared * n_sites
         return {
-            "ratio_now": ones * self._shared / n_positions,
-            "ratio_if_hosted": (self._shared + becomes_shared) / n_positions,
-            "ratio_if_new_build": ones * self._shared / (n_positions + 1),
-            "site_ratio_now": ones * self._sites_on_shared / self._sites,
-            "site_ratio_if_hosted": (self._sites_on_shared + joining) / (self._sites + 1),
+            "ratio_now": shared / n_positions,
+            "ratio_if_hosted": (shared + becomes_shared) / n_positions,
+            "ratio_if_new_build": shared / (n_positions + 1),
+            "site_ratio_now": sites_on_shared / sites,
+            "site_ratio_if_hosted": (sites_on_shared + joining) / (sites + 1),
         }
 
 

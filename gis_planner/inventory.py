@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gis_planner.catalogue.layers import ADMIN_VERSIONS
-from gis_planner.crs import UTM48N
+from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang, value_label
 from gis_planner.operators import operator
 
@@ -50,7 +50,7 @@ def _positions(frame: pd.DataFrame, lang: Lang) -> str:
 
 def _routes(frame: pd.DataFrame, lang: Lang) -> str:
     assert isinstance(frame, gpd.GeoDataFrame)
-    length_km = frame.geometry.to_crs(UTM48N).length.sum() / 1000
+    length_km = frame.geometry.to_crs(metric_crs_of(frame)).length.sum() / 1000
     return f"{length_km:,.0f} km; {_counts(frame['route_class'], lang)}"
 
 

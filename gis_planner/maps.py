@@ -16,7 +16,7 @@ import pandas as pd
 from branca.element import Element, MacroElement, Template
 
 from gis_planner.catalogue import get_spec
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang, value_label
 from gis_planner.operators import OPERATORS
@@ -69,9 +69,12 @@ def base_map(bounds: Sequence[float]) -> folium.Map:
     return fmap
 
 
-def simplified(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
-    """Lines and polygons simplified by ``tolerance_m`` metres (in UTM), back in WGS84."""
-    metric = frame.to_crs(UTM48N)
+def simplified(
+    frame: gpd.GeoDataFrame, tolerance_m: float, *, metric_crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Lines and polygons simplified by ``tolerance_m`` metres in ``metric_crs`` (default: the
+    frame's area's), back in WGS84."""
+    metric = frame.to_crs(metric_crs or metric_crs_of(frame))
     metric = metric.set_geometry(metric.geometry.simplify(tolerance_m, preserve_topology=True))
     return metric.to_crs(WGS84)
 
@@ -195,14 +198,16 @@ def overview_map(layers: Mapping[str, pd.DataFrame], lang: Lang = "vi") -> foliu
     pre = admin[admin["admin_version"] == "pre2025"]
     province = pre[pre["level"] == "province"]
     fmap = base_map(province.total_bounds)
+    # One metric CRS, the area's, for every layer the map simplifies.
+    crs = metric_crs_of(province)
     boundary = {"fill": False}
 
     def admin_layer(key: str, frame: pd.DataFrame, style: Style, show: bool) -> None:
         assert isinstance(frame, gpd.GeoDataFrame)
         add_layer(
-            fmap, simplified(frame, 10), layer="admin_units", title=_title(key, lang),
-            style=style, tooltip_fields=("code", "name", "unit_type", "population"), show=show,
-            lang=lang,
+            fmap, simplified(frame, 10, metric_crs=crs), layer="admin_units",
+            title=_title(key, lang), style=style,
+            tooltip_fields=("code", "name", "unit_type", "population"), show=show, lang=lang,
         )  # fmt: skip
 
     admin_layer("province", province, _fixed(color="#222", weight=3, **boundary), True)
@@ -222,7 +227,8 @@ def overview_map(layers: Mapping[str, pd.DataFrame], lang: Lang = "vi") -> foliu
     villages = layers["villages"]
     assert isinstance(villages, gpd.GeoDataFrame)
     add_layer(
-        fmap, simplified(villages, 10), layer="villages", title=_title("villages", lang),
+        fmap, simplified(villages, 10, metric_crs=crs), layer="villages",
+        title=_title("villages", lang),
         style=_fixed(color="#b0a080", weight=0.5, fillColor="#f3e9c6", fillOpacity=0.35),
         tooltip_fields=("code", "name", "population"), show=False, lang=lang,
     )  # fmt: skip

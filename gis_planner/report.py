@@ -21,7 +21,8 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 
 from gis_planner.admin import units
-from gis_planner.crs import UTM48N
+from gis_planner.catalogue.layers import ADMIN_VERSIONS
+from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang
 from gis_planner.indicators import (
     IndicatorInputs,
@@ -119,9 +120,14 @@ def render_report(
     figures: pd.DataFrame | None = None,
     targets: PlanTargets | None = None,
     missing: list[str] | None = None,
-    place: str = "Hà Nam",
+    place: str | None = None,
+    metric_crs: str | None = None,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
-    """The HTML of the report and its tables (for the XLSX)."""
+    """The HTML of the report and its tables (for the XLSX).
+
+    ``place`` defaults to the names of the provinces in the admin units (``place_name``); the
+    maps are drawn in ``metric_crs`` (default: the admin units' area's).
+    """
     targets = targets or plan_targets()
     table = indicators(inputs, targets)
     entered = entered_figures(figures, targets)
@@ -178,12 +184,12 @@ def render_report(
         .render(
             lang=lang,
             t=lambda key: text(key, lang),
-            place=place,
+            place=place_name(inputs.admin_units) if place is None else place,
             today=date.today().isoformat(),
             province=_records(province),
             sections=sections,
             entered=entered.assign(label=entered[label_column]).to_dict("records"),
-            maps=_maps(inputs, lang),
+            maps=_maps(inputs, lang, metric_crs or metric_crs_of(inputs.admin_units)),
             missing=[(name, ANALYSIS_LAYERS[name]) for name in missing or []],
             colours=STATUS_COLOURS,
             unit_text=lambda unit: unit_text(unit, lang),
@@ -214,6 +220,17 @@ def write_report(
         folder / "indicators.xlsx", {name: (frame, None) for name, frame in tables.items()}, lang
     )
     return ReportFiles(html_path, xlsx)
+
+
+def place_name(admin_units: gpd.GeoDataFrame) -> str:
+    """The names of the provinces in ``admin_units``, in code order, of the first
+    administrative version that has any (the units the villages are coded in)."""
+    provinces = admin_units[admin_units["level"] == "province"]
+    for version in ADMIN_VERSIONS:
+        names = provinces.loc[provinces["admin_version"] == version].sort_values("code")["name"]
+        if len(names):
+            return ", ".join(names.astype(str))
+    return ""
 
 
 def _environment() -> Environment:
@@ -270,10 +287,11 @@ def _district_chart(rows: pd.DataFrame, target: pd.Series, lang: Lang) -> str | 
     return _png(fig)
 
 
-def _maps(inputs: IndicatorInputs, lang: Lang) -> list[dict[str, str]]:
-    """Static maps of villages by coverage and by FTTH, and of positions by sharing."""
-    districts = units(inputs.admin_units, "district").to_crs(UTM48N)
-    villages = inputs.villages.set_index("code").to_crs(UTM48N)
+def _maps(inputs: IndicatorInputs, lang: Lang, crs: str) -> list[dict[str, str]]:
+    """Static maps of villages by coverage and by FTTH, and of positions by sharing, drawn in
+    the metric CRS ``crs`` (so they are not stretched as plate carrée would be)."""
+    districts = units(inputs.admin_units, "district").to_crs(crs)
+    villages = inputs.villages.set_index("code").to_crs(crs)
     maps = []
     if inputs.coverage_villages is not None:
         rows = inputs.coverage_villages
@@ -287,7 +305,7 @@ def _maps(inputs: IndicatorInputs, lang: Lang) -> list[dict[str, str]]:
         maps.append({"title": text("map_ftth", lang), "png": png})
     if inputs.positions is not None:
         fig, ax = _base(districts)
-        points = inputs.positions.to_crs(UTM48N)
+        points = inputs.positions.to_crs(crs)
         shared = points["shared"].astype(bool).to_numpy()
         points[~shared].plot(ax=ax, markersize=4, color="#fc8d59", label=text("single", lang))
         points[shared].plot(ax=ax, markersize=9, color="#1a9850", label=text("shared", lang))

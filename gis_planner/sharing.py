@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from gis_planner.admin import locate, units
-from gis_planner.crs import WGS84, lonlat_to_utm, utm_to_lonlat
+from gis_planner.crs import WGS84, lonlat_to_metric, metric_crs_of, metric_to_lonlat
 from gis_planner.operators import operator
 
 DEFAULT_TOLERANCE_M = 30.0
@@ -82,19 +82,24 @@ def cluster_points(
 
 
 def cluster_positions(
-    sites: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERANCE_M
+    sites: gpd.GeoDataFrame,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    *,
+    metric_crs: str | None = None,
 ) -> pd.Series:
     """The physical position of each site: an integer id, the same for sites on one structure.
 
     Two sites are on one position when they share a ``structure_id`` or stand within
-    ``tolerance_m`` metres of each other (``cluster_points``). Ids are numbered in the order of
-    each position's smallest ``site_id``, so they do not depend on row order.
+    ``tolerance_m`` metres of each other (``cluster_points``), measured in ``metric_crs``
+    (default: the sites' area's). Ids are numbered in the order of each position's smallest
+    ``site_id``, so they do not depend on row order.
     """
     n = len(sites)
     if n == 0:
         return pd.Series(dtype="int64", index=sites.index, name="position_id")
+    crs = metric_crs or metric_crs_of(sites)
     structure = sites["structure_id"].to_numpy(dtype=object) if "structure_id" in sites else None
-    labels = cluster_points(np.column_stack(_metric_xy(sites)), tolerance_m, structure)
+    labels = cluster_points(np.column_stack(_metric_xy(sites, crs)), tolerance_m, structure)
     order = np.argsort(sites["site_id"].to_numpy(dtype=str), kind="stable")
     first_seen = np.full(labels.max() + 1, n, dtype=np.int64)
     np.minimum.at(first_seen, labels[order], np.arange(n))
@@ -111,7 +116,10 @@ def site_capacity(sites: pd.DataFrame) -> pd.Series:
 
 
 def positions(
-    sites: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERANCE_M
+    sites: gpd.GeoDataFrame,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    *,
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """One row per physical position, with its tenants, structure and whether it is shared.
 
@@ -120,10 +128,12 @@ def positions(
     two operators may use one site id). A position stands at the mean of its sites (in metres),
     its structure is its tallest, and its capacity the largest of its sites' structures.
     ``tenants`` counts distinct operators, so one operator twice on a position does not make it
-    shared.
+    shared. Distances and means are taken in ``metric_crs`` (default: the sites' area's); the
+    positions are returned in WGS84.
     """
-    position_id = cluster_positions(sites, tolerance_m)
-    x, y = _metric_xy(sites)
+    crs = metric_crs or metric_crs_of(sites)
+    position_id = cluster_positions(sites, tolerance_m, metric_crs=crs)
+    x, y = _metric_xy(sites, crs)
     frame = pd.DataFrame(
         {
             "position_id": position_id.to_numpy(),
@@ -156,18 +166,20 @@ def positions(
         }
     )
     result["shared"] = result["tenants"] >= 2
-    lon, lat = utm_to_lonlat(grouped["x"].mean().to_numpy(), grouped["y"].mean().to_numpy())
+    lon, lat = metric_to_lonlat(grouped["x"].mean().to_numpy(), grouped["y"].mean().to_numpy(), crs)
     return gpd.GeoDataFrame(result, geometry=shapely.points(lon, lat), crs=WGS84)
 
 
-def _metric_xy(sites: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Site coordinates in UTM 48N (sites are points, stored in WGS84)."""
+def _metric_xy(
+    sites: gpd.GeoDataFrame, crs: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Site coordinates in the metric CRS ``crs`` (sites are points, stored in WGS84)."""
     lonlat = (
         sites.geometry.to_crs(WGS84)
         if sites.crs and not sites.crs.equals(WGS84)
         else sites.geometry
     )
-    return lonlat_to_utm(shapely.get_x(lonlat.to_numpy()), shapely.get_y(lonlat.to_numpy()))
+    return lonlat_to_metric(shapely.get_x(lonlat.to_numpy()), shapely.get_y(lonlat.to_numpy()), crs)
 
 
 def hosts_operator(operators: pd.Series, operator: str) -> npt.NDArray[np.bool_]:
@@ -181,16 +193,19 @@ def place_positions(
 ) -> gpd.GeoDataFrame:
     """Positions with the commune, district and province (of ``admin_version``) they stand in.
 
-    The 2025 units have no district level, so ``district_code`` is empty for them.
+    The district and province are the commune's parents, so in a store of several provinces
+    each position is counted in its own. The 2025 units have no district level (a commune's
+    parent is its province), so ``district_code`` is empty for them.
     """
     placed = table.copy()
-    communes = units(admin_units, "commune", admin_version)
-    placed["commune_code"] = locate(placed.geometry, communes).to_numpy()
-    placed["district_code"] = pd.Series(pd.NA, index=placed.index, dtype="str")
-    if (admin_units["level"].eq("district") & admin_units["admin_version"].eq(admin_version)).any():
-        parent = communes.set_index("code")["parent_code"]
-        placed["district_code"] = placed["commune_code"].map(parent).astype("str")
-    placed["province_code"] = units(admin_units, "province", admin_version)["code"].iloc[0]
+    commune = locate(placed.geometry, units(admin_units, "commune", admin_version))
+    version = admin_units[admin_units["admin_version"] == admin_version].set_index("code")
+    parent = commune.map(version["parent_code"])
+    in_district = parent.map(version["level"]).eq("district")
+    placed["commune_code"] = commune.to_numpy()
+    placed["district_code"] = parent.where(in_district).astype("str").to_numpy()
+    province = parent.where(~in_district, parent.map(version["parent_code"]))
+    placed["province_code"] = province.astype("str").to_numpy()
     return placed
 
 
@@ -260,10 +275,12 @@ def sharing_ratios(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     admin_version: str = "pre2025",
     targets: SharingTargets = PLAN_TARGETS,
+    metric_crs: str | None = None,
 ) -> pd.DataFrame:
-    """``position_ratios`` of the positions of ``sites`` at ``tolerance_m`` (for notebooks;
-    the commands and the API read the stored positions product instead)."""
-    placed = place_positions(positions(sites, tolerance_m), admin_units, admin_version)
+    """``position_ratios`` of the positions of ``sites`` at ``tolerance_m`` in ``metric_crs``
+    (for notebooks; the commands and the API read the stored positions product instead)."""
+    table = positions(sites, tolerance_m, metric_crs=metric_crs)
+    placed = place_positions(table, admin_units, admin_version)
     return position_ratios(placed, admin_units, admin_version=admin_version, targets=targets)
 
 

@@ -23,7 +23,7 @@ from scipy import sparse
 
 from gis_planner.admin import locate
 from gis_planner.covering import CoveringProblem, CoveringSolution, maximal_covering, set_covering
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio import UE_HEIGHT_M, Carrier, LinkBudget, environment_for_unit_type
 from gis_planner.radio.propagation import Environment, model_for
@@ -108,10 +108,13 @@ def siting_candidates(
     placed_positions: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame,
     operator: str,
+    *,
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Other operators' positions with room (cost ``SHARE_COST``) and new builds at the demand.
 
-    New builds stand at the demand villages' populated points at ``NEW_BUILD_HEIGHT_M``.
+    New builds stand at the demand villages' populated points at ``NEW_BUILD_HEIGHT_M``
+    (``populated_points`` in ``metric_crs``).
     """
     room = (placed_positions["capacity"] > placed_positions["tenants"]).to_numpy()
     hosts = placed_positions[~hosts_operator(placed_positions["operators"], operator) & room]
@@ -134,16 +137,18 @@ def siting_candidates(
             "cost": NEW_BUILD_COST,
             "host_operators": "",
         },
-        geometry=populated_points(demand).to_numpy(),
+        geometry=populated_points(demand, metric_crs=metric_crs).to_numpy(),
         crs=WGS84,
     )
     return pd.concat([existing, new], ignore_index=True)
 
 
-def populated_points(villages: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """Each village's populated point: a point inside its polygon, computed in metres."""
-    metric = villages.geometry.to_crs(UTM48N)
-    return gpd.GeoSeries(shapely.point_on_surface(metric.to_numpy()), crs=UTM48N).to_crs(WGS84)
+def populated_points(villages: gpd.GeoDataFrame, *, metric_crs: str | None = None) -> gpd.GeoSeries:
+    """Each village's populated point: a point inside its polygon, computed in metres of
+    ``metric_crs`` (default: the villages' area's), returned in WGS84."""
+    crs = metric_crs or metric_crs_of(villages)
+    metric = villages.geometry.to_crs(crs)
+    return gpd.GeoSeries(shapely.point_on_surface(metric.to_numpy()), crs=crs).to_crs(WGS84)
 
 
 def coverage_relation(
@@ -151,16 +156,22 @@ def coverage_relation(
     candidates: gpd.GeoDataFrame,
     cell: PlannedCell,
     candidate_environment: npt.ArrayLike,
+    *,
+    metric_crs: str | None = None,
 ) -> tuple[sparse.csr_array, npt.NDArray[np.float64]]:
-    """Which candidate covers which demand point, and each candidate's service range in metres."""
+    """Which candidate covers which demand point, and each candidate's service range in metres.
+
+    Distances are measured in ``metric_crs`` (default: the demand points' area's).
+    """
     env = np.asarray(candidate_environment, dtype=str)
     heights = candidates["height_m"].to_numpy(dtype=float)
     range_m = np.zeros(len(candidates))
     for name in np.unique(env):  # three environments at most
         mask = env == name
         range_m[mask] = cell.range_m(heights[mask], name)
-    demand_xy = demand_points.to_crs(UTM48N).to_numpy()
-    candidate_xy = candidates.geometry.to_crs(UTM48N).to_numpy()
+    crs = metric_crs or metric_crs_of(demand_points)
+    demand_xy = demand_points.to_crs(crs).to_numpy()
+    candidate_xy = candidates.geometry.to_crs(crs).to_numpy()
     tree = shapely.STRtree(demand_xy)
     cand, dem = tree.query(
         candidate_xy, predicate="dwithin", distance=float(range_m.max(initial=0))
@@ -191,16 +202,19 @@ def propose_sites(
     cell: PlannedCell,
     budget: float | None = None,
     time_limit_s: float = 60.0,
+    metric_crs: str | None = None,
 ) -> SitingResult:
     """Maximal covering within ``budget`` (cost units), or set covering when it is None.
 
     ``demand`` is villages (polygons with ``code`` and ``population``). The result lists each
     demand village as ``covered`` by a proposal, ``not_reached`` (coverable but not within the
-    budget) or ``uncoverable`` (no candidate's range reaches it).
+    budget) or ``uncoverable`` (no candidate's range reaches it). Distances are measured in
+    ``metric_crs`` (default: the communes' area's).
     """
-    points = populated_points(demand)
+    crs = metric_crs or metric_crs_of(communes)
+    points = populated_points(demand, metric_crs=crs)
     env = environments(candidates.geometry, communes)
-    cover, range_m = coverage_relation(points, candidates, cell, env)
+    cover, range_m = coverage_relation(points, candidates, cell, env, metric_crs=crs)
     problem = CoveringProblem(
         demand["population"].to_numpy(dtype=float), candidates["cost"].to_numpy(dtype=float), cover
     )

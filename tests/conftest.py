@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
 from gis_planner.sample import load_sample
 from gis_planner.settings import REPOSITORY
 from gis_planner.store import GeoPackageStore
+from tests import second_province
 
 SAMPLE_DIR = REPOSITORY / "layers" / "hanam"
 
@@ -57,6 +59,36 @@ def make_sites() -> SiteFactory:
 @pytest.fixture
 def sample_copy(sample_store: GeoPackageStore, tmp_path: Path) -> Path:
     """A writable copy of the sample store's file, for commands that write products."""
-    target = tmp_path / "hanam.gpkg"
-    shutil.copyfile(sample_store.path, target)
-    return target
+    return writable(sample_store, tmp_path).path
+
+
+@pytest.fixture(scope="session")
+def second_store(tmp_path_factory: pytest.TempPathFactory) -> GeoPackageStore:
+    """A store of the synthetic province in UTM zone 49 alone; tests must not write to it."""
+    store = GeoPackageStore(tmp_path_factory.mktemp("second") / "duyenhai.gpkg")
+    with store.transaction() as tx:
+        for name, frame in second_province.layers().items():
+            tx.write(name, frame)
+    return store
+
+
+@pytest.fixture(scope="session")
+def two_province_store(
+    sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
+) -> GeoPackageStore:
+    """The bundled sample (Hà Nam, zone 48) with the synthetic province of zone 49 added to
+    each of its layers; tests must not write to it."""
+    path = tmp_path_factory.mktemp("two") / "two.gpkg"
+    shutil.copyfile(sample_store.path, path)
+    store = GeoPackageStore(path)
+    with store.transaction() as tx:
+        for name, frame in second_province.layers().items():
+            tx.write(name, pd.concat([store.read(name), frame], ignore_index=True))
+    return store
+
+
+def writable(store: GeoPackageStore, tmp_path: Path) -> GeoPackageStore:
+    """A copy of ``store`` in ``tmp_path``, for jobs that write products."""
+    target = tmp_path / store.path.name
+    shutil.copyfile(store.path, target)
+    return GeoPackageStore(target)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import geopandas as gpd
 import shapely
 
-from gis_planner.crs import UTM48N
-
-#: An origin inside Hà Nam, so that every coordinate is plausible once stored in WGS84.
+#: An origin inside Hà Nam, so that every coordinate is plausible once stored in WGS84, in
+#: metres of Hà Nam's UTM zone.
+METRIC_CRS = "EPSG:32648"
 X0, Y0 = 590_000.0, 2_270_000.0
 
 Route = tuple[str, str, Sequence[tuple[float, float]]]
@@ -27,7 +27,7 @@ def routes(rows: Sequence[Route], route_class: str = "distribution") -> gpd.GeoD
             "laying": "aerial",
         },
         geometry=[shapely.LineString([(X0 + x, Y0 + y) for x, y in r[2]]) for r in rows],
-        crs=UTM48N,
+        crs=METRIC_CRS,
     )
 
 
@@ -40,12 +40,12 @@ def nodes(rows: Sequence[Node]) -> gpd.GeoDataFrame:
             "node_type": [r[2] for r in rows],
         },
         geometry=[shapely.Point(X0 + r[3][0], Y0 + r[3][1]) for r in rows],
-        crs=UTM48N,
+        crs=METRIC_CRS,
     )
 
 
 def points(xy: Sequence[tuple[float, float]]) -> gpd.GeoSeries:
-    return gpd.GeoSeries([shapely.Point(X0 + x, Y0 + y) for x, y in xy], crs=UTM48N)
+    return gpd.GeoSeries([shapely.Point(X0 + x, Y0 + y) for x, y in xy], crs=METRIC_CRS)
 
 
 def squares(
@@ -58,5 +58,5 @@ def squares(
             shapely.box(X0 + x - half_m, Y0 + y - half_m, X0 + x + half_m, Y0 + y + half_m)
             for x, y in centres
         ],
-        crs=UTM48N,
+        crs=METRIC_CRS,
     )

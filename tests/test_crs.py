@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
-from gis_planner.crs import WGS84, metric_crs, metric_crs_of, utm_crs
+from gis_planner.crs import (
+    WGS84,
+    lonlat_to_metric,
+    metric_crs,
+    metric_crs_of,
+    metric_to_lonlat,
+    utm_crs,
+)
 
 
 @pytest.mark.parametrize(
@@ -38,3 +46,14 @@ def test_no_crs_for_nothing_or_nowhere() -> None:
         metric_crs_of(gpd.GeoDataFrame(geometry=[], crs=WGS84))
     with pytest.raises(ValueError, match="longitude"):
         utm_crs(200.0, 10.0)
+
+
+def test_metric_coordinates_in_the_zone_given() -> None:
+    # Đà Nẵng in zone 49: a tenth of a degree east is about 10.7 km along x, and back again.
+    x, y = lonlat_to_metric([108.2, 108.3], [16.05, 16.05], "EPSG:32649")
+    assert 10_600 < x[1] - x[0] < 10_800 and abs(y[1] - y[0]) < 200
+    lon, lat = metric_to_lonlat(x, y, "EPSG:32649")
+    np.testing.assert_allclose(lon, [108.2, 108.3], atol=1e-9)
+    np.testing.assert_allclose(lat, [16.05, 16.05], atol=1e-9)
+    # The same point has other coordinates in zone 48.
+    assert lonlat_to_metric(108.2, 16.05, "EPSG:32648")[0] > x[0] + 600_000

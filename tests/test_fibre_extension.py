@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import shapely
 
-from gis_planner.crs import UTM48N
 from gis_planner.fibre.extension import (
     Terminals,
     extension_links,
@@ -15,10 +14,10 @@ from gis_planner.fibre.extension import (
     straight_mst_m,
     terminals,
 )
-from tests.fibre_networks import X0, Y0, routes, squares
+from tests.fibre_networks import METRIC_CRS, X0, Y0, routes, squares
 
 COMMUNES = gpd.GeoDataFrame(
-    {"code": ["C1"]}, geometry=[shapely.box(X0 - 1e4, Y0 - 1e4, X0 + 1e4, Y0 + 1e4)], crs=UTM48N
+    {"code": ["C1"]}, geometry=[shapely.box(X0 - 1e4, Y0 - 1e4, X0 + 1e4, Y0 + 1e4)], crs=METRIC_CRS
 )
 
 
@@ -43,7 +42,7 @@ def test_steiner_extension_is_never_longer_than_the_straight_mst(seed: int) -> N
     rng = np.random.default_rng(seed)
     k = int(rng.integers(2, 40))
     xy = rng.uniform(-5000, 5000, (k, 2))
-    t = Terminals(xy, np.column_stack([xy[:, 0], np.full(k, -6000.0)]), xy[:, 1] + 6000)
+    t = Terminals(xy, np.column_stack([xy[:, 0], np.full(k, -6000.0)]), xy[:, 1] + 6000, METRIC_CRS)
     assert _length(t) <= straight_mst_m(t) + 1e-6
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from gis_planner.catalogue import CATALOGUE, validate
 from gis_planner.cli import app
-from gis_planner.crs import UTM48N
+from gis_planner.crs import metric_crs_of
 from gis_planner.fibre.graph import build_graph, nearest_vertices
 from gis_planner.fibre.products import FibreProducts, analyse_fibre
 from gis_planner.fibre.report import SHEETS
@@ -81,14 +81,15 @@ def test_ftth_shares_by_district_and_the_gap_list(
     # The gap list checked independently: distance from each village to the nearest
     # splitter, ODF or route, by geopandas.
     nodes = sample["fibre_nodes"]
+    crs = metric_crs_of(sample["admin_units"])
     fibre = pd.concat(
         [sample["fibre_routes"][["geometry"]],
          nodes.loc[nodes["node_type"].isin(["splitter", "odf"]), ["geometry"]]],
         ignore_index=True,
-    ).to_crs(UTM48N)  # fmt: skip
+    ).to_crs(crs)  # fmt: skip
     nearest = (
         sample["villages"][["code", "geometry"]]
-        .to_crs(UTM48N)
+        .to_crs(crs)
         .sjoin_nearest(fibre, distance_col="d")
         .groupby("code")["d"]
         .min()

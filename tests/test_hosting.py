@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gis_planner.admin import units
-from gis_planner.crs import utm_to_lonlat
+from gis_planner.crs import metric_to_lonlat
 from gis_planner.errors import GisPlannerError
 from gis_planner.hosting import HostIndex, PlannedSite, disc_overlap_share
 from gis_planner.jobs.hosting import host_index
@@ -16,7 +16,7 @@ from gis_planner.sharing import positions
 from gis_planner.store import GeoPackageStore
 
 from .conftest import SiteFactory
-from .test_sharing import X0, Y0, admin_square, at
+from .test_sharing import METRIC_CRS, X0, Y0, admin_square, at
 
 
 def test_disc_overlap_share() -> None:
@@ -49,7 +49,7 @@ def scene(make_sites: SiteFactory) -> HostIndex:
 
 def test_ranking_and_what_if(make_sites: SiteFactory) -> None:
     index = scene(make_sites)
-    lon, lat = utm_to_lonlat(X0, Y0)
+    lon, lat = metric_to_lonlat(X0, Y0, METRIC_CRS)
     found = index.candidates(
         PlannedSite(float(lon), float(lat), "vietnamobile", 30.0), radius_m=1_000
     )
@@ -68,7 +68,7 @@ def test_ranking_and_what_if(make_sites: SiteFactory) -> None:
 
 def test_radius_by_area_type_and_bad_height(make_sites: SiteFactory) -> None:
     index = scene(make_sites)
-    lon, lat = utm_to_lonlat(X0, Y0)
+    lon, lat = metric_to_lonlat(X0, Y0, METRIC_CRS)
     # The test communes are rural: the default radius is 1 km, so V2 at 3 km stays out.
     found = index.candidates(PlannedSite(float(lon), float(lat), "vietnamobile"))
     assert "V2" not in found["site_ids"].tolist() and len(found) == 3

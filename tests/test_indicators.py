@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.indicators import (
     IndicatorInputs,
@@ -19,7 +19,7 @@ from gis_planner.indicators import (
     village_places,
 )
 
-from .test_sharing import X0, Y0
+from .test_sharing import METRIC_CRS, X0, Y0
 
 H = 5_000.0
 
@@ -49,7 +49,7 @@ def admin() -> gpd.GeoDataFrame:
             "admin_version": [r[4] for r in rows],
         },
         geometry=[r[5] for r in rows],
-        crs=UTM48N,
+        crs=METRIC_CRS,
     )
     return frame.to_crs(WGS84)
 
@@ -74,14 +74,14 @@ def villages() -> gpd.GeoDataFrame:
             "population": [100, 200, 300],
         },
         geometry=[shapely.box(X0 + x - 50, Y0 - 50, X0 + x + 50, Y0 + 50) for x in xs.values()],
-        crs=UTM48N,
+        crs=METRIC_CRS,
     )
     return frame.to_crs(WGS84)
 
 
 def points(xs: list[float]) -> gpd.GeoSeries:
     return gpd.GeoSeries(
-        shapely.points(np.array(xs) + X0, np.full(len(xs), Y0)), crs=UTM48N
+        shapely.points(np.array(xs) + X0, np.full(len(xs), Y0)), crs=METRIC_CRS
     ).to_crs(WGS84)
 
 
@@ -102,7 +102,7 @@ def inputs() -> IndicatorInputs:
     )
     priority = gpd.GeoDataFrame(
         {"area_id": ["KCN-1", "DL-1"]},
-        geometry=points([1_000, 3_000]).to_crs(UTM48N).buffer(100).to_crs(WGS84),
+        geometry=points([1_000, 3_000]).to_crs(METRIC_CRS).buffer(100).to_crs(WGS84),
     )
     areas = pd.DataFrame(
         {

@@ -100,9 +100,10 @@ def test_swapped_lat_lon_fixed_only_when_unambiguous(area: Area) -> None:
 
 def test_province_area_tolerance(area: Area) -> None:
     # Phủ Lý inside; a point ~1 km east of the easternmost edge inside the 2 km tolerance.
-    east = area.outline_utm.bounds[2] - 1000
-    lon, lat = Transformer.from_crs("EPSG:32648", "EPSG:4326", always_xy=True).transform(
-        east, shapely.centroid(area.outline_utm).y
+    assert area.crs == "EPSG:32648"  # Hà Nam's UTM zone
+    east = area.outline_m.bounds[2] - 1000
+    lon, lat = Transformer.from_crs(area.crs, "EPSG:4326", always_xy=True).transform(
+        east, shapely.centroid(area.outline_m).y
     )
     inside = area.contains_lonlat(np.array([105.91, 106.5, np.nan]), np.array([20.54, 20.5, 1]))
     assert inside.tolist() == [True, False, False]

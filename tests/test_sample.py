@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from gis_planner.admin import units
-from gis_planner.crs import UTM48N
+from gis_planner.crs import metric_crs_of
 from gis_planner.sample import read_sample_layer, sample_files
 from gis_planner.sharing import cluster_positions
 from gis_planner.store import GeoPackageStore
@@ -56,12 +56,13 @@ def test_admin_units_of_both_versions(sample_store: GeoPackageStore) -> None:
     assert len(communes) == 98
     assert set(communes["unit_type"]) == {"ward", "rural_commune", "township"}
     assert len(units(admin, "commune", "2025-07")) == 33
-    province = units(admin, "province").to_crs(UTM48N)
+    crs = metric_crs_of(admin)
+    province = units(admin, "province").to_crs(crs)
     assert province.area.iloc[0] / 1e6 == pytest.approx(862.4, abs=1)
     assert units(admin, "province")["geometry_quality"].iloc[0] == "real"
     assert set(communes["geometry_quality"]) == {"approximate"}
     # Commune cells tile the province: no gaps, no overlaps beyond rounding.
-    assert communes.to_crs(UTM48N).area.sum() == pytest.approx(province.area.iloc[0], rel=1e-4)
+    assert communes.to_crs(crs).area.sum() == pytest.approx(province.area.iloc[0], rel=1e-4)
     assert communes["population"].sum() == units(admin, "province")["population"].iloc[0]
     assert "Phường Lê Hồng Phong" in set(communes["name"])
 
@@ -83,7 +84,7 @@ def test_villages_and_population(sample_store: GeoPackageStore) -> None:
     admin = sample_store.read("admin_units")
     communes = units(admin, "commune").set_index("code")
     assert (villages.groupby("commune_code")["population"].sum() == communes["population"]).all()
-    density = villages["population"] / villages.to_crs(UTM48N).area
+    density = villages["population"] / villages.to_crs(metric_crs_of(villages)).area
     urban = villages["village_type"] == "to_dan_pho"
     assert density[urban].median() > density[~urban].median()
 
@@ -114,14 +115,14 @@ def test_cells_are_plausible(sample_store: GeoPackageStore) -> None:
 
 
 def test_fibre_leaves_a_few_villages_out(sample_store: GeoPackageStore) -> None:
-    villages = sample_store.read("villages").to_crs(UTM48N)
+    villages = sample_store.read("villages")
+    crs = metric_crs_of(villages)
+    villages = villages.to_crs(crs)
     nodes = sample_store.read("fibre_nodes", filters={"node_type": ["odf", "splitter"]})
     routes = sample_store.read("fibre_routes")
     near = set()
     for layer in (nodes, routes):
-        hits = villages.sindex.query(
-            layer.to_crs(UTM48N).geometry, predicate="dwithin", distance=300
-        )
+        hits = villages.sindex.query(layer.to_crs(crs).geometry, predicate="dwithin", distance=300)
         near.update(hits[1].tolist())
     left_out = len(villages) - len(near)
     assert 3 <= left_out <= 40

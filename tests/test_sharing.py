@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis_planner.crs import UTM48N, lonlat_to_utm, utm_to_lonlat
+from gis_planner.crs import lonlat_to_metric, metric_to_lonlat
 from gis_planner.sharing import (
     DEFAULT_CAPACITY,
     cluster_points,
@@ -23,6 +23,8 @@ from gis_planner.store import GeoPackageStore
 
 from .conftest import SiteFactory
 
+#: Phủ Lý's UTM zone (48N) and a point in it: the hand-built scenes are drawn in its metres.
+METRIC_CRS = "EPSG:32648"
 X0, Y0 = 590_000.0, 2_270_000.0
 
 
@@ -30,7 +32,7 @@ def at(
     make_sites: SiteFactory, rows: list[tuple[str, str, float, float]], **kw: object
 ) -> gpd.GeoDataFrame:
     """Sites placed by metre offsets from a point in Phủ Lý."""
-    lon, lat = utm_to_lonlat([X0 + r[2] for r in rows], [Y0 + r[3] for r in rows])
+    lon, lat = metric_to_lonlat([X0 + r[2] for r in rows], [Y0 + r[3] for r in rows], METRIC_CRS)
     return make_sites([(r[0], r[1], x, y) for r, x, y in zip(rows, lon, lat, strict=True)], **kw)
 
 
@@ -64,7 +66,7 @@ def test_ids_do_not_depend_on_row_order(make_sites: SiteFactory) -> None:
     sites = at(make_sites, rows)
     shuffled = sites.iloc[np.random.default_rng(1).permutation(len(sites))]
     assert cluster_positions(shuffled).sort_index().tolist() == cluster_positions(sites).tolist()
-    assert sites.to_crs(UTM48N).geometry.x.diff().dropna().round().eq(100).all()
+    assert sites.to_crs(METRIC_CRS).geometry.x.diff().dropna().round().eq(100).all()
 
 
 def admin_square(size_m: float = 5_000.0) -> gpd.GeoDataFrame:
@@ -83,7 +85,7 @@ def admin_square(size_m: float = 5_000.0) -> gpd.GeoDataFrame:
             "admin_version": "pre2025",
         },
         geometry=[box(-size_m, size_m), box(-size_m, size_m), box(0, size_m), box(-size_m, 0)],
-        crs=UTM48N,
+        crs=METRIC_CRS,
     )
     return frame.to_crs("EPSG:4326")
 
@@ -108,7 +110,7 @@ def test_positions_count_operators_not_sites(make_sites: SiteFactory) -> None:
     # The tallest structure of a position speaks for it; capacity from the tower type.
     assert table["height_m"].tolist() == [40.0, 45.0]
     assert table["capacity"].tolist() == [DEFAULT_CAPACITY["lattice"]] * 2
-    x, _ = lonlat_to_utm(table.geometry.x, table.geometry.y)
+    x, _ = lonlat_to_metric(table.geometry.x, table.geometry.y, METRIC_CRS)
     assert np.allclose(x - X0, [105.0, 505.0], atol=0.01)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.siting import (
     NEW_BUILD_COST,
@@ -18,7 +18,7 @@ from gis_planner.siting import (
     propose_sites,
 )
 
-from .test_sharing import X0, Y0, admin_square
+from .test_sharing import METRIC_CRS, X0, Y0, admin_square
 
 #: A cell whose service range in the rural test communes is a few kilometres.
 CELL = PlannedCell(threshold_dbm=-95.0)
@@ -32,7 +32,7 @@ def villages(rows: list[tuple[str, shapely.Geometry, int]]) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
         {"code": [r[0] for r in rows], "name": [f"Thôn {r[0]}" for r in rows],
          "commune_code": "90101", "population": [r[2] for r in rows]},
-        geometry=[r[1] for r in rows], crs=UTM48N,
+        geometry=[r[1] for r in rows], crs=METRIC_CRS,
     )  # fmt: skip
     return frame.to_crs(WGS84)
 
@@ -44,7 +44,7 @@ def candidates(rows: list[tuple[str, float, float, float]]) -> gpd.GeoDataFrame:
          "cost": [r[3] for r in rows],
          "kind": ["share" if r[3] == SHARE_COST else "new_build" for r in rows],
          "host_operators": ""},
-        geometry=[shapely.Point(X0 + r[1], Y0) for r in rows], crs=UTM48N,
+        geometry=[shapely.Point(X0 + r[1], Y0) for r in rows], crs=METRIC_CRS,
     )  # fmt: skip
     return frame.to_crs(WGS84)
 

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from gis_planner.crs import UTM48N
+from gis_planner.crs import metric_crs_of
 from gis_planner.fibre.graph import FibreGraph, FloatArray, IntArray, nearest_vertices
 from gis_planner.operators import OPERATOR_KEYS
 
@@ -185,16 +185,22 @@ def backhaul(
 
 
 def backhaul_frames(
-    graph: FibreGraph | None, sites: gpd.GeoDataFrame, *, kind: str = "site"
+    graph: FibreGraph | None,
+    sites: gpd.GeoDataFrame,
+    *,
+    kind: str = "site",
+    metric_crs: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(one point per site, one line per site path) of the backhaul over ``graph``'s fibre to
     its POPs/OLTs; None is no fibre at all, where no site reaches a POP.
 
     A path line runs from the site to its network vertex and on to the POP/OLT through the
-    graph's vertices; a site standing on its POP has no line.
+    graph's vertices; a site standing on its POP has no line. Both frames are in the graph's
+    CRS, or without a graph in ``metric_crs`` (default: the sites' area's).
     """
     n = len(sites)
-    site_points = sites.geometry.to_crs(UTM48N).to_numpy()
+    crs = graph.crs if graph is not None else metric_crs or metric_crs_of(sites)
+    site_points = sites.geometry.to_crs(crs).to_numpy()
     pop = np.full(n, None, dtype=object)
     if graph is None:
         gap_m, path_m, mask = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=np.int64)
@@ -219,12 +225,12 @@ def backhaul_frames(
             "fibre_operators": mask_names(mask).to_numpy(),
         },
         geometry=site_points,
-        crs=UTM48N,
+        crs=crs,
     )
     drawn = pd.notna(lines)
     paths = gpd.GeoDataFrame(
         frame.loc[drawn, ["site_id", "kind", "operator", "pop_node_id", "total_m"]],
         geometry=lines[drawn],
-        crs=UTM48N,
+        crs=crs,
     ).reset_index(drop=True)
     return frame, paths

@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import cdist
 
 from gis_planner.admin import locate
-from gis_planner.crs import UTM48N
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.fibre.graph import DEFAULT_SNAP_M, FloatArray, IntArray
 from gis_planner.sharing import cluster_points
@@ -34,24 +34,30 @@ CORRIDOR_JOIN_M = 50.0
 
 @dataclass(frozen=True)
 class Terminals:
-    """Gap villages as points (UTM) with the nearest point of the network and its distance."""
+    """Gap villages as points with the nearest point of the network and its distance, in
+    metres of the metric CRS ``crs``."""
 
     xy: FloatArray
     network_xy: FloatArray
     network_dist_m: FloatArray
+    crs: str
 
 
-def terminals(villages: gpd.GeoDataFrame, routes: gpd.GeoDataFrame) -> Terminals:
-    """Each village's representative point and the nearest point of ``routes`` to it."""
+def terminals(
+    villages: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, metric_crs: str | None = None
+) -> Terminals:
+    """Each village's representative point and the nearest point of ``routes`` to it, in
+    ``metric_crs`` (default: the villages' area's)."""
     if routes.empty:
         raise GisPlannerError("no fibre routes to extend from")
-    points = villages.geometry.to_crs(UTM48N).representative_point().to_numpy()
-    lines = routes.geometry.to_crs(UTM48N).to_numpy()
+    crs = metric_crs or metric_crs_of(villages)
+    points = villages.geometry.to_crs(crs).representative_point().to_numpy()
+    lines = routes.geometry.to_crs(crs).to_numpy()
     idx = shapely.STRtree(lines).query_nearest(points, all_matches=False)
     links = np.empty(len(points), dtype=object)
     links[idx[0]] = shapely.shortest_line(points[idx[0]], lines[idx[1]])
     far_end = shapely.get_coordinates(shapely.get_point(links, -1))
-    return Terminals(shapely.get_coordinates(points), far_end, shapely.length(links))
+    return Terminals(shapely.get_coordinates(points), far_end, shapely.length(links), crs)
 
 
 def straight_mst_m(t: Terminals) -> float:
@@ -94,14 +100,14 @@ def straight_links(t: Terminals) -> tuple[IntArray, FloatArray, FloatArray]:
 
 
 def _corridor_graph(
-    corridors: gpd.GeoDataFrame, stops: FloatArray, snap_m: float
+    corridors: gpd.GeoDataFrame, stops: FloatArray, snap_m: float, crs: str
 ) -> tuple[nx.Graph, FloatArray, IntArray]:
-    """Corridor lines as a graph weighted by length in metres, each ``stops`` point projected
-    onto its nearest corridor segment and splitting it there.
+    """Corridor lines as a graph weighted by length in metres of ``crs``, each ``stops`` point
+    (in ``crs``) projected onto its nearest corridor segment and splitting it there.
 
     Returns the graph (vertices 0..n-1), vertex coordinates and the vertex of each stop's foot.
     """
-    lines = corridors.geometry.to_crs(UTM48N).to_numpy()
+    lines = corridors.geometry.to_crs(crs).to_numpy()
     coords, part = shapely.get_coordinates(lines, return_index=True)
     first = np.flatnonzero(part[1:] == part[:-1])
     segments = shapely.linestrings(np.stack([coords[first], coords[first + 1]], axis=1))
@@ -147,8 +153,8 @@ def corridor_links(
     """
     if corridors.empty:
         raise GisPlannerError("the corridor layer has no lines")
-    graph, xy, foot = _corridor_graph(corridors, t.xy, snap_m)
-    network = shapely.union_all(routes.geometry.to_crs(UTM48N).to_numpy())
+    graph, xy, foot = _corridor_graph(corridors, t.xy, snap_m, t.crs)
+    network = shapely.union_all(routes.geometry.to_crs(t.crs).to_numpy())
     vertices = np.arange(len(xy))
     to_network = shapely.distance(shapely.points(xy), network)
     geometry: dict[tuple[object, object], shapely.LineString] = {}
@@ -183,16 +189,20 @@ def extension_links(
     communes: gpd.GeoDataFrame,
     corridors: gpd.GeoDataFrame | None = None,
     snap_m: float = DEFAULT_SNAP_M,
+    *,
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """The extension as a layer of links (UTM): kind, village served (straight links), length
-    and the commune the link's midpoint lies in."""
+    """The extension as a layer of links in ``metric_crs`` (default: the gap villages' area's):
+    kind, village served (straight links), length and the commune the link's midpoint lies in.
+    """
     if gap_villages.empty:
+        # No villages, no area to take a metric CRS from: an empty layer needs none.
         return gpd.GeoDataFrame(
             columns=["link_id", "kind", "village_code", "length_m", "commune_code"],
             geometry=[],
-            crs=UTM48N,
+            crs=metric_crs or WGS84,
         )
-    t = terminals(gap_villages, routes)
+    t = terminals(gap_villages, routes, metric_crs=metric_crs)
     codes = gap_villages["code"].to_numpy(dtype=object)
     if corridors is None or corridors.empty:
         order, start, end = straight_links(t)
@@ -206,9 +216,9 @@ def extension_links(
     frame = gpd.GeoDataFrame(
         {"kind": kind, "village_code": village[keep], "length_m": np.round(length[keep], 1)},
         geometry=lines[keep],
-        crs=UTM48N,
+        crs=t.crs,
     )
     frame.insert(0, "link_id", [f"EXT-{i + 1:05d}" for i in range(len(frame))])
     middle = frame.geometry.interpolate(0.5, normalized=True)
-    frame["commune_code"] = locate(middle, communes.to_crs(UTM48N)).to_numpy()
+    frame["commune_code"] = locate(middle, communes.to_crs(t.crs)).to_numpy()
     return frame

@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import units
-from gis_planner.crs import UTM48N
+from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.fibre.backhaul import mask_names
 from gis_planner.operators import OPERATOR_KEYS
@@ -25,24 +25,28 @@ def ftth_villages(
     routes: gpd.GeoDataFrame,
     nodes: gpd.GeoDataFrame,
     drop_m: float = DEFAULT_DROP_M,
+    *,
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Villages with ``covered``, the ``operators`` reaching them and ``fibre_dist_m``.
 
     A village is covered when a distribution point or a route of some operator lies within
     ``drop_m`` of its outline (distance 0 inside it). ``fibre_dist_m`` is the distance to the
-    nearest such fibre, so a gap village shows how far the network is.
+    nearest such fibre, so a gap village shows how far the network is. Distances are measured
+    in ``metric_crs`` (default: the villages' area's).
     """
     if drop_m < 0:
         raise GisPlannerError(f"drop distance must be ≥ 0 m, got {drop_m}")
+    crs = metric_crs or metric_crs_of(villages)
     points = nodes[nodes["node_type"].isin(DISTRIBUTION_NODE_TYPES)]
     fibre = pd.concat(
         [
-            routes[["operator", "geometry"]].to_crs(UTM48N),
-            points[["operator", "geometry"]].to_crs(UTM48N),
+            routes[["operator", "geometry"]].to_crs(crs),
+            points[["operator", "geometry"]].to_crs(crs),
         ],
         ignore_index=True,
     )
-    areas = villages.geometry.to_crs(UTM48N).to_numpy()
+    areas = villages.geometry.to_crs(crs).to_numpy()
     n = len(areas)
     mask = np.zeros(n, dtype=np.int64)
     dist = np.full(n, np.nan)

@@ -14,13 +14,14 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from shapely.ops import substring
 
-from gis_planner.crs import UTM48N
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.sharing import cluster_points
 
@@ -39,7 +40,8 @@ BoolArray = npt.NDArray[np.bool_]
 class FibreGraph:
     """An undirected multigraph of fibre; every array is indexed by vertex, edge or route row.
 
-    ``routes`` and ``nodes`` are the input layers in UTM 48N with a 0..n-1 index; ``edge_route``
+    Coordinates and lengths are in metres of ``crs``, the metric CRS the graph was built in;
+    ``routes`` and ``nodes`` are the input layers in it with a 0..n-1 index; ``edge_route``
     and ``node_vertex`` point into them.
     """
 
@@ -63,6 +65,7 @@ class FibreGraph:
     routes: gpd.GeoDataFrame
     nodes: gpd.GeoDataFrame
     snap_m: float
+    crs: str
 
     @property
     def n_vertices(self) -> int:
@@ -106,6 +109,7 @@ class FibreGraph:
             routes=self.routes,
             nodes=self.nodes,
             snap_m=self.snap_m,
+            crs=self.crs,
         )
 
     def for_operator(self, operator: str) -> FibreGraph:
@@ -149,10 +153,11 @@ class FibreGraph:
         return connected_components(graph, directed=False)[1].astype(np.int64)
 
     def to_networkx(self) -> nx.MultiGraph:
-        """The graph for interactive use: vertices carry x/y (UTM) and node ids; edges the route
-        attributes. Analyses use the arrays; this is for users who want networkx's algorithms.
+        """The graph for interactive use: vertices carry x/y (in ``crs``) and node ids; edges the
+        route attributes. Analyses use the arrays; this is for users who want networkx's
+        algorithms.
         """
-        graph = nx.MultiGraph(crs=UTM48N)
+        graph = nx.MultiGraph(crs=self.crs)
         node_ids = self.nodes.groupby(self.node_vertex)["node_id"].agg(",".join)
         for v, (x, y) in enumerate(self.vertex_xy.tolist()):
             graph.add_node(v, x=x, y=y, node_ids=node_ids.get(v, ""))
@@ -170,7 +175,8 @@ class FibreGraph:
         return graph
 
     def edge_lines(self, edges: IntArray) -> npt.NDArray[np.object_]:
-        """The route geometry (UTM) of each edge: the whole route, or the piece between splits."""
+        """The route geometry (in ``crs``) of each edge: the whole route, or the piece between
+        splits."""
         lines = self.routes.geometry.to_numpy()[self.edge_route[edges]]
         start = self.edge_offset_m[edges]
         end = start + self.edge_length_m[edges]
@@ -183,10 +189,19 @@ class FibreGraph:
         return out
 
 
-def _metric(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
-    if frame.crs is None:
-        raise GisPlannerError(f"layer {layer!r}: the frame has no CRS")
-    return frame.to_crs(UTM48N).reset_index(drop=True)
+def _check_crs(routes: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame) -> None:
+    for frame, layer in ((routes, "fibre_routes"), (nodes, "fibre_nodes")):
+        if frame.crs is None:
+            raise GisPlannerError(f"layer {layer!r}: the frame has no CRS")
+
+
+def _fibre_crs(routes: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame) -> str:
+    """The metric CRS of the area the fibre routes and nodes cover together."""
+    _check_crs(routes, nodes)
+    present = [frame.geometry.to_crs(WGS84) for frame in (routes, nodes) if len(frame)]
+    if not present:
+        raise GisPlannerError("no fibre routes or nodes to build a graph from")
+    return metric_crs_of(gpd.GeoSeries(pd.concat(present), crs=WGS84))
 
 
 def _vertex_positions(
@@ -247,13 +262,20 @@ def _duplicates(lines: npt.NDArray[np.object_], route_ends: IntArray, snap_m: fl
 
 
 def build_graph(
-    routes: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, snap_m: float = DEFAULT_SNAP_M
+    routes: gpd.GeoDataFrame,
+    nodes: gpd.GeoDataFrame,
+    snap_m: float = DEFAULT_SNAP_M,
+    *,
+    metric_crs: str | None = None,
 ) -> FibreGraph:
-    """Snap ``fibre_routes`` and ``fibre_nodes`` (any CRS) into a ``FibreGraph`` in UTM 48N."""
+    """Snap ``fibre_routes`` and ``fibre_nodes`` (any CRS) into a ``FibreGraph`` in
+    ``metric_crs`` (default: the area of the routes and nodes)."""
     if snap_m < 0:
         raise GisPlannerError(f"snap tolerance must be ≥ 0 m, got {snap_m}")
-    routes = _metric(routes, "fibre_routes")
-    nodes = _metric(nodes, "fibre_nodes")
+    _check_crs(routes, nodes)
+    crs = metric_crs or _fibre_crs(routes, nodes)
+    routes = routes.to_crs(crs).reset_index(drop=True)
+    nodes = nodes.to_crs(crs).reset_index(drop=True)
     lines = routes.geometry.to_numpy()
     n_routes = len(lines)
     starts = shapely.get_point(lines, 0)
@@ -299,22 +321,44 @@ def build_graph(
         routes=routes,
         nodes=nodes,
         snap_m=snap_m,
+        crs=crs,
     )
 
 
 def operator_graphs(
-    routes: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, snap_m: float = DEFAULT_SNAP_M
+    routes: gpd.GeoDataFrame,
+    nodes: gpd.GeoDataFrame,
+    snap_m: float = DEFAULT_SNAP_M,
+    *,
+    metric_crs: str | None = None,
 ) -> dict[str, FibreGraph]:
     """Each operator's fibre as a graph of its own, built from its own routes and nodes only.
 
     What is computed for one operator is computed on these: nothing of another operator's
     network (its cables, its nodes, even where they meet this operator's) shapes the answer.
+    All are in one CRS, ``metric_crs`` (default: the area of every operator's fibre), so their
+    results can be put together.
     """
+    crs = metric_crs or _fibre_crs(routes, nodes)
     operators = sorted({*routes["operator"].astype(str), *nodes["operator"].astype(str)})
     return {
-        op: build_graph(routes[routes["operator"] == op], nodes[nodes["operator"] == op], snap_m)
+        op: build_graph(
+            routes[routes["operator"] == op],
+            nodes[nodes["operator"] == op],
+            snap_m,
+            metric_crs=crs,
+        )
         for op in operators
     }
+
+
+def shared_crs(graphs: dict[str, FibreGraph]) -> str:
+    """The one CRS of several graphs (as ``operator_graphs`` builds them), which results
+    computed on each of them share when they are put together."""
+    crs = {graph.crs for graph in graphs.values()}
+    if len(crs) != 1:
+        raise GisPlannerError(f"the graphs are in {len(crs)} CRSs, not one: {sorted(crs)}")
+    return crs.pop()
 
 
 def nearest_vertices(graph: FibreGraph, points: gpd.GeoSeries) -> tuple[IntArray, FloatArray]:
@@ -325,7 +369,7 @@ def nearest_vertices(graph: FibreGraph, points: gpd.GeoSeries) -> tuple[IntArray
     linked = np.flatnonzero(graph.degree() > 0)
     if len(linked) == 0:
         raise GisPlannerError("the fibre graph has no edges")
-    geoms = points.to_crs(UTM48N).to_numpy()
+    geoms = points.to_crs(graph.crs).to_numpy()
     vertex = np.full(len(geoms), -1, dtype=np.int64)
     distance = np.full(len(geoms), np.nan)
     is_point = shapely.get_type_id(geoms) == 0

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import locate, units
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84, metric_crs_of
 from gis_planner.fibre.backhaul import backhaul_frames
 from gis_planner.fibre.extension import extension_links
 from gis_planner.fibre.ftth import DEFAULT_DROP_M, ftth_shares, ftth_villages
@@ -52,6 +52,7 @@ def analyse_fibre(
     proposed: gpd.GeoDataFrame | None = None,
     corridors: gpd.GeoDataFrame | None = None,
     params: FibreParams = FibreParams(),
+    metric_crs: str | None = None,
 ) -> FibreProducts:
     """Graph, topology problems, FTTH coverage, backhaul, resilience and extensions.
 
@@ -61,12 +62,14 @@ def analyse_fibre(
     only, with its own FTTH villages and its own sites; the analyses over any operator's
     fibre are the department's (``backhaul_shared``, ``backhaul_shared_paths``,
     ``fibre_spof_links_shared``, ``fibre_spof_nodes``, ``fibre_redundancy``,
-    ``fibre_extensions``).
+    ``fibre_extensions``). Everything is measured in ``metric_crs`` (default: the admin
+    units' area's); the layers are returned in WGS84.
     """
-    graph = build_graph(routes, nodes, params.snap_m)
-    own_graphs = operator_graphs(routes, nodes, params.snap_m)
+    crs = metric_crs or metric_crs_of(admin_units)
+    graph = build_graph(routes, nodes, params.snap_m, metric_crs=crs)
+    own_graphs = operator_graphs(routes, nodes, params.snap_m, metric_crs=crs)
     communes = units(admin_units, "commune")
-    covered = ftth_villages(villages, routes, nodes, params.drop_m)
+    covered = ftth_villages(villages, routes, nodes, params.drop_m, metric_crs=crs)
     shares = ftth_shares(covered, admin_units)
 
     planned = (sites["status"] == "planned").to_numpy() if "status" in sites else False
@@ -76,7 +79,9 @@ def analyse_fibre(
     frames = [(frame, kind) for frame, kind in frames if len(frame)]
     points, paths = zip(*(backhaul_frames(graph, f, kind=k) for f, k in frames), strict=True)
     backhaul = pd.concat(points, ignore_index=True)
-    own_points, own_paths = zip(*(_own_backhaul(own_graphs, f, k) for f, k in frames), strict=True)
+    own_points, own_paths = zip(
+        *(_own_backhaul(own_graphs, f, k, crs) for f, k in frames), strict=True
+    )
     res = analyse(graph)
     village_vertex = _village_vertices(res, covered)
     site_vertex = nearest_vertices(graph, backhaul.geometry)[0]
@@ -84,12 +89,12 @@ def analyse_fibre(
     codes = covered["code"].to_numpy(dtype=str)
     shared_links = _spof_links(res, weights, village_vertex, codes, params.listed_spof)
     cut_nodes = _spof_nodes(res, weights, village_vertex, codes, params.listed_spof)
-    site_commune = locate(backhaul.geometry, communes.to_crs(UTM48N))
+    site_commune = locate(backhaul.geometry, communes.to_crs(crs))
     redundancy = _redundancy(
         res.redundant(), covered, village_vertex, site_commune, site_vertex, communes
     )
     gaps = covered[~covered["covered"]]
-    extensions = extension_links(gaps, routes, communes, corridors, params.snap_m)
+    extensions = extension_links(gaps, routes, communes, corridors, params.snap_m, metric_crs=crs)
     layers = {
         "fibre_topology_problems": operator_topology_problems(own_graphs, params.near_miss_m),
         "ftth_villages": covered,
@@ -100,12 +105,12 @@ def analyse_fibre(
         # named apart, so the layer is the department's alone.
         "backhaul_shared": backhaul.rename(columns=SHARED_COLUMNS),
         "backhaul_shared_paths": pd.concat(paths, ignore_index=True).rename(columns=SHARED_COLUMNS),
-        "fibre_spof_links": _own_spof_links(own_graphs, covered, backhaul, params.listed_spof),
+        "fibre_spof_links": _own_spof_links(own_graphs, covered, backhaul, params.listed_spof, crs),
         # Links over every operator's fibre, and nodes where operators' networks meet: the
         # department's view, with the route's operator named apart as in backhaul_shared.
         "fibre_spof_links_shared": shared_links.rename(columns=SHARED_SPOF_COLUMNS),
         "fibre_spof_nodes": cut_nodes,
-        "fibre_rings": _rings(own_graphs),
+        "fibre_rings": _rings(own_graphs, crs),
         "fibre_redundancy": redundancy,
         "fibre_extensions": extensions,
     }
@@ -125,20 +130,20 @@ SHARED_SPOF_COLUMNS = {"operator": "route_operator"}
 
 
 def _own_backhaul(
-    graphs: dict[str, FibreGraph], sites: gpd.GeoDataFrame, kind: str
+    graphs: dict[str, FibreGraph], sites: gpd.GeoDataFrame, kind: str, crs: str
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Each operator's sites backhauled over its own graph to its own POPs/OLTs (none reached
-    for an operator without fibre), in the order of ``sites``."""
+    """Each operator's sites backhauled over its own graph (all in ``crs``) to its own
+    POPs/OLTs (none reached for an operator without fibre), in the order of ``sites``."""
     operators = sites["operator"].to_numpy(dtype=str)
     points, paths = [], []
     for op in np.unique(operators).tolist():
         rows = np.flatnonzero(operators == op)
-        frame, lines = backhaul_frames(graphs.get(op), sites.iloc[rows], kind=kind)
+        frame, lines = backhaul_frames(graphs.get(op), sites.iloc[rows], kind=kind, metric_crs=crs)
         points.append(frame.set_axis(rows))
         paths.append(lines)
     return (
-        gpd.GeoDataFrame(pd.concat(points).sort_index().reset_index(drop=True), crs=UTM48N),
-        gpd.GeoDataFrame(pd.concat(paths, ignore_index=True), crs=UTM48N),
+        gpd.GeoDataFrame(pd.concat(points).sort_index().reset_index(drop=True), crs=crs),
+        gpd.GeoDataFrame(pd.concat(paths, ignore_index=True), crs=crs),
     )
 
 
@@ -200,12 +205,17 @@ def _weights(
 
 
 def _own_spof_links(
-    graphs: dict[str, FibreGraph], covered: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, listed: int
+    graphs: dict[str, FibreGraph],
+    covered: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    listed: int,
+    crs: str,
 ) -> gpd.GeoDataFrame:
     """Each operator's links that cut its own FTTH villages or its own sites off all of its own
     POPs/OLTs, found on its own graph: another operator's parallel cable is not its backup,
     and the others' villages and sites are not its loss. Ids are numbered within each
     operator ("SPOF-L-vnpt-00001"), and each operator's ``listed`` worst list their villages.
+    The graphs and the layer are in ``crs``.
     """
     codes = covered["code"].to_numpy(dtype=str)
     site_operator = sites["operator"].to_numpy(dtype=str)
@@ -220,7 +230,7 @@ def _own_spof_links(
         frames.append(
             _spof_links(res, weights, village_vertex, codes, listed, f"SPOF-L-{operator}-")
         )
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=UTM48N)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
 
 
 def _spof_links(
@@ -253,7 +263,7 @@ def _spof_links(
             "village_codes": listing + [None] * (len(edges) - len(listing)),
         },
         geometry=graph.edge_lines(edges),
-        crs=UTM48N,
+        crs=graph.crs,
     )
 
 
@@ -284,7 +294,7 @@ def _spof_nodes(
             "village_codes": listing + [None] * (len(vertices) - len(listing)),
         },
         geometry=shapely.points(graph.vertex_xy[vertices]),
-        crs=UTM48N,
+        crs=graph.crs,
     )
 
 
@@ -322,9 +332,9 @@ def _redundancy(
     return table
 
 
-def _rings(graphs: dict[str, FibreGraph]) -> gpd.GeoDataFrame:
-    """Each operator's trunk rings, traced on its own graph, as closed lines through their
-    vertices; ids are numbered within each operator ("RING-vnpt-001")."""
+def _rings(graphs: dict[str, FibreGraph], crs: str) -> gpd.GeoDataFrame:
+    """Each operator's trunk rings, traced on its own graph (all in ``crs``), as closed lines
+    through their vertices; ids are numbered within each operator ("RING-vnpt-001")."""
     rows = []
     for operator, graph in graphs.items():
         adjacency = graph.csgraph()
@@ -343,4 +353,4 @@ def _rings(graphs: dict[str, FibreGraph]) -> gpd.GeoDataFrame:
                 }
             )
     columns = ["ring_id", "operator", "vertices", "pops", "length_m", "geometry"]
-    return gpd.GeoDataFrame(rows, columns=columns, crs=UTM48N)
+    return gpd.GeoDataFrame(rows, columns=columns, crs=crs)

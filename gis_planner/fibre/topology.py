@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis_planner.crs import UTM48N
-from gis_planner.fibre.graph import FibreGraph
+from gis_planner.fibre.graph import FibreGraph, shared_crs
 
 DEFAULT_NEAR_MISS_M = 25.0
 #: Route ends moved by less than this are digitising noise, not a problem.
@@ -32,7 +31,8 @@ SNAP_NOISE_M = 0.1
 def topology_problems(
     graph: FibreGraph, near_miss_m: float = DEFAULT_NEAR_MISS_M
 ) -> gpd.GeoDataFrame:
-    """One point per problem: type, the route or node concerned, the other one, the distance."""
+    """One point per problem: type, the route or node concerned, the other one, the distance
+    (in the graph's CRS)."""
     routes, nodes = graph.routes, graph.nodes
     route_ids = routes["route_id"].to_numpy(dtype=object)
     route_ops = routes["operator"].to_numpy(dtype=object)
@@ -93,7 +93,7 @@ def topology_problems(
     )  # fmt: skip
     frame = pd.concat(parts, ignore_index=True)
     frame.insert(0, "problem_id", [f"FTP-{i + 1:05d}" for i in range(len(frame))])
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=UTM48N)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=graph.crs)
 
 
 def operator_topology_problems(
@@ -102,14 +102,15 @@ def operator_topology_problems(
     """The problems of each operator's own graph (see ``graph.operator_graphs``).
 
     Ids are numbered within each operator ("FTP-vnpt-00001") so that they tell an operator
-    nothing of how many problems the others have.
+    nothing of how many problems the others have. The graphs share one CRS (as
+    ``operator_graphs`` builds them), which the problems are in.
     """
     frames = []
     for operator, graph in graphs.items():
         frame = topology_problems(graph, near_miss_m)
         frame["problem_id"] = f"FTP-{operator}-" + frame["problem_id"].str.removeprefix("FTP-")
         frames.append(frame)
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=UTM48N)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=shared_crs(graphs))
 
 
 def _nearest_other(

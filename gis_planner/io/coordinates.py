@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from gis_planner.crs import UTM48N, VN2000_TM3_105, WGS84, lonlat_to_utm, transformer
+from gis_planner.crs import VN2000_TM3_105, WGS84, lonlat_to_metric, metric_crs_of, transformer
 from gis_planner.errors import GisPlannerError
 
 #: How far outside the province outline a position may lie and still be accepted: survey
@@ -22,38 +22,48 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class Area:
-    """The area imports must fall in: an outline in UTM 48N grown by a tolerance."""
+    """The area imports must fall in: an outline in the metric CRS ``crs`` grown by a
+    tolerance."""
 
-    outline_utm: shapely.Geometry
+    #: The grown outline, in metres of ``crs``.
+    outline_m: shapely.Geometry
     tolerance_m: float
     #: (min lon, min lat, max lon, max lat) of the grown outline, for swap detection.
     bounds: tuple[float, float, float, float]
+    crs: str
 
     @classmethod
     def from_outline(
-        cls, outline_wgs84: shapely.Geometry, tolerance_m: float = DEFAULT_TOLERANCE_M
+        cls,
+        outline_wgs84: shapely.Geometry,
+        tolerance_m: float = DEFAULT_TOLERANCE_M,
+        *,
+        metric_crs: str | None = None,
     ) -> Area:
-        project = transformer(WGS84, UTM48N).transform
+        """The outline grown by ``tolerance_m`` metres of ``metric_crs`` (default: the
+        outline's area's)."""
+        crs = metric_crs or metric_crs_of(gpd.GeoSeries([outline_wgs84], crs=WGS84))
+        project = transformer(WGS84, crs).transform
         grown = shapely.buffer(shapely.transform(outline_wgs84, _xy(project)), tolerance_m)
         shapely.prepare(grown)
-        unproject = transformer(UTM48N, WGS84).transform
-        bounds = shapely.bounds(shapely.transform(grown, _xy(unproject)))
-        return cls(grown, tolerance_m, tuple(float(b) for b in bounds))  # type: ignore[arg-type]
+        unproject = transformer(crs, WGS84).transform
+        minx, miny, maxx, maxy = shapely.bounds(shapely.transform(grown, _xy(unproject)))
+        return cls(grown, tolerance_m, (float(minx), float(miny), float(maxx), float(maxy)), crs)
 
     def contains_lonlat(self, lon: FloatArray, lat: FloatArray) -> BoolArray:
         """Whether each position lies inside the grown outline (False for NaN)."""
         finite = np.isfinite(lon) & np.isfinite(lat)
         inside = np.zeros(len(lon), dtype=bool)
         if finite.any():
-            x, y = lonlat_to_utm(lon[finite], lat[finite])
-            inside[finite] = shapely.contains_xy(self.outline_utm, x, y)
+            x, y = lonlat_to_metric(lon[finite], lat[finite], self.crs)
+            inside[finite] = shapely.contains_xy(self.outline_m, x, y)
         return inside
 
     def covers(self, geoms: npt.NDArray[np.object_]) -> BoolArray:
         """Whether each WGS84 geometry lies wholly inside the grown outline."""
-        project = transformer(WGS84, UTM48N).transform
+        project = transformer(WGS84, self.crs).transform
         projected = shapely.transform(geoms, _xy(project))
-        return np.asarray(shapely.covers(self.outline_utm, projected), dtype=bool)
+        return np.asarray(shapely.covers(self.outline_m, projected), dtype=bool)
 
     def in_bounds(self, lon: FloatArray, lat: FloatArray) -> BoolArray:
         minx, miny, maxx, maxy = self.bounds
@@ -76,7 +86,7 @@ def unswap_lonlat(
     """Positions with latitude and longitude exchanged where that is unambiguous.
 
     A pair is swapped back only when it lies outside the area's bounds as given and inside them
-    when exchanged (in Hà Nam longitudes are about 105.7–106.2 and latitudes 20.3–20.8, so the
+    when exchanged (in Vietnam longitudes are 102–110 and latitudes 8–24, so for a province the
     two never overlap). Returns the corrected lon, lat and which rows were swapped.
     """
     swapped = ~area.in_bounds(lon, lat) & area.in_bounds(lat, lon)

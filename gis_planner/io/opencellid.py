@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from gis_planner.catalogue import PROBLEM_COLUMNS
-from gis_planner.crs import WGS84, lonlat_to_utm, utm_to_lonlat
+from gis_planner.crs import WGS84, lonlat_to_metric, metric_crs_of, metric_to_lonlat
 from gis_planner.io.tabular import SourceTable
 from gis_planner.operators import operator_from_mnc
 from gis_planner.sharing import cluster_positions
@@ -191,25 +191,27 @@ def to_cells(table: SourceTable, assumptions: CellAssumptions) -> CellTable:
 
 
 def group_sites(
-    cells: gpd.GeoDataFrame, assumptions: CellAssumptions
+    cells: gpd.GeoDataFrame, assumptions: CellAssumptions, *, metric_crs: str | None = None
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """Sites of the cells (one operator's cells within the tolerance) and each cell's site_id.
 
     A site's id is derived from its smallest cell id, so re-importing the same export gives
-    the same ids; it stands at the mean UTM position of its cells.
+    the same ids; it stands at the mean position of its cells in ``metric_crs`` (default: the
+    cells' area's), where the tolerance is measured too.
     """
     if cells.empty:
         empty = gpd.GeoDataFrame({"site_id": pd.Series(dtype=str)}, geometry=[], crs=WGS84)
         return empty, pd.Series(dtype=str, index=cells.index)
+    crs = metric_crs or metric_crs_of(cells)
     keyed = cells[["cell_id", "operator"]].rename(columns={"cell_id": "site_id"})
     keyed = gpd.GeoDataFrame(keyed, geometry=cells.geometry.to_numpy(), crs=WGS84)
     label = pd.Series(-1, index=cells.index, dtype="int64")
     offset = 0
     for _, group in keyed.groupby("operator", sort=True):
-        positions = cluster_positions(group, assumptions.site_tolerance_m)
+        positions = cluster_positions(group, assumptions.site_tolerance_m, metric_crs=crs)
         label[group.index] = positions.to_numpy() + offset
         offset += int(positions.max()) + 1
-    x, y = lonlat_to_utm(cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy())
+    x, y = lonlat_to_metric(cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy(), crs)
     members = pd.DataFrame(
         {"label": label, "cell_id": cells["cell_id"], "operator": cells["operator"], "x": x, "y": y}
     )
@@ -217,7 +219,7 @@ def group_sites(
     first = grouped["cell_id"].min()
     site_ids = "OCID-SITE-" + first.str.removeprefix("OCID-")
     mean_x, mean_y = grouped["x"].mean(), grouped["y"].mean()
-    lon, lat = utm_to_lonlat(mean_x.to_numpy(), mean_y.to_numpy())
+    lon, lat = metric_to_lonlat(mean_x.to_numpy(), mean_y.to_numpy(), crs)
     sites = gpd.GeoDataFrame(
         {
             "site_id": site_ids.to_numpy(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gis_planner.crs import metric_crs_of
 from gis_planner.fibre.products import FibreParams, FibreProducts, analyse_fibre, proposed_sites
 from gis_planner.fibre.report import write_report
 from gis_planner.i18n import Lang
@@ -51,6 +52,7 @@ def run(spec: FibreSpec, store: LayerStore) -> FibreResult:
         proposed=proposed,
         corridors=corridors,
         params=spec.params,
+        metric_crs=metric_crs_of(frames["admin_units"]),
     )
     record = {"drop_m": spec.params.drop_m, "snap_m": spec.params.snap_m}
     with store.transaction() as writer:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from gis_planner.crs import metric_crs_of
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.positions_product import PositionsProduct, read_positions
 from gis_planner.store import LayerStore
@@ -48,7 +49,9 @@ def run(spec: HostingSpec, store: LayerStore) -> HostingResult:
 
 
 def host_index(store: LayerStore, product: PositionsProduct | None = None) -> HostIndex:
-    """The index of a store's positions product, communes and fibre routes and nodes."""
+    """The index of a store's positions product, communes and fibre routes and nodes, in the
+    metric CRS of the store's admin units."""
     product = product or read_positions(store)
     fibre = [store.read(name) for name in FIBRE_LAYERS if store.has_layer(name)]
-    return HostIndex.from_layers(product.table, store.read("admin_units"), fibre)
+    admin = store.read("admin_units")
+    return HostIndex.from_layers(product.table, admin, fibre, metric_crs=metric_crs_of(admin))

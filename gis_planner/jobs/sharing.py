@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_plan
+from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang
 from gis_planner.positions_product import layer_revision, positions_record
 from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, position_ratios, positions
@@ -45,10 +46,15 @@ def run(spec: SharingSpec, store: LayerStore) -> SharingResult:
     # The revision first: sites written after it make the product stale, never silently fresh.
     record = positions_record(spec.tolerance_m, layer_revision(store, "sites"), spec.admin_version)
     sites, admin = store.read("sites"), store.read("admin_units")
-    placed = place_positions(positions(sites, spec.tolerance_m), admin, spec.admin_version)
+    # The sites' area, as the positions product's readers take it when they compute positions.
+    crs = metric_crs_of(sites)
+    table = positions(sites, spec.tolerance_m, metric_crs=crs)
+    placed = place_positions(table, admin, spec.admin_version)
     ratios = position_ratios(placed, admin, admin_version=spec.admin_version)
     area = "district_code" if placed["district_code"].notna().any() else "commune_code"
-    plan = consolidation_plan(placed, area_column=area, merge_distance_m=spec.merge_distance_m)
+    plan = consolidation_plan(
+        placed, area_column=area, merge_distance_m=spec.merge_distance_m, metric_crs=crs
+    )
     with store.transaction() as tx:
         for name, frame in zip(LAYERS, (placed, ratios, plan.moves), strict=True):
             tx.write(name, frame, metadata=record)

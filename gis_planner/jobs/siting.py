@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis_planner.admin import units
+from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.positions_product import PositionsProduct, read_positions
@@ -44,16 +45,18 @@ class SitePlan:
 
 def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
     demand = coverage_demand(store, spec.operator, spec.technology)
-    communes = units(store.read("admin_units"), "commune")
+    admin = store.read("admin_units")
+    crs = metric_crs_of(admin)
     product = read_positions(store)
-    candidates = siting_candidates(product.table, demand, spec.operator)
+    candidates = siting_candidates(product.table, demand, spec.operator, metric_crs=crs)
     result = propose_sites(
         demand,
         candidates,
-        communes,
+        units(admin, "commune"),
         cell=planned_cell(spec.technology),
         budget=spec.budget,
         time_limit_s=spec.time_limit_s,
+        metric_crs=crs,
     )
     proposals = result.proposals.assign(operator=spec.operator)
     demand_layer = result.demand.assign(operator=spec.operator)

@@ -18,12 +18,12 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.settings import ApiSettings
 from gis_planner.cli import app as cli
-from gis_planner.crs import UTM48N
 from gis_planner.fibre.graph import DEFAULT_SNAP_M
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import api_settings, key
 from tests.security.test_operator_isolation import (
     FIBRE_OPERATORS,
+    METRIC_CRS,
     NEAR_M,
     STEP_M,
     _items,
@@ -83,14 +83,14 @@ def test_nothing_an_operator_sees_changes_when_the_others_fibre_goes(
 
 def _geometries(features: list[dict[str, Any]]) -> np.ndarray:
     shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
-    return gpd.GeoSeries(shapes, crs="EPSG:4326").to_crs(UTM48N).to_numpy()
+    return gpd.GeoSeries(shapes, crs="EPSG:4326").to_crs(METRIC_CRS).to_numpy()
 
 
 def test_spof_links_and_rings_lie_on_the_operators_own_fibre(
     fibre_store: Path, fibre_client: TestClient
 ) -> None:
     store = GeoPackageStore(fibre_store)
-    routes, nodes = store.read("fibre_routes").to_crs(UTM48N), store.read("fibre_nodes")
+    routes, nodes = store.read("fibre_routes").to_crs(METRIC_CRS), store.read("fibre_nodes")
     for who in FIBRE_OPERATORS:
         own_routes = routes.geometry.to_numpy()[(routes["operator"] == who).to_numpy()]
         links = _geometries(_items(fibre_client, "fibre_spof_links", who))
@@ -101,7 +101,7 @@ def test_spof_links_and_rings_lie_on_the_operators_own_fibre(
         assert on_own.all(), f"{(~on_own).sum()} points of {who}'s links lie off its routes"
         # A ring turns only where the operator's own routes end or its own nodes stand: a
         # turn anywhere else is where another operator's cable or node meets its trunk.
-        own_nodes = nodes.loc[nodes["operator"] == who].to_crs(UTM48N).geometry.to_numpy()
+        own_nodes = nodes.loc[nodes["operator"] == who].to_crs(METRIC_CRS).geometry.to_numpy()
         ends = np.concatenate(
             [shapely.get_point(own_routes, 0), shapely.get_point(own_routes, -1), own_nodes]
         )
