@@ -16,8 +16,8 @@ from pyproj import Transformer
 
 #: Storage CRS of every layer.
 WGS84 = "EPSG:4326"
-#: UTM zone 48N, where Hà Nam lies. Only the coverage package still measures in it; everything
-#: else measures in the metric CRS of its area (``metric_crs_of``).
+#: UTM zone 48N, where Hà Nam lies: the zone the bundled sample is built in (``layers/``); the
+#: library measures in the metric CRS of its area (``metric_crs_of``).
 UTM48N = "EPSG:32648"
 #: VN-2000 TM-3 zone 105°00' (Hà Nam, Ninh Bình); survey lists give X = northing.
 VN2000_TM3_105 = "EPSG:5897"
@@ -68,10 +68,3 @@ def metric_to_lonlat(
     """Unproject x/y in metres of the metric CRS ``crs`` to WGS84 longitudes/latitudes."""
     lon, lat = transformer(crs, WGS84).transform(np.asarray(x), np.asarray(y))
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-
-
-def utm_to_lonlat(
-    x: npt.ArrayLike, y: npt.ArrayLike
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Unproject UTM 48N easting/northing in metres (the coverage package's grid only)."""
-    return metric_to_lonlat(x, y, UTM48N)

@@ -19,7 +19,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from gis_planner.admin import locate, units
+from gis_planner.admin import ancestor, locate, units
 from gis_planner.crs import WGS84, lonlat_to_metric, metric_crs_of, metric_to_lonlat
 from gis_planner.operators import operator
 
@@ -199,13 +199,10 @@ def place_positions(
     """
     placed = table.copy()
     commune = locate(placed.geometry, units(admin_units, "commune", admin_version))
-    version = admin_units[admin_units["admin_version"] == admin_version].set_index("code")
-    parent = commune.map(version["parent_code"])
-    in_district = parent.map(version["level"]).eq("district")
+    version = admin_units[admin_units["admin_version"] == admin_version]
     placed["commune_code"] = commune.to_numpy()
-    placed["district_code"] = parent.where(in_district).astype("str").to_numpy()
-    province = parent.where(~in_district, parent.map(version["parent_code"]))
-    placed["province_code"] = province.astype("str").to_numpy()
+    for level in ("district", "province"):
+        placed[f"{level}_code"] = ancestor(version, commune, level).astype("str").to_numpy()
     return placed
 
 

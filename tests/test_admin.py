@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
-from gis_planner.admin import locate, units
+from gis_planner.admin import ancestor, locate, units
 from gis_planner.errors import GisPlannerError
 from gis_planner.store import GeoPackageStore
 
@@ -40,3 +41,19 @@ def test_sample_sites_fall_in_their_communes(sample_store: GeoPackageStore) -> N
 def test_missing_version_is_an_error(sample_store: GeoPackageStore) -> None:
     with pytest.raises(GisPlannerError, match="2030"):
         units(sample_store.read("admin_units"), "commune", "2030")
+
+
+def test_ancestor_walks_the_parent_chain() -> None:
+    admin = pd.DataFrame(
+        {
+            "code": ["35", "347", "13285", "96", "13999"],
+            "level": ["province", "district", "commune", "province", "commune"],
+            "parent_code": [None, "35", "347", None, "96"],
+        }
+    )
+    codes = pd.Series(["13285", "13999", "347", "X"], index=[10, 11, 12, 13])
+    provinces = ancestor(admin, codes, "province")
+    assert provinces.tolist() == ["35", "96", "35", pd.NA]
+    assert list(provinces.index) == [10, 11, 12, 13]
+    # a commune straight under its province (2025 units) has no district
+    assert ancestor(admin, codes, "district").tolist() == ["347", pd.NA, "347", pd.NA]

@@ -27,7 +27,7 @@ from gis_planner.coverage import OPERATOR_CODES
 from gis_planner.coverage.engine import NODATA_DB, CoverageTile
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
-from gis_planner.crs import WGS84, transformer
+from gis_planner.crs import WGS84, metric_to_lonlat
 from gis_planner.i18n import Lang
 from gis_planner.maps import Legend, base_map, data_uri
 from gis_planner.qgis import raster_qml, style_path
@@ -335,7 +335,7 @@ def rsrp_map(
     ys = np.concatenate(
         [np.full(64, y0), y0 + (y1 - y0) * edge, np.full(64, y1), y0 + (y1 - y0) * edge]
     )
-    lon, lat = transformer(grid.crs, WGS84).transform(xs, ys)
+    lon, lat = metric_to_lonlat(xs, ys, grid.crs)
     width, height = grid.width, grid.height
     transform = Affine(
         (lon.max() - lon.min()) / width, 0.0, lon.min(), 0.0, -(lat.max() - lat.min()) / height,
