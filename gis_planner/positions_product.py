@@ -20,6 +20,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from gis_planner.products import is_stale
 from gis_planner.sharing import (
     DEFAULT_TOLERANCE_M,
     POSITION_METHOD,
@@ -30,6 +31,13 @@ from gis_planner.store import LayerStore
 
 #: The command that makes the product, named by every message about it.
 PRODUCER = "gis-planner sharing"
+#: The job that makes the product, and the layers it registers with it.
+JOB = "sharing"
+
+
+def product_id(layer: str) -> str:
+    """The registry's id of a layer the sharing job writes: ``sharing.positions``…"""
+    return f"{JOB}.{layer}"
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ def positions_record(
     """The record ``gis-planner sharing`` writes with the positions layer (``admin_version``:
     the units its commune and district codes are of)."""
     return {
-        "job": "sharing",
+        "job": JOB,
         "tolerance_m": float(tolerance_m),
         "method": POSITION_METHOD,
         "admin_version": admin_version,
@@ -91,13 +99,22 @@ def read_positions(store: LayerStore) -> PositionsProduct:
             table = store.read("positions")
             assert isinstance(table, gpd.GeoDataFrame)
             made_from = int(record["sites_revision"])
+            wanted = product_id("positions")
+            registered = next((r for r in store.products() if r.id == wanted), None)
+            # The registry's record knows every input (the admin units place the positions);
+            # a store written before it was kept has the sites' revision only.
+            stale = (
+                is_stale(registered, store.layer_revisions())
+                if registered is not None
+                else made_from != sites_revision
+            )
             return PositionsProduct(
                 table=table,
                 tolerance_m=float(record["tolerance_m"]),
                 method=str(record["method"]),
                 sites_revision=made_from,
                 made_at=record.get("made_at"),
-                stale=made_from != sites_revision,
+                stale=stale,
                 stored=True,
             )
     sites, admin = store.read("sites"), store.read("admin_units")

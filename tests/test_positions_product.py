@@ -146,3 +146,22 @@ def test_commands_without_the_product_say_they_computed_it(sample_copy: Path) ->
     )  # fmt: skip
     assert "no positions product" in found and "run `gis-planner sharing`" in found
     assert not GeoPackageStore(sample_copy).has_layer("positions")
+
+
+def test_the_products_are_registered_and_go_stale_with_the_admin_units(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    run("sharing", "--store", str(sample_copy), "--tolerance-m", "40", "--out", str(tmp_path))
+    target = GeoPackageStore(sample_copy)
+    records = {r.id: r for r in target.products() if r.job == "sharing"}
+    assert set(records) == {"sharing.positions", "sharing.sharing_ratios",
+                            "sharing.consolidation_moves"}  # fmt: skip
+    positions = records["sharing.positions"]
+    assert positions.layer == "positions" and positions.parameters["tolerance_m"] == 40
+    assert set(positions.inputs) == {"sites", "admin_units"}
+    assert positions.area.admin_codes == ("35",)
+    assert not read_positions(target).stale
+    # the admin units place each position: new ones make the product stale, not only new sites
+    target.write("admin_units", target.read("admin_units"))
+    assert read_positions(target).stale
+    assert all(target.stale(r) for r in target.products() if r.job == "sharing")

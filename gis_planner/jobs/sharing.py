@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from gis_planner.admin import units
 from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_plan
 from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang
-from gis_planner.positions_product import layer_revision, positions_record
+from gis_planner.positions_product import JOB, layer_revision, positions_record, product_id
+from gis_planner.products import ProductArea, ProductRecord, input_revisions
 from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, position_ratios, positions
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx
@@ -42,8 +44,13 @@ class SharingResult:
     plan_summary: pd.DataFrame
 
 
+#: The layers the products are computed from: a later write of either makes them stale.
+INPUT_LAYERS = ("sites", "admin_units")
+
+
 def run(spec: SharingSpec, store: LayerStore) -> SharingResult:
-    # The revision first: sites written after it make the product stale, never silently fresh.
+    # The revisions first: sites written after them make the product stale, never fresh.
+    inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
     record = positions_record(spec.tolerance_m, layer_revision(store, "sites"), spec.admin_version)
     sites, admin = store.read("sites"), store.read("admin_units")
     # The sites' area, as the positions product's readers take it when they compute positions.
@@ -55,9 +62,24 @@ def run(spec: SharingSpec, store: LayerStore) -> SharingResult:
     plan = consolidation_plan(
         placed, area_column=area, merge_distance_m=spec.merge_distance_m, metric_crs=crs
     )
+    parameters = {
+        "tolerance_m": spec.tolerance_m,
+        "method": record["method"],
+        "merge_distance_m": spec.merge_distance_m,
+        "admin_version": spec.admin_version,
+    }
+    provinces = units(admin, "province", spec.admin_version)
+    operators = tuple(sorted(sites["operator"].dropna().unique()))
     with store.transaction() as tx:
         for name, frame in zip(LAYERS, (placed, ratios, plan.moves), strict=True):
             tx.write(name, frame, metadata=record)
+            tx.register(
+                ProductRecord(
+                    id=product_id(name), kind="layer", job=JOB, parameters=parameters,
+                    area=ProductArea(tuple(provinces["code"])), operators=operators,
+                    technologies=(), inputs=inputs, layer=name,
+                )
+            )  # fmt: skip
     report = write_xlsx(
         spec.out_dir / "sharing.xlsx",
         {
