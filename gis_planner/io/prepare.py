@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis_planner.catalogue import PROBLEM_COLUMNS, LayerSpec, get_spec
+from gis_planner.catalogue import PROBLEM_COLUMNS, Assumption, LayerSpec, get_spec
 
 # The validator's collector of problems, so that both halves report in one shape.
 from gis_planner.catalogue.validate import _Problems as Problems
+from gis_planner.catalogue.values import NAMED_NUMBERS
 from gis_planner.crs import VN2000_TM3_105, WGS84
 from gis_planner.errors import GisPlannerError
+from gis_planner.i18n import value_label
 from gis_planner.io import derive
 from gis_planner.io.columns import ColumnMapping, match_columns
 from gis_planner.io.coordinates import Area, projected_to_lonlat, unswap_lonlat
@@ -30,6 +32,12 @@ from gis_planner.io.opencellid import CellAssumptions, is_opencellid, read_openc
 from gis_planner.io.parse import as_text, parse_angle, parse_number
 from gis_planner.io.tabular import EXTRA_COLUMN, SourceTable, read_csv, read_excel
 from gis_planner.io.vector import is_vector, read_vector
+from gis_planner.io.vocabulary import (
+    Resolved,
+    field_vocabulary,
+    has_vocabulary,
+    suggest_operator,
+)
 from gis_planner.operators import normalise_operators
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -45,10 +53,14 @@ class ImportOptions:
     crs: str | None = None
     #: Source column → field, overriding the synonyms.
     mapping: Mapping[str, str] | None = None
+    #: Field → {text in the file → catalogue value}, before the catalogue's own spellings.
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: Excel sheet (name or 1-based number) or vector layer; default every matching one.
     sheet: str | None = None
-    #: Add to the layer (rows already there unchanged are skipped) instead of replacing it.
-    append: bool = False
+    #: Add the file's rows to the layer and update the rows of the same key (the default; rows
+    #: the store holds unchanged are skipped). False replaces the whole layer, which is refused
+    #: when a row is rejected or rows of other layers would lose what they name.
+    append: bool = True
     #: Text encoding of a CSV, when detection is not wanted.
     encoding: str | None = None
     #: Field → value for every row that has none (e.g. admin_version, status).
@@ -139,18 +151,128 @@ def _label(spec: LayerSpec, name: str) -> str:
 
 
 def _parse_fields(
-    frame: pd.DataFrame, spec: LayerSpec, problems: Problems, raw: pd.DataFrame
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    problems: Problems,
+    raw: pd.DataFrame,
+    values: Mapping[str, Mapping[str, str]],
 ) -> None:
     for fs in spec.fields:
         if fs.name not in frame or fs.dtype not in ("int", "float"):
             continue
-        parsed = parse_number(frame[fs.name], fs.unit)
+        column = frame[fs.name]
+        named: Resolved | None = None
+        if has_vocabulary(fs) and not pd.api.types.is_numeric_dtype(column):
+            # Bands named as lists name them ("L1800", "B3", "n78") are their frequency.
+            named = field_vocabulary(fs, values.get(fs.name)).resolve(as_text(column))
+            column = named.values.where(named.values.isin(named.keys), column)
+        parsed = parse_number(column, fs.unit)
+        failed = parsed.reason.copy()
+        if named is not None:
+            _near_misses(spec, fs.name, named.suggestion.where(failed.notna()), problems, raw)
+            failed = failed.mask(named.suggestion.notna())
         for reason, text in (("type", "not a number"), ("unit", f"unit not {fs.unit}")):
             message = f"{_label(spec, fs.name)}: {text}"
-            problems.add(
-                parsed.reason == reason, fs.name, reason, message, raw.get(fs.name, frame[fs.name])
-            )
+            problems.add(failed == reason, fs.name, reason, message, raw.get(fs.name, column))
         frame[fs.name] = parsed.values
+
+
+def _near_misses(
+    spec: LayerSpec, name: str, suggestion: pd.Series, problems: Problems, raw: pd.DataFrame
+) -> None:
+    """Rows whose text is close to a known value but is not one: rejected, with the value."""
+    for hint, rows in suggestion.dropna().groupby(suggestion.dropna()).groups.items():
+        message = (
+            f"{_label(spec, name)}: không có trong danh mục, có phải '{hint}'? "
+            f"/ not a known value; did you mean '{hint}'?"
+        )
+        mask = pd.Series(suggestion.index.isin(rows), index=suggestion.index)
+        problems.add(mask, name, "near_miss", message, raw.get(name, suggestion))
+
+
+def _check_value_mapping(spec: LayerSpec, values: Mapping[str, Mapping[str, str]]) -> None:
+    """Each value a mapping file gives must be a field's value in the catalogue."""
+    for name, texts in values.items():
+        if name not in spec.field_names or not has_vocabulary(spec.field(name)):
+            fields = [f.name for f in spec.fields if has_vocabulary(f)]
+            raise GisPlannerError(
+                f"mapping: values for {name!r}: layer {spec.name!r} has no such enumerated "
+                f"field (fields with values: {', '.join(fields)})"
+            )
+        fs = spec.field(name)
+        allowed = fs.allowed or tuple(v.key for v in NAMED_NUMBERS[name])
+        wrong = sorted(v for v in texts.values() if v not in allowed)
+        if wrong and fs.allowed is None:
+            wrong = [v for v in wrong if parse_number(pd.Series([v])).values.isna().all()]
+        if wrong:
+            raise GisPlannerError(
+                f"mapping: {', '.join(map(repr, wrong))} not a value of {name!r} "
+                f"(values: {', '.join(allowed)})"
+            )
+
+
+def _assume(
+    frame: pd.DataFrame, raw: pd.DataFrame, spec: LayerSpec, assumption: Assumption
+) -> pd.DataFrame:
+    """Fill an empty field with the catalogue's typical value for the row (a site without a
+    height takes its tower type's), flag the row, and list it among the fixes."""
+    name, by = assumption.field, assumption.by
+    index = frame.index
+    current = frame[name] if name in frame else pd.Series(np.nan, index=index)
+    # Empty in the file (or a marker such as "N/A"), not a text that failed to parse.
+    written = as_text(raw[name]).notna() if name in raw else pd.Series(False, index=index)
+    kind = frame[by] if by in frame else pd.Series(pd.NA, index=index, dtype=object)
+    typical = kind.map(assumption.typical()).astype("float64")
+    fill = (current.isna() & ~written & typical.notna()).to_numpy()
+    frame[name] = current.mask(fill, typical)
+    flag = frame[assumption.flag] if assumption.flag in frame else pd.Series(False, index=index)
+    frame[assumption.flag] = flag.astype(object).mask(fill, True)
+    label = _label(spec, name)
+    unit = f" {spec.field(name).unit}" if spec.field(name).unit else ""
+    # One message per filled row (the rows the fixes report lists).
+    messages = [
+        f"{label}: trống, lấy {value:g}{unit}, giá trị điển hình của {value_label(key)} "
+        f"({key}) / empty; taken as {value:g}{unit}, typical of {value_label(key, 'en')} ({key})"
+        for value, key in zip(typical[fill], kind[fill], strict=True)
+    ]
+    return pd.DataFrame(
+        {"row": index[fill], "field": name, "value": None, "reason": "assumed", "message": messages}
+    )
+
+
+def _resolve_values(
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    values: Mapping[str, Mapping[str, str]],
+    problems: Problems,
+    raw: pd.DataFrame,
+) -> None:
+    """Enumerated fields in the catalogue's keys: operators through their registry, other
+    fields through their values' spellings; near misses rejected with a suggestion."""
+    for fs in spec.fields:
+        if fs.name not in frame or fs.allowed is None:
+            continue
+        text = as_text(frame[fs.name])
+        given = values.get(fs.name)
+        if fs.name == "operator":
+            keys = normalise_operators(text)
+            if given:
+                mapped = field_vocabulary(fs, given).resolve(text).values
+                keys = mapped.where(mapped.isin(given.values())).astype("string").fillna(keys)
+            unknown = text.notna() & keys.isna()
+            hints = text[unknown].map(lambda t: suggest_operator(str(t))).astype(object)
+            hints = hints.reindex(text.index)
+            _near_misses(spec, fs.name, hints, problems, raw)
+            message = "operator (Nhà mạng): không có trong danh sách / not in the operator registry"
+            problems.add(
+                unknown & hints.isna(), "operator", "unknown_operator", message,
+                raw.get("operator", text),
+            )  # fmt: skip
+            frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
+            continue
+        resolved = field_vocabulary(fs, given).resolve(text)
+        _near_misses(spec, fs.name, resolved.suggestion, problems, raw)
+        frame[fs.name] = resolved.values
 
 
 def _coordinates(
@@ -304,15 +426,10 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
                 notes.append(f"{name} = {value} where empty (default)")
     if "source" in spec.field_names and "source" not in frame:
         frame["source"] = f"import: {path.name}"
-    _parse_fields(frame, spec, problems, raw)
-
-    if "operator" in frame:
-        text = as_text(frame["operator"])
-        keys = normalise_operators(text)
-        unknown = text.notna() & keys.isna()
-        message = "operator (Nhà mạng): not in the operator registry"
-        problems.add(unknown, "operator", "unknown_operator", message, raw.get("operator", text))
-        frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
+    _check_value_mapping(spec, options.values)
+    _parse_fields(frame, spec, problems, raw, options.values)
+    _resolve_values(frame, spec, options.values, problems, raw)
+    assumed = [_assume(frame, raw, spec, assumption) for assumption in spec.assumptions]
 
     fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     geoms: np.ndarray | None = None
@@ -331,6 +448,7 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
         columns = [c for c in frame.columns if c not in ("geometry", "lon", "lat", "x", "y")]
         frame = gpd.GeoDataFrame(pd.DataFrame(frame[columns]), geometry=geoms, crs=WGS84)
 
+    fixes = pd.concat([fixes, *assumed], ignore_index=True) if assumed else fixes
     return Prepared(
         spec, frame, raw, origin, problems.frame(), fixes, notes, used_columns, opencellid
     )
