@@ -26,9 +26,14 @@ from gis_planner.i18n import fold_key
 
 #: Coordinate columns of tables without geometry.
 COORDINATE_ROLES = ("lon", "lat", "x", "y")
+#: A column of geometries as WKT ("POINT (105.91 20.54)", "LINESTRING (…)"), for any layer
+#: with geometries.
+WKT_ROLE = "wkt"
 
 #: Synonyms of fields and coordinate roles, beyond each field's own name and labels.
 SYNONYMS: dict[str, tuple[str, ...]] = {
+    WKT_ROLE: ("WKT", "Geometry", "geom", "the_geom", "Hình học", "Tọa độ WKT", "shape",
+               "geometry wkt"),
     "lon": ("Kinh độ", "Kinh do", "lon", "long", "lng", "longitude", "Kinh tuyến", "KD",
             "Tọa độ kinh độ", "Kinh độ (E)", "E"),
     "lat": ("Vĩ độ", "Vi do", "lat", "latitude", "Vĩ tuyến", "VD", "Tọa độ vĩ độ", "N"),
@@ -92,14 +97,35 @@ def header_key(text: object) -> str:
 def _targets(spec: LayerSpec) -> dict[str, str]:
     """Header key → field (or coordinate role) for one layer; own names and labels win."""
     table: dict[str, str] = {}
-    roles = COORDINATE_ROLES if spec.geometry_type == "Point" else ()
-    for target in (*spec.field_names, *roles):
+    for target in (*spec.field_names, *_roles(spec)):
         for synonym in SYNONYMS.get(target, ()):
             table.setdefault(header_key(synonym), target)
     for fs in spec.fields:
         for text in (fs.name, fs.label_vi, fs.label_en):
             table[header_key(text)] = fs.name
     return table
+
+
+def _roles(spec: LayerSpec) -> tuple[str, ...]:
+    """The geometry columns a table for ``spec`` may have besides its fields."""
+    if spec.geometry_type is None:
+        return ()
+    return (*COORDINATE_ROLES, WKT_ROLE) if spec.geometry_type == "Point" else (WKT_ROLE,)
+
+
+def expected_columns(spec: LayerSpec) -> str:
+    """The columns a list for ``spec`` must have, as an error names them: the fields a file
+    must give (Vietnamese label, then name), then where the geometry is."""
+    names = [
+        f"{fs.label_vi} ({fs.name})"
+        for fs in spec.fields
+        if fs.required and fs.default is None and spec.assumption(fs.name) is None
+    ]
+    if spec.geometry_type == "Point":
+        names.append("Kinh độ (lon), Vĩ độ (lat) or X, Y (VN-2000) or WKT")
+    elif spec.geometry_type is not None:
+        names.append(f"WKT ({spec.geometry_type})")
+    return ", ".join(names)
 
 
 @dataclass(frozen=True)
@@ -136,7 +162,7 @@ def match_columns(
     ``overrides`` (source column → field) comes first; a field it names is not matched again.
     """
     names = [str(h) for h in headers]
-    allowed = {*spec.field_names, *(COORDINATE_ROLES if spec.geometry_type == "Point" else ())}
+    allowed = {*spec.field_names, *_roles(spec)}
     columns: dict[str, str] = {}
     for source, target in (overrides or {}).items():
         if target not in allowed:

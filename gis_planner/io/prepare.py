@@ -26,7 +26,7 @@ from gis_planner.crs import VN2000_TM3_105, WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import value_label
 from gis_planner.io import derive
-from gis_planner.io.columns import ColumnMapping, match_columns
+from gis_planner.io.columns import COORDINATE_ROLES, WKT_ROLE, ColumnMapping, match_columns
 from gis_planner.io.coordinates import Area, projected_to_lonlat, unswap_lonlat
 from gis_planner.io.opencellid import CellAssumptions, is_opencellid, read_opencellid, to_cells
 from gis_planner.io.parse import as_text, parse_angle, parse_number
@@ -41,7 +41,7 @@ from gis_planner.io.vocabulary import (
 from gis_planner.operators import normalise_operators
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class ImportOptions:
     #: the store holds unchanged are skipped). False replaces the whole layer, which is refused
     #: when a row is rejected or rows of other layers would lose what they name.
     append: bool = True
-    #: Text encoding of a CSV, when detection is not wanted.
+    #: Text encoding of a CSV, or a legacy Vietnamese one (tcvn3, vni) of any table, when
+    #: detection is not wanted.
     encoding: str | None = None
     #: Field → value for every row that has none (e.g. admin_version, status).
     constants: Mapping[str, str] = field(default_factory=dict)
@@ -106,16 +107,16 @@ def read_tables(path: Path, spec: LayerSpec, options: ImportOptions) -> list[Sou
     if not path.exists():
         raise GisPlannerError(f"{path}: file not found")
     suffix = path.suffix.lower()
+    known = tuple(options.mapping or ())
     if suffix in TEXT_SUFFIXES:
-        return [read_csv(path, spec, encoding=options.encoding)]
-    if suffix in EXCEL_SUFFIXES:
-        return read_excel(path, spec, sheet=options.sheet)
-    if suffix == ".xls":
-        raise GisPlannerError(f"{path}: old .xls workbooks are not read; save it as .xlsx")
+        return [read_csv(path, spec, encoding=options.encoding, known=known)]
+    if suffix in WORKBOOK_SUFFIXES:
+        return read_excel(path, spec, sheet=options.sheet, encoding=options.encoding, known=known)
     if is_vector(path):
         return read_vector(path, layer=options.sheet, crs=options.crs)
     raise GisPlannerError(
-        f"{path}: unknown file type {suffix!r} (CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP/ZIP, GPKG)"
+        f"{path}: unknown file type {suffix!r} (CSV/TSV, XLSX/XLS/ODS, KML/KMZ, GeoJSON, "
+        "SHP/ZIP, GPKG)"
     )
 
 
@@ -337,6 +338,31 @@ def _coordinates(
     return geoms, fixes
 
 
+def _wkt_geometries(text: pd.Series, crs: str | None, problems: Problems) -> np.ndarray:
+    """Geometries of a WKT column, in WGS84. The coordinates are in ``crs`` when given; else,
+    geometry by geometry, longitude/latitude when they are degrees and VN-2000 TM-3 105°
+    metres (x = easting, as WKT has it) when they are not."""
+    cells = as_text(text)
+    present = cells.notna().to_numpy()
+    geoms = np.full(len(cells), None, dtype=object)
+    geoms[present] = shapely.from_wkt(cells[present].to_numpy(dtype=object), on_invalid="ignore")
+    failed = pd.Series(present & shapely.is_missing(geoms), index=text.index)
+    message = "geometry (WKT): không phải hình học WKT / not a WKT geometry"
+    problems.add(failed, "geometry", "wkt", message, text)
+    usable = ~shapely.is_missing(geoms)
+    bounds = np.abs(np.nan_to_num(shapely.bounds(geoms), nan=0.0)).max(axis=1)
+    groups = (
+        {crs: usable}
+        if crs
+        else {WGS84: usable & (bounds <= 180), VN2000_TM3_105: usable & (bounds > 180)}
+    )
+    for source, rows in groups.items():
+        if rows.any():
+            projected = gpd.GeoSeries(geoms[rows], crs=source).to_crs(WGS84)
+            geoms[rows] = shapely.force_2d(projected.to_numpy())
+    return geoms
+
+
 def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: Problems) -> None:
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     usable = present.copy()
@@ -398,7 +424,7 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
         mapped_parts.append(mapped)
         origins.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows}))
         used_columns.update(mapping.columns)
-        if table.encoding and not opencellid and path.suffix.lower() in TEXT_SUFFIXES:
+        if table.encoding and not opencellid:
             notes.append(f"encoding {table.encoding}")
     is_geo = any(isinstance(m, gpd.GeoDataFrame) for m in mapped_parts)
     frame = pd.concat(mapped_parts, ignore_index=True)
@@ -436,16 +462,18 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
     if spec.geometry_type is not None:
         if is_geo:
             geoms = gpd.GeoSeries(frame.geometry).to_numpy()
+        elif WKT_ROLE in frame:
+            geoms = _wkt_geometries(frame[WKT_ROLE], options.crs, problems)
         elif spec.geometry_type == "Point":
             geoms, fixes = _coordinates(frame, spec, options, context.area, problems, path)
         else:
             raise GisPlannerError(
-                f"{path}: layer {spec.name!r} has {spec.geometry_type} geometries; import it "
-                "from KML/KMZ, GeoJSON, Shapefile or GeoPackage"
+                f"{path}: layer {spec.name!r} has {spec.geometry_type} geometries; give them "
+                "in a WKT column, or import KML/KMZ, GeoJSON, Shapefile or GeoPackage"
             )
         if context.area is not None and spec.name != "admin_units":
             _outside(geoms, context.area, index, problems)
-        columns = [c for c in frame.columns if c not in ("geometry", "lon", "lat", "x", "y")]
+        columns = [c for c in frame.columns if c not in ("geometry", WKT_ROLE, *COORDINATE_ROLES)]
         frame = gpd.GeoDataFrame(pd.DataFrame(frame[columns]), geometry=geoms, crs=WGS84)
 
     fixes = pd.concat([fixes, *assumed], ignore_index=True) if assumed else fixes

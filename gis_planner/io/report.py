@@ -24,6 +24,7 @@ IMPORT_REASONS = {
     "site_operator": "the cell's site belongs to another operator",
     "swapped_coordinates": "latitude and longitude (or X and Y) exchanged; fixed",
     "near_miss": "close to a known value but not one; the message suggests it",
+    "wkt": "not a geometry in WKT",
     "assumed": "empty in the file; the catalogue's typical value taken and the row flagged",
 }
 
