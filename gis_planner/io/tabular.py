@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from charset_normalizer import from_bytes
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from gis_planner.catalogue import LayerSpec
 from gis_planner.errors import GisPlannerError
@@ -162,6 +162,13 @@ def header_row(
     )
 
 
+def header_rows(rows: Sequence[Sequence[object]], index: int, spec: LayerSpec) -> int:
+    """How many rows the header takes: two when the row below names as many fields (the English
+    labels under the Vietnamese ones, as the import templates have them)."""
+    below = rows[index + 1] if index + 1 < len(rows) else ()
+    return 2 if count_matches(below, spec) >= max(count_matches(rows[index], spec), 1) else 1
+
+
 def _unique_headers(cells: Sequence[object]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
@@ -214,12 +221,13 @@ def read_csv(
     header_index = header_row(parsed_head, spec, known, str(path))
     assert header_index is not None
     header = _unique_headers(parsed_head[header_index])
+    skip = header_index + header_rows(parsed_head, header_index, spec)
     names = [*header, EXTRA_COLUMN]
     options = dict(
         sep=delimiter,
         header=None,
         names=names,
-        skiprows=header_index + 1,
+        skiprows=skip,
         dtype=str,
         keep_default_na=False,
         na_values=[],
@@ -241,7 +249,7 @@ def read_csv(
             **options,
         )
     # Line numbers as an editor shows them: the header's line plus the data row's position.
-    rows = np.arange(len(frame), dtype=np.int64) + header_index + 2
+    rows = np.arange(len(frame), dtype=np.int64) + skip + 1
     if '"' in text:
         # A quoted cell may span lines: later rows start that many lines further down.
         spans = frame.apply(lambda column: column.str.count("\n")).fillna(0).sum(axis=1)
@@ -291,7 +299,8 @@ def read_excel(
     known: Iterable[str] = (),
 ) -> list[SourceTable]:
     """The station lists of a workbook (.xlsx, .xlsm, .xls or .ods): the sheet named or
-    numbered (1-based) by ``sheet``, or every sheet with a header row (see ``header_row``).
+    numbered (1-based) by ``sheet``, or every visible sheet with a header row (see
+    ``header_row``).
 
     Text typed in a legacy Vietnamese font (TCVN3, VNI) is converted to Unicode: in
     ``encoding`` when it names one, else in the one a sheet's texts are detected in.
@@ -313,7 +322,9 @@ def read_excel(
         else:
             raise GisPlannerError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
     else:
-        chosen = names
+        # A hidden sheet holds what a workbook's lists draw from, not a list.
+        hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+        chosen = [n for n in names if n not in hidden]
     tables = []
     for name in chosen:
         try:
@@ -333,8 +344,9 @@ def read_excel(
         if header_index is None:
             continue
         header = _unique_headers(cells[header_index])
-        frame = pd.DataFrame(cells[header_index + 1 :], columns=header, dtype=object)
-        numbers = np.arange(len(frame), dtype=np.int64) + header_index + 2
+        skip = header_index + header_rows(cells, header_index, spec)
+        frame = pd.DataFrame(cells[skip:], columns=header, dtype=object)
+        numbers = np.arange(len(frame), dtype=np.int64) + skip + 1
         frame, numbers = _drop_empty_rows(frame, numbers)
         tables.append(SourceTable(frame, numbers, name, header_index + 1, legacy))
     book.close()
