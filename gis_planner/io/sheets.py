@@ -18,6 +18,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
+import numpy as np
+
 from gis_planner.errors import GisPlannerError
 
 #: Bounds on a sheet, by its real cells. A million rows is several times the largest station
@@ -122,8 +124,73 @@ def _xlsx_extent(archive: zipfile.ZipFile, part: str) -> Extent:
     return extent[0], extent[1]
 
 
+# Cells as Excel and most writers put them: no namespace prefix, the reference first.
+_CELL_OPEN = b'<c r="'
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
+#: Letters and digits of a reference, and its closing quote.
+_REFERENCE_BYTES = 3 + 7 + 1
+
+
+def _references(data: bytes) -> tuple[int, int, int] | None:
+    """How many cells ``data`` opens with a reference, and the last row and column they name,
+    found with array operations; None for a reference of another shape."""
+    buffer = np.frombuffer(data + b"\0" * 16, dtype=np.uint8)
+    starts = np.flatnonzero(buffer[: len(data)] == _CELL_OPEN[0])
+    for offset, byte in enumerate(_CELL_OPEN[1:], start=1):
+        starts = starts[buffer[starts + offset] == byte]
+    if starts.size == 0:
+        return 0, 0, 0
+    window = buffer[starts[:, None] + len(_CELL_OPEN) + np.arange(_REFERENCE_BYTES)]
+    letters = np.cumprod((window >= ord("A")) & (window <= ord("Z")), axis=1).sum(axis=1)
+    column = np.zeros(len(starts), dtype=np.int64)
+    row = np.zeros(len(starts), dtype=np.int64)
+    digits = np.zeros(len(starts), dtype=np.int64)
+    running = np.ones(len(starts), dtype=bool)
+    for j in range(_REFERENCE_BYTES):
+        byte = window[:, j].astype(np.int64)
+        in_letters = j < letters
+        column = np.where(in_letters, column * 26 + byte - ord("A") + 1, column)
+        digit = (byte >= ord("0")) & (byte <= ord("9"))
+        take = ~in_letters & running & digit
+        row = np.where(take, row * 10 + byte - ord("0"), row)
+        digits += take
+        running &= in_letters | digit
+    closing = window[np.arange(len(starts)), np.minimum(letters + digits, _REFERENCE_BYTES - 1)]
+    if ((letters < 1) | (letters > 3) | (digits < 1) | (closing != ord('"'))).any():
+        return None
+    return len(starts), int(row.max()), int(column.max())
+
+
+def _xlsx_extent_by_references(archive: zipfile.ZipFile, part: str) -> Extent | None:
+    """The extent from the cells' references, found in the bytes rather than by an XML parser
+    (many times faster on a large sheet); None when a cell has no reference where this looks,
+    or tags have a prefix, for the parser to read the sheet."""
+    last_row = last_column = cells = referenced = 0
+    carry = b""
+    with archive.open(part) as xml:
+        while True:
+            chunk = xml.read(1 << 22)
+            data = carry + chunk
+            # Up to the last tag's start, so that no tag is cut between two chunks.
+            cut = data.rfind(b"<") if chunk else len(data)
+            data, carry = data[:cut], data[cut:]
+            found = None if _PREFIXED.search(data) else _references(data)
+            if found is None:
+                return None
+            cells += data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
+            referenced += found[0]
+            last_row, last_column = max(last_row, found[1]), max(last_column, found[2])
+            if not chunk:
+                break
+    return (last_row, last_column) if cells == referenced else None
+
+
 def _xlsx_extents(archive: zipfile.ZipFile) -> dict[str, Extent]:
-    return {name: _xlsx_extent(archive, part) for name, part in _sheet_parts(archive).items()}
+    extents = {}
+    for name, part in _sheet_parts(archive).items():
+        found = _xlsx_extent_by_references(archive, part)
+        extents[name] = found if found is not None else _xlsx_extent(archive, part)
+    return extents
 
 
 # -- .ods ------------------------------------------------------------------------------------

@@ -260,34 +260,48 @@ def read_csv(
     return SourceTable(frame, rows, None, header_index + 1, legacy or encoding)
 
 
-def _cell_text(value: object) -> object:
-    """Excel cells as text, numbers without a spurious ".0" (codes read as 13285.0)."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_KINDS = {float: "number", int: "number", bool: "flag", str: "text", type(None): "empty"}
+_KIND_OF = np.frompyfunc(lambda value: _KINDS.get(type(value), "other"), 1, 1)
+_TEXT_OF = np.frompyfunc(str, 1, 1)
 
 
-def _sheet_rows(sheet: CalamineSheet) -> list[list[object]]:
-    """Every row of a sheet from A1, merged ranges filled with their top-left value (in
-    headers, and in data cells merged over several rows, which then all hold the value).
+def _cells_as_text(values: np.ndarray) -> np.ndarray:
+    """A column of sheet cells as text, column-wise: numbers without a spurious ".0" (codes
+    read as 13285.0), booleans as true/false, empty cells as None."""
+    out = values.copy()
+    kinds = _KIND_OF(values)
+    numbers = kinds == "number"
+    if numbers.any():
+        floats = values[numbers].astype(np.float64)
+        whole = np.isfinite(floats) & (floats == np.floor(floats)) & (np.abs(floats) < 2**53)
+        text = floats.astype(str).astype(object)
+        text[whole] = floats[whole].astype(np.int64).astype(str)
+        out[numbers] = text
+    flags = kinds == "flag"
+    if flags.any():
+        out[flags] = np.where(values[flags].astype(bool), "true", "false")
+    others = kinds == "other"
+    if others.any():  # dates, times and durations
+        out[others] = _TEXT_OF(values[others])
+    out[out == ""] = None
+    return out
+
+
+def _sheet_frame(sheet: CalamineSheet) -> pd.DataFrame:
+    """Every cell of a sheet from A1 as text, merged ranges filled with their top-left value
+    (in headers, and in data cells merged over several rows, which then all hold the value).
 
     A merged range is filled only where the sheet has cells: a merge may claim every column.
     """
-    rows: list[list[object]] = [
-        [None if v == "" else v for v in r] for r in sheet.to_python(skip_empty_area=False)
-    ]
-    width = max((len(r) for r in rows), default=0)
+    rows = sheet.to_python(skip_empty_area=False)
+    frame = pd.DataFrame(rows, dtype=object)
+    frame = frame.apply(lambda column: pd.Series(_cells_as_text(column.to_numpy(object))))
+    height, width = frame.shape
     for (min_row, min_col), (max_row, max_col) in sheet.merged_cell_ranges or []:
-        if min_row >= len(rows) or min_col >= width:
-            continue
-        top = rows[min_row][min_col]
-        for r in range(min_row, min(max_row + 1, len(rows))):
-            rows[r][min_col : min(max_col + 1, width)] = [top] * (min(max_col + 1, width) - min_col)
-    return rows
+        if min_row < height and min_col < width:
+            top = frame.iat[min_row, min_col]
+            frame.iloc[min_row : max_row + 1, min_col : max_col + 1] = top
+    return frame
 
 
 def read_excel(
@@ -328,24 +342,24 @@ def read_excel(
     tables = []
     for name in chosen:
         try:
-            rows = _sheet_rows(book.get_sheet_by_name(name))
+            cells = _sheet_frame(book.get_sheet_by_name(name))
         except CalamineError as error:
             raise GisPlannerError(f"{path}: sheet {name!r} is not readable ({error})") from None
-        if not rows:
+        if cells.empty:
             continue
-        width = max(len(r) for r in rows)
-        cells = [[_cell_text(v) for v in r] + [None] * (width - len(r)) for r in rows]
+        texts = pd.unique(cells.to_numpy(object).ravel())
         converted, legacy = legacy_mapping(
-            (c for r in cells for c in r if isinstance(c, str)), legacy_name(encoding)
+            (t for t in texts if isinstance(t, str)), legacy_name(encoding)
         )
-        if converted:
-            cells = [[converted.get(c, c) if isinstance(c, str) else c for c in r] for r in cells]
-        header_index = header_row(cells, spec, known, f"{path}, sheet {name!r}", sheet is None)
+        for column in cells.columns if converted else ():
+            cells[column] = cells[column].map(converted).fillna(cells[column])
+        head = cells.iloc[:HEADER_SEARCH_ROWS].to_numpy(object).tolist()
+        header_index = header_row(head, spec, known, f"{path}, sheet {name!r}", sheet is None)
         if header_index is None:
             continue
-        header = _unique_headers(cells[header_index])
-        skip = header_index + header_rows(cells, header_index, spec)
-        frame = pd.DataFrame(cells[skip:], columns=header, dtype=object)
+        header = _unique_headers(head[header_index])
+        skip = header_index + header_rows(head, header_index, spec)
+        frame = cells.iloc[skip:].set_axis(header, axis=1).reset_index(drop=True)
         numbers = np.arange(len(frame), dtype=np.int64) + skip + 1
         frame, numbers = _drop_empty_rows(frame, numbers)
         tables.append(SourceTable(frame, numbers, name, header_index + 1, legacy))
