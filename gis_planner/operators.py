@@ -25,25 +25,33 @@ class Operator:
 OPERATORS: tuple[Operator, ...] = (
     Operator(
         "viettel", "Viettel", "04", True, True, "#e4002b",
-        ("viettel", "vtl", "vt", "viettelmobile", "viettelnetwork", "tapdoanviettel"),
+        ("viettel", "vtl", "vt", "viettelmobile", "viettelnetwork", "tapdoanviettel",
+         "vietteltelecom", "tapdoancongnghiepvienthongquandoi", "vienthongquandoi",
+         "evntelecom"),
     ),
     Operator(
         "vnpt", "VNPT-VinaPhone", "02", True, True, "#0072bc",
-        ("vnpt", "vinaphone", "vina", "vinafone", "vnptvinaphone", "vnp", "gpc", "vinaphon"),
+        ("vnpt", "vinaphone", "vina", "vinafone", "vnptvinaphone", "vnp", "gpc", "vinaphon",
+         "tapdoanbuuchinhvienthongvietnam", "buuchinhvienthongvietnam", "tongcongtyvinaphone"),
     ),
     Operator(
         "mobifone", "MobiFone", "01", True, True, "#1a4d9c",
-        ("mobifone", "mobi", "mobiphone", "mbf", "vms", "mobifon"),
+        ("mobifone", "mobi", "mobiphone", "mbf", "vms", "mobifon", "tongcongtyvienthongmobifone",
+         "congtythongtindidong", "vmsmobifone"),
     ),
     Operator(
         "vietnamobile", "Vietnamobile", "05", True, False, "#f7a700",
-        ("vietnamobile", "vnmobile", "vnm", "vietnammobile", "htmobile", "hutchison"),
+        ("vietnamobile", "vnmobile", "vnm", "vietnammobile", "htmobile", "hutchison",
+         "hanoitelecom"),
     ),
     Operator(
         "gmobile", "Gmobile", "07", True, False, "#00a651",
-        ("gmobile", "gtel", "gtelmobile", "beeline"),
+        ("gmobile", "gtel", "gtelmobile", "beeline", "gtelmobilejsc"),
     ),
-    Operator("fpt", "FPT Telecom", None, False, True, "#f37021", ("fpt", "fpttelecom")),
+    Operator(
+        "fpt", "FPT Telecom", None, False, True, "#f37021",
+        ("fpt", "fpttelecom", "vienthongfpt", "congtycophanvienthongfpt"),
+    ),
     Operator("cmc", "CMC Telecom", None, False, True, "#6d2077", ("cmc", "cmctelecom", "cmcti")),
 )  # fmt: skip
 

@@ -119,3 +119,43 @@ def test_bad_arguments_and_library_errors(tmp_path: Path, hanam: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 2 and "file not found" in " ".join(proc.stderr.split())
     assert "Traceback" not in proc.stderr
+
+
+def test_an_import_updates_by_key_and_replace_is_guarded(tmp_path: Path, hanam: Path) -> None:
+    store = GeoPackageStore(hanam)
+    before = store.read("sites")
+    known = before.iloc[0]
+    path = tmp_path / "sua.csv"
+    path.write_text(
+        "Mã trạm;Nhà mạng;Kinh độ;Vĩ độ;Độ cao cột;Loại cột\n"
+        f"{known['site_id']};{known['operator']};105.91;20.54;33;Cột đơn thân\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["import", "sites", str(path), "--store", str(hanam)], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "updating a row of the same key" in result.output
+    after = store.read("sites")
+    assert len(after) == len(before)
+    row = after.set_index(["site_id", "operator"]).loc[(known["site_id"], known["operator"])]
+    assert (row["height_m"], row["tower_type"]) == (33.0, "monopole")
+    # Replacing the layer with this one row would leave the other sites' cells dangling.
+    proc = subprocess.run(
+        [sys.executable, "-c", "from gis_planner.cli import main; main()", "import", "sites",
+         str(path), "--store", str(hanam), "--replace"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "not replaced, nothing written" in " ".join(proc.stderr.split())
+    assert len(store.read("sites")) == len(before)
+    # And a file with a rejected row never replaces the layer.
+    whole = tmp_path / "whole.geojson"
+    sites = store.read("sites")
+    sites.loc[sites.index[0], "height_m"] = -5.0
+    sites.to_file(whole, driver="GeoJSON")
+    refused = subprocess.run(
+        [sys.executable, "-c", "from gis_planner.cli import main; main()", "import", "sites",
+         str(whole), "--store", str(hanam), "--replace"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "1 row(s) rejected" in " ".join(refused.stderr.split())
+    pd.testing.assert_frame_equal(store.read("sites"), after)

@@ -146,16 +146,18 @@ def test_excel_title_rows_merged_headers_several_sheets(tmp_path: Path, context:
     path = _workbook(tmp_path / "tram.xlsx")
     checked = check_file(path, "sites", context=context)
     result = checked.result
-    assert (result.read, result.accepted, result.rejected) == (7, 6, 1)
+    assert (result.read, result.accepted, result.rejected) == (7, 7, 0), result.rejects
     sites = checked.to_write["sites"].set_index("site_id")
-    assert sorted(sites.index) == ["VNP-0", "VNP-1", "VT-0", "VT-1", "VT-2", "VT-3"]
+    assert sorted(sites.index) == ["VNP-0", "VNP-1", "VT-0", "VT-1", "VT-2", "VT-3", "VT-9"]
     assert sites.loc["VT-0", "height_m"] == 45.0
+    # "N/A": the tower type's typical height, flagged and listed among the fixes.
+    assert sites.loc["VT-9", ["height_m", "height_assumed"]].tolist() == [40.0, True]
+    fix = result.fixes.iloc[0]
+    assert (fix["sheet"], fix["row"], fix["field"], fix["reason"]) == (
+        "Viettel", 10, "height_m", "assumed",
+    )  # fmt: skip
     assert sites.loc["VT-0"].geometry.x == pytest.approx(INSIDE[0][0])
     assert sites.loc["VNP-1", "operator"] == "vnpt"
-    reject = result.rejects.iloc[0]
-    assert (reject["sheet"], reject["row"], reject["field"], reject["value"]) == (
-        "Viettel", 10, "height_m", "N/A",
-    )  # fmt: skip
     only = check_file(path, "sites", options=ImportOptions(sheet="VNPT"), context=context)
     assert only.result.read == 2
     by_number = check_file(path, "sites", options=ImportOptions(sheet="1"), context=context)

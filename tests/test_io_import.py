@@ -60,7 +60,8 @@ DEFECTS = {
     "negative height": ("D10;Viettel;105.91;20.54;-3;lattice", "below_min", "height_m"),
     "duplicate id": ("OK-1;Viettel;105.91;20.54;30;lattice", "duplicate_key", "site_id+operator"),
     "unknown operator": ("D12;Orange;105.91;20.54;30;lattice", "unknown_operator", "operator"),
-    "height N/A": ("D13;Viettel;105.91;20.54;N/A;lattice", "required", "height_m"),
+    # No height: the tower type's typical one, flagged (a position still counts for sharing).
+    "height N/A": ("D13;Viettel;105.91;20.54;N/A;lattice", None, None),
     "height in feet": ("D14;Viettel;105.91;20.54;98 ft;lattice", "unit", "height_m"),
     "not allowed": ("D15;Viettel;105.91;20.54;30;cột bê tông", "not_allowed", "tower_type"),
 }
@@ -77,7 +78,8 @@ def test_each_defect_class(tmp_path: Path, area: Area, defect: str) -> None:
         assert result.ok, result.rejects
         site = checked.to_write["sites"].set_index("site_id").loc[site_id]
         assert 105.7 < site.geometry.x < 106.3 and 20.3 < site.geometry.y < 20.8
-        assert site["height_m"] in (30.0, 30.5, 45.0)
+        assert site["height_m"] in (30.0, 30.5, 45.0, 40.0)
+        assert site["height_assumed"] == (site_id == "D13")
     else:
         assert result.rejected == 1
         reject = result.rejects.iloc[0]
@@ -117,7 +119,10 @@ def test_nothing_lost_and_report_written(tmp_path: Path, hanam: GeoPackageStore)
     assert report.loc[report["reason"] == "duplicate_key", "message"].iloc[0].endswith("row 4")
     assert result.fixes_path is not None and result.fixes_path.exists()
     by_reason = result.rejected_by_reason()
-    assert by_reason["required"] == 2 and by_reason["outside_province"] == 1
+    assert by_reason["required"] == 1 and by_reason["outside_province"] == 1
+    fixes = pd.read_csv(result.fixes_path, encoding="utf-8-sig", dtype=str)
+    assert sorted(fixes["reason"]) == ["assumed", "swapped_coordinates"]
+    assert "lấy 40 m" in fixes.loc[fixes["reason"] == "assumed", "message"].iloc[0]
 
 
 def test_commune_code_derived_like_the_sample(tmp_path: Path, hanam: GeoPackageStore) -> None:
@@ -143,21 +148,28 @@ def test_reimport_is_idempotent(tmp_path: Path, hanam: GeoPackageStore) -> None:
     pd.testing.assert_frame_equal(hanam.read("sites"), after_first)
     # Replacing the layer with this file would leave the store's cells without their sites.
     with pytest.raises(ReplaceRefused, match="row\\(s\\) of 'cells' would lose the sites"):
-        import_file(path, "sites", hanam)
+        import_file(path, "sites", hanam, options=ImportOptions(append=False))
     pd.testing.assert_frame_equal(hanam.read("sites"), after_first)
 
 
-def test_changed_row_with_known_id_is_rejected_on_append(
+def test_a_row_of_a_known_key_updates_the_stored_row(
     tmp_path: Path, hanam: GeoPackageStore
 ) -> None:
-    known = hanam.read("sites").iloc[0]
-    row = f"{known['site_id']};{known['operator']};105.91;20.54;30;lattice"
-    result = import_file(_csv(tmp_path, [row]), "sites", hanam, options=ImportOptions(append=True))
-    assert result.rejected == 1
-    assert result.rejects.iloc[0]["reason"] == "changed_in_store"
-    assert (
-        hanam.read("sites").set_index("site_id").loc[known["site_id"], "operator"]
-        == known["operator"]
+    before = hanam.read("sites")
+    known = before.iloc[0]
+    row = f"{known['site_id']};{known['operator']};105.91;20.54;33;monopole"
+    result = import_file(_csv(tmp_path, [row]), "sites", hanam)
+    assert (result.rejected, result.updated, result.written) == (0, 1, {"sites": 4})
+    after = hanam.read("sites")
+    assert len(after) == len(before) + 3
+    stored = after.set_index(["site_id", "operator"]).loc[(known["site_id"], known["operator"])]
+    assert (stored["height_m"], stored["tower_type"]) == (33.0, "monopole")
+    assert (stored.geometry.x, stored.geometry.y) == (105.91, 20.54)
+    # The other rows are the store's own, untouched; the cells still find their sites.
+    others = after[after["site_id"] != known["site_id"]].set_index(["site_id", "operator"])
+    untouched = before[before["site_id"] != known["site_id"]].set_index(["site_id", "operator"])
+    pd.testing.assert_frame_equal(
+        others.loc[untouched.index].drop(columns="geometry"), untouched.drop(columns="geometry")
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from pyproj.crs import CoordinateOperation
 from pyproj.transformer import TransformerGroup
 
 from gis_planner.catalogue import get_spec
+from gis_planner.errors import GisPlannerError
 from gis_planner.io.columns import match_columns, read_mapping
 from gis_planner.io.coordinates import Area, projected_to_lonlat, unswap_lonlat
 from gis_planner.io.parse import parse_angle, parse_number
@@ -157,14 +159,40 @@ def test_columns_vietnamese_and_english_synonyms() -> None:
     assert overridden.columns == {"STT": "site_id"}
 
 
-def test_mapping_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_mapping_files(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text('# station list of 2024\n"Cột A": site_id\nCao: height_m\n')
     (tmp_path / "m.json").write_text('{"Cột A": "site_id"}')
     (tmp_path / "m.csv").write_text("source,field\nCột A,site_id\n")
     for name in ("m.yaml", "m.json", "m.csv"):
-        assert read_mapping(tmp_path / name)["Cột A"] == "site_id"
+        mapping = read_mapping(tmp_path / name)
+        assert mapping.columns["Cột A"] == "site_id" and mapping.values == {}
     (tmp_path / "bad.yaml").write_text("just text\n")
-    with pytest.raises(Exception, match="line 1"):
+    with pytest.raises(GisPlannerError, match="'source column: field' pairs"):
+        read_mapping(tmp_path / "bad.yaml")
+
+
+def test_mapping_files_with_values(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        'columns:\n  "Cột A": site_id\nvalues:\n  tower_type:\n    "Cột BTS 3 chân": lattice\n'
+        "  status:\n    Tạm dừng: planned\n"
+    )
+    (tmp_path / "m.json").write_text(
+        '{"columns": {"Cột A": "site_id"}, "values": {"tower_type": {"Cột BTS 3 chân": "lattice"},'
+        ' "status": {"Tạm dừng": "planned"}}}'
+    )
+    (tmp_path / "m.csv").write_text(
+        "source,field,value\nCột A,site_id,\nCột BTS 3 chân,tower_type,lattice\n"
+        "Tạm dừng,status,planned\n"
+    )
+    for name in ("m.yaml", "m.json", "m.csv"):
+        mapping = read_mapping(tmp_path / name)
+        assert mapping.columns == {"Cột A": "site_id"}, name
+        assert mapping.values == {
+            "tower_type": {"Cột BTS 3 chân": "lattice"},
+            "status": {"Tạm dừng": "planned"},
+        }, name
+    (tmp_path / "bad.yaml").write_text("columns:\n  A: site_id\nrows:\n  x: y\n")
+    with pytest.raises(GisPlannerError, match="sections 'columns' and 'values'"):
         read_mapping(tmp_path / "bad.yaml")
 
 

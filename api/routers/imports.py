@@ -1,11 +1,12 @@
 """Import a file into a layer over HTTP, with the library's importer.
 
-An operator key imports rows of its own operator into ``sites`` or ``cells`` and only adds to
-the layer (mode ``append``): the other operators' rows, already in the store, are never
-replaced, and any row of another operator in the file is rejected with reason
-``other_operator``. An admin key imports any layer, for any operator, adding to it (the
-default) or replacing it with ``mode=replace``; a replacement is refused (409, nothing written)
-when a row was rejected or rows of other layers would lose what they refer to. Accepted rows
+An import adds rows to the layer and updates the rows of the same key (mode ``append``, the
+default, as ``gis-planner import`` does). An operator key imports rows of its own operator into
+``sites`` or ``cells`` in this mode only: the other operators' rows, already in the store, are
+never touched (their keys hold their operator), and any row of another operator in the file is
+rejected with reason ``other_operator``. An admin key imports any layer, for any operator, and
+may replace it with ``mode=replace``; a replacement is refused (409, nothing written) when a row
+was rejected or rows of other layers would lose what they refer to. Accepted rows
 are written in one transaction; rejected rows come back in the answer (HTTP 200,
 ``rejected`` > 0).
 
@@ -93,20 +94,21 @@ def _summary(result: ImportResult, mode: ImportMode) -> ImportSummary:
     response_model=ImportSummary,
     summary="Nhập tệp vào một lớp / Import a file into a layer",
     description=(
-        "Tệp CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP (ZIP) hoặc GPKG. Mọi dòng hợp lệ được ghi "
-        "trong một giao dịch; dòng bị loại trả về kèm lý do (HTTP 200, `rejected` > 0). Mặc "
-        "định thêm vào lớp (`mode=append`). Khoá nhà mạng chỉ nhập trạm/cell của chính mình và "
-        "chỉ thêm vào lớp (dòng của nhà mạng khác bị loại, lý do `other_operator`); quản trị "
-        "nhập mọi lớp và có thể thay thế cả lớp (`mode=replace`), trừ khi có dòng bị loại hoặc "
-        "tham chiếu bị mất (409, không ghi gì). Tệp không đọc được: 400. "
-        "/ CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP (zipped) or GPKG. Every valid row is written in "
-        "one transaction; rejected rows come back with their reasons (HTTP 200, `rejected` > "
-        "0). Rows are added to the layer by default (`mode=append`). An operator key imports "
-        "only its own sites and cells and only adds to the layer (rows of other operators are "
-        "rejected, reason `other_operator`); an admin key imports any layer and may replace a "
-        "whole layer (`mode=replace`), unless a row is rejected or references would dangle "
-        "(409, nothing written). A file that cannot be read: 400. The body needs a "
-        "`Content-Length` (411) within the server's limit (413)."
+        "Tệp CSV/TSV, XLSX/XLS/ODS, KML/KMZ, GeoJSON, SHP (ZIP) hoặc GPKG. Mọi dòng hợp lệ "
+        "được ghi trong một giao dịch; dòng bị loại trả về kèm lý do (HTTP 200, `rejected` > "
+        "0). Mặc định thêm vào lớp và cập nhật dòng cùng khoá (`mode=append`). Khoá nhà mạng "
+        "chỉ nhập trạm/cell của chính mình, theo cách này (dòng của nhà mạng khác bị loại, lý "
+        "do `other_operator`); quản trị nhập mọi lớp và có thể thay thế cả lớp "
+        "(`mode=replace`), trừ khi có dòng bị loại hoặc tham chiếu bị mất (409, không ghi gì). "
+        "Tệp không đọc được: 400. "
+        "/ CSV/TSV, XLSX/XLS/ODS, KML/KMZ, GeoJSON, SHP (zipped) or GPKG. Every valid row is "
+        "written in one transaction; rejected rows come back with their reasons (HTTP 200, "
+        "`rejected` > 0). By default rows are added to the layer and rows of a key it holds "
+        "updated (`mode=append`). An operator key imports only its own sites and cells, this "
+        "way only (rows of other operators are rejected, reason `other_operator`); an admin key "
+        "imports any layer and may replace a whole layer (`mode=replace`), unless a row is "
+        "rejected or references would dangle (409, nothing written). A file that cannot be "
+        "read: 400. The body needs a `Content-Length` (411) within the server's limit (413)."
     ),
     openapi_extra={"requestBody": _BODY},
     responses=errors(403, 404, 409, 411, 413),
@@ -122,9 +124,9 @@ async def import_layer(
         ImportMode,
         Query(
             description=(
-                "`append` thêm vào lớp (mặc định); `replace` thay thế cả lớp (chỉ quản trị) / "
-                "`append` adds to the layer (default); `replace` replaces the whole layer "
-                "(admin keys only)"
+                "`append` thêm vào lớp, cập nhật dòng cùng khoá (mặc định); `replace` thay thế "
+                "cả lớp (chỉ quản trị) / `append` adds rows and updates those of a key the "
+                "layer holds (default); `replace` replaces the whole layer (admin keys only)"
             )
         ),
     ] = "append",
@@ -133,7 +135,12 @@ async def import_layer(
     ] = None,
     sheet: Annotated[str | None, Query(max_length=128, description="Trang Excel / Sheet")] = None,
     encoding: Annotated[
-        str | None, Query(max_length=32, description="Mã hoá CSV / CSV encoding")
+        str | None,
+        Query(
+            max_length=32,
+            description="Mã hoá CSV, hoặc tcvn3 / vni / CSV encoding, or tcvn3 / vni for legacy "
+            "Vietnamese text",
+        ),
     ] = None,
 ) -> ImportSummary:
     # Everything that needs no body is checked before the body is read.

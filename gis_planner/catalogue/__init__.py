@@ -11,7 +11,7 @@ from gis_planner.catalogue.coverage import COVERAGE_LAYERS
 from gis_planner.catalogue.fibre import FIBRE_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.catalogue.sharing import SHARING_LAYERS
-from gis_planner.catalogue.spec import FieldSpec, LayerSpec, RowRule
+from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
 from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation, conform, validate
 from gis_planner.errors import UnknownLayer
 
@@ -32,6 +32,7 @@ __all__ = [
     "CATALOGUE",
     "PROBLEM_COLUMNS",
     "REASONS",
+    "Assumption",
     "FieldSpec",
     "LayerSpec",
     "RowRule",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gis_planner.catalogue.spec import FieldSpec, LayerSpec, RowRule
+from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
 from gis_planner.operators import MOBILE_OPERATORS, OPERATOR_KEYS
 
 ADMIN_VERSIONS = ("pre2025", "2025-07")
@@ -15,6 +15,13 @@ ADMIN_UNIT_TYPES = (
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
 SITE_STATUSES = ("on-air", "planned")
 TOWER_TYPES = ("lattice", "guyed", "monopole", "rooftop", "street_pole")
+#: The typical height above ground of each tower type in Vietnamese networks, taken for a site
+#: whose list gives none: a lattice tower 40 m, a guyed mast 36 m, a monopole 30 m, a rooftop
+#: mast ("cột cóc" included) 21 m with its building, a street pole 12 m.
+TOWER_HEIGHTS_M = (
+    ("lattice", 40.0), ("guyed", 36.0), ("monopole", 30.0), ("rooftop", 21.0),
+    ("street_pole", 12.0),
+)  # fmt: skip
 FIBRE_NODE_TYPES = ("pop", "olt", "odf", "splitter")
 FIBRE_ROUTE_CLASSES = ("trunk", "distribution", "access")
 PRIORITY_CATEGORIES = (
@@ -121,7 +128,15 @@ SITES = LayerSpec(
         FieldSpec("operator", "str", "Nhà mạng", "Operator", allowed=MOBILE_OPERATORS),
         FieldSpec("tower_type", "str", "Loại cột", "Tower type", allowed=TOWER_TYPES),
         FieldSpec(
-            "height_m", "float", "Độ cao cột", "Structure height", unit="m", min=2, max=200
+            "height_m", "float", "Độ cao cột", "Structure height", unit="m", min=2, max=200,
+            description=(
+                "Above ground. Where a list gives none, the tower type's typical height is "
+                "taken and height_assumed is set."
+            ),
+        ),
+        FieldSpec(
+            "height_assumed", "bool", "Độ cao giả định", "Height assumed", default=False,
+            description="True where height_m is the tower type's typical height, not a survey.",
         ),
         _code("structure_id", "Mã cột (hạ tầng)", "Structure id", required=False),
         FieldSpec(
@@ -135,6 +150,7 @@ SITES = LayerSpec(
         ),
         SOURCE,
     ),
+    assumptions=(Assumption("height_m", "tower_type", TOWER_HEIGHTS_M, "height_assumed"),),
 )  # fmt: skip
 
 CELLS = LayerSpec(

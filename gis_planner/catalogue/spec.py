@@ -52,6 +52,25 @@ class RowRule:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """What an import takes where a source file leaves ``field`` empty: the typical value for
+    the row's ``by`` field, marking the row in the boolean field ``flag``.
+
+    The field stays required in the layer: every stored row has a value, given or assumed, and
+    the flag tells which.
+    """
+
+    field: str
+    by: str
+    #: (value of ``by``, typical value of ``field``) pairs.
+    values: tuple[tuple[str, float], ...]
+    flag: str
+
+    def typical(self) -> dict[str, float]:
+        return dict(self.values)
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """A layer of the catalogue; ``geometry_type`` None means an attribute table."""
 
@@ -64,6 +83,7 @@ class LayerSpec:
     group: str
     description: str = ""
     rules: tuple[RowRule, ...] = field(default=())
+    assumptions: tuple[Assumption, ...] = field(default=())
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
@@ -72,6 +92,13 @@ class LayerSpec:
         missing = set(self.key) - set(names)
         if missing:
             raise ValueError(f"layer {self.name!r}: key fields {sorted(missing)} not defined")
+        for assumed in self.assumptions:
+            if not {assumed.field, assumed.by, assumed.flag} <= set(names):
+                raise ValueError(f"layer {self.name!r}: assumption on undefined fields")
+
+    def assumption(self, name: str) -> Assumption | None:
+        """How ``name`` is filled in where a file leaves it empty, if it is."""
+        return next((a for a in self.assumptions if a.field == name), None)
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from gis_planner.catalogue.spec import PANDAS_DTYPES, FieldSpec, LayerSpec
+from gis_planner.catalogue.values import BY_KEY
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError, LayerValidationError
 
@@ -136,6 +137,12 @@ def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, pd.Series]:
     return out.astype("boolean"), present & out.isna()
 
 
+def _value_text(key: str) -> str:
+    """An allowed value as a message lists it: its Vietnamese label, then its key."""
+    value = BY_KEY.get(key)
+    return key if value is None or value.label_vi == key else f"{value.label_vi} ({key})"
+
+
 def _range_text(spec: FieldSpec, bound: float) -> str:
     unit = f" {spec.unit}" if spec.unit else ""
     return f"{bound:g}{unit}"
@@ -156,8 +163,9 @@ def _check_fields(
             problems.add(values.isna() & ~bad_type, fs.name, "required", f"{label}: empty", raw)
         if fs.allowed is not None:
             outside = values.notna() & ~values.isin(fs.allowed)
-            allowed = ", ".join(fs.allowed)
-            problems.add(outside, fs.name, "not_allowed", f"{label}: not one of {allowed}", raw)
+            allowed = ", ".join(_value_text(v) for v in fs.allowed)
+            message = f"{label}: không có trong danh mục / not one of {allowed}"
+            problems.add(outside, fs.name, "not_allowed", message, raw)
         if fs.min is not None:
             low = values.notna() & (values < fs.min)
             message = f"{label}: below the minimum {_range_text(fs, fs.min)}"

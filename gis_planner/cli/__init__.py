@@ -14,6 +14,7 @@ from gis_planner.cli import (
     serve,
     sharing,
     siting,
+    template,
     tiles,
 )
 from gis_planner.cli.common import err_console
@@ -26,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (layers, importing, coverage, sharing, siting, fibre, report, tiles, serve):
+for module in (layers, importing, template, coverage, sharing, siting, fibre, report, tiles, serve):
     module.register(app)
 
 

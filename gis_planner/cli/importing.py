@@ -27,14 +27,32 @@ CrsOption = Annotated[
 ]
 MappingOption = Annotated[
     Path | None,
-    typer.Option("--mapping", help="Mapping file (YAML, JSON or CSV): source column → field."),
+    typer.Option(
+        "--mapping",
+        help="Mapping file (YAML, JSON or CSV): source column → field, and the values of a "
+        "field as the file writes them → catalogue value.",
+    ),
 ]
 SheetOption = Annotated[
     str | None,
     typer.Option("--sheet", help="Excel sheet (name or number) or layer of a vector file."),
 ]
 EncodingOption = Annotated[
-    str | None, typer.Option("--encoding", help="Text encoding of a CSV (default: detected).")
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding of a CSV, or tcvn3 / vni for legacy Vietnamese text in any file "
+        "(default: detected).",
+    ),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace/--append",
+        help="Replace the whole layer with the file's rows; refused, writing nothing, when a "
+        "row is rejected or rows of other layers would lose the rows they name. By default "
+        "(--append) rows are added, and rows of a key the layer holds are updated.",
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
@@ -68,15 +86,17 @@ def _options(
     crs: str | None,
     mapping: Path | None,
     sheet: str | None,
-    append: bool,
+    replace: bool,
     encoding: str | None,
     constants: list[str] | None,
 ) -> ImportOptions:
+    given = read_mapping(mapping) if mapping else None
     return ImportOptions(
         crs=crs,
-        mapping=read_mapping(mapping) if mapping else None,
+        mapping=given.columns if given else None,
+        values=given.values if given else {},
         sheet=sheet,
-        append=append,
+        append=not replace,
         encoding=encoding,
         constants=_constants(constants),
     )
@@ -90,7 +110,9 @@ def print_summary(result: ImportResult, *, wrote: bool) -> None:
     table.add_row("read", f"{result.read:,}")
     table.add_row("accepted", f"{result.accepted:,}")
     table.add_row("  of which unchanged (already in the store)", f"{result.unchanged:,}")
-    table.add_row("  of which fixed (coordinates swapped)", f"{result.fixed:,}")
+    table.add_row("  of which updating a row of the same key", f"{result.updated:,}")
+    for reason, count in result.fixed_by_reason().items():
+        table.add_row(f"  of which {reason_text(str(reason))} ({reason})", f"{count:,}")
     if wrote:
         for name, count in result.written.items():
             table.add_row(f"written to {name}", f"{count:,}")
@@ -106,7 +128,7 @@ def print_summary(result: ImportResult, *, wrote: bool) -> None:
         console.print(f"[dim]columns:[/dim] {mapped}")
     console.print(f"reject report: {result.report_path}")
     if result.fixes_path:
-        console.print(f"fixed rows: {result.fixes_path}")
+        console.print(f"fixed and assumed values: {result.fixes_path}")
 
 
 def import_command(
@@ -115,9 +137,7 @@ def import_command(
     crs: CrsOption = None,
     mapping: MappingOption = None,
     sheet: SheetOption = None,
-    append: Annotated[
-        bool, typer.Option("--append", help="Add to the layer instead of replacing it.")
-    ] = False,
+    replace: ReplaceOption = False,
     encoding: EncodingOption = None,
     set_: SetOption = None,
     tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
@@ -129,7 +149,7 @@ def import_command(
     spec = ImportSpec(
         file=file,
         layer=_layer(layer),
-        options=_options(crs, mapping, sheet, append, encoding, set_),
+        options=_options(crs, mapping, sheet, replace, encoding, set_),
         tolerance_m=tolerance_m,
         report_dir=report_dir,
     )
@@ -145,9 +165,7 @@ def validate_command(
     crs: CrsOption = None,
     mapping: MappingOption = None,
     sheet: SheetOption = None,
-    append: Annotated[
-        bool, typer.Option("--append", help="Check as an append (ids against the store).")
-    ] = False,
+    replace: ReplaceOption = False,
     encoding: EncodingOption = None,
     set_: SetOption = None,
     tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
@@ -158,7 +176,7 @@ def validate_command(
     spec = ImportSpec(
         file=file,
         layer=_layer(layer),
-        options=_options(crs, mapping, sheet, append, encoding, set_),
+        options=_options(crs, mapping, sheet, replace, encoding, set_),
         tolerance_m=tolerance_m,
         report_dir=report_dir,
     )

@@ -3,8 +3,9 @@
 Headers are matched accent-, case- and punctuation-insensitively (``i18n.fold_key``), with a unit
 in brackets ignored ("Độ cao cột (m)" is "Độ cao cột"). Besides the catalogue fields, a table may
 carry coordinates: ``lon``/``lat`` in degrees, or ``x``/``y`` as in Vietnamese survey lists
-(X = northing, Y = easting). A mapping file (YAML, JSON or two-column CSV: source column →
-field) overrides the synonyms.
+(X = northing, Y = easting). A mapping file (YAML, JSON or CSV: source column → field) overrides
+the synonyms, and may say what a field's texts mean (text → catalogue value) where the
+catalogue's spellings of the values do not.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from gis_planner.catalogue import LayerSpec
 from gis_planner.errors import GisPlannerError
@@ -24,9 +26,14 @@ from gis_planner.i18n import fold_key
 
 #: Coordinate columns of tables without geometry.
 COORDINATE_ROLES = ("lon", "lat", "x", "y")
+#: A column of geometries as WKT ("POINT (105.91 20.54)", "LINESTRING (…)"), for any layer
+#: with geometries.
+WKT_ROLE = "wkt"
 
 #: Synonyms of fields and coordinate roles, beyond each field's own name and labels.
 SYNONYMS: dict[str, tuple[str, ...]] = {
+    WKT_ROLE: ("WKT", "Geometry", "geom", "the_geom", "Hình học", "Tọa độ WKT", "shape",
+               "geometry wkt"),
     "lon": ("Kinh độ", "Kinh do", "lon", "long", "lng", "longitude", "Kinh tuyến", "KD",
             "Tọa độ kinh độ", "Kinh độ (E)", "E"),
     "lat": ("Vĩ độ", "Vi do", "lat", "latitude", "Vĩ tuyến", "VD", "Tọa độ vĩ độ", "N"),
@@ -90,14 +97,35 @@ def header_key(text: object) -> str:
 def _targets(spec: LayerSpec) -> dict[str, str]:
     """Header key → field (or coordinate role) for one layer; own names and labels win."""
     table: dict[str, str] = {}
-    roles = COORDINATE_ROLES if spec.geometry_type == "Point" else ()
-    for target in (*spec.field_names, *roles):
+    for target in (*spec.field_names, *_roles(spec)):
         for synonym in SYNONYMS.get(target, ()):
             table.setdefault(header_key(synonym), target)
     for fs in spec.fields:
         for text in (fs.name, fs.label_vi, fs.label_en):
             table[header_key(text)] = fs.name
     return table
+
+
+def _roles(spec: LayerSpec) -> tuple[str, ...]:
+    """The geometry columns a table for ``spec`` may have besides its fields."""
+    if spec.geometry_type is None:
+        return ()
+    return (*COORDINATE_ROLES, WKT_ROLE) if spec.geometry_type == "Point" else (WKT_ROLE,)
+
+
+def expected_columns(spec: LayerSpec) -> str:
+    """The columns a list for ``spec`` must have, as an error names them: the fields a file
+    must give (Vietnamese label, then name), then where the geometry is."""
+    names = [
+        f"{fs.label_vi} ({fs.name})"
+        for fs in spec.fields
+        if fs.required and fs.default is None and spec.assumption(fs.name) is None
+    ]
+    if spec.geometry_type == "Point":
+        names.append("Kinh độ (lon), Vĩ độ (lat) or X, Y (VN-2000) or WKT")
+    elif spec.geometry_type is not None:
+        names.append(f"WKT ({spec.geometry_type})")
+    return ", ".join(names)
 
 
 @dataclass(frozen=True)
@@ -134,7 +162,7 @@ def match_columns(
     ``overrides`` (source column → field) comes first; a field it names is not matched again.
     """
     names = [str(h) for h in headers]
-    allowed = {*spec.field_names, *(COORDINATE_ROLES if spec.geometry_type == "Point" else ())}
+    allowed = {*spec.field_names, *_roles(spec)}
     columns: dict[str, str] = {}
     for source, target in (overrides or {}).items():
         if target not in allowed:
@@ -158,53 +186,67 @@ def match_columns(
     return ColumnMapping(columns, unused)
 
 
-def read_mapping(path: Path) -> dict[str, str]:
-    """A mapping file: YAML or JSON object, or CSV with columns ``source,field``."""
+@dataclass(frozen=True)
+class MappingFile:
+    """What a mapping file says: source column → field, and per field, text → value."""
+
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]]
+
+
+def read_mapping(path: Path) -> MappingFile:
+    """A mapping file. YAML or JSON: either flat ``source column: field`` pairs, or the sections
+    ``columns`` (the same pairs) and ``values`` (``field: {text in the file: catalogue value}``).
+    CSV: the columns ``source,field`` and, optionally, ``value``: a row with a value says what
+    a text of that field means, a row without one maps a column.
+    """
     if not path.exists():
         raise GisPlannerError(f"{path}: mapping file not found")
     suffix = path.suffix.lower()
     text = path.read_text(encoding="utf-8-sig")
     data: object
-    if suffix == ".json":
-        data = json.loads(text)
-    elif suffix in (".yaml", ".yml"):
-        data = _simple_yaml(text, path)
-    elif suffix == ".csv":
-        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-        if list(table.columns[:2]) != ["source", "field"]:
-            raise GisPlannerError(f"{path}: a CSV mapping needs the columns source,field")
-        data = dict(zip(table["source"], table["field"], strict=True))
+    try:
+        if suffix == ".json":
+            data = json.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        elif suffix == ".csv":
+            return _csv_mapping(path)
+        else:
+            raise GisPlannerError(f"{path}: a mapping file is .yaml, .yml, .json or .csv")
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise GisPlannerError(f"{path}: not a readable mapping ({error})") from None
+    if isinstance(data, dict) and any(isinstance(v, dict) for v in data.values()):
+        unknown = set(data) - {"columns", "values"}
+        columns, values = data.get("columns") or {}, data.get("values") or {}
+        if unknown or not isinstance(columns, dict) or not isinstance(values, dict):
+            raise GisPlannerError(f"{path}: a mapping has the sections 'columns' and 'values'")
+        if not all(isinstance(v, dict) and _pairs(v) for v in values.values()):
+            raise GisPlannerError(f"{path}: 'values' is 'field: {{text: value}}' pairs")
     else:
-        raise GisPlannerError(f"{path}: a mapping file is .yaml, .yml, .json or .csv")
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
+        columns, values = data, {}
+    if not isinstance(columns, dict) or not _pairs(columns):
         raise GisPlannerError(f"{path}: a mapping is 'source column: field' pairs")
-    return dict(data)
+    return MappingFile(
+        {str(k): str(v) for k, v in columns.items()},
+        {str(f): {str(k): str(v) for k, v in texts.items()} for f, texts in values.items()},
+    )
 
 
-def _simple_yaml(text: str, path: Path) -> dict[str, str]:
-    """Flat ``key: value`` YAML (quotes allowed), the only shape a mapping file has."""
-    out: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        content = line.split(" #", 1)[0].strip()
-        if not content or content.startswith("#"):
-            continue
-        key, sep, value = _split_yaml_pair(content)
-        if not sep or not key or not value:
-            raise GisPlannerError(f"{path}, line {number}: expected 'source column: field'")
-        out[key] = value
-    return out
+def _pairs(data: dict[object, object]) -> bool:
+    """Text (or number) keys and values: YAML reads a code such as 2 or 2025 as a number."""
+    return all(isinstance(x, str | int | float) for pair in data.items() for x in pair)
 
 
-def _split_yaml_pair(content: str) -> tuple[str, str, str]:
-    if content[:1] in ("'", '"'):
-        end = content.find(content[0], 1)
-        if end < 0:
-            return "", "", ""
-        key, rest = content[1:end], content[end + 1 :].lstrip()
-        if not rest.startswith(":"):
-            return "", "", ""
-        return key, ":", rest[1:].strip().strip("'\"")
-    key, sep, value = content.partition(":")
-    return key.strip(), sep, value.strip().strip("'\"")
+def _csv_mapping(path: Path) -> MappingFile:
+    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    if list(table.columns[:2]) != ["source", "field"]:
+        raise GisPlannerError(f"{path}: a CSV mapping needs the columns source,field(,value)")
+    if "value" not in table:
+        table["value"] = ""
+    columns = table[table["value"] == ""]
+    values: dict[str, dict[str, str]] = {}
+    meanings = table.loc[table["value"] != "", ["source", "field", "value"]]
+    for source, field, meaning in meanings.itertuples(index=False):
+        values.setdefault(field, {})[source] = meaning
+    return MappingFile(dict(zip(columns["source"], columns["field"], strict=True)), values)

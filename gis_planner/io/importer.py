@@ -2,8 +2,10 @@
 
 ``check_file`` does everything but write; ``import_file`` writes the accepted rows in one store
 transaction (a failure or a kill leaves the store as it was) and the reject report beside the
-store. Re-importing a file is idempotent: rows the store already holds unchanged are counted
-``unchanged`` and not written again.
+store. By default the accepted rows are added to the layer, each in place of the store's row of
+the same key; replacing the whole layer is asked for, and refused when a row is rejected or rows
+of other layers would lose the rows they name. Re-importing a file is idempotent: rows the store
+already holds unchanged are counted ``unchanged`` and not written again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from gis_planner.io.prepare import Context, ImportOptions, prepare
 from gis_planner.io.references import dangling, referring_layers
 from gis_planner.io.report import REPORT_COLUMNS, ImportResult, empty_report, write_report
 from gis_planner.io.store_diff import compare_with_store
-from gis_planner.store import LayerStore, WriteMode
+from gis_planner.store import LayerStore, LayerWriter
 
 
 class ReplaceRefused(GisPlannerError):
@@ -121,44 +123,11 @@ def check_file(
         kept = validate(sites[sites["site_id"].isin(accepted["site_id"])], sites_spec)
         kept.raise_if_problems(source=f"{path} (sites grouped from cells)")
         site_diff = compare_with_store(kept.valid, context.existing.get("sites"), sites_spec)
-        if options.append and site_diff.changed.any():
-            moved = kept.valid["site_id"][site_diff.changed]
-            clash = accepted["site_id"].isin(moved).to_numpy()
-            merged = pd.concat(
-                [
-                    merged,
-                    _conflicts(
-                        accepted[clash],
-                        "site_id",
-                        "site already in the store with a different position or content",
-                    ),
-                ],
-                ignore_index=True,
-            )
-            accepted = accepted[~clash]
-            site_rows = kept.valid[~site_diff.changed & ~site_diff.same]
-        else:
-            site_rows = kept.valid[~site_diff.same] if options.append else kept.valid
+        site_rows = kept.valid[~site_diff.same] if options.append else kept.valid
         if not site_rows.empty:
             to_write["sites"] = site_rows
 
     diff = compare_with_store(accepted, context.existing.get(spec.name), spec)
-    if options.append and diff.changed.any():
-        key = "+".join(spec.key)
-        merged = pd.concat(
-            [
-                merged,
-                _conflicts(
-                    accepted[diff.changed],
-                    key,
-                    "id already in the store with "
-                    "different content; replace the layer (not append) to change it",
-                ),
-            ],
-            ignore_index=True,
-        )
-        keep = ~diff.changed
-        accepted, diff = accepted[keep], diff.subset(keep)
     unchanged = int(diff.same.sum())
     rows = accepted[~diff.same] if options.append else accepted
     if not rows.empty:
@@ -176,6 +145,7 @@ def check_file(
         accepted=len(accepted),
         rejected=len(rejected_labels),
         unchanged=unchanged,
+        updated=int(diff.changed.sum()) if options.append else 0,
         written={name: len(rows) for name, rows in to_write.items()},
         rejects=rejects,
         fixes=_report(fixes, origin, raw, path),
@@ -186,9 +156,7 @@ def check_file(
     return Checked(result, to_write)
 
 
-def _conflicts(
-    rows: pd.DataFrame, field_name: str, message: str, reason: str = "changed_in_store"
-) -> pd.DataFrame:
+def _conflicts(rows: pd.DataFrame, field_name: str, message: str, reason: str) -> pd.DataFrame:
     key = field_name.split("+")[0]
     return pd.DataFrame(
         {
@@ -286,12 +254,35 @@ def import_file(
     result = save_reports(checked.result, report_dir or store.assets_dir / "rejects")
     if not options.append:
         _refuse_unsound_replace(result, checked.to_write, context)
-    mode: WriteMode = "append" if options.append else "replace"
     if checked.to_write:
         with store.transaction() as tx:
             for name, rows in checked.to_write.items():
-                tx.write(name, rows, mode=mode, metadata={"source_file": path.name})
+                metadata = {"source_file": path.name}
+                if options.append:
+                    _upsert(tx, name, rows, metadata)
+                else:
+                    tx.write(name, rows, mode="replace", metadata=metadata)
     return result
+
+
+def _upsert(tx: LayerWriter, name: str, rows: pd.DataFrame, metadata: dict[str, str]) -> None:
+    """Add ``rows`` to a layer, in place of its rows of the same key. Read inside the
+    transaction, so that no writer's rows are lost between the check and the write."""
+    if not tx.has_layer(name):
+        tx.write(name, rows, mode="append", metadata=metadata)
+        return
+    key = list(get_spec(name).key)
+    current = tx.read(name)
+    held = pd.MultiIndex.from_frame(current[key].astype("string"))
+    replaced = held.isin(pd.MultiIndex.from_frame(rows[key].astype("string")))
+    if not replaced.any():
+        tx.write(name, rows, mode="append", metadata=metadata)
+        return
+    kept = current[~replaced]
+    merged = pd.concat([kept, rows[kept.columns]], ignore_index=True)
+    if isinstance(current, gpd.GeoDataFrame):
+        merged = gpd.GeoDataFrame(merged, geometry=current.geometry.name, crs=current.crs)
+    tx.write(name, merged, mode="replace", metadata=metadata)
 
 
 def _refuse_unsound_replace(

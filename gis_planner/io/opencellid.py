@@ -226,6 +226,7 @@ def group_sites(
             "operator": grouped["operator"].first().to_numpy(),
             "tower_type": assumptions.tower_type,
             "height_m": assumptions.height_m,
+            "height_assumed": True,
             "status": "on-air",
             "source": SOURCE + f"; cells within {assumptions.site_tolerance_m:g} m grouped, "
             "position their mean; tower type and height assumed",

@@ -17,23 +17,31 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis_planner.catalogue import PROBLEM_COLUMNS, LayerSpec, get_spec
+from gis_planner.catalogue import PROBLEM_COLUMNS, Assumption, LayerSpec, get_spec
 
 # The validator's collector of problems, so that both halves report in one shape.
 from gis_planner.catalogue.validate import _Problems as Problems
+from gis_planner.catalogue.values import NAMED_NUMBERS
 from gis_planner.crs import VN2000_TM3_105, WGS84
 from gis_planner.errors import GisPlannerError
+from gis_planner.i18n import value_label
 from gis_planner.io import derive
-from gis_planner.io.columns import ColumnMapping, match_columns
+from gis_planner.io.columns import COORDINATE_ROLES, WKT_ROLE, ColumnMapping, match_columns
 from gis_planner.io.coordinates import Area, projected_to_lonlat, unswap_lonlat
 from gis_planner.io.opencellid import CellAssumptions, is_opencellid, read_opencellid, to_cells
 from gis_planner.io.parse import as_text, parse_angle, parse_number
 from gis_planner.io.tabular import EXTRA_COLUMN, SourceTable, read_csv, read_excel
 from gis_planner.io.vector import is_vector, read_vector
+from gis_planner.io.vocabulary import (
+    Resolved,
+    field_vocabulary,
+    has_vocabulary,
+    suggest_operator,
+)
 from gis_planner.operators import normalise_operators
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,16 @@ class ImportOptions:
     crs: str | None = None
     #: Source column → field, overriding the synonyms.
     mapping: Mapping[str, str] | None = None
+    #: Field → {text in the file → catalogue value}, before the catalogue's own spellings.
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: Excel sheet (name or 1-based number) or vector layer; default every matching one.
     sheet: str | None = None
-    #: Add to the layer (rows already there unchanged are skipped) instead of replacing it.
-    append: bool = False
-    #: Text encoding of a CSV, when detection is not wanted.
+    #: Add the file's rows to the layer and update the rows of the same key (the default; rows
+    #: the store holds unchanged are skipped). False replaces the whole layer, which is refused
+    #: when a row is rejected or rows of other layers would lose what they name.
+    append: bool = True
+    #: Text encoding of a CSV, or a legacy Vietnamese one (tcvn3, vni) of any table, when
+    #: detection is not wanted.
     encoding: str | None = None
     #: Field → value for every row that has none (e.g. admin_version, status).
     constants: Mapping[str, str] = field(default_factory=dict)
@@ -94,16 +107,16 @@ def read_tables(path: Path, spec: LayerSpec, options: ImportOptions) -> list[Sou
     if not path.exists():
         raise GisPlannerError(f"{path}: file not found")
     suffix = path.suffix.lower()
+    known = tuple(options.mapping or ())
     if suffix in TEXT_SUFFIXES:
-        return [read_csv(path, spec, encoding=options.encoding)]
-    if suffix in EXCEL_SUFFIXES:
-        return read_excel(path, spec, sheet=options.sheet)
-    if suffix == ".xls":
-        raise GisPlannerError(f"{path}: old .xls workbooks are not read; save it as .xlsx")
+        return [read_csv(path, spec, encoding=options.encoding, known=known)]
+    if suffix in WORKBOOK_SUFFIXES:
+        return read_excel(path, spec, sheet=options.sheet, encoding=options.encoding, known=known)
     if is_vector(path):
         return read_vector(path, layer=options.sheet, crs=options.crs)
     raise GisPlannerError(
-        f"{path}: unknown file type {suffix!r} (CSV/TSV, XLSX, KML/KMZ, GeoJSON, SHP/ZIP, GPKG)"
+        f"{path}: unknown file type {suffix!r} (CSV/TSV, XLSX/XLS/ODS, KML/KMZ, GeoJSON, "
+        "SHP/ZIP, GPKG)"
     )
 
 
@@ -139,18 +152,128 @@ def _label(spec: LayerSpec, name: str) -> str:
 
 
 def _parse_fields(
-    frame: pd.DataFrame, spec: LayerSpec, problems: Problems, raw: pd.DataFrame
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    problems: Problems,
+    raw: pd.DataFrame,
+    values: Mapping[str, Mapping[str, str]],
 ) -> None:
     for fs in spec.fields:
         if fs.name not in frame or fs.dtype not in ("int", "float"):
             continue
-        parsed = parse_number(frame[fs.name], fs.unit)
+        column = frame[fs.name]
+        named: Resolved | None = None
+        if has_vocabulary(fs) and not pd.api.types.is_numeric_dtype(column):
+            # Bands named as lists name them ("L1800", "B3", "n78") are their frequency.
+            named = field_vocabulary(fs, values.get(fs.name)).resolve(as_text(column))
+            column = named.values.where(named.values.isin(named.keys), column)
+        parsed = parse_number(column, fs.unit)
+        failed = parsed.reason.copy()
+        if named is not None:
+            _near_misses(spec, fs.name, named.suggestion.where(failed.notna()), problems, raw)
+            failed = failed.mask(named.suggestion.notna())
         for reason, text in (("type", "not a number"), ("unit", f"unit not {fs.unit}")):
             message = f"{_label(spec, fs.name)}: {text}"
-            problems.add(
-                parsed.reason == reason, fs.name, reason, message, raw.get(fs.name, frame[fs.name])
-            )
+            problems.add(failed == reason, fs.name, reason, message, raw.get(fs.name, column))
         frame[fs.name] = parsed.values
+
+
+def _near_misses(
+    spec: LayerSpec, name: str, suggestion: pd.Series, problems: Problems, raw: pd.DataFrame
+) -> None:
+    """Rows whose text is close to a known value but is not one: rejected, with the value."""
+    for hint, rows in suggestion.dropna().groupby(suggestion.dropna()).groups.items():
+        message = (
+            f"{_label(spec, name)}: không có trong danh mục, có phải '{hint}'? "
+            f"/ not a known value; did you mean '{hint}'?"
+        )
+        mask = pd.Series(suggestion.index.isin(rows), index=suggestion.index)
+        problems.add(mask, name, "near_miss", message, raw.get(name, suggestion))
+
+
+def _check_value_mapping(spec: LayerSpec, values: Mapping[str, Mapping[str, str]]) -> None:
+    """Each value a mapping file gives must be a field's value in the catalogue."""
+    for name, texts in values.items():
+        if name not in spec.field_names or not has_vocabulary(spec.field(name)):
+            fields = [f.name for f in spec.fields if has_vocabulary(f)]
+            raise GisPlannerError(
+                f"mapping: values for {name!r}: layer {spec.name!r} has no such enumerated "
+                f"field (fields with values: {', '.join(fields)})"
+            )
+        fs = spec.field(name)
+        allowed = fs.allowed or tuple(v.key for v in NAMED_NUMBERS[name])
+        wrong = sorted(v for v in texts.values() if v not in allowed)
+        if wrong and fs.allowed is None:
+            wrong = [v for v in wrong if parse_number(pd.Series([v])).values.isna().all()]
+        if wrong:
+            raise GisPlannerError(
+                f"mapping: {', '.join(map(repr, wrong))} not a value of {name!r} "
+                f"(values: {', '.join(allowed)})"
+            )
+
+
+def _assume(
+    frame: pd.DataFrame, raw: pd.DataFrame, spec: LayerSpec, assumption: Assumption
+) -> pd.DataFrame:
+    """Fill an empty field with the catalogue's typical value for the row (a site without a
+    height takes its tower type's), flag the row, and list it among the fixes."""
+    name, by = assumption.field, assumption.by
+    index = frame.index
+    current = frame[name] if name in frame else pd.Series(np.nan, index=index)
+    # Empty in the file (or a marker such as "N/A"), not a text that failed to parse.
+    written = as_text(raw[name]).notna() if name in raw else pd.Series(False, index=index)
+    kind = frame[by] if by in frame else pd.Series(pd.NA, index=index, dtype=object)
+    typical = kind.map(assumption.typical()).astype("float64")
+    fill = (current.isna() & ~written & typical.notna()).to_numpy()
+    frame[name] = current.mask(fill, typical)
+    flag = frame[assumption.flag] if assumption.flag in frame else pd.Series(False, index=index)
+    frame[assumption.flag] = flag.astype(object).mask(fill, True)
+    label = _label(spec, name)
+    unit = f" {spec.field(name).unit}" if spec.field(name).unit else ""
+    # One message per filled row (the rows the fixes report lists).
+    messages = [
+        f"{label}: trống, lấy {value:g}{unit}, giá trị điển hình của {value_label(key)} "
+        f"({key}) / empty; taken as {value:g}{unit}, typical of {value_label(key, 'en')} ({key})"
+        for value, key in zip(typical[fill], kind[fill], strict=True)
+    ]
+    return pd.DataFrame(
+        {"row": index[fill], "field": name, "value": None, "reason": "assumed", "message": messages}
+    )
+
+
+def _resolve_values(
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    values: Mapping[str, Mapping[str, str]],
+    problems: Problems,
+    raw: pd.DataFrame,
+) -> None:
+    """Enumerated fields in the catalogue's keys: operators through their registry, other
+    fields through their values' spellings; near misses rejected with a suggestion."""
+    for fs in spec.fields:
+        if fs.name not in frame or fs.allowed is None:
+            continue
+        text = as_text(frame[fs.name])
+        given = values.get(fs.name)
+        if fs.name == "operator":
+            keys = normalise_operators(text)
+            if given:
+                mapped = field_vocabulary(fs, given).resolve(text).values
+                keys = mapped.where(mapped.isin(given.values())).astype("string").fillna(keys)
+            unknown = text.notna() & keys.isna()
+            hints = text[unknown].map(lambda t: suggest_operator(str(t))).astype(object)
+            hints = hints.reindex(text.index)
+            _near_misses(spec, fs.name, hints, problems, raw)
+            message = "operator (Nhà mạng): không có trong danh sách / not in the operator registry"
+            problems.add(
+                unknown & hints.isna(), "operator", "unknown_operator", message,
+                raw.get("operator", text),
+            )  # fmt: skip
+            frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
+            continue
+        resolved = field_vocabulary(fs, given).resolve(text)
+        _near_misses(spec, fs.name, resolved.suggestion, problems, raw)
+        frame[fs.name] = resolved.values
 
 
 def _coordinates(
@@ -215,6 +338,31 @@ def _coordinates(
     return geoms, fixes
 
 
+def _wkt_geometries(text: pd.Series, crs: str | None, problems: Problems) -> np.ndarray:
+    """Geometries of a WKT column, in WGS84. The coordinates are in ``crs`` when given; else,
+    geometry by geometry, longitude/latitude when they are degrees and VN-2000 TM-3 105°
+    metres (x = easting, as WKT has it) when they are not."""
+    cells = as_text(text)
+    present = cells.notna().to_numpy()
+    geoms = np.full(len(cells), None, dtype=object)
+    geoms[present] = shapely.from_wkt(cells[present].to_numpy(dtype=object), on_invalid="ignore")
+    failed = pd.Series(present & shapely.is_missing(geoms), index=text.index)
+    message = "geometry (WKT): không phải hình học WKT / not a WKT geometry"
+    problems.add(failed, "geometry", "wkt", message, text)
+    usable = ~shapely.is_missing(geoms)
+    bounds = np.abs(np.nan_to_num(shapely.bounds(geoms), nan=0.0)).max(axis=1)
+    groups = (
+        {crs: usable}
+        if crs
+        else {WGS84: usable & (bounds <= 180), VN2000_TM3_105: usable & (bounds > 180)}
+    )
+    for source, rows in groups.items():
+        if rows.any():
+            projected = gpd.GeoSeries(geoms[rows], crs=source).to_crs(WGS84)
+            geoms[rows] = shapely.force_2d(projected.to_numpy())
+    return geoms
+
+
 def _outside(geoms: np.ndarray, area: Area, index: pd.Index, problems: Problems) -> None:
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     usable = present.copy()
@@ -276,7 +424,7 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
         mapped_parts.append(mapped)
         origins.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows}))
         used_columns.update(mapping.columns)
-        if table.encoding and not opencellid and path.suffix.lower() in TEXT_SUFFIXES:
+        if table.encoding and not opencellid:
             notes.append(f"encoding {table.encoding}")
     is_geo = any(isinstance(m, gpd.GeoDataFrame) for m in mapped_parts)
     frame = pd.concat(mapped_parts, ignore_index=True)
@@ -304,33 +452,31 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
                 notes.append(f"{name} = {value} where empty (default)")
     if "source" in spec.field_names and "source" not in frame:
         frame["source"] = f"import: {path.name}"
-    _parse_fields(frame, spec, problems, raw)
-
-    if "operator" in frame:
-        text = as_text(frame["operator"])
-        keys = normalise_operators(text)
-        unknown = text.notna() & keys.isna()
-        message = "operator (Nhà mạng): not in the operator registry"
-        problems.add(unknown, "operator", "unknown_operator", message, raw.get("operator", text))
-        frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
+    _check_value_mapping(spec, options.values)
+    _parse_fields(frame, spec, problems, raw, options.values)
+    _resolve_values(frame, spec, options.values, problems, raw)
+    assumed = [_assume(frame, raw, spec, assumption) for assumption in spec.assumptions]
 
     fixes = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     geoms: np.ndarray | None = None
     if spec.geometry_type is not None:
         if is_geo:
             geoms = gpd.GeoSeries(frame.geometry).to_numpy()
+        elif WKT_ROLE in frame:
+            geoms = _wkt_geometries(frame[WKT_ROLE], options.crs, problems)
         elif spec.geometry_type == "Point":
             geoms, fixes = _coordinates(frame, spec, options, context.area, problems, path)
         else:
             raise GisPlannerError(
-                f"{path}: layer {spec.name!r} has {spec.geometry_type} geometries; import it "
-                "from KML/KMZ, GeoJSON, Shapefile or GeoPackage"
+                f"{path}: layer {spec.name!r} has {spec.geometry_type} geometries; give them "
+                "in a WKT column, or import KML/KMZ, GeoJSON, Shapefile or GeoPackage"
             )
         if context.area is not None and spec.name != "admin_units":
             _outside(geoms, context.area, index, problems)
-        columns = [c for c in frame.columns if c not in ("geometry", "lon", "lat", "x", "y")]
+        columns = [c for c in frame.columns if c not in ("geometry", WKT_ROLE, *COORDINATE_ROLES)]
         frame = gpd.GeoDataFrame(pd.DataFrame(frame[columns]), geometry=geoms, crs=WGS84)
 
+    fixes = pd.concat([fixes, *assumed], ignore_index=True) if assumed else fixes
     return Prepared(
         spec, frame, raw, origin, problems.frame(), fixes, notes, used_columns, opencellid
     )

@@ -18,12 +18,14 @@ IMPORT_REASONS = {
     "unknown_operator": "operator not in the registry",
     "unit": "a unit that does not fit the field",
     "dms": "not a coordinate in degrees or degrees-minutes-seconds",
-    "changed_in_store": "id already in the store with different content",
     "other_country": "not a Vietnamese network (MCC other than 452)",
     "extra_cells": "more cells than the header has columns",
     "other_operator": "a row of another operator than the one importing",
     "site_operator": "the cell's site belongs to another operator",
     "swapped_coordinates": "latitude and longitude (or X and Y) exchanged; fixed",
+    "near_miss": "close to a known value but not one; the message suggests it",
+    "wkt": "not a geometry in WKT",
+    "assumed": "empty in the file; the catalogue's typical value taken and the row flagged",
 }
 
 
@@ -58,6 +60,8 @@ class ImportResult:
     fixes_path: Path | None = None
     #: The accepted rows of the layer, conformed to the catalogue (written or unchanged).
     rows: pd.DataFrame | None = field(default=None, repr=False)
+    #: Accepted rows that take the place of the store's rows of the same key.
+    updated: int = 0
 
     def __post_init__(self) -> None:
         if self.rows is not None and len(self.rows) != self.accepted:
@@ -78,6 +82,13 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return self.rejected == 0
+
+    def fixed_by_reason(self) -> pd.Series:
+        """Rows fixed or completed for each reason (swapped coordinates, assumed values)."""
+        if self.fixes.empty:
+            return pd.Series(dtype="int64")
+        per_row = self.fixes.drop_duplicates(["sheet", "row", "reason"])
+        return per_row["reason"].value_counts().sort_index()
 
     def rejected_by_reason(self) -> pd.Series:
         """Rows rejected for each reason (a row with two reasons counts under both)."""

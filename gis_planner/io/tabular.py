@@ -2,7 +2,8 @@
 
 A reader returns ``SourceTable``s of text cells with, for every data row, its row number as the
 user sees it in the source (line in a CSV, row in a sheet). The header row is found below any
-title rows: it is the row among the first ones that names the most fields of the target layer.
+title rows: it is the row among the first ones that names the most fields of the target layer,
+and it must name at least two. Workbooks are .xlsx, .xlsm, .xls and .ods.
 """
 
 from __future__ import annotations
@@ -10,22 +11,27 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
-from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
 from charset_normalizer import from_bytes
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from gis_planner.catalogue import LayerSpec
 from gis_planner.errors import GisPlannerError
-from gis_planner.io.columns import count_matches
+from gis_planner.i18n import nfc
+from gis_planner.io.columns import count_matches, expected_columns
+from gis_planner.io.legacy import (
+    detect,
+    legacy_mapping,
+    legacy_name,
+    to_unicode,
+    vietnamese_words,
+)
+from gis_planner.io.sheets import check_size, sheet_extents
 
 #: How many rows from the top may hold titles before the header.
 HEADER_SEARCH_ROWS = 30
@@ -56,7 +62,9 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str]:
 
     Byte-order marks decide first (UTF-8, UTF-16); then strict UTF-8; then charset-normalizer,
     whose Western single-byte guesses are settled between Windows-1258 (Vietnamese) and
-    Windows-1252 by whether the Vietnamese reading has letters only Vietnamese uses.
+    Windows-1252 by whether the Vietnamese reading has letters only Vietnamese uses; then a
+    legacy font encoding (TCVN3, VNI) if it reads as more Vietnamese words. Text in a legacy
+    encoding is returned in Unicode, and the encoding named "tcvn3" or "vni".
     """
     for bom, encoding in (
         (codecs.BOM_UTF8, "utf-8-sig"),
@@ -64,11 +72,14 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str]:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if data.startswith(bom):
-            return data.decode(encoding), encoding
+            return _unlegacy(data.decode(encoding), encoding)
     try:
-        return data.decode("utf-8"), "utf-8"
+        return _unlegacy(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    # Bytes of a legacy font encoding, read as Western text, against the code pages' reading.
+    western = data.decode("latin-1")
+    legacy = detect(western[:200_000].splitlines())
     # Station lists come from Vietnamese offices: the candidates are the Windows code pages
     # they use and UTF-16 without a BOM; a wider search mistakes short files for Baltic ones.
     best = from_bytes(data[:200_000], cp_isolation=["cp1252", "cp1258", "utf_16"]).best()
@@ -80,7 +91,24 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str]:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
         raise GisPlannerError(f"{name}: cannot tell the text encoding ({error})") from None
+    if legacy is not None:
+        converted = to_unicode(western, legacy)
+        sample = slice(0, 200_000)
+        if vietnamese_words([converted[sample]]) > vietnamese_words([nfc(text[sample])]):
+            return converted, legacy
     return text, encoding
+
+
+def _unlegacy(text: str, encoding: str) -> tuple[str, str]:
+    """Text of a legacy font saved as Unicode (an export of a sheet typed in ".VnTime"): the
+    lines in that legacy encoding converted, the encoding named after the file's."""
+    lines = text.splitlines(keepends=True)
+    converted, legacy = legacy_mapping((line for line in lines[:2000]), None)
+    if legacy is None:
+        return text, encoding
+    if len(lines) > 2000:
+        converted, _ = legacy_mapping(lines, legacy)
+    return "".join(converted.get(line, line) for line in lines), f"{encoding}, {legacy}"
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
@@ -102,14 +130,43 @@ def sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
-def _best_header(rows: Sequence[Sequence[object]], spec: LayerSpec) -> tuple[int, int]:
-    """Index of the row naming the most fields among the first rows, and that count."""
+#: How many known columns a row must name to be taken for the header.
+MIN_HEADER_MATCHES = 2
+
+
+def header_row(
+    rows: Sequence[Sequence[object]],
+    spec: LayerSpec,
+    known: Iterable[str],
+    where: str,
+    optional: bool = False,
+) -> int | None:
+    """Index of the row naming the most fields of ``spec`` (or columns ``known`` to a mapping
+    file) among the first rows. A row naming fewer than ``MIN_HEADER_MATCHES`` is no header:
+    None when a header is ``optional`` (a sheet among others), else an error saying which
+    columns were expected."""
+    names = set(known)
     best, best_count = 0, -1
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        count = count_matches(row, spec)
+        count = count_matches(row, spec) + sum(1 for cell in row if cell in names)
         if count > best_count:
             best, best_count = index, count
-    return best, best_count
+    if best_count >= MIN_HEADER_MATCHES:
+        return best
+    if optional:
+        return None
+    raise GisPlannerError(
+        f"{where}: no header row names the columns of layer {spec.name!r} (in the first "
+        f"{HEADER_SEARCH_ROWS} rows); expected columns such as {expected_columns(spec)}, "
+        "or a --mapping naming the file's columns"
+    )
+
+
+def header_rows(rows: Sequence[Sequence[object]], index: int, spec: LayerSpec) -> int:
+    """How many rows the header takes: two when the row below names as many fields (the English
+    labels under the Vietnamese ones, as the import templates have them)."""
+    below = rows[index + 1] if index + 1 < len(rows) else ()
+    return 2 if count_matches(below, spec) >= max(count_matches(rows[index], spec), 1) else 1
 
 
 def _unique_headers(cells: Sequence[object]) -> list[str]:
@@ -133,10 +190,16 @@ def _drop_empty_rows(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFram
     return frame[filled].reset_index(drop=True), rows[filled]
 
 
-def read_csv(path: Path, spec: LayerSpec, *, encoding: str | None = None) -> SourceTable:
-    """A delimited text file (any of , ; tab |) in any common encoding, title rows allowed."""
+def read_csv(
+    path: Path, spec: LayerSpec, *, encoding: str | None = None, known: Iterable[str] = ()
+) -> SourceTable:
+    """A delimited text file (any of , ; tab |) in any common encoding or a legacy Vietnamese
+    one (TCVN3, VNI), title rows allowed."""
     data = path.read_bytes()
-    if encoding is not None:
+    legacy = legacy_name(encoding)
+    if legacy is not None:
+        text = to_unicode(data.decode("latin-1"), legacy)
+    elif encoding is not None:
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError) as error:
@@ -155,14 +218,16 @@ def read_csv(path: Path, spec: LayerSpec, *, encoding: str | None = None) -> Sou
         parsed_head = [
             next(csv.reader([line], delimiter=delimiter), []) for line in head[:HEADER_SEARCH_ROWS]
         ]
-    header_index, _ = _best_header(parsed_head, spec)
+    header_index = header_row(parsed_head, spec, known, str(path))
+    assert header_index is not None
     header = _unique_headers(parsed_head[header_index])
+    skip = header_index + header_rows(parsed_head, header_index, spec)
     names = [*header, EXTRA_COLUMN]
     options = dict(
         sep=delimiter,
         header=None,
         names=names,
-        skiprows=header_index + 1,
+        skiprows=skip,
         dtype=str,
         keep_default_na=False,
         na_values=[],
@@ -184,7 +249,7 @@ def read_csv(path: Path, spec: LayerSpec, *, encoding: str | None = None) -> Sou
             **options,
         )
     # Line numbers as an editor shows them: the header's line plus the data row's position.
-    rows = np.arange(len(frame), dtype=np.int64) + header_index + 2
+    rows = np.arange(len(frame), dtype=np.int64) + skip + 1
     if '"' in text:
         # A quoted cell may span lines: later rows start that many lines further down.
         spans = frame.apply(lambda column: column.str.count("\n")).fillna(0).sum(axis=1)
@@ -192,164 +257,117 @@ def read_csv(path: Path, spec: LayerSpec, *, encoding: str | None = None) -> Sou
     frame, rows = _drop_empty_rows(frame, rows)
     if frame[EXTRA_COLUMN].replace("", np.nan).isna().all():
         frame = frame.drop(columns=EXTRA_COLUMN)
-    return SourceTable(frame, rows, None, header_index + 1, encoding)
+    return SourceTable(frame, rows, None, header_index + 1, legacy or encoding)
 
 
-def _cell_text(value: object) -> object:
-    """Excel cells as text, numbers without a spurious ".0" (codes read as 13285.0)."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_KINDS = {float: "number", int: "number", bool: "flag", str: "text", type(None): "empty"}
+_KIND_OF = np.frompyfunc(lambda value: _KINDS.get(type(value), "other"), 1, 1)
+_TEXT_OF = np.frompyfunc(str, 1, 1)
 
 
-#: Bounds on a sheet, by its real cells (never by the ``<dimension>`` a file claims). The
-#: reader holds the sheet as one grid from A1 to its last cell: a million rows is several
-#: times the largest station list, 512 columns several times the widest, and 20 million grid
-#: cells about 1 GiB at the peak.
-MAX_SHEET_ROWS = 1_000_000
-MAX_SHEET_COLUMNS = 512
-MAX_SHEET_CELLS = 20_000_000
-
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PACKAGE_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]+)$")
-_ROW_TAG = "http://schemas.openxmlformats.org/spreadsheetml/2006/main row"
-_CELL_TAG = "http://schemas.openxmlformats.org/spreadsheetml/2006/main c"
-
-
-class SheetTooLarge(GisPlannerError):
-    """A sheet whose real cells exceed what the reader holds (rows, columns or cells)."""
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → its part in the archive, from the workbook and its relationships."""
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {
-        r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PACKAGE_REL_NS}Relationship")
-    }
-    parts = {}
-    for sheet in book.iter(f"{_MAIN_NS}sheet"):
-        target = targets.get(sheet.get(f"{_REL_NS}id"), "")
-        parts[sheet.get("name", "")] = (
-            target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        )
-    return parts
+def _cells_as_text(values: np.ndarray) -> np.ndarray:
+    """A column of sheet cells as text, column-wise: numbers without a spurious ".0" (codes
+    read as 13285.0), booleans as true/false, empty cells as None."""
+    out = values.copy()
+    kinds = _KIND_OF(values)
+    numbers = kinds == "number"
+    if numbers.any():
+        floats = values[numbers].astype(np.float64)
+        whole = np.isfinite(floats) & (floats == np.floor(floats)) & (np.abs(floats) < 2**53)
+        text = floats.astype(str).astype(object)
+        text[whole] = floats[whole].astype(np.int64).astype(str)
+        out[numbers] = text
+    flags = kinds == "flag"
+    if flags.any():
+        out[flags] = np.where(values[flags].astype(bool), "true", "false")
+    others = kinds == "other"
+    if others.any():  # dates, times and durations
+        out[others] = _TEXT_OF(values[others])
+    out[out == ""] = None
+    return out
 
 
-def _column_number(letters: str) -> int:
-    """1-based column of its letters (A → 1, XFD → 16384)."""
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - ord("A") + 1
-    return number
-
-
-def _real_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
-    """Rows and columns from A1 to the last cell a sheet really has, streamed from its XML
-    (a cell or row without a reference follows the previous one, as Excel reads it)."""
-    extent = [0, 0]  # rows, columns
-    position = [0, 0]  # current row, column
-
-    def start(tag: str, attributes: dict[str, str]) -> None:
-        if tag == _ROW_TAG:
-            reference = attributes.get("r", "")
-            position[0] = int(reference) if reference.isdigit() else position[0] + 1
-            position[1] = 0
-        elif tag == _CELL_TAG:
-            match = _CELL_REF.match(attributes.get("r", ""))
-            position[1] = _column_number(match[1]) if match else position[1] + 1
-            extent[0], extent[1] = max(extent[0], position[0]), max(extent[1], position[1])
-
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler = start
-    with archive.open(part) as xml:
-        while chunk := xml.read(1 << 20):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    return extent[0], extent[1]
-
-
-def _check_size(path: Path, name: str, rows: int, columns: int) -> None:
-    if rows > MAX_SHEET_ROWS:
-        what = f"{rows:,} rows (at most {MAX_SHEET_ROWS:,})"
-    elif columns > MAX_SHEET_COLUMNS:
-        what = f"{columns:,} columns (at most {MAX_SHEET_COLUMNS:,})"
-    elif rows * columns > MAX_SHEET_CELLS:
-        what = f"{rows:,} × {columns:,} cells (at most {MAX_SHEET_CELLS:,})"
-    else:
-        return
-    raise SheetTooLarge(f"{path}: sheet {name!r} is too large: {what}")
-
-
-def _sheet_rows(sheet: CalamineSheet) -> list[list[object]]:
-    """Every row of a sheet from A1, merged ranges filled with their top-left value (in
-    headers, and in data cells merged over several rows, which then all hold the value).
+def _sheet_frame(sheet: CalamineSheet) -> pd.DataFrame:
+    """Every cell of a sheet from A1 as text, merged ranges filled with their top-left value
+    (in headers, and in data cells merged over several rows, which then all hold the value).
 
     A merged range is filled only where the sheet has cells: a merge may claim every column.
     """
-    rows: list[list[object]] = [
-        [None if v == "" else v for v in r] for r in sheet.to_python(skip_empty_area=False)
-    ]
-    width = max((len(r) for r in rows), default=0)
+    rows = sheet.to_python(skip_empty_area=False)
+    frame = pd.DataFrame(rows, dtype=object)
+    frame = frame.apply(lambda column: pd.Series(_cells_as_text(column.to_numpy(object))))
+    height, width = frame.shape
     for (min_row, min_col), (max_row, max_col) in sheet.merged_cell_ranges or []:
-        if min_row >= len(rows) or min_col >= width:
-            continue
-        top = rows[min_row][min_col]
-        for r in range(min_row, min(max_row + 1, len(rows))):
-            rows[r][min_col : min(max_col + 1, width)] = [top] * (min(max_col + 1, width) - min_col)
-    return rows
+        if min_row < height and min_col < width:
+            top = frame.iat[min_row, min_col]
+            frame.iloc[min_row : max_row + 1, min_col : max_col + 1] = top
+    return frame
 
 
-def read_excel(path: Path, spec: LayerSpec, *, sheet: str | None = None) -> list[SourceTable]:
-    """The station lists of an ``.xlsx`` workbook: the sheet named or numbered (1-based) by
-    ``sheet``, or every sheet whose header names at least two fields of the layer."""
+def read_excel(
+    path: Path,
+    spec: LayerSpec,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    known: Iterable[str] = (),
+) -> list[SourceTable]:
+    """The station lists of a workbook (.xlsx, .xlsm, .xls or .ods): the sheet named or
+    numbered (1-based) by ``sheet``, or every visible sheet with a header row (see
+    ``header_row``).
+
+    Text typed in a legacy Vietnamese font (TCVN3, VNI) is converted to Unicode: in
+    ``encoding`` when it names one, else in the one a sheet's texts are detected in.
+    """
+    extents = sheet_extents(path)
+    # Every sheet, before the reader opens the file: its .xls and .ods readers load them all.
+    for name, extent in extents.items():
+        check_size(path, name, extent)
     try:
-        archive = zipfile.ZipFile(path)
-        parts = _sheet_parts(archive)
         book = CalamineWorkbook.from_path(str(path))
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, CalamineError) as error:
-        raise GisPlannerError(f"{path}: not a readable .xlsx workbook ({error})") from None
-    with archive:
-        names = [n for n in book.sheet_names if n in parts]
-        if sheet is not None:
-            if sheet in names:
-                chosen = [sheet]
-            elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
-                chosen = [names[int(sheet) - 1]]
-            else:
-                raise GisPlannerError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
+    except (OSError, CalamineError) as error:
+        raise GisPlannerError(f"{path}: not a readable workbook ({error})") from None
+    names = [n for n in book.sheet_names if n in extents]
+    if sheet is not None:
+        if sheet in names:
+            chosen = [sheet]
+        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+            chosen = [names[int(sheet) - 1]]
         else:
-            chosen = names
-        tables = []
-        for name in chosen:
-            try:
-                # Before the sheet is loaded: the reader allocates a grid up to its last cell.
-                _check_size(path, name, *_real_extent(archive, parts[name]))
-                rows = _sheet_rows(book.get_sheet_by_name(name))
-            except (KeyError, expat.ExpatError, CalamineError) as error:
-                raise GisPlannerError(f"{path}: sheet {name!r} is not readable ({error})") from None
-            if not rows:
-                continue
-            header_index, matches = _best_header(rows, spec)
-            if sheet is None and matches < 2:
-                continue
-            width = max(len(r) for r in rows)
-            cells = [[_cell_text(v) for v in r] + [None] * (width - len(r)) for r in rows]
-            header = _unique_headers(cells[header_index])
-            frame = pd.DataFrame(cells[header_index + 1 :], columns=header, dtype=object)
-            numbers = np.arange(len(frame), dtype=np.int64) + header_index + 2
-            frame, numbers = _drop_empty_rows(frame, numbers)
-            tables.append(SourceTable(frame, numbers, name, header_index + 1))
+            raise GisPlannerError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
+    else:
+        # A hidden sheet holds what a workbook's lists draw from, not a list.
+        hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+        chosen = [n for n in names if n not in hidden]
+    tables = []
+    for name in chosen:
+        try:
+            cells = _sheet_frame(book.get_sheet_by_name(name))
+        except CalamineError as error:
+            raise GisPlannerError(f"{path}: sheet {name!r} is not readable ({error})") from None
+        if cells.empty:
+            continue
+        texts = pd.unique(cells.to_numpy(object).ravel())
+        converted, legacy = legacy_mapping(
+            (t for t in texts if isinstance(t, str)), legacy_name(encoding)
+        )
+        for column in cells.columns if converted else ():
+            cells[column] = cells[column].map(converted).fillna(cells[column])
+        head = cells.iloc[:HEADER_SEARCH_ROWS].to_numpy(object).tolist()
+        header_index = header_row(head, spec, known, f"{path}, sheet {name!r}", sheet is None)
+        if header_index is None:
+            continue
+        header = _unique_headers(head[header_index])
+        skip = header_index + header_rows(head, header_index, spec)
+        frame = cells.iloc[skip:].set_axis(header, axis=1).reset_index(drop=True)
+        numbers = np.arange(len(frame), dtype=np.int64) + skip + 1
+        frame, numbers = _drop_empty_rows(frame, numbers)
+        tables.append(SourceTable(frame, numbers, name, header_index + 1, legacy))
     book.close()
     if not tables:
         raise GisPlannerError(
-            f"{path}: no sheet looks like a list for layer {spec.name!r} "
-            f"(sheets: {', '.join(names)}); name one with --sheet"
+            f"{path}: no sheet has a header row naming the columns of layer {spec.name!r} "
+            f"(sheets: {', '.join(names)}); expected columns such as "
+            f"{expected_columns(spec)}; name a sheet with --sheet or the columns with --mapping"
         )
     return tables

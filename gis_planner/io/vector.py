@@ -1,9 +1,16 @@
-"""Vector files: KML/KMZ, GeoJSON, Shapefile (plain or zipped), GeoPackage, through GDAL."""
+"""Vector files: KML/KMZ, GeoJSON, Shapefile (plain or zipped), GeoPackage, through GDAL.
+
+A KML's attributes may be in its ``ExtendedData`` (read by GDAL, names kept as written, accents
+included) or, as Google Earth and ArcGIS export them, in an HTML table of two columns (name,
+value) in each placemark's description: those rows become columns, where ``ExtendedData`` has
+no value. The HTML is parsed by the standard library's tokenizer, which fetches nothing.
+"""
 
 from __future__ import annotations
 
 import stat
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
@@ -30,6 +37,8 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     ".gpkg": ("GPKG",),
 }
 VECTOR_SUFFIXES = tuple(DRIVERS)
+# LIBKML would otherwise turn "Nhà mạng" into "Nh___m___ng" (shapefile-safe names).
+pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
 # Columns GDAL's KML drivers add to every placemark; dropped when they hold nothing (an empty
 # "id" would otherwise claim the layer's id field from the placemark names).
 _KML_NOISE = (
@@ -136,6 +145,7 @@ def read_vector(
         geometry = shapely.force_2d(frame.geometry.to_numpy())
         attributes = frame.drop(columns=[frame.geometry.name])
         if path.suffix.lower() in (".kml", ".kmz"):
+            attributes = _with_description_tables(attributes)
             attributes = attributes.drop(
                 columns=[c for c in _KML_NOISE if c in attributes and _is_blank(attributes[c])]
             )
@@ -143,6 +153,64 @@ def read_vector(
         rows = np.arange(1, len(table) + 1, dtype=np.int64)
         tables.append(SourceTable(table, rows, name if len(layers) > 1 else None, 0))
     return tables
+
+
+class _TableRows(HTMLParser):
+    """The two-cell rows (name, value) of the innermost tables of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pairs: dict[str, str] = {}
+        self._rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self._rows.append([])
+        elif tag in ("td", "th") and self._rows:
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._rows:
+            self._rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._rows:
+            row = self._rows.pop()
+            if len(row) == 2 and row[0]:
+                self.pairs.setdefault(row[0].rstrip(":"), row[1])
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def description_table(html: str) -> dict[str, str]:
+    """Name → value of the two-cell rows of the tables in a placemark's description."""
+    parser = _TableRows()
+    parser.feed(html)
+    parser.close()
+    return parser.pairs
+
+
+def _with_description_tables(attributes: pd.DataFrame) -> pd.DataFrame:
+    """Attributes with the description tables' rows as columns (where ``ExtendedData`` gave no
+    value); the description itself dropped once read."""
+    if "description" not in attributes:
+        return attributes
+    text = attributes["description"]
+    tabled = text.astype("string").str.contains("<table", case=False, regex=False)
+    tabled = tabled.fillna(False).astype(bool)
+    if not tabled.any():
+        return attributes
+    # One parse per placemark: the descriptions differ by their values.
+    rows = text[tabled].map(lambda html: description_table(str(html)))
+    table = pd.DataFrame(rows.tolist(), index=rows.index).reindex(attributes.index)
+    out = attributes.drop(columns="description")
+    for column in table.columns:
+        out[column] = out[column].fillna(table[column]) if column in out else table[column]
+    return out
 
 
 def _is_blank(column: pd.Series) -> bool:

@@ -160,7 +160,7 @@ def test_import_refusals(
         ("sites.csv", b"", "sites.csv"),
         ("sites.exe", b"MZ\x90\x00", "sites.exe"),
         ("sites.xlsx", b"not a workbook", "not a readable .xlsx workbook"),
-        ("sites.csv", b"a,b\n1,2\n", "no coordinate columns"),
+        ("sites.csv", b"a,b\n1,2\n", "no header row names the columns"),
         ("sites", b"site_id\n", "a name with its extension"),
     ],
 )

@@ -1,0 +1,77 @@
+"""The extent of .xls and .ods sheets, read from their cells before the reader loads them: a few
+bytes that claim millions of cells are refused by name, empty rows repeated to the end are not
+counted."""
+
+from __future__ import annotations
+
+import struct
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gis_planner.catalogue import get_spec
+from gis_planner.io.sheets import SheetTooLarge, sheet_extents
+from gis_planner.io.tabular import read_excel
+
+from .io_files import station_list, write_ods, write_xls
+
+
+def test_extents_count_real_cells_only(tmp_path: Path) -> None:
+    rows = station_list()
+    expected = (len(rows), max(len(r) for r in rows))
+    assert sheet_extents(write_xls(tmp_path / "a.xls", rows)) == {"Trạm BTS": expected}
+    # The .ods ends with a million empty rows of 1,024 cells, as LibreOffice saves it.
+    assert sheet_extents(write_ods(tmp_path / "a.ods", rows)) == {"Trạm BTS": expected}
+
+
+def _ods_bomb(path: Path, rows: int, columns: int) -> Path:
+    write_ods(path, [["Mã trạm", "Nhà mạng"]])
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    content = members["content.xml"].decode()
+    bomb = (
+        f'<table:table-row table:number-rows-repeated="{rows}">'
+        f'<table:table-cell table:number-columns-repeated="{columns}" office:value-type="string">'
+        "<text:p>x</text:p></table:table-cell></table:table-row>"
+    )
+    members["content.xml"] = content.replace("</table:table-row>", "</table:table-row>" + bomb, 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "what"),
+    [(10, 600, "600 columns"), (2_000_000, 2, "2,000,001 rows"), (50_000, 500, "cells")],
+)
+def test_an_ods_claiming_millions_of_cells_is_refused_unread(
+    tmp_path: Path, rows: int, columns: int, what: str
+) -> None:
+    path = _ods_bomb(tmp_path / "tram.ods", rows, columns)
+    assert path.stat().st_size < 5_000
+    start = time.perf_counter()
+    with pytest.raises(SheetTooLarge, match=what):
+        read_excel(path, get_spec("sites"))
+    assert time.perf_counter() - start < 2
+
+
+def test_an_xls_cell_past_the_last_column_is_refused_unread(tmp_path: Path) -> None:
+    path = write_xls(tmp_path / "tram.xls", station_list())
+    data = path.read_bytes()
+    # The NUMBER record of the first data row's longitude (row 4, column 4): moved to column
+    # 60,000, which BIFF8 allows in its 16 bits and Excel never writes.
+    record = struct.pack("<HHHH", 0x0203, 14, 4, 4)
+    assert data.count(record) == 1
+    path.write_bytes(data.replace(record, struct.pack("<HHHH", 0x0203, 14, 4, 60_000)))
+    with pytest.raises(SheetTooLarge, match="60,001 columns"):
+        read_excel(path, get_spec("sites"))
+
+
+def test_a_broken_xls_is_a_named_error(tmp_path: Path) -> None:
+    path = tmp_path / "tram.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 600)
+    with pytest.raises(Exception, match=r"not a readable \.xls workbook"):
+        read_excel(path, get_spec("sites"))
