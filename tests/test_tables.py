@@ -36,3 +36,29 @@ def test_csv_has_a_bom_and_xlsx_one_sheet_per_table(tmp_path: Path) -> None:
     assert workbook.sheetnames == ["villages", "a name longer than excel allows"[:31]]
     assert workbook["villages"]["A1"].value == "Mã thôn"
     assert workbook["villages"]["C2"].value == "Thôn Đông"
+
+
+def test_xlsx_is_formatted_for_people(tmp_path: Path) -> None:
+    rows = pd.DataFrame(
+        {
+            "village_code": ["T01", "T02"],
+            "population": [1_250, 4_574],
+            "area_share": [0.19032258, 1.0],
+            "max_rsrp_dbm": [-97.123, -110.5],
+            "covered": [True, False],
+            "note": ["Thôn Đông", "a long remark " * 10],
+        }
+    )
+    book = openpyxl.load_workbook(
+        write_xlsx(tmp_path / "t.xlsx", {"v": (rows, "coverage_villages")})
+    )
+    sheet = book["v"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:F3"
+    assert sheet["A1"].font.bold
+    formats = {sheet.cell(1, c).value: sheet.cell(2, c).number_format for c in range(1, 7)}
+    assert formats["Dân số (người)"] == "#,##0"
+    assert formats["Tỷ lệ diện tích được phủ"] == "0.0%"
+    assert formats["Mức thu tốt nhất (dBm)"] == "0.0"
+    assert sheet["C2"].value == 0.19032258  # the value kept, only its display rounded
+    assert 10 <= sheet.column_dimensions["A"].width < sheet.column_dimensions["F"].width <= 60
