@@ -13,7 +13,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element, MacroElement, Template
+from branca.element import MacroElement, Template
 
 from gis_planner.catalogue import get_spec
 from gis_planner.crs import WGS84, metric_crs_of
@@ -63,10 +63,19 @@ def base_map(bounds: Sequence[float]) -> folium.Map:
     fmap.default_css = [("leaflet_css", css)]
     minx, miny, maxx, maxy = bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    # A metric scale bar only: engineers here read kilometres.
-    scale = f"L.control.scale({{imperial: false, maxWidth: 150}}).addTo({fmap.get_name()});"
-    fmap.get_root().script.add_child(Element(scale))  # type: ignore[attr-defined]
+    fmap.add_child(_MetricScale())
     return fmap
+
+
+class _MetricScale(MacroElement):
+    """A metric scale bar only (engineers here read kilometres), added in the map's own script
+    after the map exists: in the page's script it would run before and leave the map blank."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false, maxWidth: 150}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
 
 
 def simplified(
