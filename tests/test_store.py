@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
+import xml.etree.ElementTree as ET
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -246,3 +248,30 @@ def test_open_store_dispatch(tmp_path: Path) -> None:
         open_store(tmp_path / "x.sqlite")
     with pytest.raises(StoreError, match="PostGIS"):
         open_store("postgresql://localhost/planner")
+
+
+def test_layers_carry_descriptions_and_qgis_styles(sample_store: GeoPackageStore) -> None:
+    with closing(sqlite3.connect(f"{sample_store.path.as_uri()}?mode=ro", uri=True)) as con:
+        described = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
+        styles = {
+            table: (column, qml, default)
+            for table, column, qml, default in con.execute(
+                "SELECT f_table_name, f_geometry_column, styleQML, useAsDefault FROM layer_styles"
+            )
+        }
+    spatial = [i.name for i in sample_store.list_layers() if i.geometry_type]
+    assert spatial and set(styles) == set(spatial)
+    assert described["sites"].startswith("Trạm BTS")
+    for name in spatial:
+        column, qml, default = styles[name]
+        assert column == "geom" and default == 1
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        assert root.find("renderer-v2/symbols/symbol/layer") is not None
+        aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+        assert aliases and all(aliases.values())
+    # a deleted layer takes its style with it
+    copy = GeoPackageStore(sample_store.path.with_name("styled_copy.gpkg"))
+    copy.write("priority_areas", sample_store.read("priority_areas"))
+    copy.delete("priority_areas")
+    with closing(sqlite3.connect(copy.path)) as con:
+        assert con.execute("SELECT count(*) FROM layer_styles").fetchone() == (0,)

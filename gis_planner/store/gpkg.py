@@ -37,6 +37,7 @@ from gis_planner.catalogue.spec import PANDAS_DTYPES, LayerSpec
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
+from gis_planner.qgis import vector_qml
 from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode, iter_filter_items
 
 META_TABLE = "gis_planner_layers"
@@ -44,6 +45,8 @@ META_TABLE = "gis_planner_layers"
 REVISION_TABLE = "gis_planner_revision"
 #: One row per registered product: its id, kind, job and scope, and the whole record as JSON.
 PRODUCTS_TABLE = "gis_planner_products"
+#: QGIS reads a layer's default style from this table (its own name and columns).
+STYLES_TABLE = "layer_styles"
 
 
 def _sql_literal(value: Any) -> str:
@@ -101,7 +104,7 @@ class GeoPackageFile:
     def _names(self) -> list[str]:
         if not self.path.exists():
             return []
-        own = (META_TABLE, REVISION_TABLE, PRODUCTS_TABLE)
+        own = (META_TABLE, REVISION_TABLE, PRODUCTS_TABLE, STYLES_TABLE)
         return [str(n) for n, _ in pyogrio.list_layers(self.path) if n not in own]
 
     def revision(self) -> int:
@@ -239,6 +242,42 @@ class GeoPackageFile:
         )
         count = int(pyogrio.read_info(self.path, layer=name)["features"])
         self._write_meta(name, count, metadata or {})
+        self._describe_for_qgis(name, spec)
+
+    def _describe_for_qgis(self, name: str, spec: LayerSpec) -> None:
+        """The layer's Vietnamese and English description in ``gpkg_contents``, and for a
+        spatial layer its default QGIS style (``layer_styles``, as QGIS itself saves them)."""
+        description = f"{spec.label_vi} / {spec.label_en}" + (
+            f". {spec.description}" if spec.description else ""
+        )
+        with closing(sqlite3.connect(self.path)) as con, con:
+            con.execute(
+                "UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
+                (description, name),
+            )
+            if spec.geometry_type is None:
+                return
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {STYLES_TABLE} (id INTEGER PRIMARY KEY "
+                "AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256), "
+                "f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), "
+                "styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, "
+                "owner TEXT(30), ui TEXT(30), update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"
+            )
+            _register(con, STYLES_TABLE, "QGIS layer styles")
+            (column,) = con.execute(
+                "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
+            ).fetchone()
+            aliases = {f.name: f.label("vi") + (f" ({f.unit})" if f.unit else "")
+                       for f in spec.fields}  # fmt: skip
+            con.execute(f"DELETE FROM {STYLES_TABLE} WHERE f_table_name = ?", (name,))
+            con.execute(
+                f"INSERT INTO {STYLES_TABLE} (f_table_catalog, f_table_schema, f_table_name, "
+                "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+                "owner, ui) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '')",
+                (name, column, spec.name, vector_qml(spec.name, spec.geometry_type, aliases),
+                 description),
+            )  # fmt: skip
 
     def _check_keys_free(self, spec: LayerSpec, new: pd.DataFrame) -> None:
         key = list(spec.key)
@@ -337,6 +376,8 @@ class GeoPackageFile:
                 con.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = ?", (name,))
             if con.execute(f"SELECT 1 FROM sqlite_master WHERE name='{META_TABLE}'").fetchone():
                 con.execute(f"DELETE FROM {META_TABLE} WHERE layer = ?", (name,))
+            if _columns(con, STYLES_TABLE):
+                con.execute(f"DELETE FROM {STYLES_TABLE} WHERE f_table_name = ?", (name,))
 
 
 def _columns(con: sqlite3.Connection, table: str) -> list[str]:
