@@ -6,9 +6,7 @@ import json
 from typing import Annotated, Literal
 
 import typer
-from pydantic import ValidationError
 
-from gis_planner.apikeys import hash_key, key_id, new_key
 from gis_planner.cli.common import StoreOption, console, store_from
 from gis_planner.errors import GisPlannerError
 from gis_planner.operators import OPERATOR_KEYS
@@ -20,6 +18,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Serve the API (OGC API – Features, tiles, analyses) and the map viewer."""
+    from pydantic import ValidationError
+
     # Imported here: the server is the top layer, the library never depends on it.
     from api.app import create_app
     from api.serving import run
@@ -54,6 +54,8 @@ def hash_key_command(
 ) -> None:
     """Print an API key's id, its scrypt hash and its entry of GIS_PLANNER_API_KEYS (a new key
     if none is given)."""
+    from gis_planner.apikeys import hash_key, key_id, new_key
+
     if role == "operator" and operator not in OPERATOR_KEYS:
         raise typer.BadParameter(
             f"role operator needs --operator, one of {', '.join(OPERATOR_KEYS)}"
