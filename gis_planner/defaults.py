@@ -1,8 +1,10 @@
 """Defaults and vocabularies that the command line shows in its help, each defined once here.
 
-The analyses, the catalogue and the importers import them from this module, which imports
-nothing, so ``gis-planner --help`` can show them without loading the numeric stack.
+The analyses, the catalogue, the importers and the server import them from this module, which
+imports only ``typing``, so ``gis-planner --help`` can show them without loading the numeric stack.
 """
+
+from typing import Literal
 
 #: Radio technologies of a cell.
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
@@ -28,3 +30,8 @@ DEFAULT_DROP_M = 300.0
 DEFAULT_SNAP_M = 5.0
 #: Loose route ends this close to other fibre are reported as near misses.
 DEFAULT_NEAR_MISS_M = 25.0
+
+#: How ``gis-planner serve`` logs requests: not at all, in uvicorn's text lines, or in JSON
+#: lines (time, client, method, path, status, duration).
+AccessLog = Literal["off", "text", "json"]
+DEFAULT_ACCESS_LOG: AccessLog = "text"
