@@ -197,9 +197,14 @@ def _summary(result: CoverageResult) -> None:
     )
     console.print(
         f"[green]computed[/green] {run.evaluations:,} pixel × cell evaluations in "
-        f"{result.seconds:.1f} s; {len(result.rasters)} rasters in {result.rasters_dir}; "
+        f"{_duration(result.seconds)}; {len(result.rasters)} rasters in {result.rasters_dir}; "
         f"tables {result.workbook}" + (f"; map {result.map}" if result.map else "")
     )
+
+
+def _duration(seconds: float) -> str:
+    # A small run takes milliseconds: "0.0 s" would hide what start-up costs beside it.
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def register(app: typer.Typer) -> None:
