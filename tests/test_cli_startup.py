@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from gis_planner import defaults
 from gis_planner.cli import app
 
-#: Packages the command line may import only inside the commands that use them.
+#: Packages the command line may import only inside the commands that use them. (pydantic is
+#: not one: typer itself imports it to convert the values of options.)
 HEAVY = (
     "pandas",
     "geopandas",
