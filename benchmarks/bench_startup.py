@@ -9,7 +9,9 @@ takes on an idle one. The load average is printed with the figures.
 
 The coverage run is ``gis-planner coverage`` at 100 m over a box around the one cell of a store
 made from the bundled sample by keeping its first on-air 4G cell; its wall time is set against
-the computation time its summary reports: the rest is start-up, reading and writing.
+the computation time its summary reports: the rest is start-up, reading and writing, of which
+the time a fresh process takes to import the coverage job (and with it the numeric stack) is
+shown apart.
 
 Run: ``python -m benchmarks.bench_startup``.
 """
@@ -141,7 +143,9 @@ def main() -> None:
                 "--resolution-m", f"{RESOLUTION_M:g}", "--bbox", bbox,
                 "--workers", "1", "--out", str(Path(tmp) / "tables")]  # fmt: skip
         runs = fresh_runs(args, COVERAGE_REPEATS)
+    importing = fresh_runs([python, "-c", "import gis_planner.jobs.coverage"], COVERAGE_REPEATS)
     wall_s, computed_s = statistics.median(runs.wall_s), reported_s(runs.output)
+    import_s = statistics.median(importing.wall_s)
     outside_s = wall_s - computed_s
     print_table(
         f"One-transmitter coverage run at {RESOLUTION_M:g} m (median of {COVERAGE_REPEATS})",
@@ -151,6 +155,7 @@ def main() -> None:
             ("CPU time of the process", f"{statistics.median(runs.cpu_s):.2f}", ""),
             ("computed (reported)", f"{computed_s:.3f}", f"{computed_s / wall_s:.1%}"),
             ("start-up, reading and writing", f"{outside_s:.2f}", f"{outside_s / wall_s:.1%}"),
+            ("  of which importing the job, alone", f"{import_s:.2f}", f"{import_s / wall_s:.1%}"),
         ],
     )
     load_after = os.getloadavg()
