@@ -1,22 +1,29 @@
-"""How ``gis-planner serve`` runs uvicorn: connection timeouts and limits, and logs that never
-hold an API key."""
+"""How ``gis-planner serve`` runs uvicorn: connection timeouts and limits, an access log in
+text, in JSON lines or none, and logs that never hold an API key."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import h11
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.settings import ApiSettings
 from gis_planner.apikeys import KEY_ID_PATTERN, PREFIX
+from gis_planner.defaults import DEFAULT_ACCESS_LOG, AccessLog
 
 #: ``api_key=`` values and anything shaped like a key, wherever they appear in a log line.
 _SECRETS = re.compile(
@@ -37,12 +44,86 @@ class KeyRedactor(logging.Filter):
         record.msg = redact(str(record.msg))
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
         return True
 
 
+#: The logger of the JSON access lines; its records' args are the fields of a line.
+JSON_ACCESS_LOGGER = "api.access"
+
+
+class JsonAccessFormatter(logging.Formatter):
+    """One JSON object a line: the time the response ended (UTC) and the record's fields.
+
+    The fields are encoded after the key redactor has filtered them, so a redacted value is
+    still a well-formed JSON string.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        ended = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        fields = record.args if isinstance(record.args, Mapping) else {}
+        return json.dumps({"time": ended, **fields}, ensure_ascii=False)
+
+
+class JsonAccessLog:
+    """ASGI middleware logging each HTTP request as a JSON line: client, method, path (never
+    the query string), status and duration in milliseconds, measured from the call of the app
+    to the end of its response.
+
+    It sees what reaches the app: requests uvicorn refuses itself (over the concurrency
+    limit, malformed) are in uvicorn's error log only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.logger = logging.getLogger(JSON_ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        # What uvicorn answers when the app fails before it starts a response.
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            client = scope.get("client")
+            fields = {
+                "client": f"{client[0]}:{client[1]}" if client else None,
+                "method": scope["method"],
+                "path": quote(scope["path"]),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+            self.logger.info("%(method)s %(path)s %(status)s", fields)
+
+
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging configuration with the key redactor on every handler."""
+    """uvicorn's logging configuration, with the JSON access logger beside uvicorn's text one,
+    and the key redactor on every handler."""
     config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json_access"] = {"()": f"{__name__}.JsonAccessFormatter"}
+    config["handlers"]["json_access"] = {
+        "formatter": "json_access",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"][JSON_ACCESS_LOGGER] = {
+        "handlers": ["json_access"],
+        "level": "INFO",
+        "propagate": False,
+    }
     config["filters"] = {"no_keys": {"()": f"{__name__}.KeyRedactor"}}
     for handler in config["handlers"].values():
         handler["filters"] = ["no_keys"]
@@ -99,15 +180,22 @@ class HeaderTimeoutH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def run(app: FastAPI, settings: ApiSettings, host: str, port: int) -> None:
-    """Serve ``app`` on ``host``:``port`` with the settings' timeouts and limits."""
+def run(
+    app: FastAPI,
+    settings: ApiSettings,
+    host: str,
+    port: int,
+    access_log: AccessLog = DEFAULT_ACCESS_LOG,
+) -> None:
+    """Serve ``app`` on ``host``:``port`` with the settings' timeouts and limits, logging
+    requests as ``access_log`` says: uvicorn's text lines, JSON lines, or not at all."""
     protocol = type(
         "H11WithHeaderTimeout",
         (HeaderTimeoutH11Protocol,),
         {"header_timeout_s": settings.header_timeout_s},
     )
     uvicorn.run(
-        app,
+        JsonAccessLog(app) if access_log == "json" else app,
         host=host,
         port=port,
         http=protocol,
@@ -116,4 +204,5 @@ def run(app: FastAPI, settings: ApiSettings, host: str, port: int) -> None:
         timeout_graceful_shutdown=settings.graceful_shutdown_s,
         log_config=log_config(),
         log_level="info",
+        access_log=access_log == "text",
     )

@@ -23,9 +23,8 @@ import pandas as pd
 import shapely
 
 from gis_planner.crs import WGS84, metric_crs_of
+from gis_planner.defaults import DEFAULT_MERGE_DISTANCE_M
 from gis_planner.sharing import PLAN_TARGETS, SharingTargets
-
-DEFAULT_MERGE_DISTANCE_M = 500.0
 
 MOVE_COLUMNS = (
     "move_id", "area_code", "step", "kind", "operator", "from_position", "from_sites",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from gis_planner.i18n import fold_key
+
+if TYPE_CHECKING:  # annotations only: the command line imports this module, and starts fast
+    import pandas as pd
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from scipy.spatial import cKDTree
 
 from gis_planner.admin import ancestor, locate, units
 from gis_planner.crs import WGS84, lonlat_to_metric, metric_crs_of, metric_to_lonlat
+from gis_planner.defaults import DEFAULT_POSITION_TOLERANCE_M as DEFAULT_TOLERANCE_M
 from gis_planner.operators import operator
 
-DEFAULT_TOLERANCE_M = 30.0
 #: How positions are made, as recorded with the positions product.
 POSITION_METHOD = "structure_id or within tolerance_m, connected components"
 #: Separates the operator from the site id in a position's ``site_keys``.

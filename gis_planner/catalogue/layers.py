@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
+from gis_planner.defaults import TECHNOLOGIES
 from gis_planner.operators import MOBILE_OPERATORS, OPERATOR_KEYS
 
 ADMIN_VERSIONS = ("pre2025", "2025-07")
@@ -12,7 +13,6 @@ ADMIN_LEVELS = ("province", "district", "commune")
 ADMIN_UNIT_TYPES = (
     "province", "city", "town", "rural_district", "ward", "rural_commune", "township",
 )  # fmt: skip
-TECHNOLOGIES = ("2G", "3G", "4G", "5G")
 SITE_STATUSES = ("on-air", "planned")
 TOWER_TYPES = ("lattice", "guyed", "monopole", "rooftop", "street_pole")
 #: The typical height above ground of each tower type in Vietnamese networks, taken for a site

@@ -1,4 +1,10 @@
-"""The ``gis-planner`` command line: a thin layer over the library."""
+"""The ``gis-planner`` command line: a thin layer over the library.
+
+The command modules import typer, rich's console, the standard library and light project
+modules (``defaults``, ``operators``, ``i18n``, ``errors``) at their top, and the library, pandas
+and the rest of the stack inside the commands that use them: ``--help`` and light commands start
+without loading the numeric stack (``tests/test_cli_startup.py`` holds to it).
+"""
 
 from __future__ import annotations
 
@@ -31,13 +37,24 @@ for module in (layers, importing, template, coverage, sharing, siting, fibre, re
     module.register(app)
 
 
-@app.callback()
-def _main(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    # Eager: printed while the options are parsed, before a command is required.
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    pass
 
 
 def main() -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from gis_planner.i18n import Lang
-from gis_planner.settings import get_settings
-from gis_planner.store import LayerStore, open_store
+
+if TYPE_CHECKING:
+    from gis_planner.store import LayerStore
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,6 +26,9 @@ LangOption = Annotated[str, typer.Option("--lang", help="Language of labels: vi 
 
 
 def store_from(path: Path | None) -> LayerStore:
+    from gis_planner.settings import get_settings
+    from gis_planner.store import open_store
+
     return open_store(path or get_settings().store)
 
 

@@ -4,21 +4,16 @@ job, ``gis_planner.jobs.coverage``, with a progress bar and a summary)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pyproj import CRS
-from pyproj.exceptions import CRSError
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from gis_planner.catalogue.layers import TECHNOLOGIES
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION
-from gis_planner.jobs import coverage as coverage_job
-from gis_planner.jobs.coverage import CoverageSpec
+from gis_planner.defaults import TECHNOLOGIES, VILLAGE_ADMIN_VERSION
 from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
+
+if TYPE_CHECKING:
+    from gis_planner.jobs.coverage import CoverageResult
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -95,6 +90,12 @@ def coverage(
     lang: LangOption = "vi",
 ) -> None:
     """Compute coverage rasters (COG) and village statistics; write them to the store."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gis_planner.jobs import coverage as coverage_job
+    from gis_planner.jobs.coverage import CoverageSpec
+
     for tech in technology or []:
         if tech not in TECHNOLOGIES:
             raise typer.BadParameter(f"--technology {tech!r} is not one of {TECHNOLOGIES}")
@@ -141,6 +142,9 @@ def coverage(
 
 
 def _is_metric(crs: str) -> bool:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
     try:
         parsed = CRS.from_user_input(crs)
     except CRSError:
@@ -150,7 +154,10 @@ def _is_metric(crs: str) -> bool:
     )
 
 
-def _summary(result: coverage_job.CoverageResult) -> None:
+def _summary(result: CoverageResult) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     run = result.run
     table = Table(
         title=f"coverage {run.grid.width}×{run.grid.height} px at {run.grid.resolution_m:g} m "
@@ -190,9 +197,14 @@ def _summary(result: coverage_job.CoverageResult) -> None:
     )
     console.print(
         f"[green]computed[/green] {run.evaluations:,} pixel × cell evaluations in "
-        f"{result.seconds:.1f} s; {len(result.rasters)} rasters in {result.rasters_dir}; "
+        f"{_duration(result.seconds)}; {len(result.rasters)} rasters in {result.rasters_dir}; "
         f"tables {result.workbook}" + (f"; map {result.map}" if result.map else "")
     )
+
+
+def _duration(seconds: float) -> str:
+    # A small run takes milliseconds: "0.0 s" would hide what start-up costs beside it.
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def register(app: typer.Typer) -> None:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.table import Table
 
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.fibre.ftth import DEFAULT_DROP_M
-from gis_planner.fibre.graph import DEFAULT_SNAP_M
-from gis_planner.fibre.products import FibreParams, FibreProducts
-from gis_planner.fibre.topology import DEFAULT_NEAR_MISS_M
-from gis_planner.jobs import fibre as fibre_job
-from gis_planner.jobs.fibre import FibreSpec
+from gis_planner.defaults import DEFAULT_DROP_M, DEFAULT_NEAR_MISS_M, DEFAULT_SNAP_M
+
+if TYPE_CHECKING:
+    from gis_planner.fibre.products import FibreProducts
 
 
 def fibre(
@@ -46,6 +42,10 @@ def fibre(
     Sites with status "planned" and, when the store holds them, the siting analysis's
     ``site_proposals`` are backhauled as proposed sites.
     """
+    from gis_planner.fibre.products import FibreParams
+    from gis_planner.jobs import fibre as fibre_job
+    from gis_planner.jobs.fibre import FibreSpec
+
     spec = FibreSpec(
         params=FibreParams(snap_m=snap_m, drop_m=drop_m, near_miss_m=near_miss_m),
         corridors=corridors,
@@ -60,6 +60,9 @@ def fibre(
 
 
 def _print_summary(products: FibreProducts, top: int) -> None:
+    import pandas as pd
+    from rich.table import Table
+
     layers = products.layers
     shares = layers["ftth_shares"]
     table = Table(title="FTTH: share of villages (target 100 %)")

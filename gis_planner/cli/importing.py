@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from gis_planner.catalogue import CATALOGUE
 from gis_planner.cli.common import StoreOption, console, store_from
-from gis_planner.io import ImportOptions, ImportResult
-from gis_planner.io.columns import read_mapping
-from gis_planner.io.coordinates import DEFAULT_TOLERANCE_M
-from gis_planner.io.report import reason_text
-from gis_planner.jobs import importing
-from gis_planner.jobs.importing import ImportSpec
+from gis_planner.defaults import DEFAULT_OUTLINE_TOLERANCE_M, VN2000_TM3_105
+
+if TYPE_CHECKING:
+    from gis_planner.io import ImportResult
+    from gis_planner.jobs.importing import ImportSpec
 
 CrsOption = Annotated[
     str | None,
     typer.Option(
         "--crs",
-        help="CRS of X/Y columns (default EPSG:5897, VN-2000 TM-3 105°; X = northing) or of a "
-        "vector file without one, e.g. EPSG:9209.",
+        help=f"CRS of X/Y columns (default {VN2000_TM3_105}, VN-2000 TM-3 105°; X = northing) "
+        "or of a vector file without one, e.g. EPSG:9209.",
     ),
 ]
 MappingOption = Annotated[
@@ -77,21 +74,33 @@ def _constants(values: list[str] | None) -> dict[str, str]:
 
 
 def _layer(name: str) -> str:
+    from gis_planner.catalogue import CATALOGUE
+
     if name not in CATALOGUE:
         raise typer.BadParameter(f"unknown layer {name!r} (layers: {', '.join(CATALOGUE)})")
     return name
 
 
-def _options(
+def _spec(
+    file: Path,
+    layer: str,
     crs: str | None,
     mapping: Path | None,
     sheet: str | None,
     replace: bool,
     encoding: str | None,
     constants: list[str] | None,
-) -> ImportOptions:
+    tolerance_m: float,
+    report_dir: Path | None,
+) -> ImportSpec:
+    """The import job's spec from the options shared by ``import`` and ``validate``."""
+    from gis_planner.io import ImportOptions
+    from gis_planner.io.columns import read_mapping
+    from gis_planner.jobs.importing import ImportSpec
+
+    target = _layer(layer)
     given = read_mapping(mapping) if mapping else None
-    return ImportOptions(
+    options = ImportOptions(
         crs=crs,
         mapping=given.columns if given else None,
         values=given.values if given else {},
@@ -100,10 +109,21 @@ def _options(
         encoding=encoding,
         constants=_constants(constants),
     )
+    return ImportSpec(
+        file=file,
+        layer=target,
+        options=options,
+        tolerance_m=tolerance_m,
+        report_dir=report_dir,
+    )
 
 
 def print_summary(result: ImportResult, *, wrote: bool) -> None:
     """The counts of an import, rejected rows by reason, and where the reports are."""
+    from rich.table import Table
+
+    from gis_planner.io.report import reason_text
+
     table = Table(title=f"{result.file.name} → {result.layer}", show_header=False)
     table.add_column("", no_wrap=True)
     table.add_column("", justify="right")
@@ -140,19 +160,15 @@ def import_command(
     replace: ReplaceOption = False,
     encoding: EncodingOption = None,
     set_: SetOption = None,
-    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
+    tolerance_m: ToleranceOption = DEFAULT_OUTLINE_TOLERANCE_M,
     report_dir: ReportOption = None,
     store: StoreOption = None,
 ) -> None:
     """Import FILE into LAYER: all accepted rows in one transaction, every rejected row in the
     reject report. Exits 1 when any row was rejected."""
-    spec = ImportSpec(
-        file=file,
-        layer=_layer(layer),
-        options=_options(crs, mapping, sheet, replace, encoding, set_),
-        tolerance_m=tolerance_m,
-        report_dir=report_dir,
-    )
+    from gis_planner.jobs import importing
+
+    spec = _spec(file, layer, crs, mapping, sheet, replace, encoding, set_, tolerance_m, report_dir)
     result = importing.run(spec, store_from(store))
     print_summary(result, wrote=True)
     if result.rejected:
@@ -168,18 +184,14 @@ def validate_command(
     replace: ReplaceOption = False,
     encoding: EncodingOption = None,
     set_: SetOption = None,
-    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
+    tolerance_m: ToleranceOption = DEFAULT_OUTLINE_TOLERANCE_M,
     report_dir: ReportOption = None,
     store: StoreOption = None,
 ) -> None:
     """Check FILE as ``import`` would, writing only the reject report. Exits 1 on rejects."""
-    spec = ImportSpec(
-        file=file,
-        layer=_layer(layer),
-        options=_options(crs, mapping, sheet, replace, encoding, set_),
-        tolerance_m=tolerance_m,
-        report_dir=report_dir,
-    )
+    from gis_planner.jobs import importing
+
+    spec = _spec(file, layer, crs, mapping, sheet, replace, encoding, set_, tolerance_m, report_dir)
     result = importing.validate(spec, store_from(store))
     print_summary(result, wrote=False)
     if result.rejected:

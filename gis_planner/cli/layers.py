@@ -6,13 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.jobs import overview
-from gis_planner.sample import load_sample, sample_files
-from gis_planner.settings import get_settings
 
 
 def init(
@@ -22,6 +17,11 @@ def init(
     ] = None,
 ) -> None:
     """Build the store from the bundled sample (validated, in one transaction)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gis_planner.sample import load_sample, sample_files
+    from gis_planner.settings import get_settings
+
     target = store_from(store)
     source = sample_dir or get_settings().sample_dir
     names = list(sample_files(source))
@@ -45,6 +45,10 @@ def init(
 
 def layers(store: StoreOption = None, lang: LangOption = "vi") -> None:
     """List the store's layers with their counts, extents and breakdowns."""
+    from rich.table import Table
+
+    from gis_planner.jobs import overview
+
     target = store_from(store)
     table = Table(title=target.uri)
     table.add_column("layer", no_wrap=True)
@@ -67,6 +71,9 @@ def map_command(
     lang: LangOption = "vi",
 ) -> None:
     """Write the overview map of every layer (HTML that opens with no internet)."""
+    from gis_planner.jobs import overview
+    from gis_planner.settings import get_settings
+
     spec = overview.MapSpec(out or get_settings().output_dir / "overview_map.html", lang_from(lang))
     path = overview.write_map(spec, store_from(store))
     console.print(f"[green]map[/green] {path}")

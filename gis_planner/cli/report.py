@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from gis_planner.cli.common import StoreOption, console, lang_from, store_from
-from gis_planner.jobs import report as report_job
-from gis_planner.jobs.report import ReportSpec
-from gis_planner.settings import get_settings
 
 
 def report(
@@ -23,6 +20,10 @@ def report(
     ] = None,
 ) -> None:
     """Write the indicators report (HTML that opens offline) and its tables (XLSX)."""
+    from gis_planner.jobs import report as report_job
+    from gis_planner.jobs.report import ReportSpec
+    from gis_planner.settings import get_settings
+
     if lang not in ("vi", "en", "both"):
         raise typer.BadParameter("--lang must be vi, en or both")
     spec = ReportSpec(

@@ -6,10 +6,9 @@ import json
 from typing import Annotated, Literal
 
 import typer
-from pydantic import ValidationError
 
-from gis_planner.apikeys import hash_key, key_id, new_key
 from gis_planner.cli.common import StoreOption, console, store_from
+from gis_planner.defaults import DEFAULT_ACCESS_LOG, AccessLog
 from gis_planner.errors import GisPlannerError
 from gis_planner.operators import OPERATOR_KEYS
 
@@ -18,8 +17,19 @@ def serve(
     store: StoreOption = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    access_log: Annotated[
+        AccessLog,
+        typer.Option(
+            "--access-log",
+            envvar="GIS_PLANNER_ACCESS_LOG",
+            help="Log of requests: off, text (uvicorn's lines) or json (a JSON object a line: "
+            "time, client, method, path without the query string, status, duration_ms).",
+        ),
+    ] = DEFAULT_ACCESS_LOG,
 ) -> None:
     """Serve the API (OGC API – Features, tiles, analyses) and the map viewer."""
+    from pydantic import ValidationError
+
     # Imported here: the server is the top layer, the library never depends on it.
     from api.app import create_app
     from api.serving import run
@@ -37,7 +47,7 @@ def serve(
     shown = "127.0.0.1" if listen_host in ("0.0.0.0", "::") else listen_host
     console.print(f"[green]viewer[/green] http://{shown}:{listen_port}/  ({target.uri})")
     console.print(f"[green]API[/green]    http://{shown}:{listen_port}/docs")
-    run(create_app(target, settings), settings, listen_host, listen_port)
+    run(create_app(target, settings), settings, listen_host, listen_port, access_log)
 
 
 def hash_key_command(
@@ -54,6 +64,8 @@ def hash_key_command(
 ) -> None:
     """Print an API key's id, its scrypt hash and its entry of GIS_PLANNER_API_KEYS (a new key
     if none is given)."""
+    from gis_planner.apikeys import hash_key, key_id, new_key
+
     if role == "operator" and operator not in OPERATOR_KEYS:
         raise typer.BadParameter(
             f"role operator needs --operator, one of {', '.join(OPERATOR_KEYS)}"

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.table import Table
 
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
-from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M
-from gis_planner.crs import VN2000_TM3_105, WGS84, transformer
-from gis_planner.hosting import PlannedSite
-from gis_planner.jobs import hosting
-from gis_planner.jobs import sharing as sharing_job
-from gis_planner.jobs.hosting import HostingSpec
-from gis_planner.jobs.sharing import SharingSpec
+from gis_planner.defaults import (
+    DEFAULT_MERGE_DISTANCE_M,
+    DEFAULT_POSITION_TOLERANCE_M,
+    VN2000_TM3_105,
+)
 from gis_planner.operators import normalise_operator_name
-from gis_planner.positions_product import PositionsProduct
-from gis_planner.settings import get_settings
-from gis_planner.sharing import DEFAULT_TOLERANCE_M
+
+if TYPE_CHECKING:
+    from gis_planner.positions_product import PositionsProduct
 
 ToleranceOption = Annotated[
     float, typer.Option("--tolerance-m", help="Sites this close are one position (metres).")
@@ -30,7 +26,7 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="Directory for the
 
 def sharing(
     store: StoreOption = None,
-    tolerance_m: ToleranceOption = DEFAULT_TOLERANCE_M,
+    tolerance_m: ToleranceOption = DEFAULT_POSITION_TOLERANCE_M,
     merge_distance_m: Annotated[
         float, typer.Option("--merge-distance-m", help="Longest move of a site (metres).")
     ] = DEFAULT_MERGE_DISTANCE_M,
@@ -41,6 +37,12 @@ def sharing(
     lang: LangOption = "vi",
 ) -> None:
     """Positions, the sharing ratio against 25–30 % and the consolidation plan."""
+    from rich.table import Table
+
+    from gis_planner.jobs import sharing as sharing_job
+    from gis_planner.jobs.sharing import SharingSpec
+    from gis_planner.settings import get_settings
+
     spec = SharingSpec(
         out_dir=out or get_settings().output_dir,
         tolerance_m=tolerance_m,
@@ -100,6 +102,14 @@ def candidates(
     The positions are the store's positions product (``gis-planner sharing`` makes it, with its
     tolerance); without one they are computed now at the default tolerance, with a warning.
     """
+    from rich.table import Table
+
+    from gis_planner.crs import WGS84, transformer
+    from gis_planner.hosting import PlannedSite
+    from gis_planner.jobs import hosting
+    from gis_planner.jobs.hosting import HostingSpec
+    from gis_planner.settings import get_settings
+
     key = normalise_operator_name(operator)
     if key is None:
         raise typer.BadParameter(f"unknown operator {operator!r}", param_hint="--operator")
@@ -160,6 +170,8 @@ def warn_positions(product: PositionsProduct) -> None:
 
 
 def _count(value: object) -> str:
+    import pandas as pd
+
     return "–" if pd.isna(value) else str(value)
 
 

@@ -6,14 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.cli.sharing import warn_positions
-from gis_planner.jobs import siting
-from gis_planner.jobs.siting import SitingSpec
 from gis_planner.operators import normalise_operator_name
-from gis_planner.settings import get_settings
 
 
 def plan_sites(
@@ -39,6 +35,12 @@ def plan_sites(
     Tenancies are offered on the store's positions product (``gis-planner sharing``); without
     one the positions are computed now at the default tolerance, with a warning.
     """
+    from rich.table import Table
+
+    from gis_planner.jobs import siting
+    from gis_planner.jobs.siting import SitingSpec
+    from gis_planner.settings import get_settings
+
     key = normalise_operator_name(operator)
     if key is None:
         raise typer.BadParameter(f"unknown operator {operator!r}", param_hint="--operator")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gis_planner.cli.common import console
-from gis_planner.io.template import TEMPLATE_LAYERS, columns_markdown, update_readme, write_template
+from gis_planner.defaults import TEMPLATE_LAYERS
 
 
 def template_command(
@@ -20,6 +20,8 @@ def template_command(
 ) -> None:
     """Write an Excel template for LAYER: Vietnamese headers (English below), drop-down lists
     of the allowed values, an example row and a sheet explaining every column."""
+    from gis_planner.io.template import write_template
+
     path = write_template(layer, output or Path(f"mau_{layer}.xlsx"))
     console.print(f"template: {path}")
 
@@ -32,6 +34,8 @@ def columns_command(
 ) -> None:
     """Print the columns, units and allowed values of each template layer (Markdown), or
     rewrite the README's section with them."""
+    from gis_planner.io.template import columns_markdown, update_readme
+
     if readme is None:
         console.print(columns_markdown(), markup=False, highlight=False)
         return

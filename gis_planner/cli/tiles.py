@@ -8,8 +8,6 @@ from typing import Annotated, Literal
 import typer
 
 from gis_planner.cli.common import StoreOption, console, store_from
-from gis_planner.jobs import tiles as tiles_job
-from gis_planner.settings import get_settings
 
 tiles = typer.Typer(help="Vector tile archives (PMTiles, MBTiles).", no_args_is_help=True)
 
@@ -28,6 +26,9 @@ def export(
     """Write the layers' tiles, every zoom from --minzoom to --maxzoom, into one file that any
     static web server, QGIS or MapLibre can read. Every field of the layers goes in: export only
     what may be published."""
+    from gis_planner.jobs import tiles as tiles_job
+    from gis_planner.settings import get_settings
+
     spec = tiles_job.TilesSpec(
         layers=tuple(layers),
         out=out or get_settings().output_dir / f"{'_'.join(layers)}.{fmt}",

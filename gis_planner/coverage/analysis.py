@@ -29,11 +29,9 @@ from gis_planner.coverage.stats import (
     with_any,
 )
 from gis_planner.crs import WGS84, metric_crs
+from gis_planner.defaults import VILLAGE_ADMIN_VERSION
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.antenna import AntennaPattern
-
-#: The administrative version the villages are coded in.
-VILLAGE_ADMIN_VERSION = "pre2025"
 
 
 @dataclass(frozen=True, eq=False)

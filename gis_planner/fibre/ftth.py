@@ -10,11 +10,11 @@ import shapely
 
 from gis_planner.admin import units
 from gis_planner.crs import metric_crs_of
+from gis_planner.defaults import DEFAULT_DROP_M
 from gis_planner.errors import GisPlannerError
 from gis_planner.fibre.backhaul import mask_names
 from gis_planner.operators import OPERATOR_KEYS
 
-DEFAULT_DROP_M = 300.0
 #: Nodes a subscriber drop is spliced from (DOMAIN: "distribution point (splitter/ODF)").
 DISTRIBUTION_NODE_TYPES = ("splitter", "odf")
 TARGET_PCT = 100.0

@@ -22,10 +22,10 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from gis_planner.crs import WGS84, metric_crs_of
+from gis_planner.defaults import DEFAULT_SNAP_M
 from gis_planner.errors import GisPlannerError
 from gis_planner.sharing import cluster_points
 
-DEFAULT_SNAP_M = 5.0
 #: Node types that feed backhaul: a path to any of them reaches the core network.
 SOURCE_NODE_TYPES = ("pop", "olt")
 #: When several nodes share a vertex, the vertex takes the position of the highest in this order.

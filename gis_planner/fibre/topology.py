@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis_planner.defaults import DEFAULT_NEAR_MISS_M
 from gis_planner.fibre.graph import FibreGraph, shared_crs
 
-DEFAULT_NEAR_MISS_M = 25.0
 #: Route ends moved by less than this are digitising noise, not a problem.
 SNAP_NOISE_M = 0.1
 

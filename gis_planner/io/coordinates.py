@@ -10,11 +10,8 @@ import numpy.typing as npt
 import shapely
 
 from gis_planner.crs import VN2000_TM3_105, WGS84, lonlat_to_metric, metric_crs_of, transformer
+from gis_planner.defaults import DEFAULT_OUTLINE_TOLERANCE_M as DEFAULT_TOLERANCE_M
 from gis_planner.errors import GisPlannerError
-
-#: How far outside the province outline a position may lie and still be accepted: survey
-#: lists round, and a border site may stand just across the line.
-DEFAULT_TOLERANCE_M = 2000.0
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

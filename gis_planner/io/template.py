@@ -18,11 +18,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from gis_planner.catalogue import FieldSpec, LayerSpec, get_spec
 from gis_planner.catalogue.values import NAMED_NUMBERS, values_of
+from gis_planner.defaults import TEMPLATE_LAYERS
 from gis_planner.errors import GisPlannerError
 from gis_planner.operators import OPERATORS
 
-#: The layers an operator's lists fill, with a template each.
-TEMPLATE_LAYERS = ("sites", "cells", "fibre_routes", "fibre_nodes")
 #: Fields an import fills in itself: where a row comes from, and a site's commune (by location).
 _FILLED_BY_IMPORT = {"source", "commune_code"}
 
