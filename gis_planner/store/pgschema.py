@@ -244,7 +244,9 @@ def layer_table_sql(layer: str) -> Iterator[sql.Composed]:
 #: Functions of the meta schema. ``commit_revision`` increments the store's revision once a
 #: transaction, whatever it changes: the row lock it takes is held to the commit, so writers
 #: count their commits one after the other, in the order they become visible. Triggers take it
-#: before any row of a layer is touched, so two writers never wait on each other in turn.
+#: before any row of a layer is touched, so two writers never wait on each other in turn. A
+#: statement counts even if it changes no row (a trigger per statement cannot tell, one per row
+#: would cost a call a row): a revision may change with nothing changed, never the reverse.
 _FUNCTIONS = """
 CREATE OR REPLACE FUNCTION gis_planner_meta.caller_operators() RETURNS text[]
 LANGUAGE sql STABLE AS $$
@@ -289,6 +291,8 @@ CREATE TABLE IF NOT EXISTS gis_planner_meta.revision (
 INSERT INTO gis_planner_meta.revision (revision) VALUES (0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS gis_planner_meta.layers (
   layer text PRIMARY KEY,
+  -- layers are listed in the order they were first written, as in a GeoPackage
+  position bigint GENERATED ALWAYS AS IDENTITY,
   table_name text NOT NULL UNIQUE,
   written_at timestamptz NOT NULL,
   info jsonb NOT NULL DEFAULT '{}',

@@ -146,7 +146,7 @@ class PostGISTransaction:
                 "coalesce(has_table_privilege(to_regclass(format('%%I.%%I', {v}, table_name)), "
                 "'SELECT'), false) "
                 "FROM {meta} WHERE %(name)s::text IS NULL OR layer = %(name)s "
-                'ORDER BY layer COLLATE "C"'
+                "ORDER BY position"
             ).format(
                 t=sql.Literal(LAYER_SCHEMA),
                 v=sql.Literal(SHARED_SCHEMA),

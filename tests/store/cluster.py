@@ -2,7 +2,8 @@
 
 The cluster runs from the system packages in a temporary directory (``make test`` installs
 them); it starts at the first test that needs it and is dropped at the end of the session.
-Each test gets a database of its own, cloned from a template the schema was made in once.
+The schema is made once in a template database; the tests' stores share a clone of it,
+emptied before each test.
 Loaded by ``tests/conftest.py`` (``pytest_plugins``), so every test module can use them.
 """
 
@@ -19,11 +20,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from gis_planner.catalogue import CATALOGUE
 from gis_planner.sample import load_sample
 from gis_planner.settings import REPOSITORY
 from gis_planner.store import GeoPackageStore, LayerStore, PostGISStore
 from gis_planner.store.pgcluster import Cluster, start_cluster, stop_cluster
-from gis_planner.store.pgschema import init_schema
+from gis_planner.store.pgschema import LAYER_SCHEMA, init_schema, table_name
 
 TEMPLATE = "gis_planner_template"
 #: Durability is of no use to a cluster deleted at the end of the session.
@@ -78,12 +80,43 @@ def pg_databases() -> Iterator[Databases]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def pg_scratch(pg_databases: Databases) -> str:
+    """The database the tests' stores use, one after the other (``pg_url`` empties it)."""
+    return pg_databases.create()
+
+
 @pytest.fixture
-def pg_url(pg_databases: Databases) -> Iterator[str]:
-    """The URL (as the cluster's superuser) of an empty store's database of its own."""
-    name = pg_databases.create()
-    yield pg_databases.url(name)
-    pg_databases.drop(name)
+def pg_url(pg_databases: Databases, pg_scratch: str) -> str:
+    """The URL (as the cluster's superuser) of an empty store: the scratch database emptied
+    of every row, scoped layer, record and revision (far quicker than a new database)."""
+    url = pg_databases.url(pg_scratch)
+    with psycopg.connect(url, autocommit=True) as con:
+        # Connections left by an earlier test's store would hold the tables.
+        con.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        with con.transaction():
+            scoped = [
+                layer
+                for (layer,) in con.execute("SELECT layer FROM gis_planner_meta.layers")
+                if layer not in CATALOGUE
+            ]
+            for layer in scoped:
+                con.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {}").format(
+                        sql.Identifier(LAYER_SCHEMA, table_name(layer))
+                    )
+                )
+            tables = sql.SQL(", ").join(
+                sql.Identifier(LAYER_SCHEMA, table_name(layer)) for layer in CATALOGUE
+            )
+            con.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(tables))
+            con.execute("DELETE FROM gis_planner_meta.layers")
+            con.execute("DELETE FROM gis_planner_meta.products")
+            con.execute("UPDATE gis_planner_meta.revision SET revision = 0, xact = NULL")
+    return url
 
 
 @pytest.fixture
