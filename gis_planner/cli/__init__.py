@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from gis_planner import __version__
-from gis_planner.cli import coverage, fibre, importing, layers, report, serve, sharing, siting
+from gis_planner.cli import coverage, db, fibre, importing, layers, report, serve, sharing, siting
 from gis_planner.cli.common import err_console
 from gis_planner.errors import GisPlannerError
 
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (layers, importing, coverage, sharing, siting, fibre, report, serve):
+for module in (layers, importing, coverage, sharing, siting, fibre, report, serve, db):
     module.register(app)
 
 
