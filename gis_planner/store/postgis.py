@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -83,7 +84,10 @@ class _Connections:
                 self._inherited += self._idle
                 self._idle, self._pid = [], os.getpid()
             con = self._idle.pop() if self._idle else None
-        if con is None or con.closed:
+        if con is not None and not _alive(con):
+            con.close()
+            con = None
+        if con is None:
             try:
                 con = psycopg.connect(self.url, autocommit=True)
             except psycopg.Error as error:
@@ -105,6 +109,15 @@ class _Connections:
             idle, self._idle = self._idle, []
         for con in idle:
             con.close()
+
+
+def _alive(con: psycopg.Connection) -> bool:
+    """Whether an idle connection still has its server. An idle connection has nothing to
+    read: if it has, the server ended the session (a restart, a terminated backend)."""
+    if con.closed or con.broken:
+        return False
+    readable, _, _ = select.select([con.fileno()], [], [], 0)
+    return not readable
 
 
 def _store_error(error: psycopg.Error, where: str) -> StoreError:

@@ -262,6 +262,17 @@ def test_an_operator_changes_its_own_rows_only(
     assert pg_store.revision() == 2
 
 
+def test_connections_ended_by_the_server_are_replaced(pg_store: PostGISStore) -> None:
+    assert pg_store.revision() == 0  # leaves an idle connection in the store
+    with psycopg.connect(pg_store.url, autocommit=True) as con:
+        ended = con.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert ended == (1,)
+    assert pg_store.revision() == 0
+
+
 def test_open_store_takes_urls_even_through_a_path(pg_store: PostGISStore) -> None:
     assert isinstance(open_store(pg_store.url), PostGISStore)
     # The CLI's --store and the store setting are paths: "postgresql://" lost a slash there.
