@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from gis_planner.cli import app as cli
 from gis_planner.errors import StoreError
 from gis_planner.products import ProductArea, ProductRecord
 from gis_planner.store import GeoPackageStore, LayerStore, PostGISStore
+from gis_planner.store.pgcluster import stop_cluster
 from gis_planner.store.transfer import copy_store
 
 from .cluster import Databases
@@ -114,3 +116,27 @@ def test_the_commands(
         env=env,
     )  # fmt: skip
     assert login.exit_code == 0, login.output
+
+
+def test_db_start_makes_a_cluster_once_and_stop_stops_it() -> None:
+    # Beside pytest's own temporary directory, which the postgres system user cannot enter.
+    directory = Path(tempfile.mkdtemp(prefix="gis-planner-db-start-"))
+    runner = CliRunner()
+    try:
+        first = runner.invoke(cli, ["db", "start", "--dir", str(directory)])
+        assert first.exit_code == 0, first.output
+        url = next(line for line in first.output.splitlines() if line.startswith("postgresql"))
+        with psycopg.connect(url) as con:
+            assert con.execute("SELECT current_database()").fetchone() == ("gis_planner",)
+        stopped = runner.invoke(cli, ["db", "stop", "--dir", str(directory)])
+        assert stopped.exit_code == 0 and "stopped" in stopped.output
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(url, connect_timeout=2)
+        # started again: the same cluster, on the same port, with the same password
+        again = runner.invoke(cli, ["db", "start", "--dir", str(directory)])
+        assert again.exit_code == 0 and url in again.output.replace("\n", "")
+        with psycopg.connect(url) as con:
+            assert con.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        stop_cluster(directory, immediate=True)
+        shutil.rmtree(directory, ignore_errors=True)
