@@ -124,6 +124,15 @@ def test_a_province_run_registers_every_raster_and_layer(province: Province) -> 
     assert store.product(record.id) == record
 
 
+def test_every_layer_of_the_province_reads_as_from_the_geopackage(
+    province: Province, gpkg_province: GeoPackageStore
+) -> None:
+    store = province.store
+    assert [i.name for i in store.list_layers()] == [i.name for i in gpkg_province.list_layers()]
+    for info in gpkg_province.list_layers():
+        pd.testing.assert_frame_equal(store.read(info.name), gpkg_province.read(info.name))
+
+
 def test_a_record_becomes_stale_when_the_sites_change(province: Province, tmp_path: Path) -> None:
     store = province.copy(tmp_path).store
     record = store.products()[0]

@@ -7,8 +7,8 @@ transaction starts with ``SET LOCAL ROLE`` to the caller's role, so what the cal
 or change is refused by the database itself, not by this code. Without a caller the
 connection's own role applies (e.g. an operator's own login).
 
-Rows travel in bulk: a read is one ``COPY (SELECT …) TO STDOUT`` parsed by Arrow, the geometry
-as WKB decoded by shapely in one call; a write is one ``COPY … FROM STDIN`` of Arrow's CSV.
+Rows travel in bulk, one COPY each way (``pgrows``); the bbox, filters and columns of a read
+are conditions of its SQL.
 """
 
 from __future__ import annotations
