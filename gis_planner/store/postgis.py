@@ -14,9 +14,6 @@ are conditions of its SQL.
 from __future__ import annotations
 
 import json
-import os
-import select
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -32,100 +29,22 @@ from gis_planner import __version__
 from gis_planner.catalogue import CATALOGUE, get_spec, validate
 from gis_planner.catalogue.spec import LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
-from gis_planner.operators import OPERATOR_KEYS
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
 from gis_planner.settings import get_settings
 from gis_planner.store import pgrows
 from gis_planner.store.access import Caller
 from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode
+from gis_planner.store.pgconnect import Connections, role_of, store_error
 from gis_planner.store.pgschema import (
     ADMIN_ROLE,
     GEOMETRY,
     LAYER_SCHEMA,
     META_SCHEMA,
     SHARED_SCHEMA,
-    VIEWER_ROLE,
     layer_table_sql,
-    operator_role,
     redact,
     table_name,
 )
-
-#: Idle connections a store keeps for its next transactions.
-_MAX_IDLE = 4
-
-
-def role_of(caller: Caller) -> str:
-    """The database role a caller acts as."""
-    if caller.role == "admin":
-        return ADMIN_ROLE
-    if caller.role == "viewer":
-        return VIEWER_ROLE
-    if caller.role == "operator" and caller.operator in OPERATOR_KEYS:
-        return operator_role(caller.operator)
-    raise StoreError(f"no database role for role {caller.role!r}, operator {caller.operator!r}")
-
-
-class _Connections:
-    """Open connections of one URL, reused one transaction at a time."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._idle: list[psycopg.Connection] = []
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-        # A forked child must never use (nor close) its parent's sockets: they are kept aside.
-        self._inherited: list[psycopg.Connection] = []
-
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        with self._lock:
-            if self._pid != os.getpid():
-                self._inherited += self._idle
-                self._idle, self._pid = [], os.getpid()
-            con = self._idle.pop() if self._idle else None
-        if con is not None and not _alive(con):
-            con.close()
-            con = None
-        if con is None:
-            try:
-                con = psycopg.connect(self.url, autocommit=True)
-            except psycopg.Error as error:
-                raise StoreError(f"{redact(self.url)}: cannot connect: {error}") from error
-        healthy = False
-        try:
-            yield con
-            healthy = con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        finally:
-            with self._lock:
-                if healthy and len(self._idle) < _MAX_IDLE and self._pid == os.getpid():
-                    self._idle.append(con)
-                    con = None
-            if con is not None:
-                con.close()
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for con in idle:
-            con.close()
-
-
-def _alive(con: psycopg.Connection) -> bool:
-    """Whether an idle connection still has its server. An idle connection has nothing to
-    read: if it has, the server ended the session (a restart, a terminated backend)."""
-    if con.closed or con.broken:
-        return False
-    readable, _, _ = select.select([con.fileno()], [], [], 0)
-    return not readable
-
-
-def _store_error(error: psycopg.Error, where: str) -> StoreError:
-    if isinstance(error, psycopg.errors.UndefinedTable | psycopg.errors.InvalidSchemaName):
-        return StoreError(f"{where}: no gis-planner schema here; run `gis-planner db init URL`")
-    if isinstance(error, psycopg.errors.InsufficientPrivilege):
-        return StoreError(f"{where}: not allowed: {error}")
-    return StoreError(f"{where}: {error}")
 
 
 class PostGISTransaction:
@@ -457,7 +376,7 @@ class PostGISStore:
         self._role = role_of(acting_for) if acting_for is not None else None
         self._admin: bool | None = (acting_for.role == "admin") if acting_for else None
         self._assets_dir = assets_dir
-        self._connections = _Connections(url)
+        self._connections = Connections(url)
 
     def acting_for(self, caller: Caller | None) -> PostGISStore:
         """The same store (and connections) acting for ``caller``: one a request."""
@@ -476,7 +395,7 @@ class PostGISStore:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._connections = _Connections(self._url)
+        self._connections = Connections(self._url)
 
     def close(self) -> None:
         """Close the idle connections (a later call opens new ones)."""
@@ -522,7 +441,7 @@ class PostGISStore:
                     self._enter_role(cur)
                     yield PostGISTransaction(self, cur)
             except psycopg.Error as error:
-                raise _store_error(error, self.uri) from error
+                raise store_error(error, self.uri) from error
 
     # -- every method is one transaction ----------------------------------------------------
     def list_layers(self) -> list[LayerInfo]:
