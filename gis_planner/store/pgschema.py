@@ -82,7 +82,7 @@ def _lit(value: object) -> sql.Literal:
     return sql.Literal(value)
 
 
-def _column(field: FieldSpec, layer: str) -> sql.Composable:
+def _column(field: FieldSpec) -> sql.Composable:
     name = _ident(field.name)
     parts: list[sql.Composable] = [name, sql.SQL(_SQL_TYPES[field.dtype])]
     if field.required:
@@ -125,7 +125,7 @@ def create_table_sql(layer: str) -> sql.Composed:
     columns: list[sql.Composable] = [
         sql.SQL("{} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY").format(_ident(FID))
     ]
-    columns += [_column(field, layer) for field in spec.fields]
+    columns += [_column(field) for field in spec.fields]
     if spec.geometry_type is not None:
         columns.append(_geometry_column(spec))
     columns.append(sql.SQL("UNIQUE ({})").format(sql.SQL(", ").join(map(_ident, spec.key))))
