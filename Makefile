@@ -40,6 +40,7 @@ lint: $(VENV)/.dev
 
 test: lint
 	command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
+	ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql postgresql-postgis; }
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev

@@ -18,6 +18,10 @@ from tests import second_province
 
 SAMPLE_DIR = REPOSITORY / "layers" / "hanam"
 
+# PostGIS: a private cluster for the session, and the store fixtures of both kinds
+# (``any_store``, ``any_sample_store``, ``pg_store``…), in tests/store/cluster.py.
+pytest_plugins = ["tests.store.cluster"]
+
 
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> GeoPackageStore:

@@ -1,4 +1,5 @@
-"""The GeoPackage store: round trips of every layer, filters, and atomic writes."""
+"""The stores: round trips of every layer, filters, and atomic writes, on both the GeoPackage
+and the PostGIS store (``any_store``); what is the GeoPackage's own, on it alone."""
 
 from __future__ import annotations
 
@@ -20,19 +21,20 @@ import pytest
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
-from gis_planner.store import GeoPackageStore, LayerStore, open_store
+from gis_planner.store import GeoPackageStore, LayerStore, PostGISStore, open_store
 
 from .conftest import SiteFactory
 
 
-def test_gpkg_store_satisfies_the_protocol(store: GeoPackageStore) -> None:
-    assert isinstance(store, LayerStore)
+def test_stores_satisfy_the_protocol(any_store: LayerStore) -> None:
+    assert isinstance(any_store, LayerStore)
 
 
 @pytest.mark.parametrize("layer", [spec.name for spec in CORE_LAYERS])
 def test_round_trip_of_every_layer(
-    sample_store: GeoPackageStore, store: GeoPackageStore, layer: str
+    sample_store: GeoPackageStore, any_store: LayerStore, layer: str
 ) -> None:
+    store = any_store
     original = sample_store.read(layer)
     store.write(layer, original)
     back = store.read(layer)
@@ -61,7 +63,8 @@ def test_file_is_a_geopackage_with_spatial_index(sample_store: GeoPackageStore) 
     ]
 
 
-def test_bbox_filter_and_columns(sample_store: GeoPackageStore) -> None:
+def test_bbox_filter_and_columns(any_sample_store: LayerStore) -> None:
+    sample_store = any_sample_store
     phu_ly = (105.88, 20.50, 105.96, 20.58)
     inside = sample_store.read("sites", bbox=phu_ly)
     everything = sample_store.read("sites")
@@ -79,8 +82,9 @@ def test_bbox_filter_and_columns(sample_store: GeoPackageStore) -> None:
 
 
 def test_filter_on_missing_values_and_quotes(
-    store: GeoPackageStore, make_sites: SiteFactory
+    any_store: LayerStore, make_sites: SiteFactory
 ) -> None:
+    store = any_store
     frame = make_sites(
         [("A", "viettel", 105.9, 20.5), ("B", "vnpt", 105.91, 20.5)],
         structure_id=["O'Brien", None],
@@ -90,7 +94,8 @@ def test_filter_on_missing_values_and_quotes(
     assert store.read("sites", filters={"structure_id": [None]})["site_id"].tolist() == ["B"]
 
 
-def test_bad_reads_name_the_problem(sample_store: GeoPackageStore) -> None:
+def test_bad_reads_name_the_problem(any_sample_store: LayerStore) -> None:
+    sample_store = any_sample_store
     with pytest.raises(UnknownLayer, match="towers"):
         sample_store.read("towers")
     with pytest.raises(GisPlannerError, match="no field 'colour'"):
@@ -100,8 +105,9 @@ def test_bad_reads_name_the_problem(sample_store: GeoPackageStore) -> None:
 
 
 def test_append_checks_keys_against_stored_rows(
-    store: GeoPackageStore, make_sites: SiteFactory
+    any_store: LayerStore, make_sites: SiteFactory
 ) -> None:
+    store = any_store
     store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
     store.write("sites", make_sites([("B", "vnpt", 105.91, 20.5)]), mode="append")
     assert sorted(store.read("sites")["site_id"]) == ["A", "B"]
@@ -117,7 +123,33 @@ def test_append_checks_keys_against_stored_rows(
     assert sorted(store.read("sites")["operator"]) == ["viettel", "vnpt", "vnpt"]
 
 
+def test_append_to_a_scoped_layer_checks_its_own_keys(
+    any_store: LayerStore, make_sites: SiteFactory, request: pytest.FixtureRequest
+) -> None:
+    if isinstance(any_store, GeoPackageStore):
+        request.applymarker(
+            pytest.mark.xfail(reason="gpkg.py checks the catalogue layer's keys", strict=True)
+        )
+    any_store.write("sites__x", make_sites([("A", "viettel", 105.9, 20.5)]))
+    any_store.write("sites__x", make_sites([("B", "viettel", 105.9, 20.5)]), mode="append")
+    with pytest.raises(LayerValidationError, match="already in layer 'sites__x'"):
+        any_store.write("sites__x", make_sites([("A", "viettel", 105.9, 20.5)]), mode="append")
+    assert any_store.read("sites__x")["site_id"].tolist() == ["A", "B"]
+
+
 def test_invalid_frame_is_refused_and_store_unchanged(
+    any_store: LayerStore, make_sites: SiteFactory
+) -> None:
+    store = any_store
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    before, revision = store.read("sites"), store.revision()
+    with pytest.raises(LayerValidationError):
+        store.write("sites", make_sites([("B", "orange", 105.9, 20.5)]))
+    pd.testing.assert_frame_equal(store.read("sites"), before)
+    assert store.revision() == revision
+
+
+def test_invalid_frame_leaves_the_geopackage_file_unchanged(
     store: GeoPackageStore, make_sites: SiteFactory
 ) -> None:
     store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
@@ -127,7 +159,8 @@ def test_invalid_frame_is_refused_and_store_unchanged(
     assert store.path.read_bytes() == before
 
 
-def test_metadata_and_delete(store: GeoPackageStore, make_sites: SiteFactory) -> None:
+def test_metadata_and_delete(any_store: LayerStore, make_sites: SiteFactory) -> None:
+    store = any_store
     store.write(
         "sites", make_sites([("A", "viettel", 105.9, 20.5)]), metadata={"source_file": "a.csv"}
     )
@@ -137,22 +170,32 @@ def test_metadata_and_delete(store: GeoPackageStore, make_sites: SiteFactory) ->
     assert not store.has_layer("sites")
     with pytest.raises(UnknownLayer):
         store.delete("sites")
+    store.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
+    assert store.read("sites")["site_id"].tolist() == ["B"]
+
+
+def test_a_deleted_layer_leaves_a_valid_geopackage(
+    store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    store.delete("sites")
     # The file stays a valid GeoPackage that GDAL opens.
     store.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
     assert [str(n) for n, _ in pyogrio.list_layers(store.path)].count("sites") == 1
 
 
 def test_transaction_commits_together_or_not_at_all(
-    store: GeoPackageStore, make_sites: SiteFactory
+    any_store: LayerStore, make_sites: SiteFactory
 ) -> None:
+    store = any_store
     store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
-    before = store.path.read_bytes()
+    before, revision = store.read("sites"), store.revision()
     with pytest.raises(RuntimeError, match="midway"), store.transaction() as tx:
         tx.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
         assert tx.read("sites")["site_id"].tolist() == ["B"]
         raise RuntimeError("failure midway")
-    assert store.path.read_bytes() == before
-    assert not list(store.path.parent.glob(".store.*"))
+    pd.testing.assert_frame_equal(store.read("sites"), before)
+    assert store.revision() == revision
 
     with store.transaction() as tx:
         tx.write("sites", make_sites([("C", "mobifone", 105.9, 20.5)]))
@@ -160,9 +203,22 @@ def test_transaction_commits_together_or_not_at_all(
     assert store.read("sites")["site_id"].tolist() == ["C"]
 
 
-def test_every_commit_increments_the_revision(
-    sample_store: GeoPackageStore, store: GeoPackageStore, make_sites: SiteFactory
+def test_a_failed_transaction_leaves_the_geopackage_file_and_no_copy(
+    store: GeoPackageStore, make_sites: SiteFactory
 ) -> None:
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    before = store.path.read_bytes()
+    with pytest.raises(RuntimeError, match="midway"), store.transaction() as tx:
+        tx.write("sites", make_sites([("B", "vnpt", 105.9, 20.5)]))
+        raise RuntimeError("failure midway")
+    assert store.path.read_bytes() == before
+    assert not list(store.path.parent.glob(".store.*"))
+
+
+def test_every_commit_increments_the_revision(
+    sample_store: GeoPackageStore, any_store: LayerStore, make_sites: SiteFactory
+) -> None:
+    store = any_store
     crosswalk = sample_store.read("admin_crosswalk")
     assert store.revision() == 0
     store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
@@ -185,6 +241,12 @@ def test_every_commit_increments_the_revision(
     store.delete("admin_crosswalk")
     assert store.revision() == 5
     assert {i.name: i.revision for i in store.list_layers()} == {"sites": 4}
+
+
+def test_the_revision_is_a_table_of_the_geopackage(
+    store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
     # the revision is the store's own table, not a layer, in a file GDAL still opens
     assert "gis_planner_revision" in {str(n) for n, _ in pyogrio.list_layers(store.path)}
 
@@ -246,8 +308,8 @@ def test_open_store_dispatch(tmp_path: Path) -> None:
     assert isinstance(open_store(tmp_path / "x.gpkg"), GeoPackageStore)
     with pytest.raises(StoreError, match=r"\.gpkg"):
         open_store(tmp_path / "x.sqlite")
-    with pytest.raises(StoreError, match="PostGIS"):
-        open_store("postgresql://localhost/planner")
+    for url in ("postgresql://localhost/planner", "postgres://localhost/planner"):
+        assert isinstance(open_store(url), PostGISStore)
 
 
 def test_layers_carry_descriptions_and_qgis_styles(sample_store: GeoPackageStore) -> None:

@@ -13,6 +13,7 @@ import typer
 from gis_planner import __version__
 from gis_planner.cli import (
     coverage,
+    db,
     fibre,
     importing,
     layers,
@@ -33,7 +34,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (layers, importing, template, coverage, sharing, siting, fibre, report, tiles, serve):
+for module in (
+    layers,
+    importing,
+    template,
+    coverage,
+    sharing,
+    siting,
+    fibre,
+    report,
+    tiles,
+    serve,
+    db,
+):
     module.register(app)
 
 

@@ -1,0 +1,510 @@
+"""The server store: layers in PostGIS tables, behind the same ``LayerStore`` protocol.
+
+One table per layer (see ``pgschema``), the catalogue's rules as constraints, ownership as
+row-level security. Every method runs in a transaction of its own, or in the one of an open
+``transaction()``; readers see only commits. A store acts for a caller (``acting_for``): each
+transaction starts with ``SET LOCAL ROLE`` to the caller's role, so what the caller may not see
+or change is refused by the database itself, not by this code. Without a caller the
+connection's own role applies (e.g. an operator's own login).
+
+Rows travel in bulk, one COPY each way (``pgrows``); the bbox, filters and columns of a read
+are conditions of its SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from gis_planner import __version__
+from gis_planner.catalogue import CATALOGUE, get_spec, validate
+from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
+from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
+from gis_planner.settings import get_settings
+from gis_planner.store import pgrows
+from gis_planner.store.access import Caller
+from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode
+from gis_planner.store.pgconnect import Connections, role_of, store_error
+from gis_planner.store.pgschema import (
+    ADMIN_ROLE,
+    GEOMETRY,
+    LAYER_SCHEMA,
+    META_SCHEMA,
+    SHARED_SCHEMA,
+    layer_table_sql,
+    redact,
+    table_name,
+)
+
+
+class PostGISTransaction:
+    """Reads and writes the layers of a PostGIS store inside one open transaction."""
+
+    def __init__(self, store: PostGISStore, cursor: psycopg.Cursor) -> None:
+        self._store = store
+        self._cur = cursor
+
+    @property
+    def _where(self) -> str:
+        return self._store.uri
+
+    # -- reading -----------------------------------------------------------------------------
+    def revision(self) -> int:
+        row = self._cur.execute(f"SELECT revision FROM {META_SCHEMA}.revision").fetchone()
+        return int(row[0]) if row else 0
+
+    def layer_revisions(self) -> dict[str, int]:
+        rows = self._cur.execute(f"SELECT layer, revision FROM {META_SCHEMA}.layers").fetchall()
+        return {layer: int(revision) for layer, revision in rows}
+
+    def _layer_rows(self, name: str | None = None) -> list[tuple[Any, ...]]:
+        """(layer, relation the caller reads, written_at, info, revision) of every layer the
+        caller may read (or of ``name``)."""
+        rows = self._cur.execute(
+            sql.SQL(
+                "SELECT layer, table_name, written_at, info, revision, "
+                "coalesce(has_table_privilege(to_regclass(format('%%I.%%I', {t}, table_name)), "
+                "'SELECT'), false), "
+                "coalesce(has_table_privilege(to_regclass(format('%%I.%%I', {v}, table_name)), "
+                "'SELECT'), false) "
+                "FROM {meta} WHERE %(name)s::text IS NULL OR layer = %(name)s "
+                "ORDER BY position"
+            ).format(
+                t=sql.Literal(LAYER_SCHEMA),
+                v=sql.Literal(SHARED_SCHEMA),
+                meta=sql.Identifier(META_SCHEMA, "layers"),
+            ),
+            {"name": name},
+        ).fetchall()
+        admin = self._store._is_admin(self._cur)
+        visible = []
+        for layer, table, written, info, revision, table_ok, view_ok in rows:
+            # Through the shared view a caller sees every row it may, the rest of each row
+            # emptied; admins read the table itself.
+            if view_ok and not (admin and table_ok):
+                relation = sql.Identifier(SHARED_SCHEMA, table)
+            elif table_ok:
+                relation = sql.Identifier(LAYER_SCHEMA, table)
+            else:
+                continue
+            visible.append((layer, relation, written, info, revision))
+        return visible
+
+    def _relation(self, name: str) -> tuple[sql.Identifier, tuple[Any, ...]]:
+        rows = self._layer_rows(name)
+        if not rows:
+            raise UnknownLayer(name, where=self._where)
+        return rows[0][1], rows[0]
+
+    def has_layer(self, name: str) -> bool:
+        return bool(self._layer_rows(name))
+
+    def list_layers(self) -> list[LayerInfo]:
+        rows = self._layer_rows()
+        if not rows:
+            return []
+        counts = []
+        for layer, relation, *_ in rows:
+            extent = (
+                sql.SQL("ST_Extent({})").format(sql.Identifier(GEOMETRY))
+                if CATALOGUE[catalogue_name(layer)].geometry_type
+                else sql.SQL("NULL::box2d")
+            )
+            counts.append(
+                sql.SQL("SELECT {} AS layer, count(*) AS n, {} AS box FROM {}").format(
+                    sql.Literal(layer), extent, relation
+                )
+            )
+        query = sql.SQL(
+            "SELECT layer, n, ST_XMin(box), ST_YMin(box), ST_XMax(box), ST_YMax(box) FROM ({}) q"
+        ).format(sql.SQL(" UNION ALL ").join(counts))
+        stats = {row[0]: row[1:] for row in self._cur.execute(query).fetchall()}
+        infos = []
+        for layer, _, written, info, revision in rows:
+            count, *box = stats[layer]
+            infos.append(
+                LayerInfo(
+                    name=layer,
+                    geometry_type=CATALOGUE[catalogue_name(layer)].geometry_type,
+                    count=int(count),
+                    bounds=tuple(float(b) for b in box) if count and box[0] is not None else None,  # type: ignore[arg-type]
+                    written_at=_timestamp(written),
+                    metadata=info,
+                    revision=int(revision),
+                )
+            )
+        return infos
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        relation, (_, _, written, info, _) = self._relation(name)
+        row = self._cur.execute(sql.SQL("SELECT count(*) FROM {}").format(relation)).fetchone()
+        return {"written_at": _timestamp(written), "rows": int(row[0]) if row else 0, **info}
+
+    def read(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        relation, _ = self._relation(name)
+        spec = CATALOGUE[catalogue_name(name)]
+        if columns is not None:
+            unknown = sorted(set(columns) - set(spec.field_names))
+            if unknown:
+                raise GisPlannerError(f"layer {name!r} has no field(s) {unknown}")
+        fields = [f for f in spec.fields if columns is None or f.name in columns]
+        where = pgrows.conditions(spec, name, bbox, filters)
+        return pgrows.copy_out(self._cur, relation, spec, fields, where)
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        mode: WriteMode = "replace",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if mode not in ("replace", "append"):
+            raise GisPlannerError(f"unknown write mode {mode!r}")
+        spec = get_spec(catalogue_name(name))
+        result = validate(frame, spec)
+        result.raise_if_problems()
+        valid = result.valid
+        table = self._table(name)
+        if mode == "replace":
+            # Under row-level security an operator's replace deletes its own rows only.
+            self._cur.execute(sql.SQL("DELETE FROM {}").format(table))
+        rls = self._cur.execute(
+            "SELECT row_security_active(%s::regclass)", (_qualified(table_name(name)),)
+        ).fetchone()
+        if mode == "append" or (rls and rls[0]):
+            self._insert_staged(name, table, spec, valid, check_keys=mode == "append")
+        else:
+            pgrows.copy_in(self._cur, table, spec, valid)
+        record = {"gis_planner_version": __version__, **(metadata or {})}
+        info = json.dumps(record, ensure_ascii=False, default=str)
+        self._cur.execute(
+            sql.SQL("UPDATE {} SET info = %s::jsonb WHERE layer = %s").format(
+                sql.Identifier(META_SCHEMA, "layers")
+            ),
+            (info, name),
+        )
+
+    def _table(self, name: str) -> sql.Identifier:
+        """The table of layer ``name``, created (as the owner role) for a scoped layer."""
+        table = table_name(name)
+        found = self._cur.execute("SELECT to_regclass(%s)", (_qualified(table),)).fetchone()
+        if found is None or found[0] is None:
+            if name in CATALOGUE:
+                raise StoreError(
+                    f"{self._where}: no table for layer {name!r}; run `gis-planner db init URL`"
+                )
+            self._cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(ADMIN_ROLE)))
+            for statement in layer_table_sql(name):
+                self._cur.execute(statement)
+            self._store._enter_role(self._cur)
+        return sql.Identifier(LAYER_SCHEMA, table)
+
+    def _insert_staged(
+        self,
+        name: str,
+        table: sql.Identifier,
+        spec: LayerSpec,
+        frame: pd.DataFrame,
+        *,
+        check_keys: bool,
+    ) -> None:
+        # COPY cannot write through row-level security, and an append must first know which
+        # rows would take a key already there: the rows go to a temporary table first.
+        staging = sql.Identifier("gis_planner_staging")
+        columns = pgrows.columns(spec)
+        self._cur.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                staging, columns, table
+            )
+        )
+        self._cur.execute(
+            sql.SQL(
+                "ALTER TABLE {} ADD COLUMN row_number bigint GENERATED ALWAYS AS IDENTITY"
+            ).format(staging)
+        )
+        pgrows.copy_in(self._cur, staging, spec, frame)
+        if check_keys:
+            self._check_keys_free(name, table, staging, spec, frame)
+        self._cur.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY row_number").format(
+                table, columns, columns, staging
+            )
+        )
+        self._cur.execute(sql.SQL("DROP TABLE {}").format(staging))
+
+    def _check_keys_free(
+        self,
+        name: str,
+        table: sql.Identifier,
+        staging: sql.Identifier,
+        spec: LayerSpec,
+        frame: pd.DataFrame,
+    ) -> None:
+        same_key = sql.SQL(" AND ").join(
+            sql.SQL("t.{k} = s.{k}").format(k=sql.Identifier(k)) for k in spec.key
+        )
+        taken = self._cur.execute(
+            sql.SQL(
+                "SELECT s.row_number FROM {} s WHERE EXISTS (SELECT 1 FROM {} t WHERE {}) "
+                "ORDER BY s.row_number"
+            ).format(staging, table, same_key)
+        ).fetchall()
+        if not taken:
+            return
+        rows = frame.index[[int(r[0]) - 1 for r in taken]]
+        label = "+".join(spec.key)
+        problems = pd.DataFrame(
+            {
+                "row": rows,
+                "field": label,
+                "value": frame.loc[rows, spec.key[0]].to_numpy(dtype=object),
+                "reason": "duplicate_key",
+                "message": f"{label}: already in layer {name!r}",
+            }
+        )
+        raise LayerValidationError(name, problems)
+
+    def delete(self, name: str) -> None:
+        self._relation(name)
+        table = sql.Identifier(LAYER_SCHEMA, table_name(name))
+        if name in CATALOGUE:
+            # The catalogue's tables stay, with their policies, for QGIS projects that use them.
+            self._cur.execute(sql.SQL("DELETE FROM {}").format(table))
+        else:
+            self._count_commit()
+            self._cur.execute(sql.SQL("DROP TABLE {} CASCADE").format(table))
+        self._cur.execute(
+            sql.SQL("DELETE FROM {} WHERE layer = %s").format(
+                sql.Identifier(META_SCHEMA, "layers")
+            ),
+            (name,),
+        )
+
+    def _count_commit(self) -> None:
+        commit_revision = sql.Identifier(META_SCHEMA, "commit_revision")
+        self._cur.execute(sql.SQL("SELECT {}()").format(commit_revision))
+
+    # -- product records ---------------------------------------------------------------------
+    def register(self, record: ProductRecord) -> None:
+        if not record.created_at:
+            record = replace(record, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        self._count_commit()
+        self._cur.execute(
+            sql.SQL(
+                "INSERT INTO {} (id, kind, job, scope, created_at, record) "
+                "VALUES (%s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT (id) DO UPDATE SET "
+                "kind = excluded.kind, job = excluded.job, scope = excluded.scope, "
+                "created_at = excluded.created_at, record = excluded.record"
+            ).format(sql.Identifier(META_SCHEMA, "products")),
+            (record.id, record.kind, record.job, record.scope, record.created_at,
+             record.to_json()),
+        )  # fmt: skip
+
+    def unregister(self, product_id: str) -> None:
+        products = sql.Identifier(META_SCHEMA, "products")
+        found = self._cur.execute(
+            sql.SQL("SELECT 1 FROM {} WHERE id = %s").format(products), (product_id,)
+        ).fetchone()
+        if found:
+            self._count_commit()
+            delete = sql.SQL("DELETE FROM {} WHERE id = %s").format(products)
+            self._cur.execute(delete, (product_id,))
+
+    def products(self) -> list[ProductRecord]:
+        rows = self._cur.execute(
+            sql.SQL('SELECT record::text FROM {} ORDER BY id COLLATE "C"').format(
+                sql.Identifier(META_SCHEMA, "products")
+            )
+        ).fetchall()
+        return [ProductRecord.from_json(text) for (text,) in rows]
+
+    def product(self, product_id: str) -> ProductRecord:
+        row = self._cur.execute(
+            sql.SQL("SELECT record::text FROM {} WHERE id = %s").format(
+                sql.Identifier(META_SCHEMA, "products")
+            ),
+            (product_id,),
+        ).fetchone()
+        if row is None:
+            raise UnknownProduct(product_id, self._where)
+        return ProductRecord.from_json(row[0])
+
+
+def _qualified(table: str) -> str:
+    return sql.Identifier(LAYER_SCHEMA, table).as_string(None)
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
+
+
+class PostGISStore:
+    """A ``LayerStore`` in a PostGIS database made by ``gis-planner db init``.
+
+    ``acting_for`` is the caller every transaction acts for (its role set with ``SET LOCAL
+    ROLE``; the login must be a member of it); None keeps the login's own role.
+    ``assets_dir`` is where file products go (default: ``<output_dir>/<database>_assets``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        acting_for: Caller | None = None,
+        assets_dir: Path | None = None,
+    ) -> None:
+        self._url = url
+        self._role = role_of(acting_for) if acting_for is not None else None
+        self._admin: bool | None = (acting_for.role == "admin") if acting_for else None
+        self._assets_dir = assets_dir
+        self._connections = Connections(url)
+
+    def acting_for(self, caller: Caller | None) -> PostGISStore:
+        """The same store (and connections) acting for ``caller``: one a request."""
+        other = PostGISStore(self._url, acting_for=caller, assets_dir=self._assets_dir)
+        other._connections = self._connections
+        return other
+
+    def __repr__(self) -> str:
+        return f"PostGISStore({self.uri!r}, role={self._role!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Connections stay with their process; a child opens its own.
+        state = dict(self.__dict__)
+        state["_connections"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._connections = Connections(self._url)
+
+    def close(self) -> None:
+        """Close the idle connections (a later call opens new ones)."""
+        self._connections.close()
+
+    @property
+    def uri(self) -> str:
+        return redact(self._url)
+
+    @property
+    def url(self) -> str:
+        """The URL the store connects with (with its password, if it has one)."""
+        return self._url
+
+    @property
+    def assets_dir(self) -> Path:
+        if self._assets_dir is not None:
+            return self._assets_dir
+        database = psycopg.conninfo.conninfo_to_dict(self._url).get("dbname") or "postgis"
+        return get_settings().output_dir / f"{database}_assets"
+
+    # -- sessions ----------------------------------------------------------------------------
+    def _enter_role(self, cur: psycopg.Cursor) -> None:
+        if self._role is not None:
+            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(self._role)))
+        else:
+            cur.execute("SET LOCAL ROLE NONE")
+
+    def _is_admin(self, cur: psycopg.Cursor) -> bool:
+        if self._admin is None:
+            row = cur.execute(
+                sql.SQL("SELECT {}()").format(sql.Identifier(META_SCHEMA, "caller_is_admin"))
+            ).fetchone()
+            self._admin = bool(row and row[0])
+        return self._admin
+
+    @contextmanager
+    def transaction(self) -> Iterator[PostGISTransaction]:
+        with self._connections.connection() as con:
+            try:
+                with con.transaction():
+                    cur = con.cursor()
+                    self._enter_role(cur)
+                    yield PostGISTransaction(self, cur)
+            except psycopg.Error as error:
+                raise store_error(error, self.uri) from error
+
+    # -- every method is one transaction ----------------------------------------------------
+    def list_layers(self) -> list[LayerInfo]:
+        with self.transaction() as tx:
+            return tx.list_layers()
+
+    def has_layer(self, name: str) -> bool:
+        with self.transaction() as tx:
+            return tx.has_layer(name)
+
+    def read(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        with self.transaction() as tx:
+            return tx.read(name, bbox=bbox, filters=filters, columns=columns)
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        with self.transaction() as tx:
+            return tx.metadata(name)
+
+    def revision(self) -> int:
+        with self.transaction() as tx:
+            return tx.revision()
+
+    def layer_revisions(self) -> dict[str, int]:
+        with self.transaction() as tx:
+            return tx.layer_revisions()
+
+    def products(self) -> list[ProductRecord]:
+        with self.transaction() as tx:
+            return tx.products()
+
+    def product(self, product_id: str) -> ProductRecord:
+        with self.transaction() as tx:
+            return tx.product(product_id)
+
+    def stale(self, record: ProductRecord) -> bool:
+        return is_stale(record, self.layer_revisions())
+
+    def write(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        mode: WriteMode = "replace",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        with self.transaction() as tx:
+            tx.write(name, frame, mode=mode, metadata=metadata)
+
+    def delete(self, name: str) -> None:
+        with self.transaction() as tx:
+            tx.delete(name)
+
+    def register(self, record: ProductRecord) -> None:
+        with self.transaction() as tx:
+            tx.register(record)
+
+    def unregister(self, product_id: str) -> None:
+        with self.transaction() as tx:
+            tx.unregister(product_id)
