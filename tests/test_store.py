@@ -124,12 +124,8 @@ def test_append_checks_keys_against_stored_rows(
 
 
 def test_append_to_a_scoped_layer_checks_its_own_keys(
-    any_store: LayerStore, make_sites: SiteFactory, request: pytest.FixtureRequest
+    any_store: LayerStore, make_sites: SiteFactory
 ) -> None:
-    if isinstance(any_store, GeoPackageStore):
-        request.applymarker(
-            pytest.mark.xfail(reason="gpkg.py checks the catalogue layer's keys", strict=True)
-        )
     any_store.write("sites__x", make_sites([("A", "viettel", 105.9, 20.5)]))
     any_store.write("sites__x", make_sites([("B", "viettel", 105.9, 20.5)]), mode="append")
     with pytest.raises(LayerValidationError, match="already in layer 'sites__x'"):

@@ -68,7 +68,8 @@ def _where_clause(filters: Filters | None, fields: Sequence[str], layer: str) ->
             clauses.append(f'"{field}" IN ({", ".join(_sql_literal(v) for v in present)})')
         if len(present) < len(values):
             clauses.append(f'"{field}" IS NULL')
-        parts.append("(" + " OR ".join(clauses) + ")")
+        # No value accepted: no row (``IN ()`` is not SQL).
+        parts.append("(" + (" OR ".join(clauses) or "0 = 1") + ")")
     return " AND ".join(parts) or None
 
 
@@ -229,7 +230,7 @@ class GeoPackageFile:
         valid = result.valid
         append = mode == "append" and self.has_layer(name)
         if append:
-            self._check_keys_free(spec, valid)
+            self._check_keys_free(name, spec, valid)
         pyogrio.write_dataframe(
             valid,
             self.path,
@@ -279,10 +280,11 @@ class GeoPackageFile:
                  description),
             )  # fmt: skip
 
-    def _check_keys_free(self, spec: LayerSpec, new: pd.DataFrame) -> None:
+    def _check_keys_free(self, name: str, spec: LayerSpec, new: pd.DataFrame) -> None:
+        """Refuse rows whose key store layer ``name`` (of catalogue layer ``spec``) holds."""
         key = list(spec.key)
         existing = pyogrio.read_dataframe(
-            self.path, layer=spec.name, columns=key, read_geometry=False, use_arrow=True
+            self.path, layer=name, columns=key, read_geometry=False, use_arrow=True
         )
         existing = as_catalogue_dtypes(existing, spec)[key]
         clash = new[key].merge(existing.drop_duplicates(), how="left", indicator=True)
@@ -296,7 +298,7 @@ class GeoPackageFile:
                     "field": label,
                     "value": new.loc[rows, key[0]].to_numpy(dtype=object),
                     "reason": "duplicate_key",
-                    "message": f"{label}: already in layer {spec.name!r}",
+                    "message": f"{label}: already in layer {name!r}",
                 }
             )
             raise LayerValidationError(spec.name, problems)

@@ -118,12 +118,8 @@ def test_filters_keep_the_geopackage_semantics(
 
 
 def test_an_empty_list_of_values_accepts_no_row(
-    any_store: LayerStore, make_sites: SiteFactory, request: pytest.FixtureRequest
+    any_store: LayerStore, make_sites: SiteFactory
 ) -> None:
-    if isinstance(any_store, GeoPackageStore):
-        request.applymarker(
-            pytest.mark.xfail(reason="gpkg.py writes `IN ()`, an SQL syntax error", strict=True)
-        )
     any_store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
     assert any_store.read("sites", filters={"operator": []}).empty
 
