@@ -185,6 +185,30 @@ def input_revisions(revisions: Mapping[str, int], layers: Iterable[str]) -> dict
     return {name: revisions[name] for name in layers if name in revisions}
 
 
+def layer_record(
+    job: str,
+    layer: str,
+    parameters: Mapping[str, Any],
+    inputs: Mapping[str, int],
+    *,
+    area: ProductArea | None = None,
+    operators: Iterable[str] = (),
+    technologies: Iterable[str] = (),
+) -> ProductRecord:
+    """The record of a layer a job derives: ``{job}.{layer}``, computed from ``inputs``."""
+    return ProductRecord(
+        id=f"{job}.{layer}",
+        kind="layer",
+        job=job,
+        parameters=dict(parameters),
+        area=area or ProductArea(),
+        operators=tuple(sorted(set(operators))),
+        technologies=tuple(sorted(set(technologies))),
+        inputs=dict(inputs),
+        layer=layer,
+    )
+
+
 def is_stale(record: ProductRecord, revisions: Mapping[str, int]) -> bool:
     """Whether an input of ``record`` was rewritten (or removed) since it was computed."""
     return any(revisions.get(name) != revision for name, revision in record.inputs.items())

@@ -91,8 +91,8 @@ def _format_sheet(sheet: Worksheet, table: pd.DataFrame, formats: list[str | Non
     sample = table.head(1000).astype(str)
     for index, name in enumerate(table.columns, start=1):
         longest_word = max((len(word) for word in str(name).split()), default=0)
-        values = sample.iloc[:, index - 1].str.len().max() if len(sample) else 0
-        width = min(MAX_WIDTH, max(10, longest_word + 2, int(values or 0) + 2))
+        values = int(sample.iloc[:, index - 1].str.len().fillna(0).max()) if len(sample) else 0
+        width = min(MAX_WIDTH, max(10, longest_word + 2, values + 2))
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = width
         number_format = formats[index - 1]

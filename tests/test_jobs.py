@@ -217,3 +217,24 @@ def test_only_jobs_io_and_product_readers_import_the_store() -> None:
     assert {a for a in STORE_USERS if any(u == a or u.startswith(f"{a}/") for u in users)} == set(
         STORE_USERS
     )
+
+
+def test_every_job_registers_the_layers_it_writes(
+    sample_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    target = copy(sample_store.path, "registered.gpkg")
+    cli("sharing", "--store", str(target), "--out", str(tmp_path))
+    cli("candidates", "--store", str(target), "--operator", "vietnamobile",
+        "--lon", str(PHU_LY.lon), "--lat", str(PHU_LY.lat), "--out", str(tmp_path))  # fmt: skip
+    cli("fibre", "--store", str(target), "--report", str(tmp_path / "fibre.xlsx"))
+    store = GeoPackageStore(target)
+    records = {r.layer: r for r in store.products() if r.kind == "layer"}
+    derived = {"positions", "sharing_ratios", "consolidation_moves", "host_candidates"}
+    derived |= {name for name in store.layer_revisions() if name.startswith(("ftth", "backhaul"))}
+    assert derived <= set(records)
+    for name in derived:
+        assert records[name].inputs and not store.stale(records[name]), name
+    assert records["host_candidates"].operators == ("vietnamobile",)
+    # a new fibre route makes the fibre products stale, not the sharing ones
+    store.write("fibre_routes", store.read("fibre_routes"))
+    assert store.stale(records["ftth_villages"]) and not store.stale(records["positions"])

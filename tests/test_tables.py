@@ -47,6 +47,7 @@ def test_xlsx_is_formatted_for_people(tmp_path: Path) -> None:
             "max_rsrp_dbm": [-97.123, -110.5],
             "covered": [True, False],
             "note": ["Thôn Đông", "a long remark " * 10],
+            "missing": pd.Series([None, None], dtype="str"),
         }
     )
     book = openpyxl.load_workbook(
@@ -54,9 +55,9 @@ def test_xlsx_is_formatted_for_people(tmp_path: Path) -> None:
     )
     sheet = book["v"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:F3"
+    assert sheet.auto_filter.ref == "A1:G3"
     assert sheet["A1"].font.bold
-    formats = {sheet.cell(1, c).value: sheet.cell(2, c).number_format for c in range(1, 7)}
+    formats = {sheet.cell(1, c).value: sheet.cell(2, c).number_format for c in range(1, 8)}
     assert formats["Dân số (người)"] == "#,##0"
     assert formats["Tỷ lệ diện tích được phủ"] == "0.0%"
     assert formats["Mức thu tốt nhất (dBm)"] == "0.0"

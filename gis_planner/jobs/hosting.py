@@ -10,6 +10,7 @@ import geopandas as gpd
 from gis_planner.crs import metric_crs_of
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.positions_product import PositionsProduct, read_positions
+from gis_planner.products import input_revisions, layer_record
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv
 
@@ -39,11 +40,21 @@ class HostingResult:
 
 def run(spec: HostingSpec, store: LayerStore) -> HostingResult:
     site = spec.site
+    inputs = input_revisions(
+        store.layer_revisions(), ("positions", "sites", "admin_units", *FIBRE_LAYERS)
+    )
     product = read_positions(store)
     found = host_index(store, product).candidates(site, spec.radius_m)
     query = f"{site.operator}@{site.lon:.5f},{site.lat:.5f}/{site.height_m:g}m/{site.technology}"
     found.insert(0, "query_id", query)
-    store.write(LAYER, found)
+    parameters = {"site": query, "radius_m": spec.radius_m,
+                  "positions_tolerance_m": product.tolerance_m}  # fmt: skip
+    with store.transaction() as tx:
+        tx.write(LAYER, found)
+        tx.register(
+            layer_record("hosting", LAYER, parameters, inputs, operators=[site.operator],
+                         technologies=[site.technology])
+        )  # fmt: skip
     path = write_csv(spec.out_dir / f"{LAYER}.csv", found, LAYER)
     return HostingResult(query, found, path, product)
 

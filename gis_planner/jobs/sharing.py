@@ -11,8 +11,8 @@ from gis_planner.admin import units
 from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_plan
 from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang
-from gis_planner.positions_product import JOB, layer_revision, positions_record, product_id
-from gis_planner.products import ProductArea, ProductRecord, input_revisions
+from gis_planner.positions_product import JOB, layer_revision, positions_record
+from gis_planner.products import ProductArea, input_revisions, layer_record
 from gis_planner.sharing import DEFAULT_TOLERANCE_M, place_positions, position_ratios, positions
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx
@@ -74,11 +74,8 @@ def run(spec: SharingSpec, store: LayerStore) -> SharingResult:
         for name, frame in zip(LAYERS, (placed, ratios, plan.moves), strict=True):
             tx.write(name, frame, metadata=record)
             tx.register(
-                ProductRecord(
-                    id=product_id(name), kind="layer", job=JOB, parameters=parameters,
-                    area=ProductArea(tuple(provinces["code"])), operators=operators,
-                    technologies=(), inputs=inputs, layer=name,
-                )
+                layer_record(JOB, name, parameters, inputs,
+                             area=ProductArea(tuple(provinces["code"])), operators=operators)
             )  # fmt: skip
     report = write_xlsx(
         spec.out_dir / "sharing.xlsx",

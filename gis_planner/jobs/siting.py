@@ -12,6 +12,7 @@ from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.positions_product import PositionsProduct, read_positions
+from gis_planner.products import input_revisions, layer_record
 from gis_planner.siting import SitingResult, planned_cell, propose_sites, siting_candidates
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_xlsx
@@ -43,7 +44,12 @@ class SitePlan:
     positions: PositionsProduct
 
 
+#: The layers a site plan is computed from: a later write of one makes it stale.
+INPUT_LAYERS = ("coverage_villages", "villages", "positions", "sites", "admin_units")
+
+
 def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
+    inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
     demand = coverage_demand(store, spec.operator, spec.technology)
     admin = store.read("admin_units")
     crs = metric_crs_of(admin)
@@ -60,9 +66,15 @@ def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
     )
     proposals = result.proposals.assign(operator=spec.operator)
     demand_layer = result.demand.assign(operator=spec.operator)
+    parameters = {"budget": spec.budget, "time_limit_s": spec.time_limit_s,
+                  "positions_tolerance_m": product.tolerance_m}  # fmt: skip
     with store.transaction() as tx:
-        tx.write("site_proposals", proposals)
-        tx.write("siting_demand", demand_layer)
+        for name, frame in (("site_proposals", proposals), ("siting_demand", demand_layer)):
+            tx.write(name, frame)
+            tx.register(
+                layer_record("siting", name, parameters, inputs, operators=[spec.operator],
+                             technologies=[spec.technology])
+            )  # fmt: skip
     summary = _summary(result, proposals, demand_layer)
     report = write_xlsx(
         spec.out_dir / f"site_plan_{spec.operator}_{spec.technology}.xlsx",
