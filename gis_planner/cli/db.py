@@ -10,11 +10,6 @@ from typing import Annotated
 import typer
 
 from gis_planner.cli.common import console
-from gis_planner.settings import get_settings
-from gis_planner.store import open_store
-from gis_planner.store.pgcluster import start_cluster, stop_cluster
-from gis_planner.store.pgschema import create_login, init_schema, redact
-from gis_planner.store.transfer import copy_store
 
 db = typer.Typer(
     help="The PostGIS store: a private PostgreSQL cluster, its schema and its logins.",
@@ -37,6 +32,9 @@ class LoginRole(StrEnum):
 @db.command()
 def start(directory: DirOption = None) -> None:
     """Run a private PostgreSQL + PostGIS cluster (created on first use) and print its URL."""
+    from gis_planner.settings import get_settings
+    from gis_planner.store.pgcluster import start_cluster
+
     cluster = start_cluster(directory or get_settings().output_dir / "postgres")
     console.print(f"[green]PostgreSQL[/green] {cluster.data_dir} on 127.0.0.1:{cluster.port}")
     console.print(cluster.url(), soft_wrap=True)
@@ -46,6 +44,9 @@ def start(directory: DirOption = None) -> None:
 @db.command()
 def stop(directory: DirOption = None) -> None:
     """Stop the private cluster."""
+    from gis_planner.settings import get_settings
+    from gis_planner.store.pgcluster import stop_cluster
+
     stop_cluster(directory or get_settings().output_dir / "postgres")
     console.print("[green]PostgreSQL[/green] stopped")
 
@@ -53,6 +54,8 @@ def stop(directory: DirOption = None) -> None:
 @db.command()
 def init(url: Annotated[str, typer.Argument(help="postgresql:// URL, as a superuser.")]) -> None:
     """Create the store's schema, roles and policies (again: bring them up to date)."""
+    from gis_planner.store.pgschema import init_schema, redact
+
     init_schema(url)
     console.print(f"[green]schema[/green] {redact(url)}: ready")
 
@@ -73,6 +76,8 @@ def login(
     what is public; an admin's everything; the service's (the API's) nothing until it acts
     for a caller.
     """
+    from gis_planner.store.pgschema import create_login
+
     create_login(url, name, role.value, operator=operator, password=password)
     console.print(f"[green]login[/green] {name}: {role.value} {operator or ''}".rstrip())
 
@@ -82,6 +87,9 @@ def copy(
     target: Annotated[str, typer.Argument(help="Empty store to copy into.")],
 ) -> None:
     """Copy a whole store (layers, metadata, product records, assets) into an empty one."""
+    from gis_planner.store import open_store
+    from gis_planner.store.transfer import copy_store
+
     origin, destination = open_store(source), open_store(target)
     result = copy_store(origin, destination, progress=lambda name: console.print(f"  {name}"))
     console.print(
