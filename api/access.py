@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from api.settings import ApiKey, Role
 from gis_planner.apikeys import key_id, verify_key
-from gis_planner.catalogue import CATALOGUE
+from gis_planner.store.access import layer_access
 
 
 @dataclass(frozen=True)
@@ -25,73 +25,6 @@ class Principal:
 
 
 VIEWER = Principal("viewer")
-
-#: What a viewer sees of a site: where it is and whose it is, none of its configuration.
-SITE_POSITION_FIELDS = ("site_id", "operator", "tower_type", "height_m", "commune_code", "status")
-
-
-@dataclass(frozen=True)
-class LayerPolicy:
-    """Visibility of one layer.
-
-    ``public_fields`` None hides the layer from viewers. Layers ``by_operator`` have an
-    ``operator`` field: an operator sees its own rows in full and, if ``others_public``, the
-    public fields of the other operators' rows (otherwise none of them). ``public_rows`` names
-    the ``operator`` value of rows aggregated over operators ("any"): only those are public,
-    and an operator sees them beside its own.
-    """
-
-    public_fields: tuple[str, ...] | None
-    by_operator: bool
-    others_public: bool = False
-    public_rows: str | None = None
-
-
-#: Layers anonymous viewers see whole: boundaries, villages, priority areas, positions and
-#: aggregated products. Any other layer is hidden from them until it is listed here.
-PUBLIC_LAYERS = frozenset(
-    {
-        "admin_units", "admin_crosswalk", "villages", "priority_areas",
-        "positions", "sharing_ratios", "ftth_villages", "ftth_shares", "fibre_redundancy",
-    }
-)  # fmt: skip
-
-#: ``operator`` value of coverage rows aggregated over operators (the best of any).
-AGGREGATED = "any"
-
-#: Layers whose visibility is not the default one (see ``policy``).
-POLICIES: dict[str, LayerPolicy] = {
-    "sites": LayerPolicy(SITE_POSITION_FIELDS, by_operator=True, others_public=True),
-    # Coverage aggregated over operators is public; each operator's rows are its own.
-    "coverage_villages": LayerPolicy(
-        CATALOGUE["coverage_villages"].field_names, by_operator=True, public_rows=AGGREGATED
-    ),
-    # A position's stored capacity comes from every operator's ``max_tenants``, which each
-    # operator keeps to itself: /analysis/positions computes it from what the caller may see.
-    "positions": LayerPolicy(
-        tuple(f for f in CATALOGUE["positions"].field_names if f != "capacity"),
-        by_operator=False,
-    ),
-    # Gap villages are aggregated over operators; which operator is best there is not public.
-    "coverage_gaps": LayerPolicy(
-        tuple(f for f in CATALOGUE["coverage_gaps"].field_names if f != "best_operator"),
-        by_operator=False,
-    ),
-}
-
-
-def policy(layer: str) -> LayerPolicy:
-    """A layer's policy. By default a layer is for admins only; a layer with an ``operator``
-    field (cells, fibre, backhaul) is also each operator's for its own rows; the layers of
-    ``PUBLIC_LAYERS`` are everyone's."""
-    if layer in POLICIES:
-        return POLICIES[layer]
-    spec = CATALOGUE.get(layer)
-    if spec is None:
-        return LayerPolicy(None, by_operator=False)
-    if layer in PUBLIC_LAYERS:
-        return LayerPolicy(spec.field_names, by_operator=False)
-    return LayerPolicy(None, by_operator="operator" in spec.field_names)
 
 
 @dataclass(frozen=True)
@@ -125,7 +58,7 @@ def layer_view(layer: str, fields: tuple[str, ...], who: Principal) -> LayerView
     """The view of ``layer`` (whose fields are ``fields``) for ``who``; None if hidden."""
     if who.role == "admin":
         return LayerView(fields)
-    rule = policy(layer)
+    rule = layer_access(layer)
     public = tuple(f for f in fields if rule.public_fields is not None and f in rule.public_fields)
     if who.role == "operator" and rule.by_operator:
         if rule.others_public:

@@ -8,18 +8,16 @@ import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
-from api.access import (
-    AGGREGATED,
-    PUBLIC_LAYERS,
-    SITE_POSITION_FIELDS,
-    KeyRing,
-    Principal,
-    layer_view,
-    policy,
-)
+from api.access import KeyRing, Principal, layer_view
 from api.settings import ApiKey, ApiSettings
 from gis_planner.apikeys import hash_key
 from gis_planner.catalogue import CATALOGUE
+from gis_planner.store.access import (
+    AGGREGATED,
+    PUBLIC_LAYERS,
+    SITE_POSITION_FIELDS,
+    layer_access,
+)
 from tests.api.conftest import KEYS, PHU_LY_TILE_12, key
 
 CELL_CONFIG = ("azimuth_deg", "tx_power_dbm", "mech_tilt_deg", "antenna_gain_dbi", "band_mhz")
@@ -123,7 +121,7 @@ def test_only_listed_layers_are_public() -> None:
                 assert own is not None and own.only_operator == "viettel", name
             else:
                 assert own is None, name
-    assert policy("not_catalogued").public_fields is None
+    assert layer_access("not_catalogued").public_fields is None
     assert {"cells", "fibre_routes", "fibre_spof_nodes", "consolidation_moves"}.isdisjoint(
         PUBLIC_LAYERS
     )
