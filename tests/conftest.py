@@ -10,11 +10,16 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import settings
 
 from gis_planner.sample import load_sample
 from gis_planner.settings import REPOSITORY
 from gis_planner.store import GeoPackageStore
 from tests import second_province
+
+# Property tests check answers, never time: a per-example deadline fails on a loaded machine.
+settings.register_profile("gis-planner", deadline=None)
+settings.load_profile("gis-planner")
 
 SAMPLE_DIR = REPOSITORY / "layers" / "hanam"
 

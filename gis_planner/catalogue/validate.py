@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -97,6 +98,23 @@ def _show(value: object) -> object:
     return value
 
 
+def nfc_text(text: pd.Series) -> pd.Series:
+    """Text normalised to NFC, so that a word typed two ways compares equal. Only non-ASCII
+    text can change, and each distinct value is normalised once: normalising is a per-value
+    loop, and a column repeats its values."""
+    accented = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    if not accented.any():
+        return text
+    changed = {}
+    for value in text[accented].unique():
+        normal = unicodedata.normalize("NFC", value)
+        if normal != value:
+            changed[value] = normal
+    if not changed:
+        return text
+    return text.where(~text.isin(list(changed)), text.map(changed))
+
+
 def _blank_to_na(series: pd.Series) -> pd.Series:
     """Strip text and turn empty strings into missing values; leave other dtypes alone."""
     if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
@@ -117,7 +135,7 @@ def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, pd.Series]:
             integral = series.dropna().eq(np.floor(series.dropna())).all()
             if integral:
                 series = series.astype("Int64")
-        text = series.astype("str").where(present).str.normalize("NFC")
+        text = nfc_text(series.astype("str").where(present))
         return text, pd.Series(False, index=raw.index)
     if spec.dtype in ("int", "float"):
         number = pd.to_numeric(series, errors="coerce").astype("float64")

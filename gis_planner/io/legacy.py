@@ -142,10 +142,16 @@ def vietnamese_words(texts: Iterable[str]) -> int:
     )
 
 
+def _western(text: str) -> bool:
+    """Whether ``text`` has letters beyond ASCII but none beyond Latin-1: how text typed in a
+    legacy font reads."""
+    return not text.isascii() and max(text) < "\u0100"
+
+
 def detect(texts: Iterable[str]) -> str | None:
     """The legacy encoding ("tcvn3" or "vni") in which ``texts`` (Western-looking texts) read
     as more Vietnamese words than as they are; None when none does."""
-    sample = [t for t in texts if not t.isascii() and all(ord(c) < 0x100 for c in t)]
+    sample = [t for t in texts if _western(t)]
     if not sample:
         return None
     as_they_are = vietnamese_words(sample)
@@ -170,5 +176,5 @@ def legacy_mapping(texts: Iterable[str], encoding: str | None) -> tuple[dict[str
         encoding = detect(texts)
     if encoding is None:
         return {}, None
-    convert = [t for t in texts if not t.isascii() and all(ord(c) < 0x100 for c in t)]
+    convert = [t for t in texts if _western(t)]
     return {t: to_unicode(t, encoding) for t in convert}, encoding

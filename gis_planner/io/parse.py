@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from gis_planner.catalogue.validate import nfc_text
 from gis_planner.i18n import fold
 
 #: Cell texts that mean "no value" in the lists operators send.
@@ -74,10 +77,8 @@ def as_text(raw: pd.Series) -> pd.Series:
     """Cells as stripped NFC text, ``<NA>`` for empty cells and the missing-value markers."""
     # Arrow-backed, so that the regular expressions below run in Arrow, not per value.
     text = raw.astype("string[pyarrow]").str.strip()
-    # Only non-ASCII text can differ between NFC and NFD; normalising is a per-value loop.
+    text = nfc_text(text)
     accented = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
-    if accented.any():
-        text[accented] = text[accented].str.normalize("NFC")
     markers = text.str.lower().isin(MISSING_MARKERS)
     # Folded comparisons catch "Không có", "KHÔNG CÓ"; markers are short, so few values to fold.
     short = accented & ~markers & (text.str.len() <= _LONGEST_MARKER).fillna(False)
@@ -87,13 +88,20 @@ def as_text(raw: pd.Series) -> pd.Series:
     return text.mask(markers)
 
 
+def _sub(text: pd.Series, pattern: str) -> pd.Series:
+    """``text`` with each match of ``pattern`` removed, in Arrow's regular expressions (RE2):
+    pandas runs Python's ``re`` value by value for a regular-expression replace."""
+    removed = pc.replace_substring_regex(pa.array(text, from_pandas=True), pattern, "")
+    return pd.Series(pd.array(removed, dtype=text.dtype), index=text.index)
+
+
 def _decimal_text(text: pd.Series) -> pd.Series:
     """Number texts in Python syntax: decimal comma or point, thousands separators dropped.
 
     "1.234,5" and "1.234.567" are European thousands; "1,234.5" and "1,234,567" English ones;
     otherwise a comma is a decimal comma ("105,9123") and a single point a decimal point.
     """
-    text = text.str.replace(r"[\s\u00a0]", "", regex=True)
+    text = _sub(text, r"[\s\x{a0}]")
     european = text.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?|[+-]?\d{1,3}(\.\d{3})+,\d+")
     english = text.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+\.\d+|[+-]?\d{1,3}(,\d{3}){2,}")
     text = text.mask(european.fillna(False).astype(bool), text.str.replace(".", "", regex=False))
@@ -123,8 +131,8 @@ def parse_number(raw: pd.Series, unit: str | None = None) -> Parsed:
         return Parsed(values, reason)
     # The slow path, only for cells that are not plain numbers.
     rest = text[todo]
-    number_text = rest.str.replace(_UNIT_TAIL, "", regex=True).str.strip()
-    suffix = rest.str.replace(_NUMBER_HEAD, "", regex=True).str.strip()
+    number_text = _sub(rest, _UNIT_TAIL).str.strip()
+    suffix = _sub(rest, _NUMBER_HEAD).str.strip()
     well_formed = number_text.str.fullmatch(_NUMBER_TEXT).fillna(False).astype(bool)
     numbers = pd.to_numeric(_decimal_text(number_text), errors="coerce").astype("float64")
     numbers = numbers.where(well_formed)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from charset_normalizer import from_bytes
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
@@ -265,11 +267,30 @@ _KIND_OF = np.frompyfunc(lambda value: _KINDS.get(type(value), "other"), 1, 1)
 _TEXT_OF = np.frompyfunc(str, 1, 1)
 
 
+#: Rows of a column looked at cell by cell: titles and headers above a list of one kind.
+_HEAD_ROWS = 64
+
+
+def _cell_kinds(values: np.ndarray) -> np.ndarray:
+    """Each cell's kind (number, flag, text, empty or other). Below its first rows a column
+    usually holds one kind, told at once without a look at each cell's type."""
+    kinds = np.empty(len(values), dtype="U6")
+    kinds[:_HEAD_ROWS] = _KIND_OF(values[:_HEAD_ROWS])
+    body = values[_HEAD_ROWS:]
+    inferred = pd.api.types.infer_dtype(body, skipna=True)
+    if inferred in ("string", "empty", "floating", "integer", "mixed-integer-float"):
+        kind = "text" if inferred == "string" else "number"
+        kinds[_HEAD_ROWS:] = np.where(pd.isna(body), "empty", kind)
+    else:
+        kinds[_HEAD_ROWS:] = _KIND_OF(body)
+    return kinds
+
+
 def _cells_as_text(values: np.ndarray) -> np.ndarray:
     """A column of sheet cells as text, column-wise: numbers without a spurious ".0" (codes
     read as 13285.0), booleans as true/false, empty cells as None."""
     out = values.copy()
-    kinds = _KIND_OF(values)
+    kinds = _cell_kinds(values)
     numbers = kinds == "number"
     if numbers.any():
         floats = values[numbers].astype(np.float64)
@@ -302,6 +323,19 @@ def _sheet_frame(sheet: CalamineSheet) -> pd.DataFrame:
             top = frame.iat[min_row, min_col]
             frame.iloc[min_row : max_row + 1, min_col : max_col + 1] = top
     return frame
+
+
+def _western_texts(cells: pd.DataFrame) -> list[str]:
+    """The distinct texts of ``cells`` with letters beyond ASCII and none beyond Latin-1: the
+    only ones that can be typed in a legacy font. Found in Arrow: a sheet has millions of
+    cells and few such texts."""
+    columns = [
+        pa.array(cells[column].to_numpy(object), type=pa.string(), from_pandas=True)
+        for column in cells.columns
+    ]
+    distinct = pc.unique(pa.chunked_array(columns, type=pa.string()))
+    western = pc.match_substring_regex(distinct, r"^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$")
+    return [text for text in distinct.filter(western).to_pylist() if text is not None]
 
 
 def read_excel(
@@ -347,10 +381,7 @@ def read_excel(
             raise GisPlannerError(f"{path}: sheet {name!r} is not readable ({error})") from None
         if cells.empty:
             continue
-        texts = pd.unique(cells.to_numpy(object).ravel())
-        converted, legacy = legacy_mapping(
-            (t for t in texts if isinstance(t, str)), legacy_name(encoding)
-        )
+        converted, legacy = legacy_mapping(_western_texts(cells), legacy_name(encoding))
         for column in cells.columns if converted else ():
             cells[column] = cells[column].map(converted).fillna(cells[column])
         head = cells.iloc[:HEADER_SEARCH_ROWS].to_numpy(object).tolist()
