@@ -1,7 +1,8 @@
-"""Build the bundled samples: ``layers/hanam/`` (the former Hà Nam province).
+"""Build the bundled samples: ``layers/hanam/`` (the former Hà Nam province) and
+``layers/ninhbinh/`` (the whole new Ninh Bình province of July 2025).
 
-Run ``python -m layers.build_sample`` from the repository root to build them all, or
-``--area hanam`` for one. The build is deterministic: the same sources and
+Run ``python -m layers.build_sample`` from the repository root to build both, or
+``--area hanam`` / ``--area ninhbinh`` for one. The build is deterministic: the same sources and
 library versions give the same bytes. Every layer is validated against the catalogue before it
 is written; sources and licences are in ``layers/SOURCES.md``.
 """
@@ -22,6 +23,8 @@ from gis_planner.catalogue import get_spec, validate
 from gis_planner.crs import WGS84
 from layers.hanam_sample.admin import build_admin as build_hanam_admin
 from layers.hanam_sample.part import HANAM
+from layers.ninhbinh_sample.admin import build_admin as build_ninhbinh_admin
+from layers.ninhbinh_sample.parts import NAM_DINH, NINH_BINH
 from layers.synthetic.admin import Admin
 from layers.synthetic.common import synthetic, to_wgs84
 from layers.synthetic.fibre import build_fibre
@@ -48,6 +51,9 @@ class Sample:
 
 SAMPLES = {
     "hanam": Sample("Hà Nam", build_hanam_admin, (HANAM,), LAYERS / "hanam", 7),
+    "ninhbinh": Sample(
+        "Ninh Bình", build_ninhbinh_admin, (HANAM, NAM_DINH, NINH_BINH), LAYERS / "ninhbinh", 6
+    ),
 }
 
 
