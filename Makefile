@@ -20,9 +20,11 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.runtime
 
-# Main job on the bundled Hà Nam sample: build the store, write the products, serve the viewer.
+# Main job on a bundled sample (SAMPLE=ninhbinh, the whole new province, or hanam, the former
+# Hà Nam province alone and quicker): build the store, write the products, serve the viewer.
+demo: SAMPLE ?= ninhbinh
 demo: $(VENV)/.runtime
-	$(BIN)/gis-planner init --store $(STORE)
+	$(BIN)/gis-planner init --store $(STORE) --sample $(SAMPLE)
 	$(BIN)/gis-planner layers --store $(STORE)
 	$(BIN)/gis-planner map --store $(STORE)
 	$(BIN)/gis-planner coverage --store $(STORE)
@@ -45,7 +47,7 @@ test: lint
 bench: $(VENV)/.dev
 	for module in $$(ls benchmarks/bench_*.py | xargs -n1 basename | sed "s/\.py$$//"); do $(BIN)/python -m benchmarks.$$module || exit 1; done
 
-# Rebuild the bundled sample from layers/sources (deterministic; the output is committed).
+# Rebuild the bundled samples from layers/sources (deterministic; the output is committed).
 sample: $(VENV)/.dev
 	$(BIN)/python -m layers.build_sample
 

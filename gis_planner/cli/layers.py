@@ -11,19 +11,28 @@ from rich.table import Table
 
 from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
 from gis_planner.jobs import overview
-from gis_planner.sample import load_sample, sample_files
+from gis_planner.sample import bundled_sample_dir, load_sample, sample_files
 from gis_planner.settings import get_settings
 
 
 def init(
     store: StoreOption = None,
+    sample: Annotated[
+        str | None,
+        typer.Option(
+            help="Bundled sample: ninhbinh (the whole new province) or hanam (the former Hà Nam "
+            "province); default GIS_PLANNER_SAMPLE or ninhbinh."
+        ),
+    ] = None,
     sample_dir: Annotated[
-        Path | None, typer.Option(help="Directory of the sample's layer files.")
+        Path | None, typer.Option(help="Directory of a sample's layer files (instead of --sample).")
     ] = None,
 ) -> None:
-    """Build the store from the bundled sample (validated, in one transaction)."""
+    """Build the store from a bundled sample (validated, in one transaction)."""
+    if sample and sample_dir:
+        raise typer.BadParameter("give --sample or --sample-dir, not both")
+    source = sample_dir or (bundled_sample_dir(sample) if sample else get_settings().sample_dir)
     target = store_from(store)
-    source = sample_dir or get_settings().sample_dir
     names = list(sample_files(source))
     columns = (
         TextColumn("[bold]{task.description}"),
