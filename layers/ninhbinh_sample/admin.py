@@ -155,19 +155,18 @@ def _read_2025(crs: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     """The polygons of an overlay result (dropping the lines and points a shared edge leaves)."""
-    parts = shapely.get_parts(geom)
+    # Twice: a collection may hold multi-part members.
+    parts = shapely.get_parts(shapely.get_parts(geom))
     kept = parts[shapely.get_type_id(parts) == 3]
     return shapely.multipolygons(kept) if len(kept) else shapely.Polygon()
 
 
 def _share_out(
-    unit: shapely.Geometry,
-    members: pd.DataFrame,
-    seeds: np.ndarray,
-    districts: gpd.GeoSeries,
+    unit: shapely.Geometry, members: pd.DataFrame, districts: gpd.GeoSeries
 ) -> list[shapely.Geometry]:
     """One 2025 commune's area split among the pre-2025 communes in ``members``: per district,
     the Voronoi cells of their seeds within the commune's part in that district."""
+    seeds = members["seed"].to_numpy()
     pieces = np.empty(len(members), dtype=object)
     for district, rows in members.groupby("parent_code", sort=True).indices.items():
         region = _polygonal(shapely.intersection(unit, districts[district]))
@@ -202,7 +201,7 @@ def _nest(
     for code, rows in pairs.groupby("new_code", sort=True).indices.items():
         unit = units_2025.set_index("code").geometry[code]
         members = pairs.iloc[rows]
-        geometry[rows] = _share_out(unit, members, members["seed"].to_numpy(), outlines)
+        geometry[rows] = _share_out(unit, members, outlines)
     pieces = gpd.GeoDataFrame(pairs, geometry=geometry, crs=crs)
     pieces = pieces[~pieces.geometry.is_empty]
     outlines_old = pieces[["code", "geometry"]].dissolve(by="code", sort=True).geometry
