@@ -20,9 +20,11 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.runtime
 
-# Main job on the bundled Hà Nam sample: build the store, write the products, serve the viewer.
+# Main job on a bundled sample (SAMPLE=hanam, the former Hà Nam province, or ninhbinh, the whole
+# new province): build the store, write the products, serve the viewer.
+demo: SAMPLE ?= hanam
 demo: $(VENV)/.runtime
-	$(BIN)/gis-planner init --store $(STORE)
+	$(BIN)/gis-planner init --store $(STORE) --sample $(SAMPLE)
 	$(BIN)/gis-planner layers --store $(STORE)
 	$(BIN)/gis-planner map --store $(STORE)
 	$(BIN)/gis-planner coverage --store $(STORE)
@@ -47,7 +49,7 @@ bench: $(VENV)/.dev
 	command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 	for module in $$(ls benchmarks/bench_*.py | xargs -n1 basename | sed "s/\.py$$//"); do $(BIN)/python -m benchmarks.$$module || exit 1; done
 
-# Rebuild the bundled sample from layers/sources (deterministic; the output is committed).
+# Rebuild the bundled samples from layers/sources (deterministic; the output is committed).
 sample: $(VENV)/.dev
 	$(BIN)/python -m layers.build_sample
 

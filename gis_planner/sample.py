@@ -1,4 +1,8 @@
-"""The bundled Hà Nam sample: its layer files and how they load into a store."""
+"""The bundled samples: their layer files and how they load into a store.
+
+Two samples are bundled (``layers/``): "ninhbinh", the whole new Ninh Bình province of July 2025
+(the former Hà Nam, Nam Định and Ninh Bình), and "hanam", the former Hà Nam province alone.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,15 @@ import pyogrio
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.errors import GisPlannerError
+from gis_planner.settings import SAMPLE_DIRS
 from gis_planner.store import LayerStore
+
+
+def bundled_sample_dir(name: str) -> Path:
+    """The layer folder of the bundled sample ``name`` ("ninhbinh" or "hanam")."""
+    if name not in SAMPLE_DIRS:
+        raise GisPlannerError(f"no bundled sample {name!r}: one of {', '.join(SAMPLE_DIRS)}")
+    return SAMPLE_DIRS[name]
 
 
 def sample_files(sample_dir: Path) -> dict[str, Path]:
@@ -27,7 +39,7 @@ def sample_files(sample_dir: Path) -> dict[str, Path]:
 
 
 def read_sample_layer(path: Path) -> pd.DataFrame:
-    """One layer file of the sample, as written by ``layers/build_sample.py``."""
+    """One layer file of a sample, as written by ``layers/build_sample.py``."""
     if path.suffix == ".csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     return pyogrio.read_dataframe(path, use_arrow=True)

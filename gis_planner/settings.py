@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+SampleName = Literal["ninhbinh", "hanam"]
+#: The bundled samples' layer folders: the whole new Ninh Bình province (July 2025) and the
+#: former Hà Nam province (quicker, and the test suite's).
+SAMPLE_DIRS: dict[str, Path] = {
+    "ninhbinh": REPOSITORY / "layers" / "ninhbinh",
+    "hanam": REPOSITORY / "layers" / "hanam",
+}
 
 
 class Settings(BaseSettings):
@@ -16,12 +25,27 @@ class Settings(BaseSettings):
 
     #: The layer store (a .gpkg path).
     store: Path = REPOSITORY / "output" / "hanam.gpkg"
-    #: The bundled sample's layer files.
-    sample_dir: Path = REPOSITORY / "layers" / "hanam"
+    #: The bundled sample ``init`` loads: "hanam" (the former Hà Nam province) or "ninhbinh"
+    #: (the whole new province).
+    sample: SampleName = "hanam"
+    #: The sample's layer files (default: the folder of ``sample``).
+    sample_dir: Path = SAMPLE_DIRS["hanam"]
     #: Where maps, reports and exports go.
     output_dir: Path = REPOSITORY / "output"
     #: Language of labels in products: "vi" (default) or "en".
     lang: str = "vi"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sample_dir_of_sample(cls, data: Any) -> Any:
+        """Without an explicit ``sample_dir``, the folder of the named ``sample``."""
+        if (
+            isinstance(data, dict)
+            and "sample_dir" not in data
+            and data.get("sample") in SAMPLE_DIRS
+        ):
+            return {**data, "sample_dir": SAMPLE_DIRS[data["sample"]]}
+        return data
 
 
 def get_settings() -> Settings:

@@ -1,13 +1,17 @@
-"""Build the bundled Hà Nam sample into ``layers/hanam/``.
+"""Build the bundled samples: ``layers/hanam/`` (the former Hà Nam province) and
+``layers/ninhbinh/`` (the whole new Ninh Bình province of July 2025).
 
-Run ``python -m layers.build_sample`` from the repository root. The build is deterministic: the
-same sources and library versions give the same bytes. Every layer is validated against the
-catalogue before it is written; sources and licences are in ``layers/SOURCES.md``.
+Run ``python -m layers.build_sample`` from the repository root to build both, or
+``--area hanam`` / ``--area ninhbinh`` for one. The build is deterministic: the same sources and
+library versions give the same bytes. Every layer is validated against the catalogue before it
+is written; sources and licences are in ``layers/SOURCES.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,63 +21,77 @@ import pyogrio
 from gis_planner.admin import locate
 from gis_planner.catalogue import get_spec, validate
 from gis_planner.crs import WGS84
-from layers.hanam_sample.admin import SOURCE_BY_KIND, Admin, build_admin
-from layers.hanam_sample.common import SYNTHETIC, to_wgs84
-from layers.hanam_sample.fibre import build_fibre
-from layers.hanam_sample.priority import build_priority_areas
-from layers.hanam_sample.radio import build_cells, build_sites
-from layers.hanam_sample.villages import build_villages
+from layers.hanam_sample.admin import build_admin as build_hanam_admin
+from layers.hanam_sample.part import HANAM
+from layers.ninhbinh_sample.admin import build_admin as build_ninhbinh_admin
+from layers.ninhbinh_sample.parts import NAM_DINH, NINH_BINH
+from layers.synthetic.admin import Admin
+from layers.synthetic.common import synthetic, to_wgs84
+from layers.synthetic.fibre import build_fibre
+from layers.synthetic.part import Part
+from layers.synthetic.priority import build_priority_areas
+from layers.synthetic.radio import build_cells, build_sites
+from layers.synthetic.villages import build_villages
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "hanam"
-PRIORITY_SOURCE = "real name, approximate position and outline; " + SYNTHETIC
-PROVINCE_2025_SOURCE = "former Hà Nam part only; " + SOURCE_BY_KIND["commune_2025"]
+LAYERS = Path(__file__).resolve().parent
+PEOPLE = ["population", "households"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One bundled sample: its administrative build, its parts and where it is written."""
+
+    label: str
+    admin: Callable[[], Admin]
+    parts: tuple[Part, ...]
+    out_dir: Path
+    #: Decimals of the written coordinates (7 ≈ 1 cm, 6 ≈ 10 cm).
+    decimals: int
+
+
+SAMPLES = {
+    "hanam": Sample("Hà Nam", build_hanam_admin, (HANAM,), LAYERS / "hanam", 7),
+    "ninhbinh": Sample(
+        "Ninh Bình", build_ninhbinh_admin, (HANAM, NAM_DINH, NINH_BINH), LAYERS / "ninhbinh", 6
+    ),
+}
+
+
+def _with_people(units: gpd.GeoDataFrame, sums: pd.DataFrame) -> gpd.GeoDataFrame:
+    return units.assign(**{column: units["code"].map(sums[column]) for column in PEOPLE})
 
 
 def _admin_units(admin: Admin, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    by_commune = villages.groupby("commune_code")[["population", "households"]].sum()
-    communes = admin.communes.assign(
-        population=admin.communes["code"].map(by_commune["population"]),
-        households=admin.communes["code"].map(by_commune["households"]),
-    )
-    by_district = communes.groupby("parent_code")[["population", "households"]].sum()
-    districts = admin.districts.assign(
-        population=admin.districts["code"].map(by_district["population"]),
-        households=admin.districts["code"].map(by_district["households"]),
-    )
-    province = admin.province.assign(
-        population=int(communes["population"].sum()), households=int(communes["households"].sum())
-    )
+    """Both versions' units, with the villages' people summed up each level."""
+    communes = _with_people(admin.communes, villages.groupby("commune_code")[PEOPLE].sum())
+    districts = _with_people(admin.districts, communes.groupby("parent_code")[PEOPLE].sum())
+    provinces = _with_people(admin.provinces, districts.groupby("parent_code")[PEOPLE].sum())
     inside = locate(villages.geometry.representative_point(), admin.communes_2025)
-    by_new = villages.groupby(inside)[["population", "households"]].sum()
-    new = admin.communes_2025.assign(
-        population=admin.communes_2025["code"].map(by_new["population"]),
-        households=admin.communes_2025["code"].map(by_new["households"]),
-    )
+    new = _with_people(admin.communes_2025, villages.groupby(inside)[PEOPLE].sum())
+    # The 2025 province's totals are its communes' only where they make up all of it.
+    totals = {c: int(new[c].sum()) if admin.complete_2025 else None for c in PEOPLE}
+    province_2025 = admin.province_2025.assign(**totals)
     parts = [
-        province.assign(level="province", unit_type="province", parent_code=None,
-                        admin_version="pre2025", geometry_quality="real",
-                        source=SOURCE_BY_KIND["outline"] + "; population " + SYNTHETIC),
-        districts.assign(level="district", parent_code="35", admin_version="pre2025",
-                         geometry_quality="real",
-                         source=SOURCE_BY_KIND["outline"] + "; population " + SYNTHETIC),
-        communes.assign(level="commune", admin_version="pre2025",
-                        geometry_quality="approximate", source=SOURCE_BY_KIND["commune"]),
-        admin.province_2025.assign(level="province", unit_type="province", parent_code=None,
-                                   admin_version="2025-07", geometry_quality="approximate",
-                                   population=None, households=None,
-                                   source=PROVINCE_2025_SOURCE),
-        new.assign(level="commune", parent_code="37", admin_version="2025-07",
-                   geometry_quality="approximate", source=SOURCE_BY_KIND["commune_2025"]),
+        provinces.assign(level="province", unit_type="province", parent_code=None,
+                         admin_version="pre2025"),
+        districts.assign(level="district", admin_version="pre2025"),
+        communes.assign(level="commune", admin_version="pre2025"),
+        province_2025.assign(level="province", unit_type="province", parent_code=None,
+                             admin_version="2025-07"),
+        new.assign(level="commune", parent_code=province_2025["code"].iloc[0],
+                   admin_version="2025-07"),
     ]  # fmt: skip
     frame = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=admin.province.crs)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=admin.communes.crs)
 
 
-def _sites(sites: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, admin: Admin) -> gpd.GeoDataFrame:
+def _sites(
+    sites: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, admin: Admin, source: str
+) -> gpd.GeoDataFrame:
     commune_names = admin.communes.set_index("code")["name"]
     district_of = admin.communes.set_index("code")["parent_code"]
     district_names = admin.districts.set_index("code")["name"]
-    village = villages.iloc[sites["village"].to_numpy()]
+    village = villages.loc[sites["village"].to_numpy()]
     commune = village["commune_code"].to_numpy()
     address = (
         village["name"].to_numpy()
@@ -82,43 +100,50 @@ def _sites(sites: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, admin: Admin) ->
         + ", "
         + district_names[district_of[commune].to_numpy()].to_numpy()
     )
-    return sites.assign(address=address, source=SYNTHETIC)
+    return sites.assign(address=address, source=source)
 
 
-def _to_layer(frame: gpd.GeoDataFrame | pd.DataFrame, name: str) -> pd.DataFrame:
+def _to_layer(frame: gpd.GeoDataFrame | pd.DataFrame, name: str, decimals: int) -> pd.DataFrame:
     spec = get_spec(name)
     if isinstance(frame, gpd.GeoDataFrame):
-        frame = frame.set_geometry(to_wgs84(frame.geometry))
+        frame = frame.set_geometry(to_wgs84(frame.geometry, 10.0**-decimals))
     result = validate(frame, spec)
     result.raise_if_problems(source=f"sample layer {name}")
     return result.valid.sort_values(list(spec.key), ignore_index=True)
 
 
-def build_layers() -> dict[str, pd.DataFrame]:
-    """Every layer of the sample, validated and in WGS84, keyed by layer name."""
-    admin = build_admin()
+def build_layers(area: str = "hanam") -> dict[str, pd.DataFrame]:
+    """Every layer of a sample, validated and in WGS84, keyed by layer name."""
+    sample = SAMPLES[area]
+    source = synthetic(sample.label)
+    admin = sample.admin()
     villages = build_villages(admin.communes)
-    sites = build_sites(villages)
+    district_of = villages["commune_code"].map(admin.communes.set_index("code")["parent_code"])
+    part_of = district_of.map(admin.districts.set_index("code")["parent_code"])
+    sites = build_sites(villages, sample.parts, part_of)
     sites["commune_code"] = locate(sites.geometry, admin.communes)
-    cells = build_cells(sites, admin.communes)
-    nodes, routes = build_fibre(admin.communes, villages, admin.province.geometry.iloc[0])
-    areas = build_priority_areas(admin.communes)
-    return {
-        "admin_units": _to_layer(_admin_units(admin, villages), "admin_units"),
-        "villages": _to_layer(villages.assign(source=SYNTHETIC), "villages"),
-        "sites": _to_layer(_sites(sites, villages, admin), "sites"),
-        "cells": _to_layer(cells.assign(source=SYNTHETIC), "cells"),
-        "fibre_nodes": _to_layer(nodes.assign(source=SYNTHETIC), "fibre_nodes"),
-        "fibre_routes": _to_layer(routes.assign(source=SYNTHETIC), "fibre_routes"),
-        "priority_areas": _to_layer(
-            areas.assign(geometry_quality="approximate", source=PRIORITY_SOURCE), "priority_areas"
-        ),
-        "admin_crosswalk": _to_layer(admin.crosswalk, "admin_crosswalk"),
+    nr_zones = [zone for part in sample.parts for zone in part.nr_zones]
+    cells = build_cells(sites, admin.communes, nr_zones)
+    outlines = admin.provinces.set_index("code").geometry
+    nodes, routes = build_fibre(admin.communes, villages, sample.parts, outlines)
+    named = [place for part in sample.parts for place in part.priority_areas]
+    areas = build_priority_areas(admin.communes, named)
+    priority_source = f"real name, approximate position and outline; {source}"
+    frames = {
+        "admin_units": _admin_units(admin, villages),
+        "villages": villages.assign(source=source),
+        "sites": _sites(sites, villages, admin, source),
+        "cells": cells.assign(source=source),
+        "fibre_nodes": nodes.assign(source=source),
+        "fibre_routes": routes.assign(source=source),
+        "priority_areas": areas.assign(geometry_quality="approximate", source=priority_source),
+        "admin_crosswalk": admin.crosswalk,
     }
+    return {name: _to_layer(frame, name, sample.decimals) for name, frame in frames.items()}
 
 
-def write_layers(layers: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    """GeoJSON for spatial layers (7 decimals, about 1 cm), CSV for tables."""
+def write_layers(layers: dict[str, pd.DataFrame], out_dir: Path, decimals: int = 7) -> list[Path]:
+    """GeoJSON for spatial layers (``decimals`` digits of degree), CSV for tables."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in layers.items():
@@ -130,7 +155,11 @@ def write_layers(layers: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
                 path,
                 driver="GeoJSON",
                 layer=name,
-                layer_options={"COORDINATE_PRECISION": 7, "WRITE_BBOX": "NO", "RFC7946": "YES"},
+                layer_options={
+                    "COORDINATE_PRECISION": decimals,
+                    "WRITE_BBOX": "NO",
+                    "RFC7946": "YES",
+                },
             )
         else:
             path = out_dir / f"{name}.csv"
@@ -141,11 +170,17 @@ def write_layers(layers: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument("--area", choices=sorted(SAMPLES), help="one sample (default: all)")
+    parser.add_argument("--out", type=Path, help="output directory (with --area)")
     args = parser.parse_args(argv)
-    layers = build_layers()
-    for path in write_layers(layers, args.out):
-        print(f"{path}  {len(layers[path.stem]):>6} rows  {path.stat().st_size / 1024:8.0f} KiB")
+    if args.out and not args.area:
+        parser.error("--out needs --area")
+    for area in [args.area] if args.area else list(SAMPLES):
+        sample = SAMPLES[area]
+        layers = build_layers(area)
+        for path in write_layers(layers, args.out or sample.out_dir, sample.decimals):
+            rows, size_kib = len(layers[path.stem]), path.stat().st_size / 1024
+            print(f"{path}  {rows:>6} rows  {size_kib:8.0f} KiB")
 
 
 if __name__ == "__main__":

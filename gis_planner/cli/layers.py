@@ -12,18 +12,27 @@ from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, 
 
 def init(
     store: StoreOption = None,
+    sample: Annotated[
+        str | None,
+        typer.Option(
+            help="Bundled sample: hanam (the former Hà Nam province) or ninhbinh (the whole new "
+            "province); default GIS_PLANNER_SAMPLE or hanam."
+        ),
+    ] = None,
     sample_dir: Annotated[
-        Path | None, typer.Option(help="Directory of the sample's layer files.")
+        Path | None, typer.Option(help="Directory of a sample's layer files (instead of --sample).")
     ] = None,
 ) -> None:
-    """Build the store from the bundled sample (validated, in one transaction)."""
+    """Build the store from a bundled sample (validated, in one transaction)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from gis_planner.sample import load_sample, sample_files
+    from gis_planner.sample import bundled_sample_dir, load_sample, sample_files
     from gis_planner.settings import get_settings
 
+    if sample and sample_dir:
+        raise typer.BadParameter("give --sample or --sample-dir, not both")
+    source = sample_dir or (bundled_sample_dir(sample) if sample else get_settings().sample_dir)
     target = store_from(store)
-    source = sample_dir or get_settings().sample_dir
     names = list(sample_files(source))
     columns = (
         TextColumn("[bold]{task.description}"),

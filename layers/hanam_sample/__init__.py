@@ -1,1 +1,1 @@
-"""Deterministic builders of the bundled Hà Nam sample, one module per group of layers."""
+"""The Hà Nam sample's own pieces: its administrative build and its part's parameters."""

@@ -1,16 +1,19 @@
 """A synthetic fibre network: POPs and OLTs in district seats, trunk rings, trees to communes
 (ODF) and villages (splitters).
 
-VNPT and Viettel close a trunk ring through the six district seats; FPT runs one unprotected
-trunk line through the three urban districts. Each operator reaches its communes from the
+In each former province, VNPT and Viettel close a trunk ring through the district seats
+(underground where it touches the province's capital district, the first of its seats); FPT runs
+one unprotected trunk line through its urban districts. Each operator reaches its communes from the
 district POP along a minimum spanning tree (a few extra links make partial rings) and its
 villages from the commune ODF the same way. Villages far from the commune centre are the ones
 left out, so a few villages end up with no operator's fibre within reach. Twenty route ends
 stop 2–4 m short of their node (snapped by the default 5 m tolerance), three stop 10–20 m short
-(topology problems to report) and two routes are laid twice.
+(topology problems to report) and two routes are laid twice, in each former province.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -19,13 +22,9 @@ import shapely
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import cdist
 
-from gis_planner.crs import UTM48N
-from layers.hanam_sample.common import rng
+from layers.synthetic.common import rng
+from layers.synthetic.part import Part
 
-DISTRICT_SEATS = {
-    "347": "13285", "349": "13324", "350": "13384", "351": "13474", "352": "13501", "353": "13597",
-}  # fmt: skip
-FPT_DISTRICTS = ("347", "349", "350")
 #: Share of each commune's villages an operator reaches, nearest to the commune centre first.
 VILLAGE_REACH = {"vnpt": 0.95, "viettel": 0.8, "fpt": 0.7}
 CORES = {"trunk": 96, "distribution": 48, "access": 12}
@@ -85,49 +84,57 @@ def _offset(gen: np.random.Generator, xy: np.ndarray, low: float, high: float) -
 
 
 def build_fibre(
-    communes: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, province: shapely.Geometry
+    communes: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    parts: Sequence[Part],
+    provinces: gpd.GeoSeries,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(nodes, routes) in UTM 48N."""
+    """(nodes, routes) in the communes' CRS; ``provinces`` are the parts' outlines by code."""
     gen = rng("fibre")
     net = _Network()
-    centre = shapely.get_coordinates(province.centroid)[0]
     commune_xy = shapely.get_coordinates(communes.geometry.representative_point())
     village_xy = shapely.get_coordinates(villages.geometry.representative_point())
     commune_row = {code: i for i, code in enumerate(communes["code"])}
-    for operator in ("vnpt", "viettel", "fpt"):
-        districts = FPT_DISTRICTS if operator == "fpt" else tuple(DISTRICT_SEATS)
-        pops: dict[str, int] = {}
-        for district in districts:
-            seat = commune_row[DISTRICT_SEATS[district]]
-            name = str(communes["name"].iloc[seat])
-            xy = _offset(gen, commune_xy[seat], 40, 160)
-            pops[district] = net.node(operator, "pop", xy, f"POP {name}")
-            olt = net.node(operator, "olt", _offset(gen, xy, 4, 8), f"OLT {name}")
-            net.route(operator, "distribution", pops[district], olt, "underground", None)
-        order = sorted(districts, key=lambda d: np.arctan2(*(net_xy(net, pops[d]) - centre)[::-1]))
-        ring = list(zip(order, order[1:] + order[:1], strict=True))
-        for a, b in ring if operator != "fpt" else ring[:-1]:
-            laying = "underground" if "347" in (a, b) else "aerial"
-            ends = f"{net.nodes[pops[a]]['name']} – {net.nodes[pops[b]]['name']}"
-            name = f"Trục {PREFIX[operator]} {ends}"
-            net.route(operator, "trunk", pops[a], pops[b], laying, name)
-        for district in districts:
-            members = communes[communes["parent_code"] == district]
-            if operator == "fpt":
-                members = members[members["unit_type"] == "ward"]
-            odfs = []
-            for code in members["code"]:
-                row = commune_row[code]
-                odf = net.node(operator, "odf", _offset(gen, commune_xy[row], 30, 200),
-                               f"ODF {communes['name'].iloc[row]}")  # fmt: skip
-                odfs.append(odf)
-                _villages(net, gen, operator, odf, villages, village_xy, code)
-            net.tree(operator, "distribution", [pops[district], *odfs], "aerial")
-            if operator == "vnpt" and len(odfs) > 3:
-                a, b = gen.choice(odfs, size=2, replace=False)
-                net.route(operator, "distribution", int(a), int(b), "aerial", None)
-    _imperfections(net, gen)
-    return _frames(net)
+    for part in parts:
+        first_route = len(net.routes)
+        centre = shapely.get_coordinates(provinces[part.code].centroid)[0]
+        capital = next(iter(part.seats))
+        for operator in ("vnpt", "viettel", "fpt"):
+            districts = part.fpt_districts if operator == "fpt" else tuple(part.seats)
+            pops: dict[str, int] = {}
+            for district in districts:
+                seat = commune_row[part.seats[district]]
+                name = str(communes["name"].iloc[seat])
+                xy = _offset(gen, commune_xy[seat], 40, 160)
+                pops[district] = net.node(operator, "pop", xy, f"POP {name}")
+                olt = net.node(operator, "olt", _offset(gen, xy, 4, 8), f"OLT {name}")
+                net.route(operator, "distribution", pops[district], olt, "underground", None)
+            order = sorted(
+                districts, key=lambda d: np.arctan2(*(net_xy(net, pops[d]) - centre)[::-1])
+            )
+            ring = list(zip(order, order[1:] + order[:1], strict=True))
+            for a, b in ring if operator != "fpt" else ring[:-1]:
+                laying = "underground" if capital in (a, b) else "aerial"
+                ends = f"{net.nodes[pops[a]]['name']} – {net.nodes[pops[b]]['name']}"
+                name = f"Trục {PREFIX[operator]} {ends}"
+                net.route(operator, "trunk", pops[a], pops[b], laying, name)
+            for district in districts:
+                members = communes[communes["parent_code"] == district]
+                if operator == "fpt":
+                    members = members[members["unit_type"] == "ward"]
+                odfs = []
+                for code in members["code"]:
+                    row = commune_row[code]
+                    odf = net.node(operator, "odf", _offset(gen, commune_xy[row], 30, 200),
+                                   f"ODF {communes['name'].iloc[row]}")  # fmt: skip
+                    odfs.append(odf)
+                    _villages(net, gen, operator, odf, villages, village_xy, code)
+                net.tree(operator, "distribution", [pops[district], *odfs], "aerial")
+                if operator == "vnpt" and len(odfs) > 3:
+                    a, b = gen.choice(odfs, size=2, replace=False)
+                    net.route(operator, "distribution", int(a), int(b), "aerial", None)
+        _imperfections(net, gen, first_route)
+    return _frames(net, communes.crs)
 
 
 def net_xy(net: _Network, i: int) -> np.ndarray:
@@ -159,8 +166,10 @@ def _villages(
     net.tree(operator, "access", [odf, *splitters], "aerial")
 
 
-def _imperfections(net: _Network, gen: np.random.Generator) -> None:
-    access = [i for i, r in enumerate(net.routes) if r["route_class"] == "access"]
+def _imperfections(net: _Network, gen: np.random.Generator, first_route: int) -> None:
+    """Short ends, gaps and twins among the access routes laid from ``first_route`` on."""
+    routes = enumerate(net.routes[first_route:], start=first_route)
+    access = [i for i, r in routes if r["route_class"] == "access"]
     picked = gen.choice(access, size=SHORT_ENDS + GAP_ENDS + DUPLICATES, replace=False)
     for n, i in enumerate(picked):
         route = net.routes[int(i)]
@@ -176,17 +185,17 @@ def _imperfections(net: _Network, gen: np.random.Generator) -> None:
             net.routes.append(twin)
 
 
-def _frames(net: _Network) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _frames(net: _Network, crs: object) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     nodes = pd.DataFrame(net.nodes)
     node_frame = gpd.GeoDataFrame(
         nodes.drop(columns=["x", "y"]),
         geometry=shapely.points(nodes["x"].to_numpy(), nodes["y"].to_numpy()),
-        crs=UTM48N,
+        crs=crs,
     )
     routes = pd.DataFrame(net.routes)
     route_frame = gpd.GeoDataFrame(
         routes.drop(columns=["coords"]),
         geometry=[shapely.linestrings(c) for c in routes["coords"]],
-        crs=UTM48N,
+        crs=crs,
     )
     return node_frame, route_frame

@@ -1,21 +1,11 @@
-"""Priority areas of the plan, with real names at approximate positions.
-
-Each area is a disc around a point placed in its host commune (the commune's representative
-point moved by a seeded offset), sized by category; names and host communes are real, outlines
-and positions are approximate.
-"""
+"""Hà Nam, the first part of the samples: its population, network density and named places."""
 
 from __future__ import annotations
 
-import geopandas as gpd
-import numpy as np
-import shapely
-
-from gis_planner.crs import UTM48N
-from layers.hanam_sample.common import rng
+from layers.synthetic.part import NrZone, Part, PriorityArea
 
 #: (area id, name, category, host commune code, radius m, 5G target year)
-AREAS: tuple[tuple[str, str, str, str, float, int], ...] = (
+_AREAS = (
     ("PA-01", "Trung tâm thành phố Phủ Lý", "provincial_centre", "13285", 1500, 2025),
     ("PA-02", "Khu trung tâm hành chính tỉnh Hà Nam", "state_agency", "13291", 350, 2030),
     ("PA-03", "Trung tâm huyện Lý Nhân (Vĩnh Trụ)", "district_centre", "13597", 1200, 2025),
@@ -40,21 +30,22 @@ AREAS: tuple[tuple[str, str, str, str, float, int], ...] = (
     ("PA-22", "Chùa Long Đọi Sơn", "tourism_heritage", "13369", 400, 2030),
 )  # fmt: skip
 
+#: District → the commune of its seat; Phủ Lý first, the capital district, where the trunk
+#: rings run underground.
+_SEATS = {
+    "347": "13285", "349": "13324", "350": "13384", "351": "13474", "352": "13501",
+    "353": "13597",
+}  # fmt: skip
 
-def build_priority_areas(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One disc per area, inside its host commune, in UTM 48N."""
-    gen = rng("priority_areas")
-    hosts = communes.set_index("code").geometry
-    rows, shapes = [], []
-    for area_id, name, category, commune, radius, year in AREAS:
-        host = hosts[commune]
-        anchor = np.asarray(shapely.get_coordinates(host.representative_point())[0])
-        angle, shift = gen.uniform(0, 2 * np.pi), gen.uniform(0, 300)
-        moved = shapely.Point(anchor + shift * np.array([np.cos(angle), np.sin(angle)]))
-        centre = moved if host.contains(moved) else host.representative_point()
-        rows.append(
-            {"area_id": area_id, "name": name, "category": category, "commune_code": commune,
-             "target_5g_year": year}
-        )  # fmt: skip
-        shapes.append(centre.buffer(radius, quad_segs=16))
-    return gpd.GeoDataFrame(rows, geometry=shapes, crs=UTM48N)
+HANAM = Part(
+    code="35",
+    name="Tỉnh Hà Nam",
+    tag="HNM",
+    population=880_000,
+    positions=918,
+    seats=_SEATS,
+    fpt_districts=("347", "349", "350"),
+    # 5G starts in Phủ Lý's wards and around Vĩnh Trụ, the seat of Lý Nhân.
+    nr_zones=(NrZone("347", 0.6), NrZone("353", 0.6, seat="13597", radius_m=5_000.0)),
+    priority_areas=tuple(PriorityArea(*area) for area in _AREAS),
+)

@@ -1,16 +1,18 @@
 """Synthetic BTS positions, operators' sites on them, and their cells.
 
-Positions are drawn where people live (villages weighted by population, wards 1.8 times more),
-with a minimum spacing of 300 m in wards and townships and 750 m elsewhere. About 19 % of them
-are shared by two to four operators, below the plan's 25–30 % so that the sharing analyses have
-work. Tenants of a shared structure stand 0–4 m apart with a common structure id, or up to 14 m
-apart without one, or in a chain 22 m + 22 m; twelve "near-miss" pairs of different operators
-stand 35–60 m apart (two positions at the default 30 m tolerance); six structures carry two
-site ids of the same operator.
+Each former province gets its own number of positions, drawn where people live (villages
+weighted by population, wards 1.8 times more), with a minimum spacing of 300 m in wards and
+townships and 750 m elsewhere. About 19 % of them are shared by two to four operators, below the
+plan's 25–30 % so that the sharing analyses have work. Tenants of a shared structure stand 0–4 m
+apart with a common structure id, or up to 14 m apart without one, or in a chain 22 m + 22 m;
+twelve "near-miss" pairs of different operators stand 35–60 m apart (two positions at the
+default 30 m tolerance); six structures carry two site ids of the same operator. 5G NR starts in
+each former province's zones (its ``Part.nr_zones``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -18,10 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis_planner.crs import UTM48N
-from layers.hanam_sample.common import rng, sample_in_polygon
+from layers.synthetic.common import rng, sample_in_polygon
+from layers.synthetic.part import NrZone, Part
 
-MAIN_POSITIONS = 918
 NEAR_MISS_PAIRS = 12
 SAME_OPERATOR_TWICE = 6
 SHARED_SHARE = 0.19
@@ -91,10 +92,6 @@ CARRIERS: dict[str, tuple[Carrier, ...]] = {
 }
 NR35 = Carrier("N35", "5G", 3500.0, 100.0, 53.0, 24.0, 0.0, 10.0, share=(0.0, 0.0))
 NR_OPERATORS = ("viettel", "vnpt", "mobifone")
-#: 5G starts in Phủ Lý's wards and around Vĩnh Trụ, the seat of Lý Nhân.
-NR_PHU_LY_DISTRICT, NR_PHU_LY_SHARE = "347", 0.6
-NR_LY_NHAN_DISTRICT, NR_LY_NHAN_SEAT = "353", "13597"
-NR_LY_NHAN_RADIUS_M, NR_LY_NHAN_SHARE = 5_000.0, 0.6
 
 
 def _pick(gen: np.random.Generator, mix: dict[str, float]) -> str:
@@ -103,7 +100,7 @@ def _pick(gen: np.random.Generator, mix: dict[str, float]) -> str:
     return keys[int(gen.choice(len(keys), p=weights / weights.sum()))]
 
 
-def _positions(villages: gpd.GeoDataFrame, gen: np.random.Generator) -> pd.DataFrame:
+def _positions(villages: gpd.GeoDataFrame, count: int, gen: np.random.Generator) -> pd.DataFrame:
     """Greedy spaced sampling of candidate points, in population-weighted random order."""
     urban = (villages["village_type"] == "to_dan_pho").to_numpy()
     weight = villages["population"].to_numpy(float) * np.where(urban, URBAN_WEIGHT, 1.0)
@@ -124,14 +121,14 @@ def _positions(villages: gpd.GeoDataFrame, gen: np.random.Generator) -> pd.DataF
             if d.min() < spacing:
                 continue
         accepted.append(int(idx))
-        if len(accepted) == MAIN_POSITIONS:
+        if len(accepted) == count:
             break
     chosen = np.array(accepted)
     return pd.DataFrame(
         {
             "x": xy[chosen, 0],
             "y": xy[chosen, 1],
-            "village": village[chosen],
+            "village": villages.index[village[chosen]],
             "urban": urban[village[chosen]],
         }
     )
@@ -158,10 +155,27 @@ def _structure(gen: np.random.Generator, urban: bool, tenants: int) -> tuple[str
     return tower, float(round(gen.uniform(low, high))), capacity
 
 
-def build_sites(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Sites in UTM 48N with a ``position`` column (the ground truth of the sample's positions)."""
+def build_sites(
+    villages: gpd.GeoDataFrame, parts: Sequence[Part], part_of: pd.Series
+) -> gpd.GeoDataFrame:
+    """Sites in the villages' CRS with a ``position`` column (the ground truth of the sample's
+    positions) and the row label of their ``village``; ``part_of`` gives each village's part."""
     gen = rng("sites")
-    positions = _positions(villages, gen)
+    frames, first = [], 0
+    for part in parts:
+        frame = _part_sites(villages[part_of == part.code], part, gen, first)
+        frames.append(frame)
+        first = int(frame["position"].max()) + 1
+    sites = pd.concat(frames, ignore_index=True)
+    geometry = shapely.points(sites["x"].to_numpy(), sites["y"].to_numpy())
+    return gpd.GeoDataFrame(sites, geometry=geometry, crs=villages.crs)
+
+
+def _part_sites(
+    villages: gpd.GeoDataFrame, part: Part, gen: np.random.Generator, first: int
+) -> pd.DataFrame:
+    """The sites of one former province, positions numbered from ``first``."""
+    positions = _positions(villages, part.positions, gen)
     tenancy = _tenancy(positions, gen)
     rows: list[dict[str, object]] = []
     structure_seq = 0
@@ -169,7 +183,7 @@ def build_sites(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     def new_structure_id() -> str:
         nonlocal structure_seq
         structure_seq += 1
-        return f"HNM-CT-{structure_seq:04d}"
+        return f"{part.tag}-CT-{structure_seq:04d}"
 
     n_chains = 0
     for pos, ops in zip(positions.itertuples(), tenancy, strict=True):
@@ -198,7 +212,7 @@ def build_sites(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 offsets = np.column_stack([steps * np.cos(heading), steps * np.sin(heading)])
         for op, (dx, dy) in zip(ops, offsets, strict=True):
             rows.append(
-                {"position": pos.Index, "operator": op, "x": pos.x + dx, "y": pos.y + dy,
+                {"position": first + pos.Index, "operator": op, "x": pos.x + dx, "y": pos.y + dy,
                  "village": pos.village, "urban": urban, "tower_type": tower, "height_m": height,
                  "max_tenants": capacity, "structure_id": structure,
                  "status": "planned" if planned else "on-air"}
@@ -218,7 +232,8 @@ def build_sites(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             heading, dist = gen.uniform(0, 2 * np.pi), gen.uniform(35, 60)
             tower, height, capacity = _structure(gen, bool(base["urban"]), 1)
             base.update(
-                position=len(positions) + n, operator=others[int(gen.integers(len(others)))],
+                position=first + len(positions) + n,
+                operator=others[int(gen.integers(len(others)))],
                 x=base["x"] + dist * np.cos(heading), y=base["y"] + dist * np.sin(heading),
                 tower_type=tower, height_m=height, max_tenants=capacity, structure_id=None,
             )  # fmt: skip
@@ -229,31 +244,40 @@ def build_sites(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     sites = pd.concat([sites, pd.DataFrame(additions)], ignore_index=True)
     sites = sites.sort_values(["position", "operator"], kind="stable", ignore_index=True)
     seq = sites.groupby("operator").cumcount() + 1
-    sites["site_id"] = sites["operator"].map(SITE_PREFIX) + "-HNM-" + seq.map("{:04d}".format)
-    geometry = shapely.points(sites["x"].to_numpy(), sites["y"].to_numpy())
-    return gpd.GeoDataFrame(sites, geometry=geometry, crs=UTM48N)
+    prefix = sites["operator"].map(SITE_PREFIX) + f"-{part.tag}-"
+    sites["site_id"] = prefix + seq.map("{:04d}".format)
+    return sites
 
 
 def _nr_sites(
-    sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, gen: np.random.Generator
+    sites: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    zones: Sequence[NrZone],
+    gen: np.random.Generator,
 ) -> np.ndarray:
-    """Which sites carry 5G NR n78: part of Phủ Lý's wards and of the area around Vĩnh Trụ."""
-    district = sites["commune_code"].map(communes.set_index("code")["parent_code"])
-    unit_type = sites["commune_code"].map(communes.set_index("code")["unit_type"])
-    seat = communes.set_index("code").geometry[NR_LY_NHAN_SEAT].centroid
-    in_phu_ly = (district == NR_PHU_LY_DISTRICT) & (unit_type == "ward")
-    near_seat = (district == NR_LY_NHAN_DISTRICT) & (sites.distance(seat) <= NR_LY_NHAN_RADIUS_M)
+    """Which sites carry 5G NR n78: a share of the able sites in each zone."""
+    by_code = communes.set_index("code")
+    district = sites["commune_code"].map(by_code["parent_code"])
+    unit_type = sites["commune_code"].map(by_code["unit_type"])
     able = sites["operator"].isin(NR_OPERATORS) & sites["status"].eq("on-air")
     draw = gen.random(len(sites))
-    return (
-        able & ((in_phu_ly & (draw < NR_PHU_LY_SHARE)) | (near_seat & (draw < NR_LY_NHAN_SHARE)))
-    ).to_numpy()
+    chosen = np.zeros(len(sites), dtype=bool)
+    for zone in zones:
+        if zone.seat is None:
+            inside = (district == zone.district) & (unit_type == "ward")
+        else:
+            seat = by_code.geometry[zone.seat].centroid
+            inside = (district == zone.district) & (sites.distance(seat) <= zone.radius_m)
+        chosen |= (inside & (draw < zone.share)).to_numpy()
+    return able.to_numpy() & chosen
 
 
-def build_cells(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def build_cells(
+    sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, nr_zones: Sequence[NrZone]
+) -> gpd.GeoDataFrame:
     """Sectors of every site: 3 per carrier (1 omni on street poles), sharing azimuths."""
     gen = rng("cells")
-    has_nr = _nr_sites(sites, communes, gen)
+    has_nr = _nr_sites(sites, communes, nr_zones, gen)
     rows: list[dict[str, object]] = []
     for site, nr in zip(sites.itertuples(), has_nr, strict=True):
         urban = bool(site.urban)
@@ -292,4 +316,4 @@ def build_cells(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoD
                      "v_beamwidth_deg": carrier.v_beamwidth_deg, "status": site.status,
                      "geometry": site.geometry}
                 )  # fmt: skip
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=UTM48N)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=sites.crs)

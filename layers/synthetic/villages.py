@@ -11,8 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis_planner.crs import UTM48N
-from layers.hanam_sample.common import largest_remainder, relaxed_cells, rng, sample_in_polygon
+from layers.synthetic.common import largest_remainder, relaxed_cells, rng, sample_in_polygon
 
 PEOPLE_PER_VILLAGE = 800
 MIN_VILLAGES, MAX_VILLAGES = 5, 24
@@ -40,7 +39,7 @@ def _names(unit_type: str, count: int, gen: np.random.Generator) -> list[str]:
 
 
 def build_villages(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One row per village, in UTM 48N, populations summing to each commune's exactly."""
+    """One row per village, in the communes' CRS, populations summing to each commune's."""
     gen = rng("villages")
     frames = []
     for commune in communes.itertuples():
@@ -66,4 +65,6 @@ def build_villages(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 }
             )
         )
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=UTM48N)
+    return gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=communes.crs
+    )

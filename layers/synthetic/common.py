@@ -1,4 +1,4 @@
-"""Shared pieces of the sample build: seeded randomness, projections, tessellation."""
+"""Shared pieces of the sample builds: seeded randomness, projections, tessellation."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from gis_planner.crs import UTM48N, WGS84
+from gis_planner.crs import WGS84
 
 SEED = 20250701
 SOURCES = Path(__file__).resolve().parents[1] / "sources"
-#: Every synthetic row says so in its ``source`` column.
-SYNTHETIC = "synthetic (gis-planner Hà Nam sample)"
 GOV_OUTLINE = "gis.chinhphu.vn via dvhcvn, 2025-03 (GPL-3.0)"
 GSO_CODES = "GSO codes via dvhcvn (GPL-3.0)"
 CENTROIDS = "vietnamadminunits 1.0.4 centroids (MIT)"
@@ -28,14 +26,17 @@ def rng(stage: str) -> np.random.Generator:
     return np.random.default_rng([SEED, zlib.crc32(stage.encode())])
 
 
-def to_wgs84(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    """UTM geometries to WGS84 on a 1e-7° grid (about 1 cm), so output bytes are stable."""
+def synthetic(sample: str) -> str:
+    """What every synthetic row of a sample says in its ``source`` column."""
+    return f"synthetic (gis-planner {sample} sample)"
+
+
+def to_wgs84(geoms: gpd.GeoSeries, grid_deg: float = 1e-7) -> gpd.GeoSeries:
+    """Metric geometries to WGS84 on a ``grid_deg`` grid, so output bytes are stable."""
     out = geoms.to_crs(WGS84)
-    return gpd.GeoSeries(shapely.set_precision(out.to_numpy(), 1e-7), index=out.index, crs=WGS84)
-
-
-def utm_series(geoms: npt.ArrayLike) -> gpd.GeoSeries:
-    return gpd.GeoSeries(np.asarray(geoms), crs=UTM48N)
+    return gpd.GeoSeries(
+        shapely.set_precision(out.to_numpy(), grid_deg), index=out.index, crs=WGS84
+    )
 
 
 def sample_in_polygon(poly: shapely.Geometry, n: int, gen: np.random.Generator) -> Points:

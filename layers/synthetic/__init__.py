@@ -1,0 +1,1 @@
+"""Generators of the samples' synthetic layers, driven by each former province's parameters."""
