@@ -112,3 +112,22 @@ def _records(frame: gpd.GeoDataFrame) -> list[dict[str, object]]:
         values.astype(object).where(values.notna(), None).to_dict("records")
     )
     return out
+
+
+def test_cli_export_selection(sample_store: GeoPackageStore, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gis_planner.cli import app
+
+    out = tmp_path / "viettel.kml"
+    args = ["export", "sites", "--store", str(sample_store.path), "--format", "kml"]
+    selection = ["--where", "operator=Viettel", "--bbox", "105.85,20.45,106.0,20.6"]
+    result = CliRunner().invoke(app, [*args, *selection, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (table,) = read_vector(out)
+    assert len(table.frame) > 0 and table.frame["operator"].eq("viettel").all()
+    assert table.frame.geometry.x.between(105.85, 106.0).all()
+    assert table.frame.geometry.y.between(20.45, 20.6).all()
+
+    wrong = CliRunner().invoke(app, [*args, "--where", "operator=viettell"])
+    assert wrong.exit_code == 2 and "did you mean Viettel?" in wrong.output
