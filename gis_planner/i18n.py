@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import unicodedata
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 Lang = Literal["vi", "en"]
@@ -43,6 +47,39 @@ def value_label(value: str, lang: Lang = "vi") -> str:
     if labels is None:
         return value
     return labels[0] if lang == "vi" else labels[1]
+
+
+#: The Vietnamese of the command line's English texts (help, table headers, messages), keyed by
+#: the English text.
+CLI_TEXTS = Path(__file__).parent / "data" / "cli_vi.json"
+
+
+def env_lang(environ: dict[str, str] | None = None) -> Lang | None:
+    """The language the environment asks for: ``GIS_PLANNER_LANG`` (vi or en), else a
+    Vietnamese locale (``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` = ``vi_VN…``); None otherwise."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("GIS_PLANNER_LANG", "").strip().lower()
+    if chosen in ("vi", "en"):
+        return "vi" if chosen == "vi" else "en"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "vi" if value.lower().startswith("vi") else None
+    return None
+
+
+@cache
+def cli_texts() -> dict[str, str]:
+    """English → Vietnamese texts of the command line."""
+    texts: dict[str, str] = json.loads(CLI_TEXTS.read_text(encoding="utf-8"))
+    return texts
+
+
+def translate(text: str, lang: Lang) -> str:
+    """``text`` (English) in ``lang``: its Vietnamese where the catalogue has it."""
+    if lang == "en":
+        return text
+    return cli_texts().get(text, text)
 
 
 def __getattr__(name: str) -> dict[str, tuple[str, str]]:

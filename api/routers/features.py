@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -32,6 +33,7 @@ from api.routers.common import (
 from api.routers.viewer import viewer_page
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.i18n import Lang
+from gis_planner.io.kml import KML_MEDIA_TYPE, KMZ_MEDIA_TYPE, kml_document, kmz_archive
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -52,6 +54,11 @@ JSON = "application/json"
 Format = Annotated[
     Literal["json", "geojson"] | None,
     Query(description="Định dạng / Format: JSON/GeoJSON only"),
+]
+#: ``f`` of the items: GeoJSON, or KML/KMZ for Google Earth (the same features, filters and page).
+ItemsFormat = Annotated[
+    Literal["json", "geojson", "kml", "kmz"] | None,
+    Query(description="Định dạng / Format: GeoJSON (default), kml or kmz (Google Earth)"),
 ]
 LandingFormat = Annotated[
     Literal["json", "geojson", "html"] | None,
@@ -234,9 +241,11 @@ def _page_link(request: Request, rel: str, offset: int, limit: int) -> dict[str,
     summary="Các đối tượng / Features",
     description=(
         "Đối tượng GeoJSON (CRS84), lọc theo bbox và theo thuộc tính (`?operator=viettel`), "
-        "phân trang bằng limit/offset. / GeoJSON features (CRS84), filtered by bbox and by "
-        "property (`?operator=viettel`), paged with limit/offset."
+        "phân trang bằng limit/offset; `f=kml` hoặc `f=kmz` cho Google Earth. / GeoJSON "
+        "features (CRS84), filtered by bbox and by property (`?operator=viettel`), paged with "
+        "limit/offset; `f=kml` or `f=kmz` for Google Earth."
     ),
+    responses={200: {"content": {GEOJSON: {}, KML_MEDIA_TYPE: {}, KMZ_MEDIA_TYPE: {}}}},
 )
 def items(
     request: Request,
@@ -244,6 +253,7 @@ def items(
     layers: Layers,
     who: Caller,
     settings: Settings,
+    lang: Language,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (CRS84)")] = None,
     bbox_crs: Annotated[
         OnlyCRS84 | None, Query(alias="bbox-crs", description="Chỉ / only CRS84")
@@ -251,7 +261,7 @@ def items(
     crs: Annotated[OnlyCRS84 | None, Query(description="Chỉ / only CRS84")] = None,
     limit: Annotated[int, Query(ge=1, description="Số đối tượng tối đa / Page size")] = 100,
     offset: Annotated[int, Query(ge=0, description="Bỏ qua / Features to skip")] = 0,
-    f: Format = None,
+    f: ItemsFormat = None,
 ) -> Response:
     layer, view = visible_layer(layers, collection_id, who)
     filters = parse_filters(filter_params(request), layer, view.filterable)
@@ -262,6 +272,9 @@ def items(
     limit = min(limit, settings.max_items)
     page = rows[offset : offset + limit]
     records = layer.records(page, view)
+    headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
+    if f in ("kml", "kmz"):
+        return _kml_response(layer, collection_id, page, records, lang, f == "kmz", headers)
     links = [
         {"href": public_url(request), "rel": "self", "type": GEOJSON},
         {
@@ -280,8 +293,27 @@ def items(
         f'"numberMatched":{len(rows)},"numberReturned":{len(page)},"timeStamp":"{stamp}",'
         f'"links":{json.dumps(links)}}}'
     )
-    headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
     return Response(body.encode(), media_type=GEOJSON, headers=headers)
+
+
+def _kml_response(
+    layer: CachedLayer,
+    name: str,
+    rows: Indices,
+    records: list[dict[str, Any]],
+    lang: Lang,
+    kmz: bool,
+    headers: dict[str, str],
+) -> Response:
+    """The page of features as a KML (or KMZ) document, downloaded as ``<layer>.kml``."""
+    geometries = layer.frame.geometry.to_numpy()[rows] if layer.is_spatial else [None] * len(rows)
+    body = kml_document(name, geometries, records, lang=lang)
+    if kmz:
+        body = kmz_archive(body)
+    filename = re.sub(r"[^A-Za-z0-9_.-]", "_", name) + (".kmz" if kmz else ".kml")
+    headers = {**headers, "Content-Disposition": f'attachment; filename="{filename}"'}
+    media_type = KMZ_MEDIA_TYPE if kmz else KML_MEDIA_TYPE
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get(

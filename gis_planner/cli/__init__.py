@@ -14,6 +14,7 @@ from gis_planner import __version__
 from gis_planner.cli import (
     coverage,
     db,
+    export,
     fibre,
     importing,
     layers,
@@ -24,10 +25,11 @@ from gis_planner.cli import (
     template,
     tiles,
 )
-from gis_planner.cli.common import err_console
+from gis_planner.cli.common import LangOption, LocalisedGroup, error_hint, fail
 from gis_planner.errors import GisPlannerError
 
 app = typer.Typer(
+    cls=LocalisedGroup,
     name="gis-planner",
     help="Telecom infrastructure planning GIS (Hà Nam sample bundled).",
     no_args_is_help=True,
@@ -43,6 +45,7 @@ for module in (
     siting,
     fibre,
     report,
+    export,
     tiles,
     serve,
     db,
@@ -66,14 +69,19 @@ def _main(
         callback=_print_version,
         is_eager=True,
     ),
+    lang: LangOption = None,
 ) -> None:
+    # ``--lang`` here or after the command: read from the whole command line before parsing
+    # (``LocalisedGroup.main``), so that the help is in that language too.
     pass
 
 
 def main() -> None:
-    """Entry point: library errors become one clear line and exit code 2."""
+    """Entry point: library errors become one clear line, a hint, and exit code 2."""
     try:
         app()
-    except GisPlannerError as error:
-        err_console.print(f"[red]error:[/red] {error}")
-        raise SystemExit(2) from None
+    except GisPlannerError as error:  # raised outside a command (the group catches the rest)
+        try:
+            fail(str(error), error_hint(error))
+        except typer.Exit as stop:
+            raise SystemExit(stop.exit_code) from None

@@ -8,37 +8,28 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
+from gis_planner.cli.common import (
+    LangOption,
+    StoreOption,
+    bbox_option,
+    console,
+    crs_option,
+    fail,
+    lang_from,
+    operator_key,
+    output_dir,
+    required_layers,
+    store_from,
+    t,
+)
 from gis_planner.defaults import TECHNOLOGIES, VILLAGE_ADMIN_VERSION
-from gis_planner.operators import MOBILE_OPERATORS, normalise_operator_name
 
 if TYPE_CHECKING:
     from gis_planner.jobs.coverage import CoverageResult
 
 
-def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    parts = text.replace(";", ",").split(",")
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        raise typer.BadParameter(f"--bbox {text!r}: expected four numbers") from None
-    if len(values) != 4:
-        raise typer.BadParameter(f"--bbox {text!r}: expected west,south,east,north")
-    return values[0], values[1], values[2], values[3]
-
-
 def _operators(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    keys = []
-    for value in values:
-        key = normalise_operator_name(value)
-        if key is None or key not in MOBILE_OPERATORS:
-            raise typer.BadParameter(f"--operator {value!r} is not a mobile operator")
-        keys.append(key)
-    return keys
+    return [operator_key(v, "--operator", mobile=True) for v in values] if values else None
 
 
 def coverage(
@@ -87,7 +78,7 @@ def coverage(
             "the store-wide products."
         ),
     ] = False,
-    lang: LangOption = "vi",
+    lang: LangOption = None,
 ) -> None:
     """Compute coverage rasters (COG) and village statistics; write them to the store."""
     from rich.markup import escape
@@ -98,23 +89,30 @@ def coverage(
 
     for tech in technology or []:
         if tech not in TECHNOLOGIES:
-            raise typer.BadParameter(f"--technology {tech!r} is not one of {TECHNOLOGIES}")
-    if crs is not None and not _is_metric(crs):
-        raise typer.BadParameter(f"--crs {crs!r} is not a projected CRS in metres")
+            fail(
+                t("--technology {tech!r} is not one of {known}").format(
+                    tech=tech, known=", ".join(TECHNOLOGIES)
+                )
+            )
+    if crs is not None:
+        crs_option(crs, metric=True)
+    target = store_from(store)
+    required_layers(target, ("admin_units", "cells"))
     spec = CoverageSpec(
         resolution_m=resolution_m,
         operators=tuple(_operators(operator) or ()),
         technologies=tuple(technology or ()),
         area_codes=tuple(area or ()),
         admin_version=admin_version,
-        bbox=_bbox(bbox),
+        bbox=bbox_option(bbox),
         crs=crs,
         include_planned=planned,
         workers=workers,
         patterns_dir=patterns,
         replace=replace,
         out_dir=out,
-        map_operator=normalise_operator_name(map_operator) if map_operator else None,
+        base_dir=output_dir(None, target),
+        map_operator=operator_key(map_operator, "--map-operator") if map_operator else None,
         lang=lang_from(lang),
     )
     columns = (
@@ -127,31 +125,21 @@ def coverage(
         task = progress.add_task("coverage", total=None)
         result = coverage_job.run(
             spec,
-            store_from(store),
+            target,
             progress=lambda pixels: progress.advance(task, pixels),
             on_scenes=lambda total: progress.update(task, total=total),
         )
     for row in result.default_patterns.itertuples():
         console.print(
-            "[yellow]default pattern[/yellow] "
+            f"[yellow]{t('default pattern')}[/yellow] "
             + escape(f"cell {row.cell_id} ({row.operator}): {row.pattern_ref!r}: {row.reason}")
         )
     for dropped in result.dropped:
-        console.print(f"[yellow]dropped[/yellow] {escape(dropped)}: no longer made by this scope")
+        console.print(
+            f"[yellow]{t('dropped')}[/yellow] {escape(dropped)}: "
+            + t("no longer made by this scope")
+        )
     _summary(result)
-
-
-def _is_metric(crs: str) -> bool:
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
-    try:
-        parsed = CRS.from_user_input(crs)
-    except CRSError:
-        return False
-    return parsed.is_projected and all(
-        axis.unit_name in ("metre", "meter") for axis in parsed.axis_info
-    )
 
 
 def _summary(result: CoverageResult) -> None:
@@ -160,8 +148,12 @@ def _summary(result: CoverageResult) -> None:
 
     run = result.run
     table = Table(
-        title=f"coverage {run.grid.width}×{run.grid.height} px at {run.grid.resolution_m:g} m "
-        f"({run.grid.crs})"
+        title=t("coverage {width}×{height} px at {resolution} m ({crs})").format(
+            width=run.grid.width,
+            height=run.grid.height,
+            resolution=f"{run.grid.resolution_m:g}",
+            crs=run.grid.crs,
+        )
     )
     for name in (
         "area",
@@ -172,7 +164,7 @@ def _summary(result: CoverageResult) -> None:
         "population ≥ thr.",
         "villages covered",
     ):
-        table.add_column(name, justify="right" if name not in ("area", "operator") else "left")
+        table.add_column(t(name), justify="right" if name not in ("area", "operator") else "left")
     provinces = run.areas[run.areas["level"] == "province"]
     for row in provinces.sort_values(["code", "technology", "operator"]).itertuples():
         n_cells = sum(s.n_cells for s in run.scenes if s.technology == row.technology
@@ -185,20 +177,37 @@ def _summary(result: CoverageResult) -> None:
     console.print(table)
     five_g = result.five_g
     for row in five_g[five_g["level"] != "priority_area"].itertuples():
-        console.print(f"5G population share {escape(str(row.name))}: {row.population_share:.1%}")
+        console.print(
+            t("5G population share {name}: {share}").format(
+                name=escape(str(row.name)), share=f"{row.population_share:.1%}"
+            )
+        )
     priority = five_g[five_g["level"] == "priority_area"]
     if not priority.empty:
         reached = int((priority["area_share"] >= 0.95).sum())
-        console.print(f"5G priority areas ≥ 95 % of area: {reached}/{len(priority)}")
+        console.print(
+            t("5G priority areas ≥ 95 % of area: {reached}/{total}").format(
+                reached=reached, total=len(priority)
+            )
+        )
     gaps_4g = run.gaps[run.gaps["technology"] == "4G"]
     console.print(
-        f"4G gaps: {len(gaps_4g)} villages, "
-        f"{int(gaps_4g['population'].sum()):,} people below target"
+        t("4G gaps: {villages} villages, {people} people below target").format(
+            villages=len(gaps_4g), people=f"{int(gaps_4g['population'].sum()):,}"
+        )
     )
     console.print(
-        f"[green]computed[/green] {run.evaluations:,} pixel × cell evaluations in "
-        f"{_duration(result.seconds)}; {len(result.rasters)} rasters in {result.rasters_dir}; "
-        f"tables {result.workbook}" + (f"; map {result.map}" if result.map else "")
+        f"[green]{t('computed')}[/green] "
+        + t(
+            "{evaluations} pixel × cell evaluations in {duration}; {rasters} rasters in {folder}"
+        ).format(
+            evaluations=f"{run.evaluations:,}",
+            duration=_duration(result.seconds),
+            rasters=len(result.rasters),
+            folder=result.rasters_dir,
+        )
+        + f"; {t('tables')} {result.workbook}"
+        + (f"; {t('map')} {result.map}" if result.map else "")
     )
 
 

@@ -35,7 +35,7 @@ def fibre(
     top: Annotated[
         int, typer.Option(help="Gap villages and single points of failure to print.")
     ] = 10,
-    lang: LangOption = "vi",
+    lang: LangOption = None,
 ) -> None:
     """Analyse the fibre network; write its layers (one transaction) and a report.
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis_planner.cli.common import StoreOption, console, store_from
+from gis_planner.cli.common import StoreOption, console, crs_option, output_dir, store_from
 from gis_planner.defaults import DEFAULT_OUTLINE_TOLERANCE_M, VN2000_TM3_105
 
 if TYPE_CHECKING:
@@ -98,6 +98,9 @@ def _spec(
     from gis_planner.io.columns import read_mapping
     from gis_planner.jobs.importing import ImportSpec
 
+    if crs is not None:
+        crs_option(crs)
+
     target = _layer(layer)
     given = read_mapping(mapping) if mapping else None
     options = ImportOptions(
@@ -168,8 +171,9 @@ def import_command(
     reject report. Exits 1 when any row was rejected."""
     from gis_planner.jobs import importing
 
+    target = store_from(store, create=True)
     spec = _spec(file, layer, crs, mapping, sheet, replace, encoding, set_, tolerance_m, report_dir)
-    result = importing.run(spec, store_from(store))
+    result = importing.run(spec, target)
     print_summary(result, wrote=True)
     if result.rejected:
         raise typer.Exit(1)
@@ -191,8 +195,10 @@ def validate_command(
     """Check FILE as ``import`` would, writing only the reject report. Exits 1 on rejects."""
     from gis_planner.jobs import importing
 
-    spec = _spec(file, layer, crs, mapping, sheet, replace, encoding, set_, tolerance_m, report_dir)
-    result = importing.validate(spec, store_from(store))
+    target = store_from(store, create=True)
+    reports = report_dir or output_dir(None, target) / "rejects"
+    spec = _spec(file, layer, crs, mapping, sheet, replace, encoding, set_, tolerance_m, reports)
+    result = importing.validate(spec, target)
     print_summary(result, wrote=False)
     if result.rejected:
         raise typer.Exit(1)

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
+from gis_planner.cli.common import (
+    LangOption,
+    StoreOption,
+    console,
+    lang_from,
+    output_dir,
+    store_from,
+    t,
+)
 
 
 def init(
@@ -32,7 +40,7 @@ def init(
     if sample and sample_dir:
         raise typer.BadParameter("give --sample or --sample-dir, not both")
     source = sample_dir or (bundled_sample_dir(sample) if sample else get_settings().sample_dir)
-    target = store_from(store)
+    target = store_from(store, create=True)
     names = list(sample_files(source))
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -48,11 +56,14 @@ def init(
 
         counts = load_sample(target, source, progress=step)
     console.print(
-        f"[green]store[/green] {target.uri}: {sum(counts.values()):,} rows in {len(counts)} layers"
+        f"[green]{t('store')}[/green] {target.uri}: "
+        + t("{rows} rows in {layers} layers").format(
+            rows=f"{sum(counts.values()):,}", layers=len(counts)
+        )
     )
 
 
-def layers(store: StoreOption = None, lang: LangOption = "vi") -> None:
+def layers(store: StoreOption = None, lang: LangOption = None) -> None:
     """List the store's layers with their counts, extents and breakdowns."""
     from rich.table import Table
 
@@ -60,32 +71,40 @@ def layers(store: StoreOption = None, lang: LangOption = "vi") -> None:
 
     target = store_from(store)
     table = Table(title=target.uri)
-    table.add_column("layer", no_wrap=True)
-    table.add_column("geometry", no_wrap=True)
-    table.add_column("count", justify="right", no_wrap=True)
-    table.add_column("label · breakdown · extent (lon/lat)", overflow="fold", ratio=1)
+    table.add_column(t("layer"), no_wrap=True)
+    table.add_column(t("geometry"), no_wrap=True)
+    table.add_column(t("count"), justify="right", no_wrap=True)
+    table.add_column(t("label · breakdown · extent (lon/lat)"), overflow="fold", ratio=1)
+    rows_shown = 0
     for summary in overview.inventory(overview.InventorySpec(lang_from(lang)), target):
         info = summary.info
         extent = "{:.4f} {:.4f} – {:.4f} {:.4f}".format(*info.bounds) if info.bounds else ""
         label = f"[bold]{summary.label}[/bold]" if summary.label else ""
         parts = (label, summary.breakdown, extent)
         details = "\n".join(part for part in parts if part)
-        table.add_row(info.name, info.geometry_type or "table", f"{info.count:,}", details)
+        rows_shown += 1
+        table.add_row(info.name, info.geometry_type or t("table"), f"{info.count:,}", details)
     console.print(table)
+    if not rows_shown:
+        console.print(
+            t(
+                "the store has no layers: `gis-planner init --store {uri}` loads the bundled sample"
+            ).format(uri=target.uri)
+        )
 
 
 def map_command(
     store: StoreOption = None,
     out: Annotated[Path | None, typer.Option(help="HTML file to write.")] = None,
-    lang: LangOption = "vi",
+    lang: LangOption = None,
 ) -> None:
     """Write the overview map of every layer (HTML that opens with no internet)."""
     from gis_planner.jobs import overview
-    from gis_planner.settings import get_settings
 
-    spec = overview.MapSpec(out or get_settings().output_dir / "overview_map.html", lang_from(lang))
-    path = overview.write_map(spec, store_from(store))
-    console.print(f"[green]map[/green] {path}")
+    target = store_from(store)
+    spec = overview.MapSpec(out or output_dir(None, target) / "overview_map.html", lang_from(lang))
+    path = overview.write_map(spec, target)
+    console.print(f"[green]{t('map')}[/green] {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gis_planner.cli.common import StoreOption, console, lang_from, store_from
+from gis_planner.cli.common import StoreOption, console, fail, lang_from, output_dir, store_from, t
 
 
 def report(
@@ -22,19 +22,19 @@ def report(
     """Write the indicators report (HTML that opens offline) and its tables (XLSX)."""
     from gis_planner.jobs import report as report_job
     from gis_planner.jobs.report import ReportSpec
-    from gis_planner.settings import get_settings
 
     if lang not in ("vi", "en", "both"):
-        raise typer.BadParameter("--lang must be vi, en or both")
+        fail(t("--lang must be vi, en or both"))
+    target = store_from(store)
     spec = ReportSpec(
-        out_dir=out or get_settings().output_dir,
+        out_dir=output_dir(out, target),
         langs=("vi", "en") if lang == "both" else (lang_from(lang),),
         figures=figures,
     )
-    result = report_job.run(spec, store_from(store))
+    result = report_job.run(spec, target)
     for html in result.html:
-        console.print(f"[green]report[/green] {html}")
-    console.print(f"[green]tables[/green] {result.xlsx}")
+        console.print(f"[green]{t('report')}[/green] {html}")
+    console.print(f"[green]{t('tables')}[/green] {result.xlsx}")
 
 
 def register(app: typer.Typer) -> None:

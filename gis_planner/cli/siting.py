@@ -7,9 +7,18 @@ from typing import Annotated
 
 import typer
 
-from gis_planner.cli.common import LangOption, StoreOption, console, lang_from, store_from
+from gis_planner.cli.common import (
+    LangOption,
+    StoreOption,
+    console,
+    lang_from,
+    operator_key,
+    output_dir,
+    required_layers,
+    store_from,
+    t,
+)
 from gis_planner.cli.sharing import warn_positions
-from gis_planner.operators import normalise_operator_name
 
 
 def plan_sites(
@@ -28,7 +37,7 @@ def plan_sites(
     ] = 60.0,
     store: StoreOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for the report.")] = None,
-    lang: LangOption = "vi",
+    lang: LangOption = None,
 ) -> None:
     """Propose sites (tenancies first, new towers where needed) for the coverage gaps.
 
@@ -39,29 +48,30 @@ def plan_sites(
 
     from gis_planner.jobs import siting
     from gis_planner.jobs.siting import SitingSpec
-    from gis_planner.settings import get_settings
 
-    key = normalise_operator_name(operator)
-    if key is None:
-        raise typer.BadParameter(f"unknown operator {operator!r}", param_hint="--operator")
+    key = operator_key(operator, mobile=True)
+    target = store_from(store)
+    required_layers(target, ("admin_units", "sites", "cells"))
     spec = SitingSpec(
         operator=key,
-        out_dir=out or get_settings().output_dir,
+        out_dir=output_dir(out, target),
         technology=technology,
         budget=budget,
         time_limit_s=time_limit_s,
         lang=lang_from(lang),
     )
-    plan = siting.run(spec, store_from(store))
+    plan = siting.run(spec, target)
     warn_positions(plan.positions)
-    table = Table(title=f"Site plan for {key} {technology}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table = Table(
+        title=t("Site plan for {operator} {technology}").format(operator=key, technology=technology)
+    )
+    table.add_column(t("figure"))
+    table.add_column(t("value"), justify="right")
     for row in plan.summary.itertuples():
         number = isinstance(row.value, int) and not isinstance(row.value, bool)
-        table.add_row(row.figure, f"{row.value:,}" if number else str(row.value))
+        table.add_row(t(row.figure), f"{row.value:,}" if number else str(row.value))
     console.print(table)
-    console.print(f"[green]report[/green] {plan.report}")
+    console.print(f"[green]{t('report')}[/green] {plan.report}")
 
 
 def register(app: typer.Typer) -> None:

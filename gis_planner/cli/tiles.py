@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from gis_planner.cli.common import StoreOption, console, store_from
+from gis_planner.cli.common import StoreOption, console, output_dir, store_from
 
 tiles = typer.Typer(help="Vector tile archives (PMTiles, MBTiles).", no_args_is_help=True)
 
@@ -27,16 +27,16 @@ def export(
     static web server, QGIS or MapLibre can read. Every field of the layers goes in: export only
     what may be published."""
     from gis_planner.jobs import tiles as tiles_job
-    from gis_planner.settings import get_settings
 
+    target = store_from(store)
     spec = tiles_job.TilesSpec(
         layers=tuple(layers),
-        out=out or get_settings().output_dir / f"{'_'.join(layers)}.{fmt}",
+        out=out or output_dir(None, target) / f"{'_'.join(layers)}.{fmt}",
         format=fmt,
         minzoom=minzoom,
         maxzoom=maxzoom,
     )
-    summary = tiles_job.run(spec, store_from(store))
+    summary = tiles_job.run(spec, target)
     console.print(
         f"[green]tiles[/green] {summary.path}: {summary.tiles:,} tiles, z{summary.minzoom}–"
         f"z{summary.maxzoom}, {summary.bytes / 1e6:.1f} MB"

@@ -37,6 +37,8 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     ".gpkg": ("GPKG",),
 }
 VECTOR_SUFFIXES = tuple(DRIVERS)
+#: A KMZ's main document, at the archive's root (KML 2.2, 10.1.2).
+KMZ_DOCUMENT = "doc.kml"
 # LIBKML would otherwise turn "Nhà mạng" into "Nh___m___ng" (shapefile-safe names).
 pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
 # Columns GDAL's KML drivers add to every placemark; dropped when they hold nothing (an empty
@@ -69,9 +71,8 @@ def _member(path: Path, suffixes: tuple[str, ...]) -> str:
     if not members:
         raise GisPlannerError(f"{path}: no {'/'.join(suffixes)} file inside the archive")
     if len(members) > 1:
-        # A KMZ's main document is doc.kml at its root (KML 2.2, 10.1.2).
-        if suffixes == (".kml",) and "doc.kml" in members:
-            return "doc.kml"
+        if suffixes == (".kml",) and KMZ_DOCUMENT in members:
+            return KMZ_DOCUMENT
         kind = "shapefiles" if suffixes == (".shp",) else "KML documents"
         raise GisPlannerError(
             f"{path}: several {kind} inside ({', '.join(members)}); unzip and pick one"

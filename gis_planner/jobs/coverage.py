@@ -63,8 +63,10 @@ class CoverageSpec:
     patterns_dir: Path | None = None
     #: Let a narrowed run replace the store-wide products.
     replace: bool = False
-    #: Folder of the CSV/XLSX tables and the map; default ``output/coverage/{scope}``.
+    #: Folder of the CSV/XLSX tables and the map; default ``{base_dir}/coverage/{scope}``.
     out_dir: Path | None = None
+    #: Folder under which the default ``out_dir`` is made; default the settings' output_dir.
+    base_dir: Path | None = None
     #: Operator of the RSRP map (default: the first, 4G first).
     map_operator: str | None = None
     lang: Lang = "vi"
@@ -173,7 +175,8 @@ def run(
             for path in (cog, style_path(cog)):
                 path.unlink(missing_ok=True)
 
-    tables_dir = spec.out_dir or get_settings().output_dir / "coverage" / scope.key
+    base_dir = spec.base_dir or get_settings().output_dir
+    tables_dir = spec.out_dir or base_dir / "coverage" / scope.key
     tables = {"villages": computed.villages, "areas": computed.areas, "gaps": computed.gaps}
     for name, frame in tables.items():
         write_csv(tables_dir / f"{name}.csv", frame, f"coverage_{name}", spec.lang)
