@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from typer.testing import CliRunner
 
 from api.routers.rasters import rasters
+from api.settings import ApiSettings
+from gis_planner.cli import app as cli
 from gis_planner.store import GeoPackageStore
-from tests.api.conftest import KEYS, coverage_raster
+from tests.api.conftest import KEYS, coverage_raster, serving
 
 CHROMIUM = "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -173,4 +177,172 @@ def test_operator_sees_coverage_and_its_cells(
     assert not [url for url in urls if "/rasters/" in url and "/tiles/" in url
                 and int(url.split("/tiles/")[1].split("/")[0]) < minzoom]  # fmt: skip
     assert not [url for url in urls if KEYS["viettel"] in url or "api_key" in url]
+    page.close()
+
+
+# --- What map users see (issue 15): layout, styles, words, search, labels, tools, print ---
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="session")
+def styled_store(
+    sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
+) -> GeoPackageStore:
+    """A copy of the sample with what `coverage` (4G and 5G, coarse), `fibre` and `sharing`
+    write: FTTH villages, positions, gap villages."""
+    target = tmp_path_factory.mktemp("styled") / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, target)
+    out = tmp_path_factory.mktemp("styled_out")
+    for command in (
+        ["coverage", "--tech", "4G", "--tech", "5G", "--resolution-m", "400", "--replace",
+         "--workers", "1", "--out", str(out)],
+        ["fibre", "--report", str(out / "fibre.xlsx")],
+        ["sharing", "--out", str(out)],
+    ):  # fmt: skip
+        result = CliRunner().invoke(cli, [*command, "--store", str(target)], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+    return GeoPackageStore(target)
+
+
+@pytest.fixture(scope="session")
+def styled_server(
+    styled_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    with serving(styled_store, api_settings, tmp_path_factory.mktemp("styled_log") / "log") as url:
+        yield url
+
+
+def _open(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+    """A new page (its own context: storage, language) on ``url``, its errors collected."""
+    page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url, wait_until="networkidle")
+    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
+    return page, errors
+
+
+def _settle(page: Page) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # the canvases are drawn after their tiles arrive
+
+
+#: Counts a layer's drawn pixels by the nearest of the given colours (within a distance).
+_COUNT_COLOURS = """([selector, colours]) => {
+  const counts = colours.map(() => 0);
+  document.querySelectorAll(selector + " canvas").forEach((canvas) => {
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] < 40) continue;
+      let best = -1, distance = 1e9;
+      colours.forEach((c, k) => {
+        const d = (data[i] - c[0]) ** 2 + (data[i + 1] - c[1]) ** 2 + (data[i + 2] - c[2]) ** 2;
+        if (d < distance) { distance = d; best = k; }
+      });
+      if (distance < 40 * 40) counts[best]++;
+    }
+  });
+  return counts;
+}"""
+
+
+def _rgb(hex_colour: str) -> list[int]:
+    return [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def _colour_counts(page: Page, layer_id: str, colours: list[str], least: int) -> list[int]:
+    """How many of a layer's pixels are drawn in each colour, once each reaches ``least`` (the
+    canvases are drawn as their tiles arrive) or after ten seconds."""
+    selector = ".gp-layer-" + layer_id.replace(".", "_")
+    deadline = time.monotonic() + 10
+    while True:
+        counts: list[int] = page.evaluate(_COUNT_COLOURS, [selector, [_rgb(c) for c in colours]])
+        if min(counts) >= least or time.monotonic() > deadline:
+            return counts
+        page.wait_for_timeout(250)
+
+
+def _inside(box: dict[str, float] | None, viewport: dict[str, int]) -> bool:
+    return (
+        box is not None and box["x"] >= 0 and box["y"] >= 0
+        and box["x"] + box["width"] <= viewport["width"]
+        and box["y"] + box["height"] <= viewport["height"]
+    )  # fmt: skip
+
+
+def test_phone_layout_gives_the_map_the_screen(browser: Browser, live_server: str) -> None:
+    page, errors = _open(browser, f"{live_server}/", PHONE)
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    assert box["width"] >= 0.8 * PHONE["width"] and box["height"] >= 0.7 * PHONE["height"]
+    # The panel is a bottom sheet: closed, then opened by its bar, then closed again.
+    layers = page.locator("#layers")
+    assert not layers.is_visible()
+    page.locator("#panel-toggle").click()
+    assert layers.is_visible() and page.locator("#search-input").is_visible()
+    assert page.locator("#panel-toggle").get_attribute("aria-expanded") == "true"
+    page.locator("#panel-toggle").click()
+    assert not layers.is_visible()
+    # A popup opens whole inside the screen.
+    page.locator("#map").click(position={"x": 195, "y": 420})
+    popup = page.locator(".leaflet-popup")
+    popup.locator(".leaflet-popup-content h4").first.wait_for(timeout=10_000)
+    page.wait_for_timeout(400)  # the pan that brings the popup into view
+    assert _inside(popup.bounding_box(), PHONE), popup.bounding_box()
+    assert errors == []
+    page.close()
+
+
+def test_desktop_legend_and_data_driven_styles(
+    browser: Browser, styled_server: str, styled_store: GeoPackageStore
+) -> None:
+    ftth = styled_store.read("ftth_villages")
+    without = ftth[~ftth["covered"].astype(bool)].geometry.iloc[0].representative_point()
+    page, errors = _open(browser, f"{styled_server}/#14/{without.y}/{without.x}", DESKTOP)
+    # The legend is in sight without scrolling, with the layers shown.
+    legend_row = page.locator('#legend-items [data-layer="sites.viettel"]')
+    assert _inside(legend_row.bounding_box(), DESKTOP)
+    assert _inside(page.locator("#legend").bounding_box(), DESKTOP)
+
+    # FTTH villages in two classes: green with fibre, red without (around one without).
+    page.locator('input[data-layer="ftth_villages"]').check()
+    _settle(page)
+    with_fibre, without_fibre = _colour_counts(page, "ftth_villages", ["#1a9850", "#d73027"], 200)
+    assert with_fibre > 200 and without_fibre > 200, (with_fibre, without_fibre)
+    classes = page.locator('#legend-items .class[data-layer="ftth_villages"]').all_inner_texts()
+    assert classes == ["Có cáp quang FTTH", "Chưa có cáp quang FTTH"]
+    page.locator('input[data-layer="ftth_villages"]').uncheck()
+
+    # Positions: shared ones apart from single-operator ones.
+    positions = styled_store.read("positions")
+    shared = positions[positions["shared"].astype(bool)].geometry.iloc[0]
+    page.evaluate("([lat, lon]) => gisPlanner.map.setView([lat, lon], 12)", [shared.y, shared.x])
+    page.locator('input[data-layer="positions"]').check()
+    _settle(page)
+    shared_px, single_px = _colour_counts(page, "positions", ["#f16913", "#6a6a9f"], 50)
+    assert shared_px > 50 and single_px > 50, (shared_px, single_px)
+
+    # Gap villages: one layer a technology, each in its own colour.
+    gaps = styled_store.read("coverage_gaps")
+    techs = sorted(set(gaps["technology"]))
+    switcher = [page.locator(f'input[data-layer="coverage_gaps.{t}"]') for t in techs]
+    assert all(box.count() == 1 for box in switcher)
+    gap = gaps.geometry.iloc[0].representative_point()
+    page.evaluate("([lat, lon]) => gisPlanner.map.setView([lat, lon], 13)", [gap.y, gap.x])
+    tech = gaps["technology"].iloc[0]
+    page.locator(f'input[data-layer="coverage_gaps.{tech}"]').check()
+    _settle(page)
+    colours = page.evaluate(
+        """() => ["2G", "3G", "4G", "5G"].map((t) => GP.styles.layerStyle(
+             {source: "coverage_gaps", filters: {technology: t}}).style.fillColor)"""
+    )
+    assert len(set(colours)) == 4
+    (drawn,) = _colour_counts(page, f"coverage_gaps.{tech}", [colours[int(tech[0]) - 2]], 200)
+    assert drawn > 200
+    assert errors == []
     page.close()
