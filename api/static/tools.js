@@ -291,6 +291,7 @@
       return sites ? sites.filters.operator : "viettel";
     }
     const button = document.getElementById("planned-site");
+    const renderer = L.svg({ pane: "highlight" });
     let marker = null;
     button.addEventListener("click", function () {
       if (GP.stopTools) { GP.stopTools(); }
@@ -301,8 +302,9 @@
         button.setAttribute("aria-pressed", "false");
         ctx.map.getContainer().style.cursor = "";
         if (marker) { ctx.map.removeLayer(marker); }
-        marker = L.circleMarker(latlng, { radius: 9, color: "#000", weight: 2, fillColor: "#ffeb3b",
-          fillOpacity: 1, className: "gp-planned" }).addTo(ctx.map);
+        marker = L.circleMarker(latlng, { renderer: renderer, pane: "highlight", radius: 9,
+          color: "#000", weight: 2, fillColor: "#ffeb3b", fillOpacity: 1, interactive: false,
+          className: "gp-planned" }).addTo(ctx.map);
         const role = ctx.config.role;
         const hosts = role === "viewer" ? Promise.resolve('<p class="note">' + t("planned_key") +
           "</p>") : GP.hostsAt(ctx, latlng, ctx.config.operator ? null : firstOperator());
