@@ -294,6 +294,12 @@ class ViewerLayer(BaseModel):
     colour: str | None = None
     visible: bool = False
     popup_fields: dict[str, str] = Field(default_factory=dict)
+    units: dict[str, str] = Field(
+        default_factory=dict, description="Đơn vị của trường / Units of the popup's fields."
+    )
+    label_field: str | None = Field(
+        default=None, description="Trường làm nhãn trên bản đồ / Field drawn as a map label."
+    )
     legend: str | None = None
     bounds: list[float] | None = None
     minzoom: int | None = Field(
@@ -329,6 +335,10 @@ class ViewerConfig(BaseModel):
     layers: list[ViewerLayer]
     coverage: bool = Field(description="Đã có raster vùng phủ / Coverage rasters exist.")
     value_labels: dict[str, str]
+    place_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tên huyện, xã theo mã / District and commune names by code.",
+    )
 
 
 class VillageCoverage(BaseModel):

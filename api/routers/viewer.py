@@ -23,7 +23,7 @@ from api.models import (
     ViewerLayer,
 )
 from api.routers.common import public_url, visible_layer, visible_names
-from api.routers.rasters import tiles_url, visible_bands, visible_rasters
+from api.routers.rasters import Raster, tiles_url, visible_bands, visible_rasters
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.i18n import VALUE_LABELS, Lang, fold, value_label
@@ -54,6 +54,15 @@ _ADMIN_PARTS = (
 )
 #: Bands of a raster the switcher offers, as layers of their own.
 VIEWER_BANDS = ("rsrp", "sinr", "best_server")
+#: The field drawn as a layer's label on the map (from a zoom the viewer chooses).
+LABEL_FIELDS = {
+    "admin_units": "name", "villages": "name", "sites": "site_id", "priority_areas": "name",
+    "ftth_villages": "name", "coverage_gaps": "name", "fibre_nodes": "name",
+}  # fmt: skip
+#: What a signal-level band measures on each technology: RxLev on 2G, RSCP on 3G…
+LEVEL_WORDS = {"2G": "RxLev", "3G": "RSCP", "4G": "RSRP", "5G": "SS-RSRP"}
+#: What the other bands the viewer offers are called (vi, en).
+BAND_WORDS = {"sinr": ("SINR", "SINR"), "best_server": ("Cell phục vụ", "Best server")}
 #: Fields searched in each layer, and what a hit is called.
 SEARCH_FIELDS = (
     ("admin_units", "name", "admin_unit"),
@@ -75,6 +84,39 @@ def _popup(layers: LayerCache, name: str, who: Principal, lang: Lang) -> dict[st
     return {f: labels.get(f, f) for f in view.fields if f != "source"}
 
 
+def _units(name: str) -> dict[str, str]:
+    spec = CATALOGUE.get(name)
+    return {fs.name: fs.unit for fs in spec.fields if fs.unit} if spec else {}
+
+
+def raster_title(raster: Raster, band: str, lang: Lang) -> str:
+    """A coverage layer's title for people: "Vùng phủ 4G — RSRP · Viettel", RxLev on 2G."""
+    techs = raster.record.technologies
+    if band == "rsrp":
+        word = "/".join(dict.fromkeys(LEVEL_WORDS.get(t, "RSRP") for t in techs)) or "RSRP"
+    else:
+        vi, en = BAND_WORDS.get(band, (band, band))
+        word = vi if lang == "vi" else en
+    who = (
+        operator(raster.operator).name if raster.operator in MOBILE_OPERATORS
+        else ("mọi nhà mạng" if lang == "vi" else "all operators")
+    )  # fmt: skip
+    what = "Vùng phủ" if lang == "vi" else "Coverage"
+    return f"{what} {'/'.join(techs)} — {word} · {who}".replace("  ", " ")
+
+
+def _place_names(layers: LayerCache, who: Principal) -> dict[str, str]:
+    """District and commune names by code, for popups and tables: the pre-2025 units' where
+    both versions use a code (the villages' ``commune_code`` is pre-2025)."""
+    if "admin_units" not in visible_names(layers, who):
+        return {}
+    frame = layers.layer("admin_units").frame
+    units = frame[frame["level"] != "province"].sort_values(
+        "admin_version", key=lambda v: v == "pre2025", kind="stable"
+    )
+    return dict(zip(units["code"].astype(str), units["name"].astype(str), strict=True))
+
+
 def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) -> list[ViewerLayer]:
     out: list[ViewerLayer] = []
     for name in visible_names(layers, who):
@@ -84,6 +126,8 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
             continue
         tiles = f"{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt"
         popup = _popup(layers, name, who, lang)
+        units = _units(name)
+        label_field = LABEL_FIELDS.get(name)
         if name == "admin_units":
             for level, version, vi, en, shown in _ADMIN_PARTS:
                 out.append(
@@ -97,6 +141,8 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
                         visible=shown,
                         geometry_type=info.geometry_type,
                         popup_fields=popup,
+                        units=units,
+                        label_field=label_field,
                     )
                 )
         elif name == "sites":
@@ -114,6 +160,26 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
                         visible=True,
                         geometry_type=info.geometry_type,
                         popup_fields=popup,
+                        units=units,
+                        label_field=label_field,
+                    )
+                )
+        elif name == "coverage_gaps":
+            # One layer a technology: the 5G gaps and the 3G gaps are different plans.
+            techs = sorted(set(layers.layer(name).frame["technology"].dropna().astype(str)))
+            for tech in reversed(techs):
+                out.append(
+                    ViewerLayer(
+                        id=f"coverage_gaps.{tech}",
+                        title=f"{spec.label(lang)} · {tech}",
+                        group="gaps",
+                        tiles=f"{tiles}?technology={tech}",
+                        source=name,
+                        filters={"technology": tech},
+                        geometry_type=info.geometry_type,
+                        popup_fields=popup,
+                        units=units,
+                        label_field=label_field,
                     )
                 )
         else:
@@ -128,6 +194,8 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
                     visible=name == "priority_areas",
                     geometry_type=info.geometry_type,
                     popup_fields=popup,
+                    units=units,
+                    label_field=label_field,
                 )
             )
     return out
@@ -155,7 +223,7 @@ def viewer_config(
             entries.append(
                 ViewerLayer(
                     id=f"raster.{raster.id}.{band.name}",
-                    title=f"{cmap.title(lang)} · {raster.id}{stale}",
+                    title=raster_title(raster, band.name, lang) + stale,
                     group="coverage",
                     kind="raster",
                     tiles=tiles_url(base, raster, band, cmap),
@@ -187,6 +255,7 @@ def viewer_config(
         coverage=coverage,
         value_labels={k: value_label(k, lang) for k in VALUE_LABELS}
         | {k: operator(k).name for k in MOBILE_OPERATORS},
+        place_names=_place_names(layers, who),
     )
 
 
@@ -238,6 +307,7 @@ def search(
     needle = fold(q)
     hits: list[SearchHit] = []
     available = set(visible_names(layers, who))
+    communes = _place_names(layers, who)
     for name, field, kind in SEARCH_FIELDS:
         if name not in available or len(hits) >= limit:
             continue
@@ -254,7 +324,7 @@ def search(
         rows = layer.select(rows[np.argsort(rank[rows], kind="stable")], view)[: limit - len(hits)]
         boxes = shapely.bounds(layer.frame.geometry.to_numpy()[rows])
         labels = layer.frame[field].astype(str).to_numpy()[rows]
-        extra = _hit_detail(layer.frame, name, rows)
+        extra = _hit_detail(layer.frame, name, rows, communes)
         for fid, label, box, detail in zip(layer.fids[rows], labels, boxes, extra, strict=True):
             hits.append(
                 SearchHit(
@@ -268,11 +338,14 @@ def search(
     return SearchResults(query=q, hits=hits)
 
 
-def _hit_detail(frame: pd.DataFrame, name: str, rows: Indices) -> list[str]:
-    """What tells two hits of the same name apart: a unit's version, a village's commune code,
-    a site's operator."""
+def _hit_detail(
+    frame: pd.DataFrame, name: str, rows: Indices, communes: dict[str, str]
+) -> list[str]:
+    """What tells two hits of the same name apart: a unit's version, a village's commune (its
+    name beside its code), a site's operator."""
     if name == "villages":
-        return list(frame["commune_code"].astype(str).to_numpy()[rows])
+        codes = frame["commune_code"].astype(str).to_numpy()[rows]
+        return [f"{communes[c]} · {c}" if c in communes else c for c in codes]
     if name == "admin_units":
         return [value_label(v) for v in frame["admin_version"].astype(str).to_numpy()[rows]]
     if name == "sites":

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, FloatRect, Page, Request, sync_playwright
+from pypdf import PdfReader
+from typer.testing import CliRunner
 
 from api.routers.rasters import rasters
+from api.settings import ApiSettings
+from gis_planner.cli import app as cli
 from gis_planner.store import GeoPackageStore
-from tests.api.conftest import KEYS, coverage_raster
+from tests.api.conftest import KEYS, coverage_raster, serving
 
 CHROMIUM = "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -173,4 +180,378 @@ def test_operator_sees_coverage_and_its_cells(
     assert not [url for url in urls if "/rasters/" in url and "/tiles/" in url
                 and int(url.split("/tiles/")[1].split("/")[0]) < minzoom]  # fmt: skip
     assert not [url for url in urls if KEYS["viettel"] in url or "api_key" in url]
+    page.close()
+
+
+# --- What map users see (issue 15): layout, styles, words, search, labels, tools, print ---
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="session")
+def styled_store(
+    sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
+) -> GeoPackageStore:
+    """A copy of the sample with what `coverage` (4G and 5G, coarse), `fibre` and `sharing`
+    write: FTTH villages, positions, gap villages."""
+    target = tmp_path_factory.mktemp("styled") / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, target)
+    out = tmp_path_factory.mktemp("styled_out")
+    for command in (
+        ["coverage", "--tech", "4G", "--tech", "5G", "--resolution-m", "400", "--replace",
+         "--workers", "1", "--out", str(out)],
+        ["fibre", "--report", str(out / "fibre.xlsx")],
+        ["sharing", "--out", str(out)],
+    ):  # fmt: skip
+        result = CliRunner().invoke(cli, [*command, "--store", str(target)], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+    return GeoPackageStore(target)
+
+
+@pytest.fixture(scope="session")
+def styled_server(
+    styled_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    with serving(styled_store, api_settings, tmp_path_factory.mktemp("styled_log") / "log") as url:
+        yield url
+
+
+def _open(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+    """A new page (its own context: storage, language) on ``url``, its errors collected."""
+    page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url, wait_until="networkidle")
+    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
+    return page, errors
+
+
+def _settle(page: Page) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # the canvases are drawn after their tiles arrive
+
+
+#: Counts a layer's drawn pixels by the nearest of the given colours (within a distance).
+_COUNT_COLOURS = """([selector, colours]) => {
+  const counts = colours.map(() => 0);
+  document.querySelectorAll(selector + " canvas").forEach((canvas) => {
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] < 40) continue;
+      let best = -1, distance = 1e9;
+      colours.forEach((c, k) => {
+        const d = (data[i] - c[0]) ** 2 + (data[i + 1] - c[1]) ** 2 + (data[i + 2] - c[2]) ** 2;
+        if (d < distance) { distance = d; best = k; }
+      });
+      if (distance < 40 * 40) counts[best]++;
+    }
+  });
+  return counts;
+}"""
+
+
+def _rgb(hex_colour: str) -> list[int]:
+    return [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def _colour_counts(page: Page, layer_id: str, colours: list[str], least: int) -> list[int]:
+    """How many of a layer's pixels are drawn in each colour, once each reaches ``least`` (the
+    canvases are drawn as their tiles arrive) or after ten seconds."""
+    selector = ".gp-layer-" + layer_id.replace(".", "_")
+    deadline = time.monotonic() + 10
+    while True:
+        counts: list[int] = page.evaluate(_COUNT_COLOURS, [selector, [_rgb(c) for c in colours]])
+        if min(counts) >= least or time.monotonic() > deadline:
+            return counts
+        page.wait_for_timeout(250)
+
+
+def _inside(box: FloatRect | None, viewport: dict[str, int]) -> bool:
+    return (
+        box is not None and box["x"] >= 0 and box["y"] >= 0
+        and box["x"] + box["width"] <= viewport["width"]
+        and box["y"] + box["height"] <= viewport["height"]
+    )  # fmt: skip
+
+
+def test_phone_layout_gives_the_map_the_screen(browser: Browser, live_server: str) -> None:
+    page, errors = _open(browser, f"{live_server}/", PHONE)
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    assert box["width"] >= 0.8 * PHONE["width"] and box["height"] >= 0.7 * PHONE["height"]
+    # The panel is a bottom sheet: closed, then opened by its bar, then closed again.
+    layers = page.locator("#layers")
+    assert not layers.is_visible()
+    page.locator("#panel-toggle").click()
+    assert layers.is_visible() and page.locator("#search-input").is_visible()
+    assert page.locator("#panel-toggle").get_attribute("aria-expanded") == "true"
+    page.locator("#panel-toggle").click()
+    assert not layers.is_visible()
+    # A popup opens whole inside the screen.
+    page.locator("#map").click(position={"x": 195, "y": 420})
+    popup = page.locator(".leaflet-popup")
+    popup.locator(".leaflet-popup-content h4").first.wait_for(timeout=10_000)
+    page.wait_for_timeout(400)  # the pan that brings the popup into view
+    assert _inside(popup.bounding_box(), PHONE), popup.bounding_box()
+    assert errors == []
+    page.close()
+
+
+def test_desktop_legend_and_data_driven_styles(
+    browser: Browser, styled_server: str, styled_store: GeoPackageStore
+) -> None:
+    ftth = styled_store.read("ftth_villages")
+    without = ftth[~ftth["covered"].astype(bool)].geometry.iloc[0].representative_point()
+    page, errors = _open(browser, f"{styled_server}/#14/{without.y}/{without.x}", DESKTOP)
+    # The legend is in sight without scrolling, with the layers shown.
+    legend_row = page.locator('#legend-items [data-layer="sites.viettel"]')
+    assert _inside(legend_row.bounding_box(), DESKTOP)
+    assert _inside(page.locator("#legend").bounding_box(), DESKTOP)
+
+    # FTTH villages in two classes: green with fibre, red without (around one without).
+    page.locator('input[data-layer="ftth_villages"]').check()
+    _settle(page)
+    with_fibre, without_fibre = _colour_counts(page, "ftth_villages", ["#1a9850", "#d73027"], 200)
+    assert with_fibre > 200 and without_fibre > 200, (with_fibre, without_fibre)
+    classes = page.locator('#legend-items .class[data-layer="ftth_villages"]').all_inner_texts()
+    assert classes == ["Có cáp quang FTTH", "Chưa có cáp quang FTTH"]
+    page.locator('input[data-layer="ftth_villages"]').uncheck()
+
+    # Positions: shared ones apart from single-operator ones.
+    positions = styled_store.read("positions")
+    shared = positions[positions["shared"].astype(bool)].geometry.iloc[0]
+    page.evaluate("([lat, lon]) => gisPlanner.map.setView([lat, lon], 12)", [shared.y, shared.x])
+    page.locator('input[data-layer="positions"]').check()
+    _settle(page)
+    shared_px, single_px = _colour_counts(page, "positions", ["#f16913", "#6a6a9f"], 50)
+    assert shared_px > 50 and single_px > 50, (shared_px, single_px)
+
+    # Gap villages: one layer a technology, each in its own colour.
+    gaps = styled_store.read("coverage_gaps")
+    techs = sorted(set(gaps["technology"]))
+    switcher = [page.locator(f'input[data-layer="coverage_gaps.{t}"]') for t in techs]
+    assert all(box.count() == 1 for box in switcher)
+    gap = gaps.geometry.iloc[0].representative_point()
+    page.evaluate("([lat, lon]) => gisPlanner.map.setView([lat, lon], 13)", [gap.y, gap.x])
+    tech = gaps["technology"].iloc[0]
+    page.locator(f'input[data-layer="coverage_gaps.{tech}"]').check()
+    _settle(page)
+    colours = page.evaluate(
+        """() => ["2G", "3G", "4G", "5G"].map((t) => GP.styles.layerStyle(
+             {source: "coverage_gaps", filters: {technology: t}}).style.fillColor)"""
+    )
+    assert len(set(colours)) == 4
+    (drawn,) = _colour_counts(page, f"coverage_gaps.{tech}", [colours[int(tech[0]) - 2]], 200)
+    assert drawn > 200
+    assert errors == []
+    page.close()
+
+
+def test_names_units_and_titles_in_two_languages(
+    browser: Browser, styled_server: str, styled_store: GeoPackageStore
+) -> None:
+    site = styled_store.read("sites").iloc[0]
+    village = styled_store.read("villages").iloc[0]
+    units = styled_store.read("admin_units", filters={"admin_version": "pre2025"})
+    commune = units.loc[units["code"] == village["commune_code"], "name"].iloc[0]
+    at = f"#17/{site.geometry.y}/{site.geometry.x}"
+    page, errors = _open(browser, f"{styled_server}/{at}", DESKTOP)
+    switcher = page.locator("#layers").inner_text()
+    assert "Vùng phủ 4G — RSRP · mọi nhà mạng" in switcher
+    assert "Vùng phủ 5G — SS-RSRP · mọi nhà mạng" in switcher
+    assert "coverage." not in switcher and "_rsrp" not in switcher
+    # A site's popup: its height with its unit, names of values, its commune by name.
+    page.locator("#map").click(position={"x": 480, "y": 400})
+    popup = page.locator(".leaflet-popup-content")
+    popup.get_by_text("Độ cao cột").wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert re.search(r"Độ cao cột\t\d+(,\d+)? m\n", text), text
+    assert page.locator("path.gp-highlight").count() >= 1  # the clicked site outlined
+    # Search: a village's commune by name beside its code.
+    page.locator("#search-input").fill(village["name"])
+    hits = page.locator("#search-results li")
+    hits.first.wait_for(timeout=10_000)
+    assert any(f"{commune} · {village['commune_code']}" in h for h in hits.all_inner_texts())
+    assert errors == []
+    # English on demand, kept for the next visit.
+    with page.expect_navigation(wait_until="networkidle"):
+        page.locator("#lang-switch").click()
+    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Coverage 4G — RSRP · all operators" in page.locator("#layers").inner_text()
+    assert page.locator("#search-input").get_attribute("placeholder", timeout=1000) == (
+        "Find a commune, village, site code…"
+    )
+    assert page.locator("#lang-switch").inner_text() == "Tiếng Việt"
+    page.close()
+
+
+def test_search_from_the_keyboard_highlights_the_hit(browser: Browser, live_server: str) -> None:
+    page, errors = _open(browser, f"{live_server}/", DESKTOP)
+    search = page.locator("#search-input")
+    status = page.locator("#search-status")
+    search.focus()
+    page.keyboard.type("zzqqxx")
+    status.get_by_text("Không tìm thấy kết quả").wait_for(timeout=10_000)
+    assert page.locator("#search-results li").count() == 0
+    search.fill("")
+    page.keyboard.type("phu ly")
+    page.locator("#search-results li").first.wait_for(timeout=10_000)
+    assert search.get_attribute("aria-expanded") == "true"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    chosen = page.locator('#search-results li[aria-selected="true"]')
+    assert chosen.count() == 1 and chosen.get_attribute("id") == "search-hit-1"
+    label = chosen.inner_text()
+    page.keyboard.press("Enter")
+    highlight = page.locator("path.gp-highlight")
+    highlight.first.wait_for(timeout=10_000)
+    _settle(page)
+    box = highlight.first.bounding_box()
+    assert box is not None and box["width"] > 20 and box["height"] > 20
+    assert status.inner_text() == label
+    assert page.locator("#search-results li").count() == 0
+    page.keyboard.press("Escape")
+    assert errors == []
+    page.close()
+
+
+def test_labels_by_zoom_and_opacity(
+    browser: Browser, live_server: str, sample_store: GeoPackageStore
+) -> None:
+    page, errors = _open(browser, f"{live_server}/#10/20.54/105.95", DESKTOP)
+    districts = page.locator(".gp-label.district")
+    districts.first.wait_for(timeout=10_000)
+    assert "Thành phố Phủ Lý" in districts.all_text_contents()
+    assert page.locator(".gp-label.site").count() == 0
+    page.evaluate("() => gisPlanner.map.setZoom(12)")
+    page.locator(".gp-label.commune").first.wait_for(timeout=10_000)
+    # Site codes and village names at street level.
+    site = sample_store.read("sites", filters={"site_id": "VTL-HNM-0001"}).geometry.iloc[0]
+    page.evaluate("([lat, lon]) => gisPlanner.map.setView([lat, lon], 16)", [site.y, site.x])
+    page.locator('input[data-layer="villages"]').check()
+    page.locator(".gp-label.site", has_text="VTL-HNM-0001").wait_for(timeout=10_000)
+    page.locator(".gp-label.village").first.wait_for(timeout=10_000)
+    # Labels do not cover one another.
+    boxes = [b for b in (label.bounding_box() for label in page.locator(".gp-label").all()) if b]
+    overlaps = [
+        (a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]
+        if a["x"] + 4 < b["x"] + b["width"] and b["x"] + 4 < a["x"] + a["width"]
+        and a["y"] + 4 < b["y"] + b["height"] and b["y"] + 4 < a["y"] + a["height"]
+    ]  # fmt: skip
+    assert len(boxes) >= 3 and overlaps == []
+    # Opacity per layer.
+    slider = page.locator('input[data-opacity="sites.viettel"]')
+    slider.fill("30")
+    opacity = page.evaluate(
+        "() => getComputedStyle(document.querySelector('.gp-layer-sites_viettel')).opacity"
+    )
+    assert opacity == "0.3"
+    assert errors == []
+    page.close()
+
+
+def test_attribute_table_csv_and_measurement(
+    browser: Browser, live_server: str, sample_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    villages = sample_store.read("villages")
+    units = sample_store.read("admin_units", filters={"admin_version": "pre2025"})
+    names = dict(zip(units["code"], units["name"], strict=True))
+    commune_code = villages["commune_code"].iloc[0]
+    in_commune = int((villages["commune_code"] == commune_code).sum())
+    page, errors = _open(browser, f"{live_server}/", DESKTOP)
+    page.locator("#table-layer").select_option("villages")
+    page.locator("#table-open").click()
+    count = page.locator("#table-count")
+    count.get_by_text(f"{len(villages)} dòng").wait_for(timeout=20_000)
+    # The filter ignores accents: the commune's name without them finds its villages.
+    plain = names[commune_code].replace("đ", "d").replace("Đ", "D")
+    plain = "".join(c for c in unicodedata.normalize("NFD", plain) if not unicodedata.combining(c))
+    page.locator("#table-filter").fill(f"{plain} ({commune_code})")
+    count.get_by_text(f"{in_commune} dòng").wait_for(timeout=5_000)
+    with page.expect_download() as download:
+        page.locator("#table-export").click()
+    path = tmp_path / "villages.csv"
+    download.value.save_as(path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith('Mã thôn,"Tên thôn, tổ dân phố"'), lines[0]
+    assert len(lines) == in_commune + 1
+    assert all(f"{names[commune_code]} ({commune_code})" in line for line in lines[1:])
+    page.locator("#attribute-table tbody tr").first.click()
+    page.locator("path.gp-highlight").first.wait_for(timeout=10_000)
+    page.locator("#table-close").click()
+
+    # Distance between two clicked points, as the map measures it.
+    page.locator("#measure-distance").click()
+    page.locator("#map").click(position={"x": 300, "y": 300})
+    page.locator("#map").click(position={"x": 700, "y": 300})
+    expected = page.evaluate(
+        """() => { const m = gisPlanner.map;
+             return m.distance(m.containerPointToLatLng([300, 300]),
+                               m.containerPointToLatLng([700, 300])); }"""
+    )
+    text = page.locator("#measure-result").inner_text()
+    found = re.fullmatch(r"Khoảng cách: ([\d.]+(?:,\d+)?) (k?m)", text)
+    assert found, text
+    value = float(found.group(1).replace(".", "").replace(",", "."))  # Vietnamese: 1.234,5
+    assert value * (1000 if found.group(2) == "km" else 1) == pytest.approx(expected, abs=10)
+    assert page.locator(".leaflet-popup").count() == 0  # measuring clicks open no popup
+    # An area: three corners of a triangle.
+    page.locator("#measure-area").click()
+    for x, y in ((300, 300), (700, 300), (300, 600)):
+        page.locator("#map").click(position={"x": x, "y": y})
+    area = page.locator("#measure-result").inner_text()
+    assert re.fullmatch(r"Diện tích: [\d.]+(,\d+)? (km²|ha)", area), area
+    page.locator("#measure-clear").click()
+    assert page.locator("path.gp-measure").count() == 0
+    assert errors == []
+    page.close()
+
+
+def test_print_to_pdf_with_legend_scale_and_north(
+    browser: Browser, live_server: str, tmp_path: Path
+) -> None:
+    page, errors = _open(browser, f"{live_server}/", DESKTOP)
+    page.evaluate("() => { window.print = () => { window.printed = true; }; }")
+    page.locator("#print-box summary").click()
+    page.locator("#print-title").fill("Trạm BTS tỉnh Hà Nam")
+    page.locator("#print-paper").select_option("A3")
+    page.locator("#print-go").click()
+    page.wait_for_function("() => window.printed === true", timeout=10_000)
+    _settle(page)
+    pdf = tmp_path / "map.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 1
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert (round(width), round(height)) == (1191, 842)  # A3 landscape, in points
+    text = reader.pages[0].extract_text()
+    for words in ("Trạm BTS tỉnh Hà Nam", "Ngày in", "Chú giải", "Viettel", "VNPT-VinaPhone",
+                  "Đơn vị hành chính: Cấp huyện", "Nguồn:", "km"):  # fmt: skip
+        assert words in text, (words, text)
+    assert page.locator(".north-arrow").is_visible()
+    assert errors == []
+    page.close()
+
+
+def test_planned_site_gets_hosts_and_coverage(browser: Browser, styled_server: str) -> None:
+    page = browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.add_init_script(f"sessionStorage.setItem('gis-planner-api-key', '{KEYS['viettel']}')")
+    page.goto(f"{styled_server}/#14/20.54/105.92", wait_until="networkidle")
+    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
+    page.locator("#planned-site").click()
+    assert page.locator("#planned-site").get_attribute("aria-pressed") == "true"
+    page.locator("#map").click(position={"x": 480, "y": 400})
+    popup = page.locator(".leaflet-popup-content")
+    popup.get_by_text("Trạm dự kiến").wait_for(timeout=15_000)
+    text = popup.inner_text()
+    assert "Vị trí có thể dùng chung cho trạm mới" in text and "Vùng phủ tại điểm" in text
+    assert page.locator("path.gp-planned").count() == 1
+    assert errors == []
     page.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.routers.rasters import Raster
 from api.settings import ApiSettings
 from gis_planner.maps import remote_references
 from gis_planner.store import GeoPackageStore
@@ -35,9 +37,14 @@ def test_config_groups_for_a_viewer(client: TestClient, sample_store: GeoPackage
     sites = next(layer for layer in config["layers"] if layer["id"] == "sites.viettel")
     assert sites["tiles"].endswith("/tiles/sites/{z}/{x}/{y}.mvt?operator=viettel")
     assert sites["popup_fields"]["height_m"] == "Độ cao cột"
+    assert sites["units"]["height_m"] == "m" and sites["label_field"] == "site_id"
     assert "address" not in sites["popup_fields"]
     assert config["value_labels"]["lattice"] == "Cột tự đứng"
     assert config["coverage"] is False
+    # Names beside codes: every district and commune code of the popups has its name.
+    units = sample_store.read("admin_units", columns=["code", "name", "level", "admin_version"])
+    commune = units[(units["level"] == "commune") & (units["admin_version"] == "pre2025")].iloc[0]
+    assert config["place_names"][commune["code"]] == commune["name"]
 
 
 def test_config_for_an_operator_and_with_coverage(
@@ -54,6 +61,13 @@ def test_config_for_an_operator_and_with_coverage(
         f"raster.{server}.best_server",
     }  # fmt: skip
     assert all(r["legend"] and r["bounds"] and r["minzoom"] >= 0 for r in rasters)
+    # Titles for people, not product ids: the technology, the quantity, the operator.
+    titles = {r["id"]: r["title"] for r in rasters}
+    assert titles[f"raster.{rsrp}.rsrp"] == "Vùng phủ 4G — RSRP · Viettel"
+    assert titles[f"raster.{aggregated}.rsrp"] == "Vùng phủ 4G — RSRP · mọi nhà mạng"
+    assert titles[f"raster.{server}.best_server"] == "Vùng phủ 4G — Cell phục vụ · Viettel"
+    english = coverage_client.get("/viewer/config.json?lang=en", headers=key("viettel")).json()
+    assert "Coverage 4G — RSRP · Viettel" in {r["title"] for r in english["layers"]}
     assert config["coverage"] is True
     # every raster layer of the viewer really renders, at its own minimum zoom and above
     for layer in rasters:
@@ -85,6 +99,30 @@ def test_search_is_accent_insensitive(client: TestClient, query: str, label: str
     assert label in [hit["label"] for hit in hits]
     hit = next(h for h in hits if h["label"] == label)
     assert 105.7 < hit["bbox"][0] <= hit["bbox"][2] < 106.3
+
+
+def test_village_hits_name_their_commune(client: TestClient, sample_store: GeoPackageStore) -> None:
+    village = sample_store.read("villages").iloc[0]
+    units = sample_store.read("admin_units", filters={"admin_version": "pre2025"})
+    commune = units.loc[units["code"] == village["commune_code"], "name"].iloc[0]
+    hits = client.get("/search", params={"q": village["name"], "limit": 50}).json()["hits"]
+    expected = f"{village['name']} ({commune} · {village['commune_code']})"
+    assert expected in [h["label"] for h in hits if h["kind"] == "village"]
+
+
+def test_raster_titles_say_what_each_technology_measures() -> None:
+    from types import SimpleNamespace
+
+    from api.routers.viewer import raster_title
+
+    def raster(techs: tuple[str, ...], operator: str | None) -> Raster:
+        record = SimpleNamespace(technologies=techs)
+        return cast(Raster, SimpleNamespace(record=record, operator=operator))
+
+    two_g = raster_title(raster(("2G",), None), "rsrp", "vi")
+    assert two_g == "Vùng phủ 2G — RxLev · mọi nhà mạng"
+    three_g = raster_title(raster(("3G",), "vnpt"), "rsrp", "en")
+    assert three_g == "Coverage 3G — RSCP · VNPT-VinaPhone"
 
 
 def test_search_limits_and_bad_queries(client: TestClient) -> None:

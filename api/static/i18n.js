@@ -1,0 +1,189 @@
+/* The viewer's own words, Vietnamese first and English, keys in English. The layers' and
+   fields' labels come from the server (/viewer/config.json?lang=…), in the same language. */
+(function () {
+  "use strict";
+
+  const LANG_STORAGE = "gis-planner-lang";
+  const STRINGS = {
+    vi: {
+      search_placeholder: "Tìm xã, thôn, mã trạm…",
+      search_label: "Tìm kiếm",
+      no_results: "Không tìm thấy kết quả",
+      results: "kết quả",
+      layers: "Lớp bản đồ",
+      legend: "Chú giải",
+      tools: "Công cụ",
+      panel: "Lớp, chú giải và công cụ",
+      key_summary: "Khoá API (nhà mạng, quản trị)",
+      key_use: "Dùng khoá",
+      key_clear: "Bỏ khoá",
+      role: "Vai trò",
+      opacity: "Độ trong suốt",
+      other_language: "English",
+      other_language_title: "Switch to English",
+      yes: "Có",
+      no: "Không",
+      coverage_here: "Vùng phủ tại điểm",
+      coverage_missing: "Chưa tính vùng phủ cho dữ liệu này.",
+      hosts: "Vị trí có thể dùng chung cho trạm mới",
+      hosts_none: "Không có vị trí nào trong bán kính tìm kiếm.",
+      score: "điểm",
+      ratio_if_hosted: "tỷ lệ dùng chung",
+      ftth_yes: "Có cáp quang FTTH",
+      ftth_no: "Chưa có cáp quang FTTH",
+      position_shared: "Vị trí dùng chung (≥ 2 nhà mạng)",
+      position_single: "Vị trí một nhà mạng",
+      gap: "Thôn lõm sóng",
+      clusters: "Số trạm (gộp theo ô)",
+      measure_distance: "Đo khoảng cách",
+      measure_area: "Đo diện tích",
+      measure_hint: "Bấm các điểm trên bản đồ; bấm Xong để kết thúc.",
+      measure_done: "Xong",
+      measure_clear: "Xoá",
+      distance: "Khoảng cách",
+      area: "Diện tích",
+      table: "Bảng thuộc tính",
+      table_open: "Mở bảng",
+      table_filter: "Lọc (không phân biệt dấu)…",
+      table_export: "Xuất CSV",
+      table_close: "Đóng",
+      table_rows: "dòng",
+      table_shown: "hiển thị",
+      print: "In / Xuất PDF",
+      print_paper: "Khổ giấy",
+      print_orientation: "Hướng",
+      landscape: "Ngang",
+      portrait: "Dọc",
+      print_title: "Tiêu đề",
+      print_go: "In bản đồ",
+      print_date: "Ngày in",
+      sources: "Nguồn: gis-planner; ranh giới hành chính, thôn, trạm BTS, cáp quang: dữ liệu " +
+        "của Sở và các doanh nghiệp; vùng phủ: mô hình truyền sóng của gis-planner.",
+      scale: "Tỷ lệ",
+      north: "B",
+      planned_site: "Đặt trạm dự kiến",
+      planned_hint: "Bấm vào bản đồ để đặt trạm dự kiến.",
+      planned_here: "Trạm dự kiến",
+      planned_key: "Cần khoá nhà mạng hoặc quản trị để tìm vị trí dùng chung.",
+      loading: "Đang tải…",
+    },
+    en: {
+      search_placeholder: "Find a commune, village, site code…",
+      search_label: "Search",
+      no_results: "No results",
+      results: "results",
+      layers: "Map layers",
+      legend: "Legend",
+      tools: "Tools",
+      panel: "Layers, legend and tools",
+      key_summary: "API key (operators, admins)",
+      key_use: "Use key",
+      key_clear: "Forget key",
+      role: "Role",
+      opacity: "Opacity",
+      other_language: "Tiếng Việt",
+      other_language_title: "Chuyển sang tiếng Việt",
+      yes: "Yes",
+      no: "No",
+      coverage_here: "Coverage here",
+      coverage_missing: "Coverage has not been computed for this data.",
+      hosts: "Positions that could host a new site",
+      hosts_none: "No position within the search radius.",
+      score: "score",
+      ratio_if_hosted: "sharing ratio",
+      ftth_yes: "With FTTH fibre",
+      ftth_no: "Without FTTH fibre",
+      position_shared: "Shared position (≥ 2 operators)",
+      position_single: "Single-operator position",
+      gap: "Villages below target",
+      clusters: "Sites (counted on a grid)",
+      measure_distance: "Measure distance",
+      measure_area: "Measure area",
+      measure_hint: "Click points on the map; press Done to finish.",
+      measure_done: "Done",
+      measure_clear: "Clear",
+      distance: "Distance",
+      area: "Area",
+      table: "Attribute table",
+      table_open: "Open table",
+      table_filter: "Filter (accent-insensitive)…",
+      table_export: "Export CSV",
+      table_close: "Close",
+      table_rows: "rows",
+      table_shown: "showing",
+      print: "Print / PDF",
+      print_paper: "Paper",
+      print_orientation: "Orientation",
+      landscape: "Landscape",
+      portrait: "Portrait",
+      print_title: "Title",
+      print_go: "Print the map",
+      print_date: "Printed",
+      sources: "Sources: gis-planner; administrative units, villages, sites, fibre: the " +
+        "department's and the operators' data; coverage: gis-planner's propagation model.",
+      scale: "Scale",
+      north: "N",
+      planned_site: "Place a planned site",
+      planned_hint: "Click on the map to place the planned site.",
+      planned_here: "Planned site",
+      planned_key: "Host candidates need an operator or admin key.",
+      loading: "Loading…",
+    },
+  };
+  //: Units that are words, in each language; symbols (m, dBm, MHz, %) stay as they are.
+  const UNIT_WORDS = {
+    vi: { people: "người", households: "hộ", villages: "thôn", sites: "trạm", operators:
+      "doanh nghiệp", cores: "sợi", positions: "vị trí", cells: "cell", deg: "°" },
+    en: { deg: "°" },
+  };
+
+  const stored = localStorage.getItem(LANG_STORAGE);
+  const lang = stored === "en" ? "en" : "vi";
+
+  function t(key) {
+    return STRINGS[lang][key] || STRINGS.vi[key] || key;
+  }
+
+  function unit(name) {
+    if (!name) { return ""; }
+    return UNIT_WORDS[lang][name] || name;
+  }
+
+  // Accent- and case-insensitive comparison, as the server's search does.
+  function fold(text) {
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+  }
+
+  function number(value, digits) {
+    return Number(value).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB",
+      { maximumFractionDigits: digits === undefined ? 2 : digits });
+  }
+
+  // Elements carrying data-i18n (text), data-i18n-placeholder, -label (aria-label), -title.
+  function translatePage() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (el) {
+      el.textContent = t(el.dataset.i18n);
+    });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) {
+      el.placeholder = t(el.dataset.i18nPlaceholder);
+    });
+    document.querySelectorAll("[data-i18n-label]").forEach(function (el) {
+      el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+    });
+    document.querySelectorAll("[data-i18n-title]").forEach(function (el) {
+      el.title = t(el.dataset.i18nTitle);
+    });
+  }
+
+  function switchLanguage() {
+    localStorage.setItem(LANG_STORAGE, lang === "vi" ? "en" : "vi");
+    window.location.reload();
+  }
+
+  window.GP = Object.assign(window.GP || {}, {
+    lang: lang, t: t, unit: unit, fold: fold, number: number,
+    translatePage: translatePage, switchLanguage: switchLanguage,
+  });
+})();
