@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gis_planner.catalogue.spec import PANDAS_DTYPES, FieldSpec, LayerSpec
@@ -98,11 +100,19 @@ def _show(value: object) -> object:
     return value
 
 
+def not_ascii(text: pd.Series) -> pd.Series:
+    """Where ``text`` has a character beyond ASCII (False where missing), tested in Arrow."""
+    ascii_ = pc.string_is_ascii(pa.array(text, type=pa.large_string(), from_pandas=True))
+    return pd.Series(
+        pc.invert(ascii_).fill_null(False).to_numpy(zero_copy_only=False), index=text.index
+    )
+
+
 def nfc_text(text: pd.Series) -> pd.Series:
     """Text normalised to NFC, so that a word typed two ways compares equal. Only non-ASCII
     text can change, and each distinct value is normalised once: normalising is a per-value
     loop, and a column repeats its values."""
-    accented = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    accented = not_ascii(text)
     if not accented.any():
         return text
     changed = {}

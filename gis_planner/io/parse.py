@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gis_planner.catalogue.validate import nfc_text
+from gis_planner.catalogue.validate import nfc_text, not_ascii
 from gis_planner.i18n import fold
 
 #: Cell texts that mean "no value" in the lists operators send.
@@ -78,7 +78,7 @@ def as_text(raw: pd.Series) -> pd.Series:
     # Arrow-backed, so that the regular expressions below run in Arrow, not per value.
     text = raw.astype("string[pyarrow]").str.strip()
     text = nfc_text(text)
-    accented = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    accented = not_ascii(text)
     markers = text.str.lower().isin(MISSING_MARKERS)
     # Folded comparisons catch "Không có", "KHÔNG CÓ"; markers are short, so few values to fold.
     short = accented & ~markers & (text.str.len() <= _LONGEST_MARKER).fillna(False)

@@ -127,6 +127,16 @@ def _xlsx_extent(archive: zipfile.ZipFile, part: str) -> Extent:
 # Cells as Excel and most writers put them: no namespace prefix, the reference first.
 _CELL_OPEN = b'<c r="'
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
+
+
+def _prefixed(data: bytes) -> bool:
+    """Whether ``data`` has a cell or row tag with a namespace prefix. Searching for the colon
+    forms first (found at memory speed) spares the regular expression almost every sheet."""
+    if b":c" not in data and b":row" not in data:
+        return False
+    return _PREFIXED.search(data) is not None
+
+
 #: Letters and digits of a reference, and its closing quote.
 _REFERENCE_BYTES = 3 + 7 + 1
 
@@ -174,7 +184,7 @@ def _xlsx_extent_by_references(archive: zipfile.ZipFile, part: str) -> Extent | 
             # Up to the last tag's start, so that no tag is cut between two chunks.
             cut = data.rfind(b"<") if chunk else len(data)
             data, carry = data[:cut], data[cut:]
-            found = None if _PREFIXED.search(data) else _references(data)
+            found = None if _prefixed(data) else _references(data)
             if found is None:
                 return None
             cells += data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")

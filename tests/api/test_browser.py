@@ -260,9 +260,10 @@ def _rgb(hex_colour: str) -> list[int]:
 
 def _colour_counts(page: Page, layer_id: str, colours: list[str], least: int) -> list[int]:
     """How many of a layer's pixels are drawn in each colour, once each reaches ``least`` (the
-    canvases are drawn as their tiles arrive) or after ten seconds."""
+    canvases are drawn as their tiles arrive) or after thirty seconds (tiles computed on first
+    request arrive late on a loaded machine)."""
     selector = ".gp-layer-" + layer_id.replace(".", "_")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while True:
         counts: list[int] = page.evaluate(_COUNT_COLOURS, [selector, [_rgb(c) for c in colours]])
         if min(counts) >= least or time.monotonic() > deadline:
