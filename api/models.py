@@ -246,10 +246,14 @@ class Indicator(BaseModel):
     numerator: float
     denominator: float
     value: float | None = Field(description="Tỷ lệ đo được (None: không có mẫu) / Measured ratio")
-    target: float
+    target: float | None = Field(
+        description="Mục tiêu của quy hoạch áp dụng cho đơn vị (None: chưa có quy hoạch) / "
+        "Target of the plan governing the unit (None: no plan loaded for it)"
+    )
     target_high: float | None
-    year: int
-    status: str
+    year: int | None
+    status: str = Field(description="met, in range, not met, no data, no plan")
+    document: str | None = Field(description="Văn bản quy hoạch / The plan's document")
 
 
 class Indicators(BaseModel):

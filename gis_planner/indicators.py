@@ -1,6 +1,11 @@
 """The plan's indicators: measured from the layers by unit of both administrative versions.
 
-Targets live in ``data/plan_targets.csv`` (value, year and the document each comes from).
+Targets live in ``data/plan_targets.csv`` (value, year and the document each comes from), each
+with the area its plan governs (``area_version``, ``area_code``: the Hà Nam plans govern the
+former Hà Nam province, not the new Ninh Bình province it joined). A plan governs the units of its
+area and the communes of the other administrative version formed wholly from (or wholly into) it;
+a unit no plan governs is reported as ``no plan``, never judged. Users add plans for other areas
+as rows of a CSV of the same columns (an empty area: the whole store).
 Measured indicators are ratios of a numerator and a denominator summed over items placed in
 units: villages (mobile broadband, FTTH, 5G population), positions (sharing) and priority areas
 (5G). A village belongs to its pre-2025 commune and, through the crosswalk, to a 2025 commune:
@@ -20,8 +25,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gis_planner.admin import locate, units
+from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 
 ADMIN_VERSIONS = ("pre2025", "2025-07")
@@ -37,8 +44,10 @@ UNIT_COLUMNS = (
 VILLAGE_SHARE = 0.95
 INDICATOR_COLUMNS = (
     "indicator", "admin_version", "level", "code", "name", "numerator", "denominator", "value",
-    "target", "target_high", "year", "status",
+    "target", "target_high", "year", "status", "document",
 )  # fmt: skip
+#: The status of a unit that no loaded plan governs.
+NO_PLAN = "no plan"
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,15 @@ class PlanTargets:
     table: pd.DataFrame
 
     def row(self, key: str) -> pd.Series:
+        """The first target of ``key`` (its labels, unit and, in the bundled table, its value)."""
+        return self.rows(key).iloc[0]
+
+    def rows(self, key: str) -> pd.DataFrame:
+        """Every target of ``key``: one per area a plan governs."""
         matches = self.table[self.table["key"] == key]
         if matches.empty:
             raise GisPlannerError(f"no plan target {key!r}")
-        return matches.iloc[0]
+        return matches
 
     @property
     def measured(self) -> pd.DataFrame:
@@ -69,8 +83,17 @@ def plan_targets(path: Path | None = None) -> PlanTargets:
         if path
         else files("gis_planner").joinpath("data/plan_targets.csv").read_text(encoding="utf-8")
     )
-    table = pd.read_csv(StringIO(text), dtype={"key": str})
+    table = pd.read_csv(StringIO(text), dtype={"key": str, "area_version": str, "area_code": str})
     table["measured"] = table["measured"].astype(str).str.lower().eq("true")
+    for column in ("area_version", "area_code"):
+        if column not in table:
+            table[column] = pd.NA
+    unknown = sorted(set(table["area_version"].dropna()) - set(ADMIN_VERSIONS))
+    if unknown:
+        raise GisPlannerError(
+            f"plan targets: unknown area_version {', '.join(unknown)} "
+            f"(one of {', '.join(ADMIN_VERSIONS)}, or empty for the whole store)"
+        )
     return PlanTargets(table)
 
 
@@ -84,6 +107,31 @@ def first_units(plan: str, path: Path | None = None) -> tuple[str, ...]:
     )
     table = pd.read_csv(StringIO(text), dtype=str)
     return tuple(table.loc[table["plan"] == plan, "code"])
+
+
+def plan_area(
+    admin_units: pd.DataFrame, crosswalk: pd.DataFrame, version: str, code: str
+) -> set[tuple[str, str]]:
+    """The units, as (admin version, code), that a plan for unit ``code`` of ``version``
+    governs: that unit, every unit below it, and the communes of the other version whose every
+    counterpart in the crosswalk is one of its communes.
+
+    Units of the other version above the commune are never governed: the new province that
+    the former Hà Nam joined is not the former Hà Nam, whatever part of it a store holds.
+    """
+    same = admin_units[admin_units["admin_version"] == version]
+    inside = {code}
+    frontier = {code}
+    while frontier:
+        below = set(same.loc[same["parent_code"].isin(list(frontier)), "code"])
+        frontier = below - inside
+        inside |= below
+    communes = same.loc[(same["level"] == "commune") & same["code"].isin(list(inside)), "code"]
+    mine, theirs = ("old_code", "new_code") if version == "pre2025" else ("new_code", "old_code")
+    other = ADMIN_VERSIONS[1 - ADMIN_VERSIONS.index(version)]
+    links = crosswalk[[mine, theirs]].astype(str)
+    wholly = links[mine].isin(set(communes)).groupby(links[theirs]).all()
+    return {(version, c) for c in inside} | {(other, c) for c in wholly[wholly].index}
 
 
 def status(value: float, target: float, target_high: float | None = None) -> str:
@@ -127,12 +175,26 @@ def village_places(
 
 
 def point_places(points: gpd.GeoSeries, admin_units: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Units of points (positions, priority areas) in both versions, by location."""
+    """Units of points (positions, priority areas) in both versions, by location.
+
+    A point inside a commune of one version but in none of the other's (a sliver between two
+    sources' outlines) goes to the other version's nearest commune, so that each version
+    counts the same points and a province sums its former provinces.
+    """
     places = pd.DataFrame(index=points.index)
-    for version, suffix in (("pre2025", "pre2025"), ("2025-07", "2025")):
-        communes = units(admin_units, "commune", version)
-        places[f"commune_{suffix}"] = locate(points, communes).to_numpy()
-        parent = communes.set_index("code")["parent_code"]
+    metric = points.to_crs(metric_crs_of(admin_units))
+    communes = {v: units(admin_units, "commune", v).to_crs(metric.crs) for v in ADMIN_VERSIONS}
+    located = {v: locate(metric, communes[v]) for v in ADMIN_VERSIONS}
+    for version, other in zip(ADMIN_VERSIONS, reversed(ADMIN_VERSIONS), strict=True):
+        here = located[version].copy()
+        astray = (here.isna() & located[other].notna()).to_numpy()
+        if astray.any():
+            tree = shapely.STRtree(communes[version].geometry.to_numpy())
+            nearest = tree.query_nearest(metric.to_numpy()[astray], all_matches=False)[1]
+            here[astray] = communes[version]["code"].to_numpy()[nearest]
+        suffix = "pre2025" if version == "pre2025" else "2025"
+        places[f"commune_{suffix}"] = here.to_numpy()
+        parent = communes[version].set_index("code")["parent_code"]
         if version == "pre2025":
             places["district_pre2025"] = places["commune_pre2025"].map(parent)
             top = units(admin_units, "district", version).set_index("code")["parent_code"]
@@ -226,20 +288,36 @@ def measure_items(inputs: IndicatorInputs) -> dict[str, pd.DataFrame]:
 
 
 def indicators(inputs: IndicatorInputs, targets: PlanTargets | None = None) -> pd.DataFrame:
-    """Every measurable indicator by unit of both versions, with its target and status."""
+    """Every measurable indicator by unit of both versions, with the target of the plan that
+    governs the unit and its status (``no plan`` where none does)."""
     targets = targets or plan_targets()
     parts = []
+    areas: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for key, items in measure_items(inputs).items():
         table = aggregate(items, inputs.admin_units)
-        target = targets.row(key)
         table.insert(0, "indicator", key)
-        table["target"] = float(target["target"])
-        table["target_high"] = (
-            float(target["target_high"]) if pd.notna(target["target_high"]) else np.nan
-        )
-        table["year"] = int(target["year"])
+        units = pd.MultiIndex.from_arrays([table["admin_version"], table["code"].astype(str)])
+        table["target"] = table["target_high"] = np.nan
+        table["year"] = pd.array([pd.NA] * len(table), dtype="Int64")
+        table["document"] = pd.array([pd.NA] * len(table), dtype="string")
+        # Plans for the whole store first, so that a plan for an area wins inside it.
+        rows = targets.rows(key)
+        for _, target in rows.sort_values("area_code", na_position="first").iterrows():
+            if pd.isna(target["area_code"]):
+                governed = np.ones(len(table), dtype=bool)
+            else:
+                area = (str(target["area_version"]), str(target["area_code"]))
+                if area not in areas:
+                    areas[area] = plan_area(inputs.admin_units, inputs.crosswalk, *area)
+                governed = units.isin(list(areas[area]))
+            table.loc[governed, "target"] = float(target["target"])
+            high = target["target_high"]
+            table.loc[governed, "target_high"] = float(high) if pd.notna(high) else np.nan
+            table.loc[governed, "year"] = int(target["year"])
+            table.loc[governed, "document"] = target["document"]
         table["status"] = [
-            status(v, float(target["target"]), table["target_high"].iloc[0]) for v in table["value"]
+            NO_PLAN if np.isnan(t) else status(v, t, h)
+            for v, t, h in zip(table["value"], table["target"], table["target_high"], strict=True)
         ]
         parts.append(table)
     if not parts:

@@ -25,6 +25,7 @@ from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang
 from gis_planner.indicators import (
+    NO_PLAN,
     IndicatorInputs,
     PlanTargets,
     entered_figures,
@@ -42,7 +43,10 @@ ANALYSIS_LAYERS = {
     "ftth_villages": "gis-planner fibre",
     "positions": "gis-planner sharing",
 }
-STATUS_COLOURS = {"met": "#1a9850", "in range": "#91cf60", "not met": "#d73027", "no data": "#999"}
+STATUS_COLOURS = {
+    "met": "#1a9850", "in range": "#91cf60", "not met": "#d73027", "no data": "#999",
+    NO_PLAN: "#bdbdbd",
+}  # fmt: skip
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("Báo cáo chỉ tiêu hạ tầng số", "Digital infrastructure indicators report"),
@@ -71,6 +75,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "in range": ("Trong khoảng mục tiêu", "Within the target range"),
     "not met": ("Chưa đạt", "Not met"),
     "no data": ("Chưa có số liệu", "No data"),
+    NO_PLAN: (
+        "Chưa có quy hoạch cho khu vực này",
+        "No plan loaded for this area",
+    ),
+    "former": ("cũ", "former"),
     "map_mobile": ("Thôn có vùng phủ 4G (mọi nhà mạng)", "Villages with 4G (any operator)"),
     "map_ftth": ("Thôn có cáp quang FTTH", "Villages with FTTH"),
     "map_positions": ("Vị trí trạm BTS: dùng chung và riêng", "BTS positions: shared and single"),
@@ -131,12 +140,15 @@ def render_report(
     targets = targets or plan_targets()
     table = indicators(inputs, targets)
     entered = entered_figures(figures, targets)
-    labels = targets.table.set_index("key")
+    # Labels, units and the charts' target line from each indicator's first plan.
+    labels = targets.table.drop_duplicates("key").set_index("key")
     label_column = "label_vi" if lang == "vi" else "label_en"
     table["label"] = table["indicator"].map(labels[label_column])
-    table["document"] = table["indicator"].map(labels["document"])
 
-    province = table[table["level"] == "province"]
+    province = table[table["level"] == "province"].copy()
+    # The former provinces are named as such: the province is the new one.
+    former = province["admin_version"] == "pre2025"
+    province.loc[former, "name"] = province.loc[former, "name"] + f" ({text('former', lang)})"
     # Every measured indicator appears in the summary, as "no data" until its layers exist.
     absent = sorted(set(targets.measured["key"]) - set(province["indicator"]))
     if absent:

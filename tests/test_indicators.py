@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -11,9 +13,12 @@ import shapely
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.indicators import (
+    NO_PLAN,
     IndicatorInputs,
+    PlanTargets,
     entered_figures,
     indicators,
+    plan_area,
     plan_targets,
     status,
     village_places,
@@ -136,8 +141,13 @@ def test_villages_follow_the_crosswalk_and_their_location() -> None:
     assert places["province_2025"].unique().tolist() == ["91"]
 
 
+def old_province_plan() -> PlanTargets:
+    """The bundled targets, as a plan of the hand-built former province 90."""
+    return PlanTargets(plan_targets().table.assign(area_version="pre2025", area_code="90"))
+
+
 def test_each_indicator_by_hand() -> None:
-    table = indicators(inputs())
+    table = indicators(inputs(), old_province_plan())
     # Mobile broadband: A and C covered, B not.
     assert value(table, "villages_mobile_broadband", "pre2025", "90") == pytest.approx(200 / 3)
     assert value(table, "villages_mobile_broadband", "pre2025", "90101") == 50.0
@@ -164,6 +174,49 @@ def test_each_indicator_by_hand() -> None:
     assert province.loc["bts_position_sharing", "target_high"] == 30.0
     assert province.loc["population_5g", "year"] == 2030
     assert table.loc[table["code"] == "90", "name"].iloc[0] == "Tỉnh Cũ"
+
+
+def test_a_plan_governs_its_area_and_the_communes_formed_from_it() -> None:
+    governed = plan_area(admin(), CROSSWALK, "pre2025", "90")
+    assert governed == {
+        ("pre2025", "90"), ("pre2025", "901"), ("pre2025", "90101"), ("pre2025", "90102"),
+        ("2025-07", "91001"), ("2025-07", "91002"),
+    }  # fmt: skip
+    # A plan of one old commune: the new commune that also took from the other is not its.
+    assert plan_area(admin(), CROSSWALK, "pre2025", "90102") == {("pre2025", "90102")}
+    assert plan_area(admin(), CROSSWALK, "pre2025", "90101") == {
+        ("pre2025", "90101"), ("2025-07", "91002"),
+    }  # fmt: skip
+
+
+def test_units_no_plan_governs_are_not_judged() -> None:
+    table = indicators(inputs(), old_province_plan())
+    new_province = table[(table["admin_version"] == "2025-07") & (table["code"] == "91")]
+    assert len(new_province) and (new_province["status"] == NO_PLAN).all()
+    assert new_province["target"].isna().all() and new_province["document"].isna().all()
+    judged = table[table["admin_version"] == "pre2025"]
+    assert (judged["status"] != NO_PLAN).all() and judged["document"].str.contains("Hà Nam").all()
+    # The bundled plans are Hà Nam's: nothing of this made-up province is judged by them.
+    assert (indicators(inputs())["status"] == NO_PLAN).all()
+    # A plan for the whole store (no area) judges every unit; one for an area wins inside it.
+    everywhere = plan_targets().table.assign(area_version=pd.NA, area_code=pd.NA)
+    stricter = everywhere[everywhere["key"] == "villages_ftth"].assign(
+        target=50.0, area_version="2025-07", area_code="91", document="Kế hoạch tỉnh mới"
+    )
+    table = indicators(inputs(), PlanTargets(pd.concat([everywhere, stricter])))
+    assert (table["status"] != NO_PLAN).all()
+    ftth = table[table["indicator"] == "villages_ftth"].set_index(["admin_version", "code"])
+    assert ftth.loc[("2025-07", "91"), "target"] == 50.0
+    assert ftth.loc[("2025-07", "91"), "status"] == "met"
+    assert ftth.loc[("pre2025", "90"), "target"] == 100.0
+
+
+def test_a_plan_of_an_unknown_version_is_refused(tmp_path: Path) -> None:
+    table = plan_targets().table.assign(area_version="1999")
+    path = tmp_path / "targets.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(GisPlannerError, match="unknown area_version 1999"):
+        plan_targets(path)
 
 
 def test_status_marks() -> None:

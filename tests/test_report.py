@@ -12,7 +12,7 @@ from gis_planner.cli import app
 from gis_planner.indicators import plan_targets
 from gis_planner.report import render_report
 
-from .test_indicators import inputs
+from .test_indicators import inputs, old_province_plan
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ def summary_rows(html: str) -> dict[str, str]:
 
 
 def test_each_indicator_with_target_and_status() -> None:
-    html, tables = render_report(inputs(), lang="vi", place="Tỉnh Thử")
+    html, tables = render_report(inputs(), lang="vi", place="Tỉnh Thử", targets=old_province_plan())
     rows = summary_rows(html)
     assert set(rows) == set(plan_targets().measured["key"])
     assert (
@@ -42,10 +42,14 @@ def test_each_indicator_with_target_and_status() -> None:
     assert 'data-indicator="internet_users"' in entered and "Chưa có số liệu" in entered
     assert "Báo cáo chỉ tiêu hạ tầng số" in html and "Thôn có cáp quang FTTH" in html
     assert set(tables) == {"indicators", "entered", "targets"}
+    # The former province is named as such; the new one, which no plan governs, is not judged.
+    assert "Tỉnh Cũ (cũ)" in rows["villages_ftth"]
+    new = re.findall(r'data-version="2025-07">(.*?)</tr>', html, re.S)
+    assert new and all("Chưa có quy hoạch cho khu vực này" in row for row in new)
 
 
 def test_report_opens_offline_and_in_english() -> None:
-    html, _ = render_report(inputs(), lang="en")
+    html, _ = render_report(inputs(), lang="en", targets=old_province_plan())
     assert "Digital infrastructure indicators report" in html
     assert "Not met" in html and "Villages with FTTH" in html
     # Nothing is fetched: no scripts, stylesheets or images from elsewhere.
@@ -76,5 +80,5 @@ def test_bad_figures_name_file_row_and_field(sample_copy: Path, tmp_path: Path) 
     figures = tmp_path / "figures.csv"
     figures.write_text("key,value,as_of,source\ninternet_users,nhiều,2025,x\n", encoding="utf-8")
     result = runner.invoke(app, ["report", "--store", str(sample_copy), "--figures", str(figures)])
-    assert result.exit_code != 0
-    assert "row 2, field value" in str(result.exception)
+    assert result.exit_code == 2
+    assert "row 2, field value" in result.output

@@ -16,6 +16,8 @@ from gis_planner.admin import units
 from gis_planner.cli import app
 from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
+from gis_planner.indicators import NO_PLAN, IndicatorInputs, indicators
+from gis_planner.positions_product import read_positions
 from gis_planner.sample import bundled_sample_dir, load_sample, sample_files
 from gis_planner.settings import SAMPLE_DIRS, Settings
 from gis_planner.sharing import cluster_positions
@@ -211,6 +213,37 @@ def test_priority_areas_in_their_real_host_communes(
         "provincial_centre", "district_centre", "industrial_zone", "tourism_heritage",
         "state_agency",
     }  # fmt: skip
+
+
+def test_hanam_plans_judge_the_former_hanam_and_the_province_sums_its_parts(
+    nb_store: GeoPackageStore,
+) -> None:
+    admin_units, crosswalk = nb_store.read("admin_units"), nb_store.read("admin_crosswalk")
+    inputs = IndicatorInputs(
+        nb_store.read("villages"), admin_units, crosswalk, positions=read_positions(nb_store).table
+    )
+    table = indicators(inputs)
+    sharing = table[table["indicator"] == "bts_position_sharing"].set_index(
+        ["admin_version", "code"]
+    )
+    assert sharing.loc[("pre2025", "35"), "status"] != NO_PLAN
+    assert "Hà Nam" in sharing.loc[("pre2025", "35"), "document"]
+    for unit in (("pre2025", "36"), ("pre2025", "37"), ("2025-07", "37")):
+        assert sharing.loc[unit, "status"] == NO_PLAN, unit
+    # The new province's figures are the three former provinces' together.
+    parts = sharing.loc[[("pre2025", code) for code in ("35", "36", "37")]]
+    for column in ("numerator", "denominator"):
+        assert sharing.loc[("2025-07", "37"), column] == parts[column].sum()
+    # A 2025 commune is judged by the Hà Nam plans exactly when it was formed from Hà Nam's.
+    old = units(admin_units, "commune", "pre2025")
+    districts = units(admin_units, "district", "pre2025").set_index("code")["parent_code"]
+    hanam = set(old.loc[old["parent_code"].map(districts) == "35", "code"])
+    wholly = crosswalk["old_code"].isin(hanam).groupby(crosswalk["new_code"]).all()
+    communes = sharing.loc["2025-07"]
+    communes = communes[communes["level"] == "commune"]
+    judged = communes["status"] != NO_PLAN
+    assert judged.to_dict() == wholly.reindex(communes.index).fillna(False).to_dict()
+    assert 0 < judged.sum() < len(judged)
 
 
 def test_sources_document_the_whole_province_sample() -> None:
