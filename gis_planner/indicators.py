@@ -109,12 +109,13 @@ def first_units(plan: str, path: Path | None = None) -> tuple[str, ...]:
     return tuple(table.loc[table["plan"] == plan, "code"])
 
 
-def plan_area(
+def area_units(
     admin_units: pd.DataFrame, crosswalk: pd.DataFrame, version: str, code: str
 ) -> set[tuple[str, str]]:
-    """The units, as (admin version, code), that a plan for unit ``code`` of ``version``
-    governs: that unit, every unit below it, and the communes of the other version whose every
-    counterpart in the crosswalk is one of its communes.
+    """The units, as (admin version, code), of the area of unit ``code`` of ``version`` (what
+    a plan for it governs, what a report on it shows): that unit, every unit below it, and the
+    communes of the other version whose every counterpart in the crosswalk is one of its
+    communes.
 
     Units of the other version above the commune are never governed: the new province that
     the former Hà Nam joined is not the former Hà Nam, whatever part of it a store holds.
@@ -308,7 +309,7 @@ def indicators(inputs: IndicatorInputs, targets: PlanTargets | None = None) -> p
             else:
                 area = (str(target["area_version"]), str(target["area_code"]))
                 if area not in areas:
-                    areas[area] = plan_area(inputs.admin_units, inputs.crosswalk, *area)
+                    areas[area] = area_units(inputs.admin_units, inputs.crosswalk, *area)
                 governed = units.isin(list(areas[area]))
             table.loc[governed, "target"] = float(target["target"])
             high = target["target_high"]

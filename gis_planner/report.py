@@ -7,12 +7,13 @@ offline. Layers an analysis has not written yet are named in the report, never g
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.axes import Axes
@@ -23,14 +24,18 @@ from matplotlib.patheffects import withStroke
 from gis_planner.admin import units
 from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.crs import metric_crs_of
+from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.indicators import (
     NO_PLAN,
     IndicatorInputs,
     PlanTargets,
+    area_units,
     entered_figures,
     indicators,
     plan_targets,
+    point_places,
+    village_places,
 )
 from gis_planner.maps import data_uri
 from gis_planner.store import LayerStore
@@ -131,14 +136,24 @@ def render_report(
     missing: list[str] | None = None,
     place: str | None = None,
     metric_crs: str | None = None,
+    area: tuple[str, str] | None = None,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """The HTML of the report and its tables (for the XLSX).
 
-    ``place`` defaults to the names of the provinces in the admin units (``place_name``); the
-    maps are drawn in ``metric_crs`` (default: the admin units' area's).
+    ``area`` (admin version, code) restricts the report to one unit's area (``area_units``):
+    a former province, a 2025 commune… ``place`` defaults to the area's name, else to the
+    provinces of the admin units (``place_name``); the maps are drawn in ``metric_crs``
+    (default: the admin units' area's).
     """
     targets = targets or plan_targets()
     table = indicators(inputs, targets)
+    if area is not None:
+        shown = area_units(inputs.admin_units, inputs.crosswalk, *area)
+        keys = pd.MultiIndex.from_arrays([table["admin_version"], table["code"].astype(str)])
+        table = table[keys.isin(list(shown))].reset_index(drop=True)
+        if place is None:
+            place = unit_name(inputs.admin_units, *area, lang=lang)
+        inputs = _inputs_within(inputs, shown)
     entered = entered_figures(figures, targets)
     # Labels, units and the charts' target line from each indicator's first plan.
     labels = targets.table.drop_duplicates("key").set_index("key")
@@ -196,7 +211,7 @@ def render_report(
         .render(
             lang=lang,
             t=lambda key: text(key, lang),
-            place=place_name(inputs.admin_units) if place is None else place,
+            place=place_name(inputs.admin_units, lang) if place is None else place,
             today=date.today().isoformat(),
             province=_records(province),
             sections=sections,
@@ -221,10 +236,12 @@ def write_report(
     *,
     lang: Lang = "vi",
     figures: pd.DataFrame | None = None,
+    area: tuple[str, str] | None = None,
 ) -> ReportFiles:
-    """Writes ``report_<lang>.html`` and ``indicators.xlsx`` into ``folder``."""
+    """Writes ``report_<lang>.html`` and ``indicators.xlsx`` into ``folder`` (of the area of
+    one unit, ``area``: admin version and code, when given)."""
     inputs, missing = report_inputs(store)
-    html, tables = render_report(inputs, lang=lang, figures=figures, missing=missing)
+    html, tables = render_report(inputs, lang=lang, figures=figures, missing=missing, area=area)
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"report_{lang}.html"
     html_path.write_text(html, encoding="utf-8")
@@ -234,15 +251,32 @@ def write_report(
     return ReportFiles(html_path, xlsx)
 
 
-def place_name(admin_units: gpd.GeoDataFrame) -> str:
-    """The names of the provinces in ``admin_units``, in code order, of the first
-    administrative version that has any (the units the villages are coded in)."""
+def place_name(admin_units: gpd.GeoDataFrame, lang: Lang = "vi") -> str:
+    """The province of the newest administrative version in ``admin_units`` and, after it,
+    the former provinces the store holds ("Tỉnh Ninh Bình — Tỉnh Hà Nam (cũ)"): a store of
+    one former province is not the whole new province."""
     provinces = admin_units[admin_units["level"] == "province"]
-    for version in ADMIN_VERSIONS:
-        names = provinces.loc[provinces["admin_version"] == version].sort_values("code")["name"]
-        if len(names):
-            return ", ".join(names.astype(str))
-    return ""
+    names = {
+        version: list(
+            provinces.loc[provinces["admin_version"] == version].sort_values("code")["name"]
+        )
+        for version in ADMIN_VERSIONS
+    }
+    current = ", ".join(map(str, names["2025-07"]))
+    former = ", ".join(f"{name} ({text('former', lang)})" for name in names["pre2025"])
+    return " — ".join(part for part in (current, former) if part)
+
+
+def unit_name(admin_units: pd.DataFrame, version: str, code: str, lang: Lang = "vi") -> str:
+    """The name of one unit; a former (pre-2025) province or district says so."""
+    match = admin_units[(admin_units["admin_version"] == version) & (admin_units["code"] == code)]
+    if match.empty:
+        raise GisPlannerError(f"no {version} administrative unit with code {code!r}")
+    name = str(match["name"].iloc[0])
+    level = str(match["level"].iloc[0])
+    return (
+        f"{name} ({text('former', lang)})" if version == "pre2025" and level != "commune" else name
+    )
 
 
 def _environment() -> Environment:
@@ -297,6 +331,27 @@ def _district_chart(rows: pd.DataFrame, target: pd.Series, lang: Lang) -> str | 
     ax.set_title(str(target["label_vi" if lang == "vi" else "label_en"]), fontsize=10)
     ax.invert_yaxis()
     return _png(fig)
+
+
+def _inputs_within(inputs: IndicatorInputs, shown: set[tuple[str, str]]) -> IndicatorInputs:
+    """``inputs`` with the villages, positions and district outlines of the units ``shown``
+    only (for the maps of a report on one area)."""
+    codes = {code for _, code in shown}
+
+    def inside(places: pd.DataFrame) -> npt.NDArray[np.bool_]:
+        columns = ["commune_pre2025", "commune_2025"]
+        return places[columns].isin(codes).any(axis=1).to_numpy()
+
+    villages = inputs.villages[
+        inside(village_places(inputs.villages, inputs.admin_units, inputs.crosswalk))
+    ]
+    positions = inputs.positions
+    if positions is not None:
+        positions = positions[inside(point_places(positions.geometry, inputs.admin_units))]
+    admin = inputs.admin_units
+    keys = pd.MultiIndex.from_arrays([admin["admin_version"], admin["code"].astype(str)])
+    within = admin[(admin["level"] != "district") | keys.isin(list(shown))]
+    return replace(inputs, villages=villages, positions=positions, admin_units=within)
 
 
 def _maps(inputs: IndicatorInputs, lang: Lang, crs: str) -> list[dict[str, str]]:

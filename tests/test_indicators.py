@@ -16,9 +16,9 @@ from gis_planner.indicators import (
     NO_PLAN,
     IndicatorInputs,
     PlanTargets,
+    area_units,
     entered_figures,
     indicators,
-    plan_area,
     plan_targets,
     status,
     village_places,
@@ -177,14 +177,14 @@ def test_each_indicator_by_hand() -> None:
 
 
 def test_a_plan_governs_its_area_and_the_communes_formed_from_it() -> None:
-    governed = plan_area(admin(), CROSSWALK, "pre2025", "90")
+    governed = area_units(admin(), CROSSWALK, "pre2025", "90")
     assert governed == {
         ("pre2025", "90"), ("pre2025", "901"), ("pre2025", "90101"), ("pre2025", "90102"),
         ("2025-07", "91001"), ("2025-07", "91002"),
     }  # fmt: skip
     # A plan of one old commune: the new commune that also took from the other is not its.
-    assert plan_area(admin(), CROSSWALK, "pre2025", "90102") == {("pre2025", "90102")}
-    assert plan_area(admin(), CROSSWALK, "pre2025", "90101") == {
+    assert area_units(admin(), CROSSWALK, "pre2025", "90102") == {("pre2025", "90102")}
+    assert area_units(admin(), CROSSWALK, "pre2025", "90101") == {
         ("pre2025", "90101"), ("2025-07", "91002"),
     }  # fmt: skip
 

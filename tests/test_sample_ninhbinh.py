@@ -18,6 +18,7 @@ from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.indicators import NO_PLAN, IndicatorInputs, indicators
 from gis_planner.positions_product import read_positions
+from gis_planner.report import render_report
 from gis_planner.sample import bundled_sample_dir, load_sample, sample_files
 from gis_planner.settings import SAMPLE_DIRS, Settings
 from gis_planner.sharing import cluster_positions
@@ -244,6 +245,30 @@ def test_hanam_plans_judge_the_former_hanam_and_the_province_sums_its_parts(
     judged = communes["status"] != NO_PLAN
     assert judged.to_dict() == wholly.reindex(communes.index).fillna(False).to_dict()
     assert 0 < judged.sum() < len(judged)
+
+
+def test_the_report_names_the_province_and_reports_on_a_former_one(
+    nb_store: GeoPackageStore,
+) -> None:
+    inputs = IndicatorInputs(
+        nb_store.read("villages"),
+        nb_store.read("admin_units"),
+        nb_store.read("admin_crosswalk"),
+        positions=read_positions(nb_store).table,
+    )
+    html, tables = render_report(inputs)
+    assert "Tỉnh Ninh Bình — Tỉnh Hà Nam (cũ), Tỉnh Nam Định (cũ), Tỉnh Ninh Bình (cũ)" in html
+    html, tables = render_report(inputs, lang="en", area=("pre2025", "35"))
+    assert "<h1>" in html and "Tỉnh Hà Nam (former)" in html
+    shown = tables["indicators"]
+    provinces = shown[shown["level"] == "province"]
+    assert list(zip(provinces["admin_version"], provinces["code"], strict=True)) == [
+        ("pre2025", "35")
+    ]
+    # Only the former Hà Nam's units, and every one of them judged by its plans.
+    assert (shown["status"] != "no plan").all()
+    with pytest.raises(GisPlannerError, match="no pre2025 administrative unit"):
+        render_report(inputs, area=("pre2025", "99"))
 
 
 def test_sources_document_the_whole_province_sample() -> None:

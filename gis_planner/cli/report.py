@@ -18,6 +18,20 @@ def report(
         Path | None,
         typer.Option("--figures", help="CSV of entered figures: key, value, as_of, source."),
     ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            "--area",
+            help="Code of the unit to report on (a former province such as 35, a 2025 commune); "
+            "default the whole store.",
+        ),
+    ] = None,
+    admin_version: Annotated[
+        str,
+        typer.Option(
+            "--admin-version", help="Administrative version of --area: pre2025 or 2025-07."
+        ),
+    ] = "pre2025",
 ) -> None:
     """Write the indicators report (HTML that opens offline) and its tables (XLSX)."""
     from gis_planner.jobs import report as report_job
@@ -30,6 +44,7 @@ def report(
         out_dir=output_dir(out, target),
         langs=("vi", "en") if lang == "both" else (lang_from(lang),),
         figures=figures,
+        area=(admin_version, area) if area else None,
     )
     result = report_job.run(spec, target)
     for html in result.html:

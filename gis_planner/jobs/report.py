@@ -21,6 +21,8 @@ class ReportSpec:
     langs: tuple[Lang, ...] = ("vi", "en")
     #: CSV of entered figures: key, value, as_of, source.
     figures: Path | None = None
+    #: The area of one unit (admin version, code) to report on; default the whole store.
+    area: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,10 @@ class ReportResult:
 def run(spec: ReportSpec, store: LayerStore) -> ReportResult:
     # The figures first: a bad file stops the job before anything is written.
     entered = read_figures(spec.figures) if spec.figures else None
-    files = [write_report(store, spec.out_dir, lang=lang, figures=entered) for lang in spec.langs]
+    files = [
+        write_report(store, spec.out_dir, lang=lang, figures=entered, area=spec.area)
+        for lang in spec.langs
+    ]
     return ReportResult(tuple(f.html for f in files), files[-1].xlsx)
 
 
