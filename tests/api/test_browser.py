@@ -80,7 +80,7 @@ def test_viewer_in_chromium(browser: Browser, live_server: str, tmp_path: Path) 
     # A click on the map opens a popup with Vietnamese labels of what is there.
     page.locator("#map").click(position={"x": 490, "y": 400})
     popup = page.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=10_000)
+    popup.wait_for(timeout=30_000)
     text = popup.inner_text()
     assert "Tên đơn vị" in text or "Tên thôn, tổ dân phố" in text, text
     assert "Chưa tính vùng phủ" in text
@@ -88,7 +88,7 @@ def test_viewer_in_chromium(browser: Browser, live_server: str, tmp_path: Path) 
     # Search, accent-insensitive, zooms to the hit.
     page.locator("#search-input").fill("phu ly")
     hit = page.locator("#search-results li", has_text="Phủ Lý").first
-    hit.wait_for(timeout=10_000)
+    hit.wait_for(timeout=30_000)
     hit.click()
     page.wait_for_load_state("networkidle")
 
@@ -119,7 +119,7 @@ def test_api_docs_render_offline(browser: Browser, live_server: str) -> None:
         ),
     )
     page.goto(f"{live_server}/docs", wait_until="networkidle")
-    page.locator(".swagger-ui .info .title", has_text="gis-planner API").wait_for(timeout=10_000)
+    page.locator(".swagger-ui .info .title", has_text="gis-planner API").wait_for(timeout=30_000)
     assert page.locator(".opblock-summary-path", has_text="/collections").count() >= 1
     assert errors == [] and outside == []
     page.close()
@@ -159,14 +159,14 @@ def test_operator_sees_coverage_and_its_cells(
             page.locator(f'input[data-layer="raster.{mine}.{band}"]').check()
         assert answer.value.status == 200
         legend = page.locator(f'#legend-items [data-layer="raster.{mine}.{band}"]')
-        legend.get_by_text(words).wait_for(timeout=10_000)
+        legend.get_by_text(words).wait_for(timeout=30_000)
 
     page.locator("#search-input").fill("thanh pho phu ly")
     page.locator("#search-results li", has_text="Thành phố Phủ Lý").first.click()
     page.wait_for_load_state("networkidle")
     page.locator("#map").click(position={"x": 490, "y": 400})
     popup = page.locator(".leaflet-popup-content")
-    popup.get_by_text("Vùng phủ tại điểm").wait_for(timeout=10_000)
+    popup.get_by_text("Vùng phủ tại điểm").wait_for(timeout=30_000)
     text = popup.inner_text()
     assert "dBm" in text
     assert "Vị trí có thể dùng chung cho trạm mới" in text
@@ -226,7 +226,7 @@ def _open(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, l
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url, wait_until="networkidle")
-    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
+    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=30_000)
     return page, errors
 
 
@@ -295,7 +295,7 @@ def test_phone_layout_gives_the_map_the_screen(browser: Browser, live_server: st
     # A popup opens whole inside the screen.
     page.locator("#map").click(position={"x": 195, "y": 420})
     popup = page.locator(".leaflet-popup")
-    popup.locator(".leaflet-popup-content h4").first.wait_for(timeout=10_000)
+    popup.locator(".leaflet-popup-content h4").first.wait_for(timeout=30_000)
     page.wait_for_timeout(400)  # the pan that brings the popup into view
     assert _inside(popup.bounding_box(), PHONE), popup.bounding_box()
     assert errors == []
@@ -368,20 +368,20 @@ def test_names_units_and_titles_in_two_languages(
     # A site's popup: its height with its unit, names of values, its commune by name.
     page.locator("#map").click(position={"x": 480, "y": 400})
     popup = page.locator(".leaflet-popup-content")
-    popup.get_by_text("Độ cao cột").wait_for(timeout=10_000)
+    popup.get_by_text("Độ cao cột").wait_for(timeout=30_000)
     text = popup.inner_text()
     assert re.search(r"Độ cao cột\t\d+(,\d+)? m\n", text), text
     assert page.locator("path.gp-highlight").count() >= 1  # the clicked site outlined
     # Search: a village's commune by name beside its code.
     page.locator("#search-input").fill(village["name"])
     hits = page.locator("#search-results li")
-    hits.first.wait_for(timeout=10_000)
+    hits.first.wait_for(timeout=30_000)
     assert any(f"{commune} · {village['commune_code']}" in h for h in hits.all_inner_texts())
     assert errors == []
     # English on demand, kept for the next visit.
     with page.expect_navigation(wait_until="networkidle"):
         page.locator("#lang-switch").click()
-    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
+    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=30_000)
     assert page.locator("html").get_attribute("lang") == "en"
     assert "Coverage 4G — RSRP · all operators" in page.locator("#layers").inner_text()
     assert page.locator("#search-input").get_attribute("placeholder", timeout=1000) == (
@@ -397,11 +397,11 @@ def test_search_from_the_keyboard_highlights_the_hit(browser: Browser, live_serv
     status = page.locator("#search-status")
     search.focus()
     page.keyboard.type("zzqqxx")
-    status.get_by_text("Không tìm thấy kết quả").wait_for(timeout=10_000)
+    status.get_by_text("Không tìm thấy kết quả").wait_for(timeout=30_000)
     assert page.locator("#search-results li").count() == 0
     search.fill("")
     page.keyboard.type("phu ly")
-    page.locator("#search-results li").first.wait_for(timeout=10_000)
+    page.locator("#search-results li").first.wait_for(timeout=30_000)
     assert search.get_attribute("aria-expanded") == "true"
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
@@ -410,7 +410,7 @@ def test_search_from_the_keyboard_highlights_the_hit(browser: Browser, live_serv
     label = chosen.inner_text()
     page.keyboard.press("Enter")
     highlight = page.locator("path.gp-highlight")
-    highlight.first.wait_for(timeout=10_000)
+    highlight.first.wait_for(timeout=30_000)
     _settle(page)
     box = highlight.first.bounding_box()
     assert box is not None and box["width"] > 20 and box["height"] > 20
@@ -426,17 +426,17 @@ def test_labels_by_zoom_and_opacity(
 ) -> None:
     page, errors = _open(browser, f"{live_server}/#10/20.54/105.95", DESKTOP)
     districts = page.locator(".gp-label.district")
-    districts.first.wait_for(timeout=10_000)
+    districts.first.wait_for(timeout=30_000)
     assert "Thành phố Phủ Lý" in districts.all_text_contents()
     assert page.locator(".gp-label.site").count() == 0
     page.evaluate("() => gisPlanner.map.setZoom(12)")
-    page.locator(".gp-label.commune").first.wait_for(timeout=10_000)
+    page.locator(".gp-label.commune").first.wait_for(timeout=30_000)
     # Site codes and village names at street level.
     site = sample_store.read("sites", filters={"site_id": "VTL-HNM-0001"}).geometry.iloc[0]
     page.evaluate("([lat, lon]) => gisPlanner.map.setView([lat, lon], 16)", [site.y, site.x])
     page.locator('input[data-layer="villages"]').check()
-    page.locator(".gp-label.site", has_text="VTL-HNM-0001").wait_for(timeout=10_000)
-    page.locator(".gp-label.village").first.wait_for(timeout=10_000)
+    page.locator(".gp-label.site", has_text="VTL-HNM-0001").wait_for(timeout=30_000)
+    page.locator(".gp-label.village").first.wait_for(timeout=30_000)
     # Labels do not cover one another.
     boxes = [b for b in (label.bounding_box() for label in page.locator(".gp-label").all()) if b]
     overlaps = [
@@ -483,7 +483,7 @@ def test_attribute_table_csv_and_measurement(
     assert len(lines) == in_commune + 1
     assert all(f"{names[commune_code]} ({commune_code})" in line for line in lines[1:])
     page.locator("#attribute-table tbody tr").first.click()
-    page.locator("path.gp-highlight").first.wait_for(timeout=10_000)
+    page.locator("path.gp-highlight").first.wait_for(timeout=30_000)
     page.locator("#table-close").click()
 
     # Distance between two clicked points, as the map measures it.
@@ -522,7 +522,7 @@ def test_print_to_pdf_with_legend_scale_and_north(
     page.locator("#print-title").fill("Trạm BTS tỉnh Hà Nam")
     page.locator("#print-paper").select_option("A3")
     page.locator("#print-go").click()
-    page.wait_for_function("() => window.printed === true", timeout=10_000)
+    page.wait_for_function("() => window.printed === true", timeout=30_000)
     _settle(page)
     pdf = tmp_path / "map.pdf"
     page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
@@ -545,7 +545,7 @@ def test_planned_site_gets_hosts_and_coverage(browser: Browser, styled_server: s
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.add_init_script(f"sessionStorage.setItem('gis-planner-api-key', '{KEYS['viettel']}')")
     page.goto(f"{styled_server}/#14/20.54/105.92", wait_until="networkidle")
-    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
+    page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=30_000)
     page.locator("#planned-site").click()
     assert page.locator("#planned-site").get_attribute("aria-pressed") == "true"
     page.locator("#map").click(position={"x": 480, "y": 400})
