@@ -6,7 +6,7 @@
   const t = GP.t;
   const EARTH_RADIUS_M = 6378137;
   // The area a planned site would add to its operator's coverage.
-  const GAINED_COLOUR = "#e6007e";
+  const GAINED_COLOUR = "#6200ea";
 
   // The area of a polygon on the sphere (m²), from its vertices in degrees.
   function sphericalArea(latlngs) {

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 #: A VNPT 4G gap of the sample (Thôn Mỹ Mai, more than 3.5 km from VNPT's on-air 4G cells).
 VNPT_GAP = (106.10591, 20.61290)
-GAINED = np.array([0xE6, 0x00, 0x7E])
+GAINED = np.array([0x62, 0x00, 0xEA])
 
 
 def _gained_pixels(page: Page) -> int:
