@@ -63,7 +63,7 @@ screenshots: $(VENV)/.dev
 	$(BIN)/gis-planner sharing --store $(SHOTS_STORE)
 	$(BIN)/gis-planner fibre --store $(SHOTS_STORE)
 	$(BIN)/gis-planner report --store $(SHOTS_STORE)
-	$(BIN)/python docs/screenshots.py --store $(SHOTS_STORE) --out docs/img
+	$(BIN)/python -m docs.screenshots --store $(SHOTS_STORE) --out docs/img
 
 clean:
 	rm -rf output .pytest_cache .mypy_cache .ruff_cache

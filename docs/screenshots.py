@@ -1,7 +1,7 @@
 """The README's pictures: the viewer (desktop, phone, a planned site's coverage what-if) and the
 HTML report, taken in Debian's chromium from ``gis-planner serve`` on a store.
 
-    python docs/screenshots.py --store output/hanam.gpkg [--out docs/img]
+    python -m docs.screenshots --store output/hanam.gpkg [--out docs/img]
 
 The store needs the products the pictures show: ``make screenshots`` builds them first (the
 bundled sample, 4G/5G coverage, sharing, fibre, the report). The PNGs are reduced to a palette
@@ -12,23 +12,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import math
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from api.settings import ApiKey, ApiSettings
 from gis_planner.apikeys import hash_key, key_id, new_key
+from gis_planner.store import GeoPackageStore
+from tests.api.conftest import serving
 
 CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 800}
@@ -42,43 +36,11 @@ DESKTOP_LAYERS = ("raster.coverage.province.any_4G_rsrp.rsrp", "coverage_gaps.4G
 MAX_BYTES = 300_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serving(store: Path, key: str) -> Iterator[str]:
-    """``gis-planner serve`` on ``store`` with one VNPT operator ``key``; yields its URL."""
-    port = _free_port()
-    keys = [{"name": "VNPT", "role": "operator", "operator": "vnpt", "key_id": key_id(key),
-             "hash": hash_key(key)}]  # fmt: skip
-    command = "from gis_planner.cli import main; main()"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", command, "serve", "--store", str(store), "--port", str(port)],
-            env={**os.environ, "GIS_PLANNER_API_KEYS": json.dumps(keys)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        try:
-            while True:
-                try:
-                    httpx.get(f"{url}/conformance", timeout=1).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        log.seek(0)
-                        raise SystemExit(f"the server did not start: {log.read().decode()}")
-                    time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+def settings_with(key: str) -> ApiSettings:
+    """Server settings holding one VNPT operator ``key``."""
+    entry = ApiKey(name="VNPT", role="operator", operator="vnpt", key_id=key_id(key) or "",
+                   hash=hash_key(key))  # fmt: skip
+    return ApiSettings(api_keys=[entry])
 
 
 def save(png: bytes, path: Path) -> None:
@@ -162,12 +124,15 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     key = new_key()
     launch = ["--no-sandbox"] if os.geteuid() == 0 else []
-    with serving(args.store, key) as url, sync_playwright() as playwright:
+    log = args.out / "serve.log"
+    store = GeoPackageStore(args.store)
+    with serving(store, settings_with(key), log) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=launch)
         try:
             take(browser, url, key, report if report.exists() else None, args.out)
         finally:
             browser.close()
+    log.unlink()
 
 
 if __name__ == "__main__":
