@@ -6,7 +6,7 @@ STORE ?= output/hanam.gpkg
 # The browser test drives Debian's chromium (Playwright cannot download a browser here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench sample clean
+.PHONY: demo test lint bench sample screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,18 @@ bench: $(VENV)/.dev
 # Rebuild the bundled samples from layers/sources (deterministic; the output is committed).
 sample: $(VENV)/.dev
 	$(BIN)/python -m layers.build_sample
+
+# The README's pictures (docs/img/): the sample with coverage, sharing, fibre and the report in
+# a store of their own, then the viewer and the report in Debian's chromium.
+SHOTS_STORE := output/screenshots/hanam.gpkg
+screenshots: $(VENV)/.dev
+	command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
+	$(BIN)/gis-planner init --store $(SHOTS_STORE) --sample hanam
+	$(BIN)/gis-planner coverage --store $(SHOTS_STORE) --tech 4G --tech 5G --resolution-m 100 --replace
+	$(BIN)/gis-planner sharing --store $(SHOTS_STORE)
+	$(BIN)/gis-planner fibre --store $(SHOTS_STORE)
+	$(BIN)/gis-planner report --store $(SHOTS_STORE)
+	$(BIN)/python -m docs.screenshots --store $(SHOTS_STORE) --out docs/img
 
 clean:
 	rm -rf output .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ from api.access import FailureLimiter, KeyRing
 from api.deps import principal
 from api.headers import SecurityHeaders, content_security_policy, inline_script_hashes, tile_origin
 from api.layercache import LayerCache
-from api.routers import analysis, features, imports, products, rasters, tiles, viewer
+from api.routers import analysis, features, imports, products, rasters, tiles, viewer, whatif
 from api.routers.common import COMMON_ERRORS, errors
 from api.settings import ApiSettings
 from api.tilecache import TileCache
@@ -113,7 +113,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     # A presented key is checked on every operation, also where the answer is the same for
     # all: a wrong key is refused (and limited) wherever it is sent.
     keyed = [Depends(principal)]
-    for router in (features, tiles, rasters, analysis, products, viewer):
+    for router in (features, tiles, rasters, analysis, whatif, products, viewer):
         app.include_router(router.router, responses=guarded, dependencies=keyed)
     app.include_router(imports.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)
 

@@ -28,12 +28,12 @@ from api.models import (
     SharingRatio,
     SharingRatios,
 )
-from api.routers.common import cache_control, visible_layer
+from api.routers.common import cache_control, planning_operator, visible_layer
 from api.routers.rasters import served_rasters, visible_bands, visible_rasters
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.jobs import indicators as indicators_job
-from gis_planner.operators import MOBILE_OPERATORS, operator
+from gis_planner.operators import operator
 from gis_planner.positions_product import PRODUCER, PositionsProduct, read_positions
 from gis_planner.sharing import PLAN_TARGETS, place_positions, position_capacity, position_ratios
 
@@ -247,15 +247,7 @@ def host_candidates(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     tolerance_m: Tolerance = None,
 ) -> Response:
-    if who.role == "viewer":
-        raise HTTPException(403, "cần khoá API / host candidates need an operator or admin key")
-    planner = operator_key or who.operator
-    if planner is None:
-        raise BadQuery("operator: which operator plans the site (an admin key must say)")
-    if planner not in MOBILE_OPERATORS:
-        raise BadQuery(f"operator {planner!r}: one of {', '.join(MOBILE_OPERATORS)}")
-    if who.role == "operator" and planner != who.operator:
-        raise HTTPException(403, f"an operator key plans sites of {who.operator!r} only")
+    planner = planning_operator(who, operator_key, "host candidates need an operator or admin key")
     product, index = _host_index(layers, who, tolerance_m)
     site = PlannedSite(lon, lat, planner, height_m, technology)
     found = index.candidates(site, radius_m).head(limit)

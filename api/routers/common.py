@@ -9,6 +9,7 @@ from api.layercache import BadQuery, CachedLayer, LayerCache
 from api.models import ErrorMessage
 from api.settings import ApiSettings
 from gis_planner.catalogue import CATALOGUE
+from gis_planner.operators import MOBILE_OPERATORS
 
 #: What each error status means, for the OpenAPI document.
 _ERROR_TEXT = {
@@ -103,3 +104,19 @@ def cache_control(who: Principal, max_age_s: int = 60) -> str:
     """Anonymous answers may be cached by anyone; keyed ones only by the caller's browser."""
     scope = "public" if who.role == "viewer" else "private"
     return f"{scope}, max-age={max_age_s}"
+
+
+def planning_operator(who: Principal, operator: str | None, refusal: str) -> str:
+    """The operator a planned site is for: an operator key plans for its own operator (403 for
+    another), an admin key for the one it names (400 if none), viewers not at all (403, saying
+    ``refusal``)."""
+    if who.role == "viewer":
+        raise HTTPException(403, f"cần khoá API / {refusal}")
+    planner = operator or who.operator
+    if planner is None:
+        raise BadQuery("operator: which operator plans the site (an admin key must say)")
+    if planner not in MOBILE_OPERATORS:
+        raise BadQuery(f"operator {planner!r}: one of {', '.join(MOBILE_OPERATORS)}")
+    if who.role == "operator" and planner != who.operator:
+        raise HTTPException(403, f"an operator key plans sites of {who.operator!r} only")
+    return planner

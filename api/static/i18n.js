@@ -66,6 +66,16 @@
       planned_here: "Trạm dự kiến",
       planned_key: "Cần khoá nhà mạng hoặc quản trị để tìm vị trí dùng chung.",
       loading: "Đang tải…",
+      whatif: "Vùng phủ tăng thêm",
+      whatif_people: "Dân số được phủ thêm",
+      whatif_area: "Diện tích phủ thêm",
+      whatif_none: "Không có thôn nào mới đạt chỉ tiêu phủ sóng.",
+      whatif_village: "Thôn mới được phủ",
+      whatif_commune: "Xã",
+      whatif_population: "Dân số",
+      whatif_note: "Tính với {cells} cell hiện có của nhà mạng, lưới {res} m; vùng tô màu là " +
+        "vùng phủ tăng thêm.",
+      whatif_wait: "Đang tính vùng phủ tăng thêm…",
     },
     en: {
       search_placeholder: "Find a commune, village, site code…",
@@ -128,6 +138,16 @@
       planned_here: "Planned site",
       planned_key: "Host candidates need an operator or admin key.",
       loading: "Loading…",
+      whatif: "Coverage gained",
+      whatif_people: "People gained",
+      whatif_area: "Area gained",
+      whatif_none: "No village newly reaches the coverage target.",
+      whatif_village: "Village newly covered",
+      whatif_commune: "Commune",
+      whatif_population: "Population",
+      whatif_note: "Computed with the operator's {cells} existing cells on a {res} m grid; the " +
+        "shaded area is the coverage gained.",
+      whatif_wait: "Computing the coverage gained…",
     },
   };
   //: Units that are words, in each language; symbols (m, dBm, MHz, %) stay as they are.

@@ -5,6 +5,8 @@
 
   const t = GP.t;
   const EARTH_RADIUS_M = 6378137;
+  // The area a planned site would add to its operator's coverage.
+  const GAINED_COLOUR = "#6200ea";
 
   // The area of a polygon on the sphere (m²), from its vertices in degrees.
   function sphericalArea(latlngs) {
@@ -292,7 +294,10 @@
     }
     const button = document.getElementById("planned-site");
     const renderer = L.svg({ pane: "highlight" });
+    // The coverage the site would add, under the highlight and over the layers.
+    ctx.map.createPane("whatif").style.zIndex = 440;
     let marker = null;
+    let gained = null;
     button.addEventListener("click", function () {
       if (GP.stopTools) { GP.stopTools(); }
       button.setAttribute("aria-pressed", "true");
@@ -305,14 +310,39 @@
         marker = L.circleMarker(latlng, { renderer: renderer, pane: "highlight", radius: 9,
           color: "#000", weight: 2, fillColor: "#ffeb3b", fillOpacity: 1, interactive: false,
           className: "gp-planned" }).addTo(ctx.map);
+        if (gained) { ctx.map.removeLayer(gained); gained = null; }
         const role = ctx.config.role;
+        const planner = ctx.config.operator ? null : firstOperator();
         const hosts = role === "viewer" ? Promise.resolve('<p class="note">' + t("planned_key") +
-          "</p>") : GP.hostsAt(ctx, latlng, ctx.config.operator ? null : firstOperator());
-        Promise.all([hosts, GP.coverageAt(ctx, latlng)]).then(function (parts) {
-          L.popup(GP.popupOptions(ctx.map)).setLatLng(latlng).setContent("<h4>" +
-            t("planned_here") + "</h4>" + parts.join("") + '<p class="note">' +
-            latlng.lat.toFixed(5) + ", " + latlng.lng.toFixed(5) + "</p>").openOn(ctx.map);
+          "</p>") : GP.hostsAt(ctx, latlng, planner);
+        // The what-if takes a few seconds: the popup opens first and shows it when it comes.
+        let whatIf = role === "viewer" ? "" : '<p class="note gp-whatif-wait">' +
+          t("whatif_wait") + "</p>";
+        let parts = [];
+        const popup = L.popup(GP.popupOptions(ctx.map)).setLatLng(latlng);
+        function show() {
+          popup.setContent("<h4>" + t("planned_here") + "</h4>" + parts.join("") + whatIf +
+            '<p class="note">' + latlng.lat.toFixed(5) + ", " + latlng.lng.toFixed(5) + "</p>");
+        }
+        const placed = marker;
+        Promise.all([hosts, GP.coverageAt(ctx, latlng)]).then(function (found) {
+          parts = found;
+          show();
+          popup.openOn(ctx.map);
         });
+        if (role !== "viewer") {
+          GP.whatIfAt(ctx, latlng, planner).then(function (result) {
+            if (marker !== placed) { return; }  // another site was placed meanwhile
+            gained = L.geoJSON(result.gained, { pane: "whatif", interactive: false,
+              style: { color: GAINED_COLOUR, weight: 2, fillColor: GAINED_COLOUR,
+                fillOpacity: 0.35, className: "gp-gained" } }).addTo(ctx.map);
+            whatIf = GP.whatIfHtml(ctx, result);
+            show();
+          }).catch(function (error) {
+            whatIf = '<p class="note">' + GP.escapeHtml(error.message) + "</p>";
+            show();
+          });
+        }
         return true;
       } };
     });

@@ -407,6 +407,32 @@
       .catch(function (error) { return '<p class="note">' + escapeHtml(error.message) + "</p>"; });
   }
 
+  // The coverage a planned site would add: villages newly covered, people and area gained.
+  function whatIfAt(ctx, latlng, operator) {
+    return getJSON("/analysis/coverage/what-if?lon=" + latlng.lng.toFixed(6) + "&lat=" +
+      latlng.lat.toFixed(6) + (operator ? "&operator=" + operator : ""));
+  }
+
+  function whatIfHtml(ctx, result) {
+    const number = new Intl.NumberFormat(GP.lang === "vi" ? "vi-VN" : "en-GB");
+    let html = "<h4>" + t("whatif") + " · " + escapeHtml(ctx.config.value_labels[result.operator] ||
+      result.operator) +
+      " " + escapeHtml(result.technology) + "</h4><p>" + t("whatif_people") + ": <b>" +
+      number.format(result.people_gained) + "</b> · " + t("whatif_area") + ": <b>" +
+      number.format(result.area_gained_km2) + " km²</b></p>";
+    if (!result.villages.length) {
+      return html + '<p class="note">' + t("whatif_none") + "</p>";
+    }
+    html += '<table class="gp-whatif"><tr><th>' + t("whatif_village") + "</th><th>" +
+      t("whatif_commune") + "</th><th>" + t("whatif_population") + "</th></tr>";
+    result.villages.forEach(function (v) {
+      html += "<tr><td>" + escapeHtml(v.name) + "</td><td>" + escapeHtml(v.commune_name ||
+        v.commune_code) + "</td><td>" + number.format(v.population) + "</td></tr>";
+    });
+    return html + '</table><p class="note">' + t("whatif_note").replace("{cells}",
+      number.format(result.existing_cells)).replace("{res}", result.resolution_m) + "</p>";
+  }
+
   function showPopup(ctx, latlng) {
     const popup = L.popup(popupOptions(ctx.map)).setLatLng(latlng);
     const where = latlng.lat.toFixed(5) + ", " + latlng.lng.toFixed(5);
@@ -535,6 +561,9 @@
   });
 
   GP.hostsAt = hostsAt;
+  GP.whatIfAt = whatIfAt;
+  GP.whatIfHtml = whatIfHtml;
+  GP.escapeHtml = escapeHtml;
   GP.coverageAt = coverageAt;
   GP.popupOptions = popupOptions;
   getJSON("/viewer/config.json").then(start).catch(function (error) {

@@ -24,6 +24,7 @@ from gis_planner.cli import (
     siting,
     template,
     tiles,
+    whatif,
 )
 from gis_planner.cli.common import LangOption, LocalisedGroup, error_hint, fail
 from gis_planner.errors import GisPlannerError
@@ -43,6 +44,7 @@ for module in (
     coverage,
     sharing,
     siting,
+    whatif,
     fibre,
     report,
     export,
