@@ -176,6 +176,17 @@ def test_every_command_has_its_vietnamese_help() -> None:
     assert not missing, missing
 
 
+def test_lang_after_any_command(tmp_path: Path) -> None:
+    """``--lang`` after a command without a language of its own (template, import) is taken
+    for the whole line, not refused as an unknown option."""
+    workbook = tmp_path / "mau.xlsx"
+    code, out = invoke("template", "sites", "-o", str(workbook), "--lang", "en")
+    assert code == 0, out
+    assert workbook.exists()
+    code, out = invoke("template", "--help", "--lang=vi")
+    assert code == 0 and "Ghi mẫu Excel" in out, out
+
+
 def test_env_lang() -> None:
     assert env_lang({"LANG": "vi_VN.UTF-8"}) == "vi"
     assert env_lang({"LANG": "en_US.UTF-8"}) is None

@@ -245,7 +245,23 @@ class LocalisedGroup(TyperGroup):
         lang = ui_lang()
         if lang == "vi":
             _translate_help(self, lang)
-        return super().main(given, *pos, **kwargs)
+        return super().main(self._lang_for_the_command(given), *pos, **kwargs)
+
+    def _lang_for_the_command(self, args: list[str]) -> list[str]:
+        """``args`` without a ``--lang`` after a command that has no such option of its own:
+        the language is read from the whole line already, and any command accepts it."""
+        start = next((i for i, arg in enumerate(args) if arg in self.commands), None)
+        if start is None or any(p.name == "lang" for p in self.commands[args[start]].params):
+            return args
+        kept, skip = args[: start + 1], False
+        for index, arg in enumerate(args[start + 1 :], start + 1):
+            if skip:
+                skip = False
+            elif arg == "--lang" and index + 1 < len(args):
+                skip = True
+            elif not arg.startswith("--lang="):
+                kept.append(arg)
+        return kept
 
     def invoke(self, ctx: Any) -> Any:
         try:
