@@ -23,6 +23,15 @@ def units(
     return selected.sort_values("code", ignore_index=True)
 
 
+def unit_names(admin_units: pd.DataFrame) -> dict[str, str]:
+    """District and commune names by code, for tables and popups: the pre-2025 units' where
+    both versions use a code (villages' ``commune_code`` is pre-2025)."""
+    below = admin_units[admin_units["level"] != "province"].sort_values(
+        "admin_version", key=lambda version: version == "pre2025", kind="stable"
+    )
+    return dict(zip(below["code"].astype(str), below["name"].astype(str), strict=True))
+
+
 def ancestor(admin_units: pd.DataFrame, codes: pd.Series, level: str) -> pd.Series:
     """For each unit code in ``codes``, the code of the unit of ``level`` above it (itself if
     it is of that level; ``<NA>`` where the chain of ``parent_code`` never reaches it).

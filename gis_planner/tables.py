@@ -1,49 +1,100 @@
-"""Tables as files people open: XLSX with labelled sheets and CSV that Excel reads correctly."""
+"""Tables as files people open: XLSX with labelled sheets and CSV that Excel reads correctly.
+
+A table for people names what its codes stand for (``names``: unit names by code, beside each
+``*_code`` column) and says where each listed place is (longitude and latitude of points)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gis_planner.catalogue import CATALOGUE
+from gis_planner.crs import WGS84
 from gis_planner.i18n import Lang
 
 #: Units written out in words, translated for Vietnamese headers.
 _UNITS_VI = {"people": "người", "households": "hộ", "pixels": "điểm ảnh"}
 
 
+#: Headers of the columns a table for people adds (Vietnamese, English).
+_ADDED = {"lon": ("Kinh độ", "Longitude"), "lat": ("Vĩ độ", "Latitude")}
+_NAME_SUFFIX = "_name"
+#: Six decimals of a degree: about 10 cm.
+_DEGREES = "0.000000"
+
+
+def for_people(frame: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``frame`` without geometry, with the name of each ``*_code`` column's unit beside it
+    (from ``names``, unit names by code) and the longitude and latitude of point geometries."""
+    table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    if names:
+        for column in [c for c in table.columns if str(c).endswith("_code")]:
+            named = table[column].astype("string").map(names)
+            if named.notna().any():
+                at = table.columns.get_loc(column) + 1
+                table.insert(at, f"{column}{_NAME_SUFFIX}", named)
+    geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    if geometry is not None and len(geometry) and (geometry.geom_type == "Point").all():
+        lonlat = geometry.to_crs(WGS84) if geometry.crs is not None else geometry
+        table["lon"] = lonlat.x.round(6).to_numpy()
+        table["lat"] = lonlat.y.round(6).to_numpy()
+    return table
+
+
+def _name_header(code_header: str, lang: Lang) -> str:
+    """The header of the names beside a code column: "Mã xã" → "Tên xã", "Commune code" →
+    "Commune name"."""
+    if lang == "vi" and code_header.startswith("Mã "):
+        return "Tên " + code_header[len("Mã ") :]
+    if lang == "en" and code_header.lower().endswith(" code"):
+        return code_header[: -len(" code")] + " name"
+    return f"{code_header} – {'tên' if lang == 'vi' else 'name'}"
+
+
 def labelled(frame: pd.DataFrame, layer: str | None, lang: Lang = "vi") -> pd.DataFrame:
-    """The frame without geometry, its columns named by the catalogue's labels (with units)."""
+    """The frame's columns named by the catalogue's labels (with units), and the columns
+    ``for_people`` adds by theirs."""
     table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     spec = CATALOGUE.get(layer) if layer else None
-    if spec is None:
-        return table
-    names = {}
-    for field in spec.fields_with(table.columns):
-        unit = field.unit if lang == "en" else _UNITS_VI.get(field.unit or "", field.unit)
-        # Shares and ratios show as percentages: their unit would only repeat it.
-        unit = f" ({unit})" if unit and unit not in ("ratio", "share") else ""
-        names[field.name] = field.label(lang) + unit
-    return table.rename(columns=names)
+    headers: dict[str, str] = {}
+    if spec is not None:
+        for field in spec.fields_with(table.columns):
+            unit = field.unit if lang == "en" else _UNITS_VI.get(field.unit or "", field.unit)
+            # Shares and ratios show as percentages: their unit would only repeat it.
+            unit = f" ({unit})" if unit and unit not in ("ratio", "share") else ""
+            headers[field.name] = field.label(lang) + unit
+    for column in table.columns:
+        if column in _ADDED and column not in headers:
+            headers[column] = _ADDED[column][0 if lang == "vi" else 1]
+        elif str(column).endswith(_NAME_SUFFIX) and column not in headers:
+            code = str(column)[: -len(_NAME_SUFFIX)]
+            headers[column] = _name_header(headers.get(code, code).split(" (")[0], lang)
+    return table.rename(columns=headers)
 
 
 def write_xlsx(
-    path: Path, sheets: Mapping[str, tuple[pd.DataFrame, str | None]], lang: Lang = "vi"
+    path: Path,
+    sheets: Mapping[str, tuple[pd.DataFrame, str | None]],
+    lang: Lang = "vi",
+    names: Mapping[str, str] | None = None,
 ) -> Path:
     """One sheet per entry (name → frame and its catalogue layer), formatted for people:
     labelled headers, frozen and filterable, columns as wide as their values, shares as
-    percentages and numbers with thousands separators and the decimals they need."""
+    percentages and numbers with thousands separators and the decimals they need, names
+    beside codes and coordinates of points (``for_people``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, (frame, layer) in sheets.items():
-            table = labelled(frame, layer, lang)
+            shown = for_people(frame, names)
+            table = labelled(shown, layer, lang)
             table.to_excel(writer, sheet_name=sheet[:31], index=False)
-            formats = number_formats(frame.drop(columns="geometry", errors="ignore"), layer)
+            formats = number_formats(shown, layer)
             _format_sheet(writer.sheets[sheet[:31]], table, formats)
     return path
 
@@ -66,7 +117,9 @@ def number_formats(frame: pd.DataFrame, layer: str | None) -> list[str | None]:
     formats: list[str | None] = []
     for name in frame.columns:
         unit = units.get(name)
-        if unit in _UNIT_FORMATS:
+        if name in _ADDED and name not in units:
+            formats.append(_DEGREES)
+        elif unit in _UNIT_FORMATS:
             formats.append(_UNIT_FORMATS[unit])
         elif pd.api.types.is_bool_dtype(frame[name].dtype):
             formats.append(None)
@@ -101,8 +154,16 @@ def _format_sheet(sheet: Worksheet, table: pd.DataFrame, formats: list[str | Non
                 cell.number_format = number_format
 
 
-def write_csv(path: Path, frame: pd.DataFrame, layer: str | None = None, lang: Lang = "vi") -> Path:
-    """UTF-8 with a BOM, so that Excel shows Vietnamese diacritics."""
+def write_csv(
+    path: Path,
+    frame: pd.DataFrame,
+    layer: str | None = None,
+    lang: Lang = "vi",
+    names: Mapping[str, str] | None = None,
+) -> Path:
+    """UTF-8 with a BOM, so that Excel shows Vietnamese diacritics; names beside codes and
+    coordinates of points as in ``write_xlsx``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    labelled(frame, layer, lang).to_csv(path, index=False, encoding="utf-8-sig")
+    table = labelled(for_people(frame, names), layer, lang)
+    table.to_csv(path, index=False, encoding="utf-8-sig")
     return path

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import openpyxl
 import pandas as pd
+import shapely
 
 from gis_planner.tables import labelled, write_csv, write_xlsx
 
@@ -63,3 +65,27 @@ def test_xlsx_is_formatted_for_people(tmp_path: Path) -> None:
     assert formats["Mức thu tốt nhất (dBm)"] == "0.0"
     assert sheet["C2"].value == 0.19032258  # the value kept, only its display rounded
     assert 10 <= sheet.column_dimensions["A"].width < sheet.column_dimensions["F"].width <= 60
+
+
+def test_names_beside_codes_and_coordinates_of_places(tmp_path: Path) -> None:
+    places = gpd.GeoDataFrame(
+        {"site_id": ["VTL-1", "VTL-2"], "commune_code": ["13285", "99999"]},
+        geometry=[shapely.Point(105.9123456, 20.5412345), shapely.Point(106.0, 20.6)],
+        crs="EPSG:4326",
+    )
+    names = {"13285": "Phường Quang Trung"}
+    book = openpyxl.load_workbook(
+        write_xlsx(tmp_path / "p.xlsx", {"p": (places, "sites")}, names=names)
+    )
+    sheet = book["p"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:3] == ["Mã trạm", "Mã xã (theo vị trí)", "Tên xã"]
+    assert sheet.cell(2, 3).value == "Phường Quang Trung"
+    assert sheet.cell(3, 3).value is None  # a code no unit has: no name invented
+    assert header[-2:] == ["Kinh độ", "Vĩ độ"]
+    assert sheet.cell(2, len(header) - 1).value == 105.912346
+    assert sheet.cell(2, len(header)).number_format == "0.000000"
+    csv = write_csv(tmp_path / "p.csv", places, "sites", lang="en", names=names)
+    table = pd.read_csv(csv, encoding="utf-8-sig")
+    assert list(table.columns[-2:]) == ["Longitude", "Latitude"]
+    assert "Phường Quang Trung" in table.iloc[0].tolist()

@@ -24,6 +24,7 @@ from api.models import (
 )
 from api.routers.common import public_url, visible_layer, visible_names
 from api.routers.rasters import Raster, tiles_url, visible_bands, visible_rasters
+from gis_planner.admin import unit_names
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.i18n import VALUE_LABELS, Lang, fold, value_label
@@ -110,11 +111,7 @@ def _place_names(layers: LayerCache, who: Principal) -> dict[str, str]:
     both versions use a code (the villages' ``commune_code`` is pre-2025)."""
     if "admin_units" not in visible_names(layers, who):
         return {}
-    frame = layers.layer("admin_units").frame
-    units = frame[frame["level"] != "province"].sort_values(
-        "admin_version", key=lambda v: v == "pre2025", kind="stable"
-    )
-    return dict(zip(units["code"].astype(str), units["name"].astype(str), strict=True))
+    return unit_names(layers.layer("admin_units").frame)
 
 
 def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) -> list[ViewerLayer]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gis_planner.admin import unit_names
 from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION, CoverageRun, analyse, default_area
 from gis_planner.coverage.products import WrittenRaster, read_for_map, rsrp_map
 from gis_planner.coverage.registry import INPUT_LAYERS, JOB, coverage_records
@@ -178,12 +179,14 @@ def run(
     base_dir = spec.base_dir or get_settings().output_dir
     tables_dir = spec.out_dir or base_dir / "coverage" / scope.key
     tables = {"villages": computed.villages, "areas": computed.areas, "gaps": computed.gaps}
+    names = unit_names(admin)
     for name, frame in tables.items():
-        write_csv(tables_dir / f"{name}.csv", frame, f"coverage_{name}", spec.lang)
+        write_csv(tables_dir / f"{name}.csv", frame, f"coverage_{name}", spec.lang, names)
     workbook = write_xlsx(
         tables_dir / "coverage.xlsx",
         {name: (frame, f"coverage_{name}") for name, frame in tables.items()},
         spec.lang,
+        names,
     )
     map_path = _write_map(placed, spec.map_operator, area, tables_dir, spec.lang)
     return CoverageResult(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from gis_planner.admin import unit_names
 from gis_planner.crs import metric_crs_of
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.positions_product import PositionsProduct, read_positions
@@ -55,7 +56,8 @@ def run(spec: HostingSpec, store: LayerStore) -> HostingResult:
             layer_record("hosting", LAYER, parameters, inputs, operators=[site.operator],
                          technologies=[site.technology])
         )  # fmt: skip
-    path = write_csv(spec.out_dir / f"{LAYER}.csv", found, LAYER)
+    names = unit_names(store.read("admin_units"))
+    path = write_csv(spec.out_dir / f"{LAYER}.csv", found, LAYER, names=names)
     return HostingResult(query, found, path, product)
 
 

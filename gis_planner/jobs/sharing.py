@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gis_planner.admin import units
+from gis_planner.admin import unit_names, units
 from gis_planner.consolidation import DEFAULT_MERGE_DISTANCE_M, consolidation_plan
 from gis_planner.crs import metric_crs_of
 from gis_planner.i18n import Lang
@@ -85,6 +85,9 @@ def run(spec: SharingSpec, store: LayerStore) -> SharingResult:
             "moves": (plan.moves, "consolidation_moves"),
         },
         spec.lang,
+        unit_names(admin),
     )
-    csv = write_csv(spec.out_dir / "sharing_ratios.csv", ratios, "sharing_ratios", spec.lang)
+    csv = write_csv(
+        spec.out_dir / "sharing_ratios.csv", ratios, "sharing_ratios", spec.lang, unit_names(admin)
+    )
     return SharingResult(LAYERS, report, csv, ratios, plan.summary)

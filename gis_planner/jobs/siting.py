@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gis_planner.admin import units
+from gis_planner.admin import unit_names, units
 from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
@@ -84,6 +84,7 @@ def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
             "villages": (demand_layer, "siting_demand"),
         },
         spec.lang,
+        unit_names(admin),
     )
     return SitePlan(LAYERS, report, summary, product)
 
