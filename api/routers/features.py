@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from api.deps import Caller, Language, Layers, Settings
+from api.deps import Caller, Language, Layers, Settings, Store
 from api.layercache import CachedLayer, Indices, parse_filters
 from api.models import (
     Collection,
@@ -34,6 +34,7 @@ from api.routers.viewer import viewer_page
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.i18n import Lang
 from gis_planner.io.kml import KML_MEDIA_TYPE, KMZ_MEDIA_TYPE, kml_document, kmz_archive
+from gis_planner.jobs import editing
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -327,6 +328,7 @@ def item(
     feature_id: str,
     layers: Layers,
     who: Caller,
+    store: Store,
     f: Format = None,
 ) -> Response:
     layer, view = visible_layer(layers, collection_id, who)
@@ -346,6 +348,11 @@ def item(
         },
     ]
     headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
+    # Part 4: a feature its caller may change carries the strong ETag an edit must name.
+    editor = editing.Editor(role=who.role, operator=who.operator, name=who.name)
+    etag = editing.etag(store, collection_id, feature_id, editor)
+    if etag is not None:
+        headers["ETag"] = etag
     return Response(
         json.dumps(feature, ensure_ascii=False).encode(), media_type=GEOJSON, headers=headers
     )
