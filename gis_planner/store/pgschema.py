@@ -344,6 +344,7 @@ CREATE TABLE IF NOT EXISTS gis_planner_meta.audit (
 );
 CREATE INDEX IF NOT EXISTS audit_layer ON gis_planner_meta.audit (layer, id);
 GRANT INSERT ON gis_planner_meta.audit TO gp_operator;
+GRANT USAGE, SELECT ON SEQUENCE gis_planner_meta.audit_id_seq TO gp_operator;
 ALTER TABLE gis_planner_meta.audit ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS own_changes ON gis_planner_meta.audit;
 CREATE POLICY own_changes ON gis_planner_meta.audit FOR INSERT TO gp_operator
