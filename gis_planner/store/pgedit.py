@@ -34,10 +34,15 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def lock_row(cur: psycopg.Cursor, table: sql.Identifier, key: Mapping[str, Any]) -> None:
-    """Lock the row of ``key`` (if the caller may change it) until the transaction ends, so that
-    an edit made on what was read cannot lose another's."""
+def lock_row(
+    cur: psycopg.Cursor, layer: str, table: sql.Identifier, key: Mapping[str, Any]
+) -> None:
+    """Hold the row of ``key`` until the transaction ends, so that an edit made on what was
+    read cannot lose another's: a lock on the key itself (an edit replaces the row, and a
+    creation has none yet), then on the row against writers outside the store (QGIS)."""
     condition, values = key_condition(key)
+    name = "\x1f".join([layer, *(str(v) for v in values)])
+    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
     cur.execute(sql.SQL("SELECT 1 FROM {} WHERE {} FOR UPDATE").format(table, condition), values)
 
 

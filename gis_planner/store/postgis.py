@@ -206,7 +206,7 @@ class PostGISTransaction:
     # -- one row at a time ---------------------------------------------------------------
     def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
         self._relation(name)
-        pgedit.lock_row(self._cur, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
+        pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
         return self.read(name, filters=key)
 
     def put_row(self, name: str, frame: pd.DataFrame) -> None:
