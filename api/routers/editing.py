@@ -21,7 +21,7 @@ from api.access import Principal
 from api.deps import Caller, Layers, Store
 from api.models import AuditChanges, Problem
 from api.routers.common import public_url
-from gis_planner.errors import UnknownLayer
+from gis_planner.errors import StoreError, UnknownLayer
 from gis_planner.jobs import editing
 from gis_planner.jobs.editing import Edited, Editor, Feature
 
@@ -82,6 +82,12 @@ async def _run(job: Callable[[], T]) -> T | JSONResponse:
         return problem(status, title, str(error), errors)
     except UnknownLayer as error:
         return problem(404, "Không tìm thấy / Not found", f"unknown layer {error.name!r}")
+    except StoreError as error:
+        # The database refused the caller's role (row-level security, privileges): said
+        # without the store's address.
+        if "not allowed" not in str(error):
+            raise
+        return problem(403, "Không được phép / Forbidden", "the store refused this change")
 
 
 def _check_editor(collection_id: str, who: Principal) -> JSONResponse | None:

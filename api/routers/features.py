@@ -332,13 +332,20 @@ def item(
     f: Format = None,
 ) -> Response:
     layer, view = visible_layer(layers, collection_id, who)
-    rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
-    if len(rows) == 0:
-        raise HTTPException(
-            404, f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"
-        )
-    records = layer.records(rows[:1], view)
-    feature = json.loads(_features_json(layer, rows[:1], records))
+    # Part 4: a feature its caller may change comes as stored now, with the strong ETag an
+    # edit must name (the cache may lag the store by a moment).
+    editor = editing.Editor(role=who.role, operator=who.operator, name=who.name)
+    found = editing.current(store, collection_id, feature_id, editor)
+    if found is not None:
+        etag, feature = found
+    else:
+        rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
+        if len(rows) == 0:
+            raise HTTPException(
+                404, f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"
+            )
+        records = layer.records(rows[:1], view)
+        feature = json.loads(_features_json(layer, rows[:1], records))
     feature["links"] = [
         {"href": public_url(request), "rel": "self", "type": GEOJSON},
         {
@@ -348,11 +355,9 @@ def item(
         },
     ]
     headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
-    # Part 4: a feature its caller may change carries the strong ETag an edit must name.
-    editor = editing.Editor(role=who.role, operator=who.operator, name=who.name)
-    etag = editing.etag(store, collection_id, feature_id, editor)
-    if etag is not None:
+    if found is not None:
         headers["ETag"] = etag
+        headers["Cache-Control"] = "private, no-cache"
     return Response(
         json.dumps(feature, ensure_ascii=False).encode(), media_type=GEOJSON, headers=headers
     )

@@ -223,16 +223,14 @@ def _frame(spec: LayerSpec, properties: Mapping[str, Any], geometry: Any) -> pd.
     return gpd.GeoDataFrame(frame, geometry=[shape], crs=WGS84)
 
 
+def _problems(problems: pd.DataFrame) -> list[Problem]:
+    return [Problem(str(p.field), str(p.reason), str(p.message)) for p in problems.itertuples()]
+
+
 def _validated(spec: LayerSpec, properties: Mapping[str, Any], geometry: Any) -> pd.DataFrame:
     result = validate(_frame(spec, properties, geometry), spec)
     if not result.ok:
-        raise InvalidFeature(
-            spec.name,
-            [
-                Problem(str(p.field), str(p.reason), str(p.message))
-                for p in result.problems.itertuples()
-            ],
-        )
+        raise InvalidFeature(spec.name, _problems(result.problems))
     return result.valid
 
 
@@ -319,8 +317,16 @@ def _edit(
             after = None
         else:
             properties, geometry = row
-            frame = _validated(spec, properties, geometry)
-            new_record = record_of(spec, frame)
+            try:
+                written = writer.put_row(layer, _frame(spec, properties, geometry))
+            except LayerValidationError as error:
+                if set(error.problems["reason"]) == {"duplicate_key"}:
+                    raise FeatureExists(
+                        f"feature {feature_id!r} is already in {layer!r}"
+                    ) from error
+                raise InvalidFeature(layer, _problems(error.problems)) from error
+            # Checked on the row as validated and written: a refusal rolls the write back.
+            new_record = record_of(spec, written)
             _check_owner(new_record, who)
             if {k: new_record[k] for k in spec.key} != dict(key):
                 raise InvalidFeature(
@@ -329,10 +335,6 @@ def _edit(
                              "(delete it and create another)") for k in spec.key
                      if new_record[k] != key[k]],
                 )  # fmt: skip
-            try:
-                writer.put_row(layer, frame)
-            except LayerValidationError as error:
-                raise FeatureExists(f"feature {feature_id!r} is already in {layer!r}") from error
             after = _current(writer, spec, layer, key)
         owner = (after or before or {}).get("operator")
         change_id = writer.record_change(
@@ -417,8 +419,11 @@ def delete(
     return _edit(store, layer, key, who, "delete", lambda _: None, if_match=if_match)
 
 
-def etag(store: LayerStore, layer: str, feature_id: str, who: Editor) -> str | None:
-    """The etag of a feature the editor may change; None if it may not (or there is none)."""
+def current(
+    store: LayerStore, layer: str, feature_id: str, who: Editor
+) -> tuple[str, dict[str, Any]] | None:
+    """The etag and the GeoJSON feature, as stored now, of a feature the editor may change;
+    None if it may not (or there is none)."""
     if not may_edit(layer, who):
         return None
     try:
@@ -432,7 +437,7 @@ def etag(store: LayerStore, layer: str, feature_id: str, who: Editor) -> str | N
     record = record_of(spec, frame)
     if who.role != "admin" and record.get("operator") != who.operator:
         return None
-    return etag_of(record)
+    return etag_of(record), as_feature(spec, record)
 
 
 def history(

@@ -160,9 +160,9 @@ class RowWriter(Protocol):
         writers until the transaction ends."""
         ...
 
-    def put_row(self, name: str, frame: pd.DataFrame) -> None:
+    def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         """Validate the one row of ``frame`` and write it in place of the row of the same key,
-        if there is one."""
+        if there is one; the row as written (``LayerValidationError`` if it breaks a rule)."""
         ...
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:

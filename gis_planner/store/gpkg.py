@@ -362,7 +362,7 @@ class GeoPackageFile:
     def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
         return self.read(name, filters=key)
 
-    def put_row(self, name: str, frame: pd.DataFrame) -> None:
+    def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec = get_spec(catalogue_name(name))
         result = validate(frame, spec)
         result.raise_if_problems()
@@ -371,6 +371,7 @@ class GeoPackageFile:
         gpkgedit.delete_row(self.path, name, {k: valid[k].iloc[0] for k in spec.key})
         gpkgedit.insert_row(self.path, name, spec, valid)
         gpkgedit.touch_layer(self.path, META_TABLE, name, self.commit_revision)
+        return valid
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
         self._require(name)

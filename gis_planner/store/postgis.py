@@ -209,7 +209,7 @@ class PostGISTransaction:
         pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
         return self.read(name, filters=key)
 
-    def put_row(self, name: str, frame: pd.DataFrame) -> None:
+    def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec = get_spec(catalogue_name(name))
         result = validate(frame, spec)
         result.raise_if_problems()
@@ -228,6 +228,7 @@ class PostGISTransaction:
                  "reason": "duplicate_key", "message": f"{label}: already in layer {name!r}"}
             )  # fmt: skip
             raise LayerValidationError(name, problems) from None
+        return valid
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
         self._relation(name)
