@@ -9,7 +9,7 @@ read), the feature id (length and characters), the announced and the real body s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated, Any, TypeVar
 
@@ -236,56 +236,38 @@ _IF_MATCH = {
 }
 
 
-@router.put(
-    "/collections/{collection_id}/items/{feature_id}",
-    summary="Thay đối tượng / Replace a feature",
-    responses={200: {"content": {GEOJSON: {}}}, **_RESPONSES},
-    openapi_extra=_IF_MATCH,
+def _change_route(kind: str) -> Callable[..., Awaitable[Response]]:
+    async def change_item(
+        request: Request,
+        collection_id: str,
+        feature_id: FeatureId,
+        who: Caller,
+        store: Store,
+        layers: Layers,
+    ) -> Response:
+        return await _change(request, collection_id, feature_id, who, store, layers, kind)
+
+    change_item.__name__ = f"{kind}_item"
+    return change_item
+
+
+#: Part 4's changes of one feature: (method, kind, summary, status).
+_CHANGES = (
+    ("PUT", "replace", "Thay đối tượng / Replace a feature", 200),
+    ("PATCH", "update", "Sửa đối tượng / Update a feature (JSON merge patch)", 200),
+    ("DELETE", "delete", "Xoá đối tượng / Delete a feature", 204),
 )
-async def replace_item(
-    request: Request,
-    collection_id: str,
-    feature_id: FeatureId,
-    who: Caller,
-    store: Store,
-    layers: Layers,
-) -> Response:
-    return await _change(request, collection_id, feature_id, who, store, layers, "replace")
-
-
-@router.patch(
-    "/collections/{collection_id}/items/{feature_id}",
-    summary="Sửa đối tượng / Update a feature (JSON merge patch)",
-    responses={200: {"content": {GEOJSON: {}}}, **_RESPONSES},
-    openapi_extra=_IF_MATCH,
-)
-async def update_item(
-    request: Request,
-    collection_id: str,
-    feature_id: FeatureId,
-    who: Caller,
-    store: Store,
-    layers: Layers,
-) -> Response:
-    return await _change(request, collection_id, feature_id, who, store, layers, "update")
-
-
-@router.delete(
-    "/collections/{collection_id}/items/{feature_id}",
-    status_code=204,
-    summary="Xoá đối tượng / Delete a feature",
-    responses=_RESPONSES,
-    openapi_extra=_IF_MATCH,
-)
-async def delete_item(
-    request: Request,
-    collection_id: str,
-    feature_id: FeatureId,
-    who: Caller,
-    store: Store,
-    layers: Layers,
-) -> Response:
-    return await _change(request, collection_id, feature_id, who, store, layers, "delete")
+for _method, _kind, _summary, _status in _CHANGES:
+    router.add_api_route(
+        "/collections/{collection_id}/items/{feature_id}",
+        _change_route(_kind),
+        methods=[_method],
+        status_code=_status,
+        summary=_summary,
+        responses={200: {"content": {GEOJSON: {}}}, **_RESPONSES} if _status == 200 else _RESPONSES,
+        openapi_extra=_IF_MATCH,
+        operation_id=f"{_kind}_item",
+    )
 
 
 @router.get(

@@ -10,7 +10,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-from gis_planner.products import ProductRecord
+from gis_planner.catalogue import get_spec, validate
+from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.products import ProductRecord, catalogue_name
 
 #: (min lon, min lat, max lon, max lat) in WGS84.
 BBox = tuple[float, float, float, float]
@@ -178,3 +180,13 @@ class RowWriter(Protocol):
     ) -> list[Change]:
         """The audit history, newest first (of ``layer``, or the one change ``change_id``)."""
         ...
+
+
+def valid_row(name: str, frame: pd.DataFrame) -> tuple[LayerSpec, pd.DataFrame, dict[str, Any]]:
+    """The spec of store layer ``name``, ``frame`` validated against it (raising
+    ``LayerValidationError``) and the key of its first row: what ``put_row`` starts with."""
+    spec = get_spec(catalogue_name(name))
+    result = validate(frame, spec)
+    result.raise_if_problems()
+    valid = result.valid
+    return spec, valid, {k: valid[k].iloc[0] for k in spec.key}

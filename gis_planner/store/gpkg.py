@@ -46,6 +46,7 @@ from gis_planner.store.base import (
     LayerInfo,
     WriteMode,
     iter_filter_items,
+    valid_row,
 )
 
 META_TABLE = "gis_planner_layers"
@@ -363,12 +364,9 @@ class GeoPackageFile:
         return self.read(name, filters=key)
 
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        spec = get_spec(catalogue_name(name))
-        result = validate(frame, spec)
-        result.raise_if_problems()
-        valid = result.valid
+        spec, valid, key = valid_row(name, frame)
         self._require(name)
-        gpkgedit.delete_row(self.path, name, {k: valid[k].iloc[0] for k in spec.key})
+        gpkgedit.delete_row(self.path, name, key)
         gpkgedit.insert_row(self.path, name, spec, valid)
         gpkgedit.touch_layer(self.path, META_TABLE, name, self.commit_revision)
         return valid

@@ -33,7 +33,7 @@ from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, 
 from gis_planner.settings import get_settings
 from gis_planner.store import pgedit, pgrows
 from gis_planner.store.access import Caller
-from gis_planner.store.base import BBox, Change, Filters, LayerInfo, WriteMode
+from gis_planner.store.base import BBox, Change, Filters, LayerInfo, WriteMode, valid_row
 from gis_planner.store.pgconnect import Connections, role_of, store_error
 from gis_planner.store.pgschema import (
     ADMIN_ROLE,
@@ -210,13 +210,10 @@ class PostGISTransaction:
         return self.read(name, filters=key)
 
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        spec = get_spec(catalogue_name(name))
-        result = validate(frame, spec)
-        result.raise_if_problems()
-        valid = result.valid
+        spec, valid, key = valid_row(name, frame)
         self._relation(name)
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
-        pgedit.delete_row(self._cur, table, {k: valid[k].iloc[0] for k in spec.key})
+        pgedit.delete_row(self._cur, table, key)
         try:
             with self._cur.connection.transaction():
                 self._insert_staged(name, table, spec, valid, check_keys=False)
