@@ -17,7 +17,17 @@ from api.access import FailureLimiter, KeyRing
 from api.deps import principal
 from api.headers import SecurityHeaders, content_security_policy, inline_script_hashes, tile_origin
 from api.layercache import LayerCache
-from api.routers import analysis, features, imports, products, rasters, tiles, viewer, whatif
+from api.routers import (
+    analysis,
+    editing,
+    features,
+    imports,
+    products,
+    rasters,
+    tiles,
+    viewer,
+    whatif,
+)
 from api.routers.common import COMMON_ERRORS, errors
 from api.settings import ApiSettings
 from api.tilecache import TileCache
@@ -73,6 +83,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
             {"name": "rasters", "description": "Raster tile vùng phủ / Coverage raster tiles"},
             {"name": "analysis", "description": "Phân tích / Analyses"},
             {"name": "imports", "description": "Nhập dữ liệu / Imports (operator or admin key)"},
+            {"name": "audit", "description": "Lịch sử thay đổi / Audit history (admin key)"},
             {"name": "viewer", "description": "Trình xem bản đồ / Map viewer"},
         ],
     )
@@ -116,6 +127,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     for router in (features, tiles, rasters, analysis, whatif, products, viewer):
         app.include_router(router.router, responses=guarded, dependencies=keyed)
     app.include_router(imports.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)
+    app.include_router(editing.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)
 
     docs_page = bytes(
         get_swagger_ui_html(

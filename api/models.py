@@ -439,3 +439,41 @@ class ImportSummary(BaseModel):
     rejected_by_reason: dict[str, int]
     notes: list[str]
     rejects: list[ImportReject]
+
+
+class ProblemField(BaseModel):
+    field: str = Field(description="Trường / Field (or 'geometry')")
+    reason: str = Field(description="Mã lý do / Reason code (e.g. above_max, not_allowed)")
+    message: str
+
+
+class Problem(BaseModel):
+    """Chi tiết lỗi (RFC 9457) / Problem details, with the fields at fault."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = Field(description="Lỗi / What went wrong (Vietnamese / English)")
+    errors: list[ProblemField] = Field(default_factory=list)
+
+
+class AuditChange(BaseModel):
+    """Một thay đổi đã ghi / One change of the audit history."""
+
+    id: int
+    at: str = Field(description="Thời điểm (UTC) / When (UTC)")
+    who: str = Field(description="Người sửa (chủ khoá API) / Editor (the API key's holder)")
+    role: str
+    operator: str | None = Field(None, description="Nhà mạng của đối tượng / The row's operator")
+    layer: str
+    feature_id: str
+    action: str = Field(description="create, replace, update, delete, undo")
+    before: dict[str, Any] | None = Field(None, description="Trước / The row before (null: none)")
+    after: dict[str, Any] | None = Field(None, description="Sau / The row after (null: deleted)")
+    undoes: int | None = Field(None, description="Thay đổi được hoàn tác / The change undone")
+
+
+class AuditChanges(BaseModel):
+    """Lịch sử thay đổi, mới nhất trước / The audit history, newest first."""
+
+    changes: list[AuditChange]

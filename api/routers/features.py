@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from api.deps import Caller, Language, Layers, Settings
+from api.deps import Caller, Language, Layers, Settings, Store
 from api.layercache import CachedLayer, Indices, parse_filters
 from api.models import (
     Collection,
@@ -34,6 +34,7 @@ from api.routers.viewer import viewer_page
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.i18n import Lang
 from gis_planner.io.kml import KML_MEDIA_TYPE, KMZ_MEDIA_TYPE, kml_document, kmz_archive
+from gis_planner.jobs import editing
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -45,6 +46,11 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    # Part 4, by the editing router: POST, PUT, PATCH and DELETE of items, with ETags.
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 )
 #: JSON Schema types of the catalogue's field types.
 SCHEMA_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -327,16 +333,24 @@ def item(
     feature_id: str,
     layers: Layers,
     who: Caller,
+    store: Store,
     f: Format = None,
 ) -> Response:
     layer, view = visible_layer(layers, collection_id, who)
-    rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
-    if len(rows) == 0:
-        raise HTTPException(
-            404, f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"
-        )
-    records = layer.records(rows[:1], view)
-    feature = json.loads(_features_json(layer, rows[:1], records))
+    # Part 4: a feature its caller may change comes as stored now, with the strong ETag an
+    # edit must name (the cache may lag the store by a moment).
+    editor = editing.Editor(role=who.role, operator=who.operator, name=who.name)
+    found = editing.current(store, collection_id, feature_id, editor)
+    if found is not None:
+        etag, feature = found
+    else:
+        rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
+        if len(rows) == 0:
+            raise HTTPException(
+                404, f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"
+            )
+        records = layer.records(rows[:1], view)
+        feature = json.loads(_features_json(layer, rows[:1], records))
     feature["links"] = [
         {"href": public_url(request), "rel": "self", "type": GEOJSON},
         {
@@ -346,6 +360,9 @@ def item(
         },
     ]
     headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
+    if found is not None:
+        headers["ETag"] = etag
+        headers["Cache-Control"] = "private, no-cache"
     return Response(
         json.dumps(feature, ensure_ascii=False).encode(), media_type=GEOJSON, headers=headers
     )

@@ -10,7 +10,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-from gis_planner.products import ProductRecord
+from gis_planner.catalogue import get_spec, validate
+from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.products import ProductRecord, catalogue_name
 
 #: (min lon, min lat, max lon, max lat) in WGS84.
 BBox = tuple[float, float, float, float]
@@ -126,3 +128,65 @@ def iter_filter_items(filters: Filters | None) -> Iterator[tuple[str, list[Any]]
             yield field, [value]
         else:
             yield field, list(value)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit of one row, as the audit history keeps it.
+
+    ``before`` and ``after`` are the row (its fields and its geometry as GeoJSON) before and
+    after the change, None for a row that did not exist (a creation) or no longer does (a
+    deletion). ``undoes`` names the change an undo reverted.
+    """
+
+    layer: str
+    feature_id: str
+    action: str
+    who: str
+    role: str
+    operator: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    undoes: int | None = None
+    id: int = 0
+    at: str = ""
+
+
+@runtime_checkable
+class RowWriter(Protocol):
+    """What the writer of a transaction offers for editing one row at a time (both stores'
+    writers do; other stores need not)."""
+
+    def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
+        """The row of layer ``name`` with key ``key`` (empty if none), held against other
+        writers until the transaction ends."""
+        ...
+
+    def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """Validate the one row of ``frame`` and write it in place of the row of the same key,
+        if there is one; the row as written (``LayerValidationError`` if it breaks a rule)."""
+        ...
+
+    def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
+        """Delete the row of key ``key``; the number of rows deleted (0 or 1)."""
+        ...
+
+    def record_change(self, change: Change) -> int:
+        """Add ``change`` to the audit history; its id."""
+        ...
+
+    def changes(
+        self, *, layer: str | None = None, limit: int = 100, change_id: int | None = None
+    ) -> list[Change]:
+        """The audit history, newest first (of ``layer``, or the one change ``change_id``)."""
+        ...
+
+
+def valid_row(name: str, frame: pd.DataFrame) -> tuple[LayerSpec, pd.DataFrame, dict[str, Any]]:
+    """The spec of store layer ``name``, ``frame`` validated against it (raising
+    ``LayerValidationError``) and the key of its first row: what ``put_row`` starts with."""
+    spec = get_spec(catalogue_name(name))
+    result = validate(frame, spec)
+    result.raise_if_problems()
+    valid = result.valid
+    return spec, valid, {k: valid[k].iloc[0] for k in spec.key}

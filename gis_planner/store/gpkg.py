@@ -38,7 +38,16 @@ from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
 from gis_planner.qgis import vector_qml
-from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode, iter_filter_items
+from gis_planner.store import gpkgedit
+from gis_planner.store.base import (
+    BBox,
+    Change,
+    Filters,
+    LayerInfo,
+    WriteMode,
+    iter_filter_items,
+    valid_row,
+)
 
 META_TABLE = "gis_planner_layers"
 #: One row, one integer: the store's revision.
@@ -105,7 +114,7 @@ class GeoPackageFile:
     def _names(self) -> list[str]:
         if not self.path.exists():
             return []
-        own = (META_TABLE, REVISION_TABLE, PRODUCTS_TABLE, STYLES_TABLE)
+        own = (META_TABLE, REVISION_TABLE, PRODUCTS_TABLE, STYLES_TABLE, gpkgedit.AUDIT_TABLE)
         return [str(n) for n, _ in pyogrio.list_layers(self.path) if n not in own]
 
     def revision(self) -> int:
@@ -350,6 +359,34 @@ class GeoPackageFile:
             if _columns(con, PRODUCTS_TABLE):
                 con.execute(f"DELETE FROM {PRODUCTS_TABLE} WHERE id = ?", (product_id,))
 
+    # -- one row at a time (the transaction's lock holds it) --------------------------------
+    def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
+        return self.read(name, filters=key)
+
+    def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        spec, valid, key = valid_row(name, frame)
+        self._require(name)
+        gpkgedit.delete_row(self.path, name, key)
+        gpkgedit.insert_row(self.path, name, spec, valid)
+        gpkgedit.touch_layer(self.path, META_TABLE, name, self.commit_revision)
+        return valid
+
+    def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
+        self._require(name)
+        deleted = gpkgedit.delete_row(self.path, name, key)
+        if deleted:
+            gpkgedit.touch_layer(self.path, META_TABLE, name, self.commit_revision)
+        return deleted
+
+    def record_change(self, change: Change) -> int:
+        return gpkgedit.record_change(self.path, change)
+
+    def changes(
+        self, *, layer: str | None = None, limit: int = 100, change_id: int | None = None
+    ) -> list[Change]:
+        rows = gpkgedit.changes(self.path, layer=layer, limit=limit, change_id=change_id)
+        return [Change(**row) for row in rows]
+
     def count_commit(self) -> None:
         """Store ``commit_revision`` as the file's revision: the last step before it commits."""
         with closing(sqlite3.connect(self.path)) as con, con:
@@ -455,6 +492,12 @@ class GeoPackageStore:
 
     def stale(self, record: ProductRecord) -> bool:
         return is_stale(record, self._file.layer_revisions())
+
+    def changes(
+        self, *, layer: str | None = None, limit: int = 100, change_id: int | None = None
+    ) -> list[Change]:
+        """The audit history of edits, newest first (see ``RowWriter.changes``)."""
+        return self._file.changes(layer=layer, limit=limit, change_id=change_id)
 
     # -- every change is a transaction ------------------------------------------------------
     @contextmanager

@@ -324,6 +324,36 @@ CREATE POLICY writers_note ON gis_planner_meta.layers FOR UPDATE TO gp_operator
   WITH CHECK (has_table_privilege(format('gis_planner.%I', table_name), 'INSERT'));
 """
 
+#: The audit history of row edits (after ``_FUNCTIONS``: its policy calls them).
+_AUDIT = """
+-- The audit history of row edits: admins read it (they own it); an operator adds the
+-- changes of its own rows only, under its own role.
+CREATE TABLE IF NOT EXISTS gis_planner_meta.audit (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  db_role name NOT NULL DEFAULT current_user,
+  who text NOT NULL,
+  role text NOT NULL,
+  operator text,
+  layer text NOT NULL,
+  feature_id text NOT NULL,
+  action text NOT NULL CHECK (action IN ('create', 'replace', 'update', 'delete', 'undo')),
+  before jsonb,
+  after jsonb,
+  undoes bigint REFERENCES gis_planner_meta.audit (id)
+);
+CREATE INDEX IF NOT EXISTS audit_layer ON gis_planner_meta.audit (layer, id);
+GRANT INSERT ON gis_planner_meta.audit TO gp_operator;
+GRANT USAGE, SELECT ON SEQUENCE gis_planner_meta.audit_id_seq TO gp_operator;
+ALTER TABLE gis_planner_meta.audit ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS own_changes ON gis_planner_meta.audit;
+CREATE POLICY own_changes ON gis_planner_meta.audit FOR INSERT TO gp_operator
+  WITH CHECK (db_role = current_user AND role = 'operator' AND undoes IS NULL
+    AND operator = ANY ((SELECT gis_planner_meta.caller_operators())::text[])
+    AND coalesce(before ->> 'operator', operator) = operator
+    AND coalesce(after ->> 'operator', operator) = operator);
+"""
+
 
 def _create_roles(cur: psycopg.Cursor) -> None:
     roles = [ADMIN_ROLE, VIEWER_ROLE, OPERATOR_GROUP]
@@ -363,6 +393,7 @@ def init_schema(url: str) -> None:
             cur.execute(sql.SQL("SET LOCAL ROLE {}").format(_ident(ADMIN_ROLE)))
             cur.execute(_META_TABLES)
             cur.execute(_FUNCTIONS)
+            cur.execute(_AUDIT)
             for key in OPERATOR_KEYS:
                 cur.execute(
                     "INSERT INTO gis_planner_meta.operator_roles (role_name, operator) "

@@ -31,9 +31,9 @@ from gis_planner.catalogue.spec import LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
 from gis_planner.settings import get_settings
-from gis_planner.store import pgrows
+from gis_planner.store import pgedit, pgrows
 from gis_planner.store.access import Caller
-from gis_planner.store.base import BBox, Filters, LayerInfo, WriteMode
+from gis_planner.store.base import BBox, Change, Filters, LayerInfo, WriteMode, valid_row
 from gis_planner.store.pgconnect import Connections, role_of, store_error
 from gis_planner.store.pgschema import (
     ADMIN_ROLE,
@@ -202,6 +202,42 @@ class PostGISTransaction:
             ),
             (info, name),
         )
+
+    # -- one row at a time ---------------------------------------------------------------
+    def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
+        self._relation(name)
+        pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
+        return self.read(name, filters=key)
+
+    def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        spec, valid, key = valid_row(name, frame)
+        self._relation(name)
+        table = sql.Identifier(LAYER_SCHEMA, table_name(name))
+        pgedit.delete_row(self._cur, table, key)
+        try:
+            with self._cur.connection.transaction():
+                self._insert_staged(name, table, spec, valid, check_keys=False)
+        except psycopg.errors.UniqueViolation:
+            # Another writer created the row since it was read.
+            label = "+".join(spec.key)
+            problems = pd.DataFrame(
+                {"row": valid.index[:1], "field": label, "value": valid[spec.key[0]].iloc[:1],
+                 "reason": "duplicate_key", "message": f"{label}: already in layer {name!r}"}
+            )  # fmt: skip
+            raise LayerValidationError(name, problems) from None
+        return valid
+
+    def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
+        self._relation(name)
+        return pgedit.delete_row(self._cur, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
+
+    def record_change(self, change: Change) -> int:
+        return pgedit.record_change(self._cur, change)
+
+    def changes(
+        self, *, layer: str | None = None, limit: int = 100, change_id: int | None = None
+    ) -> list[Change]:
+        return pgedit.changes(self._cur, layer=layer, limit=limit, change_id=change_id)
 
     def _table(self, name: str) -> sql.Identifier:
         """The table of layer ``name``, created (as the owner role) for a scoped layer."""
@@ -485,6 +521,13 @@ class PostGISStore:
 
     def stale(self, record: ProductRecord) -> bool:
         return is_stale(record, self.layer_revisions())
+
+    def changes(
+        self, *, layer: str | None = None, limit: int = 100, change_id: int | None = None
+    ) -> list[Change]:
+        """The audit history of edits, newest first (admins only: see ``RowWriter``)."""
+        with self.transaction() as tx:
+            return tx.changes(layer=layer, limit=limit, change_id=change_id)
 
     def write(
         self,

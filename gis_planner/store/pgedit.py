@@ -1,0 +1,88 @@
+"""Editing one row of a PostGIS layer, and the audit history in ``gis_planner_meta.audit``.
+
+Run inside a ``PostGISStore`` transaction, as the role it acts for: row-level security decides
+which rows a caller may lock, change or delete, and which changes it may record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from gis_planner.store.base import Change
+from gis_planner.store.pgschema import META_SCHEMA
+
+_AUDIT = sql.Identifier(META_SCHEMA, "audit")
+_AUDIT_COLUMNS = (
+    "id", "at", "who", "role", "operator", "layer", "feature_id", "action", "before", "after",
+    "undoes",
+)  # fmt: skip
+
+
+def key_condition(key: Mapping[str, Any]) -> tuple[sql.Composable, list[Any]]:
+    condition = sql.SQL(" AND ").join(
+        sql.SQL("{} = %s").format(sql.Identifier(field)) for field in key
+    )
+    return condition, [_plain(v) for v in key.values()]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def lock_row(
+    cur: psycopg.Cursor, layer: str, table: sql.Identifier, key: Mapping[str, Any]
+) -> None:
+    """Hold the row of ``key`` until the transaction ends, so that an edit made on what was
+    read cannot lose another's: a lock on the key itself (an edit replaces the row, and a
+    creation has none yet), then on the row against writers outside the store (QGIS)."""
+    condition, values = key_condition(key)
+    name = "\x1f".join([layer, *(str(v) for v in values)])
+    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+    cur.execute(sql.SQL("SELECT 1 FROM {} WHERE {} FOR UPDATE").format(table, condition), values)
+
+
+def delete_row(cur: psycopg.Cursor, table: sql.Identifier, key: Mapping[str, Any]) -> int:
+    condition, values = key_condition(key)
+    cur.execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, condition), values)
+    return int(cur.rowcount)
+
+
+def record_change(cur: psycopg.Cursor, change: Change) -> int:
+    cur.execute(
+        sql.SQL(
+            "INSERT INTO {} (who, role, operator, layer, feature_id, action, before, after, "
+            "undoes) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)"
+        ).format(_AUDIT),
+        (change.who, change.role, change.operator, change.layer, change.feature_id,
+         change.action, _json(change.before), _json(change.after), change.undoes),
+    )  # fmt: skip
+    # Not RETURNING: an operator may add changes, not read them back.
+    row = cur.execute("SELECT lastval()").fetchone()
+    return int(row[0]) if row else 0
+
+
+def changes(
+    cur: psycopg.Cursor, *, layer: str | None, limit: int, change_id: int | None
+) -> list[Change]:
+    rows = cur.execute(
+        sql.SQL(
+            "SELECT {} FROM {} WHERE (%(layer)s::text IS NULL OR layer = %(layer)s) "
+            "AND (%(id)s::bigint IS NULL OR id = %(id)s) ORDER BY id DESC LIMIT %(limit)s"
+        ).format(sql.SQL(", ").join(map(sql.Identifier, _AUDIT_COLUMNS)), _AUDIT),
+        {"layer": layer, "id": change_id, "limit": limit},
+    ).fetchall()
+    found = []
+    for row in rows:
+        entry = dict(zip(_AUDIT_COLUMNS, row, strict=True))
+        entry["at"] = entry["at"].isoformat(timespec="seconds")
+        found.append(Change(**entry))
+    return found
+
+
+def _json(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
