@@ -24,7 +24,12 @@ def plan_sites(
     ] = None,
     technology: Annotated[str, typer.Option("--technology", help="4G or 5G.")] = "4G",
     time_limit_s: Annotated[
-        float, typer.Option("--time-limit-s", help="Solver time limit (s).")
+        float,
+        typer.Option(
+            "--time-limit-s",
+            help="Solver time limit (s); past it the best plan found is kept, with its gap, "
+            "and reported as not proven optimal.",
+        ),
     ] = 60.0,
     store: StoreOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for the report.")] = None,
@@ -61,6 +66,10 @@ def plan_sites(
         number = isinstance(row.value, int) and not isinstance(row.value, bool)
         table.add_row(row.figure, f"{row.value:,}" if number else str(row.value))
     console.print(table)
+    result = dict(zip(plan.summary["figure"], plan.summary["value"], strict=True))["result"]
+    if result != "optimal":
+        # Never let a best-found plan read as the optimum.
+        console.print(f"[yellow]{result}[/yellow]: raise --time-limit-s to prove it")
     console.print(f"[green]report[/green] {plan.report}")
 
 
