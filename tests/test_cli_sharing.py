@@ -102,6 +102,7 @@ def test_plan_sites_after_coverage(sample_copy: Path, tmp_path: Path) -> None:
     sheets = pd.read_excel(tmp_path / "site_plan_vietnamobile_4G.xlsx", sheet_name=None)
     summary = dict(zip(sheets["summary"]["figure"], sheets["summary"]["value"], strict=True))
     assert summary["method"] == "milp" and str(summary["proven optimal"]) == "True"
+    assert summary["result"] == "optimal" and "not proven" not in result.output
     assert int(summary["population covered"]) == int(
         demand.loc[demand["status"] == "covered", "population"].sum()
     )

@@ -94,6 +94,7 @@ def test_budget_proposal_and_uncoverable_villages() -> None:
     # One unit of budget: C alone (900) beats the tenancy (800); both cost 1.4.
     assert result.proposals["candidate_id"].tolist() == ["new-C"]
     assert result.solution.optimal and result.solution.objective == 900
+    assert result.solution.status == "optimal" and result.solution.label == "optimal"
     status = dict(zip(result.demand["code"], result.demand["status"], strict=True))
     assert status == {"A": "not_reached", "B": "not_reached", "C": "covered", "FAR": "uncoverable"}
 

@@ -33,7 +33,12 @@ def plan_sites(
     ] = None,
     technology: Annotated[str, typer.Option("--technology", help="4G or 5G.")] = "4G",
     time_limit_s: Annotated[
-        float, typer.Option("--time-limit-s", help="Solver time limit (s).")
+        float,
+        typer.Option(
+            "--time-limit-s",
+            help="Solver time limit (s); past it the best plan found is kept, with its gap, "
+            "and reported as not proven optimal.",
+        ),
     ] = 60.0,
     store: StoreOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for the report.")] = None,
@@ -71,6 +76,11 @@ def plan_sites(
         number = isinstance(row.value, int) and not isinstance(row.value, bool)
         table.add_row(t(row.figure), f"{row.value:,}" if number else str(row.value))
     console.print(table)
+    result = dict(zip(plan.summary["figure"], plan.summary["value"], strict=True))["result"]
+    if result != "optimal":
+        # Never let a best-found plan read as the optimum.
+        message = t("{result}: raise --time-limit-s to prove it").format(result=result)
+        console.print(f"[yellow]{message}[/yellow]")
     console.print(f"[green]{t('report')}[/green] {plan.report}")
 
 

@@ -109,13 +109,15 @@ def _summary(
 ) -> pd.DataFrame:
     solution = result.solution
     status = demand_layer["status"].value_counts()
+    reduced = solution.reduction
     return pd.DataFrame(
         {
             "figure": [
                 "villages below target", "population below target", "villages covered",
                 "population covered", "villages not reached", "villages uncoverable",
-                "sites proposed", "of which tenancies", "cost", "method", "proven optimal",
-                "bound", "gap", "solve seconds",
+                "sites proposed", "of which tenancies", "cost", "method", "result",
+                "proven optimal", "bound", "gap", "LP bound", "solve seconds",
+                "time limit seconds", "model after reductions",
             ],
             "value": [
                 len(demand_layer), int(demand_layer["population"].sum()),
@@ -123,8 +125,13 @@ def _summary(
                 int(demand_layer.loc[demand_layer["status"] == "covered", "population"].sum()),
                 int(status.get("not_reached", 0)), int(status.get("uncoverable", 0)),
                 len(proposals), int((proposals["kind"] == "share").sum()),
-                round(float(proposals["cost"].sum()), 2), solution.method, solution.optimal,
-                round(solution.bound, 2), f"{solution.gap:.2%}", round(solution.solve_s, 2),
+                round(float(proposals["cost"].sum()), 2), solution.method, solution.label,
+                solution.optimal, round(solution.bound, 2), f"{solution.gap:.2%}",
+                round(solution.lp_bound, 2), round(solution.solve_s, 2),
+                solution.time_limit_s,
+                "" if reduced is None else
+                f"{reduced.demand[1]} of {reduced.demand[0]} villages, "
+                f"{reduced.candidates[1]} of {reduced.candidates[0]} candidates",
             ],
         }
     )  # fmt: skip
