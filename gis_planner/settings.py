@@ -23,15 +23,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GIS_PLANNER_", extra="ignore")
 
-    #: The layer store (a .gpkg path).
-    store: Path = REPOSITORY / "output" / "hanam.gpkg"
+    #: The layer store (a .gpkg path; relative paths from the current directory, never from
+    #: the installed package).
+    store: Path = Path("output") / "hanam.gpkg"
     #: The bundled sample ``init`` loads: "hanam" (the former Hà Nam province) or "ninhbinh"
     #: (the whole new province).
     sample: SampleName = "hanam"
     #: The sample's layer files (default: the folder of ``sample``).
     sample_dir: Path = SAMPLE_DIRS["hanam"]
-    #: Where maps, reports and exports go.
-    output_dir: Path = REPOSITORY / "output"
+    #: Where maps, reports and exports go when no store says (outputs go beside the store).
+    output_dir: Path = Path("output")
     #: Language of labels in products: "vi" (default) or "en".
     lang: str = "vi"
 
