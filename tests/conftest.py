@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,11 +29,14 @@ pytest_plugins = ["tests.store.cluster"]
 
 
 @pytest.fixture(scope="session")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> GeoPackageStore:
-    """The bundled sample loaded once per test session; tests must not write to it."""
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GeoPackageStore]:
+    """The bundled sample loaded once per test session; tests must not write to it (checked
+    at the end of the session: a write would change what later tests read)."""
     store = GeoPackageStore(tmp_path_factory.mktemp("sample") / "hanam.gpkg")
     load_sample(store, SAMPLE_DIR)
-    return store
+    loaded = store.revision()
+    yield store
+    assert store.revision() == loaded, "a test wrote to the shared sample store"
 
 
 @pytest.fixture

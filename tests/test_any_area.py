@@ -281,7 +281,10 @@ def test_import_area_tolerance_is_metres_on_the_ground(second_store: GeoPackageS
 
 @pytest.mark.parametrize(
     ("store_name", "place"),
-    [("second_store", "Tỉnh Duyên Hải"), ("two_province_store", "Tỉnh Hà Nam, Tỉnh Duyên Hải")],
+    [
+        ("second_store", "Tỉnh Duyên Hải"),
+        ("two_province_store", "Tỉnh Ninh Bình, Tỉnh Duyên Hải — Tỉnh Hà Nam (cũ)"),
+    ],
 )
 def test_report_is_of_the_stores_provinces(
     request: pytest.FixtureRequest, tmp_path: Path, store_name: str, place: str

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import shutil
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from tests.api.conftest import KEYS
+from api.settings import ApiSettings
+from gis_planner.store import GeoPackageStore
+from tests.api.conftest import KEYS, serving
 from tests.api.test_browser import DESKTOP, browser  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -19,6 +23,20 @@ VNPT_GAP = (106.10591, 20.61290)
 GAINED = np.array([0x62, 0x00, 0xEA])
 
 
+@pytest.fixture(scope="module")
+def planning_server(
+    sample_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A server on a copy of the sample: placing a site writes its host candidates."""
+    target = tmp_path_factory.mktemp("whatif") / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, target)
+    log = tmp_path_factory.mktemp("whatif_log") / "serve.log"
+    with serving(GeoPackageStore(target), api_settings, log) as url:
+        yield url
+
+
 def _gained_pixels(page: Page) -> int:
     """Pixels of the map drawn in the what-if's colour (its outline; the fill is see-through)."""
     shot = Image.open(io.BytesIO(page.locator("#map").screenshot())).convert("RGB")
@@ -26,13 +44,13 @@ def _gained_pixels(page: Page) -> int:
     return int((((pixels - GAINED) ** 2).sum(axis=2) < 40**2).sum())
 
 
-def test_planned_site_draws_the_coverage_gained(browser, live_server: str) -> None:  # noqa: F811
+def test_planned_site_draws_the_coverage_gained(browser, planning_server: str) -> None:  # noqa: F811
     page = browser.new_page(viewport=DESKTOP)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.add_init_script(f"sessionStorage.setItem('gis-planner-api-key', '{KEYS['vnpt']}')")
     lon, lat = VNPT_GAP
-    page.goto(f"{live_server}/#13/{lat}/{lon}", wait_until="networkidle")
+    page.goto(f"{planning_server}/#13/{lat}/{lon}", wait_until="networkidle")
     page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
     page.wait_for_timeout(500)
     assert _gained_pixels(page) < 50
@@ -51,12 +69,12 @@ def test_planned_site_draws_the_coverage_gained(browser, live_server: str) -> No
     page.close()
 
 
-def test_viewers_get_no_what_if(browser, live_server: str) -> None:  # noqa: F811
+def test_viewers_get_no_what_if(browser, planning_server: str) -> None:  # noqa: F811
     page = browser.new_page(viewport=DESKTOP)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     lon, lat = VNPT_GAP
-    page.goto(f"{live_server}/#13/{lat}/{lon}", wait_until="networkidle")
+    page.goto(f"{planning_server}/#13/{lat}/{lon}", wait_until="networkidle")
     page.locator("#layers fieldset.group").first.wait_for(state="attached", timeout=10_000)
     page.locator("#planned-site").click()
     page.locator("#map").click(position={"x": 400, "y": 300})
