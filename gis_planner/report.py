@@ -253,8 +253,8 @@ def write_report(
 
 def place_name(admin_units: gpd.GeoDataFrame, lang: Lang = "vi") -> str:
     """The province of the newest administrative version in ``admin_units`` and, after it,
-    the former provinces the store holds that it does not name ("Tỉnh Ninh Bình — Tỉnh Hà Nam
-    (cũ)"): a store of one former province is not the whole new province."""
+    the former provinces the store holds ("Tỉnh Ninh Bình — Tỉnh Hà Nam (cũ)"): a store of one
+    former province is not the whole new province."""
     provinces = admin_units[admin_units["level"] == "province"]
     names = {
         version: list(
@@ -263,9 +263,14 @@ def place_name(admin_units: gpd.GeoDataFrame, lang: Lang = "vi") -> str:
         for version in ADMIN_VERSIONS
     }
     current = ", ".join(map(str, names["2025-07"]))
-    # A province that kept its name is not a former one.
-    gone = [name for name in names["pre2025"] if name not in set(names["2025-07"])]
-    former = ", ".join(f"{name} ({text('former', lang)})" for name in gone)
+    # Provinces that came through unchanged (the same names in both versions) have no former
+    # ones to name; otherwise every former province is named, even one whose name lives on.
+    unchanged = list(names["pre2025"]) == list(names["2025-07"])
+    former = (
+        ""
+        if unchanged
+        else ", ".join(f"{name} ({text('former', lang)})" for name in names["pre2025"])
+    )
     return " — ".join(part for part in (current, former) if part)
 
 

@@ -283,7 +283,10 @@ def test_import_area_tolerance_is_metres_on_the_ground(second_store: GeoPackageS
     ("store_name", "place"),
     [
         ("second_store", "Tỉnh Duyên Hải"),
-        ("two_province_store", "Tỉnh Ninh Bình, Tỉnh Duyên Hải — Tỉnh Hà Nam (cũ)"),
+        (
+            "two_province_store",
+            "Tỉnh Ninh Bình, Tỉnh Duyên Hải — Tỉnh Hà Nam (cũ), Tỉnh Duyên Hải (cũ)",
+        ),
     ],
 )
 def test_report_is_of_the_stores_provinces(

@@ -131,8 +131,10 @@ def test_misspelt_operator_is_refused_with_a_suggestion(
 
 
 def test_known_spellings_are_still_taken(sample_store: GeoPackageStore, tmp_path: Path) -> None:
+    store = tmp_path / "hanam.gpkg"  # candidates writes its layer: a copy, not the shared store
+    shutil.copy(sample_store.path, store)
     code, out = invoke(
-        "candidates", "--store", str(sample_store.path), "--operator", "VinaPhone",
+        "candidates", "--store", str(store), "--operator", "VinaPhone",
         "--lon", "105.913", "--lat", "20.541", "--out", str(tmp_path),
     )  # fmt: skip
     assert code == 0, out
