@@ -78,11 +78,18 @@ class Connections:
 
 def _alive(con: psycopg.Connection) -> bool:
     """Whether an idle connection still has its server. An idle connection has nothing to
-    read: if it has, the server ended the session (a restart, a terminated backend)."""
+    read: if it has, the server ended the session (a restart, a terminated backend). The
+    server's notice may not have arrived yet, so a round trip confirms it."""
     if con.closed or con.broken:
         return False
     readable, _, _ = select.select([con.fileno()], [], [], 0)
-    return not readable
+    if readable:
+        return False
+    try:
+        con.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
 
 
 def store_error(error: psycopg.Error, where: str) -> StoreError:
