@@ -28,7 +28,14 @@ from api.models import (
     SharingRatio,
     SharingRatios,
 )
-from api.routers.common import cache_control, planning_operator, visible_layer
+from api.routers.common import (
+    PlannedLat,
+    PlannedLon,
+    PlanningOperator,
+    cache_control,
+    planning_operator,
+    visible_layer,
+)
 from api.routers.rasters import served_rasters, visible_bands, visible_rasters
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
@@ -235,12 +242,9 @@ def _host_index(
 def host_candidates(
     layers: Layers,
     who: Caller,
-    lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude")],
-    lat: Annotated[float, Query(ge=-85, le=85, description="Vĩ độ / Latitude")],
-    operator_key: Annotated[
-        str | None,
-        Query(alias="operator", description="Nhà mạng quy hoạch (mặc định: của khoá) / Operator"),
-    ] = None,
+    lon: PlannedLon,
+    lat: PlannedLat,
+    operator_key: PlanningOperator = None,
     height_m: Annotated[float, Query(gt=0, le=200, description="Độ cao ăng-ten / Antenna")] = 30,
     technology: Annotated[Literal["4G", "5G"], Query(description="Công nghệ")] = "4G",
     radius_m: Annotated[float | None, Query(gt=0, le=20_000, description="Bán kính (m)")] = None,

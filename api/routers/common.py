@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from typing import Annotated
+
+from fastapi import HTTPException, Query, Request
 
 from api.access import LayerView, Principal, layer_view
 from api.layercache import BadQuery, CachedLayer, LayerCache
@@ -120,3 +122,12 @@ def planning_operator(who: Principal, operator: str | None, refusal: str) -> str
     if who.role == "operator" and planner != who.operator:
         raise HTTPException(403, f"an operator key plans sites of {who.operator!r} only")
     return planner
+
+
+#: The point and operator of a planned site, as the planning endpoints take them.
+PlannedLon = Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude")]
+PlannedLat = Annotated[float, Query(ge=-85, le=85, description="Vĩ độ / Latitude")]
+PlanningOperator = Annotated[
+    str | None,
+    Query(alias="operator", description="Nhà mạng quy hoạch (mặc định: của khoá) / Operator"),
+]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, Layers
-from api.routers.common import planning_operator
+from api.routers.common import PlannedLat, PlannedLon, PlanningOperator, planning_operator
 from gis_planner.jobs import whatif
 from gis_planner.jobs.whatif import WhatIfResult, WhatIfSpec
 
@@ -97,12 +97,9 @@ def coverage_what_if(
     layers: Layers,
     who: Caller,
     response: Response,
-    lon: Annotated[float, Query(ge=-180, le=180, description="Kinh độ / Longitude")],
-    lat: Annotated[float, Query(ge=-85, le=85, description="Vĩ độ / Latitude")],
-    operator_key: Annotated[
-        str | None,
-        Query(alias="operator", description="Nhà mạng quy hoạch (mặc định: của khoá) / Operator"),
-    ] = None,
+    lon: PlannedLon,
+    lat: PlannedLat,
+    operator_key: PlanningOperator = None,
     technology: Annotated[Literal["4G", "5G"], Query(description="Công nghệ")] = "4G",
     height_m: Annotated[
         float | None, Query(gt=0, le=200, description="Độ cao ăng-ten (m) / Antenna height")
