@@ -75,3 +75,27 @@ def test_a_broken_xls_is_a_named_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 600)
     with pytest.raises(Exception, match=r"not a readable \.xls workbook"):
         read_excel(path, get_spec("sites"))
+
+
+def test_columns_of_numbers_stay_numbers_and_codes_read_whole(tmp_path: Path) -> None:
+    """A column holding only numbers reaches the parsers as numbers (whole ones as integers, so
+    that a code reads 13285, never 13285.0); a column mixing numbers and text is text."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH TRẠM"])
+    sheet.append(["Mã trạm", "Mã xã", "Kinh độ", "Vĩ độ", "Độ cao cột (m)"])
+    sheet.append(["HNM-1", 13285, 105.9123, 20.5, 45])
+    sheet.append(["HNM-2", None, 105.95, 20.55, "N/A"])
+    path = tmp_path / "tram.xlsx"
+    book.save(path)
+    (table,) = read_excel(path, get_spec("sites"))
+    frame = table.frame
+    assert str(frame["Mã xã"].dtype) == "Int64"
+    assert frame["Mã xã"].astype("string").tolist()[0] == "13285"
+    assert frame["Kinh độ"].dtype == "float64"
+    assert frame["Kinh độ"].tolist() == [105.9123, 105.95]
+    assert frame["Độ cao cột (m)"].tolist() == ["45", "N/A"]
+    assert frame["Mã trạm"].tolist() == ["HNM-1", "HNM-2"]
+    assert table.rows.tolist() == [3, 4]

@@ -1,7 +1,8 @@
 """Station lists as tables: CSV/TSV in any delimiter and encoding, and Excel workbooks.
 
-A reader returns ``SourceTable``s of text cells with, for every data row, its row number as the
-user sees it in the source (line in a CSV, row in a sheet). The header row is found below any
+A reader returns ``SourceTable``s of text cells (a workbook's columns holding only numbers stay
+numbers) with, for every data row, its row number as the user sees it in the source (line in a
+CSV, row in a sheet). The header row is found below any
 title rows: it is the row among the first ones that names the most fields of the target layer,
 and it must name at least two. Workbooks are .xlsx, .xlsm, .xls and .ods.
 """
@@ -50,7 +51,8 @@ _VIETNAMESE_ONLY = set("ăơưđĂƠƯĐ\u0309\u0323")
 
 @dataclass(frozen=True)
 class SourceTable:
-    """Text cells of one table of a source file, with the source row number of each row."""
+    """Cells of one table of a source file (text, or numbers in a column of numbers), with the
+    source row number of each row."""
 
     frame: pd.DataFrame
     rows: np.ndarray
@@ -187,8 +189,13 @@ def _unique_headers(cells: Sequence[object]) -> list[str]:
 
 
 def _drop_empty_rows(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    text = frame.astype("string").apply(lambda c: c.str.strip())
-    filled = (text.notna() & (text != "")).any(axis=1).to_numpy()
+    filled = np.zeros(len(frame), dtype=bool)
+    for _, column in frame.items():
+        if pd.api.types.is_numeric_dtype(column):
+            filled |= column.notna().to_numpy()
+        else:
+            text = column.astype("string[pyarrow]").str.strip()
+            filled |= (text.notna() & (text != "")).to_numpy(dtype=bool)
     return frame[filled].reset_index(drop=True), rows[filled]
 
 
@@ -283,14 +290,15 @@ def _cell_kinds(values: np.ndarray) -> np.ndarray:
         kinds[_HEAD_ROWS:] = np.where(pd.isna(body), "empty", kind)
     else:
         kinds[_HEAD_ROWS:] = _KIND_OF(body)
+    kinds[values == ""] = "empty"  # the reader's empty cell
     return kinds
 
 
-def _cells_as_text(values: np.ndarray) -> np.ndarray:
+def _cells_as_text(values: np.ndarray, kinds: np.ndarray | None = None) -> np.ndarray:
     """A column of sheet cells as text, column-wise: numbers without a spurious ".0" (codes
     read as 13285.0), booleans as true/false, empty cells as None."""
     out = values.copy()
-    kinds = _cell_kinds(values)
+    kinds = _cell_kinds(values) if kinds is None else kinds
     numbers = kinds == "number"
     if numbers.any():
         floats = values[numbers].astype(np.float64)
@@ -308,15 +316,29 @@ def _cells_as_text(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sheet_frame(sheet: CalamineSheet) -> pd.DataFrame:
-    """Every cell of a sheet from A1 as text, merged ranges filled with their top-left value
-    (in headers, and in data cells merged over several rows, which then all hold the value).
+def _body_column(values: np.ndarray, kinds: np.ndarray, converted: dict[str, str]) -> pd.Series:
+    """A column of data cells. A column of numbers (and empty cells) stays numeric, whole
+    numbers as integers so that a code reads 13285: the parsers take numbers as they are,
+    where text would be written out and read back. Any other column is text, with the texts
+    of a legacy font converted."""
+    if np.isin(kinds, ("number", "empty")).all() and (kinds == "number").any():
+        floats = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        finite = floats[floats.notna()].to_numpy(np.float64)
+        if (np.isfinite(finite) & (finite == np.floor(finite)) & (np.abs(finite) < 2**53)).all():
+            return floats.astype("Int64")
+        return floats.astype(np.float64)
+    text = pd.Series(_cells_as_text(values, kinds), dtype=object)
+    return text.map(converted).fillna(text) if converted else text
+
+
+def _sheet_cells(sheet: CalamineSheet) -> pd.DataFrame:
+    """Every cell of a sheet from A1 as the reader gives it (number, text, flag, date or None),
+    merged ranges filled with their top-left value (in headers, and in data cells merged over
+    several rows, which then all hold the value).
 
     A merged range is filled only where the sheet has cells: a merge may claim every column.
     """
-    rows = sheet.to_python(skip_empty_area=False)
-    frame = pd.DataFrame(rows, dtype=object)
-    frame = frame.apply(lambda column: pd.Series(_cells_as_text(column.to_numpy(object))))
+    frame = pd.DataFrame(sheet.to_python(skip_empty_area=False), dtype=object)
     height, width = frame.shape
     for (min_row, min_col), (max_row, max_col) in sheet.merged_cell_ranges or []:
         if min_row < height and min_col < width:
@@ -325,17 +347,23 @@ def _sheet_frame(sheet: CalamineSheet) -> pd.DataFrame:
     return frame
 
 
-def _western_texts(cells: pd.DataFrame) -> list[str]:
+def _text_rows(block: np.ndarray, kinds: np.ndarray) -> list[list[str | None]]:
+    """Rows of sheet cells (of ``kinds``) as text, as the header is looked for."""
+    columns = [_cells_as_text(block[:, j], kinds[:, j]) for j in range(block.shape[1])]
+    return np.column_stack(columns).tolist() if columns else []
+
+
+#: Texts with letters beyond ASCII and none beyond Latin-1.
+_WESTERN = r"^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$"
+
+
+def _western_texts(cells: np.ndarray, kinds: np.ndarray) -> list[str]:
     """The distinct texts of ``cells`` with letters beyond ASCII and none beyond Latin-1: the
-    only ones that can be typed in a legacy font. Found in Arrow: a sheet has millions of
-    cells and few such texts."""
-    columns = [
-        pa.array(cells[column].to_numpy(object), type=pa.string(), from_pandas=True)
-        for column in cells.columns
-    ]
-    distinct = pc.unique(pa.chunked_array(columns, type=pa.string()))
-    western = pc.match_substring_regex(distinct, r"^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$")
-    return [text for text in distinct.filter(western).to_pylist() if text is not None]
+    only ones that can be typed in a legacy font. A sheet has millions of cells and few
+    distinct texts, which alone are looked at (in Arrow)."""
+    distinct = [pd.unique(cells[:, j][kinds[:, j] == "text"]) for j in range(cells.shape[1])]
+    texts = pa.array(np.concatenate(distinct) if distinct else [], type=pa.string())
+    return pc.unique(texts.filter(pc.match_substring_regex(texts, _WESTERN))).to_pylist()
 
 
 def read_excel(
@@ -376,21 +404,30 @@ def read_excel(
     tables = []
     for name in chosen:
         try:
-            cells = _sheet_frame(book.get_sheet_by_name(name))
+            cells = _sheet_cells(book.get_sheet_by_name(name))
         except CalamineError as error:
             raise GisPlannerError(f"{path}: sheet {name!r} is not readable ({error})") from None
         if cells.empty:
             continue
-        converted, legacy = legacy_mapping(_western_texts(cells), legacy_name(encoding))
-        for column in cells.columns if converted else ():
-            cells[column] = cells[column].map(converted).fillna(cells[column])
-        head = cells.iloc[:HEADER_SEARCH_ROWS].to_numpy(object).tolist()
+        values = cells.to_numpy(object)
+        kinds = np.column_stack([_cell_kinds(values[:, j]) for j in range(values.shape[1])])
+        converted, legacy = legacy_mapping(_western_texts(values, kinds), legacy_name(encoding))
+        top = slice(0, HEADER_SEARCH_ROWS)
+        head = [
+            [converted.get(text, text) if isinstance(text, str) else text for text in row]
+            for row in _text_rows(values[top], kinds[top])
+        ]
         header_index = header_row(head, spec, known, f"{path}, sheet {name!r}", sheet is None)
         if header_index is None:
             continue
         header = _unique_headers(head[header_index])
         skip = header_index + header_rows(head, header_index, spec)
-        frame = cells.iloc[skip:].set_axis(header, axis=1).reset_index(drop=True)
+        frame = pd.DataFrame(
+            {
+                title: _body_column(values[skip:, j], kinds[skip:, j], converted)
+                for j, title in enumerate(header)
+            }
+        )
         numbers = np.arange(len(frame), dtype=np.int64) + skip + 1
         frame, numbers = _drop_empty_rows(frame, numbers)
         tables.append(SourceTable(frame, numbers, name, header_index + 1, legacy))
