@@ -89,16 +89,20 @@ def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
     return SitePlan(LAYERS, report, summary, product)
 
 
-def coverage_demand(store: LayerStore, operator: str, technology: str) -> pd.DataFrame:
-    """Villages where ``operator``'s ``technology`` misses the coverage target.
-
-    Read from the ``coverage_villages`` layer that ``gis-planner coverage`` writes.
-    """
+def coverage_rows(store: LayerStore, operator: str | None = None) -> pd.DataFrame:
+    """The ``coverage_villages`` rows (of ``operator``, or all) that ``gis-planner coverage``
+    writes; a clear error when it has not run."""
     if not store.has_layer("coverage_villages"):
         raise GisPlannerError(
             "the store has no coverage_villages layer: run `gis-planner coverage` first"
         )
-    rows = store.read("coverage_villages", filters={"operator": [operator]})
+    filters = None if operator is None else {"operator": [operator]}
+    return store.read("coverage_villages", filters=filters)
+
+
+def coverage_demand(store: LayerStore, operator: str, technology: str) -> pd.DataFrame:
+    """Villages where ``operator``'s ``technology`` misses the coverage target."""
+    rows = coverage_rows(store, operator)
     rows = rows[(rows["technology"] == technology) & ~rows["covered"].astype(bool)]
     villages = store.read("villages")
     return villages[villages["code"].isin(rows["village_code"])].reset_index(drop=True)

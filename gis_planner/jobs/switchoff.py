@@ -1,0 +1,147 @@
+"""The switch-off job: an operator's 2G/3G switch-off, the villages it affects, and the 4G cells
+that restore service where it leaves none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from gis_planner.admin import unit_names, units
+from gis_planner.catalogue.switchoff import SWITCHOFF_LAYERS, SWITCHOFF_RESTORATION
+from gis_planner.crs import WGS84, metric_crs_of
+from gis_planner.i18n import Lang
+from gis_planner.jobs.siting import coverage_rows
+from gis_planner.positions_product import read_positions
+from gis_planner.products import input_revisions, layer_record
+from gis_planner.store import LayerStore
+from gis_planner.switchoff import (
+    RESTORE,
+    STATUSES,
+    SwitchOff,
+    commune_impact,
+    restoration_candidates,
+    restore,
+    village_impact,
+)
+from gis_planner.tables import write_xlsx
+
+#: The layers the job writes (one transaction).
+LAYERS = tuple(spec.name for spec in SWITCHOFF_LAYERS)
+#: The layers a switch-off study is computed from: a later write of one makes it stale.
+INPUT_LAYERS = ("coverage_villages", "villages", "positions", "sites", "cells", "admin_units")
+
+
+@dataclass(frozen=True)
+class SwitchOffSpec:
+    #: The operator key (normalised) switching off.
+    operator: str
+    #: The technologies it switches off (2G, 3G).
+    technologies: tuple[str, ...]
+    out_dir: Path
+    #: For the restoring 4G cells, in new-tower units; None: every village that can be.
+    budget: float | None = None
+    time_limit_s: float = 60.0
+    lang: Lang = "vi"
+
+
+@dataclass(frozen=True)
+class SwitchOffStudy:
+    layers: tuple[str, ...]
+    report: Path
+    #: Figure → value, as in the report's summary sheet.
+    summary: pd.DataFrame
+    villages: pd.DataFrame
+    restoration: pd.DataFrame
+
+
+def run(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffStudy:
+    plan = SwitchOff(spec.operator, spec.technologies)
+    inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
+    rows = coverage_rows(store)
+    impact = village_impact(rows, plan)
+    communes = commune_impact(rows, impact, plan)
+    villages = store.read("villages")
+    admin = store.read("admin_units")
+    need = impact.loc[impact["status"].isin(RESTORE), "village_code"]
+    demand = villages[villages["code"].isin(need)].reset_index(drop=True)
+    assert isinstance(demand, gpd.GeoDataFrame)
+    restoration, restored_by = _restoration(spec, store, demand, admin)
+    impact = impact.assign(restored_by=impact["village_code"].map(restored_by))
+    geometry = villages.set_index("code").geometry
+    impact_layer = gpd.GeoDataFrame(
+        impact, geometry=geometry.reindex(impact["village_code"]).to_numpy(), crs=villages.crs
+    )
+    switched_off = ",".join(plan.technologies)
+    proposals = restoration.assign(operator=spec.operator, switched_off=switched_off)
+    parameters = {"technologies": switched_off, "budget": spec.budget,
+                  "time_limit_s": spec.time_limit_s}  # fmt: skip
+    with store.transaction() as tx:
+        for name, frame in (
+            ("switchoff_villages", impact_layer),
+            ("switchoff_communes", communes),
+            ("switchoff_restoration", proposals),
+        ):
+            tx.write(name, frame)
+            tx.register(
+                layer_record("switchoff", name, parameters, inputs, operators=[spec.operator],
+                             technologies=list(plan.technologies))
+            )  # fmt: skip
+    summary = _summary(impact, proposals)
+    report = write_xlsx(
+        spec.out_dir / f"switch_off_{spec.operator}_{'_'.join(plan.technologies)}.xlsx",
+        {
+            "summary": (summary, None),
+            "villages": (impact, "switchoff_villages"),
+            "communes": (communes, "switchoff_communes"),
+            "restoration": (proposals, "switchoff_restoration"),
+        },
+        spec.lang,
+        unit_names(admin),
+    )
+    return SwitchOffStudy(LAYERS, report, summary, impact, proposals)
+
+
+def _restoration(
+    spec: SwitchOffSpec, store: LayerStore, demand: gpd.GeoDataFrame, admin: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The restoring 4G cells, ranked, and the candidate each restored village is served by."""
+    if demand.empty:
+        columns = [f.name for f in SWITCHOFF_RESTORATION.fields]
+        return gpd.GeoDataFrame(columns=columns, geometry=[], crs=WGS84), pd.Series(dtype=object)
+    assert isinstance(admin, gpd.GeoDataFrame)
+    crs = metric_crs_of(admin)
+    positions = read_positions(store).table
+    cells = store.read("cells")
+    candidates = restoration_candidates(positions, cells, demand, spec.operator, metric_crs=crs)
+    result = restore(
+        demand,
+        candidates,
+        units(admin, "commune"),
+        budget=spec.budget,
+        time_limit_s=spec.time_limit_s,
+        metric_crs=crs,
+    )
+    return result.proposals, result.demand.set_index("code")["served_by"]
+
+
+def _summary(impact: pd.DataFrame, proposals: pd.DataFrame) -> pd.DataFrame:
+    by_status = impact.groupby("status")["population"].agg(["size", "sum"])
+    by_status = by_status.reindex(list(STATUSES), fill_value=0)
+    restored = impact["restored_by"].notna()
+    figures: list[tuple[str, object]] = [("villages affected", len(impact))]
+    for status in STATUSES:
+        figures += [
+            (f"villages: {status}", int(by_status.loc[status, "size"])),
+            (f"population: {status}", int(by_status.loc[status, "sum"])),
+        ]
+    figures += [
+        ("villages restored by the proposed 4G cells", int(restored.sum())),
+        ("population restored", int(impact.loc[restored, "population"].sum())),
+        ("4G cells proposed", len(proposals)),
+        ("of which on the operator's own positions", int((proposals["kind"] == "upgrade").sum())),
+        ("cost", round(float(proposals["cost"].sum()), 2)),
+    ]
+    return pd.DataFrame(figures, columns=["figure", "value"])
