@@ -101,14 +101,14 @@ def test_switch_off_on_the_sample(sample_store: GeoPackageStore, tmp_path: Path)
                      replace=True, out_dir=tmp_path / "coverage"),
         store,
     )  # fmt: skip
-    study = switchoff.run(
+    done = switchoff.run(
         SwitchOffSpec("vietnamobile", ("2G",), out_dir=tmp_path, time_limit_s=30.0), store
     )
     rows = store.read("coverage_villages")
     covered = rows[rows["covered"].astype(bool) & (rows["operator"] != "any")]
     techs = covered.groupby(["village_code", "operator"])["technology"].agg(set).to_dict()
     villages = store.read("switchoff_villages")
-    assert len(villages) == len(study.villages) > 0
+    assert len(villages) == len(done.study.villages) > 0
     for row in villages.itertuples():
         ours = techs.get((row.village_code, "vietnamobile"), set())
         assert "2G" in ours
@@ -126,7 +126,7 @@ def test_switch_off_on_the_sample(sample_store: GeoPackageStore, tmp_path: Path)
     # every village whose 2G covered it for the operator is listed
     has_2g = {v for (v, op), t in techs.items() if op == "vietnamobile" and "2G" in t}
     assert set(villages["village_code"]) == has_2g
-    summary = dict(zip(study.summary["figure"], study.summary["value"], strict=True))
+    summary = dict(zip(done.study.summary["figure"], done.study.summary["value"], strict=True))
     assert summary["villages affected"] == len(villages)
     restored = villages["restored_by"].notna()
     assert summary["villages restored by the proposed 4G cells"] == int(restored.sum())
@@ -135,7 +135,7 @@ def test_switch_off_on_the_sample(sample_store: GeoPackageStore, tmp_path: Path)
     assert set(villages.loc[restored, "restored_by"]) <= set(proposals["candidate_id"])
     records = {r.layer: r for r in store.products() if r.layer}
     assert records["switchoff_villages"].parameters["technologies"] == "2G"
-    assert study.report.exists()
+    assert done.report.exists()
 
 
 def test_the_command_asks_for_coverage_first(sample_store: GeoPackageStore) -> None:

@@ -78,7 +78,7 @@ def switch_off(
         time_limit_s=time_limit_s,
         lang=lang_from(lang),
     )
-    study = switchoff.run(spec, target)
+    done = switchoff.run(spec, target)
     table = Table(
         title=t("Switch-off of {technologies} by {operator}").format(
             technologies=", ".join(technologies), operator=key
@@ -86,11 +86,11 @@ def switch_off(
     )
     table.add_column(t("figure"))
     table.add_column(t("value"), justify="right")
-    for row in study.summary.itertuples():
+    for row in done.study.summary.itertuples():
         number = isinstance(row.value, int) and not isinstance(row.value, bool)
         table.add_row(t(row.figure), f"{row.value:,}" if number else str(row.value))
     console.print(table)
-    console.print(f"[green]{t('report')}[/green] {study.report}")
+    console.print(f"[green]{t('report')}[/green] {done.report}")
 
 
 def register(app: typer.Typer) -> None:

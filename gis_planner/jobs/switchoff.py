@@ -49,16 +49,29 @@ class SwitchOffSpec:
 
 @dataclass(frozen=True)
 class SwitchOffStudy:
-    layers: tuple[str, ...]
-    report: Path
+    plan: SwitchOff
+    #: The affected villages (their polygons): status, action, the candidate restoring them.
+    villages: gpd.GeoDataFrame
+    communes: pd.DataFrame
+    #: The restoring 4G cells, the most people reached first.
+    restoration: gpd.GeoDataFrame
     #: Figure → value, as in the report's summary sheet.
     summary: pd.DataFrame
-    villages: pd.DataFrame
-    restoration: pd.DataFrame
+    #: The input layers' revisions the study was made from.
+    inputs: dict[str, int]
 
 
-def run(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffStudy:
+@dataclass(frozen=True)
+class SwitchOffRun:
+    study: SwitchOffStudy
+    layers: tuple[str, ...]
+    report: Path
+
+
+def study(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffStudy:
+    """The study of ``spec``, computed from the store and not written."""
     plan = SwitchOff(spec.operator, spec.technologies)
+    # Read before the inputs: a layer rewritten meanwhile makes the products stale.
     inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
     rows = coverage_rows(store)
     impact = village_impact(rows, plan)
@@ -70,38 +83,45 @@ def run(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffStudy:
     assert isinstance(demand, gpd.GeoDataFrame)
     restoration, restored_by = _restoration(spec, store, demand, admin)
     impact = impact.assign(restored_by=impact["village_code"].map(restored_by))
-    geometry = villages.set_index("code").geometry
-    impact_layer = gpd.GeoDataFrame(
-        impact, geometry=geometry.reindex(impact["village_code"]).to_numpy(), crs=villages.crs
-    )
-    switched_off = ",".join(plan.technologies)
-    proposals = restoration.assign(operator=spec.operator, switched_off=switched_off)
-    parameters = {"technologies": switched_off, "budget": spec.budget,
+    geometry = villages.set_index("code").geometry.reindex(impact["village_code"])
+    affected = gpd.GeoDataFrame(impact, geometry=geometry.to_numpy(), crs=villages.crs)
+    proposals = restoration.assign(operator=spec.operator, switched_off=",".join(plan.technologies))
+    summary = _summary(impact, proposals)
+    return SwitchOffStudy(plan, affected, communes, proposals, summary, inputs)
+
+
+def run(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffRun:
+    """The study of ``spec``, written to the store's switch-off layers (replacing an earlier
+    study) and to a workbook."""
+    result = study(spec, store)
+    technologies = result.plan.technologies
+    parameters = {"technologies": ",".join(technologies), "budget": spec.budget,
                   "time_limit_s": spec.time_limit_s}  # fmt: skip
+    frames = {
+        "switchoff_villages": result.villages,
+        "switchoff_communes": result.communes,
+        "switchoff_restoration": result.restoration,
+    }
     with store.transaction() as tx:
-        for name, frame in (
-            ("switchoff_villages", impact_layer),
-            ("switchoff_communes", communes),
-            ("switchoff_restoration", proposals),
-        ):
+        for name, frame in frames.items():
             tx.write(name, frame)
             tx.register(
-                layer_record("switchoff", name, parameters, inputs, operators=[spec.operator],
-                             technologies=list(plan.technologies))
+                layer_record("switchoff", name, parameters, result.inputs,
+                             operators=[spec.operator], technologies=list(technologies))
             )  # fmt: skip
-    summary = _summary(impact, proposals)
+    villages = pd.DataFrame(result.villages.drop(columns="geometry"))
     report = write_xlsx(
-        spec.out_dir / f"switch_off_{spec.operator}_{'_'.join(plan.technologies)}.xlsx",
+        spec.out_dir / f"switch_off_{spec.operator}_{'_'.join(technologies)}.xlsx",
         {
-            "summary": (summary, None),
-            "villages": (impact, "switchoff_villages"),
-            "communes": (communes, "switchoff_communes"),
-            "restoration": (proposals, "switchoff_restoration"),
+            "summary": (result.summary, None),
+            "villages": (villages, "switchoff_villages"),
+            "communes": (result.communes, "switchoff_communes"),
+            "restoration": (result.restoration, "switchoff_restoration"),
         },
         spec.lang,
-        unit_names(admin),
+        unit_names(store.read("admin_units")),
     )
-    return SwitchOffStudy(LAYERS, report, summary, impact, proposals)
+    return SwitchOffRun(result, LAYERS, report)
 
 
 def _restoration(
