@@ -24,6 +24,7 @@ from api.routers import (
     imports,
     products,
     rasters,
+    switchoff,
     tiles,
     viewer,
     whatif,
@@ -124,7 +125,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     # A presented key is checked on every operation, also where the answer is the same for
     # all: a wrong key is refused (and limited) wherever it is sent.
     keyed = [Depends(principal)]
-    for router in (features, tiles, rasters, analysis, whatif, products, viewer):
+    for router in (features, tiles, rasters, analysis, whatif, switchoff, products, viewer):
         app.include_router(router.router, responses=guarded, dependencies=keyed)
     app.include_router(imports.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)
     app.include_router(editing.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)

@@ -101,9 +101,7 @@ def test_switch_off_on_the_sample(sample_store: GeoPackageStore, tmp_path: Path)
                      replace=True, out_dir=tmp_path / "coverage"),
         store,
     )  # fmt: skip
-    done = switchoff.run(
-        SwitchOffSpec("vietnamobile", ("2G",), out_dir=tmp_path, time_limit_s=30.0), store
-    )
+    done = switchoff.run(SwitchOffSpec("vietnamobile", ("2G",), time_limit_s=30.0), store, tmp_path)
     rows = store.read("coverage_villages")
     covered = rows[rows["covered"].astype(bool) & (rows["operator"] != "any")]
     techs = covered.groupby(["village_code", "operator"])["technology"].agg(set).to_dict()

@@ -73,12 +73,11 @@ def switch_off(
     spec = SwitchOffSpec(
         operator=key,
         technologies=technologies,
-        out_dir=output_dir(out, target),
         budget=budget,
         time_limit_s=time_limit_s,
         lang=lang_from(lang),
     )
-    done = switchoff.run(spec, target)
+    done = switchoff.run(spec, target, output_dir(out, target))
     table = Table(
         title=t("Switch-off of {technologies} by {operator}").format(
             technologies=", ".join(technologies), operator=key

@@ -40,7 +40,6 @@ class SwitchOffSpec:
     operator: str
     #: The technologies it switches off (2G, 3G).
     technologies: tuple[str, ...]
-    out_dir: Path
     #: For the restoring 4G cells, in new-tower units; None: every village that can be.
     budget: float | None = None
     time_limit_s: float = 60.0
@@ -90,9 +89,9 @@ def study(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffStudy:
     return SwitchOffStudy(plan, affected, communes, proposals, summary, inputs)
 
 
-def run(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffRun:
+def run(spec: SwitchOffSpec, store: LayerStore, out_dir: Path) -> SwitchOffRun:
     """The study of ``spec``, written to the store's switch-off layers (replacing an earlier
-    study) and to a workbook."""
+    study) and to a workbook in ``out_dir``."""
     result = study(spec, store)
     technologies = result.plan.technologies
     parameters = {"technologies": ",".join(technologies), "budget": spec.budget,
@@ -111,7 +110,7 @@ def run(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffRun:
             )  # fmt: skip
     villages = pd.DataFrame(result.villages.drop(columns="geometry"))
     report = write_xlsx(
-        spec.out_dir / f"switch_off_{spec.operator}_{'_'.join(technologies)}.xlsx",
+        out_dir / f"switch_off_{spec.operator}_{'_'.join(technologies)}.xlsx",
         {
             "summary": (result.summary, None),
             "villages": (villages, "switchoff_villages"),
