@@ -143,6 +143,6 @@ def test_the_command_asks_for_coverage_first(sample_store: GeoPackageStore) -> N
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert "no village coverage" in result.output
-    assert "gis-planner coverage --tech 2G --tech 4G" in result.output
+    assert "gis-planner coverage --store" in result.output
     result = runner.invoke(app, [*args[:3], "--technology", "4G", *args[5:]])
     assert result.exit_code == 2 and "not 4G" in result.output

@@ -21,6 +21,7 @@ from api.routers.common import PlanningOperator, planning_operator
 from gis_planner.admin import unit_names
 from gis_planner.jobs import switchoff
 from gis_planner.jobs.switchoff import SwitchOffSpec, SwitchOffStudy
+from gis_planner.products import scoped_layer
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
@@ -101,15 +102,26 @@ def switch_off(
         list[Literal["2G", "3G"]] | None,
         Query(description="Công nghệ tắt (lặp lại được) / Technologies switched off"),
     ] = None,
+    scope: Annotated[
+        str,
+        Query(
+            pattern="^[a-z0-9_]{0,120}$",
+            description=(
+                "Lần tính vùng phủ được đọc (mặc định: cả tỉnh) / The coverage run read: a "
+                "narrowed run's scope (default: the province's)"
+            ),
+        ),
+    ] = "",
 ) -> SwitchOffAnswer:
     planner = planning_operator(who, operator_key, "the switch-off study needs a key")
-    for name in ("admin_units", "villages", "sites", "cells", "coverage_villages"):
+    coverage = scoped_layer("coverage_villages", scope)
+    for name in ("admin_units", "villages", "sites", "cells", coverage):
         if name not in layers.infos():
             raise HTTPException(
                 404, f"không có lớp / the store has no {name!r} layer (run gis-planner coverage)"
             )
     technologies = tuple(sorted(set(technology or ["2G"])))
-    spec = SwitchOffSpec(planner, technologies)
+    spec = SwitchOffSpec(planner, technologies, scope)
     response.headers.update({"Cache-Control": "private, max-age=60", "Vary": "X-API-Key"})
 
     def compute() -> SwitchOffAnswer:
@@ -120,4 +132,4 @@ def switch_off(
             dict(zip(villages["code"], villages["name"], strict=True)),
         )
 
-    return layers.memo(("switch-off", planner, technologies), compute)
+    return layers.memo(("switch-off", planner, technologies, scope), compute)

@@ -40,6 +40,14 @@ def switch_off(
     time_limit_s: Annotated[
         float, typer.Option("--time-limit-s", help="Solver time limit (s).")
     ] = 60.0,
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--scope",
+            help="The coverage run to read: a narrowed run's scope (its layer is "
+            "coverage_villages__SCOPE); default the province's.",
+        ),
+    ] = "",
     store: StoreOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for the report.")] = None,
     lang: LangOption = None,
@@ -47,13 +55,14 @@ def switch_off(
     """Which villages and people lose the operator's service, or its voice without a VoLTE
     handset, when it switches 2G (and 3G) off; which 4G cells restore it.
 
-    Reads the village coverage of ``gis-planner coverage`` (run it with the technologies
-    switched off and 4G).
+    Reads the village coverage of ``gis-planner coverage`` (of every technology, or of a
+    narrowed run named by --scope).
     """
     from rich.table import Table
 
     from gis_planner.jobs import switchoff
     from gis_planner.jobs.switchoff import SwitchOffSpec
+    from gis_planner.products import scoped_layer
 
     technologies = tuple(dict.fromkeys(tech.upper() for tech in technology))
     unknown = sorted(set(technologies) - {"2G", "3G"})
@@ -62,17 +71,20 @@ def switch_off(
     key = operator_key(operator, mobile=True)
     target = store_from(store)
     required_layers(target, ("admin_units", "villages", "sites", "cells"))
-    if not target.has_layer("coverage_villages"):
-        techs = " ".join(f"--tech {tech}" for tech in (*technologies, "4G"))
+    layer = scoped_layer("coverage_villages", scope)
+    if not target.has_layer(layer):
         fail(
-            t("the store {uri} has no village coverage").format(uri=target.uri),
-            t("run `gis-planner coverage {techs} --store {uri}` first").format(
-                techs=techs, uri=target.uri
+            t("the store {uri} has no village coverage ({layer})").format(
+                uri=target.uri, layer=layer
+            ),
+            t("run `gis-planner coverage --store {uri}` first (every technology)").format(
+                uri=target.uri
             ),
         )
     spec = SwitchOffSpec(
         operator=key,
         technologies=technologies,
+        scope=scope,
         budget=budget,
         time_limit_s=time_limit_s,
         lang=lang_from(lang),

@@ -12,7 +12,7 @@ from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.positions_product import PositionsProduct, read_positions
-from gis_planner.products import input_revisions, layer_record
+from gis_planner.products import input_revisions, layer_record, scoped_layer
 from gis_planner.siting import SitingResult, planned_cell, propose_sites, siting_candidates
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_xlsx
@@ -89,15 +89,14 @@ def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
     return SitePlan(LAYERS, report, summary, product)
 
 
-def coverage_rows(store: LayerStore, operator: str | None = None) -> pd.DataFrame:
-    """The ``coverage_villages`` rows (of ``operator``, or all) that ``gis-planner coverage``
-    writes; a clear error when it has not run."""
-    if not store.has_layer("coverage_villages"):
-        raise GisPlannerError(
-            "the store has no coverage_villages layer: run `gis-planner coverage` first"
-        )
+def coverage_rows(store: LayerStore, operator: str | None = None, scope: str = "") -> pd.DataFrame:
+    """The village coverage rows (of ``operator``, or all) that ``gis-planner coverage`` writes
+    for ``scope`` (a narrowed run's; "" for the province's); a clear error when it has not run."""
+    layer = scoped_layer("coverage_villages", scope)
+    if not store.has_layer(layer):
+        raise GisPlannerError(f"the store has no {layer} layer: run `gis-planner coverage` first")
     filters = None if operator is None else {"operator": [operator]}
-    return store.read("coverage_villages", filters=filters)
+    return store.read(layer, filters=filters)
 
 
 def coverage_demand(store: LayerStore, operator: str, technology: str) -> pd.DataFrame:

@@ -12,10 +12,11 @@ import pandas as pd
 from gis_planner.admin import unit_names, units
 from gis_planner.catalogue.switchoff import SWITCHOFF_LAYERS, SWITCHOFF_RESTORATION
 from gis_planner.crs import WGS84, metric_crs_of
+from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.jobs.siting import coverage_rows
 from gis_planner.positions_product import read_positions
-from gis_planner.products import input_revisions, layer_record
+from gis_planner.products import SCOPE_SEPARATOR, input_revisions, layer_record, scoped_layer
 from gis_planner.store import LayerStore
 from gis_planner.switchoff import (
     RESTORE,
@@ -30,8 +31,9 @@ from gis_planner.tables import write_xlsx
 
 #: The layers the job writes (one transaction).
 LAYERS = tuple(spec.name for spec in SWITCHOFF_LAYERS)
-#: The layers a switch-off study is computed from: a later write of one makes it stale.
-INPUT_LAYERS = ("coverage_villages", "villages", "positions", "sites", "cells", "admin_units")
+#: The layers a switch-off study is computed from, with the village coverage it reads: a later
+#: write of one makes it stale.
+INPUT_LAYERS = ("villages", "positions", "sites", "cells", "admin_units")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class SwitchOffSpec:
     operator: str
     #: The technologies it switches off (2G, 3G).
     technologies: tuple[str, ...]
+    #: The coverage run read: a narrowed run's scope, "" for the province's.
+    scope: str = ""
     #: For the restoring 4G cells, in new-tower units; None: every village that can be.
     budget: float | None = None
     time_limit_s: float = 60.0
@@ -71,8 +75,10 @@ def study(spec: SwitchOffSpec, store: LayerStore) -> SwitchOffStudy:
     """The study of ``spec``, computed from the store and not written."""
     plan = SwitchOff(spec.operator, spec.technologies)
     # Read before the inputs: a layer rewritten meanwhile makes the products stale.
-    inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
-    rows = coverage_rows(store)
+    coverage_layer = scoped_layer("coverage_villages", spec.scope)
+    inputs = input_revisions(store.layer_revisions(), (coverage_layer, *INPUT_LAYERS))
+    rows = coverage_rows(store, scope=spec.scope)
+    _check_technologies(store, rows, spec)
     impact = village_impact(rows, plan)
     communes = commune_impact(rows, impact, plan)
     villages = store.read("villages")
@@ -123,6 +129,25 @@ def run(spec: SwitchOffSpec, store: LayerStore, out_dir: Path) -> SwitchOffRun:
     return SwitchOffRun(result, LAYERS, report)
 
 
+def _check_technologies(store: LayerStore, rows: pd.DataFrame, spec: SwitchOffSpec) -> None:
+    """Stop when the coverage read has not computed a technology switched off: every village
+    would read as never covered by it."""
+    missing = sorted(set(spec.technologies) - set(rows["technology"]))
+    if not missing:
+        return
+    runs = sorted(
+        f"--scope {r.layer.partition(SCOPE_SEPARATOR)[2]!r} ({', '.join(r.technologies)})"
+        for r in store.products()
+        if r.layer and r.layer.startswith(f"coverage_villages{SCOPE_SEPARATOR}")
+        and set(spec.technologies) <= set(r.technologies)
+    )  # fmt: skip
+    which = f"; runs that have them: {', '.join(runs)}" if runs else ""
+    raise GisPlannerError(
+        f"the village coverage read ({scoped_layer('coverage_villages', spec.scope)}) has no "
+        f"{', '.join(missing)}: run `gis-planner coverage` with every technology{which}"
+    )
+
+
 def _restoration(
     spec: SwitchOffSpec, store: LayerStore, demand: gpd.GeoDataFrame, admin: pd.DataFrame
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
@@ -163,4 +188,6 @@ def _summary(impact: pd.DataFrame, proposals: pd.DataFrame) -> pd.DataFrame:
         ("of which on the operator's own positions", int((proposals["kind"] == "upgrade").sum())),
         ("cost", round(float(proposals["cost"].sum()), 2)),
     ]
-    return pd.DataFrame(figures, columns=["figure", "value"])
+    names, values = zip(*figures, strict=True)
+    # Object values: counts stay integers beside the cost.
+    return pd.DataFrame({"figure": names, "value": pd.Series(values, dtype=object)})
