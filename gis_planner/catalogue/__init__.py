@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gis_planner.catalogue.coverage import COVERAGE_LAYERS
 from gis_planner.catalogue.fibre import FIBRE_LAYERS
+from gis_planner.catalogue.industry import INDUSTRY_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.catalogue.sharing import SHARING_LAYERS
 from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
@@ -18,7 +19,14 @@ from gis_planner.errors import UnknownLayer
 
 CATALOGUE: dict[str, LayerSpec] = {
     spec.name: spec
-    for spec in (*CORE_LAYERS, *COVERAGE_LAYERS, *SHARING_LAYERS, *FIBRE_LAYERS, *SWITCHOFF_LAYERS)
+    for spec in (
+        *CORE_LAYERS,
+        *COVERAGE_LAYERS,
+        *SHARING_LAYERS,
+        *FIBRE_LAYERS,
+        *SWITCHOFF_LAYERS,
+        *INDUSTRY_LAYERS,
+    )
 }
 
 
