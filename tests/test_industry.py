@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from gis_planner.cli import app
 from gis_planner.industry import ZoneParams, ZoneSums, demand_cells, zone_gaps
 from gis_planner.jobs import coverage, industry
 from gis_planner.jobs.coverage import CoverageSpec
@@ -117,3 +119,24 @@ def test_industrial_zones_on_the_sample(sample_store: GeoPackageStore, tmp_path:
         served = result.demand.loc[result.demand["covered"], "population"].sum()
         assert additions["area_served_m2"].sum() == pytest.approx(served)
     assert report.exists()
+
+
+@pytest.mark.slow
+def test_the_command_on_the_sample(sample_store: GeoPackageStore, tmp_path: Path) -> None:
+    path = tmp_path / "hanam.gpkg"
+    shutil.copy(sample_store.path, path)
+    runner = CliRunner()
+    env = {"COLUMNS": "200"}
+    args = ["industry", "--store", str(path), "--out", str(tmp_path), "--lang", "en"]
+    before = runner.invoke(app, args, env=env)
+    assert before.exit_code == 2 and "run `gis-planner coverage` first" in before.output
+    coverage_args = ["coverage", "--store", str(path), "--resolution-m", "400", "--tech", "4G",
+                     "--tech", "5G", "--workers", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert runner.invoke(app, coverage_args, env=env).exit_code == 0
+    scope = ["--scope", "4g_5g"]
+    result = runner.invoke(app, [*args, *scope, "--building", "thermally_efficient"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Khu công nghiệp Đồng Văn I" in result.output and "5G additions" in result.output
+    assert (tmp_path / "industrial_zones.xlsx").exists()
+    wrong = runner.invoke(app, [*args, *scope, "--building", "glass"], env=env)
+    assert wrong.exit_code == 2
