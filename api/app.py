@@ -22,6 +22,7 @@ from api.routers import (
     editing,
     features,
     imports,
+    industry,
     products,
     rasters,
     switchoff,
@@ -125,7 +126,17 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     # A presented key is checked on every operation, also where the answer is the same for
     # all: a wrong key is refused (and limited) wherever it is sent.
     keyed = [Depends(principal)]
-    for router in (features, tiles, rasters, analysis, whatif, switchoff, products, viewer):
+    for router in (
+        features,
+        tiles,
+        rasters,
+        analysis,
+        whatif,
+        switchoff,
+        industry,
+        products,
+        viewer,
+    ):
         app.include_router(router.router, responses=guarded, dependencies=keyed)
     app.include_router(imports.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)
     app.include_router(editing.router, responses=errors(*COMMON_ERRORS), dependencies=keyed)

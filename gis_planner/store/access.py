@@ -58,6 +58,8 @@ PUBLIC_LAYERS = frozenset(
     {
         "admin_units", "admin_crosswalk", "villages", "priority_areas",
         "positions", "sharing_ratios", "ftth_villages", "ftth_shares", "fibre_redundancy",
+        # where 5G would be added to the industrial zones stands on the (public) positions
+        "industry_additions",
     }
 )  # fmt: skip
 
@@ -70,6 +72,10 @@ ACCESS: dict[str, LayerAccess] = {
     # Coverage aggregated over operators is public; each operator's rows are its own.
     "coverage_villages": LayerAccess(
         CATALOGUE["coverage_villages"].field_names, by_operator=True, public_rows=AGGREGATED
+    ),
+    # The zones' figures over operators are public, as the coverage's; each operator's are its own.
+    "industry_zones": LayerAccess(
+        CATALOGUE["industry_zones"].field_names, by_operator=True, public_rows=AGGREGATED
     ),
     # A position's stored capacity comes from every operator's ``max_tenants``, which each
     # operator keeps to itself.
