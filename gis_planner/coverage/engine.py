@@ -37,6 +37,8 @@ import numpy.typing as npt
 
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
+from gis_planner.coverage.terrain import Masts, TerrainInputs, TileTerrain, tile_terrain
+from gis_planner.radio.diffraction import knife_edge_loss_db, wavelength_m
 
 #: Nodata of the float rasters.
 NODATA_DB = -999.0
@@ -82,6 +84,10 @@ class TileTask:
     grid: Grid
     window: Window
     mask: npt.NDArray[np.bool_]
+    terrain: TerrainInputs | None = None
+    #: The scenes' masts (with ``terrain``).
+    masts: Masts | None = None
+    ue_height_m: float = 1.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +127,12 @@ def _tile_kernel(
     max_att: npt.NDArray[np.float64],
     threshold: float,
     floor: float,
+    has_terrain: bool,
+    mast: npt.NDArray[np.int32],
+    inv_sqrt_lambda: npt.NDArray[np.float64],
+    terrain_u: npt.NDArray[np.float32],
+    level_u: npt.NDArray[np.float32],
+    clutter_loss: npt.NDArray[np.float32],
     best: npt.NDArray[np.float64],
     best_mw: npt.NDArray[np.float64],
     second: npt.NDArray[np.float64],
@@ -209,6 +221,17 @@ def _tile_kernel(
                         vf = v - vi
                         a_v = v_tables[p, vi] + vf * (v_tables[p, vi + 1] - v_tables[p, vi])
                         rsrp = ref_eirp[c] - loss - min(a_h + a_v, max_att[p])
+                        if has_terrain:
+                            # the terrain's diffraction beyond level ground's (none on level
+                            # ground: the two are the same numbers) and the receiver's clutter
+                            g = mast[c]
+                            u = terrain_u[g, i, j]
+                            u_level = level_u[g, i, j]
+                            if u > u_level:
+                                rsrp -= knife_edge_loss_db(
+                                    u * inv_sqrt_lambda[c]
+                                ) - knife_edge_loss_db(u_level * inv_sqrt_lambda[c])
+                            rsrp -= clutter_loss[i, j]
                         if rsrp < floor:
                             continue
                         # single precision is ample for a power; the best server's own term is
@@ -244,9 +267,14 @@ def cells_reaching(
 
 
 def compute_tile(
-    scene: Scene, grid: Grid, mask: npt.NDArray[np.bool_], window: Window
+    scene: Scene,
+    grid: Grid,
+    mask: npt.NDArray[np.bool_],
+    window: Window,
+    terrain: tuple[TileTerrain, int] | None = None,
 ) -> TileRasters:
-    """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask)."""
+    """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask);
+    ``terrain`` is the tile's terrain and the scene's index in it, None over level ground."""
     x0, _, _, y1 = grid.window_bounds(window)
     shape = (window.height, window.width)
     best = np.full(shape, _NONE)
@@ -256,6 +284,16 @@ def compute_tile(
     count = np.zeros(shape, dtype=np.uint8)
     power = np.zeros((len(scene.channel_bands_mhz), *shape))
     cells = cells_reaching(scene, grid.window_bounds(window))
+    if terrain is None:
+        mast = np.full(scene.n_cells, -1, dtype=np.int32)
+        terrain_u = level_u = np.zeros((0, 0, 0), dtype=np.float32)
+        clutter_loss = np.zeros((0, 0), dtype=np.float32)
+    else:
+        tile, index = terrain
+        mast = tile.mast_of_cell[index]
+        terrain_u, level_u, clutter_loss = tile.u_m, tile.level_u_m, tile.clutter_loss_db
+    bands_mhz = scene.channel_bands_mhz[scene.channel]
+    inv_sqrt_lambda = np.array([1.0 / np.sqrt(wavelength_m(f)) for f in bands_mhz])
     evaluations = 0
     if len(cells) and mask.any():
         evaluations = _tile_kernel(
@@ -265,9 +303,9 @@ def compute_tile(
             scene.extent_m, scene.channel,
             scene.table_offset, scene.path_loss_table, scene.depression_table,
             scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
-            scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, best, best_mw, second, server,
-            count,
-            power,
+            scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, terrain is not None, mast,
+            inv_sqrt_lambda, terrain_u, level_u, clutter_loss, best, best_mw, second, server,
+            count, power,
         )  # fmt: skip
     served = server >= 0
     sinr = np.full(shape, NODATA_DB, dtype=np.float32)
@@ -284,8 +322,18 @@ def compute_tile(
 
 def run_task(task: TileTask) -> CoverageTile:
     """Every scene of ``task`` on its window (the function workers run)."""
-    rasters = tuple(compute_tile(s, task.grid, task.mask, task.window) for s in task.scenes)
-    return CoverageTile(task.window, task.mask, rasters)
+    grid, window, mask = task.grid, task.window, task.mask
+    if task.terrain is None or task.masts is None or not mask.any():
+        rasters = tuple(compute_tile(s, grid, mask, window) for s in task.scenes)
+        return CoverageTile(window, mask, rasters)
+    bounds = grid.window_bounds(window)
+    reaching = [cells_reaching(scene, bounds) for scene in task.scenes]
+    # the masts' profiles are shared by their cells of every scene: computed once a tile
+    tile = tile_terrain(task.terrain, task.masts, grid, window, mask, reaching, task.ue_height_m)
+    rasters = tuple(
+        compute_tile(s, grid, mask, window, (tile, k)) for k, s in enumerate(task.scenes)
+    )
+    return CoverageTile(window, mask, rasters)
 
 
 def stream_coverage(
@@ -301,7 +349,16 @@ def stream_coverage(
     consumed stay few whatever the size of the grid.
     """
     params = params or CoverageParams()
-    tasks = (TileTask(tuple(scenes), grid, window, mask) for window, mask in windows)
+    masts = None
+    if params.terrain is not None:
+        masts = Masts.of(
+            [s.x_m for s in scenes], [s.y_m for s in scenes], [s.height_m for s in scenes],
+            [s.range_m for s in scenes],
+        )  # fmt: skip
+    tasks = (
+        TileTask(tuple(scenes), grid, window, mask, params.terrain, masts, params.ue_height_m)
+        for window, mask in windows
+    )
     if params.workers <= 1:
         yield from map(run_task, tasks)
         return

@@ -1,0 +1,481 @@
+"""Terrain and clutter for the coverage engine: inputs, windows per tile, diffraction per mast.
+
+Inputs: an elevation raster GDAL reads (GeoTIFF/COG, SRTM ``.hgt``, VRT) and optionally a
+land-cover raster with a CSV table of its classes (``class,height_m,loss_db``, optional
+``name``): the clutter's height stands on the terrain between the mast and the receiver, and
+its loss is added at the receiver (ITU-R P.1812's profile of terrain plus representative
+clutter heights, the terminals' own clutter being a loss of their surroundings, not an
+obstacle of their path). Each tile reads only the window its paths cross (the tile and the
+masts reaching it), resampled to the run's grid in its metric CRS, as float32: the precision
+elevation data comes in, and the one at which a level surface stays exactly level through the
+resampling.
+
+Loss: for each mast reaching a tile, rays leave the mast every ``2π/n`` (``n`` such that two
+rays are at most one pixel apart at the mast's reach), are sampled every pixel, and
+``radio.diffraction.bullington_sweep`` gives the Bullington ν·√λ of a receiver at every sample
+in one pass. A pixel takes the value of the nearest ray at its distance. The terrain's loss is
+the Bullington loss of the real profile less that of a level profile at the mast's ground
+(P.526-16 §4.5.2's delta-Bullington: the actual profile's loss less the smooth profile's, the
+smooth-earth part being given by another model, here the empirical one), never below zero,
+added in dB to the empirical median loss as P.1546-6 Annex 5 §11 adds its terrain clearance
+correction. The empirical models already hold the effect of level ground; the terrain adds
+only what stands out of it. On level ground the real and the level profiles are the same
+numbers, the difference is exactly zero and the result is the flat one to the bit.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+import numpy.typing as npt
+import rasterio
+from affine import Affine
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
+from rasterio.warp import reproject, transform_bounds
+
+from gis_planner.coverage.grid import Grid, Window
+from gis_planner.errors import GisPlannerError
+from gis_planner.radio.diffraction import (
+    DEFAULT_K_FACTOR,
+    NO_OBSTACLE_U,
+    bullington_sweep,
+    curvature_per_m,
+)
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I32 = npt.NDArray[np.int32]
+
+#: The driver a terrain or land-cover file is opened with, by its extension, and no other
+#: (GDAL would otherwise try every driver it has on whatever the path names).
+RASTER_DRIVERS = {".tif": "GTiff", ".tiff": "GTiff", ".hgt": "SRTMHGT", ".vrt": "VRT"}
+#: Clutter table columns.
+CLUTTER_COLUMNS = ("class", "height_m", "loss_db")
+
+
+class TerrainError(GisPlannerError):
+    """A terrain, land-cover or clutter-table input that cannot be used, and why."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file a run read: its path, size and modification time, recorded with the products."""
+
+    path: str
+    size_bytes: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> InputFile:
+        stat = path.stat()
+        return cls(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class ClutterTable:
+    """Land-cover classes → clutter height (m) and extra loss at the receiver (dB)."""
+
+    classes: tuple[int, ...]
+    height_m: tuple[float, ...]
+    loss_db: tuple[float, ...]
+    names: tuple[str, ...]
+
+    def lookup(self) -> tuple[F32, F32]:
+        """Height and loss indexed by class (0 for classes the table does not list)."""
+        size = max(self.classes, default=0) + 1
+        height = np.zeros(size, dtype=np.float32)
+        loss = np.zeros(size, dtype=np.float32)
+        height[list(self.classes)] = self.height_m
+        loss[list(self.classes)] = self.loss_db
+        return height, loss
+
+
+def read_clutter_table(path: Path) -> ClutterTable:
+    """The table of a land-cover raster's classes: ``class,height_m,loss_db[,name]`` (CSV).
+
+    Heights and losses must be ≥ 0: the engine's reach of a cell is computed without the
+    terrain and stays a bound only if the terrain never adds level.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise TerrainError(f"clutter table {path}: {error.strerror}") from None
+    missing = [c for c in CLUTTER_COLUMNS if rows and c not in rows[0]]
+    if not rows or missing:
+        raise TerrainError(f"clutter table {path}: needs the columns {', '.join(CLUTTER_COLUMNS)}")
+    classes, heights, losses, names = [], [], [], []
+    for line, row in enumerate(rows, start=2):
+        try:
+            code, height, loss = int(row["class"]), float(row["height_m"]), float(row["loss_db"])
+        except (TypeError, ValueError):
+            raise TerrainError(f"clutter table {path}, line {line}: not numbers: {row}") from None
+        if not (0 <= code <= 65535 and height >= 0.0 and loss >= 0.0):
+            raise TerrainError(
+                f"clutter table {path}, line {line}: class 0–65535, height and loss ≥ 0 expected"
+            )
+        if code in classes:
+            raise TerrainError(f"clutter table {path}, line {line}: class {code} twice")
+        classes.append(code)
+        heights.append(height)
+        losses.append(loss)
+        names.append((row.get("name") or "").strip())
+    return ClutterTable(tuple(classes), tuple(heights), tuple(losses), tuple(names))
+
+
+@dataclass(frozen=True)
+class TerrainInputs:
+    """The terrain of a run: elevation, optional land cover and its table, earth curvature."""
+
+    dem: InputFile
+    clutter: InputFile | None = None
+    clutter_table: ClutterTable | None = None
+    clutter_table_file: InputFile | None = None
+    k_factor: float = DEFAULT_K_FACTOR
+
+    def describe(self) -> dict[str, Any]:
+        """What products record of their terrain (files by path, size and mtime)."""
+        return {
+            "dem": vars(self.dem),
+            "clutter": vars(self.clutter) if self.clutter else None,
+            "clutter_table": vars(self.clutter_table_file) if self.clutter_table_file else None,
+            "k_factor": self.k_factor,
+            "method": "P.526-16 §4.5 Bullington, terrain less level ground (delta-Bullington)",
+        }
+
+
+def _open(path: Path, what: str) -> rasterio.DatasetReader:
+    driver = RASTER_DRIVERS.get(path.suffix.lower())
+    if driver is None:
+        raise TerrainError(
+            f"{what} {path}: expected a raster named {', '.join(RASTER_DRIVERS)} "
+            "(GeoTIFF/COG, SRTM, VRT)"
+        )
+    try:
+        return rasterio.open(path, driver=driver)
+    except RasterioIOError:
+        raise TerrainError(f"{what} {path}: not a {driver} raster that can be read") from None
+
+
+def open_terrain(
+    dem: Path,
+    clutter: Path | None = None,
+    clutter_table: Path | None = None,
+    k_factor: float = DEFAULT_K_FACTOR,
+) -> TerrainInputs:
+    """Check the terrain inputs open, are georeferenced and go together; record them."""
+    if (clutter is None) != (clutter_table is None):
+        raise TerrainError("a land-cover raster and its clutter table go together")
+    if not k_factor > 0:
+        raise TerrainError(f"the effective earth radius factor must be positive, got {k_factor}")
+    for path, what in ((dem, "elevation raster"), (clutter, "land-cover raster")):
+        if path is None:
+            continue
+        with _open(path, what) as dataset:
+            if dataset.crs is None:
+                raise TerrainError(f"{what} {path}: no coordinate reference system")
+    table = read_clutter_table(clutter_table) if clutter_table else None
+    return TerrainInputs(
+        dem=InputFile.of(dem),
+        clutter=InputFile.of(clutter) if clutter else None,
+        clutter_table=table,
+        clutter_table_file=InputFile.of(clutter_table) if clutter_table else None,
+        k_factor=k_factor,
+    )
+
+
+def check_covers(terrain: TerrainInputs, grid: Grid) -> None:
+    """Raise unless the elevation raster covers the grid (the margins beyond it may lack it)."""
+    with _open(Path(terrain.dem.path), "elevation raster") as dataset:
+        west, south, east, north = transform_bounds(grid.crs, dataset.crs, *grid.bounds)
+        left, bottom, right, top = dataset.bounds
+    if west < left or east > right or south < bottom or north > top:
+        raise TerrainError(f"elevation raster {terrain.dem.path} does not cover the run's area")
+
+
+@dataclass(frozen=True, eq=False)
+class TerrainWindow:
+    """Terrain on a block of the run's grid (pixel centres at ``x0 + (j + ½)·res``…)."""
+
+    x0: float
+    y1: float
+    resolution_m: float
+    ground_m: F32
+    #: Ground plus clutter height: what stands on a path.
+    obstacle_m: F32
+    #: Clutter loss of a receiver at each pixel.
+    clutter_loss_db: F32
+
+
+def _read_band(
+    path: str, what: str, out: npt.NDArray[Any], transform: Affine, crs: str, nearest: bool
+) -> None:
+    with _open(Path(path), what) as dataset:
+        reproject(
+            rasterio.band(dataset, 1), out, dst_transform=transform, dst_crs=crs,
+            resampling=Resampling.nearest if nearest else Resampling.bilinear,
+            dst_nodata=np.nan if out.dtype.kind == "f" else -1,
+        )  # fmt: skip
+
+
+def read_window(
+    terrain: TerrainInputs, grid: Grid, bounds: tuple[float, float, float, float]
+) -> TerrainWindow:
+    """The terrain over ``bounds`` (in the grid's CRS), snapped outwards to the grid's pixels.
+
+    Pixels the elevation raster leaves empty (voids, beyond its edge) take the lowest height of
+    the window: an unknown point never becomes an obstacle.
+    """
+    res = grid.resolution_m
+    col0 = math.floor((bounds[0] - grid.x_min) / res)
+    col1 = math.ceil((bounds[2] - grid.x_min) / res)
+    row0 = math.floor((grid.y_max - bounds[3]) / res)
+    row1 = math.ceil((grid.y_max - bounds[1]) / res)
+    x0, y1 = grid.x_min + col0 * res, grid.y_max - row0 * res
+    shape = (row1 - row0, col1 - col0)
+    transform = Affine(res, 0.0, x0, 0.0, -res, y1)
+    ground = np.empty(shape, dtype=np.float32)
+    _read_band(terrain.dem.path, "elevation raster", ground, transform, grid.crs, nearest=False)
+    void = np.isnan(ground)
+    if void.any():
+        ground[void] = 0.0 if void.all() else np.nanmin(ground)
+    obstacle, loss = ground, np.zeros(shape, dtype=np.float32)
+    if terrain.clutter is not None and terrain.clutter_table is not None:
+        classes = np.empty(shape, dtype=np.int32)
+        _read_band(terrain.clutter.path, "land-cover raster", classes, transform, grid.crs, True)
+        heights, losses = terrain.clutter_table.lookup()
+        known = (classes >= 0) & (classes < len(heights))
+        code = np.where(known, classes, 0)
+        obstacle = ground + np.where(known, heights[code], 0.0).astype(np.float32)
+        loss = np.where(known, losses[code], 0.0).astype(np.float32)
+    return TerrainWindow(x0, y1, res, ground, obstacle, loss)
+
+
+@dataclass(frozen=True, eq=False)
+class TileTerrain:
+    """The terrain's part of a tile's losses, for the kernel.
+
+    ``u_m[g]`` and ``level_u_m[g]`` are ν·√λ (√m) of mast ``g`` at each pixel over the real and
+    the level profile; ``mast_of_cell[s][c]`` is the mast of cell ``c`` of scene ``s`` (−1 if it
+    does not reach the tile); ``clutter_loss_db`` the receiver's clutter loss per pixel.
+    """
+
+    u_m: F32
+    level_u_m: F32
+    mast_of_cell: tuple[I32, ...]
+    clutter_loss_db: F32
+
+
+@dataclass(frozen=True, eq=False)
+class Masts:
+    """Antennas at one point and height share their profiles (every band, every scene).
+
+    Arrays over the masts, and for each scene the mast of each of its cells. A mast reaches as
+    far as its farthest cell, whichever tile is computed: its rays are the same in every tile.
+    """
+
+    x_m: F64
+    y_m: F64
+    height_m: F64
+    reach_m: F64
+    of_cell: tuple[I32, ...]
+
+    @classmethod
+    def of(
+        cls, x_m: Sequence[F64], y_m: Sequence[F64], height_m: Sequence[F64],
+        reach_m: Sequence[F64],
+    ) -> Masts:  # fmt: skip
+        """The masts of scenes given by their cells' coordinates, heights and reaches."""
+        if not x_m:
+            empty = np.empty(0)
+            return cls(empty, empty, empty, empty, ())
+        keys = np.concatenate([np.stack([x, y, h], axis=1) for x, y, h in
+                               zip(x_m, y_m, height_m, strict=True)])  # fmt: skip
+        unique, found = np.unique(keys, axis=0, return_inverse=True)
+        mast: I32 = found.reshape(-1).astype(np.int32)
+        reach = np.zeros(len(unique))
+        np.maximum.at(reach, mast, np.concatenate(list(reach_m)))
+        bounds = np.cumsum([0, *(len(x) for x in x_m)])
+        of_cell = tuple(mast[a:b] for a, b in itertools.pairwise(bounds))
+        return cls(unique[:, 0].copy(), unique[:, 1].copy(), unique[:, 2].copy(), reach, of_cell)
+
+
+def tile_terrain(
+    terrain: TerrainInputs,
+    masts: Masts,
+    grid: Grid,
+    window: Window,
+    mask: npt.NDArray[np.bool_],
+    reaching: Sequence[npt.NDArray[np.int64]],
+    rx_height_m: float,
+) -> TileTerrain:
+    """The terrain's losses on ``window`` (``mask``: pixels to compute) of the masts of the
+    cells ``reaching[s]`` of each scene ``s``, for receivers ``rx_height_m`` above ground."""
+    x0, y0, x1, y1 = grid.window_bounds(window)
+    res = grid.resolution_m
+    shape = (window.height, window.width)
+    parts = [masts.of_cell[s][c] for s, c in enumerate(reaching)]
+    used = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
+    local = np.full(len(masts.x_m), -1, dtype=np.int32)
+    local[used] = np.arange(len(used), dtype=np.int32)
+    mast_of_cell = []
+    for s, cells in enumerate(reaching):
+        of_scene = np.full(len(masts.of_cell[s]), -1, dtype=np.int32)
+        of_scene[cells] = local[masts.of_cell[s][cells]]
+        mast_of_cell.append(of_scene)
+    u = np.zeros((len(used), *shape), dtype=np.float32)
+    level = np.zeros_like(u)
+    if not len(used):
+        return TileTerrain(u, level, tuple(mast_of_cell), np.zeros(shape, dtype=np.float32))
+    # every path from a mast to the tile lies in the box of the tile and the masts
+    xs, ys = masts.x_m[used], masts.y_m[used]
+    bounds = (
+        min(x0, xs.min()) - 2 * res, min(y0, ys.min()) - 2 * res,
+        max(x1, xs.max()) + 2 * res, max(y1, ys.max()) + 2 * res,
+    )  # fmt: skip
+    area = read_window(terrain, grid, bounds)
+    curvature = curvature_per_m(terrain.k_factor)
+    wanted = np.ascontiguousarray(mask)
+    for g, m in enumerate(used):
+        reach = float(masts.reach_m[m])
+        # rays at most a pixel apart at the mast's reach, a multiple of 8 of them so that the
+        # axes and diagonals are rays
+        n_rays = 8 * max(1, math.ceil(2.0 * math.pi * reach / res / 8.0))
+        _mast_sweep(
+            area.ground_m, area.obstacle_m, area.x0, area.y1, res, float(masts.x_m[m]),
+            float(masts.y_m[m]), float(masts.height_m[m]), rx_height_m, curvature,
+            reach, n_rays, x0, y1, wanted, u[g], level[g],
+        )  # fmt: skip
+    # the clutter loss of the tile's pixels, cut out of the window
+    r0 = round((area.y1 - y1) / res)
+    c0 = round((x0 - area.x0) / res)
+    loss = np.ascontiguousarray(area.clutter_loss_db[r0 : r0 + shape[0], c0 : c0 + shape[1]])
+    return TileTerrain(u, level, tuple(mast_of_cell), loss)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sample(values: F32, x0: float, y1: float, res: float, x: float, y: float) -> float:
+    """Bilinear value at (x, y), clamped to the window. Written as a + t·(b − a), which a level
+    surface leaves exactly level (no fast-math here: reassociation could break that)."""
+    rows, cols = values.shape
+    fc = min(max((x - x0) / res - 0.5, 0.0), cols - 1.0)
+    fr = min(max((y1 - y) / res - 0.5, 0.0), rows - 1.0)
+    c = min(int(fc), max(cols - 2, 0))
+    r = min(int(fr), max(rows - 2, 0))
+    tc = fc - c
+    tr = fr - r
+    c1 = min(c + 1, cols - 1)
+    r1 = min(r + 1, rows - 1)
+    a = values[r, c] + tc * (values[r, c1] - values[r, c])
+    b = values[r1, c] + tc * (values[r1, c1] - values[r1, c])
+    return a + tr * (b - a)
+
+
+@numba.njit(cache=True, nogil=True)
+def _mast_sweep(
+    ground: F32,
+    obstacle: F32,
+    wx0: float,
+    wy1: float,
+    res: float,
+    tx_x: float,
+    tx_y: float,
+    tx_height_m: float,
+    rx_height_m: float,
+    curvature: float,
+    reach_m: float,
+    n_rays: int,
+    x0: float,
+    y1: float,
+    mask: npt.NDArray[np.bool_],
+    u_out: F32,
+    level_out: F32,
+) -> None:
+    rows, cols = mask.shape
+    two_pi = 2.0 * np.pi
+    d_theta = two_pi / n_rays
+    g_tx = _sample(ground, wx0, wy1, res, tx_x, tx_y)
+    # the rays crossing the tile: all of them from a mast in or next to it, else the bearings
+    # between its corners' (the tile is convex and seen under less than π)
+    x1 = x0 + cols * res
+    y0 = y1 - rows * res
+    d_far = 0.0
+    for cx in (x0, x1):
+        for cy in (y0, y1):
+            d_far = max(d_far, math.hypot(cx - tx_x, cy - tx_y))
+    if x0 - res <= tx_x <= x1 + res and y0 - res <= tx_y <= y1 + res:
+        m_lo = 0
+        count = n_rays
+    else:
+        centre = math.atan2((x0 + x1) / 2 - tx_x, (y0 + y1) / 2 - tx_y)
+        rel_lo = np.inf
+        rel_hi = -np.inf
+        for cx in (x0, x1):
+            for cy in (y0, y1):
+                rel = math.atan2(cx - tx_x, cy - tx_y) - centre
+                rel = (rel + np.pi) % two_pi - np.pi
+                rel_lo = min(rel_lo, rel)
+                rel_hi = max(rel_hi, rel)
+        m_lo = math.floor((centre + rel_lo) / d_theta) - 1
+        count = min(math.ceil((centre + rel_hi) / d_theta) + 1 - m_lo + 1, n_rays)
+    n = int(min(d_far, reach_m) / res) + 3
+    polar = np.empty((count, n))
+    obstacle_p = np.empty(n)
+    ground_p = np.empty(n)
+    hull_x = np.empty(n)
+    hull_y = np.empty(n)
+    for ray in range(count):
+        theta = ((m_lo + ray) % n_rays) * d_theta
+        sx = math.sin(theta)
+        sy = math.cos(theta)
+        for k in range(n):
+            px = tx_x + k * res * sx
+            py = tx_y + k * res * sy
+            obstacle_p[k] = _sample(obstacle, wx0, wy1, res, px, py) - g_tx
+            ground_p[k] = _sample(ground, wx0, wy1, res, px, py) - g_tx
+        bullington_sweep(
+            obstacle_p,
+            ground_p,
+            tx_height_m,
+            rx_height_m,
+            res,
+            curvature,
+            hull_x,
+            hull_y,
+            polar[ray],
+        )
+    # the level profile: the same sweep over zeros, so that level terrain gives the same numbers
+    level = np.empty(n)
+    obstacle_p[:] = 0.0
+    ground_p[:] = 0.0
+    bullington_sweep(
+        obstacle_p, ground_p, tx_height_m, rx_height_m, res, curvature, hull_x, hull_y, level
+    )
+    for i in range(rows):
+        dy = y1 - (i + 0.5) * res - tx_y
+        for j in range(cols):
+            if not mask[i, j]:
+                continue
+            dx = x0 + (j + 0.5) * res - tx_x
+            d = math.hypot(dx, dy)
+            if d > reach_m:
+                u_out[i, j] = NO_OBSTACLE_U
+                level_out[i, j] = NO_OBSTACLE_U
+                continue
+            theta = math.atan2(dx, dy) % two_pi
+            ray = (round(theta / d_theta) - m_lo) % n_rays
+            ray = min(ray, count - 1)
+            t = d / res
+            k = min(int(t), n - 2)
+            f = t - k
+            u_out[i, j] = polar[ray, k] + f * (polar[ray, k + 1] - polar[ray, k])
+            level_out[i, j] = level[k] + f * (level[k + 1] - level[k])
