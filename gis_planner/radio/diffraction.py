@@ -104,14 +104,15 @@ def bullington_sweep(
             u_out[k] = NO_OBSTACLE_U
         else:
             # receiver's horizon: the tangent from it to the upper hull, found by bisection
-            # (the slope from the receiver is unimodal along a concave chain)
+            # (the slope from the receiver is unimodal along a concave chain); slopes compared
+            # as cross products, the distances to the receiver being positive
             lo = 0
             hi = hull_n - 1
             while lo < hi:
                 mid = (lo + hi) // 2
-                s_mid = (hull_y[mid] - y_rx) / (d - hull_x[mid])
-                s_next = (hull_y[mid + 1] - y_rx) / (d - hull_x[mid + 1])
-                if s_next >= s_mid:
+                rise_mid = (hull_y[mid] - y_rx) * (d - hull_x[mid + 1])
+                rise_next = (hull_y[mid + 1] - y_rx) * (d - hull_x[mid])
+                if rise_next >= rise_mid:
                     lo = mid + 1
                 else:
                     hi = mid
