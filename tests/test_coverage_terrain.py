@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ import numpy.typing as npt
 import pytest
 import rasterio
 from affine import Affine
+from typer.testing import CliRunner
 
+from gis_planner.cli import app
 from gis_planner.coverage.engine import CoverageResult, compute_coverage
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.products import coverage_tags
@@ -26,6 +29,7 @@ from gis_planner.coverage.terrain import (
 )
 from gis_planner.crs import lonlat_to_metric
 from gis_planner.radio.diffraction import curvature_per_m, knife_edge_loss_db, wavelength_m
+from gis_planner.store import GeoPackageStore
 from tests.test_coverage_engine import cell_rows
 
 RES = 25.0
@@ -228,3 +232,43 @@ def test_bad_terrain_inputs_are_refused(tmp_path: Path) -> None:
     table.write_text("class,height\n1,3\n", encoding="utf-8")
     with pytest.raises(TerrainError, match="columns"):
         read_clutter_table(table)
+
+
+@pytest.mark.slow
+def test_coverage_command_with_a_level_dem(sample_store: GeoPackageStore, tmp_path: Path) -> None:
+    store = tmp_path / "hanam.gpkg"
+    shutil.copy(sample_store.path, store)
+    west, south, east, north = GeoPackageStore(store).read("admin_units").total_bounds
+    step = 1 / 1200  # 3″, SRTM3's pixel
+    width, height = math.ceil((east - west + 0.3) / step), math.ceil((north - south + 0.3) / step)
+    level = np.full((height, width), 4, dtype=np.int16)
+    dem = write_dem(tmp_path / "dem.tif", level,
+                    Affine(step, 0, west - 0.15, 0, -step, north + 0.15), "EPSG:4326")  # fmt: skip
+    args = ["coverage", "--store", str(store), "--resolution-m", "500", "--workers", "1",
+            "--operator", "viettel", "--tech", "5G", "--out", str(tmp_path / "tables")]  # fmt: skip
+    english = {"COLUMNS": "200", "GIS_PLANNER_LANG": "en"}
+
+    def rsrp() -> tuple[npt.NDArray[np.float32], dict[str, str]]:
+        (path,) = (GeoPackageStore(store).assets_dir / "coverage").glob("*/viettel_5G_rsrp.tif")
+        with rasterio.open(path) as dataset:
+            return dataset.read(1), dataset.tags()
+
+    result = CliRunner().invoke(app, args, env=english)
+    assert result.exit_code == 0, result.output
+    flat, flat_tags = rsrp()
+    assert flat_tags["terrain"].startswith("none")
+    result = CliRunner().invoke(app, [*args, "--terrain", str(dem)], env=english)
+    assert result.exit_code == 0, result.output
+    hilly, tags = rsrp()
+    np.testing.assert_array_equal(hilly, flat)
+    assert json.loads(tags["terrain"])["dem"]["path"] == str(dem.resolve())
+    (record,) = [r for r in GeoPackageStore(store).products()
+                 if r.path and r.path.endswith("viettel_5G_rsrp.tif")]  # fmt: skip
+    assert record.parameters["terrain"]["dem"]["size_bytes"] == dem.stat().st_size
+    # a DEM short of the area is refused before anything is computed
+    small = write_dem(tmp_path / "small.tif", level[:50, :50],
+                      Affine(step, 0, west, 0, -step, north), "EPSG:4326")  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--terrain", str(small)], env=english)
+    assert result.exit_code == 2 and "does not cover the run's area" in result.output
+    result = CliRunner().invoke(app, [*args, "--clutter", str(dem)], env=english)
+    assert result.exit_code == 2 and "go together" in result.output

@@ -42,7 +42,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window as RioWindow
 
 from gis_planner.coverage.grid import Grid, Window
-from gis_planner.crs import transformer
+from gis_planner.crs import WGS84, transformer
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.diffraction import (
     DEFAULT_K_FACTOR,
@@ -193,10 +193,11 @@ def open_terrain(
     )
 
 
-def check_covers(terrain: TerrainInputs, grid: Grid) -> None:
-    """Raise unless the elevation raster covers the grid (the margins beyond it may lack it)."""
+def check_covers(terrain: TerrainInputs, box: tuple[float, float, float, float]) -> None:
+    """Raise unless the elevation raster covers the lon/lat ``box`` of a run (the margins
+    beyond the run's area may lack it: they take the window's lowest height)."""
     with _open(Path(terrain.dem.path), "elevation raster") as dataset:
-        west, south, east, north = transform_bounds(grid.crs, dataset.crs, *grid.bounds)
+        west, south, east, north = transform_bounds(WGS84, dataset.crs, *box)
         left, bottom, right, top = dataset.bounds
     if west < left or east > right or south < bottom or north > top:
         raise TerrainError(f"elevation raster {terrain.dem.path} does not cover the run's area")
