@@ -4,6 +4,7 @@ which terrain they used. Synthetic DEMs are real GeoTIFFs written in ``tmp_path`
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import shutil
@@ -17,13 +18,21 @@ from affine import Affine
 from typer.testing import CliRunner
 
 from gis_planner.cli import app
-from gis_planner.coverage.engine import CoverageResult, compute_coverage
+from gis_planner.coverage import terrain as terrain_module
+from gis_planner.coverage.engine import (
+    CoverageResult,
+    CoverageTile,
+    compute_coverage,
+    masked_windows,
+    stream_coverage,
+)
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.products import coverage_tags
 from gis_planner.coverage.scene import CoverageParams, build_scene
 from gis_planner.coverage.terrain import (
     TerrainError,
     TerrainInputs,
+    mast_batches,
     open_terrain,
     read_clutter_table,
 )
@@ -272,3 +281,54 @@ def test_coverage_command_with_a_level_dem(sample_store: GeoPackageStore, tmp_pa
     assert result.exit_code == 2 and "does not cover the run's area" in result.output
     result = CliRunner().invoke(app, [*args, "--clutter", str(dem)], env=english)
     assert result.exit_code == 2 and "go together" in result.output
+
+
+def test_mast_batches_keep_each_scene_in_order() -> None:
+    order = [np.array([0, 0, 1, 2, 2, 3], dtype=np.int32), np.array([1, 0, 3, 3, 4], np.int32)]
+    batches = list(mast_batches(order, 2))
+    for s, masts in enumerate(order):
+        runs = [run for _, scene_runs in batches for run in [scene_runs[s]]]
+        # the runs of a scene follow one another and cover its cells once
+        assert runs[0][0] == 0 and runs[-1][1] == len(masts)
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(runs))
+        for batch, scene_runs in batches:
+            start, stop = scene_runs[s]
+            assert set(masts[start:stop].tolist()) <= set(batch)
+    assert all(len(batch) <= 2 for batch, _ in batches)
+
+
+def test_level_dem_in_mast_batches_gives_the_flat_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two scenes sharing masts, two masts held at a time: many batches and runs per tile
+    monkeypatch.setattr(terrain_module, "MAST_SLOTS", 2)
+    dem = grid_dem(tmp_path / "level.tif", np.full(GRID.shape, 7.0, dtype=np.float32))
+    sites = [(X0 + 400.0 + 900.0 * k, Y0 - 300.0 - 350.0 * (k % 3)) for k in range(5)]
+    rows = [
+        {"cell_id": f"S{k}-{tech}-{a}", "technology": tech, "band_mhz": band,
+         "azimuth_deg": 120.0 * a + 10.0 * k}
+        for k in range(5) for tech, band in (("2G", 900.0), ("4G", 1800.0)) for a in range(3)
+    ]  # fmt: skip
+    cells = cell_rows(*rows)
+    x = np.array([sites[int(r["cell_id"][1])][0] for r in rows])
+    y = np.array([sites[int(r["cell_id"][1])][1] for r in rows])
+    env = np.full(len(rows), "suburban", dtype=object)
+
+    def tiles(terrain: TerrainInputs | None) -> list[CoverageTile]:
+        p = CoverageParams(margins_db=(("2G", 20.0), ("4G", 20.0)), tile_px=64, terrain=terrain)
+        scenes = [
+            build_scene(cells[cells["technology"] == t].reset_index(drop=True),
+                        x[(cells["technology"] == t).to_numpy()],
+                        y[(cells["technology"] == t).to_numpy()],
+                        env[:15], p, "viettel", t)
+            for t in ("2G", "4G")
+        ]  # fmt: skip
+        mask = np.ones(GRID.shape, dtype=bool)
+        return list(stream_coverage(scenes, GRID, masked_windows(GRID, mask, 64), p))
+
+    for flat, level in zip(tiles(None), tiles(open_terrain(dem)), strict=True):
+        for a, b in zip(flat.rasters, level.rasters, strict=True):
+            for name in ("best_rsrp_dbm", "second_rsrp_dbm", "sinr_db", "best_server"):
+                np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+            np.testing.assert_array_equal(a.n_servers, b.n_servers)
+            assert a.evaluations == b.evaluations

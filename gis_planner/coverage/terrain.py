@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -345,21 +345,6 @@ def read_window(
 
 
 @dataclass(frozen=True, eq=False)
-class TileTerrain:
-    """The terrain's part of a tile's losses, for the kernel.
-
-    ``u_m[g]`` and ``level_u_m[g]`` are ν·√λ (√m) of mast ``g`` at each pixel over the real and
-    the level profile; ``mast_of_cell[s][c]`` is the mast of cell ``c`` of scene ``s`` (−1 if it
-    does not reach the tile); ``clutter_loss_db`` the receiver's clutter loss per pixel.
-    """
-
-    u_m: F32
-    level_u_m: F32
-    mast_of_cell: tuple[I32, ...]
-    clutter_loss_db: F32
-
-
-@dataclass(frozen=True, eq=False)
 class Masts:
     """Antennas at one point and height share their profiles (every band, every scene).
 
@@ -393,57 +378,108 @@ class Masts:
         return cls(unique[:, 0].copy(), unique[:, 1].copy(), unique[:, 2].copy(), reach, of_cell)
 
 
-def tile_terrain(
-    terrain: TerrainInputs,
-    masts: Masts,
-    grid: Grid,
-    window: Window,
-    mask: npt.NDArray[np.bool_],
-    reaching: Sequence[npt.NDArray[np.int64]],
-    rx_height_m: float,
-) -> TileTerrain:
-    """The terrain's losses on ``window`` (``mask``: pixels to compute) of the masts of the
-    cells ``reaching[s]`` of each scene ``s``, for receivers ``rx_height_m`` above ground."""
-    x0, y0, x1, y1 = grid.window_bounds(window)
-    res = grid.resolution_m
-    shape = (window.height, window.width)
-    parts = [masts.of_cell[s][c] for s, c in enumerate(reaching)]
-    used = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
-    local = np.full(len(masts.x_m), -1, dtype=np.int32)
-    local[used] = np.arange(len(used), dtype=np.int32)
-    mast_of_cell = []
-    for s, cells in enumerate(reaching):
-        of_scene = np.full(len(masts.of_cell[s]), -1, dtype=np.int32)
-        of_scene[cells] = local[masts.of_cell[s][cells]]
-        mast_of_cell.append(of_scene)
-    u = np.zeros((len(used), *shape), dtype=np.float32)
-    level = np.zeros_like(u)
-    if not len(used):
-        return TileTerrain(u, level, tuple(mast_of_cell), np.zeros(shape, dtype=np.float32))
-    # every path from a mast to the tile lies in the box of the tile and the masts
-    xs, ys = masts.x_m[used], masts.y_m[used]
-    bounds = (
-        min(x0, xs.min()) - 2 * res, min(y0, ys.min()) - 2 * res,
-        max(x1, xs.max()) + 2 * res, max(y1, ys.max()) + 2 * res,
-    )  # fmt: skip
-    area = read_window(terrain, grid, bounds)
-    curvature = curvature_per_m(terrain.k_factor)
-    wanted = np.ascontiguousarray(mask)
-    for g, m in enumerate(used):
-        reach = float(masts.reach_m[m])
+#: Masts whose losses a tile holds at once: a worker's memory is bounded (2 × 4 bytes a pixel
+#: a mast, 32 MiB for 64 masts on 256-pixel tiles) whatever the number of masts reaching it.
+MAST_SLOTS = 64
+
+
+def mast_batches(
+    masts_in_order: Sequence[I32], capacity: int
+) -> Iterator[tuple[list[int], list[tuple[int, int]]]]:
+    """Batches of at most ``capacity`` masts, and the run of each scene's cells they serve.
+
+    ``masts_in_order[s]`` is the mast of each cell of scene ``s`` in the order the kernel
+    applies them. Each batch takes, from every scene in turn, its next cells while their masts
+    are in the batch or fit in it; a scene's cells are thus applied in their order, in runs
+    (a pixel sums its cells' power in the same order as in one pass, to the bit), and the
+    scenes advance together, so that a mast shared by several scenes is mostly swept once.
+    """
+    position = [0] * len(masts_in_order)
+    while any(p < len(order) for p, order in zip(position, masts_in_order, strict=True)):
+        batch: dict[int, None] = {}
+        start = list(position)
+        moved = True
+        while moved:
+            moved = False
+            for s, order in enumerate(masts_in_order):
+                if position[s] < len(order):
+                    mast = int(order[position[s]])
+                    if mast in batch or len(batch) < capacity:
+                        batch[mast] = None
+                        position[s] += 1
+                        moved = True
+        yield list(batch), list(zip(start, position, strict=True))
+
+
+class TileTerrain:
+    """A tile's terrain, read once, and the losses of the masts of one batch at a time.
+
+    ``u_m[slot]`` and ``level_u_m[slot]`` are ν·√λ (√m) of the mast in ``slot`` at each pixel
+    over the real and the level profile; ``clutter_loss_db`` the receiver's clutter loss.
+    """
+
+    def __init__(
+        self,
+        terrain: TerrainInputs,
+        masts: Masts,
+        grid: Grid,
+        window: Window,
+        mask: npt.NDArray[np.bool_],
+        reaching_masts: npt.NDArray[np.int32],
+        rx_height_m: float,
+    ) -> None:
+        x0, y0, x1, y1 = grid.window_bounds(window)
+        res = grid.resolution_m
+        shape = (window.height, window.width)
+        self.terrain, self.masts, self.rx_height_m = terrain, masts, rx_height_m
+        self.x0, self.y1, self.res = x0, y1, res
+        self.mask = np.ascontiguousarray(mask)
+        self.curvature = curvature_per_m(terrain.k_factor)
+        self.u_m = np.zeros((min(MAST_SLOTS, len(reaching_masts)), *shape), dtype=np.float32)
+        #: Masts held at once.
+        self.capacity = len(self.u_m)
+        self.level_u_m = np.zeros_like(self.u_m)
+        #: The slot of each mast (−1: not held).
+        self.slot = np.full(len(masts.x_m), -1, dtype=np.int32)
+        # every path from a mast to the tile lies in the box of the tile and the masts
+        xs, ys = masts.x_m[reaching_masts], masts.y_m[reaching_masts]
+        bounds = (
+            min(x0, xs.min(initial=x0)) - 2 * res, min(y0, ys.min(initial=y0)) - 2 * res,
+            max(x1, xs.max(initial=x1)) + 2 * res, max(y1, ys.max(initial=y1)) + 2 * res,
+        )  # fmt: skip
+        self.area = read_window(terrain, grid, bounds)
+        r0 = round((self.area.y1 - y1) / res)
+        c0 = round((x0 - self.area.x0) / res)
+        self.clutter_loss_db = np.ascontiguousarray(
+            self.area.clutter_loss_db[r0 : r0 + shape[0], c0 : c0 + shape[1]]
+        )
+
+    def hold(self, batch: list[int]) -> None:
+        """Sweep the masts of ``batch`` not held yet into the slots the others leave."""
+        keep = set(batch)
+        for held in np.flatnonzero(self.slot >= 0):
+            if int(held) not in keep:
+                self.slot[held] = -1
+        taken = {int(self.slot[m]) for m in batch if self.slot[m] >= 0}
+        free = [slot for slot in range(len(self.u_m)) if slot not in taken]
+        for mast in batch:
+            if self.slot[mast] < 0:
+                slot = free.pop()
+                self.slot[mast] = slot
+                self._sweep(mast, slot)
+
+    def _sweep(self, mast: int, slot: int) -> None:
+        masts, area, res = self.masts, self.area, self.res
+        reach = float(masts.reach_m[mast])
         # rays at most a pixel apart at the mast's reach, a multiple of 8 of them so that the
-        # axes and diagonals are rays
+        # axes and diagonals are rays; the same rays in every tile
         n_rays = 8 * max(1, math.ceil(2.0 * math.pi * reach / res / 8.0))
         _mast_sweep(
-            area.ground_m, area.obstacle_m, area.x0, area.y1, res, float(masts.x_m[m]),
-            float(masts.y_m[m]), float(masts.height_m[m]), rx_height_m, curvature,
-            reach, n_rays, x0, y1, wanted, terrain.clutter is not None, u[g], level[g],
+            area.ground_m, area.obstacle_m, area.x0, area.y1, res, float(masts.x_m[mast]),
+            float(masts.y_m[mast]), float(masts.height_m[mast]), self.rx_height_m,
+            self.curvature, reach, n_rays, self.x0, self.y1, self.mask,
+            self.terrain.clutter is not None, self.u_m[slot], self.level_u_m[slot],
         )  # fmt: skip
-    # the clutter loss of the tile's pixels, cut out of the window
-    r0 = round((area.y1 - y1) / res)
-    c0 = round((x0 - area.x0) / res)
-    loss = np.ascontiguousarray(area.clutter_loss_db[r0 : r0 + shape[0], c0 : c0 + shape[1]])
-    return TileTerrain(u, level, tuple(mast_of_cell), loss)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -167,10 +167,10 @@ def bullington_loss_db(
         obstacle, ground, tx_height_m, rx_height_m, step_m, curvature_per_m(k_factor),
         hull_x, hull_y, u,
     )  # fmt: skip
-    inv_sqrt_lambda = 1.0 / math.sqrt(wavelength_m(freq_mhz))
+    inv_sqrt_lambda = 1.0 / math.sqrt(float(wavelength_m(freq_mhz)))
     return np.array([knife_edge_loss_db(float(x) * inv_sqrt_lambda) for x in u])
 
 
-def wavelength_m(freq_mhz: float) -> float:
-    """Free-space wavelength of a carrier."""
-    return C_M_S / (freq_mhz * 1e6)
+def wavelength_m(freq_mhz: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Free-space wavelength of carriers."""
+    return C_M_S / (np.asarray(freq_mhz, dtype=np.float64) * 1e6)
