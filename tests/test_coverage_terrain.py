@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import rasterio
+import rasterio.shutil
 from affine import Affine
 from typer.testing import CliRunner
 
@@ -35,6 +36,7 @@ from gis_planner.coverage.terrain import (
     mast_batches,
     open_terrain,
     read_clutter_table,
+    read_window,
 )
 from gis_planner.crs import lonlat_to_metric
 from gis_planner.radio.diffraction import curvature_per_m, knife_edge_loss_db, wavelength_m
@@ -332,3 +334,31 @@ def test_level_dem_in_mast_batches_gives_the_flat_result(
                 np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
             np.testing.assert_array_equal(a.n_servers, b.n_servers)
             assert a.evaluations == b.evaluations
+
+
+def test_srtm_hgt_and_vrt_read_as_the_geotiff(tmp_path: Path) -> None:
+    # one SRTM3 tile (1201 × 1201 at 3″, N20E105) of varied heights, and a VRT over it
+    step = 1 / 1200
+    heights = ((np.arange(1201 * 1201).reshape(1201, 1201) * 7) % 311).astype(np.int16)
+    corner = Affine(step, 0, 105 - step / 2, 0, -step, 21 + step / 2)
+    tif = write_dem(tmp_path / "n20e105.tif", heights, corner, "EPSG:4326")
+    hgt = tmp_path / "N20E105.hgt"
+    rasterio.shutil.copy(tif, hgt, driver="SRTMHGT")
+    vrt = tmp_path / "dem.vrt"
+    vrt.write_text(
+        f"""<VRTDataset rasterXSize="1201" rasterYSize="1201">
+  <SRS>EPSG:4326</SRS>
+  <GeoTransform>{105 - step / 2!r}, {step!r}, 0, {21 + step / 2!r}, 0, {-step!r}</GeoTransform>
+  <VRTRasterBand dataType="Int16" band="1">
+    <SimpleSource><SourceFilename relativeToVRT="1">n20e105.tif</SourceFilename>
+      <SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>""",
+        encoding="utf-8",
+    )
+    x, y = lonlat_to_metric(105.5, 20.5, CRS)
+    grid = Grid(float(x) - 3000.0, float(y) + 3000.0, 30.0, 200, 200, CRS)
+    windows = [read_window(open_terrain(path), grid, grid.bounds) for path in (tif, hgt, vrt)]
+    assert windows[0].ground_m.std() > 50.0
+    for other in windows[1:]:
+        np.testing.assert_array_equal(other.ground_m, windows[0].ground_m)
