@@ -8,6 +8,11 @@ level reaches the scene's floor (threshold − margin); the SINR of the best
 server is its power over the other co-channel cells' power plus the noise of one resource
 element.
 
+With terrain (``params.terrain``), a tile also reads its terrain window and sweeps the masts
+reaching it (``coverage.terrain``); the kernel subtracts each cell's diffraction loss beyond
+level ground's and the receiver's clutter loss from its level. Over level ground those are
+exactly zero and the rasters are the flat ones to the bit.
+
 Tiles are independent and streamed: ``stream_coverage`` takes the windows (with their
 area-of-interest masks) one at a time and yields each window's rasters as soon as it is done,
 so that the caller writes them to disk and reduces its statistics before the next ones arrive.
