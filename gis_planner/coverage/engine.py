@@ -42,7 +42,13 @@ import numpy.typing as npt
 
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
-from gis_planner.coverage.terrain import Masts, TerrainInputs, TileTerrain, mast_batches
+from gis_planner.coverage.terrain import (
+    CellGeometry,
+    Masts,
+    TerrainInputs,
+    TileTerrain,
+    mast_batches,
+)
 from gis_planner.radio.diffraction import knife_edge_loss_db, wavelength_m
 
 #: Nodata of the float rasters.
@@ -431,9 +437,8 @@ def stream_coverage(
     masts = None
     if params.terrain is not None:
         masts = Masts.of(
-            [s.x_m for s in scenes], [s.y_m for s in scenes], [s.height_m for s in scenes],
-            [s.range_m for s in scenes],
-        )  # fmt: skip
+            [CellGeometry(s.x_m, s.y_m, s.height_m, s.sin_az, s.cos_az, s.reach_m) for s in scenes]
+        )
     tasks = (
         TileTask(tuple(scenes), grid, window, mask, params.terrain, masts, params.ue_height_m)
         for window, mask in windows

@@ -10,7 +10,7 @@ masts reaching it), resampled (bilinear; land cover nearest) to the run's grid i
 CRS, as float32, the precision elevation data comes in.
 
 Loss: for each mast reaching a tile, rays leave the mast every ``2π/n`` (``n`` such that two
-rays are at most one pixel apart at the mast's reach), are sampled every pixel, and
+rays are at most ``RAY_SPACING_PX`` apart at the mast's reach), are sampled every pixel, and
 ``radio.diffraction.bullington_sweep`` gives the Bullington ν·√λ of a receiver at every sample
 in one pass. A pixel takes the value of the nearest ray at its distance. The terrain's loss is
 the Bullington loss of the real profile less that of a level profile at the mast's ground
@@ -344,38 +344,74 @@ def read_window(
     return TerrainWindow(x0, y1, res, ground, obstacle, loss)
 
 
+#: Bearing bins (1°) of a mast's reach by direction.
+N_BEARINGS = 360
+#: Pixels between two neighbouring rays at a mast's reach: a pixel takes the profile of the
+#: nearest ray, at most one pixel aside from its own at the reach and half a pixel at half of
+#: it, about the precision of the 30 m elevation data (SRTM) terrain usually comes as.
+RAY_SPACING_PX = 2.0
+
+
+@dataclass(frozen=True)
+class CellGeometry:
+    """What the masts need of one scene's cells: position, height, azimuth and reach by
+    direction (``reach_m[c, side, bin of cos φ]``, as ``coverage.reach`` tabulates it)."""
+
+    x_m: F64
+    y_m: F64
+    height_m: F64
+    sin_az: F64
+    cos_az: F64
+    reach_m: F64
+
+
 @dataclass(frozen=True, eq=False)
 class Masts:
     """Antennas at one point and height share their profiles (every band, every scene).
 
     Arrays over the masts, and for each scene the mast of each of its cells. A mast reaches as
     far as its farthest cell, whichever tile is computed: its rays are the same in every tile.
+    A ray goes no farther than the farthest of the mast's cells reaches in its direction
+    (``bearing_reach_m``, per degree, the neighbouring degrees included).
     """
 
     x_m: F64
     y_m: F64
     height_m: F64
     reach_m: F64
+    bearing_reach_m: F64
     of_cell: tuple[I32, ...]
 
     @classmethod
-    def of(
-        cls, x_m: Sequence[F64], y_m: Sequence[F64], height_m: Sequence[F64],
-        reach_m: Sequence[F64],
-    ) -> Masts:  # fmt: skip
-        """The masts of scenes given by their cells' coordinates, heights and reaches."""
-        if not x_m:
+    def of(cls, scenes: Sequence[CellGeometry]) -> Masts:
+        """The masts of the cells of ``scenes``."""
+        if not scenes:
             empty = np.empty(0)
-            return cls(empty, empty, empty, empty, ())
-        keys = np.concatenate([np.stack([x, y, h], axis=1) for x, y, h in
-                               zip(x_m, y_m, height_m, strict=True)])  # fmt: skip
+            return cls(empty, empty, empty, empty, np.empty((0, N_BEARINGS)), ())
+        keys = np.concatenate([np.stack([g.x_m, g.y_m, g.height_m], axis=1) for g in scenes])
         unique, found = np.unique(keys, axis=0, return_inverse=True)
         mast: I32 = found.reshape(-1).astype(np.int32)
-        reach = np.zeros(len(unique))
-        np.maximum.at(reach, mast, np.concatenate(list(reach_m)))
-        bounds = np.cumsum([0, *(len(x) for x in x_m)])
+        bounds = np.cumsum([0, *(len(g.x_m) for g in scenes)])
         of_cell = tuple(mast[a:b] for a, b in itertools.pairwise(bounds))
-        return cls(unique[:, 0].copy(), unique[:, 1].copy(), unique[:, 2].copy(), reach, of_cell)
+        # each cell's reach at three bearings a bin (its edge, a third and two thirds in), as
+        # the kernel finds its side and bin of cos φ for a pixel in that direction
+        bearing = np.radians(np.arange(3 * N_BEARINGS) / 3.0)
+        sin_b, cos_b = np.sin(bearing)[None, :], np.cos(bearing)[None, :]
+        by_bearing = np.zeros((len(unique), N_BEARINGS))
+        for geometry, masts_of in zip(scenes, of_cell, strict=True):
+            n_bins = geometry.reach_m.shape[2]
+            sin_az, cos_az = geometry.sin_az[:, None], geometry.cos_az[:, None]
+            cos_phi = cos_b * cos_az + sin_b * sin_az
+            side = (sin_b * cos_az - cos_b * sin_az < 0.0).astype(np.intp)
+            index = np.minimum(((cos_phi + 1.0) * n_bins / 2.0).astype(np.intp), n_bins - 1)
+            cell = np.arange(len(masts_of))[:, None]
+            reach = geometry.reach_m[cell, side, index].reshape(len(masts_of), N_BEARINGS, 3)
+            np.maximum.at(by_bearing, masts_of, reach.max(axis=2))
+        around = np.maximum(np.roll(by_bearing, 1, axis=1), np.roll(by_bearing, -1, axis=1))
+        return cls(
+            unique[:, 0].copy(), unique[:, 1].copy(), unique[:, 2].copy(),
+            by_bearing.max(axis=1), np.maximum(by_bearing, around), of_cell,
+        )  # fmt: skip
 
 
 #: Masts whose losses a tile holds at once: a worker's memory is bounded (2 × 4 bytes a pixel
@@ -471,14 +507,14 @@ class TileTerrain:
     def _sweep(self, mast: int, slot: int) -> None:
         masts, area, res = self.masts, self.area, self.res
         reach = float(masts.reach_m[mast])
-        # rays at most a pixel apart at the mast's reach, a multiple of 8 of them so that the
-        # axes and diagonals are rays; the same rays in every tile
-        n_rays = 8 * max(1, math.ceil(2.0 * math.pi * reach / res / 8.0))
+        # rays at most RAY_SPACING_PX apart at the mast's reach, a multiple of 8 of them so
+        # that the axes and diagonals are rays; the same rays in every tile
+        n_rays = 8 * max(1, math.ceil(2.0 * math.pi * reach / (RAY_SPACING_PX * res) / 8.0))
         _mast_sweep(
             area.ground_m, area.obstacle_m, area.x0, area.y1, res, float(masts.x_m[mast]),
             float(masts.y_m[mast]), float(masts.height_m[mast]), self.rx_height_m,
-            self.curvature, reach, n_rays, self.x0, self.y1, self.mask,
-            self.terrain.clutter is not None, self.u_m[slot], self.level_u_m[slot],
+            self.curvature, reach, masts.bearing_reach_m[mast], n_rays, self.x0, self.y1,
+            self.mask, self.terrain.clutter is not None, self.u_m[slot], self.level_u_m[slot],
         )  # fmt: skip
 
 
@@ -500,6 +536,18 @@ def _sample(values: F32, x0: float, y1: float, res: float, x: float, y: float) -
     return a + tr * (b - a)
 
 
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _distance_and_ray(
+    dx: float, dy: float, d_theta: float, m_lo: int, n_rays: int, count: int
+) -> tuple[float, int]:
+    """A pixel's distance from the mast and its nearest ray among the tile's ``count``."""
+    theta = math.atan2(dx, dy)
+    if theta < 0.0:
+        theta += 2.0 * np.pi
+    ray = (int(theta / d_theta + 0.5) - m_lo) % n_rays
+    return math.sqrt(dx * dx + dy * dy), min(ray, count - 1)
+
+
 @numba.njit(cache=True, nogil=True)
 def _mast_sweep(
     ground: F32,
@@ -513,6 +561,7 @@ def _mast_sweep(
     rx_height_m: float,
     curvature: float,
     reach_m: float,
+    bearing_reach_m: F64,
     n_rays: int,
     x0: float,
     y1: float,
@@ -524,6 +573,9 @@ def _mast_sweep(
     rows, cols = mask.shape
     two_pi = 2.0 * np.pi
     d_theta = two_pi / n_rays
+    n_bearings = bearing_reach_m.shape[0]
+    u_out[:, :] = NO_OBSTACLE_U
+    level_out[:, :] = NO_OBSTACLE_U
     g_tx = _sample(ground, wx0, wy1, res, tx_x, tx_y)
     # the rays crossing the tile: all of them from a mast in or next to it, else the bearings
     # between its corners' (the tile is convex and seen under less than π)
@@ -533,6 +585,9 @@ def _mast_sweep(
     for cx in (x0, x1):
         for cy in (y0, y1):
             d_far = max(d_far, math.hypot(cx - tx_x, cy - tx_y))
+    # receivers nearer than the tile only extend the horizons
+    d_near = math.hypot(max(x0 - tx_x, 0.0, tx_x - x1), max(y0 - tx_y, 0.0, tx_y - y1))
+    first_rx = max(1, int(d_near / res) - 1)
     if x0 - res <= tx_x <= x1 + res and y0 - res <= tx_y <= y1 + res:
         m_lo = 0
         count = n_rays
@@ -548,8 +603,16 @@ def _mast_sweep(
                 rel_hi = max(rel_hi, rel)
         m_lo = math.floor((centre + rel_lo) / d_theta) - 1
         count = min(math.ceil((centre + rel_hi) / d_theta) + 1 - m_lo + 1, n_rays)
+    # a mast none of whose cells reaches the tile in the directions it is seen under
+    farthest = 0.0
+    for ray in range(count):
+        theta = ((m_lo + ray) % n_rays) * d_theta
+        farthest = max(farthest, bearing_reach_m[int(theta / two_pi * n_bearings) % n_bearings])
+    if farthest < d_near:
+        return
     n = int(min(d_far, reach_m) / res) + 3
     polar = np.empty((count, n))
+    length = np.empty(count, dtype=np.int64)
     obstacle_p = np.empty(n)
     ground_p = np.empty(n)
     hull_x = np.empty(n)
@@ -558,7 +621,11 @@ def _mast_sweep(
         theta = ((m_lo + ray) % n_rays) * d_theta
         sx = math.sin(theta)
         sy = math.cos(theta)
-        for k in range(n):
+        # no farther than the mast's cells reach in this direction
+        along = bearing_reach_m[int(theta / two_pi * n_bearings) % n_bearings]
+        m = min(int(min(d_far, along) / res) + 3, n)
+        length[ray] = m
+        for k in range(m):
             px = tx_x + k * res * sx
             py = tx_y + k * res * sy
             ground_p[k] = _sample(ground, wx0, wy1, res, px, py) - g_tx
@@ -566,39 +633,51 @@ def _mast_sweep(
                 _sample(obstacle, wx0, wy1, res, px, py) - g_tx if has_clutter else ground_p[k]
             )
         bullington_sweep(
-            obstacle_p,
-            ground_p,
+            obstacle_p[:m],
+            ground_p[:m],
             tx_height_m,
             rx_height_m,
             res,
             curvature,
+            first_rx,
             hull_x,
             hull_y,
-            polar[ray],
+            polar[ray, :m],
         )
     # the level profile: the same sweep over zeros, so that level terrain gives the same numbers
     level = np.empty(n)
     obstacle_p[:] = 0.0
     ground_p[:] = 0.0
     bullington_sweep(
-        obstacle_p, ground_p, tx_height_m, rx_height_m, res, curvature, hull_x, hull_y, level
+        obstacle_p,
+        ground_p,
+        tx_height_m,
+        rx_height_m,
+        res,
+        curvature,
+        first_rx,
+        hull_x,
+        hull_y,
+        level,
     )
     for i in range(rows):
         dy = y1 - (i + 0.5) * res - tx_y
-        for j in range(cols):
+        if abs(dy) > reach_m:
+            continue
+        # the row's chord of the mast's reach
+        half = math.sqrt(reach_m * reach_m - dy * dy)
+        j_lo = max(0, math.ceil((tx_x - half - x0) / res - 0.5))
+        j_hi = min(cols, math.floor((tx_x + half - x0) / res - 0.5) + 1)
+        for j in range(j_lo, j_hi):
             if not mask[i, j]:
                 continue
             dx = x0 + (j + 0.5) * res - tx_x
-            d = math.hypot(dx, dy)
-            if d > reach_m:
-                u_out[i, j] = NO_OBSTACLE_U
-                level_out[i, j] = NO_OBSTACLE_U
-                continue
-            theta = math.atan2(dx, dy) % two_pi
-            ray = (round(theta / d_theta) - m_lo) % n_rays
-            ray = min(ray, count - 1)
+            d, ray = _distance_and_ray(dx, dy, d_theta, m_lo, n_rays, count)
             t = d / res
-            k = min(int(t), n - 2)
+            k = int(t)
+            if d > reach_m or k + 1 >= length[ray]:
+                # beyond every cell of the mast: nothing to add
+                continue
             f = t - k
             u_out[i, j] = polar[ray, k] + f * (polar[ray, k + 1] - polar[ray, k])
             level_out[i, j] = level[k] + f * (level[k + 1] - level[k])

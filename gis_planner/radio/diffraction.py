@@ -75,6 +75,7 @@ def bullington_sweep(
     rx_height_m: float,
     step_m: float,
     curvature: float,
+    first_rx: int,
     hull_x: npt.NDArray[np.float64],
     hull_y: npt.NDArray[np.float64],
     u_out: npt.NDArray[np.float64],
@@ -86,11 +87,14 @@ def bullington_sweep(
     ``rx_ground_m[k]`` the ground a receiver there stands on (its own clutter is not an
     obstacle of its path), both relative to the transmitter's ground; ``curvature`` is
     1/(2·k·a). ``hull_x``/``hull_y`` are scratch arrays as long as the ray. ``u_out[k]``
-    receives ν·√λ of the receiver at sample k over samples 1 … k−1.
+    receives ν·√λ of the receiver at sample k over samples 1 … k−1, from ``first_rx`` on
+    (the samples before it only extend the horizons; their ``u_out`` is ``NO_OBSTACLE_U``).
     """
     n = obstacle_m.shape[0]
     y_tx = tx_height_m
     hull_n = 0
+    # the receiver's horizon point on the hull: it moves little from one receiver to the next
+    tangent = 0
     # transmitter's horizon: the steepest slope from the antenna to a point so far
     s_tim = -np.inf
     tx_hor_x = 0.0
@@ -99,29 +103,28 @@ def bullington_sweep(
     for k in range(1, n):
         d = k * step_m
         drop = d * d * curvature
-        y_rx = rx_ground_m[k] + rx_height_m - drop
-        if hull_n == 0:
+        if hull_n == 0 or k < first_rx:
             u_out[k] = NO_OBSTACLE_U
         else:
-            # receiver's horizon: the tangent from it to the upper hull, found by bisection
-            # (the slope from the receiver is unimodal along a concave chain); slopes compared
-            # as cross products, the distances to the receiver being positive
-            lo = 0
-            hi = hull_n - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                rise_mid = (hull_y[mid] - y_rx) * (d - hull_x[mid + 1])
-                rise_next = (hull_y[mid + 1] - y_rx) * (d - hull_x[mid])
-                if rise_next >= rise_mid:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            s_rim = (hull_y[lo] - y_rx) / (d - hull_x[lo])
+            y_rx = rx_ground_m[k] + rx_height_m - drop
+            # receiver's horizon: the tangent from it to the upper hull. The slope from the
+            # receiver is unimodal along the concave chain: walk from the last tangent to
+            # the maximum, comparing slopes as cross products (distances are positive)
+            tangent = min(tangent, hull_n - 1)
+            while tangent + 1 < hull_n and (hull_y[tangent + 1] - y_rx) * (d - hull_x[tangent]) >= (
+                hull_y[tangent] - y_rx
+            ) * (d - hull_x[tangent + 1]):
+                tangent += 1
+            while tangent > 0 and (hull_y[tangent - 1] - y_rx) * (d - hull_x[tangent]) > (
+                hull_y[tangent] - y_rx
+            ) * (d - hull_x[tangent - 1]):
+                tangent -= 1
+            s_rim = (hull_y[tangent] - y_rx) / (d - hull_x[tangent])
             s_tr = (y_rx - y_tx) / d
             if s_tim < s_tr or s_tim + s_rim <= 0.0:
                 # line of sight: the most obstructing of the two horizon points
                 u_tx = _u_at(tx_hor_x, tx_hor_y, y_tx, y_rx, d)
-                u_rx = _u_at(hull_x[lo], hull_y[lo], y_tx, y_rx, d)
+                u_rx = _u_at(hull_x[tangent], hull_y[tangent], y_tx, y_rx, d)
                 u_out[k] = max(u_tx, u_rx)
             else:
                 # beyond it: the edge where the two horizon rays meet
@@ -164,7 +167,7 @@ def bullington_loss_db(
     u = np.empty(n)
     hull_x, hull_y = np.empty(n), np.empty(n)
     bullington_sweep(
-        obstacle, ground, tx_height_m, rx_height_m, step_m, curvature_per_m(k_factor),
+        obstacle, ground, tx_height_m, rx_height_m, step_m, curvature_per_m(k_factor), 1,
         hull_x, hull_y, u,
     )  # fmt: skip
     inv_sqrt_lambda = 1.0 / math.sqrt(float(wavelength_m(freq_mhz)))
