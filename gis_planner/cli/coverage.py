@@ -23,6 +23,7 @@ from gis_planner.cli.common import (
     t,
 )
 from gis_planner.defaults import TECHNOLOGIES, VILLAGE_ADMIN_VERSION
+from gis_planner.radio.diffraction import DEFAULT_K_FACTOR
 
 if TYPE_CHECKING:
     from gis_planner.jobs.coverage import CoverageResult
@@ -65,6 +66,27 @@ def coverage(
         Path | None,
         typer.Option(help="Directory of the MSI/Planet files named by the cells' pattern_ref."),
     ] = None,
+    terrain: Annotated[
+        Path | None,
+        typer.Option(
+            help="Elevation raster (GeoTIFF/COG, SRTM .hgt, VRT) covering the area: adds the "
+            "terrain's diffraction loss (default: level ground)."
+        ),
+    ] = None,
+    clutter: Annotated[
+        Path | None,
+        typer.Option(help="Land-cover raster (with --terrain and --clutter-table)."),
+    ] = None,
+    clutter_table: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of the land-cover classes: class,height_m,loss_db (clutter height on "
+            "the paths, extra loss at the receiver)."
+        ),
+    ] = None,
+    k_factor: Annotated[
+        float, typer.Option(help="Effective earth radius factor of the terrain's diffraction.")
+    ] = DEFAULT_K_FACTOR,
     map_operator: Annotated[
         str | None, typer.Option(help="Operator of the RSRP map (default: the first).")
     ] = None,
@@ -96,6 +118,8 @@ def coverage(
             )
     if crs is not None:
         crs_option(crs, metric=True)
+    if (clutter is None) != (clutter_table is None) or (clutter and terrain is None):
+        fail(t("--clutter and --clutter-table go together, with --terrain"))
     target = store_from(store)
     required_layers(target, ("admin_units", "cells"))
     spec = CoverageSpec(
@@ -109,6 +133,10 @@ def coverage(
         include_planned=planned,
         workers=workers,
         patterns_dir=patterns,
+        terrain=terrain,
+        clutter=clutter,
+        clutter_table=clutter_table,
+        k_factor=k_factor,
         replace=replace,
         out_dir=out,
         base_dir=output_dir(None, target),

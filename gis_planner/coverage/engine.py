@@ -8,6 +8,11 @@ level reaches the scene's floor (threshold − margin); the SINR of the best
 server is its power over the other co-channel cells' power plus the noise of one resource
 element.
 
+With terrain (``params.terrain``), a tile also reads its terrain window and sweeps the masts
+reaching it (``coverage.terrain``); the kernel subtracts each cell's diffraction loss beyond
+level ground's and the receiver's clutter loss from its level. Over level ground those are
+exactly zero and the rasters are the flat ones to the bit.
+
 Tiles are independent and streamed: ``stream_coverage`` takes the windows (with their
 area-of-interest masks) one at a time and yields each window's rasters as soon as it is done,
 so that the caller writes them to disk and reduces its statistics before the next ones arrive.
@@ -37,6 +42,14 @@ import numpy.typing as npt
 
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
+from gis_planner.coverage.terrain import (
+    CellGeometry,
+    Masts,
+    TerrainInputs,
+    TileTerrain,
+    mast_batches,
+)
+from gis_planner.radio.diffraction import knife_edge_loss_db, wavelength_m
 
 #: Nodata of the float rasters.
 NODATA_DB = -999.0
@@ -82,6 +95,10 @@ class TileTask:
     grid: Grid
     window: Window
     mask: npt.NDArray[np.bool_]
+    terrain: TerrainInputs | None = None
+    #: The scenes' masts (with ``terrain``).
+    masts: Masts | None = None
+    ue_height_m: float = 1.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +138,12 @@ def _tile_kernel(
     max_att: npt.NDArray[np.float64],
     threshold: float,
     floor: float,
+    has_terrain: bool,
+    mast: npt.NDArray[np.int32],
+    inv_sqrt_lambda: npt.NDArray[np.float64],
+    terrain_u: npt.NDArray[np.float32],
+    level_u: npt.NDArray[np.float32],
+    clutter_loss: npt.NDArray[np.float32],
     best: npt.NDArray[np.float64],
     best_mw: npt.NDArray[np.float64],
     second: npt.NDArray[np.float64],
@@ -209,6 +232,17 @@ def _tile_kernel(
                         vf = v - vi
                         a_v = v_tables[p, vi] + vf * (v_tables[p, vi + 1] - v_tables[p, vi])
                         rsrp = ref_eirp[c] - loss - min(a_h + a_v, max_att[p])
+                        if has_terrain:
+                            # the terrain's diffraction beyond level ground's (none on level
+                            # ground: the two are the same numbers) and the receiver's clutter
+                            g = mast[c]
+                            u = terrain_u[g, i, j]
+                            u_level = level_u[g, i, j]
+                            if u > u_level:
+                                rsrp -= knife_edge_loss_db(
+                                    u * inv_sqrt_lambda[c]
+                                ) - knife_edge_loss_db(u_level * inv_sqrt_lambda[c])
+                            rsrp -= clutter_loss[i, j]
                         if rsrp < floor:
                             continue
                         # single precision is ample for a power; the best server's own term is
@@ -243,49 +277,148 @@ def cells_reaching(
     return np.flatnonzero(reach).astype(np.int64)
 
 
-def compute_tile(
-    scene: Scene, grid: Grid, mask: npt.NDArray[np.bool_], window: Window
-) -> TileRasters:
-    """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask)."""
-    x0, _, _, y1 = grid.window_bounds(window)
-    shape = (window.height, window.width)
-    best = np.full(shape, _NONE)
-    best_mw = np.zeros(shape)
-    second = np.full(shape, _NONE)
-    server = np.full(shape, -1, dtype=np.int32)
-    count = np.zeros(shape, dtype=np.uint8)
-    power = np.zeros((len(scene.channel_bands_mhz), *shape))
-    cells = cells_reaching(scene, grid.window_bounds(window))
-    evaluations = 0
-    if len(cells) and mask.any():
-        evaluations = _tile_kernel(
-            x0, y1, grid.resolution_m, np.ascontiguousarray(mask), cells,
-            scene.x_m, scene.y_m, scene.ref_eirp_dbm, scene.sin_az, scene.cos_az,
-            scene.mech_tilt_deg, scene.elec_tilt_deg, scene.range_m, scene.reach_m,
-            scene.extent_m, scene.channel,
-            scene.table_offset, scene.path_loss_table, scene.depression_table,
-            scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
-            scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, best, best_mw, second, server,
-            count,
-            power,
+@dataclass(frozen=True, eq=False)
+class _Levels:
+    """What the kernel accumulates per pixel over the cells of one scene."""
+
+    best: npt.NDArray[np.float64]
+    best_mw: npt.NDArray[np.float64]
+    second: npt.NDArray[np.float64]
+    server: npt.NDArray[np.int32]
+    count: npt.NDArray[np.uint8]
+    power_mw: npt.NDArray[np.float64]
+
+    @classmethod
+    def empty(cls, scene: Scene, shape: tuple[int, int]) -> _Levels:
+        return cls(
+            np.full(shape, _NONE), np.zeros(shape), np.full(shape, _NONE),
+            np.full(shape, -1, dtype=np.int32), np.zeros(shape, dtype=np.uint8),
+            np.zeros((len(scene.channel_bands_mhz), *shape)),
         )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class _TerrainPart:
+    """The terrain's arrays for one kernel call: the slot of each cell's mast, the losses."""
+
+    mast_slot: npt.NDArray[np.int32]
+    inv_sqrt_lambda: npt.NDArray[np.float64]
+    tile: TileTerrain
+
+
+def _accumulate(
+    scene: Scene,
+    grid: Grid,
+    window: Window,
+    mask: npt.NDArray[np.bool_],
+    cells: npt.NDArray[np.int64],
+    levels: _Levels,
+    terrain: _TerrainPart | None = None,
+) -> int:
+    """Apply ``cells`` (in their order) to ``levels``; the evaluations made."""
+    x0, _, _, y1 = grid.window_bounds(window)
+    if terrain is None:
+        mast = np.full(scene.n_cells, -1, dtype=np.int32)
+        inv_sqrt_lambda = np.zeros(scene.n_cells)
+        terrain_u = level_u = np.zeros((0, 0, 0), dtype=np.float32)
+        clutter_loss = np.zeros((0, 0), dtype=np.float32)
+    else:
+        mast, inv_sqrt_lambda = terrain.mast_slot, terrain.inv_sqrt_lambda
+        terrain_u, level_u = terrain.tile.u_m, terrain.tile.level_u_m
+        clutter_loss = terrain.tile.clutter_loss_db
+    evaluations: int = _tile_kernel(
+        x0, y1, grid.resolution_m, np.ascontiguousarray(mask), cells,
+        scene.x_m, scene.y_m, scene.ref_eirp_dbm, scene.sin_az, scene.cos_az,
+        scene.mech_tilt_deg, scene.elec_tilt_deg, scene.range_m, scene.reach_m,
+        scene.extent_m, scene.channel,
+        scene.table_offset, scene.path_loss_table, scene.depression_table,
+        scene.table_step_m, scene.pattern, scene.h_tables, scene.v_tables,
+        scene.max_att_db, scene.threshold_dbm, scene.floor_dbm, terrain is not None, mast,
+        inv_sqrt_lambda, terrain_u, level_u, clutter_loss, levels.best, levels.best_mw,
+        levels.second, levels.server, levels.count, levels.power_mw,
+    )  # fmt: skip
+    return evaluations
+
+
+def _rasters(scene: Scene, window: Window, levels: _Levels, evaluations: int) -> TileRasters:
+    """The rasters of a tile from what the kernel accumulated over every cell reaching it."""
+    shape = (window.height, window.width)
+    server, best, second = levels.server, levels.best, levels.second
     served = server >= 0
     sinr = np.full(shape, NODATA_DB, dtype=np.float32)
     if served.any():
-        signal_mw = best_mw[served]
+        signal_mw = levels.best_mw[served]
         channel = scene.channel[server[served]]
-        total_mw = power[channel, *np.nonzero(served)]
+        total_mw = levels.power_mw[channel, *np.nonzero(served)]
         interference = np.maximum(total_mw - signal_mw, 0.0)
         sinr[served] = 10.0 * np.log10(signal_mw / (interference + scene.noise_mw[channel]))
     best_out = np.where(served, best, NODATA_DB).astype(np.float32)
     second_out = np.where(second > _NONE, second, NODATA_DB).astype(np.float32)
-    return TileRasters(window, best_out, second_out, sinr, server, count, evaluations)
+    return TileRasters(window, best_out, second_out, sinr, server, levels.count, evaluations)
+
+
+def compute_tile(
+    scene: Scene, grid: Grid, mask: npt.NDArray[np.bool_], window: Window
+) -> TileRasters:
+    """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask),
+    over level ground."""
+    levels = _Levels.empty(scene, (window.height, window.width))
+    cells = cells_reaching(scene, grid.window_bounds(window))
+    evaluations = 0
+    if len(cells) and mask.any():
+        evaluations = _accumulate(scene, grid, window, mask, cells, levels)
+    return _rasters(scene, window, levels, evaluations)
+
+
+def compute_terrain_tile(
+    scenes: Sequence[Scene],
+    grid: Grid,
+    window: Window,
+    mask: npt.NDArray[np.bool_],
+    terrain: TerrainInputs,
+    masts: Masts,
+    ue_height_m: float,
+) -> tuple[TileRasters, ...]:
+    """The rasters of every scene on one tile with the terrain's losses.
+
+    The masts' profiles are shared by their cells of every scene; they are swept in batches
+    (``mast_batches``), so that a tile holds the losses of a bounded number of masts, and each
+    scene's cells are applied in the same order as over level ground.
+    """
+    shape = (window.height, window.width)
+    bounds = grid.window_bounds(window)
+    reaching = [cells_reaching(scene, bounds) for scene in scenes]
+    order = [masts.of_cell[s][cells] for s, cells in enumerate(reaching)]
+    every = np.unique(np.concatenate(order)) if order else np.empty(0, dtype=np.int32)
+    tile = TileTerrain(terrain, masts, grid, window, mask, every, ue_height_m)
+    levels = [_Levels.empty(scene, shape) for scene in scenes]
+    evaluations = [0] * len(scenes)
+    inv_sqrt_lambda = [
+        1.0 / np.sqrt(wavelength_m(scene.channel_bands_mhz[scene.channel])) for scene in scenes
+    ]
+    for batch, runs in mast_batches(order, tile.capacity):
+        tile.hold(batch)
+        for s, (start, stop) in enumerate(runs):
+            if stop > start:
+                part = _TerrainPart(tile.slot[masts.of_cell[s]], inv_sqrt_lambda[s], tile)
+                evaluations[s] += _accumulate(
+                    scenes[s], grid, window, mask, reaching[s][start:stop], levels[s], part
+                )
+    return tuple(
+        _rasters(scene, window, levels[s], evaluations[s]) for s, scene in enumerate(scenes)
+    )
 
 
 def run_task(task: TileTask) -> CoverageTile:
     """Every scene of ``task`` on its window (the function workers run)."""
-    rasters = tuple(compute_tile(s, task.grid, task.mask, task.window) for s in task.scenes)
-    return CoverageTile(task.window, task.mask, rasters)
+    grid, window, mask = task.grid, task.window, task.mask
+    if task.terrain is None or task.masts is None or not mask.any():
+        rasters = tuple(compute_tile(s, grid, mask, window) for s in task.scenes)
+    else:
+        rasters = compute_terrain_tile(
+            task.scenes, grid, window, mask, task.terrain, task.masts, task.ue_height_m
+        )
+    return CoverageTile(window, mask, rasters)
 
 
 def stream_coverage(
@@ -301,7 +434,15 @@ def stream_coverage(
     consumed stay few whatever the size of the grid.
     """
     params = params or CoverageParams()
-    tasks = (TileTask(tuple(scenes), grid, window, mask) for window, mask in windows)
+    masts = None
+    if params.terrain is not None:
+        masts = Masts.of(
+            [CellGeometry(s.x_m, s.y_m, s.height_m, s.sin_az, s.cos_az, s.reach_m) for s in scenes]
+        )
+    tasks = (
+        TileTask(tuple(scenes), grid, window, mask, params.terrain, masts, params.ue_height_m)
+        for window, mask in windows
+    )
     if params.workers <= 1:
         yield from map(run_task, tasks)
         return

@@ -168,7 +168,14 @@ def coverage_tags(params: CoverageParams, **extra: str) -> dict[str, str]:
     settings = asdict(params)
     settings["thresholds_dbm"] = dict(params.thresholds_dbm)
     settings["margins_db"] = dict(params.margins_db)
-    return {"coverage_params": json.dumps(settings, ensure_ascii=False), **extra}
+    # the files by path, size and modification time: a product says which terrain it used
+    terrain = params.terrain.describe() if params.terrain else None
+    settings["terrain"] = terrain
+    return {
+        "coverage_params": json.dumps(settings, ensure_ascii=False),
+        "terrain": json.dumps(terrain, ensure_ascii=False) if terrain else "none (level ground)",
+        **extra,
+    }
 
 
 def _scene_rasters(

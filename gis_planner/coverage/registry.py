@@ -20,7 +20,8 @@ from gis_planner.products import Band, ProductArea, ProductRecord, Scope
 
 JOB = "coverage"
 #: Layers a coverage run reads: a record is stale once one of them is rewritten. Cells sit
-#: on sites, so a change of the sites layer makes the coverage stale too.
+#: on sites, so a change of the sites layer makes the coverage stale too. The terrain files
+#: are not layers: the records' parameters name them (``terrain``: path, size, mtime).
 INPUT_LAYERS = ("cells", "sites", "admin_units", "villages", "priority_areas")
 #: Band description written by the coverage writer → (name, quantity, unit, description).
 BAND_KINDS: dict[str, tuple[str, str, str, str]] = {

@@ -30,6 +30,7 @@ import pandas as pd
 
 from gis_planner.admin import locate
 from gis_planner.coverage.reach import directional_reach, pattern_tables, reach_extent
+from gis_planner.coverage.terrain import TerrainInputs
 from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.antenna import AntennaPattern, sector_pattern
@@ -92,6 +93,9 @@ class CoverageParams:
     #: One environment for every cell; None derives it from the admin unit of each cell.
     environment: Environment | None = None
     include_planned: bool = False
+    #: Elevation and clutter: the terrain's diffraction and clutter losses are added to the
+    #: models' (``coverage.terrain``); None computes over level ground, the models alone.
+    terrain: TerrainInputs | None = None
 
     def margin_db(self, technology: str) -> float:
         for tech, value in self.margins_db:
@@ -118,6 +122,8 @@ class Scene:
     cell_ids: npt.NDArray[np.object_]
     x_m: F64
     y_m: F64
+    #: Antenna height above the ground.
+    height_m: F64
     #: Reference-signal EIRP at boresight (transmit power share + gain − feeder loss).
     ref_eirp_dbm: F64
     sin_az: F64
@@ -303,6 +309,7 @@ def build_scene(
         cell_ids=cells["cell_id"].to_numpy(dtype=object),
         x_m=np.ascontiguousarray(x_m, dtype=np.float64),
         y_m=np.ascontiguousarray(y_m, dtype=np.float64),
+        height_m=heights,
         ref_eirp_dbm=ref_eirp,
         sin_az=np.sin(az),
         cos_az=np.cos(az),

@@ -28,6 +28,7 @@ from gis_planner.coverage.products import WrittenRaster, read_for_map, rsrp_map
 from gis_planner.coverage.registry import INPUT_LAYERS, JOB, coverage_records
 from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
+from gis_planner.coverage.terrain import TerrainError, check_covers, open_terrain
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
@@ -36,6 +37,7 @@ from gis_planner.maps import save_map
 from gis_planner.products import ProductArea, Scope, input_revisions, scoped_layer
 from gis_planner.qgis import style_path
 from gis_planner.radio.antenna import load_patterns
+from gis_planner.radio.diffraction import DEFAULT_K_FACTOR
 from gis_planner.settings import get_settings
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx
@@ -62,6 +64,13 @@ class CoverageSpec:
     workers: int = 2
     #: Folder of the MSI/Planet files the cells' ``pattern_ref`` name.
     patterns_dir: Path | None = None
+    #: Elevation raster (GeoTIFF/COG, SRTM .hgt, VRT) covering the area; None: level ground.
+    terrain: Path | None = None
+    #: Land-cover raster and its classes' table (``class,height_m,loss_db``), with ``terrain``.
+    clutter: Path | None = None
+    clutter_table: Path | None = None
+    #: Effective earth radius factor of the terrain's diffraction.
+    k_factor: float = DEFAULT_K_FACTOR
     #: Let a narrowed run replace the store-wide products.
     replace: bool = False
     #: Folder of the CSV/XLSX tables and the map; default ``{base_dir}/coverage/{scope}``.
@@ -108,14 +117,24 @@ def run(
     scope = spec.scope
     # Read before the inputs: a layer rewritten during the run makes its products stale.
     inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
-    params = CoverageParams(
-        resolution_m=spec.resolution_m, workers=spec.workers, include_planned=spec.include_planned
+    if spec.terrain is None and spec.clutter is not None:
+        raise TerrainError("land cover needs an elevation raster (--terrain) under it")
+    terrain = (
+        open_terrain(spec.terrain, spec.clutter, spec.clutter_table, spec.k_factor)
+        if spec.terrain is not None
+        else None
     )
+    params = CoverageParams(
+        resolution_m=spec.resolution_m, workers=spec.workers, include_planned=spec.include_planned,
+        terrain=terrain,
+    )  # fmt: skip
     admin = store.read("admin_units")
     assert isinstance(admin, gpd.GeoDataFrame)
     area = run_area(admin, spec.area_codes, spec.admin_version)
     # Only what can count is read: villages in the run's box, cells within reach of it.
     box = _run_box(area, spec.bbox)
+    if terrain is not None:
+        check_covers(terrain, box)
     villages = store.read("villages", bbox=box)
     priority = store.read("priority_areas", bbox=box) if store.has_layer("priority_areas") else None
     cells = store.read("cells", bbox=_grown(box, params.max_range_m))
