@@ -86,8 +86,10 @@ def industry(
                 "ltem_indoor_share", "gap"]  # fmt: skip
     zones = result.zones.loc[result.zones["operator"] == "any", ["name", *measures]]
     table = Table(title=t("Industrial zones, furthest from the 5G indoor target first"))
-    for column in ("zone", "5G outdoor", "5G indoor", "NB-IoT indoor", "LTE-M indoor", "gap"):
-        table.add_column(t(column), justify="left" if column == "zone" else "right")
+    headers = ("5G outdoor", "5G indoor", "NB-IoT indoor", "LTE-M indoor", "gap to target")
+    table.add_column(t("zone"))
+    for column in headers:
+        table.add_column(t(column), justify="right")
     for name, *shares in zones.itertuples(index=False):
         table.add_row(str(name), *(f"{share:.0%}" for share in shares))
     console.print(table)
