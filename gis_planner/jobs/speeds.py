@@ -220,7 +220,7 @@ def coverage_scenes(
     if not scenes:
         others = sorted({r.scope for r in records} - {scope})
         hint = (
-            f"; coverage scopes in the store: {', '.join(s or 'province' for s in others)}"
+            f", or name one the store holds (--scope): {', '.join(s or 'province' for s in others)}"
             if others
             else ""
         )
