@@ -1,0 +1,81 @@
+"""``/analysis/speeds``: the shares at the download targets, by role, from the real jobs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_planner.cli import app as cli
+from gis_planner.store import GeoPackageStore
+
+from .conftest import key
+
+BBOX = "105.89,20.52,105.95,20.57"
+
+
+@pytest.fixture(scope="module")
+def speeds_client(
+    sample_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[TestClient, str]:
+    """The app over a copy of the sample after the real ``coverage`` (4G and 5G around Phủ Lý
+    at 200 m) and ``speeds`` commands; with the coverage's scope."""
+    target = tmp_path_factory.mktemp("speeds") / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, target)
+    runner = CliRunner()
+    tables = str(target.parent / "tables")
+    args = ["coverage", "--store", str(target), "--resolution-m", "200", "--bbox", BBOX,
+            "--tech", "4G", "--tech", "5G", "--workers", "1", "--out", tables]  # fmt: skip
+    result = runner.invoke(cli, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    store = GeoPackageStore(target)
+    scope = next(r.scope for r in store.products() if r.job == "coverage")
+    args = ["speeds", "--store", str(target), "--scope", scope, "--out", tables]
+    result = runner.invoke(cli, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return TestClient(create_app(store, api_settings)), scope
+
+
+def test_not_computed_is_404(client: TestClient) -> None:
+    response = client.get("/analysis/speeds")
+    assert response.status_code == 404
+    assert "gis-planner speeds" in response.json()["detail"]
+
+
+def test_each_role_sees_its_rows(speeds_client: tuple[TestClient, str]) -> None:
+    client, scope = speeds_client
+    viewer = client.get("/analysis/speeds", params={"scope": scope})
+    assert viewer.status_code == 200, viewer.text
+    body = viewer.json()
+    assert body["scope"] == scope and body["stale"] is False
+    assert {row["operator"] for row in body["mobile"]} == {"any"}
+    assert {row["technology"] for row in body["mobile"]} == {"4G", "5G"}
+    assert body["assumptions"]["throughput"]["user_share"] == 0.5
+    assert "coverage_products" not in body["assumptions"]
+    measures = {row["measure"]: row for row in body["fixed"]}
+    assert measures["fixed_target"]["target_mbps"] == 100.0
+    assert measures["fixed_2030"]["target_mbps"] == 1000.0
+    for row in body["mobile"]:
+        assert 0 <= row["villages_at_target"] <= row["villages"]
+        assert 0.0 <= row["population_share"] <= 1.0
+
+    mine = client.get("/analysis/speeds", params={"scope": scope}, headers=key("viettel"))
+    assert {row["operator"] for row in mine.json()["mobile"]} == {"any", "viettel"}
+    admin = client.get(
+        "/analysis/speeds", params={"scope": scope, "technology": "5G"}, headers=key("admin")
+    )
+    rows = admin.json()["mobile"]
+    assert {row["technology"] for row in rows} == {"5G"}
+    assert {"any", "viettel", "vnpt"} <= {row["operator"] for row in rows}
+
+
+def test_a_scope_is_a_name(speeds_client: tuple[TestClient, str]) -> None:
+    client, _ = speeds_client
+    assert client.get("/analysis/speeds", params={"scope": "../x"}).status_code == 422
+    assert client.get("/analysis/speeds", params={"scope": "other"}).status_code == 404
