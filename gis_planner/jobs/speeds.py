@@ -135,6 +135,7 @@ def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
     rasters_dir.mkdir(parents=True, exist_ok=True)
     # Written aside, then moved into place with the records' commit, as the coverage does.
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
+    write = _Writer(staging, rasters_dir.relative_to(store.assets_dir).as_posix(), params, inputs)
     try:
         staged: list[tuple[Path, ProductRecord]] = []
         best: dict[str, npt.NDArray[np.float32]] = {}
@@ -145,17 +146,16 @@ def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
             mbps = throughput_raster(
                 sinr_db, index, worth[(operator, technology)], technology, spec.throughput
             )
-            staged.append(_write(staging, operator, technology, mbps, grid, rsrp, params, inputs))
+            staged.append(write(operator, technology, mbps, grid, rsrp))
             best[technology] = np.maximum(best.get(technology, mbps), mbps)
             operators.setdefault(technology, []).append(operator)
         for technology, mbps in best.items():
             if len(operators[technology]) < 2:
                 continue  # the best of one operator is that operator's raster
             source = next(r for (_, t), (r, _) in scenes.items() if t == technology)
-            staged.append(
-                _write(staging, ANY_OPERATOR, technology, mbps, grid, source, params, inputs,
-                       operators=tuple(sorted(operators[technology])))
-            )  # fmt: skip
+            every = tuple(sorted(operators[technology]))
+            # ``grid``: every raster of a coverage run is on its one grid
+            staged.append(write(ANY_OPERATOR, technology, mbps, grid, source, every))
         made = {record.id for _, record in staged}
         gone = [
             r for r in store.products() if r.job == JOB and r.scope == spec.scope
@@ -256,15 +256,11 @@ def server_worth(
         )
     # One link-budget figure per distinct carrier, not per cell.
     carriers = joined[["technology", "bandwidth_mhz", "band_mhz"]].drop_duplicates()
-    value = {
-        (t, bw, band): carrier_mbps_per_bit(t, bw, band, params)
+    carriers["worth"] = [
+        carrier_mbps_per_bit(t, bw, band, params)
         for t, bw, band in carriers.itertuples(index=False)
-    }
-    joined["worth"] = [
-        value[key]
-        for key in zip(joined["technology"], joined["bandwidth_mhz"], joined["band_mhz"],
-                       strict=True)
-    ]  # fmt: skip
+    ]
+    joined = joined.merge(carriers, on=["technology", "bandwidth_mhz", "band_mhz"])
     worth = {}
     for (operator, technology), rows in joined.groupby(["operator", "technology"]):
         table = np.full(int(rows["server_index"].max()) + 1, np.nan)
@@ -283,41 +279,47 @@ def _band(store: LayerStore, record: ProductRecord, name: str) -> tuple[npt.NDAr
     return values, grid
 
 
-def _write(
-    directory: Path,
-    operator: str,
-    technology: str,
-    mbps: npt.NDArray[np.float32],
-    grid: Grid,
-    source: ProductRecord,
-    params: dict[str, Any],
-    inputs: dict[str, int],
-    operators: tuple[str, ...] = (),
-) -> tuple[Path, ProductRecord]:
-    """A throughput COG in ``directory`` and its record (at its final path)."""
-    stem = f"{operator}_{technology}_throughput"
-    tags = {
-        "operator": operator, "technology": technology, "units": BAND.unit,
-        "speeds_params": json.dumps(params, ensure_ascii=False),
-    }  # fmt: skip
-    path = write_cog(
-        directory / f"{stem}.tif", [mbps], grid, NODATA_MBPS, tags, ("throughput_mbps",)
-    )
-    scope = source.scope
-    record = ProductRecord(
-        id=f"{JOB}.{scope or 'province'}.{stem}",
-        kind="raster",
-        job=JOB,
-        parameters=params,
-        area=source.area,
-        operators=operators or (operator,),
-        technologies=(technology,),
-        inputs=inputs,
-        scope=scope,
-        bands=(BAND,),
-        path=f"{JOB}/{scope}/{path.name}" if scope else f"{JOB}/{path.name}",
-    )
-    return path, record
+@dataclass(frozen=True)
+class _Writer:
+    """Writes throughput COGs into ``directory`` with their records, whose paths are in the
+    assets' ``folder`` the files are moved to."""
+
+    directory: Path
+    folder: str
+    params: dict[str, Any]
+    inputs: dict[str, int]
+
+    def __call__(
+        self,
+        operator: str,
+        technology: str,
+        mbps: npt.NDArray[np.float32],
+        grid: Grid,
+        source: ProductRecord,
+        operators: tuple[str, ...] = (),
+    ) -> tuple[Path, ProductRecord]:
+        stem = f"{operator}_{technology}_throughput"
+        tags = {
+            "operator": operator, "technology": technology, "units": BAND.unit,
+            "speeds_params": json.dumps(self.params, ensure_ascii=False),
+        }  # fmt: skip
+        path = write_cog(
+            self.directory / f"{stem}.tif", [mbps], grid, NODATA_MBPS, tags, ("throughput_mbps",)
+        )
+        record = ProductRecord(
+            id=f"{JOB}.{source.scope or 'province'}.{stem}",
+            kind="raster",
+            job=JOB,
+            parameters=self.params,
+            area=source.area,
+            operators=operators or (operator,),
+            technologies=(technology,),
+            inputs=self.inputs,
+            scope=source.scope,
+            bands=(BAND,),
+            path=f"{self.folder}/{path.name}",
+        )
+        return path, record
 
 
 def read_figures(store: LayerStore, scope: str = "") -> SpeedFigures:
@@ -340,21 +342,21 @@ def read_figures(store: LayerStore, scope: str = "") -> SpeedFigures:
     villages = store.read("villages")
     assert isinstance(villages, gpd.GeoDataFrame)
     revisions = store.layer_revisions()
-    by_technology: dict[str, dict[str, npt.NDArray[np.float32]]] = {}
-    grid = None
+    by_technology: dict[str, list[ProductRecord]] = {}
     for record in records:
-        values, grid = _band(store, record, BAND.name)
-        by_technology.setdefault(record.technologies[0], {})[record.operators[0]] = values
-    assert grid is not None
-    # Every raster of a scope is on the coverage's one grid: label its pixels once.
-    labels = label_pixels(villages, grid)
-    rows = pd.concat(
-        [
-            village_speeds(villages, labels, rasters, technology, targets)
-            for technology, rasters in sorted(by_technology.items())
-        ],
-        ignore_index=True,
-    )
+        by_technology.setdefault(record.technologies[0], []).append(record)
+    labels = None
+    parts = []
+    # One technology's rasters in memory at a time.
+    for technology, found in sorted(by_technology.items()):
+        rasters = {}
+        for record in found:
+            rasters[record.operators[0]], grid = _band(store, record, BAND.name)
+        if labels is None:
+            # Every raster of a scope is on the coverage's one grid: label its pixels once.
+            labels = label_pixels(villages, grid)
+        parts.append(village_speeds(villages, labels, rasters, technology, targets))
+    rows = pd.concat(parts, ignore_index=True)
     measured = villages[villages["code"].isin(rows["village_code"])]
     fixed_rows = fixed_speeds(_ftth(store, measured), FixedParams(**fixed), targets)
     return SpeedFigures(
