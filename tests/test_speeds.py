@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import shutil
 from pathlib import Path
 
@@ -156,6 +157,14 @@ def test_fixed_access_by_pon() -> None:
     assert summary.loc["fixed_2030", "villages_at_target"] == 1
     # a split so small that under one subscriber is active gets the whole PON, no more
     assert FixedParams(split=2).subscriber_mbps(GPON) == pytest.approx(2488.32 * 0.92)
+
+
+def test_the_spec_pickles() -> None:
+    spec = speeds.SpeedsSpec(
+        scope="bbox1234abcd_4g", throughput=ThroughputParams(user_share=0.3),
+        fixed=FixedParams(pon_by_operator=(("viettel", "xgs-pon"),)), out_dir=Path("out"),
+    )  # fmt: skip
+    assert pickle.loads(pickle.dumps(spec)) == spec
 
 
 @pytest.fixture(scope="module")
