@@ -12,11 +12,13 @@ from gis_planner.catalogue.fibre import FIBRE_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.catalogue.sharing import SHARING_LAYERS
 from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
+from gis_planner.catalogue.speeds import SPEEDS_LAYERS
 from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation, conform, validate
 from gis_planner.errors import UnknownLayer
 
 CATALOGUE: dict[str, LayerSpec] = {
-    spec.name: spec for spec in (*CORE_LAYERS, *COVERAGE_LAYERS, *SHARING_LAYERS, *FIBRE_LAYERS)
+    spec.name: spec
+    for spec in (*CORE_LAYERS, *COVERAGE_LAYERS, *SHARING_LAYERS, *FIBRE_LAYERS, *SPEEDS_LAYERS)
 }
 
 

@@ -58,6 +58,7 @@ PUBLIC_LAYERS = frozenset(
     {
         "admin_units", "admin_crosswalk", "villages", "priority_areas",
         "positions", "sharing_ratios", "ftth_villages", "ftth_shares", "fibre_redundancy",
+        "ftth_speeds",
     }
 )  # fmt: skip
 
@@ -70,6 +71,10 @@ ACCESS: dict[str, LayerAccess] = {
     # Coverage aggregated over operators is public; each operator's rows are its own.
     "coverage_villages": LayerAccess(
         CATALOGUE["coverage_villages"].field_names, by_operator=True, public_rows=AGGREGATED
+    ),
+    # Speeds as coverage: the best operator at each pixel is public, each operator's its own.
+    "speeds_villages": LayerAccess(
+        CATALOGUE["speeds_villages"].field_names, by_operator=True, public_rows=AGGREGATED
     ),
     # A position's stored capacity comes from every operator's ``max_tenants``, which each
     # operator keeps to itself.
