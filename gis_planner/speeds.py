@@ -26,8 +26,6 @@ from gis_planner.radio.throughput import ThroughputParams, downlink_mbps
 
 #: Nodata of the throughput rasters: the coverage rasters' own, below any real value.
 NODATA_MBPS = NODATA_DB
-#: The technologies a throughput is estimated for (2G/3G cannot reach the targets).
-THROUGHPUT_TECHNOLOGIES = ("4G", "5G")
 
 
 @dataclass(frozen=True)
@@ -114,6 +112,40 @@ def throughput_raster(
     return out
 
 
+@dataclass
+class SpeedSums:
+    """Per-village sums of one technology's throughput rasters, that add up across windows.
+
+    ``levels`` counts the pixels at or above the mobile target (``LevelSums`` counts in
+    whatever unit the rasters are in) and keeps each village's best value; ``total_mbps`` adds
+    up each layer's throughput for the mean. Index 0 collects the unlabelled pixels.
+    """
+
+    levels: LevelSums
+    total_mbps: dict[str, npt.NDArray[np.float64]]
+
+    @classmethod
+    def empty(cls, n: int, target_mbps: float) -> SpeedSums:
+        return cls(LevelSums.empty(n, target_mbps), {})
+
+    def add(
+        self, labels: npt.NDArray[np.int32], mbps_by_layer: Mapping[str, npt.NDArray[np.float32]]
+    ) -> None:
+        """Add a window: its labels and a throughput raster per layer on the same pixels."""
+        self.levels.add(labels, mbps_by_layer)
+        flat = labels.ravel()
+        labelled = flat > 0
+        for layer, raster in mbps_by_layer.items():
+            # nodata (no server) is no throughput: 0 Mb/s in the mean
+            values = np.maximum(raster.ravel()[labelled], 0.0)
+            weighted = np.bincount(flat[labelled], weights=values, minlength=self.levels.n + 1)
+            total = weighted.astype(np.float64, copy=False)  # weighted counts are floats
+            if layer in self.total_mbps:
+                self.total_mbps[layer] += total
+            else:
+                self.total_mbps[layer] = total
+
+
 def village_speeds(
     villages: gpd.GeoDataFrame,
     labels: npt.NDArray[np.int32],
@@ -125,21 +157,26 @@ def village_speeds(
     of its people at the mobile target, whether the village is at it, its mean and best
     throughput. ``labels`` label the rasters' pixels with villages (``label_pixels``)."""
     targets = targets or SpeedTargets()
-    # LevelSums counts pixels at or above a level in whatever unit the rasters are in.
-    sums = LevelSums.empty(len(villages), targets.mobile_mbps)
-    layers = with_any(throughput_by_operator)
-    sums.add(labels, layers)
-    flat = labels.ravel()
-    labelled = flat > 0
-    pixels = sums.pixels[1:]
+    sums = SpeedSums.empty(len(villages), targets.mobile_mbps)
+    sums.add(labels, with_any(throughput_by_operator))
+    return speeds_table(villages, sums, technology, targets)
+
+
+def speeds_table(
+    villages: gpd.GeoDataFrame,
+    sums: SpeedSums,
+    technology: str,
+    targets: SpeedTargets | None = None,
+) -> pd.DataFrame:
+    """The rows of ``village_speeds`` from sums gathered over every window of the grid."""
+    targets = targets or SpeedTargets()
+    levels = sums.levels
+    pixels = levels.pixels[1:]
     population = villages["population"].fillna(0).to_numpy(dtype=np.float64)
     frames = []
-    for operator, raster in layers.items():
-        # nodata (no server) is no throughput: 0 Mb/s in the mean
-        values = np.maximum(raster.ravel()[labelled], 0.0)
-        total = np.bincount(flat[labelled], weights=values, minlength=len(villages) + 1)[1:]
-        share = sums.share(operator)
-        best = sums.best_dbm[operator][1:]
+    for operator, total in sums.total_mbps.items():
+        share = levels.share(operator)
+        best = levels.best_dbm[operator][1:]
         frames.append(
             pd.DataFrame(
                 {
@@ -153,7 +190,7 @@ def village_speeds(
                     "population_share": share,
                     "population_at_target": population * share,
                     "at_target": (share >= targets.village_share) & (pixels > 0),
-                    "mean_mbps": np.divide(total, pixels, out=np.zeros(len(pixels)),
+                    "mean_mbps": np.divide(total[1:], pixels, out=np.zeros(len(pixels)),
                                            where=pixels > 0),
                     "max_mbps": np.where(best > NODATA_MBPS, best, np.nan),
                 }
@@ -215,7 +252,8 @@ def fixed_speeds(
             "operators": ftth["operators"].fillna("").to_numpy(),
         }
     )
-    rows["pon"] = rows["village_code"].map(best["pon"]).fillna("")
+    # no PON where there is no FTTH (missing, not an empty name)
+    rows["pon"] = rows["village_code"].map(best["pon"])
     rows["subscriber_mbps"] = rows["village_code"].map(best["subscriber_mbps"]).fillna(0.0)
     rows["meets_target"] = rows["subscriber_mbps"] >= targets.fixed_mbps
     rows["meets_2030"] = rows["subscriber_mbps"] >= targets.fixed_2030_mbps
