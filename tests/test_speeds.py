@@ -15,7 +15,10 @@ import rasterio
 import shapely
 from typer.testing import CliRunner
 
+from gis_planner.catalogue.speeds import PON_NAMES
 from gis_planner.cli import app
+from gis_planner.coverage.grid import Grid
+from gis_planner.coverage.stats import label_pixels
 from gis_planner.jobs import coverage, speeds
 from gis_planner.radio.linkbudget import LinkBudgetError
 from gis_planner.radio.throughput import (
@@ -30,6 +33,7 @@ from gis_planner.radio.throughput import (
 from gis_planner.speeds import (
     GPON,
     NODATA_MBPS,
+    PONS,
     FixedParams,
     fixed_speeds,
     fixed_summary,
@@ -152,6 +156,7 @@ def test_fixed_access_by_pon() -> None:
     assert rows.loc["B", "pon"] == "xgs-pon" and rows.loc["B", "meets_2030"]
     assert rows.loc["B", "subscriber_mbps"] == pytest.approx(9953.28 * 216 / 248 / 8)
     assert rows.loc["C", "subscriber_mbps"] == 0.0 and not rows.loc["C", "meets_target"]
+    assert pd.isna(rows.loc["C", "pon"]) and tuple(PONS) == PON_NAMES
     summary = fixed_summary(rows.reset_index()).set_index("measure")
     assert summary.loc["fixed_target", "population_share"] == pytest.approx(0.3)
     assert summary.loc["fixed_2030", "villages_at_target"] == 1
@@ -195,7 +200,11 @@ def test_the_job_on_the_real_coverage(covered: Path, tmp_path: Path) -> None:
     scope = _scope(store)
     result = speeds.run(speeds.SpeedsSpec(scope=scope, out_dir=tmp_path / "tables"), store)
     records = {r.id: r for r in store.products() if r.job == "speeds"}
-    assert len(records) == len(result.rasters) and result.workbook.exists()
+    # the rasters and the two layers of village figures
+    assert len(records) == len(result.rasters) + 2 and result.workbook.exists()
+    layer_record = records[f"speeds.{scope}.speeds_villages"]
+    assert layer_record.layer == f"speeds_villages__{scope}"
+    assert layer_record.parameters["fixed"]["split"] == 32 and not store.stale(layer_record)
     sinr_record, server_record = speeds.coverage_scenes(store, scope)[("viettel", "5G")]
     mine = records[f"speeds.{scope}.viettel_5G_throughput"]
     assert mine.parameters["throughput"]["user_share"] == 0.5
@@ -260,3 +269,46 @@ def test_the_command_after_coverage(covered: Path, tmp_path: Path) -> None:
     assert (tmp_path / "out" / "speeds.xlsx").exists()
     result = runner.invoke(app, [*args[:5], "--pon", "viettel=vdsl"], env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "xgs-pon" in result.output
+
+
+def test_windows_give_the_whole_raster_figures(covered: Path, tmp_path: Path) -> None:
+    """Windows of 24 pixels, edge windows narrower: the rasters and the village figures are
+    those of the whole rasters at once."""
+    store = _copy(covered, tmp_path)
+    scope = _scope(store)
+    spec = speeds.SpeedsSpec(scope=scope, tile_px=24, out_dir=tmp_path / "tables")
+    speeds.run(spec, store)
+    stored = store.read(f"speeds_villages__{scope}")
+    villages = store.read("villages")
+    assert isinstance(villages, gpd.GeoDataFrame)
+    worth = speeds.server_worth(
+        store.read(f"coverage_servers__{scope}"), store.read("cells"), PARAMS
+    )
+    parts = []
+    for technology in ("4G", "5G"):
+        whole = {}
+        for (operator, tech), (sinr_record, server_record) in speeds.coverage_scenes(
+            store, scope
+        ).items():
+            if tech != technology:
+                continue
+            assert sinr_record.path is not None and server_record.path is not None
+            with (
+                rasterio.open(store.assets_dir / sinr_record.path) as sinr,
+                rasterio.open(store.assets_dir / server_record.path) as server,
+            ):
+                assert min(sinr.shape) > 2 * 24 and all(n % 24 for n in sinr.shape)  # ragged
+                whole[operator] = throughput_raster(
+                    sinr.read(3), server.read(1), worth[(operator, tech)], tech, PARAMS
+                )
+                transform, shape, crs = sinr.transform, sinr.shape, sinr.crs.to_string()
+            written = store.assets_dir / "speeds" / scope / f"{operator}_{tech}_throughput.tif"
+            with rasterio.open(written) as made:
+                np.testing.assert_array_equal(made.read(1), whole[operator])
+        grid = Grid(transform.c, transform.f, transform.a, shape[1], shape[0], crs)
+        parts.append(village_speeds(villages, label_pixels(villages, grid), whole, technology))
+    expected = pd.concat(parts, ignore_index=True)
+    key = ["technology", "operator", "village_code"]
+    got = stored.sort_values(key, ignore_index=True)
+    expected = expected.sort_values(key, ignore_index=True)[list(got.columns)]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9)

@@ -6,8 +6,12 @@ each operator's SINR raster of 4G and 5G, its best-server raster and the ``cover
 layer naming the cell behind each server index, whose bandwidth and band (``cells``) set what
 a bit per resource element is worth. It writes one throughput COG per operator and technology
 on the SINR's grid, and one per technology of the best operator at each pixel (``any``),
-registered as products whose parameters are every assumption. The village figures are
-computed from the registered rasters (``figures``), which the API calls too.
+registered as products whose parameters are every assumption. Each raster is read, written
+and counted by village a window at a time (as the coverage writes its own), so a run's memory
+is bounded by the window, not the area. The village figures are stored with their records in
+the same commit as the rasters: ``speeds_villages`` (mobile, by village, operator and
+technology) and ``ftth_speeds`` (fixed access); ``read_figures`` summarises them for the API,
+the command and the report.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,33 +30,44 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import rasterio
+from rasterio.windows import Window as RioWindow
 
 from gis_planner.admin import unit_names
-from gis_planner.coverage.grid import Grid
-from gis_planner.coverage.products import write_cog
+from gis_planner.catalogue.speeds import FTTH_SPEEDS, SPEEDS_VILLAGES, THROUGHPUT_TECHNOLOGIES
+from gis_planner.coverage.grid import DEFAULT_TILE_PX, Grid
+from gis_planner.coverage.products import GDAL_CACHE_MIB, RasterBand, _TiledRaster
 from gis_planner.coverage.registry import JOB as COVERAGE_JOB
-from gis_planner.coverage.stats import ANY_OPERATOR, label_pixels
+from gis_planner.coverage.stats import ANY_OPERATOR, AreaLabeller, with_any
 from gis_planner.errors import GisPlannerError
 from gis_planner.fibre.ftth import ftth_villages
 from gis_planner.i18n import Lang
-from gis_planner.products import Band, ProductRecord, input_revisions, is_stale, scoped_layer
+from gis_planner.products import (
+    Band,
+    ProductRecord,
+    catalogue_name,
+    input_revisions,
+    is_stale,
+    scoped_layer,
+)
 from gis_planner.radio.throughput import ThroughputParams, carrier_mbps_per_bit
 from gis_planner.settings import get_settings
 from gis_planner.speeds import (
     NODATA_MBPS,
-    THROUGHPUT_TECHNOLOGIES,
     FixedParams,
+    SpeedSums,
     SpeedTargets,
     fixed_speeds,
     fixed_summary,
     speed_summary,
+    speeds_table,
     throughput_raster,
-    village_speeds,
 )
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx
 
 JOB = "speeds"
+#: Layers the village figures read besides the rasters' inputs: villages and the FTTH's fibre.
+FIGURE_INPUTS = ("villages", "fibre_routes", "fibre_nodes")
 BAND = Band(
     1, "throughput", "throughput_mbps", "Mb/s",
     "Downlink throughput one user gets from the best server (see the record's parameters)",
@@ -72,6 +89,8 @@ class SpeedsSpec:
     throughput: ThroughputParams = field(default_factory=ThroughputParams)
     fixed: FixedParams = field(default_factory=FixedParams)
     targets: SpeedTargets = field(default_factory=SpeedTargets)
+    #: Edge of the windows the rasters are read, written and counted by (pixels).
+    tile_px: int = DEFAULT_TILE_PX
     #: Folder of the CSV/XLSX tables; default ``{base_dir}/speeds/{scope}``.
     out_dir: Path | None = None
     base_dir: Path | None = None
@@ -118,52 +137,75 @@ def parameters(spec: SpeedsSpec, coverage_ids: list[str]) -> dict[str, Any]:
 
 
 def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
-    """Write and register the throughput rasters of the coverage of ``spec.scope``, then
-    compute and write the village figures."""
+    """Write and register the throughput rasters of the coverage of ``spec.scope`` and the
+    village figures' layers, window by window, then write the tables."""
     scenes = coverage_scenes(store, spec.scope)
     servers_layer = scoped_layer("coverage_servers", spec.scope)
     # Read before the inputs: a layer rewritten during the run makes the products stale.
-    inputs = input_revisions(store.layer_revisions(), ("cells", servers_layer))
+    revisions = store.layer_revisions()
+    raster_inputs = input_revisions(revisions, ("cells", servers_layer))
+    layer_inputs = input_revisions(revisions, ("cells", servers_layer, *FIGURE_INPUTS))
     servers = store.read(servers_layer)
     cells = store.read(
         "cells", columns=["cell_id", "operator", "technology", "band_mhz", "bandwidth_mhz"]
     )
     worth = server_worth(servers, cells, spec.throughput)
     params = parameters(spec, sorted(r.id for pair in scenes.values() for r in pair))
+    villages = store.read("villages")
+    assert isinstance(villages, gpd.GeoDataFrame)
 
     rasters_dir = store.assets_dir / JOB / spec.scope
     rasters_dir.mkdir(parents=True, exist_ok=True)
     # Written aside, then moved into place with the records' commit, as the coverage does.
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
-    write = _Writer(staging, rasters_dir.relative_to(store.assets_dir).as_posix(), params, inputs)
+    rasters = _Rasters(
+        staging, rasters_dir.relative_to(store.assets_dir).as_posix(), params, raster_inputs
+    )
+    by_technology: dict[str, dict[str, tuple[ProductRecord, ProductRecord]]] = {}
+    for (operator, technology), pair in sorted(scenes.items()):
+        by_technology.setdefault(technology, {})[operator] = pair
+    labellers: dict[Grid, AreaLabeller] = {}
     try:
         staged: list[tuple[Path, ProductRecord]] = []
-        best: dict[str, npt.NDArray[np.float32]] = {}
-        operators: dict[str, list[str]] = {}
-        for (operator, technology), (rsrp, server) in sorted(scenes.items()):
-            sinr_db, grid = _band(store, rsrp, "sinr")
-            index, _ = _band(store, server, "best_server")
-            mbps = throughput_raster(
-                sinr_db, index, worth[(operator, technology)], technology, spec.throughput
+        parts = []
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MIB):
+            for technology, found in by_technology.items():
+                made, sums = _throughput(
+                    store, technology, found, worth, spec, rasters, villages, labellers
+                )
+                staged += made
+                parts.append(speeds_table(villages, sums, technology, spec.targets))
+        rows = pd.concat(parts, ignore_index=True)
+        measured = villages[villages["code"].isin(rows["village_code"])]
+        fixed = fixed_speeds(_ftth(store, measured), spec.fixed, spec.targets)
+        area = next(iter(scenes.values()))[0].area
+        layers = {
+            scoped_layer(SPEEDS_VILLAGES.name, spec.scope): rows,
+            scoped_layer(FTTH_SPEEDS.name, spec.scope): fixed,
+        }
+        layer_records = [
+            ProductRecord(
+                id=f"{JOB}.{spec.scope or 'province'}.{catalogue_name(layer)}",
+                kind="layer", job=JOB, parameters=params, area=area,
+                operators=tuple(sorted({o for ops in by_technology.values() for o in ops})),
+                technologies=tuple(by_technology), inputs=layer_inputs, scope=spec.scope,
+                layer=layer,
             )
-            staged.append(write(operator, technology, mbps, grid, rsrp))
-            best[technology] = np.maximum(best.get(technology, mbps), mbps)
-            operators.setdefault(technology, []).append(operator)
-        for technology, mbps in best.items():
-            if len(operators[technology]) < 2:
-                continue  # the best of one operator is that operator's raster
-            source = next(r for (_, t), (r, _) in scenes.items() if t == technology)
-            every = tuple(sorted(operators[technology]))
-            # ``grid``: every raster of a coverage run is on its one grid
-            staged.append(write(ANY_OPERATOR, technology, mbps, grid, source, every))
-        made = {record.id for _, record in staged}
+            for layer in layers
+        ]  # fmt: skip
+        made_ids = {record.id for _, record in staged} | {r.id for r in layer_records}
         gone = [
             r for r in store.products() if r.job == JOB and r.scope == spec.scope
-            and r.id not in made
+            and r.id not in made_ids
         ]  # fmt: skip
+        meta = {"scope": spec.scope, "rasters": str(rasters_dir)}
         with store.transaction() as tx:
+            for layer, frame in layers.items():
+                tx.write(layer, frame, metadata=meta)
             for path, record in staged:
                 path.replace(rasters_dir / path.name)
+                tx.register(record)
+            for record in layer_records:
                 tx.register(record)
             for record in gone:
                 tx.unregister(record.id)
@@ -176,22 +218,74 @@ def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
     figures = read_figures(store, spec.scope)
     base_dir = spec.base_dir or get_settings().output_dir
     tables_dir = spec.out_dir or base_dir / JOB / spec.scope
-    tables = {
-        "summary": figures.summary,
-        "villages": figures.villages,
-        "fixed_summary": figures.fixed_summary,
-        "fixed": figures.fixed,
+    tables: dict[str, tuple[pd.DataFrame, str | None]] = {
+        "summary": (figures.summary, None),
+        "villages": (figures.villages, SPEEDS_VILLAGES.name),
+        "fixed_summary": (figures.fixed_summary, None),
+        "fixed": (figures.fixed, FTTH_SPEEDS.name),
     }
     names = unit_names(store.read("admin_units"))
-    for name, frame in tables.items():
-        write_csv(tables_dir / f"{name}.csv", frame, None, spec.lang, names)
-    workbook = write_xlsx(
-        tables_dir / "speeds.xlsx",
-        {name: (frame, None) for name, frame in tables.items()},
-        spec.lang,
-        names,
-    )
+    for name, (frame, labels) in tables.items():
+        write_csv(tables_dir / f"{name}.csv", frame, labels, spec.lang, names)
+    workbook = write_xlsx(tables_dir / "speeds.xlsx", tables, spec.lang, names)
     return SpeedsResult(figures, tuple(rasters_dir / p.name for p, _ in staged), workbook)
+
+
+def _throughput(
+    store: LayerStore,
+    technology: str,
+    scenes: Mapping[str, tuple[ProductRecord, ProductRecord]],
+    worth: Mapping[tuple[str, str], npt.NDArray[np.float64]],
+    spec: SpeedsSpec,
+    rasters: _Rasters,
+    villages: gpd.GeoDataFrame,
+    labellers: dict[Grid, AreaLabeller],
+) -> tuple[list[tuple[Path, ProductRecord]], SpeedSums]:
+    """One technology's throughput COGs (each operator's of ``scenes``, operator → its SINR
+    and best-server records, and the best of them) and its village sums, a window at a time:
+    memory is bounded by the window, whatever the size of the grid."""
+    operators = sorted(scenes)
+    sums = SpeedSums.empty(len(villages), spec.targets.mobile_mbps)
+    with ExitStack() as stack:
+        sources = {
+            operator: tuple(
+                stack.enter_context(rasterio.open(store.assets_dir / str(record.path)))
+                for record in scenes[operator]
+            )
+            for operator in operators
+        }
+        grid = _grid(sources[operators[0]][0])
+        # Every raster of a scope is on the coverage's one grid: its pixels are labelled once.
+        labeller = labellers.setdefault(grid, AreaLabeller(villages, grid, spec.tile_px))
+        outputs = {operator: rasters.open(operator, technology, grid) for operator in operators}
+        if len(operators) > 1:  # the best of one operator is that operator's raster
+            outputs[ANY_OPERATOR] = rasters.open(ANY_OPERATOR, technology, grid)
+        try:
+            for window in grid.windows(spec.tile_px):
+                target = RioWindow(window.col0, window.row0, window.width, window.height)
+                mbps = {}
+                for operator, (sinr, server) in sources.items():
+                    sinr_record, server_record = scenes[operator]
+                    mbps[operator] = throughput_raster(
+                        sinr.read(sinr_record.band("sinr").index, window=target),
+                        server.read(server_record.band("best_server").index, window=target),
+                        worth[(operator, technology)], technology, spec.throughput,
+                    )  # fmt: skip
+                layers = with_any(mbps)
+                for name, raster in outputs.items():
+                    raster.write(window, [layers[name]])
+                sums.add(labeller.labels(window), layers)
+            paths = {name: raster.finish() for name, raster in outputs.items()}
+        except BaseException:
+            for raster in outputs.values():
+                raster.discard()
+            raise
+    source = scenes[operators[0]][0]
+    made = [
+        (path, rasters.record(path, technology, source, (name,) if name in scenes else operators))
+        for name, path in paths.items()
+    ]
+    return made, sums
 
 
 def coverage_scenes(
@@ -269,103 +363,72 @@ def server_worth(
     return worth
 
 
-def _band(store: LayerStore, record: ProductRecord, name: str) -> tuple[npt.NDArray[Any], Grid]:
-    """The band ``name`` of a registered raster, whole, and its grid."""
-    assert record.path is not None
-    with rasterio.open(store.assets_dir / record.path) as dataset:
-        values = dataset.read(record.band(name).index)
-        t = dataset.transform
-        grid = Grid(t.c, t.f, t.a, dataset.width, dataset.height, dataset.crs.to_string())
-    return values, grid
+def _grid(dataset: rasterio.io.DatasetReader) -> Grid:
+    t = dataset.transform
+    return Grid(t.c, t.f, t.a, dataset.width, dataset.height, dataset.crs.to_string())
 
 
 @dataclass(frozen=True)
-class _Writer:
-    """Writes throughput COGs into ``directory`` with their records, whose paths are in the
-    assets' ``folder`` the files are moved to."""
+class _Rasters:
+    """Opens throughput GeoTIFFs in ``directory`` and makes their records, whose paths are in
+    the assets' ``folder`` the files are moved to."""
 
     directory: Path
     folder: str
     params: dict[str, Any]
     inputs: dict[str, int]
 
-    def __call__(
-        self,
-        operator: str,
-        technology: str,
-        mbps: npt.NDArray[np.float32],
-        grid: Grid,
-        source: ProductRecord,
-        operators: tuple[str, ...] = (),
-    ) -> tuple[Path, ProductRecord]:
-        stem = f"{operator}_{technology}_throughput"
+    def open(self, operator: str, technology: str, grid: Grid) -> _TiledRaster:
         tags = {
             "operator": operator, "technology": technology, "units": BAND.unit,
             "speeds_params": json.dumps(self.params, ensure_ascii=False),
         }  # fmt: skip
-        path = write_cog(
-            self.directory / f"{stem}.tif", [mbps], grid, NODATA_MBPS, tags, ("throughput_mbps",)
-        )
-        record = ProductRecord(
-            id=f"{JOB}.{source.scope or 'province'}.{stem}",
+        path = self.directory / f"{operator}_{technology}_throughput.tif"
+        band = RasterBand("throughput_mbps", BAND.unit)
+        return _TiledRaster(path, grid, "float32", NODATA_MBPS, tags, (band,))
+
+    def record(
+        self, path: Path, technology: str, source: ProductRecord, operators: Sequence[str]
+    ) -> ProductRecord:
+        return ProductRecord(
+            id=f"{JOB}.{source.scope or 'province'}.{path.stem}",
             kind="raster",
             job=JOB,
             parameters=self.params,
             area=source.area,
-            operators=operators or (operator,),
+            operators=tuple(operators),
             technologies=(technology,),
             inputs=self.inputs,
             scope=source.scope,
             bands=(BAND,),
             path=f"{self.folder}/{path.name}",
         )
-        return path, record
 
 
 def read_figures(store: LayerStore, scope: str = "") -> SpeedFigures:
-    """The village figures of the throughput rasters registered for ``scope``, with the targets
-    and fixed-access assumptions recorded with them; ``NoSpeeds`` when there are none. Fixed
-    access is counted over the villages the rasters measure."""
-    records = [
-        r for r in store.products()
-        if r.job == JOB and r.scope == scope and r.kind == "raster" and len(r.operators) == 1
-    ]  # fmt: skip
-    if not records:
+    """The village figures the speeds run of ``scope`` stored (``speeds_villages`` and
+    ``ftth_speeds``), summarised, with the assumptions recorded with them; ``NoSpeeds`` when
+    there are none."""
+    records = [r for r in store.products() if r.job == JOB and r.scope == scope]
+    layers = {r.layer: r for r in records if r.kind == "layer"}
+    mobile_layer = scoped_layer(SPEEDS_VILLAGES.name, scope)
+    fixed_layer = scoped_layer(FTTH_SPEEDS.name, scope)
+    if not ({mobile_layer, fixed_layer} <= set(layers) and store.has_layer(mobile_layer)):
         name = scope or "province"
         raise NoSpeeds(
             f"chưa tính tốc độ ({name}) / no speeds of scope {name!r}: run `gis-planner speeds`"
         )
-    recorded = records[0].parameters
+    recorded = dict(layers[mobile_layer].parameters)
     targets = SpeedTargets(**recorded["targets"])
-    fixed = dict(recorded["fixed"])
-    fixed["pon_by_operator"] = tuple(tuple(pair) for pair in fixed["pon_by_operator"])
-    villages = store.read("villages")
-    assert isinstance(villages, gpd.GeoDataFrame)
+    rows, fixed = store.read(mobile_layer), store.read(fixed_layer)
     revisions = store.layer_revisions()
-    by_technology: dict[str, list[ProductRecord]] = {}
-    for record in records:
-        by_technology.setdefault(record.technologies[0], []).append(record)
-    labels = None
-    parts = []
-    # One technology's rasters in memory at a time.
-    for technology, found in sorted(by_technology.items()):
-        rasters = {}
-        for record in found:
-            rasters[record.operators[0]], grid = _band(store, record, BAND.name)
-        if labels is None:
-            # Every raster of a scope is on the coverage's one grid: label its pixels once.
-            labels = label_pixels(villages, grid)
-        parts.append(village_speeds(villages, labels, rasters, technology, targets))
-    rows = pd.concat(parts, ignore_index=True)
-    measured = villages[villages["code"].isin(rows["village_code"])]
-    fixed_rows = fixed_speeds(_ftth(store, measured), FixedParams(**fixed), targets)
     return SpeedFigures(
         scope=scope,
         villages=rows,
         summary=speed_summary(rows),
-        fixed=fixed_rows,
-        fixed_summary=fixed_summary(fixed_rows, targets),
-        parameters=dict(recorded),
+        fixed=fixed,
+        fixed_summary=fixed_summary(fixed, targets),
+        parameters=recorded,
         stale=any(is_stale(r, revisions) for r in records),
     )
 
