@@ -404,7 +404,7 @@ class Speeds(BaseModel):
 
     scope: str = Field(description="Phạm vi của lần tính vùng phủ / The coverage run's scope")
     stale: bool = Field(
-        description="Raster thông lượng đã cũ so với đầu vào / The throughput rasters are stale"
+        description="Số liệu đã cũ so với đầu vào / The figures' inputs changed since"
     )
     assumptions: dict[str, Any] = Field(
         description="Mọi giả định của ước tính / Every assumption of the estimate"
@@ -419,14 +419,14 @@ class Speeds(BaseModel):
     summary="Tốc độ so với chỉ tiêu / Speeds against the plan's targets",
     description=(
         "Tỷ lệ thôn và dân số đạt tốc độ tải xuống di động mục tiêu (50 Mb/s) theo nhà mạng và "
-        "công nghệ, và tỷ lệ có FTTH đạt 100 Mb/s và 1 Gb/s (2030), từ các raster thông lượng "
-        "của `gis-planner speeds`, kèm mọi giả định. Khách xem số liệu tổng hợp (operator = "
-        "any); khoá nhà mạng xem thêm của chính mình; quản trị xem tất cả. 404 khi chưa tính. / "
-        "The share of villages and people at the mobile download target (50 Mb/s) by operator "
-        "and technology, and with FTTH at 100 Mb/s and 1 Gb/s (2030), from the throughput "
-        "rasters of `gis-planner speeds`, with every assumption. Viewers get the figures of "
-        "the best operator at each pixel (operator = any); an operator key its own too; admins "
-        "all. 404 until computed."
+        "công nghệ, và tỷ lệ có FTTH đạt 100 Mb/s và 1 Gb/s (2030), từ các lớp "
+        "`speeds_villages` và `ftth_speeds` của `gis-planner speeds`, kèm mọi giả định. Khách "
+        "xem số liệu tổng hợp (operator = any); khoá nhà mạng xem thêm của chính mình; quản trị "
+        "xem tất cả. 404 khi chưa tính. / The share of villages and people at the mobile "
+        "download target (50 Mb/s) by operator and technology, and with FTTH at 100 Mb/s and "
+        "1 Gb/s (2030), from the `speeds_villages` and `ftth_speeds` layers of `gis-planner "
+        "speeds`, with every assumption. Viewers get the figures of the best operator at each "
+        "pixel (operator = any); an operator key its own too; admins all. 404 until computed."
     ),
 )
 def speeds(

@@ -25,18 +25,19 @@ def speeds_client(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[TestClient, str]:
     """The app over a copy of the sample after the real ``coverage`` (4G and 5G around Phủ Lý
-    at 200 m) and ``speeds`` commands; with the coverage's scope."""
+    at 200 m, in the province's place) and ``speeds`` commands; with the coverage's scope."""
     target = tmp_path_factory.mktemp("speeds") / "hanam.gpkg"
     shutil.copyfile(sample_store.path, target)
     runner = CliRunner()
     tables = str(target.parent / "tables")
     args = ["coverage", "--store", str(target), "--resolution-m", "200", "--bbox", BBOX,
-            "--tech", "4G", "--tech", "5G", "--workers", "1", "--out", tables]  # fmt: skip
+            "--tech", "4G", "--tech", "5G", "--replace", "--workers", "1",
+            "--out", tables]  # fmt: skip
     result = runner.invoke(cli, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     store = GeoPackageStore(target)
     scope = next(r.scope for r in store.products() if r.job == "coverage")
-    args = ["speeds", "--store", str(target), "--scope", scope, "--out", tables]
+    args = ["speeds", "--store", str(target), "--out", tables]
     result = runner.invoke(cli, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return TestClient(create_app(store, api_settings)), scope
@@ -79,3 +80,23 @@ def test_a_scope_is_a_name(speeds_client: tuple[TestClient, str]) -> None:
     client, _ = speeds_client
     assert client.get("/analysis/speeds", params={"scope": "../x"}).status_code == 422
     assert client.get("/analysis/speeds", params={"scope": "other"}).status_code == 404
+
+
+def test_the_stored_figures_are_features_with_the_coverage_rules(
+    speeds_client: tuple[TestClient, str],
+) -> None:
+    client, _ = speeds_client
+    url = "/collections/speeds_villages/items"
+    viewer = client.get(url, params={"limit": 10000}).json()["features"]
+    assert viewer and {f["properties"]["operator"] for f in viewer} == {"any"}
+    mine = client.get(url, params={"limit": 10000}, headers=key("viettel")).json()["features"]
+    assert {f["properties"]["operator"] for f in mine} == {"any", "viettel"}
+    # the API's shares are the stored rows' (none recomputed from the rasters)
+    body = client.get("/analysis/speeds").json()
+    any_4g = next(r for r in body["mobile"] if r["technology"] == "4G")
+    rows = [f["properties"] for f in viewer if f["properties"]["technology"] == "4G"]
+    assert any_4g["villages"] == len(rows)
+    assert any_4g["villages_at_target"] == sum(r["at_target"] for r in rows)
+    fixed = client.get("/collections/ftth_speeds/items", params={"limit": 10000}).json()
+    assert len(fixed["features"]) == len(rows)
+    assert {"subscriber_mbps", "meets_2030"} <= set(fixed["features"][0]["properties"])
