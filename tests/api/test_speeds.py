@@ -13,7 +13,7 @@ from api.settings import ApiSettings
 from gis_planner.cli import app as cli
 from gis_planner.store import GeoPackageStore
 
-from .conftest import key
+from .conftest import PHU_LY, key, tile_of
 
 BBOX = "105.89,20.52,105.95,20.57"
 
@@ -100,3 +100,33 @@ def test_the_stored_figures_are_features_with_the_coverage_rules(
     fixed = client.get("/collections/ftth_speeds/items", params={"limit": 10000}).json()
     assert len(fixed["features"]) == len(rows)
     assert {"subscriber_mbps", "meets_2030"} <= set(fixed["features"][0]["properties"])
+
+
+def test_the_viewer_shows_the_throughput_with_its_legend(
+    speeds_client: tuple[TestClient, str],
+) -> None:
+    client, _ = speeds_client
+    config = client.get("/viewer/config.json").json()
+    speeds = [e for e in config["layers"] if e["group"] == "speeds"]
+    # viewers: the best operator at each pixel, one layer a technology
+    assert {e["id"] for e in speeds} == {
+        "raster.speeds.province.any_4G_throughput.throughput",
+        "raster.speeds.province.any_5G_throughput.throughput",
+    }
+    assert config["groups"]["speeds"] == "Tốc độ tải xuống"
+    four_g = next(e for e in speeds if "4G" in e["id"])
+    assert four_g["title"] == "Tốc độ tải xuống 4G · mọi nhà mạng"
+    assert four_g["legend"].endswith("/legends/throughput?lang=vi")
+    mine = client.get("/viewer/config.json?lang=en", headers=key("viettel")).json()
+    titles = {e["title"] for e in mine["layers"] if e["group"] == "speeds"}
+    assert "Download speed 5G · Viettel" in titles and "Download speed 5G · VNPT" not in titles
+
+    legend = client.get("/legends/throughput").json()
+    assert legend["unit"] == "Mb/s"
+    lows = [entry["low"] for entry in legend["entries"]]
+    assert 50 in lows and 100 in lows
+    english = client.get("/legends/throughput?lang=en").json()
+    assert english["entries"][2]["label"] == "At the 50 Mb/s target (50 … 100 Mb/s)"
+    x, y = tile_of(*PHU_LY, 13)
+    tile = client.get(four_g["tiles"].replace("{z}/{x}/{y}", f"13/{x}/{y}"))
+    assert tile.status_code == 200 and tile.headers["content-type"] == "image/png"
