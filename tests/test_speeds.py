@@ -41,6 +41,7 @@ from gis_planner.speeds import (
     throughput_raster,
     village_speeds,
 )
+from gis_planner.speeds_product import read_figures
 from gis_planner.store import GeoPackageStore
 
 from .conftest import writable
@@ -249,7 +250,7 @@ def test_the_job_on_the_real_coverage(covered: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     doubled = again.figures.summary.set_index(["technology", "operator"])
     assert doubled.loc[("5G", "any"), "population_at_target"] >= any_5g["population_at_target"]
-    read = speeds.read_figures(store, scope)
+    read = read_figures(store, scope)
     pd.testing.assert_frame_equal(read.fixed, again.figures.fixed)
     assert (read.fixed.loc[read.fixed["operators"].str.contains("vnpt"), "pon"] == "xgs-pon").all()
 

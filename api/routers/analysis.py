@@ -41,10 +41,10 @@ from api.routers.rasters import served_rasters, visible_bands, visible_rasters
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.hosting import FIBRE_LAYERS, HostIndex, PlannedSite
 from gis_planner.jobs import indicators as indicators_job
-from gis_planner.jobs import speeds as speeds_job
 from gis_planner.operators import operator
 from gis_planner.positions_product import PRODUCER, PositionsProduct, read_positions
 from gis_planner.sharing import PLAN_TARGETS, place_positions, position_capacity, position_ratios
+from gis_planner.speeds_product import NoSpeeds, read_figures
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
@@ -447,8 +447,8 @@ def speeds(
 ) -> Speeds:
     key = "" if scope == "province" else scope
     try:
-        figures = layers.memo(("speeds", key), lambda: speeds_job.read_figures(layers.store, key))
-    except speeds_job.NoSpeeds as error:
+        figures = layers.memo(("speeds", key), lambda: read_figures(layers.store, key))
+    except NoSpeeds as error:
         raise HTTPException(404, str(error)) from None
     mobile = figures.summary
     seen = (mobile["operator"] == "any") | (who.role == "admin")

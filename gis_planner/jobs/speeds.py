@@ -10,8 +10,8 @@ registered as products whose parameters are every assumption. Each raster is rea
 and counted by village a window at a time (as the coverage writes its own), so a run's memory
 is bounded by the window, not the area. The village figures are stored with their records in
 the same commit as the rasters: ``speeds_villages`` (mobile, by village, operator and
-technology) and ``ftth_speeds`` (fixed access); ``read_figures`` summarises them for the API,
-the command and the report.
+technology) and ``ftth_speeds`` (fixed access), which ``gis_planner.speeds_product`` reads
+back for the command, the API and the report.
 """
 
 from __future__ import annotations
@@ -57,15 +57,13 @@ from gis_planner.speeds import (
     SpeedSums,
     SpeedTargets,
     fixed_speeds,
-    fixed_summary,
-    speed_summary,
     speeds_table,
     throughput_raster,
 )
+from gis_planner.speeds_product import JOB, SpeedFigures, read_figures
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx
 
-JOB = "speeds"
 #: Layers the village figures read besides the rasters' inputs: villages and the FTTH's fibre.
 FIGURE_INPUTS = ("villages", "fibre_routes", "fibre_nodes")
 BAND = Band(
@@ -76,10 +74,6 @@ BAND = Band(
 
 class NoCoverage(GisPlannerError):
     """The coverage a speeds run needs has not been computed (or is out of date)."""
-
-
-class NoSpeeds(GisPlannerError):
-    """No throughput raster is registered for the scope asked."""
 
 
 @dataclass(frozen=True)
@@ -95,24 +89,6 @@ class SpeedsSpec:
     out_dir: Path | None = None
     base_dir: Path | None = None
     lang: Lang = "vi"
-
-
-@dataclass(frozen=True, eq=False)
-class SpeedFigures:
-    """The village figures of a scope's throughput rasters, and the fixed access."""
-
-    scope: str
-    #: One row per village × technology × operator (``speeds.village_speeds``).
-    villages: pd.DataFrame
-    #: By technology × operator: villages and people at the mobile target.
-    summary: pd.DataFrame
-    #: One row per village measured: its FTTH, PON and busy-hour download.
-    fixed: pd.DataFrame
-    fixed_summary: pd.DataFrame
-    #: The assumptions the rasters were made with (their records' parameters).
-    parameters: dict[str, Any]
-    #: An input of the rasters (cells, the coverage) changed since they were made.
-    stale: bool
 
 
 @dataclass(frozen=True, eq=False)
@@ -403,34 +379,6 @@ class _Rasters:
             bands=(BAND,),
             path=f"{self.folder}/{path.name}",
         )
-
-
-def read_figures(store: LayerStore, scope: str = "") -> SpeedFigures:
-    """The village figures the speeds run of ``scope`` stored (``speeds_villages`` and
-    ``ftth_speeds``), summarised, with the assumptions recorded with them; ``NoSpeeds`` when
-    there are none."""
-    records = [r for r in store.products() if r.job == JOB and r.scope == scope]
-    layers = {r.layer: r for r in records if r.kind == "layer"}
-    mobile_layer = scoped_layer(SPEEDS_VILLAGES.name, scope)
-    fixed_layer = scoped_layer(FTTH_SPEEDS.name, scope)
-    if not ({mobile_layer, fixed_layer} <= set(layers) and store.has_layer(mobile_layer)):
-        name = scope or "province"
-        raise NoSpeeds(
-            f"chưa tính tốc độ ({name}) / no speeds of scope {name!r}: run `gis-planner speeds`"
-        )
-    recorded = dict(layers[mobile_layer].parameters)
-    targets = SpeedTargets(**recorded["targets"])
-    rows, fixed = store.read(mobile_layer), store.read(fixed_layer)
-    revisions = store.layer_revisions()
-    return SpeedFigures(
-        scope=scope,
-        villages=rows,
-        summary=speed_summary(rows),
-        fixed=fixed,
-        fixed_summary=fixed_summary(fixed, targets),
-        parameters=recorded,
-        stale=any(is_stale(r, revisions) for r in records),
-    )
 
 
 def _ftth(store: LayerStore, villages: gpd.GeoDataFrame) -> pd.DataFrame:
