@@ -213,6 +213,9 @@ def test_the_job_on_the_real_coverage(covered: Path, tmp_path: Path) -> None:
     assert mine.bands[0].quantity == "throughput_mbps" and not store.stale(mine)
     assert records[f"speeds.{scope}.any_5G_throughput"].operators == ("mobifone", "viettel", "vnpt")
     assert mine.path is not None and sinr_record.path is not None and server_record.path
+    # beside each COG its QGIS style, in the viewer's classes
+    style = (store.assets_dir / mine.path).with_suffix(".qml").read_text(encoding="utf-8")
+    assert "Đạt mục tiêu 50 Mb/s" in style
     with (
         rasterio.open(store.assets_dir / mine.path) as made,
         rasterio.open(store.assets_dir / sinr_record.path) as rsrp,

@@ -34,6 +34,7 @@ from rasterio.windows import Window as RioWindow
 
 from gis_planner.admin import unit_names
 from gis_planner.catalogue.speeds import FTTH_SPEEDS, SPEEDS_VILLAGES, THROUGHPUT_TECHNOLOGIES
+from gis_planner.colormaps import THROUGHPUT
 from gis_planner.coverage.grid import DEFAULT_TILE_PX, Grid
 from gis_planner.coverage.products import GDAL_CACHE_MIB, RasterBand, _TiledRaster
 from gis_planner.coverage.registry import JOB as COVERAGE_JOB
@@ -49,6 +50,7 @@ from gis_planner.products import (
     is_stale,
     scoped_layer,
 )
+from gis_planner.qgis import raster_qml, style_path
 from gis_planner.radio.throughput import ThroughputParams, carrier_mbps_per_bit
 from gis_planner.settings import get_settings
 from gis_planner.speeds import (
@@ -179,7 +181,8 @@ def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
             for layer, frame in layers.items():
                 tx.write(layer, frame, metadata=meta)
             for path, record in staged:
-                path.replace(rasters_dir / path.name)
+                for part in (path, style_path(path)):
+                    part.replace(rasters_dir / part.name)
                 tx.register(record)
             for record in layer_records:
                 tx.register(record)
@@ -189,7 +192,9 @@ def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
         shutil.rmtree(staging, ignore_errors=True)
     for record in gone:
         if record.path:
-            (store.assets_dir / record.path).unlink(missing_ok=True)
+            cog = store.assets_dir / record.path
+            for path in (cog, style_path(cog)):
+                path.unlink(missing_ok=True)
 
     figures = read_figures(store, spec.scope)
     base_dir = spec.base_dir or get_settings().output_dir
@@ -252,6 +257,9 @@ def _throughput(
                     raster.write(window, [layers[name]])
                 sums.add(labeller.labels(window), layers)
             paths = {name: raster.finish() for name, raster in outputs.items()}
+            for path in paths.values():
+                # QGIS opens the COG in the viewer's classes (the coverage's COGs have theirs)
+                style_path(path).write_text(raster_qml(THROUGHPUT), encoding="utf-8")
         except BaseException:
             for raster in outputs.values():
                 raster.discard()
