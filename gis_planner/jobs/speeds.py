@@ -230,14 +230,16 @@ def _throughput(
     with ExitStack() as stack:
         sources = {
             operator: tuple(
-                stack.enter_context(rasterio.open(store.assets_dir / str(record.path)))
+                stack.enter_context(rasterio.open(_asset(store, record)))
                 for record in scenes[operator]
             )
             for operator in operators
         }
         grid = _grid(sources[operators[0]][0])
         # Every raster of a scope is on the coverage's one grid: its pixels are labelled once.
-        labeller = labellers.setdefault(grid, AreaLabeller(villages, grid, spec.tile_px))
+        if grid not in labellers:
+            labellers[grid] = AreaLabeller(villages, grid, spec.tile_px)
+        labeller = labellers[grid]
         outputs = {operator: rasters.open(operator, technology, grid) for operator in operators}
         if len(operators) > 1:  # the best of one operator is that operator's raster
             outputs[ANY_OPERATOR] = rasters.open(ANY_OPERATOR, technology, grid)
@@ -345,6 +347,13 @@ def server_worth(
         table[rows["server_index"].to_numpy(dtype=int)] = rows["worth"].to_numpy()
         worth[(str(operator), str(technology))] = table
     return worth
+
+
+def _asset(store: LayerStore, record: ProductRecord) -> Path:
+    """The file of a registered raster."""
+    if record.path is None:
+        raise GisPlannerError(f"product {record.id!r} has no file")
+    return store.assets_dir / record.path
 
 
 def _grid(dataset: rasterio.io.DatasetReader) -> Grid:
