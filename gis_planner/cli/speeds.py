@@ -73,7 +73,8 @@ def speeds(
     lang: LangOption = None,
 ) -> None:
     """Estimate downlink speeds from the coverage's SINR and the FTTH against the plan's targets
-    (mobile 50 Mb/s, fixed 100 Mb/s, 1 Gb/s by 2030); write throughput rasters and tables."""
+    (mobile 50 Mb/s, fixed 100 Mb/s, 1 Gb/s by 2030); write throughput rasters, the
+    speeds_villages and ftth_speeds layers, and tables."""
     from gis_planner.jobs import speeds as speeds_job
     from gis_planner.jobs.speeds import SpeedsSpec
     from gis_planner.radio.throughput import ThroughputParams
