@@ -1,4 +1,5 @@
-"""Colour maps of the coverage quantities: classes with colours and Vietnamese/English labels."""
+"""Colour maps of the coverage and speeds quantities: classes with colours and Vietnamese/English
+labels."""
 
 from __future__ import annotations
 
@@ -109,6 +110,30 @@ SINR = ColourMap(
 )  # fmt: skip
 
 
+# The plan's download targets (DOMAIN.md): mobile 50 Mb/s, fixed 100 Mb/s; the classes split
+# at both, so the map shows where a user is at the mobile target and where at the fixed one.
+THROUGHPUT = ColourMap(
+    name="throughput",
+    quantity="throughput_mbps",
+    unit="Mb/s",
+    title_vi="Tốc độ tải xuống (ước tính)",
+    title_en="Download speed (estimate)",
+    classes=(
+        ColourClass(300, _HIGH, (37, 52, 148, 200), "Rất nhanh (≥ 300 Mb/s)",
+                    "Very fast (≥ 300 Mb/s)"),
+        ColourClass(100, 300, (44, 127, 184, 200), "Đạt 100 Mb/s (100 … 300 Mb/s)",
+                    "At 100 Mb/s (100 … 300 Mb/s)"),
+        ColourClass(50, 100, (65, 182, 196, 200), "Đạt mục tiêu 50 Mb/s (50 … 100 Mb/s)",
+                    "At the 50 Mb/s target (50 … 100 Mb/s)"),
+        ColourClass(25, 50, (254, 217, 118, 200), "Dưới mục tiêu (25 … 50 Mb/s)",
+                    "Below the target (25 … 50 Mb/s)"),
+        ColourClass(10, 25, (253, 141, 60, 200), "Chậm (10 … 25 Mb/s)", "Slow (10 … 25 Mb/s)"),
+        ColourClass(_LOW, 10, (189, 0, 38, 200), "Rất chậm (< 10 Mb/s)",
+                    "Very slow (< 10 Mb/s)"),
+    ),
+)  # fmt: skip
+
+
 #: Values of no class of a categorical map: transparent.
 _NONE: RGBA = (0, 0, 0, 0)
 
@@ -179,7 +204,7 @@ BEST_OPERATOR = ColourMap(
 )
 
 COLOUR_MAPS: dict[str, ColourMap] = {
-    cmap.name: cmap for cmap in (RSRP, SINR, BEST_SERVER, SERVER_COUNT, BEST_OPERATOR)
+    cmap.name: cmap for cmap in (RSRP, SINR, BEST_SERVER, SERVER_COUNT, BEST_OPERATOR, THROUGHPUT)
 }
 
 

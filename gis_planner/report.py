@@ -23,6 +23,8 @@ from matplotlib.patheffects import withStroke
 
 from gis_planner.admin import units
 from gis_planner.catalogue.layers import ADMIN_VERSIONS
+from gis_planner.catalogue.speeds import SPEEDS_VILLAGES
+from gis_planner.coverage.stats import ANY_OPERATOR
 from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
@@ -38,6 +40,10 @@ from gis_planner.indicators import (
     village_places,
 )
 from gis_planner.maps import data_uri
+from gis_planner.operators import operator
+from gis_planner.speeds import SpeedTargets, fixed_summary, speed_summary
+from gis_planner.speeds_product import PRODUCER as SPEEDS_PRODUCER
+from gis_planner.speeds_product import NoSpeeds, SpeedFigures, read_figures
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_xlsx
 
@@ -48,6 +54,8 @@ ANALYSIS_LAYERS = {
     "ftth_villages": "gis-planner fibre",
     "positions": "gis-planner sharing",
 }
+#: Besides them, the speeds the report reads (through ``speeds_product``): named when missing.
+REPORT_LAYERS = {**ANALYSIS_LAYERS, SPEEDS_VILLAGES.name: SPEEDS_PRODUCER}
 STATUS_COLOURS = {
     "met": "#1a9850", "in range": "#91cf60", "not met": "#d73027", "no data": "#999",
     NO_PLAN: "#bdbdbd",
@@ -93,6 +101,31 @@ TEXT: dict[str, tuple[str, str]] = {
     "shared": ("Dùng chung", "Shared"),
     "single": ("Một nhà mạng", "Single operator"),
     "generated": ("Lập ngày", "Generated on"),
+    "speeds": ("Tốc độ", "Speeds"),
+    "speeds_mobile": (
+        "Tải xuống di động ≥ {target} Mb/s, theo nhà mạng và công nghệ",
+        "Mobile downloads ≥ {target} Mb/s, by operator and technology",
+    ),
+    "speeds_fixed": ("Truy nhập cố định (FTTH, giờ cao điểm)", "Fixed access (FTTH, busy hour)"),
+    "technology": ("Công nghệ", "Technology"),
+    "operator": ("Nhà mạng", "Operator"),
+    "any_operator": ("Tốt nhất của mọi nhà mạng", "Best of any operator"),
+    "villages_at": ("Thôn đạt", "Villages at the target"),
+    "people_at": ("Dân số đạt", "People at the target"),
+    "ftth_available": ("Có FTTH", "FTTH available"),
+    "at_rate": ("Đạt ≥ {rate}", "At ≥ {rate}"),
+    "speeds_note": (
+        "Ước tính từ SINR của vùng phủ và từ mạng PON, không phải số đo; tỷ lệ dân số theo diện "
+        "tích thôn. Giả định: mỗi người dùng được {user_share:.0%} tài nguyên của cell; PON "
+        "chia 1:{split}, {busy_share:.0%} thuê bao cùng tải giờ cao điểm.",
+        "Estimated from the coverage's SINR and the PONs, not measured; people shares by "
+        "village area. Assumptions: a user gets {user_share:.0%} of a cell's resources; PON "
+        "split 1:{split}, {busy_share:.0%} of subscribers downloading at once in the busy hour.",
+    ),
+    "speeds_stale": (
+        "Đầu vào đã thay đổi từ khi tính tốc độ: chạy lại gis-planner speeds.",
+        "Inputs changed since the speeds were computed: run gis-planner speeds again.",
+    ),
 }
 
 
@@ -105,6 +138,14 @@ def text(key: str, lang: Lang) -> str:
 class ReportFiles:
     html: Path
     xlsx: Path
+
+
+def stored_speeds(store: LayerStore) -> SpeedFigures | None:
+    """The province's speeds as ``gis-planner speeds`` stored them; None before it has run."""
+    try:
+        return read_figures(store)
+    except NoSpeeds:
+        return None
 
 
 def report_inputs(store: LayerStore) -> tuple[IndicatorInputs, list[str]]:
@@ -137,13 +178,15 @@ def render_report(
     place: str | None = None,
     metric_crs: str | None = None,
     area: tuple[str, str] | None = None,
+    speeds: SpeedFigures | None = None,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """The HTML of the report and its tables (for the XLSX).
 
     ``area`` (admin version, code) restricts the report to one unit's area (``area_units``):
     a former province, a 2025 commune… ``place`` defaults to the area's name, else to the
     provinces of the admin units (``place_name``); the maps are drawn in ``metric_crs``
-    (default: the admin units' area's).
+    (default: the admin units' area's). ``speeds`` (``stored_speeds``) adds the speeds
+    section, counted over the report's villages.
     """
     targets = targets or plan_targets()
     table = indicators(inputs, targets)
@@ -205,6 +248,10 @@ def render_report(
                 ),
             }
         )
+    speed_tables = _speed_tables(speeds, inputs.villages) if speeds is not None else None
+    speeds_section = (
+        _speeds_section(speeds, speed_tables, lang) if speeds is not None and speed_tables else None
+    )
     html = (
         _environment()
         .get_template("report.html.j2")
@@ -217,7 +264,8 @@ def render_report(
             sections=sections,
             entered=entered.assign(label=entered[label_column]).to_dict("records"),
             maps=_maps(inputs, lang, metric_crs or metric_crs_of(inputs.admin_units)),
-            missing=[(name, ANALYSIS_LAYERS[name]) for name in missing or []],
+            speeds=speeds_section,
+            missing=[(name, REPORT_LAYERS[name]) for name in missing or []],
             colours=STATUS_COLOURS,
             unit_text=lambda unit: unit_text(unit, lang),
         )
@@ -227,6 +275,8 @@ def render_report(
         "entered": entered,
         "targets": targets.table,
     }
+    if speed_tables:
+        tables["speeds"], tables["fixed_speeds"] = speed_tables
     return html, tables
 
 
@@ -241,7 +291,12 @@ def write_report(
     """Writes ``report_<lang>.html`` and ``indicators.xlsx`` into ``folder`` (of the area of
     one unit, ``area``: admin version and code, when given)."""
     inputs, missing = report_inputs(store)
-    html, tables = render_report(inputs, lang=lang, figures=figures, missing=missing, area=area)
+    speeds = stored_speeds(store)
+    if speeds is None:
+        missing.append(SPEEDS_VILLAGES.name)
+    html, tables = render_report(
+        inputs, lang=lang, figures=figures, missing=missing, area=area, speeds=speeds
+    )
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"report_{lang}.html"
     html_path.write_text(html, encoding="utf-8")
@@ -338,6 +393,66 @@ def _district_chart(rows: pd.DataFrame, target: pd.Series, lang: Lang) -> str | 
     ax.set_title(str(target["label_vi" if lang == "vi" else "label_en"]), fontsize=10)
     ax.invert_yaxis()
     return _png(fig)
+
+
+def _speed_tables(
+    speeds: SpeedFigures, villages: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The mobile and fixed summaries of the stored speeds over ``villages`` (the report's);
+    None when the speeds measure none of them."""
+    codes = villages["code"]
+    rows = speeds.villages[speeds.villages["village_code"].isin(codes)]
+    if rows.empty:
+        return None
+    fixed = speeds.fixed[speeds.fixed["village_code"].isin(codes)]
+    targets = SpeedTargets(**speeds.parameters["targets"])
+    return speed_summary(rows), fixed_summary(fixed, targets)
+
+
+def _speeds_section(
+    speeds: SpeedFigures, tables: tuple[pd.DataFrame, pd.DataFrame], lang: Lang
+) -> dict[str, object]:
+    """The speeds section: shares at the mobile target by operator and technology, the FTTH
+    against the fixed targets, what the estimate assumes."""
+    mobile, fixed = tables
+
+    def shares(row: pd.Series) -> dict[str, str]:
+        return {
+            "villages": f"{int(row['villages_at_target']):,}/{int(row['villages']):,} "
+            f"({row['village_share']:.1%})",
+            "people": f"{row['population_share']:.1%}",
+        }
+
+    def who(key: str) -> str:
+        return text("any_operator", lang) if key == ANY_OPERATOR else operator(key).name
+
+    def measure(row: pd.Series) -> str:
+        if row["measure"] == "ftth":
+            return text("ftth_available", lang)
+        label = text("at_rate", lang).format(rate=_rate_text(float(row["target_mbps"])))
+        return label + (" (2030)" if row["measure"] == "fixed_2030" else "")
+
+    targets = speeds.parameters["targets"]
+    throughput, access = speeds.parameters["throughput"], speeds.parameters["fixed"]
+    note = text("speeds_note", lang).format(
+        user_share=throughput["user_share"], split=access["split"],
+        busy_share=access["busy_share"],
+    )  # fmt: skip
+    return {
+        "mobile_title": text("speeds_mobile", lang).format(target=f"{targets['mobile_mbps']:g}"),
+        "mobile": [
+            {"technology": r["technology"], "operator": who(str(r["operator"])), **shares(r)}
+            for _, r in mobile.iterrows()
+        ],
+        "fixed": [{"measure": measure(r), **shares(r)} for _, r in fixed.iterrows()],
+        "note": note,
+        "stale": text("speeds_stale", lang) if speeds.stale else None,
+    }
+
+
+def _rate_text(mbps: float) -> str:
+    """A download rate as the plans write it: "100 Mb/s", "1 Gb/s"."""
+    return f"{mbps / 1000:g} Gb/s" if mbps >= 1000 else f"{mbps:g} Mb/s"
 
 
 def _inputs_within(inputs: IndicatorInputs, shown: set[tuple[str, str]]) -> IndicatorInputs:

@@ -10,7 +10,10 @@ from typer.testing import CliRunner
 
 from gis_planner.cli import app
 from gis_planner.indicators import plan_targets
-from gis_planner.report import render_report
+from gis_planner.jobs import coverage, speeds
+from gis_planner.report import render_report, write_report
+from gis_planner.speeds_product import read_figures
+from gis_planner.store import GeoPackageStore
 
 from .test_indicators import inputs, old_province_plan
 
@@ -70,6 +73,7 @@ def test_missing_analyses_are_named(sample_copy: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = (tmp_path / "report_vi.html").read_text(encoding="utf-8")
     assert "gis-planner coverage" in html and "Chưa có số liệu" in html
+    assert "<code>speeds_villages</code>: <code>gis-planner speeds</code>" in html
     assert "96.5" in html and "Sở Khoa học và Công nghệ" in html
     assert (tmp_path / "report_en.html").exists()
     sheets = pd.read_excel(tmp_path / "indicators.xlsx", sheet_name=None)
@@ -82,3 +86,48 @@ def test_bad_figures_name_file_row_and_field(sample_copy: Path, tmp_path: Path) 
     result = runner.invoke(app, ["report", "--store", str(sample_copy), "--figures", str(figures)])
     assert result.exit_code == 2
     assert "row 2, field value" in result.output
+
+
+def _table(html: str, table_id: str) -> str:
+    """A table's text, tags stripped."""
+    start = html.index(f'<table id="{table_id}">')
+    stripped = re.sub(r"<[^>]+>", " ", html[start : html.index("</table>", start)])
+    return re.sub(r"\s+", " ", stripped)
+
+
+def test_the_speeds_section_from_the_stored_products(sample_copy: Path, tmp_path: Path) -> None:
+    store = GeoPackageStore(sample_copy)
+    # 4G and 5G around Phủ Lý, coarse, in the province's place: the report reads those
+    spec = coverage.CoverageSpec(
+        resolution_m=200.0, technologies=("4G", "5G"), bbox=(105.89, 20.52, 105.95, 20.57),
+        replace=True, workers=1, out_dir=tmp_path / "coverage",
+    )  # fmt: skip
+    coverage.run(spec, store)
+    speeds.run(speeds.SpeedsSpec(out_dir=tmp_path / "speeds"), store)
+    figures = read_figures(store)
+    html = write_report(store, tmp_path / "vi", lang="vi").html.read_text(encoding="utf-8")
+    assert '<h2 id="speeds">Tốc độ</h2>' in html and "gis-planner speeds</code>" not in html
+    mobile = _table(html, "speeds-mobile")
+    summary = figures.summary.set_index(["technology", "operator"])
+    for (technology, operator), name in (
+        (("4G", "any"), "Tốt nhất của mọi nhà mạng"), (("5G", "viettel"), "Viettel"),
+    ):  # fmt: skip
+        row = summary.loc[(technology, operator)]
+        shares = (
+            f"{int(row['villages_at_target']):,}/{int(row['villages']):,} "
+            f"({row['village_share']:.1%}) "
+            f"{row['population_share']:.1%}"
+        )
+        assert f"{technology} {name} {shares}" in mobile
+    fixed = _table(html, "speeds-fixed")
+    assert "Đạt ≥ 100 Mb/s" in fixed and "Đạt ≥ 1 Gb/s (2030)" in fixed
+    at_2030 = figures.fixed_summary.set_index("measure").loc["fixed_2030"]
+    assert f"({at_2030['village_share']:.1%}) {at_2030['population_share']:.1%}" in fixed
+    assert "1:32" in html  # the assumptions it was measured with
+
+    english = write_report(store, tmp_path / "en", lang="en").html.read_text(encoding="utf-8")
+    assert '<h2 id="speeds">Speeds</h2>' in english
+    assert "Mobile downloads ≥ 50 Mb/s" in english and "At ≥ 1 Gb/s (2030)" in english
+    sheets = pd.read_excel(tmp_path / "en" / "indicators.xlsx", sheet_name=None)
+    assert {"speeds", "fixed_speeds"} <= set(sheets)
+    assert len(sheets["speeds"]) == len(figures.summary)

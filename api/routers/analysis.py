@@ -7,11 +7,12 @@ to the store (village coverage and gaps, site backhaul) are served by ``api.rout
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field
 from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader
 
@@ -43,6 +44,7 @@ from gis_planner.jobs import indicators as indicators_job
 from gis_planner.operators import operator
 from gis_planner.positions_product import PRODUCER, PositionsProduct, read_positions
 from gis_planner.sharing import PLAN_TARGETS, place_positions, position_capacity, position_ratios
+from gis_planner.speeds_product import NoSpeeds, read_figures
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 
@@ -361,5 +363,109 @@ def coverage_point(
         rsrp_by_operator=[
             OperatorSignal(operator=k, operator_name=operator(k).name, rsrp_dbm=v)
             for k, v in ranked
+        ],
+    )
+
+
+class SpeedShare(BaseModel):
+    """Thôn và dân số đạt tốc độ di động mục tiêu / Villages and people at the mobile target."""
+
+    technology: str
+    operator: str = Field(description="Nhà mạng, hoặc 'any' (nhà mạng tốt nhất tại mỗi điểm)")
+    target_mbps: float
+    villages: int = Field(description="Thôn được tính / Villages measured")
+    villages_at_target: int = Field(
+        description="Thôn có ≥ 95 % dân số đạt mục tiêu / Villages with ≥ 95 % of people at it"
+    )
+    village_share: float
+    population: float
+    population_at_target: float = Field(
+        description="Dân số ở nơi đạt mục tiêu / People where the target is reached"
+    )
+    population_share: float
+
+
+class FixedShare(BaseModel):
+    """Thôn và dân số có FTTH, đạt 100 Mb/s, đạt 1 Gb/s / Villages and people with FTTH, at
+    100 Mb/s, at 1 Gb/s."""
+
+    measure: Literal["ftth", "fixed_target", "fixed_2030"]
+    target_mbps: float | None
+    villages: int
+    villages_at_target: int
+    village_share: float
+    population: float
+    population_at_target: float
+    population_share: float
+
+
+class Speeds(BaseModel):
+    """Tốc độ tải xuống so với chỉ tiêu / Download speeds against the plan's targets."""
+
+    scope: str = Field(description="Phạm vi của lần tính vùng phủ / The coverage run's scope")
+    stale: bool = Field(
+        description="Số liệu đã cũ so với đầu vào / The figures' inputs changed since"
+    )
+    assumptions: dict[str, Any] = Field(
+        description="Mọi giả định của ước tính / Every assumption of the estimate"
+    )
+    mobile: list[SpeedShare]
+    fixed: list[FixedShare]
+
+
+@router.get(
+    "/speeds",
+    response_model=Speeds,
+    summary="Tốc độ so với chỉ tiêu / Speeds against the plan's targets",
+    description=(
+        "Tỷ lệ thôn và dân số đạt tốc độ tải xuống di động mục tiêu (50 Mb/s) theo nhà mạng và "
+        "công nghệ, và tỷ lệ có FTTH đạt 100 Mb/s và 1 Gb/s (2030), từ các lớp "
+        "`speeds_villages` và `ftth_speeds` của `gis-planner speeds`, kèm mọi giả định. Khách "
+        "xem số liệu tổng hợp (operator = any); khoá nhà mạng xem thêm của chính mình; quản trị "
+        "xem tất cả. 404 khi chưa tính. / The share of villages and people at the mobile "
+        "download target (50 Mb/s) by operator and technology, and with FTTH at 100 Mb/s and "
+        "1 Gb/s (2030), from the `speeds_villages` and `ftth_speeds` layers of `gis-planner "
+        "speeds`, with every assumption. Viewers get the figures of the best operator at each "
+        "pixel (operator = any); an operator key its own too; admins all. 404 until computed."
+    ),
+)
+def speeds(
+    layers: Layers,
+    who: Caller,
+    scope: Annotated[
+        str,
+        Query(
+            pattern="^[a-z0-9_]*$",
+            max_length=200,
+            description="Phạm vi của lần tính vùng phủ (mặc định: toàn tỉnh) / The coverage "
+            "run's scope (default: the province's)",
+        ),
+    ] = "province",
+    technology: Annotated[
+        Literal["4G", "5G"] | None, Query(description="Công nghệ / Technology")
+    ] = None,
+) -> Speeds:
+    key = "" if scope == "province" else scope
+    try:
+        figures = layers.memo(("speeds", key), lambda: read_figures(layers.store, key))
+    except NoSpeeds as error:
+        raise HTTPException(404, str(error)) from None
+    mobile = figures.summary
+    seen = (mobile["operator"] == "any") | (who.role == "admin")
+    if who.operator is not None:
+        seen |= mobile["operator"] == who.operator
+    mobile = mobile[seen]
+    if technology is not None:
+        mobile = mobile[mobile["technology"] == technology]
+    fixed = figures.fixed_summary
+    return Speeds(
+        scope=scope,
+        stale=figures.stale,
+        # the coverage products' ids name each operator's rasters: not every caller's to see
+        assumptions={k: v for k, v in figures.parameters.items() if k != "coverage_products"},
+        mobile=[SpeedShare(**row) for row in mobile.to_dict("records")],
+        fixed=[
+            FixedShare(**row)
+            for row in fixed.astype(object).where(fixed.notna(), None).to_dict("records")
         ],
     )

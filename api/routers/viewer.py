@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "cells": ("Cell", "Cells"),
     "fibre": ("Cáp quang", "Fibre"),
     "coverage": ("Vùng phủ sóng", "Coverage"),
+    "speeds": ("Tốc độ tải xuống", "Download speeds"),
     "gaps": ("Vùng lõm sóng", "Coverage gaps"),
     "planning": ("Khu vực ưu tiên", "Priority areas"),
     "sharing": ("Dùng chung hạ tầng", "Infrastructure sharing"),
@@ -54,7 +55,9 @@ _ADMIN_PARTS = (
     ("commune", "2025-07", "Cấp xã (từ 7/2025)", "Communes (from 7/2025)", False),
 )
 #: Bands of a raster the switcher offers, as layers of their own.
-VIEWER_BANDS = ("rsrp", "sinr", "best_server")
+VIEWER_BANDS = ("rsrp", "sinr", "best_server", "throughput")
+#: Switcher group of the bands that are not the coverage's own.
+_BAND_GROUP = {"throughput": "speeds"}
 #: The field drawn as a layer's label on the map (from a zoom the viewer chooses).
 LABEL_FIELDS = {
     "admin_units": "name", "villages": "name", "sites": "site_id", "priority_areas": "name",
@@ -91,7 +94,8 @@ def _units(name: str) -> dict[str, str]:
 
 
 def raster_title(raster: Raster, band: str, lang: Lang) -> str:
-    """A coverage layer's title for people: "Vùng phủ 4G — RSRP · Viettel", RxLev on 2G."""
+    """A raster layer's title for people: "Vùng phủ 4G — RSRP · Viettel", RxLev on 2G; a
+    throughput raster's "Tốc độ tải xuống 4G · Viettel"."""
     techs = raster.record.technologies
     if band == "rsrp":
         word = "/".join(dict.fromkeys(LEVEL_WORDS.get(t, "RSRP") for t in techs)) or "RSRP"
@@ -102,6 +106,9 @@ def raster_title(raster: Raster, band: str, lang: Lang) -> str:
         operator(raster.operator).name if raster.operator in MOBILE_OPERATORS
         else ("mọi nhà mạng" if lang == "vi" else "all operators")
     )  # fmt: skip
+    if band == "throughput":
+        what = "Tốc độ tải xuống" if lang == "vi" else "Download speed"
+        return f"{what} {'/'.join(techs)} · {who}"
     what = "Vùng phủ" if lang == "vi" else "Coverage"
     return f"{what} {'/'.join(techs)} — {word} · {who}".replace("  ", " ")
 
@@ -221,7 +228,7 @@ def viewer_config(
                 ViewerLayer(
                     id=f"raster.{raster.id}.{band.name}",
                     title=raster_title(raster, band.name, lang) + stale,
-                    group="coverage",
+                    group=_BAND_GROUP.get(band.name, "coverage"),
                     kind="raster",
                     tiles=tiles_url(base, raster, band, cmap),
                     legend=f"{base}/legends/{cmap.name}?lang={lang}",

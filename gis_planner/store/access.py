@@ -60,6 +60,7 @@ PUBLIC_LAYERS = frozenset(
         "positions", "sharing_ratios", "ftth_villages", "ftth_shares", "fibre_redundancy",
         # where 5G would be added to the industrial zones stands on the (public) positions
         "industry_additions",
+        "ftth_speeds",
     }
 )  # fmt: skip
 
@@ -76,6 +77,10 @@ ACCESS: dict[str, LayerAccess] = {
     # The zones' figures over operators are public, as the coverage's; each operator's are its own.
     "industry_zones": LayerAccess(
         CATALOGUE["industry_zones"].field_names, by_operator=True, public_rows=AGGREGATED
+    ),
+    # Speeds as coverage: the best operator at each pixel is public, each operator's its own.
+    "speeds_villages": LayerAccess(
+        CATALOGUE["speeds_villages"].field_names, by_operator=True, public_rows=AGGREGATED
     ),
     # A position's stored capacity comes from every operator's ``max_tenants``, which each
     # operator keeps to itself.

@@ -104,7 +104,7 @@ def test_only_listed_layers_are_public() -> None:
             assert view is not None and view.fields == spec.field_names, name
         elif name == "sites":
             assert view is not None and view.fields == SITE_POSITION_FIELDS
-        elif name in ("coverage_villages", "industry_zones"):
+        elif name in ("coverage_villages", "speeds_villages", "industry_zones"):
             # Only the rows aggregated over operators are public; an operator sees its own too.
             assert view is not None and view.only_operator == AGGREGATED
             own = layer_view(name, spec.field_names, viettel)

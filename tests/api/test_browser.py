@@ -193,8 +193,8 @@ DESKTOP = {"width": 1280, "height": 800}
 def styled_store(
     sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
 ) -> GeoPackageStore:
-    """A copy of the sample with what `coverage` (4G and 5G, coarse), `fibre` and `sharing`
-    write: FTTH villages, positions, gap villages."""
+    """A copy of the sample with what `coverage` (4G and 5G, coarse), `fibre`, `speeds` and
+    `sharing` write: FTTH villages, throughput rasters, positions, gap villages."""
     target = tmp_path_factory.mktemp("styled") / "hanam.gpkg"
     shutil.copyfile(sample_store.path, target)
     out = tmp_path_factory.mktemp("styled_out")
@@ -202,6 +202,7 @@ def styled_store(
         ["coverage", "--tech", "4G", "--tech", "5G", "--resolution-m", "400", "--replace",
          "--workers", "1", "--out", str(out)],
         ["fibre", "--report", str(out / "fibre.xlsx")],
+        ["speeds", "--out", str(out)],
         ["sharing", "--out", str(out)],
     ):  # fmt: skip
         result = CliRunner().invoke(cli, [*command, "--store", str(target)], env={"COLUMNS": "200"})
@@ -388,6 +389,22 @@ def test_names_units_and_titles_in_two_languages(
         "Find a commune, village, site code…"
     )
     assert page.locator("#lang-switch").inner_text() == "Tiếng Việt"
+    page.close()
+
+
+def test_download_speeds_with_their_legend(browser: Browser, styled_server: str) -> None:
+    page, errors = _open(browser, f"{styled_server}/#13/20.54/105.92", DESKTOP)
+    groups = page.locator("#layers fieldset.group legend").all_inner_texts()
+    assert "Tốc độ tải xuống" in groups
+    assert "Tốc độ tải xuống 4G · mọi nhà mạng" in page.locator("#layers").inner_text()
+    raster = "speeds.province.any_4G_throughput"
+    layer = f"raster.{raster}.throughput"
+    with page.expect_response(lambda r: f"/rasters/{raster}/tiles/" in r.url) as answer:
+        page.locator(f'input[data-layer="{layer}"]').check()
+    assert answer.value.status == 200
+    legend = page.locator(f'#legend-items [data-layer="{layer}"]')
+    legend.get_by_text("Đạt mục tiêu 50 Mb/s (50 … 100 Mb/s)").wait_for(timeout=30_000)
+    assert errors == []
     page.close()
 
 
