@@ -13,8 +13,8 @@ from gis_planner.catalogue.industry import INDUSTRY_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
 from gis_planner.catalogue.sharing import SHARING_LAYERS
 from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
-from gis_planner.catalogue.switchoff import SWITCHOFF_LAYERS
 from gis_planner.catalogue.speeds import SPEEDS_LAYERS
+from gis_planner.catalogue.switchoff import SWITCHOFF_LAYERS
 from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation, conform, validate
 from gis_planner.errors import UnknownLayer
 
