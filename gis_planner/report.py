@@ -122,6 +122,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "village area. Assumptions: a user gets {user_share:.0%} of a cell's resources; PON "
         "split 1:{split}, {busy_share:.0%} of subscribers downloading at once in the busy hour.",
     ),
+    "terrain": ("Vùng phủ tính trên", "Coverage computed over"),
+    "level_ground": (
+        "mặt đất phẳng (không có mô hình địa hình)",
+        "level ground (no terrain model)",
+    ),
+    "terrain_model": (
+        "mô hình độ cao {dem} (hệ số bán kính Trái Đất k = {k:.2f}){clutter}",
+        "the elevation model {dem} (effective earth radius factor k = {k:.2f}){clutter}",
+    ),
+    "with_clutter": (", lớp phủ mặt đất {clutter}", ", land cover {clutter}"),
     "speeds_stale": (
         "Đầu vào đã thay đổi từ khi tính tốc độ: chạy lại gis-planner speeds.",
         "Inputs changed since the speeds were computed: run gis-planner speeds again.",
@@ -179,6 +189,7 @@ def render_report(
     metric_crs: str | None = None,
     area: tuple[str, str] | None = None,
     speeds: SpeedFigures | None = None,
+    terrain: str | None = None,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """The HTML of the report and its tables (for the XLSX).
 
@@ -186,7 +197,8 @@ def render_report(
     a former province, a 2025 commune… ``place`` defaults to the area's name, else to the
     provinces of the admin units (``place_name``); the maps are drawn in ``metric_crs``
     (default: the admin units' area's). ``speeds`` (``stored_speeds``) adds the speeds
-    section, counted over the report's villages.
+    section, counted over the report's villages; ``terrain`` (``coverage_terrain``) says what
+    the coverage was computed over.
     """
     targets = targets or plan_targets()
     table = indicators(inputs, targets)
@@ -265,6 +277,7 @@ def render_report(
             entered=entered.assign(label=entered[label_column]).to_dict("records"),
             maps=_maps(inputs, lang, metric_crs or metric_crs_of(inputs.admin_units)),
             speeds=speeds_section,
+            terrain=terrain,
             missing=[(name, REPORT_LAYERS[name]) for name in missing or []],
             colours=STATUS_COLOURS,
             unit_text=lambda unit: unit_text(unit, lang),
@@ -278,6 +291,28 @@ def render_report(
     if speed_tables:
         tables["speeds"], tables["fixed_speeds"] = speed_tables
     return html, tables
+
+
+def coverage_terrain(store: LayerStore, lang: Lang) -> str | None:
+    """What the province's coverage was computed over (a terrain model or level ground), from
+    its product record; None before the coverage has run."""
+    record = next(
+        (r for r in store.products() if r.job == "coverage" and r.layer == "coverage_villages"),
+        None,
+    )
+    if record is None:
+        return None
+    terrain = record.parameters.get("terrain")
+    if not terrain:
+        return text("level_ground", lang)
+    clutter = terrain.get("clutter")
+    return text("terrain_model", lang).format(
+        dem=Path(terrain["dem"]["path"]).name,
+        k=float(terrain["k_factor"]),
+        clutter=text("with_clutter", lang).format(clutter=Path(clutter["path"]).name)
+        if clutter
+        else "",
+    )
 
 
 def write_report(
@@ -295,7 +330,13 @@ def write_report(
     if speeds is None:
         missing.append(SPEEDS_VILLAGES.name)
     html, tables = render_report(
-        inputs, lang=lang, figures=figures, missing=missing, area=area, speeds=speeds
+        inputs,
+        lang=lang,
+        figures=figures,
+        missing=missing,
+        area=area,
+        speeds=speeds,
+        terrain=coverage_terrain(store, lang),
     )
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"report_{lang}.html"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
+from affine import Affine
 from typer.testing import CliRunner
 
 from gis_planner.cli import app
@@ -15,6 +19,7 @@ from gis_planner.report import render_report, write_report
 from gis_planner.speeds_product import read_figures
 from gis_planner.store import GeoPackageStore
 
+from .test_coverage_terrain import write_dem
 from .test_indicators import inputs, old_province_plan
 
 runner = CliRunner()
@@ -107,6 +112,7 @@ def test_the_speeds_section_from_the_stored_products(sample_copy: Path, tmp_path
     figures = read_figures(store)
     html = write_report(store, tmp_path / "vi", lang="vi").html.read_text(encoding="utf-8")
     assert '<h2 id="speeds">Tốc độ</h2>' in html and "gis-planner speeds</code>" not in html
+    assert "Vùng phủ tính trên: mặt đất phẳng (không có mô hình địa hình)" in html
     mobile = _table(html, "speeds-mobile")
     summary = figures.summary.set_index(["technology", "operator"])
     for (technology, operator), name in (
@@ -131,3 +137,23 @@ def test_the_speeds_section_from_the_stored_products(sample_copy: Path, tmp_path
     sheets = pd.read_excel(tmp_path / "en" / "indicators.xlsx", sheet_name=None)
     assert {"speeds", "fixed_speeds"} <= set(sheets)
     assert len(sheets["speeds"]) == len(figures.summary)
+
+
+@pytest.mark.slow
+def test_the_report_names_the_terrain_of_the_coverage(sample_copy: Path, tmp_path: Path) -> None:
+    store = GeoPackageStore(sample_copy)
+    west, south, east, north = store.read("admin_units").total_bounds
+    step = 1 / 1200  # 3″, SRTM3's pixel
+    width = math.ceil((east - west + 0.3) / step)
+    height = math.ceil((north - south + 0.3) / step)
+    level = np.full((height, width), 4, dtype=np.int16)
+    transform = Affine(step, 0, west - 0.15, 0, -step, north + 0.15)
+    dem = write_dem(tmp_path / "dem_ninh_binh.tif", level, transform, "EPSG:4326")
+    spec = coverage.CoverageSpec(
+        resolution_m=500.0, operators=("viettel",), technologies=("5G",), replace=True,
+        workers=1, out_dir=tmp_path / "coverage", terrain=dem,
+    )  # fmt: skip
+    coverage.run(spec, store)
+    html = write_report(store, tmp_path / "en", lang="en").html.read_text(encoding="utf-8")
+    expected = "the elevation model dem_ninh_binh.tif (effective earth radius factor k = 1.33)"
+    assert f"Coverage computed over: {expected}" in html
