@@ -305,6 +305,11 @@ class ViewerLayer(BaseModel):
         default=None, description="Trường làm nhãn trên bản đồ / Field drawn as a map label."
     )
     legend: str | None = None
+    description: str | None = Field(
+        default=None,
+        description="Cách tính, ví dụ địa hình của vùng phủ / How it was computed, e.g. the "
+        "terrain a coverage raster was computed over.",
+    )
     bounds: list[float] | None = None
     minzoom: int | None = Field(
         default=None, description="Zoom nhỏ nhất có tile / Lowest zoom with tiles (rasters)."

@@ -24,6 +24,8 @@ from matplotlib.patheffects import withStroke
 from gis_planner.admin import units
 from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.catalogue.speeds import SPEEDS_VILLAGES
+from gis_planner.coverage.registry import JOB as COVERAGE_JOB
+from gis_planner.coverage.registry import terrain_text
 from gis_planner.coverage.stats import ANY_OPERATOR
 from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
@@ -123,15 +125,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "split 1:{split}, {busy_share:.0%} of subscribers downloading at once in the busy hour.",
     ),
     "terrain": ("Vùng phủ tính trên", "Coverage computed over"),
-    "level_ground": (
-        "mặt đất phẳng (không có mô hình địa hình)",
-        "level ground (no terrain model)",
-    ),
-    "terrain_model": (
-        "mô hình độ cao {dem} (hệ số bán kính Trái Đất k = {k:.2f}){clutter}",
-        "the elevation model {dem} (effective earth radius factor k = {k:.2f}){clutter}",
-    ),
-    "with_clutter": (", lớp phủ mặt đất {clutter}", ", land cover {clutter}"),
     "speeds_stale": (
         "Đầu vào đã thay đổi từ khi tính tốc độ: chạy lại gis-planner speeds.",
         "Inputs changed since the speeds were computed: run gis-planner speeds again.",
@@ -297,22 +290,10 @@ def coverage_terrain(store: LayerStore, lang: Lang) -> str | None:
     """What the province's coverage was computed over (a terrain model or level ground), from
     its product record; None before the coverage has run."""
     record = next(
-        (r for r in store.products() if r.job == "coverage" and r.layer == "coverage_villages"),
+        (r for r in store.products() if r.job == COVERAGE_JOB and r.layer == "coverage_villages"),
         None,
     )
-    if record is None:
-        return None
-    terrain = record.parameters.get("terrain")
-    if not terrain:
-        return text("level_ground", lang)
-    clutter = terrain.get("clutter")
-    return text("terrain_model", lang).format(
-        dem=Path(terrain["dem"]["path"]).name,
-        k=float(terrain["k_factor"]),
-        clutter=text("with_clutter", lang).format(clutter=Path(clutter["path"]).name)
-        if clutter
-        else "",
-    )
+    return None if record is None else terrain_text(record.parameters, lang)
 
 
 def write_report(

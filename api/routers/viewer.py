@@ -27,6 +27,8 @@ from api.routers.rasters import Raster, tiles_url, visible_bands, visible_raster
 from gis_planner.admin import unit_names
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.colormaps import colour_map_of_quantity
+from gis_planner.coverage.registry import JOB as COVERAGE_JOB
+from gis_planner.coverage.registry import terrain_text
 from gis_planner.i18n import VALUE_LABELS, Lang, fold, value_label
 from gis_planner.operators import MOBILE_OPERATORS, operator
 
@@ -111,6 +113,14 @@ def raster_title(raster: Raster, band: str, lang: Lang) -> str:
         return f"{what} {'/'.join(techs)} · {who}"
     what = "Vùng phủ" if lang == "vi" else "Coverage"
     return f"{what} {'/'.join(techs)} — {word} · {who}".replace("  ", " ")
+
+
+def _computed_over(raster: Raster, lang: Lang) -> str | None:
+    """What a coverage raster was computed over (terrain or level ground); None for others."""
+    if raster.record.job != COVERAGE_JOB:
+        return None
+    label = "Tính trên" if lang == "vi" else "Computed over"
+    return f"{label}: {terrain_text(raster.record.parameters, lang)}"
 
 
 def _place_names(layers: LayerCache, who: Principal) -> dict[str, str]:
@@ -232,6 +242,7 @@ def viewer_config(
                     kind="raster",
                     tiles=tiles_url(base, raster, band, cmap),
                     legend=f"{base}/legends/{cmap.name}?lang={lang}",
+                    description=_computed_over(raster, lang),
                     bounds=list(raster.bounds),
                     # Leaflet asks no tile below it: the server would refuse them (400).
                     minzoom=raster.pyramid.min_zoom,

@@ -222,6 +222,7 @@
         label.appendChild(box);
         if (entry.kind === "vector") { label.appendChild(GP.styles.swatch(entry)); }
         label.appendChild(document.createTextNode(entry.title));
+        if (entry.description) { label.title = entry.description; }
         row.appendChild(label);
         row.appendChild(slider);
         fieldset.appendChild(row);
@@ -268,6 +269,10 @@
             section.insertAdjacentHTML("beforeend", '<div class="row"><span class="swatch" ' +
               'style="background:' + e.colour + '"></span>' + escapeHtml(e.label) + "</div>");
           });
+          if (entry.description) {
+            section.insertAdjacentHTML("beforeend", '<p class="note">' +
+              escapeHtml(entry.description) + "</p>");
+          }
         };
         if (legendCache[entry.legend]) { fill(legendCache[entry.legend]); } else {
           getJSON(entry.legend).then(function (legend) {

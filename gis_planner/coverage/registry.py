@@ -16,6 +16,7 @@ import rasterio
 
 from gis_planner.coverage.products import coverage_tags
 from gis_planner.coverage.scene import CoverageParams
+from gis_planner.i18n import Lang
 from gis_planner.products import Band, ProductArea, ProductRecord, Scope
 
 JOB = "coverage"
@@ -117,3 +118,22 @@ def coverage_records(
             )
         )
     return records
+
+
+def terrain_text(parameters: Mapping[str, Any], lang: Lang) -> str:
+    """What a coverage product was computed over, for people: the elevation model and land
+    cover by file name with k, or level ground (its record's ``terrain`` parameter)."""
+    terrain = parameters.get("terrain")
+    if not terrain:
+        return (
+            "mặt đất phẳng (không có mô hình địa hình)"
+            if lang == "vi"
+            else "level ground (no terrain model)"
+        )
+    dem, k = Path(terrain["dem"]["path"]).name, float(terrain["k_factor"])
+    clutter = terrain.get("clutter")
+    if lang == "vi":
+        text = f"mô hình độ cao {dem} (hệ số bán kính Trái Đất k = {k:.2f})"
+        return text + (f", lớp phủ mặt đất {Path(clutter['path']).name}" if clutter else "")
+    text = f"the elevation model {dem} (effective earth radius factor k = {k:.2f})"
+    return text + (f", land cover {Path(clutter['path']).name}" if clutter else "")

@@ -68,6 +68,12 @@ def test_config_for_an_operator_and_with_coverage(
     assert titles[f"raster.{server}.best_server"] == "Vùng phủ 4G — Cell phục vụ · Viettel"
     english = coverage_client.get("/viewer/config.json?lang=en", headers=key("viettel")).json()
     assert "Coverage 4G — RSRP · Viettel" in {r["title"] for r in english["layers"]}
+    # each coverage layer says what it was computed over (this run: no terrain model)
+    assert {r["description"] for r in rasters} == {
+        "Tính trên: mặt đất phẳng (không có mô hình địa hình)"
+    }
+    described = {r["description"] for r in english["layers"] if r["kind"] == "raster"}
+    assert described == {"Computed over: level ground (no terrain model)"}
     assert config["coverage"] is True
     # every raster layer of the viewer really renders, at its own minimum zoom and above
     for layer in rasters:
