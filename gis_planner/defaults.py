@@ -19,6 +19,9 @@ TEMPLATE_LAYERS = ("sites", "cells", "fibre_routes", "fibre_nodes")
 #: lists round, and a border site may stand just across the line.
 DEFAULT_OUTLINE_TOLERANCE_M = 2000.0
 
+#: Effective earth radius factor of the standard atmosphere (ITU-R P.452/P.526 median k).
+DEFAULT_K_FACTOR = 4.0 / 3.0
+
 #: Sites of different operators this close (or on one structure) are one position.
 DEFAULT_POSITION_TOLERANCE_M = 30.0
 #: The longest move of a site in the consolidation plan.

@@ -22,8 +22,7 @@ from gis_planner.cli.common import (
     store_from,
     t,
 )
-from gis_planner.defaults import TECHNOLOGIES, VILLAGE_ADMIN_VERSION
-from gis_planner.radio.diffraction import DEFAULT_K_FACTOR
+from gis_planner.defaults import DEFAULT_K_FACTOR, TECHNOLOGIES, VILLAGE_ADMIN_VERSION
 
 if TYPE_CHECKING:
     from gis_planner.jobs.coverage import CoverageResult

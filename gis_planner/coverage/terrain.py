@@ -43,8 +43,9 @@ from rasterio.windows import Window as RioWindow
 
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.crs import WGS84, transformer
+from gis_planner.defaults import DEFAULT_K_FACTOR
 from gis_planner.errors import GisPlannerError
-from gis_planner.radio.diffraction import DEFAULT_K_FACTOR, curvature_per_m
+from gis_planner.radio.diffraction import curvature_per_m
 from gis_planner.radio.terrain import sweep_mast
 
 F32 = npt.NDArray[np.float32]

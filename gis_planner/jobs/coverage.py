@@ -30,6 +30,7 @@ from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
 from gis_planner.coverage.terrain import TerrainError, check_covers, open_terrain
 from gis_planner.crs import WGS84
+from gis_planner.defaults import DEFAULT_K_FACTOR
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.indicators import first_units
@@ -37,7 +38,6 @@ from gis_planner.maps import save_map
 from gis_planner.products import ProductArea, Scope, input_revisions, scoped_layer
 from gis_planner.qgis import style_path
 from gis_planner.radio.antenna import load_patterns
-from gis_planner.radio.diffraction import DEFAULT_K_FACTOR
 from gis_planner.settings import get_settings
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx

@@ -29,12 +29,11 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from gis_planner.defaults import DEFAULT_K_FACTOR
 from gis_planner.radio.propagation import C_M_S
 
 #: Mean earth radius (m).
 EARTH_RADIUS_M = 6_371_000.0
-#: Effective earth radius factor of the standard atmosphere (ITU-R P.452/P.526 median k).
-DEFAULT_K_FACTOR = 4.0 / 3.0
 #: P.526's J(ν) holds for ν > −0.78; below it the loss is taken as zero.
 NU_MIN = -0.78
 #: ``u`` of a receiver with no point between it and the transmitter: far below any loss.
