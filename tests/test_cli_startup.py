@@ -123,7 +123,8 @@ def test_command_help(path: tuple[str, ...]) -> None:
 
 
 def help_of(*path: str) -> str:
-    return runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output
+    """A command's help with its lines joined (help text is wrapped to the terminal)."""
+    return " ".join(runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output.split())
 
 
 def test_help_shows_the_defaults() -> None:
