@@ -45,11 +45,17 @@ GROUPS: dict[str, tuple[str, str]] = {
     "gaps": ("Vùng lõm sóng", "Coverage gaps"),
     "planning": ("Khu vực ưu tiên", "Priority areas"),
     "sharing": ("Dùng chung hạ tầng", "Infrastructure sharing"),
+    "studies": ("Tắt sóng 2G/3G, khu công nghiệp", "2G/3G switch-off, industrial zones"),
 }
 #: Catalogue groups shown under another switcher group.
 _GROUP_OF = {"radio": "cells"}
 #: Layers shown in a switcher group other than their catalogue group's.
-_LAYER_GROUP = {"coverage_gaps": "gaps"}
+_LAYER_GROUP = {
+    "coverage_gaps": "gaps",
+    "switchoff_villages": "studies",
+    "switchoff_restoration": "studies",
+    "industry_additions": "studies",
+}
 #: Sub-layers of the administrative units (one layer, two versions, three levels).
 _ADMIN_PARTS = (
     ("district", "pre2025", "Cấp huyện (trước 2025)", "Districts (before 2025)", True),

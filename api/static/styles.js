@@ -43,6 +43,15 @@
   const GAP_COLOURS = { "2G": "#8c510a", "3G": "#d95f0e", "4G": "#c51b7d", "5G": "#2166ac" };
   const GAP_DASHES = { "2G": "2 3", "3G": "6 3", "4G": null, "5G": null };
 
+  // Villages of a 2G/3G switch-off, by what is left: the most urgent the darkest.
+  const SWITCH_OFF = {
+    loses_all_service: "#67000d", other_operator_only: "#ef3b2c", loses_voice: "#fd8d3c",
+    keeps_service: "#74c476",
+  };
+  function switchOffStyle(colour) {
+    return { color: colour, weight: 1, fill: true, fillColor: colour, fillOpacity: 0.6 };
+  }
+
   // Layers without a style of their own (analysis products) take the next colour of these.
   const PALETTE = ["#1f78b4", "#33a02c", "#e31a1c", "#ff7f00", "#6a3d9a", "#b15928",
     "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6"];
@@ -80,6 +89,14 @@
         style: function (p) { return truthy(p.shared) ? POSITIONS.shared : POSITIONS.single; },
         classes: [{ label: t("position_shared"), style: POSITIONS.shared },
           { label: t("position_single"), style: POSITIONS.single }],
+      };
+    }
+    if (entry.source === "switchoff_villages") {
+      return {
+        style: function (p) { return switchOffStyle(SWITCH_OFF[p.status] || "#999"); },
+        classes: Object.keys(SWITCH_OFF).map(function (status) {
+          return { label: t(status), style: switchOffStyle(SWITCH_OFF[status]) };
+        }),
       };
     }
     if (entry.source === "coverage_gaps") {

@@ -90,3 +90,13 @@ def test_an_operator_sees_only_its_own_written_study(
     other = client_of.get(url, headers=key("vnpt"))
     assert other.status_code == 200 and other.json()["numberMatched"] == 0
     assert client_of.get(url).status_code == 403
+
+
+def test_the_viewer_offers_the_study_to_its_operator(client_of: TestClient) -> None:
+    config = client_of.get("/viewer/config.json?lang=en", headers=key("viettel")).json()
+    entries = {layer["id"]: layer for layer in config["layers"]}
+    assert entries["switchoff_villages"]["group"] == "studies"
+    assert entries["switchoff_restoration"]["group"] == "studies"
+    assert config["groups"]["studies"] == "2G/3G switch-off, industrial zones"
+    public = client_of.get("/viewer/config.json").json()
+    assert "switchoff_villages" not in {layer["id"] for layer in public["layers"]}
