@@ -61,6 +61,10 @@ class LinkError(GisPlannerError):
     """A hop that cannot be profiled: unknown or ambiguous site, terrain not covering it…"""
 
 
+class UnknownSite(LinkError):
+    """A site id (of the operator named) that the store does not hold."""
+
+
 @dataclass(frozen=True)
 class LinkSpec:
     site_a: str
@@ -127,7 +131,7 @@ def _site(
         rows = rows[rows["operator"] == operator]
     if rows.empty:
         whose = f" of {operator}" if operator else ""
-        raise LinkError(f"no site {site_id!r}{whose} in the store")
+        raise UnknownSite(f"no site {site_id!r}{whose} in the store")
     if len(rows) > 1:
         raise LinkError(
             f"site {site_id!r} is used by {', '.join(sorted(rows['operator']))}: name the operator"
