@@ -280,13 +280,14 @@ def test_link_command_batch(sample_copy: Path, tmp_path: Path) -> None:
     store = GeoPackageStore(sample_copy)
     dem = write_dem(tmp_path / "flat.tif", store)
     hops = tmp_path / "hops.csv"
-    hops.write_text(f"site_a,site_b\n{SITE_A},{SITE_B}\n{SITE_A},NOPE\n", encoding="utf-8")
+    # a site id that would be markup in the terminal is shown as it is
+    hops.write_text(f"site_a,site_b\n{SITE_A},{SITE_B}\n{SITE_A},[/NOPE]\n", encoding="utf-8")
     out = tmp_path / "verdicts.xlsx"
     args = ["link", "--batch", str(hops), "--terrain", str(dem), "--store", str(sample_copy),
             "--out", str(out), "--lang", "en"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output
-    assert "1 hops: 1 clear" in result.output and "NOPE" in result.output
+    assert "1 hops: 1 clear" in result.output and "[/NOPE]" in result.output
     assert len(pd.read_excel(out, engine="openpyxl")) == 1
     rejects = pd.read_csv(tmp_path / "verdicts.rejects.csv", encoding="utf-8-sig")
     assert rejects["row"].tolist() == [3]
@@ -297,3 +298,42 @@ def test_link_command_needs_a_terrain(sample_copy: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(app, ["link", SITE_A, SITE_B, "--store", str(sample_copy)])
     assert result.exit_code == 2
     assert "GIS_PLANNER_TERRAIN" in result.output
+
+
+def test_a_shared_site_id_needs_its_operator(sample_copy: Path, tmp_path: Path) -> None:
+    store = GeoPackageStore(sample_copy)
+    twin = store.read("sites", filters={"site_id": SITE_B})
+    twin["operator"] = "viettel"
+    store.write("sites", twin, mode="append")
+    dem = write_dem(tmp_path / "flat.tif", store)
+    with pytest.raises(LinkError, match="mobifone, viettel: name the operator"):
+        job.run(LinkSpec(SITE_A, SITE_B, dem), store)
+    result = job.run(LinkSpec(SITE_A, SITE_B, dem, operator="mobifone"), store)
+    assert (result.a.operator, result.b.operator) == ("mobifone", "mobifone")
+
+
+def test_a_dem_in_degrees(sample_store: GeoPackageStore, tmp_path: Path) -> None:
+    """SRTM-like: one arc-second pixels in WGS84; the step stays within the pixel in metres."""
+    sites = sample_store.read("sites", filters={"site_id": [SITE_A, SITE_B]})
+    assert len(sites) == 2
+    west, south, east, north = sites.total_bounds
+    arc = 1.0 / 3600.0
+    x0, y1 = west - 0.02, north + 0.02
+    cols, rows = math.ceil((east + 0.02 - x0) / arc), math.ceil((y1 - south + 0.02) / arc)
+    dem = tmp_path / "srtm.tif"
+    with rasterio.open(
+        dem, "w", driver="GTiff", width=cols, height=rows, count=1, dtype="int16",
+        crs="EPSG:4326", transform=Affine(arc, 0.0, x0, 0.0, -arc, y1), nodata=-32768,
+    ) as dataset:  # fmt: skip
+        dataset.write(np.full((rows, cols), 10, dtype=np.int16), 1)
+    result = job.run(LinkSpec(SITE_A, SITE_B, dem), sample_store)
+    # 1″ of longitude at 20.5° N is 29.0 m, of latitude 30.7 m
+    assert result.dem_resolution_m == pytest.approx(29.0, abs=0.3)
+    assert result.profile.step_m <= result.dem_resolution_m
+    np.testing.assert_allclose(result.profile.terrain_m, 10.0, atol=1e-4)
+    assert result.profile.verdict == "clear"
+
+
+def test_a_profile_needs_equal_steps() -> None:
+    with pytest.raises(LinkParamsError, match="equally spaced"):
+        analyse_profile([0.0, 1.0, 3.0, 4.0], [0.0] * 4, 10.0, 10.0, LinkParams())

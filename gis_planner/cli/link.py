@@ -41,10 +41,12 @@ def _k_factor(text: str) -> float:
 
 
 def _show(result: LinkResult) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     p = result.profile
-    summary = Table(title=t("Link {a} – {b}").format(a=result.a.site_id, b=result.b.site_id))
+    title = t("Link {a} – {b}").format(a=result.a.site_id, b=result.b.site_id)
+    summary = Table(title=escape(title))
     summary.add_column(t("figure"))
     summary.add_column(t("value"), justify="right")
     rows = [
@@ -163,6 +165,7 @@ def link(
             )
         return
 
+    from rich.markup import escape
     from rich.table import Table
 
     hops = job.read_hops(batch)
@@ -183,7 +186,8 @@ def link(
     for column in ("row", "site_a", "site_b", "reason"):
         table.add_column(t(column))
     for row in found.rejects.itertuples(index=False):
-        table.add_row(str(row.row), row.site_a, row.site_b, row.reason)
+        # the file's text is shown as it is, never read as markup
+        table.add_row(str(row.row), escape(row.site_a), escape(row.site_b), escape(row.reason))
     console.print(table)
     console.print(f"[yellow]{t('rejected rows')}[/yellow] {rejects}")
     raise typer.Exit(1)

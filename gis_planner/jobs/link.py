@@ -3,9 +3,10 @@
 The two sites come from the store's ``sites`` layer (a site id is each operator's own: an id two
 operators use needs the operator). The path is the straight line between them in the metric CRS
 of their area, sampled at most one DEM pixel apart (``radio.linkprofile.sample_distances``);
-the DEM is read by windows of ``CHUNK_SAMPLES`` samples along it (``coverage.terrain``), so a
-long diagonal hop never reads the whole box it spans. A batch reads its hops from a CSV, keeps
-every valid hop and rejects the others with their row and reason.
+the DEM is read by windows spanning at most ``WINDOW_PX`` of its pixels along it
+(``coverage.terrain``), so a long diagonal hop never reads the whole box it spans. A batch
+reads its hops from a CSV, keeps every valid hop and rejects the others with their row and
+reason.
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ from gis_planner.radio.linkprofile import (
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx
 
-#: Samples whose DEM window is read at once (a window of at most 512 × 512 pixels).
-CHUNK_SAMPLES = 512
+#: DEM pixels a window read at once spans along the path (at most 512 × 512 pixels a read,
+#: 1 MiB of float32, whatever the DEM's resolution and the hop's length).
+WINDOW_PX = 512
+#: Finest DEM taken: with the bounded number of samples, a window spans at least 8 samples.
+MIN_DEM_RESOLUTION_M = 0.5
 #: Most hops a batch file may hold.
 MAX_BATCH_ROWS = 5_000
 #: Largest batch file read (bytes).
@@ -171,6 +175,11 @@ def read_profile(
     crs = metric_crs(box)
     (xa, xb), (ya, yb) = lonlat_to_metric([a.lon, b.lon], [a.lat, b.lat], crs)
     resolution = dem_resolution_m(terrain, (a.lon + b.lon) / 2, (a.lat + b.lat) / 2, crs)
+    if resolution < MIN_DEM_RESOLUTION_M:
+        raise LinkError(
+            f"the elevation raster's pixels are {resolution:.3g} m: at least "
+            f"{MIN_DEM_RESOLUTION_M:g} m expected"
+        )
     distance, step = sample_distances(math.hypot(xb - xa, yb - ya), resolution)
     t = distance / distance[-1]
     xs, ys = xa + t * (xb - xa), ya + t * (yb - ya)
@@ -179,8 +188,10 @@ def read_profile(
         (xs.min() - margin, ys.min() - margin, xs.max() + margin, ys.max() + margin), step, crs
     )
     height = np.empty_like(distance)
-    for start in range(0, len(distance), CHUNK_SAMPLES):
-        part = slice(start, start + CHUNK_SAMPLES)
+    # past the bound on samples the step exceeds the DEM's pixel: fewer samples a window
+    chunk = max(8, min(WINDOW_PX, math.floor(WINDOW_PX * resolution / step)))
+    for start in range(0, len(distance), chunk):
+        part = slice(start, start + chunk)
         x, y = xs[part], ys[part]
         bounds = (x.min() - margin, y.min() - margin, x.max() + margin, y.max() + margin)
         window = read_window(terrain, grid, bounds)

@@ -180,6 +180,9 @@ def analyse_profile(
     terrain = np.asarray(terrain_m, dtype=np.float64)
     if distance.ndim != 1 or distance.shape != terrain.shape or len(distance) < 3:
         raise LinkParamsError("a profile needs at least 3 samples of distance and terrain")
+    steps = np.diff(distance)
+    if not (steps > 0).all() or np.ptp(steps) > 1e-6 * steps.mean():
+        raise LinkParamsError("a profile's samples must be equally spaced")
     if not np.isfinite(terrain).all():
         raise LinkParamsError("the terrain has gaps along the hop")
     low, high = ANTENNA_HEIGHT_RANGE_M
