@@ -143,7 +143,7 @@ def link(
     from gis_planner.radio.linkprofile import LinkParams
     from gis_planner.settings import get_settings
 
-    lang_from(lang)
+    products_lang = lang_from(lang)
     dem = terrain or get_settings().terrain
     if dem is None:
         fail(t("no elevation raster"), t("give --terrain or set GIS_PLANNER_TERRAIN"))
@@ -158,7 +158,9 @@ def link(
         result = job.run(spec, target)
         _show(result)
         if png is not None:
-            console.print(f"[green]{t('profile')}[/green] {job.draw_profile(result, png)}")
+            console.print(
+                f"[green]{t('profile')}[/green] {job.draw_profile(result, png, products_lang)}"
+            )
         if csv is not None:
             console.print(
                 f"[green]{t('samples')}[/green] {job.write_table(job.samples(result), csv)}"

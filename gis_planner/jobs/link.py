@@ -31,6 +31,7 @@ from gis_planner.coverage.terrain import (
 )
 from gis_planner.crs import lonlat_to_metric, metric_crs, transformer
 from gis_planner.errors import GisPlannerError
+from gis_planner.i18n import Lang, translate
 from gis_planner.radio.linkprofile import (
     LinkParams,
     LinkProfile,
@@ -337,9 +338,9 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     return write_csv(path, frame)
 
 
-def draw_profile(result: LinkResult, path: Path) -> Path:
-    """The hop's profile as a PNG: terrain on the earth's bulge, line of sight, the first
-    Fresnel zone and its required fraction, the obstacles."""
+def draw_profile(result: LinkResult, path: Path, lang: Lang = "vi") -> Path:
+    """The hop's profile as a PNG: terrain on the earth's bulge, the masts, line of sight, the
+    first Fresnel zone and its required fraction, the obstacles; labels in ``lang``."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server
@@ -352,27 +353,33 @@ def draw_profile(result: LinkResult, path: Path) -> Path:
     fraction = p.params.clearance_fraction
     figure, axes = plt.subplots(figsize=(10, 4.5), layout="constrained")
     try:
-        axes.fill_between(km, floor, ground, color="#b5a27a", label="terrain + earth bulge")
-        axes.plot(km, floor + p.bulge_m, color="#7a6a4a", lw=0.8, ls=":", label="earth bulge")
+        axes.fill_between(km, floor, ground, color="#b5a27a",
+                          label=translate("terrain + earth bulge", lang))  # fmt: skip
+        axes.plot(km, floor + p.bulge_m, color="#7a6a4a", lw=0.8, ls=":",
+                  label=translate("earth bulge", lang))  # fmt: skip
         axes.fill_between(km, p.los_m - p.f1_m, p.los_m + p.f1_m, color="#9ecae1", alpha=0.4,
-                          label="first Fresnel zone")  # fmt: skip
+                          label=translate("first Fresnel zone", lang))  # fmt: skip
         axes.plot(km, p.los_m - fraction * p.f1_m, color="#3182bd", lw=0.8, ls="--",
                   label=f"{fraction:g} F1")  # fmt: skip
-        axes.plot(km, p.los_m, color="#08519c", lw=1.2, label="line of sight")
+        axes.plot(km, p.los_m, color="#08519c", lw=1.2, label=translate("line of sight", lang))
+        # the masts, from the ground to the antennas
+        axes.vlines([0.0, float(km[-1])], ground[[0, -1]], p.los_m[[0, -1]], color="black", lw=2)
         for obstacle in p.obstacles:
             at = obstacle.distance_m / 1000.0
             axes.plot(at, np.interp(obstacle.distance_m, p.distance_m, ground), "v", color="red")
-        axes.set_xlim(0.0, float(km[-1]))
+        # a margin, so that the masts at both ends stand clear of the frame
+        margin_km = 0.01 * float(km[-1])
+        axes.set_xlim(-margin_km, float(km[-1]) + margin_km)
         axes.set_ylim(bottom=floor)
-        axes.set_xlabel("distance from A (km)")
-        axes.set_ylabel("height (m)")
+        axes.set_xlabel(translate("distance from A (km)", lang))
+        axes.set_ylabel(translate("height (m)", lang))
+        title = "{a} – {b}: {verdict}, {freq:g} GHz, k = {k:.2f}, clearance {f1:.2f} F1"
         axes.set_title(
-            f"{result.a.site_id} – {result.b.site_id}: {p.verdict}, "
-            f"{p.params.freq_ghz:g} GHz, k = {p.params.k_factor:.2f}, "
-            f"clearance {p.min_clearance_f1:.2f} F1"
-        )
-        # the masts, from the ground to the antennas
-        axes.vlines([0.0, float(km[-1])], ground[[0, -1]], p.los_m[[0, -1]], color="black", lw=2)
+            translate(title, lang).format(
+                a=result.a.site_id, b=result.b.site_id, verdict=translate(p.verdict, lang),
+                freq=p.params.freq_ghz, k=p.params.k_factor, f1=p.min_clearance_f1,
+            )
+        )  # fmt: skip
         figure.legend(loc="outside lower center", fontsize="small", ncols=5)
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, dpi=120)
