@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import rasterio
 
@@ -29,7 +30,7 @@ from gis_planner.coverage.terrain import (
     open_terrain,
     read_window,
 )
-from gis_planner.crs import lonlat_to_metric, metric_crs, transformer
+from gis_planner.crs import WGS84, lonlat_to_metric, metric_crs, transformer
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang, translate
 from gis_planner.radio.linkprofile import (
@@ -40,6 +41,9 @@ from gis_planner.radio.linkprofile import (
 )
 from gis_planner.store import LayerStore
 from gis_planner.tables import write_csv, write_xlsx
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 
 #: DEM pixels a window read at once spans along the path (at most 512 × 512 pixels a read,
 #: 1 MiB of float32, whatever the DEM's resolution and the hop's length).
@@ -111,12 +115,8 @@ class BatchResult:
 
 def _sites(store: LayerStore, ids: set[str] | None = None) -> pd.DataFrame:
     """Site id, operator, height and position of the sites ``ids`` (all without)."""
-    columns = ["site_id", "operator", "height_m"]
-    if ids is None:
-        frame = store.read("sites", columns=columns)
-    else:
-        parts = [store.read("sites", filters={"site_id": i}, columns=columns) for i in sorted(ids)]
-        frame = pd.concat(parts, ignore_index=True)
+    filters = None if ids is None else {"site_id": sorted(ids)}
+    frame = store.read("sites", filters=filters, columns=["site_id", "operator", "height_m"])
     return pd.DataFrame(
         {
             "site_id": frame["site_id"].astype(str),
@@ -153,7 +153,7 @@ def dem_resolution_m(terrain: TerrainInputs, lon: float, lat: float, crs: str) -
     neighbouring pixel centres, whatever the DEM's own CRS (degrees for SRTM)."""
     path = Path(terrain.dem.path)
     with rasterio.open(path, driver=RASTER_DRIVERS[path.suffix.lower()]) as dataset:
-        x, y = transformer("EPSG:4326", dataset.crs.to_string()).transform(lon, lat)
+        x, y = transformer(WGS84, dataset.crs.to_string()).transform(lon, lat)
         col, row = ~dataset.transform @ (x, y)
         corners = np.array(
             [dataset.transform @ (col + dc, row + dr) for dc, dr in ((0, 0), (1, 0), (0, 1))]
@@ -162,9 +162,7 @@ def dem_resolution_m(terrain: TerrainInputs, lon: float, lat: float, crs: str) -
     return float(min(math.hypot(xs[i] - xs[0], ys[i] - ys[0]) for i in (1, 2)))
 
 
-def read_profile(
-    terrain: TerrainInputs, a: SiteEnd, b: SiteEnd
-) -> tuple[np.ndarray, np.ndarray, float]:
+def read_profile(terrain: TerrainInputs, a: SiteEnd, b: SiteEnd) -> tuple[F64, F64, float]:
     """Distances from A and terrain heights along the hop, and the DEM's resolution (m)."""
     box = (min(a.lon, b.lon), min(a.lat, b.lat), max(a.lon, b.lon), max(a.lat, b.lat))
     try:
@@ -200,9 +198,7 @@ def read_profile(
     return distance, height, resolution
 
 
-def _bilinear(
-    values: np.ndarray, x0: float, y1: float, res: float, x: np.ndarray, y: np.ndarray
-) -> np.ndarray:
+def _bilinear(values: F32, x0: float, y1: float, res: float, x: F64, y: F64) -> F64:
     """``values`` (pixel centres at x0 + (j + ½)·res, y1 − (i + ½)·res) at the points (x, y)."""
     rows, cols = values.shape
     c = np.clip((x - x0) / res - 0.5, 0.0, cols - 1.0)
