@@ -251,6 +251,11 @@ def test_batch_files_that_are_not_hops(tmp_path: Path, text: str) -> None:
         job.read_hops(hops)
 
 
+def test_a_missing_batch_file(tmp_path: Path) -> None:
+    with pytest.raises(LinkError, match=r"hops\.csv"):
+        job.read_hops(tmp_path / "hops.csv")
+
+
 def test_batch_is_bounded(tmp_path: Path) -> None:
     hops = tmp_path / "hops.csv"
     hops.write_text("site_a,site_b\n" + "A,B\n" * (job.MAX_BATCH_ROWS + 1), encoding="utf-8")

@@ -230,7 +230,10 @@ def run(spec: LinkSpec, store: LayerStore) -> LinkResult:
 
 def read_hops(path: Path) -> pd.DataFrame:
     """The hops of a batch CSV as text, with their file row (the header is row 1)."""
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise LinkError(f"{path.name}: {error.strerror}") from None
     if size > MAX_BATCH_BYTES:
         raise LinkError(f"{path.name}: {size:,} bytes, a batch holds at most {MAX_BATCH_BYTES:,}")
     try:
