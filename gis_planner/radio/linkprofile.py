@@ -115,7 +115,8 @@ class LinkProfile:
     clearance_m: F64
     #: Clearance in F1; NaN at the ends, where F1 is zero.
     clearance_f1: F64
-    #: The smallest clearance between the antennas, in F1 and metres, and where it is.
+    #: The smallest clearance between the antennas in F1 and in metres (each its own minimum:
+    #: they may lie apart), and where the one in F1 is.
     min_clearance_f1: float
     min_clearance_m: float
     worst_distance_m: float
