@@ -23,6 +23,7 @@ from api.routers import (
     features,
     imports,
     industry,
+    link,
     products,
     rasters,
     switchoff,
@@ -134,6 +135,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
         whatif,
         switchoff,
         industry,
+        link,
         products,
         viewer,
     ):

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     output_dir: Path = Path("output")
     #: Language of labels in products: "vi" (default) or "en".
     lang: str = "vi"
+    #: The elevation raster (GeoTIFF/COG, SRTM ``.hgt``, VRT) of terrain profiles: the
+    #: ``link`` command's default and the API's only one (the API has none without it).
+    terrain: Path | None = None
 
     @model_validator(mode="before")
     @classmethod
