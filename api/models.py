@@ -330,6 +330,14 @@ class Identified(BaseModel):
     features: list[IdentifiedFeature]
 
 
+class ViewerArea(BaseModel):
+    """Một vùng để chọn: tỉnh hoặc tỉnh cũ / An area to pick: a province or a former one."""
+
+    id: str = Field(description="Phiên bản địa giới:mã / admin_version:code")
+    name: str
+    bounds: list[float]
+
+
 class ViewerConfig(BaseModel):
     """Cấu hình trình xem bản đồ / Viewer configuration for this caller."""
 
@@ -347,6 +355,11 @@ class ViewerConfig(BaseModel):
     place_names: dict[str, str] = Field(
         default_factory=dict,
         description="Tên huyện, xã theo mã / District and commune names by code.",
+    )
+    areas: list[ViewerArea] = Field(
+        default_factory=list,
+        description="Các tỉnh và tỉnh cũ để chọn, cả tỉnh trước / The provinces and former "
+        "provinces to pick, the whole province first.",
     )
 
 

@@ -7,9 +7,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.errors import GisPlannerError
+from gis_planner.i18n import Lang
 
 AdminVersion = str  # "pre2025" | "2025-07"
+#: What a unit that no longer exists is called after its name: "Tỉnh Hà Nam (cũ)".
+FORMER = {"vi": "cũ", "en": "former"}
 
 
 def units(
@@ -69,3 +73,32 @@ def locate(points: gpd.GeoSeries, areas: gpd.GeoDataFrame, key: str = "code") ->
     codes = pd.Series(pd.NA, index=points.index, dtype="str")
     codes.iloc[point_idx[first]] = areas[key].to_numpy()[area_idx[first]]
     return codes
+
+
+def place_name(admin_units: gpd.GeoDataFrame, lang: Lang = "vi") -> str:
+    """The province of the newest administrative version in ``admin_units`` and, after it,
+    the former provinces the store holds ("Tỉnh Ninh Bình — Tỉnh Hà Nam (cũ)"): a store of one
+    former province is not the whole new province."""
+    provinces = admin_units[admin_units["level"] == "province"]
+    names = {
+        version: list(
+            provinces.loc[provinces["admin_version"] == version].sort_values("code")["name"]
+        )
+        for version in ADMIN_VERSIONS
+    }
+    current = ", ".join(map(str, names["2025-07"]))
+    # Provinces that came through unchanged (the same names in both versions) have no former
+    # ones to name; otherwise every former province is named, even one whose name lives on.
+    unchanged = list(names["pre2025"]) == list(names["2025-07"])
+    former = "" if unchanged else ", ".join(f"{n} ({FORMER[lang]})" for n in names["pre2025"])
+    return " — ".join(part for part in (current, former) if part)
+
+
+def unit_name(admin_units: pd.DataFrame, version: str, code: str, lang: Lang = "vi") -> str:
+    """The name of one unit; a former (pre-2025) province or district says so."""
+    match = admin_units[(admin_units["admin_version"] == version) & (admin_units["code"] == code)]
+    if match.empty:
+        raise GisPlannerError(f"no {version} administrative unit with code {code!r}")
+    name = str(match["name"].iloc[0])
+    level = str(match["level"].iloc[0])
+    return f"{name} ({FORMER[lang]})" if version == "pre2025" and level != "commune" else name

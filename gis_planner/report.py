@@ -21,14 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 
-from gis_planner.admin import units
-from gis_planner.catalogue.layers import ADMIN_VERSIONS
+from gis_planner.admin import place_name, unit_name, units
 from gis_planner.catalogue.speeds import SPEEDS_VILLAGES
 from gis_planner.coverage.registry import JOB as COVERAGE_JOB
 from gis_planner.coverage.registry import terrain_text
 from gis_planner.coverage.stats import ANY_OPERATOR
 from gis_planner.crs import metric_crs_of
-from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.indicators import (
     NO_PLAN,
@@ -94,7 +92,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "Chưa có quy hoạch cho khu vực này",
         "No plan loaded for this area",
     ),
-    "former": ("cũ", "former"),
     "map_mobile": ("Thôn có vùng phủ 4G (mọi nhà mạng)", "Villages with 4G (any operator)"),
     "map_ftth": ("Thôn có cáp quang FTTH", "Villages with FTTH"),
     "map_positions": ("Vị trí trạm BTS: dùng chung và riêng", "BTS positions: shared and single"),
@@ -326,41 +323,6 @@ def write_report(
         folder / "indicators.xlsx", {name: (frame, None) for name, frame in tables.items()}, lang
     )
     return ReportFiles(html_path, xlsx)
-
-
-def place_name(admin_units: gpd.GeoDataFrame, lang: Lang = "vi") -> str:
-    """The province of the newest administrative version in ``admin_units`` and, after it,
-    the former provinces the store holds ("Tỉnh Ninh Bình — Tỉnh Hà Nam (cũ)"): a store of one
-    former province is not the whole new province."""
-    provinces = admin_units[admin_units["level"] == "province"]
-    names = {
-        version: list(
-            provinces.loc[provinces["admin_version"] == version].sort_values("code")["name"]
-        )
-        for version in ADMIN_VERSIONS
-    }
-    current = ", ".join(map(str, names["2025-07"]))
-    # Provinces that came through unchanged (the same names in both versions) have no former
-    # ones to name; otherwise every former province is named, even one whose name lives on.
-    unchanged = list(names["pre2025"]) == list(names["2025-07"])
-    former = (
-        ""
-        if unchanged
-        else ", ".join(f"{name} ({text('former', lang)})" for name in names["pre2025"])
-    )
-    return " — ".join(part for part in (current, former) if part)
-
-
-def unit_name(admin_units: pd.DataFrame, version: str, code: str, lang: Lang = "vi") -> str:
-    """The name of one unit; a former (pre-2025) province or district says so."""
-    match = admin_units[(admin_units["admin_version"] == version) & (admin_units["code"] == code)]
-    if match.empty:
-        raise GisPlannerError(f"no {version} administrative unit with code {code!r}")
-    name = str(match["name"].iloc[0])
-    level = str(match["level"].iloc[0])
-    return (
-        f"{name} ({text('former', lang)})" if version == "pre2025" and level != "commune" else name
-    )
 
 
 def _environment() -> Environment:

@@ -19,12 +19,13 @@ from api.models import (
     IdentifiedFeature,
     SearchHit,
     SearchResults,
+    ViewerArea,
     ViewerConfig,
     ViewerLayer,
 )
 from api.routers.common import public_url, visible_layer, visible_names
 from api.routers.rasters import Raster, tiles_url, visible_bands, visible_rasters
-from gis_planner.admin import unit_names
+from gis_planner.admin import place_name, unit_name, unit_names
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.coverage.registry import JOB as COVERAGE_JOB
@@ -263,8 +264,9 @@ def viewer_config(
     used = {e.group for e in entries}
     groups = {g: (vi if lang == "vi" else en) for g, (vi, en) in GROUPS.items() if g in used}
     groups.update({g: g for g in sorted(used - set(groups))})
+    admin = layers.layer("admin_units").frame if "admin_units" in layers.infos() else None
     return ViewerConfig(
-        title="gis-planner · Hà Nam",
+        title="gis-planner" + (f" · {place_name(admin, lang)}" if admin is not None else ""),
         lang=lang,
         role=who.role,
         operator=who.operator,
@@ -277,7 +279,29 @@ def viewer_config(
         value_labels={k: value_label(k, lang) for k in VALUE_LABELS}
         | {k: operator(k).name for k in MOBILE_OPERATORS},
         place_names=_place_names(layers, who),
+        areas=_areas(admin, lang) if admin is not None else [],
     )
+
+
+def _areas(admin_units: pd.DataFrame, lang: Lang) -> list[ViewerArea]:
+    """The provinces of the newest version, then the former provinces (named so) unless they
+    came through unchanged: the areas a user picks in the viewer."""
+    provinces = admin_units[admin_units["level"] == "province"].sort_values("code")
+    current = provinces[provinces["admin_version"] == "2025-07"]
+    former = provinces[provinces["admin_version"] == "pre2025"]
+    if list(former["name"]) == list(current["name"]):
+        former = former.iloc[:0]
+    areas = []
+    for version, rows in (("2025-07", current), ("pre2025", former)):
+        for code, geometry in zip(rows["code"], rows.geometry, strict=True):
+            areas.append(
+                ViewerArea(
+                    id=f"{version}:{code}",
+                    name=unit_name(admin_units, version, str(code), lang),
+                    bounds=[round(v, 6) for v in geometry.bounds],
+                )
+            )
+    return areas
 
 
 @router.get(

@@ -116,6 +116,24 @@
     });
   }
 
+  // The whole province first, then the former provinces: picking one shows it whole.
+  function areaPicker(config, map) {
+    const areas = config.areas || [];
+    if (areas.length < 2) { return; }
+    const select = document.getElementById("area-select");
+    areas.forEach(function (area) {
+      const option = document.createElement("option");
+      option.value = area.id;
+      option.textContent = area.name;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", function () {
+      const b = areas.find(function (area) { return area.id === select.value; }).bounds;
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    });
+    document.getElementById("area-pick").hidden = false;
+  }
+
   function start(config) {
     document.getElementById("title").textContent = config.title;
     document.getElementById("print-title").value = config.title;
@@ -123,15 +141,17 @@
       (config.operator ? " (" + config.operator + ")" : "");
     const map = L.map("map", { preferCanvas: true, zoomControl: true });
     const view = readHash();
-    if (view) { map.setView([view.lat, view.lng], view.zoom); } else {
-      const b = config.bounds;
-      map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
-    }
+    // Before the first view: the URL holds the view from the start, a link to it included.
     map.on("moveend", function () {
       const c = map.getCenter();
       history.replaceState(null, "", "#" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" +
         c.lng.toFixed(5));
     });
+    if (view) { map.setView([view.lat, view.lng], view.zoom); } else {
+      const b = config.bounds;
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    }
+    areaPicker(config, map);
     L.control.scale({ imperial: false, maxWidth: 150 }).addTo(map);
     new NorthArrow().addTo(map);
     map.createPane("highlight").style.zIndex = 450;

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import shapely
 from playwright.sync_api import Browser, ConsoleMessage, FloatRect, Page, Request, sync_playwright
 from pypdf import PdfReader
 from typer.testing import CliRunner
@@ -573,3 +574,42 @@ def test_planned_site_gets_hosts_and_coverage(browser: Browser, styled_server: s
     assert page.locator("path.gp-planned").count() == 1
     assert errors == []
     page.close()
+
+
+@pytest.mark.slow
+def test_the_new_province_opens_whole_and_its_former_provinces_are_picked(
+    browser: Browser, api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    """On the bundled whole new Ninh Bình, the viewer opens on the whole province, and picking a
+    former province brings the map to it."""
+    from gis_planner.sample import bundled_sample_dir, load_sample
+
+    store = GeoPackageStore(tmp_path / "ninhbinh.gpkg")
+    load_sample(store, bundled_sample_dir("ninhbinh"))
+    admin = store.read("admin_units")
+    provinces = admin[admin["level"] == "province"]
+    whole = provinces[provinces["admin_version"] == "2025-07"].geometry.iloc[0]
+    former = provinces[provinces["admin_version"] == "pre2025"].set_index("code").geometry
+    with serving(store, api_settings, tmp_path / "log") as url:
+        page, errors = _open(browser, f"{url}/", DESKTOP)
+        assert page.locator("#area-pick").is_visible()
+        options = page.locator("#area-select option").all_inner_texts()
+        former_names = provinces[provinces["admin_version"] == "pre2025"].sort_values("code")
+        assert options == ["Tỉnh Ninh Bình", *(f"{n} (cũ)" for n in former_names["name"])]
+        assert page.locator("#title").inner_text().startswith("gis-planner · Tỉnh Ninh Bình — ")
+
+        def view() -> tuple[int, float, float]:
+            """The map's zoom and centre, from the view the viewer keeps in the URL."""
+            page.wait_for_timeout(800)
+            zoom, lat, lon = page.evaluate("() => location.hash.slice(1)").split("/")
+            return int(zoom), float(lat), float(lon)
+
+        zoom, lat, lon = view()
+        assert whole.contains(shapely.Point(lon, lat))
+        # Nam Định, the former province furthest east: the map moves there, closer in.
+        page.locator("#area-select").select_option("pre2025:36")
+        picked_zoom, lat, lon = view()
+        assert former.loc["36"].envelope.contains(shapely.Point(lon, lat))
+        assert picked_zoom >= zoom
+        assert errors == []
+        page.close()
