@@ -314,7 +314,8 @@ class PointProperties:
 
     keys: tuple[str, ...]
     codes: npt.NDArray[np.intp]
-    entries: Sequence[bytes]
+    #: An array of bytes objects: a tile takes those it uses in one indexing.
+    entries: npt.NDArray[np.object_]
 
     @classmethod
     def of(cls, columns: Mapping[str, Sequence[Any] | pd.Series]) -> PointProperties:
@@ -328,7 +329,7 @@ class PointProperties:
             # Each distinct value's index among all columns' (-1, last, for the missing).
             shared = [-1 if e is None else index.setdefault(e, len(index)) for e in entries]
             codes.append(np.array([*shared, -1], dtype=np.intp)[found])
-        return cls(tuple(columns), np.column_stack(codes), list(index))
+        return cls(tuple(columns), np.column_stack(codes), _objects(list(index)))
 
     @classmethod
     def counts(cls, columns: Mapping[str, npt.NDArray[np.int64]]) -> PointProperties:
@@ -336,10 +337,18 @@ class PointProperties:
         counts = np.column_stack(list(columns.values()))
         uniques, codes = np.unique(counts, return_inverse=True)
         codes = np.where(counts > 0, codes.reshape(counts.shape), -1).astype(np.intp)
-        return cls(tuple(columns), codes, [value_entry(int(n)) or b"" for n in uniques.tolist()])
+        entries = [value_entry(int(n)) or b"" for n in uniques.tolist()]
+        return cls(tuple(columns), codes, _objects(entries))
 
     def __getitem__(self, rows: npt.NDArray[np.intp]) -> PointProperties:
         return PointProperties(self.keys, self.codes[rows], self.entries)
+
+
+def _objects(items: list[bytes]) -> npt.NDArray[np.object_]:
+    """A one-dimensional array of ``items`` (``np.array`` would make bytes a string array)."""
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
 
 
 def encode_points(
@@ -412,13 +421,12 @@ def _encode_points(
     features = _varints(slots[used_slots])
 
     keys = [properties.keys[j] for j in np.flatnonzero(key_used).tolist()]
-    entries = properties.entries
     body = b"".join(
         [
             _message(_LAYER_NAME, layer.encode()),
             features,
             *(_message(_LAYER_KEY, key.encode()) for key in keys),
-            *(entries[i] for i in used.tolist()),
+            b"".join(properties.entries[used].tolist()),
             _varint(_LAYER_EXTENT) + _varint(EXTENT),
             _varint(_LAYER_VERSION) + _varint(2),
         ]
