@@ -482,15 +482,18 @@ class PointIndex:
         """Indices of the points in a closed rectangle, in row order (as ``points_in``)."""
         minx, miny, maxx, maxy = bounds
         (col0, col1), (row1, row0) = self._cells(np.array([minx, maxx]), np.array([miny, maxy]))
-        # Cells of a level at which the rectangle spans a few of them on each side (2–8).
+        # Cells of a level at which the rectangle spans a few of them on each side (4–9).
         span = max(int(col1 - col0), int(row1 - row0), 1)
-        shift = np.uint64(max(span.bit_length() - 2, 0))
+        shift = np.uint64(max(span.bit_length() - 3, 0))
         cols = np.arange(col0 >> shift, (col1 >> shift) + np.uint64(1), dtype=np.uint64)
         rows = np.arange(row0 >> shift, (row1 >> shift) + np.uint64(1), dtype=np.uint64)
         first = _interleave(cols)[None, :] | (_interleave(rows)[:, None] << np.uint64(1))
         first = np.sort(first.ravel()) << (shift * np.uint64(2))
         starts = np.searchsorted(self.codes, first)
         ends = np.searchsorted(self.codes, first + (np.uint64(1) << (shift * np.uint64(2))))
+        if (ends - starts).sum() > len(self.codes) // 4:
+            # Gathering a large share of the points costs more than comparing them all in place.
+            return points_in(self.points_xy, bounds)
         candidates = np.concatenate(
             [self.order[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
         )
