@@ -458,6 +458,8 @@ class PointIndex:
     compared with it (the cost that grows with the layer)."""
 
     LEVEL = 16
+    #: Below this many points, comparing them all is quicker than searching the index.
+    MIN_POINTS = 20_000
 
     def __init__(self, points_xy: npt.NDArray[np.float64]) -> None:
         self.points_xy = points_xy
@@ -480,6 +482,8 @@ class PointIndex:
 
     def query(self, bounds: tuple[float, float, float, float]) -> npt.NDArray[np.intp]:
         """Indices of the points in a closed rectangle, in row order (as ``points_in``)."""
+        if len(self.codes) < self.MIN_POINTS:
+            return points_in(self.points_xy, bounds)
         minx, miny, maxx, maxy = bounds
         (col0, col1), (row1, row0) = self._cells(np.array([minx, maxx]), np.array([miny, maxy]))
         # Cells of a level at which the rectangle spans a few of them on each side (4–9).

@@ -114,13 +114,14 @@ def test_points_past_the_byte_cap_keep_the_first() -> None:
 @pytest.mark.parametrize("z", [0, 5, 9, 14, 18, 22])
 def test_point_index_finds_what_a_comparison_of_every_point_finds(z: int) -> None:
     rng = np.random.default_rng(z)
-    lon, lat = rng.uniform(102, 110, 20_000), rng.uniform(8, 24, 20_000)
+    n = PointIndex.MIN_POINTS
+    lon, lat = rng.uniform(102, 110, n), rng.uniform(8, 24, n)
     x = lon * ORIGIN_M / 180
     y = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * ORIGIN_M / np.pi
     # A tenth of the points on edges of the tiles of zoom 16, written as ``tile_bounds`` does.
-    size = 2 * ORIGIN_M / 2**16
-    x[:2000] = -ORIGIN_M + np.round((x[:2000] + ORIGIN_M) / size) * size
-    y[:2000] = ORIGIN_M - np.round((ORIGIN_M - y[:2000]) / size) * size
+    size, edge = 2 * ORIGIN_M / 2**16, slice(0, n // 10)
+    x[edge] = -ORIGIN_M + np.round((x[edge] + ORIGIN_M) / size) * size
+    y[edge] = ORIGIN_M - np.round((ORIGIN_M - y[edge]) / size) * size
     xy = np.column_stack([x, y])
     index = PointIndex(xy)
     for i in rng.integers(0, len(xy), 20):
