@@ -93,7 +93,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     app.state.settings = settings
     app.state.store = store
     app.state.layers = LayerCache(store, settings.cache_check_s)
-    app.state.tiles = TileCache()
+    app.state.tiles = TileCache(settings.tile_cache_mib * 1024 * 1024)
     app.state.raster_tiles = TileCache(settings.raster_tile_cache_mib * 1024 * 1024)
     app.state.raster_pool = raster_threads(settings.raster_workers)
     app.state.keyring = KeyRing(settings.api_keys, settings.key_derive_workers)

@@ -28,7 +28,7 @@ from gis_planner.crs import WGS84, transformer
 from gis_planner.errors import GisPlannerError, UnknownLayer
 from gis_planner.i18n import fold
 from gis_planner.store import LayerInfo, LayerStore
-from gis_planner.vectortiles import Category, feature_ids, points_in
+from gis_planner.vectortiles import Category, PointIndex, PointProperties, feature_ids
 
 WEB_MERCATOR = "EPSG:3857"
 #: Web Mercator stops at ±85.0511° latitude.
@@ -59,6 +59,8 @@ class CachedLayer:
     _columns: dict[str, pd.Series] = field(default_factory=dict)
     _categories: dict[str, Category] = field(default_factory=dict)
     _points_xy: npt.NDArray[np.float64] | None = None
+    _point_index: PointIndex | None = None
+    _point_properties: dict[str, PointProperties] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -74,7 +76,9 @@ class CachedLayer:
         if self.tree is None:
             return np.arange(len(self.frame))
         if self.points_xy is not None:
-            return points_in(self.points_xy, bounds)
+            if self._point_index is None:
+                self._point_index = PointIndex(self.points_xy)
+            return self._point_index.query(bounds)
         found = self.tree.query(shapely.box(*bounds), predicate="intersects")
         return np.sort(found)
 
@@ -132,13 +136,30 @@ class CachedLayer:
         return [every[i] for i in rows]
 
     def _all_records(self, view: LayerView) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self._values(view).to_dict("records")
+        return records
+
+    def _values(self, view: LayerView) -> pd.DataFrame:
+        """The view's fields as Python objects, missing and masked values as None."""
         values = self.frame[list(view.fields)]
         out = values.astype(object).where(values.notna(), None)
         if view.masked:
             others = self.frame["operator"].to_numpy(dtype=object) != view.mask_except
             out.loc[others, list(view.masked)] = None
-        records: list[dict[str, Any]] = out.to_dict("records")
-        return records
+        return out
+
+    def point_properties(self, view: LayerView) -> PointProperties:
+        """What ``records`` holds (the id as ``fid``, then the view's fields), coded for
+        ``encode_points``, once per view."""
+        found = self._point_properties.get(view.scope)
+        if found is None:
+            with self._lock:
+                found = self._point_properties.get(view.scope)
+                if found is None:
+                    values = self._values(view)
+                    found = PointProperties.of({"fid": self.fids, **values.to_dict("series")})
+                    self._point_properties[view.scope] = found
+        return found
 
     @property
     def points_xy(self) -> npt.NDArray[np.float64] | None:

@@ -66,6 +66,9 @@ class ApiSettings(Settings):
     basemap_attribution: str = ""
     #: Seconds a layer cached in memory is trusted before the store is asked whether it changed.
     cache_check_s: float = 2.0
+    #: Memory for encoded vector tiles (MiB); 0 computes every tile on every request (what a
+    #: benchmark of computed tiles measures).
+    tile_cache_mib: int = Field(default=64, ge=0)
     #: Memory for rendered raster tiles (MiB), kept until the store's revision moves.
     raster_tile_cache_mib: int = Field(default=32, ge=0)
     #: Threads that read and draw raster tiles (reads beyond the cores only wait on each other).

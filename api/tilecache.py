@@ -28,6 +28,10 @@ class TileCache:
             return data
 
     def put(self, key: Hashable, data: bytes) -> None:
+        # A cache of no memory (turned off) keeps nothing, not even empty tiles; a tile larger
+        # than the whole cache would only push every other tile out.
+        if not self.max_bytes or len(data) > self.max_bytes:
+            return
         with self._lock:
             if key in self._tiles:
                 return

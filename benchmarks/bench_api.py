@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,10 +42,12 @@ CLIENTS = 3
 ROUNDS = 5
 
 
-def _tiles(bounds: tuple[float, float, float, float]) -> list[tuple[int, int, int]]:
-    """Every XYZ tile at ZOOMS over a lon/lat box."""
+def _tiles(
+    bounds: tuple[float, float, float, float], zooms: Sequence[int] = ZOOMS
+) -> list[tuple[int, int, int]]:
+    """Every XYZ tile at ``zooms`` over a lon/lat box."""
     out = []
-    for z in ZOOMS:
+    for z in zooms:
         n = 2**z
 
         def tx(lon: float, n: int = n) -> int:

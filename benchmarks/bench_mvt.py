@@ -42,6 +42,8 @@ ROUNDS = 3
 WARMUP_S = 5
 DURATION_S = 15
 THREADS = 2
+#: wrk's limit on one answer: a slow tile is measured, not dropped as a socket error.
+TIMEOUT_S = 10
 #: The code tree this process imports: the one that builds the current store and serves it.
 CURRENT = Path(gis_planner.__file__).resolve().parents[1]
 #: Builds a store from a sample, run with the PYTHONPATH of the baseline's tree.
@@ -114,24 +116,27 @@ def _env(tree: Path) -> dict[str, str]:
 def _start(tree: Path, store: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
     """``gis-planner serve`` of the code in ``tree``, once it answers: (server, port)."""
     port = _free_port()
+    command = [sys.executable, "-c", SERVE, "serve", "--store", str(store), "--port", str(port)]
+    return _launch(command, tree, _env(tree), log, port), port
+
+
+def _launch(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path, port: int
+) -> subprocess.Popen[bytes]:
+    """A server ``command`` listening on ``port``, output appended to ``log``, once it answers
+    ``/conformance`` (gis-planner and tipg both serve it)."""
     with log.open("ab") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--store", str(store), "--port", str(port)],
-            cwd=tree,
-            env=_env(tree),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while True:
         try:
             _fetch((port, ["/conformance"]))
-            return server, port
+            return server
         except (OSError, RuntimeError) as error:
             if time.monotonic() > deadline or server.poll() is not None:
                 _stop(server)
                 tail = log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"the server of {tree} did not answer: {tail}") from error
+                raise RuntimeError(f"{' '.join(command[:3])} did not answer: {tail}") from error
             time.sleep(0.2)
 
 
@@ -151,8 +156,8 @@ def _ms(value: str, unit: str) -> float:
 def _wrk(wrk: str, port: int, script: Path, seconds: int) -> Run:
     """One wrk run at MVT_CLIENTS connections; every answer must be a 2xx."""
     output = subprocess.run(
-        [wrk, f"-t{THREADS}", f"-c{MVT_CLIENTS}", f"-d{seconds}s", "--latency", "-s", str(script),
-         f"http://127.0.0.1:{port}"],
+        [wrk, f"-t{THREADS}", f"-c{MVT_CLIENTS}", f"-d{seconds}s", f"--timeout={TIMEOUT_S}s",
+         "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
         check=True, capture_output=True, text=True, timeout=seconds + 60,
     ).stdout  # fmt: skip
     if "Non-2xx" in output or "Socket errors" in output:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mapbox_vector_tile
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -12,7 +13,12 @@ from gis_planner.vectortiles import (
     BUFFER,
     EXTENT,
     ORIGIN_M,
+    PointIndex,
+    PointProperties,
+    buffered,
+    encode_points,
     encode_tile,
+    points_in,
     tile_bounds,
     to_tile_space,
 )
@@ -55,3 +61,72 @@ def test_encode_round_trip() -> None:
     x, y = feature["geometry"]["coordinates"]
     assert x == EXTENT // 4 and y >= EXTENT - 1
     assert encode_tile("sites", np.array([], dtype=object), [], bounds) == b""
+
+
+def test_points_encode_as_mapbox_vector_tile_encodes_them() -> None:
+    bounds = tile_bounds(10, 813, 459)
+    rng = np.random.default_rng(1)
+    grown = buffered(bounds)
+    xy = np.column_stack(
+        [rng.uniform(grown[0], grown[2], 300), rng.uniform(grown[1], grown[3], 300)]
+    )
+    records = [
+        {
+            "fid": f"VN-{i}:viettel",
+            "name": ["Phủ Lý", "Duy Tiên", None][i % 3],
+            "height_m": [30.5, None, 45.0][i % 3],
+            "sectors": [3, -2, 10**12][i % 3],
+            "shared": [True, False, None][i % 3],
+            "since": pd.Timestamp("2024-01-01"),  # no MVT type: left out by both
+        }
+        for i in range(len(xy))
+    ]
+    properties = PointProperties.of({key: [r[key] for r in records] for key in records[0]})
+    mine = mapbox_vector_tile.decode(encode_points("sites", xy, properties, bounds))["sites"]
+    theirs = mapbox_vector_tile.decode(encode_tile("sites", shapely.points(xy), records, bounds))[
+        "sites"
+    ]
+    assert mine["extent"] == EXTENT
+    assert [f["properties"] for f in mine["features"]] == [
+        f["properties"] for f in theirs["features"]
+    ]
+    ours = np.array([f["geometry"]["coordinates"] for f in mine["features"]])
+    reference = np.array([f["geometry"]["coordinates"] for f in theirs["features"]])
+    assert np.abs(ours - reference).max() <= 1  # rounded at another step
+    assert encode_points("sites", xy[:0], properties[np.arange(0)], bounds) == b""
+    bare = PointProperties.of({"name": [None, float("nan")]})
+    tile = mapbox_vector_tile.decode(encode_points("sites", xy[:2], bare, bounds))
+    assert [f["properties"] for f in tile["sites"]["features"]] == [{}, {}]
+
+
+def test_points_past_the_byte_cap_keep_the_first() -> None:
+    bounds = tile_bounds(10, 813, 459)
+    xy = np.tile([[(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2]], (500, 1))
+    properties = PointProperties.of({"fid": [f"{'x' * 200}{i}" for i in range(500)]})
+    data = encode_points("sites", xy, properties, bounds, max_bytes=20_000)
+    features = mapbox_vector_tile.decode(data)["sites"]["features"]
+    assert len(data) <= 20_000 and 50 < len(features) < 100
+    assert [f["properties"]["fid"] for f in features] == [
+        f"{'x' * 200}{i}" for i in range(len(features))
+    ]
+
+
+@pytest.mark.parametrize("z", [0, 5, 9, 14, 18, 22])
+def test_point_index_finds_what_a_comparison_of_every_point_finds(z: int) -> None:
+    rng = np.random.default_rng(z)
+    n = PointIndex.MIN_POINTS
+    lon, lat = rng.uniform(102, 110, n), rng.uniform(8, 24, n)
+    x = lon * ORIGIN_M / 180
+    y = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * ORIGIN_M / np.pi
+    # A tenth of the points on edges of the tiles of zoom 16, written as ``tile_bounds`` does.
+    size, edge = 2 * ORIGIN_M / 2**16, slice(0, n // 10)
+    x[edge] = -ORIGIN_M + np.round((x[edge] + ORIGIN_M) / size) * size
+    y[edge] = ORIGIN_M - np.round((ORIGIN_M - y[edge]) / size) * size
+    xy = np.column_stack([x, y])
+    index = PointIndex(xy)
+    for i in rng.integers(0, len(xy), 20):
+        n = 1 << z
+        tx = int((xy[i, 0] + ORIGIN_M) / (2 * ORIGIN_M) * n)
+        ty = int((ORIGIN_M - xy[i, 1]) / (2 * ORIGIN_M) * n)
+        for bounds in (tile_bounds(z, tx, ty), buffered(tile_bounds(z, tx, ty))):
+            np.testing.assert_array_equal(index.query(bounds), points_in(xy, bounds))

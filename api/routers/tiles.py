@@ -20,6 +20,7 @@ from gis_planner.vectortiles import (
     AGGREGATE_FIELDS,
     MAX_ZOOM,
     Category,
+    PointProperties,
     buffered,
     draw_tile,
     tile_bounds,
@@ -82,6 +83,9 @@ def _draw(
         fields = [name for name in AGGREGATE_FIELDS if name in view.filterable]
         return {name: cached.category(name)[rows] for name in fields}
 
+    def point_properties() -> PointProperties:
+        return cached.point_properties(view)[rows]
+
     xy = cached.points_xy
     return draw_tile(
         cached.name,
@@ -90,6 +94,7 @@ def _draw(
         properties,
         categories,
         xy[rows] if xy is not None else None,
+        point_properties,
     )
 
 

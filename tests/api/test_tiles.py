@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.routers import tiles as tiles_router
+from api.settings import ApiSettings
 from gis_planner.store import GeoPackageStore
 from gis_planner.vectortiles import EXTENT, tile_bounds
 from tests.api.conftest import PHU_LY_TILE_12, tile_of
@@ -80,6 +84,28 @@ def test_etag_and_cache_control(client: TestClient) -> None:
     assert again.status_code == 304
     other = client.get(url + "?operator=vnpt")
     assert other.headers["etag"] != etag
+
+
+def test_tiles_are_kept_unless_the_cache_is_off(
+    sample_store: GeoPackageStore, api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "/tiles/sites/12/{}/{}.mvt".format(*PHU_LY_TILE_12)
+    draw = tiles_router._draw
+    drawn = 0
+
+    def counted(*args: Any) -> bytes:
+        nonlocal drawn
+        drawn += 1
+        return draw(*args)
+
+    monkeypatch.setattr(tiles_router, "_draw", counted)
+    for cache_mib, draws in ((64, 1), (0, 2)):
+        drawn = 0
+        settings = api_settings.model_copy(update={"tile_cache_mib": cache_mib})
+        client = TestClient(create_app(sample_store, settings))
+        first, second = client.get(url), client.get(url)
+        assert first.content and first.content == second.content
+        assert drawn == draws
 
 
 def test_tilejson(client: TestClient) -> None:
