@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import LayerView
 from api.deps import Caller, Language, Layers
-from api.layercache import BadQuery, CachedLayer, parse_filters
+from api.layercache import BadQuery, CachedLayer, Indices, parse_filters
 from api.models import TileJSON, VectorLayer
 from api.routers.common import cache_control, filter_params, public_url, visible_layer
 from api.tilecache import TileCache
@@ -29,6 +29,9 @@ from gis_planner.vectortiles import (
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
+#: Point tiles of at most this many points are drawn on the event loop; larger ones, and lines
+#: and polygons, on worker threads, so that no tile holds the loop for long.
+INLINE_POINTS = 2_000
 
 
 @router.get(
@@ -62,16 +65,34 @@ async def tile(
     tiles: TileCache = request.app.state.tiles
     data = tiles.get(key)
     if data is None:
-        data = await run_in_threadpool(_draw, cached, view, filters, z, x, y)
+        bounds = tile_bounds(z, x, y)
+        if cached.points_xy is None:
+            data = await run_in_threadpool(_select_and_draw, cached, view, filters, bounds)
+        else:
+            # A point layer's tile is found through its index at once; a tile of few points
+            # is then encoded (numpy) faster than a worker thread is reached.
+            rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
+            if len(rows) <= INLINE_POINTS:
+                data = _draw(cached, view, rows, bounds)
+            else:
+                data = await run_in_threadpool(_draw, cached, view, rows, bounds)
         tiles.put(key, data)
     return Response(data, media_type=MVT, headers=headers)
 
 
-def _draw(
-    cached: CachedLayer, view: LayerView, filters: dict[str, list[Any]], z: int, x: int, y: int
+def _select_and_draw(
+    cached: CachedLayer,
+    view: LayerView,
+    filters: dict[str, list[Any]],
+    bounds: tuple[float, float, float, float],
 ) -> bytes:
-    bounds = tile_bounds(z, x, y)
     rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
+    return _draw(cached, view, rows, bounds)
+
+
+def _draw(
+    cached: CachedLayer, view: LayerView, rows: Indices, bounds: tuple[float, float, float, float]
+) -> bytes:
     assert cached.mercator is not None
 
     def properties() -> list[dict[str, Any]]:
