@@ -4,10 +4,8 @@ Targets (issue 19): the sample's whole network at 25 m with a 30 m DEM over the 
 in ≤ 60 s of engine time and ≤ 1 GiB; one transmitter over a 10 km radius at 30 m with
 terrain in ≤ 0.5 s. Each figure is printed beside the flat run of the same cells and grid.
 
-The DEM is synthetic (no elevation data ships with the sample): the delta's level fields at a
-few metres, with limestone hills of 50–200 m standing out of them in the west, as the karst
-of Kim Bảng and Thanh Liêm does, written as a tiled GeoTIFF in the area's UTM zone at 30 m
-over the province and the cells' 10 km reach around it.
+The DEM is synthetic (``gis_planner.coverage.synthetic``: no elevation data ships with the
+sample), in the area's UTM zone at 30 m over the province and the cells' 10 km reach around it.
 
 Run: ``python -m benchmarks.bench_terrain``.
 """
@@ -20,8 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rasterio
-from affine import Affine
 
 from benchmarks.harness import peak_rss_mib, print_table, verdict
 from gis_planner.admin import units
@@ -29,6 +25,7 @@ from gis_planner.coverage.analysis import default_area, study_grid
 from gis_planner.coverage.engine import compute_coverage, stream_coverage
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scene, build_scenes
+from gis_planner.coverage.synthetic import synthetic_karst_dem
 from gis_planner.coverage.terrain import TerrainInputs, open_terrain
 from gis_planner.crs import metric_crs_of
 from gis_planner.sample import read_sample_layer, sample_files
@@ -44,38 +41,6 @@ TARGET_NETWORK_S = 60.0
 TARGET_NETWORK_MIB = 1024.0
 TARGET_SINGLE_S = 0.5
 MARGIN_M = 12_000.0
-
-
-def synthetic_dem(path: Path, bounds: tuple[float, float, float, float], crs: str) -> Path:
-    """Level delta with karst hills in the west of ``bounds``, 30 m pixels, a tiled GeoTIFF."""
-    x0, y0, x1, y1 = bounds
-    width = int(np.ceil((x1 - x0) / DEM_RESOLUTION_M))
-    height = int(np.ceil((y1 - y0) / DEM_RESOLUTION_M))
-    rng = np.random.default_rng(19)
-    xs = x0 + (np.arange(width) + 0.5) * DEM_RESOLUTION_M
-    ys = y1 - (np.arange(height) + 0.5) * DEM_RESOLUTION_M
-    heights = (2.0 + 3.0 * rng.random((height, width))).astype(np.float32)
-    west = x0 + 0.45 * (x1 - x0)
-    for _ in range(400):
-        cx = rng.uniform(x0, west)
-        cy = rng.uniform(y0, y1)
-        top, radius = rng.uniform(50.0, 200.0), rng.uniform(200.0, 900.0)
-        cols = slice(max(0, int((cx - x0 - 3 * radius) / DEM_RESOLUTION_M)),
-                     int((cx - x0 + 3 * radius) / DEM_RESOLUTION_M) + 1)  # fmt: skip
-        rows = slice(max(0, int((y1 - cy - 3 * radius) / DEM_RESOLUTION_M)),
-                     int((y1 - cy + 3 * radius) / DEM_RESOLUTION_M) + 1)  # fmt: skip
-        dx = xs[cols][None, :] - cx
-        dy = ys[rows][:, None] - cy
-        hill = top * np.exp(-(dx**2 + dy**2) / (2 * radius**2))
-        heights[rows, cols] = np.maximum(heights[rows, cols], hill.astype(np.float32))
-    transform = Affine(DEM_RESOLUTION_M, 0.0, x0, 0.0, -DEM_RESOLUTION_M, y1)
-    with rasterio.open(
-        path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
-        crs=crs, transform=transform, tiled=True, blockxsize=256, blockysize=256,
-        compress="DEFLATE",
-    ) as dataset:  # fmt: skip
-        dataset.write(heights, 1)
-    return path
 
 
 def network_seconds(scenes: list[Scene], params: CoverageParams) -> tuple[float, int]:
@@ -119,7 +84,9 @@ def main() -> None:
     bounds = (x0 - MARGIN_M, y0 - MARGIN_M, x1 + MARGIN_M, y1 + MARGIN_M)
     with tempfile.TemporaryDirectory() as directory:
         start = time.perf_counter()
-        dem = synthetic_dem(Path(directory) / "hanam_dem_30m.tif", bounds, crs)
+        dem = synthetic_karst_dem(
+            Path(directory) / "hanam_dem_30m.tif", bounds, crs, resolution_m=DEM_RESOLUTION_M
+        )
         dem_seconds = time.perf_counter() - start
         terrain: TerrainInputs = open_terrain(dem)
         flat = CoverageParams(resolution_m=NETWORK_RESOLUTION_M, workers=WORKERS)
