@@ -43,6 +43,7 @@ STORE_USERS = {
     "gis_planner/store": "the store itself",
     "gis_planner/sample.py": "builds a store from the bundled sample",
     "gis_planner/positions_product.py": "product reader: the positions layer and its record",
+    "gis_planner/speeds_product.py": "product reader: the speeds layers and their records",
     "gis_planner/report.py": "product reader: the analysis layers the report measures",
 }
 
