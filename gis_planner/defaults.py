@@ -19,6 +19,9 @@ TEMPLATE_LAYERS = ("sites", "cells", "fibre_routes", "fibre_nodes")
 #: lists round, and a border site may stand just across the line.
 DEFAULT_OUTLINE_TOLERANCE_M = 2000.0
 
+#: Where the coverage tiles run unless told otherwise: the engine's threads, no Dask.
+DEFAULT_SCHEDULER = "in-process"
+
 #: Sites of different operators this close (or on one structure) are one position.
 DEFAULT_POSITION_TOLERANCE_M = 30.0
 #: The longest move of a site in the consolidation plan.

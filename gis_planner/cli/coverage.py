@@ -22,7 +22,7 @@ from gis_planner.cli.common import (
     store_from,
     t,
 )
-from gis_planner.defaults import TECHNOLOGIES, VILLAGE_ADMIN_VERSION
+from gis_planner.defaults import DEFAULT_SCHEDULER, TECHNOLOGIES, VILLAGE_ADMIN_VERSION
 from gis_planner.radio.diffraction import DEFAULT_K_FACTOR
 
 if TYPE_CHECKING:
@@ -61,6 +61,14 @@ def coverage(
         typer.Option(help="Metric CRS of the grid, e.g. EPSG:5897 (default: the area's UTM zone)."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker threads for the tiles.")] = 2,
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            help="Where the tiles run: in-process (the --workers threads), local:N (a Dask "
+            "cluster of N worker processes) or tcp://host:port (a running Dask scheduler); "
+            "Dask only for the last two."
+        ),
+    ] = DEFAULT_SCHEDULER,
     planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
     patterns: Annotated[
         Path | None,
@@ -132,6 +140,7 @@ def coverage(
         crs=crs,
         include_planned=planned,
         workers=workers,
+        scheduler=scheduler,
         patterns_dir=patterns,
         terrain=terrain,
         clutter=clutter,
@@ -156,6 +165,9 @@ def coverage(
             target,
             progress=lambda pixels: progress.advance(task, pixels),
             on_scenes=lambda total: progress.update(task, total=total),
+            on_dashboard=lambda link: progress.console.print(
+                t("Dask dashboard: {link}").format(link=link)
+            ),
         )
     for row in result.default_patterns.itertuples():
         console.print(
