@@ -10,6 +10,7 @@ is asked for, so a province run needs none of it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -82,8 +83,12 @@ def tile_runner(
         if scheduler.kind == "local":
             # One thread a worker: the kernel is numba code that keeps a core busy, and
             # processes give each its own, whatever the GIL does in the rest of a task.
+            # Errors only: at shutdown the nanny warns of workers it stops, which is no news.
             cluster = LocalCluster(
-                n_workers=scheduler.workers, threads_per_worker=1, dashboard_address=":0"
+                n_workers=scheduler.workers,
+                threads_per_worker=1,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
             )
             stack.enter_context(cluster)
             client = stack.enter_context(Client(cluster))
