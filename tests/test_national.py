@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,8 +21,9 @@ from gis_planner.distributed import Scheduler
 from gis_planner.errors import GisPlannerError
 from gis_planner.jobs import coverage
 from gis_planner.jobs.coverage import CoverageSpec
-from gis_planner.sharing import PLAN_TARGETS, positions
+from gis_planner.sharing import PLAN_TARGETS, place_positions, position_ratios, positions
 from gis_planner.store import GeoPackageStore
+from tests.conftest import SiteFactory
 
 
 def test_national_network_is_deterministic_inside_its_provinces() -> None:
@@ -39,6 +41,42 @@ def test_national_network_is_deterministic_inside_its_provinces() -> None:
     assert sites["site_id"].is_unique and cells["cell_id"].is_unique
     assert set(cells["site_id"]) <= set(sites["site_id"])
     assert sites["province_code"].nunique() == len(outlines)
+
+
+def test_a_position_across_a_zone_and_a_province_border(make_sites: SiteFactory) -> None:
+    """Two provinces meeting on 108°E, the line between UTM 48N and 49N: two operators' sites
+    11 m apart across it are one shared position, counted once, in one province; a third
+    35 m away (measured in the zone of the national extent, 3° from its meridian) stands apart."""
+    west = shapely.box(107.5, 15.5, 108.0, 16.5)
+    east = shapely.box(108.0, 15.5, 108.5, 16.5)
+    admin = gpd.GeoDataFrame(
+        {
+            "code": ["48", "49", "48001", "49001"],
+            "name": ["Tây", "Đông", "Xã Tây", "Xã Đông"],
+            "level": ["province", "province", "commune", "commune"],
+            "parent_code": [None, None, "48", "49"],
+            "admin_version": "2025-07",
+        },
+        geometry=[west, east, west, east],
+        crs="EPSG:4326",
+    )
+    metre = 1 / 111_320 / np.cos(np.radians(16.0))
+    sites = make_sites(
+        [
+            ("A", "viettel", 108.0 - 5.5 * metre, 16.0),
+            ("B", "vnpt", 108.0 + 5.5 * metre, 16.0),
+            ("C", "mobifone", 108.0 + 40.5 * metre, 16.0),
+            # the other end of the country, so that the sites' zone is 48N, not 49N
+            ("D", "viettel", 104.0, 21.0),
+        ]
+    )
+    table = positions(sites)
+    assert table["n_sites"].tolist() == [2, 1, 1]
+    placed = place_positions(table, admin, "2025-07")
+    ratios = position_ratios(placed, admin, admin_version="2025-07")
+    province = ratios[ratios["scope"] == "province"]
+    assert province["positions"].sum() == 2  # D lies in neither province
+    assert province["shared_positions"].sum() == 1
 
 
 @pytest.mark.parametrize(
