@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 import rasterio
@@ -17,13 +19,17 @@ from typer.testing import CliRunner
 
 from benchmarks.national import national_network, provinces
 from gis_planner.cli import app
-from gis_planner.distributed import Scheduler
+from gis_planner.coverage.engine import stream_coverage
+from gis_planner.coverage.grid import Grid, Window
+from gis_planner.coverage.scene import CoverageParams, build_scene
+from gis_planner.distributed import Scheduler, tile_runner
 from gis_planner.errors import GisPlannerError
 from gis_planner.jobs import coverage
 from gis_planner.jobs.coverage import CoverageSpec
 from gis_planner.sharing import PLAN_TARGETS, place_positions, position_ratios, positions
 from gis_planner.store import GeoPackageStore
 from tests.conftest import SiteFactory
+from tests.test_coverage_engine import X0, Y0, cell_rows
 
 
 def test_national_network_is_deterministic_inside_its_provinces() -> None:
@@ -141,3 +147,46 @@ def test_local_cluster_gives_the_in_process_rasters(sample_copy: Path, tmp_path:
             np.testing.assert_array_equal(a.read(), b.read())
     pd.testing.assert_frame_equal(here.run.villages, there.run.villages)
     pd.testing.assert_frame_equal(here.run.areas, there.run.areas)
+
+
+def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
+    """Tiles on a scheduler given by address: in the windows' order, the same as in-process,
+    the windows read a few batches ahead only; the cluster is left running afterwards."""
+    from distributed import LocalCluster
+
+    cells = cell_rows({"h_beamwidth_deg": 360.0})
+    scene = build_scene(
+        cells, np.array([X0 + 1000.0]), np.array([Y0 - 1000.0]),
+        np.full(1, "urban", dtype=object), CoverageParams(), "viettel", "4G",
+    )  # fmt: skip
+    grid = Grid(X0, Y0, 50.0, 40, 40, "EPSG:32648")
+    params = CoverageParams(tile_px=8)
+    taken: list[Window] = []
+
+    def windows() -> Iterator[tuple[Window, npt.NDArray[np.bool_]]]:
+        for window in grid.windows(params.tile_px):
+            taken.append(window)
+            yield window, np.ones((window.height, window.width), dtype=bool)
+
+    here = list(stream_coverage([scene], grid, windows(), params))
+    taken.clear()
+    # A running cluster in this process, reached over TCP as a remote one would be.
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=":0"
+    )
+    with cluster:
+        scheduler = Scheduler.parse(cluster.scheduler_address)
+        assert scheduler.kind == "remote"
+        with tile_runner(scheduler) as runner:
+            there = []
+            for tile in stream_coverage([scene], grid, windows(), params, runner):
+                there.append(tile)
+                # two batches of the cluster's two threads in flight at most
+                assert len(taken) - len(there) <= 4
+        assert cluster.status.name == "running"
+    assert [t.window for t in there] == list(grid.windows(params.tile_px))
+    for mine, theirs in zip(here, there, strict=True):
+        assert mine.window == theirs.window
+        np.testing.assert_array_equal(
+            mine.rasters[0].best_rsrp_dbm, theirs.rasters[0].best_rsrp_dbm
+        )
