@@ -27,12 +27,19 @@ from benchmarks.national import (
     national_network,
     provinces,
 )
+from gis_planner.coverage.analysis import StudyArea, study_grid
+from gis_planner.coverage.engine import stream_coverage
+from gis_planner.coverage.scene import CoverageParams, Scene, build_scenes
 from gis_planner.crs import metric_crs_of
 from gis_planner.defaults import DEFAULT_POSITION_TOLERANCE_M
+from gis_planner.distributed import Scheduler, tile_runner
 from gis_planner.sharing import place_positions, position_ratios, positions
 
 N_POSITIONS = 100_000
 TARGET_S = 10.0
+#: Hà Nội: the densest network of the country.
+COVERAGE_PROVINCE = "01"
+COVERAGE_RESOLUTION_M = 200.0
 
 
 def ours(sites: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -68,6 +75,55 @@ def cpu_seconds(fn: Callable[[], object]) -> float:
     start = time.process_time()
     fn()
     return time.process_time() - start
+
+
+def coverage_on(
+    scheduler: str,
+    scenes: list[Scene],
+    study: StudyArea,
+    params: CoverageParams,
+) -> tuple[float, int, list[float]]:
+    """Wall time, evaluations and a checksum per scene of the province's tiles on ``scheduler``."""
+    start = time.perf_counter()
+    evaluations, sums = 0, [0.0] * len(scenes)
+    with tile_runner(Scheduler.parse(scheduler)) as runner:
+        for tile in stream_coverage(scenes, study.grid, study.window_masks(), params, runner):
+            for s, part in enumerate(tile.rasters):
+                evaluations += part.evaluations
+                sums[s] += float(part.best_rsrp_dbm.astype(np.float64).sum())
+    return time.perf_counter() - start, evaluations, sums
+
+
+def province_coverage(
+    cells: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, code: str
+) -> list[tuple[str, ...]]:
+    """4G of every operator over one province at ``COVERAGE_RESOLUTION_M``, in-process on two
+    threads and on a local cluster of two workers: the same tiles, the same sums."""
+    area = admin[(admin["level"] == "province") & (admin["code"] == code)]
+    params = CoverageParams(resolution_m=COVERAGE_RESOLUTION_M, workers=2)
+    study = study_grid(area, params.resolution_m, tile_px=params.tile_px)
+    west, south, east, north = area.total_bounds
+    grow = params.max_range_m / 100_000  # a little over the range, in degrees
+    near = cells.cx[west - grow : east + grow, south - grow : north + grow]
+    communes = admin[admin["level"] == "commune"]
+    scenes = build_scenes(near, communes, params, technologies=["4G"], crs=study.grid.crs)
+    rows: list[tuple[str, ...]] = []
+    reference: list[float] | None = None
+    for scheduler in ("in-process", "local:2"):
+        load = os.getloadavg()[0]
+        seconds, evaluations, sums = coverage_on(scheduler, scenes, study, params)
+        reference = reference or sums
+        rows.append(
+            (
+                f"4G of {len(scenes)} operators, province {area['name'].iloc[0]} "
+                f"({study.pixels:,} px at {COVERAGE_RESOLUTION_M:g} m, {len(near):,} cells, "
+                f"{evaluations / 1e6:.0f} M evaluations), {scheduler}",
+                f"{seconds:.1f} s",
+                f"load {load:.2f}",
+                "same rasters" if sums == reference else "RASTERS DIFFER",
+            )
+        )
+    return rows
 
 
 def main() -> None:
@@ -114,6 +170,12 @@ def main() -> None:
         + "; after "
         + ", ".join(f"{v:.2f}" for v in load_after)
         + f"; {os.cpu_count()} CPUs"
+    )
+    print_table(
+        "Province coverage in-process and on a local Dask cluster (numba compiles in each "
+        "worker on its first tiles)",
+        ("run", "wall time", "load", "check"),
+        province_coverage(cells, admin, COVERAGE_PROVINCE),
     )
     print(f"peak memory {peak_rss_mib():.0f} MiB")
 

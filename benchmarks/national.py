@@ -91,7 +91,11 @@ def national_admin_units(outlines: gpd.GeoDataFrame, seeds: pd.DataFrame) -> gpd
         x, y = lonlat_to_metric(of["lon"], of["lat"], crs)
         clip = gpd.GeoSeries([outline.geometry], crs=WGS84).to_crs(crs).iloc[0]
         cells = gpd.GeoSeries(voronoi_cells(np.column_stack([x, y]), clip), crs=crs).to_crs(WGS84)
-        columns = {"code": of["code"].to_numpy(), "name": of["name"].to_numpy()}
+        columns = {
+            "code": of["code"].to_numpy(),
+            "name": of["name"].to_numpy(),
+            "unit_type": np.where(of["urban"], "ward", "rural_commune"),
+        }
         part = gpd.GeoDataFrame(columns, geometry=cells.to_numpy(), crs=WGS84)
         parts.append(part.assign(level="commune", parent_code=outline.code))
     top = outlines.assign(level="province", parent_code=None)
