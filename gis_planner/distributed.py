@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 #: The default scheduler: the engine's own threads (``--workers``), no Dask.
 IN_PROCESS = DEFAULT_SCHEDULER
 _LOCAL = re.compile(r"local:(\d+)")
-_ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d+")
+#: A host name, an IPv4 address or a bracketed IPv6 one, and a port.
+_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):\d+")
 
 
 @dataclass(frozen=True)

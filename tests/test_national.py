@@ -91,6 +91,7 @@ def test_a_position_across_a_zone_and_a_province_border(make_sites: SiteFactory)
         ("in-process", Scheduler("in-process")),
         ("local:3", Scheduler("local", workers=3)),
         ("tcp://10.0.0.5:8786", Scheduler("remote", address="tcp://10.0.0.5:8786")),
+        ("tcp://[::1]:8786", Scheduler("remote", address="tcp://[::1]:8786")),
     ],
 )
 def test_scheduler_parse(text: str, expected: Scheduler) -> None:
