@@ -17,7 +17,7 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,national]'
 	touch $@ $(VENV)/.runtime
 
 # Main job on a bundled sample (SAMPLE=hanam, the former Hà Nam province, or ninhbinh, the whole

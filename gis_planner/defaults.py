@@ -22,6 +22,9 @@ DEFAULT_OUTLINE_TOLERANCE_M = 2000.0
 #: Effective earth radius factor of the standard atmosphere (ITU-R P.452/P.526 median k).
 DEFAULT_K_FACTOR = 4.0 / 3.0
 
+#: Where the coverage tiles run unless told otherwise: the engine's threads, no Dask.
+DEFAULT_SCHEDULER = "in-process"
+
 #: Sites of different operators this close (or on one structure) are one position.
 DEFAULT_POSITION_TOLERANCE_M = 30.0
 #: The longest move of a site in the consolidation plan.

@@ -22,7 +22,12 @@ from gis_planner.cli.common import (
     store_from,
     t,
 )
-from gis_planner.defaults import DEFAULT_K_FACTOR, TECHNOLOGIES, VILLAGE_ADMIN_VERSION
+from gis_planner.defaults import (
+    DEFAULT_K_FACTOR,
+    DEFAULT_SCHEDULER,
+    TECHNOLOGIES,
+    VILLAGE_ADMIN_VERSION,
+)
 
 if TYPE_CHECKING:
     from gis_planner.jobs.coverage import CoverageResult
@@ -60,6 +65,14 @@ def coverage(
         typer.Option(help="Metric CRS of the grid, e.g. EPSG:5897 (default: the area's UTM zone)."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker threads for the tiles.")] = 2,
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            help="Where the tiles run: in-process (the --workers threads), local:N (a Dask "
+            "cluster of N worker processes) or tcp://host:port (a running Dask scheduler); "
+            "Dask only for the last two."
+        ),
+    ] = DEFAULT_SCHEDULER,
     planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
     patterns: Annotated[
         Path | None,
@@ -131,6 +144,7 @@ def coverage(
         crs=crs,
         include_planned=planned,
         workers=workers,
+        scheduler=scheduler,
         patterns_dir=patterns,
         terrain=terrain,
         clutter=clutter,
@@ -155,6 +169,9 @@ def coverage(
             target,
             progress=lambda pixels: progress.advance(task, pixels),
             on_scenes=lambda total: progress.update(task, total=total),
+            on_dashboard=lambda link: progress.console.print(
+                t("Dask dashboard: {link}").format(link=link)
+            ),
         )
     for row in result.default_patterns.itertuples():
         console.print(

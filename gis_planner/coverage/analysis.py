@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import units
-from gis_planner.coverage.engine import CoverageTile, stream_coverage
+from gis_planner.coverage.engine import CoverageTile, TileRunner, stream_coverage
 from gis_planner.coverage.grid import DEFAULT_TILE_PX, Grid, Window
 from gis_planner.coverage.products import WrittenRaster, write_coverage
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scenes
@@ -152,6 +152,7 @@ def analyse(
     antennas: Mapping[str, AntennaPattern] | None = None,
     progress: Callable[[int], None] | None = None,
     on_scenes: Callable[[int], None] | None = None,
+    runner: TileRunner | None = None,
 ) -> CoverageRun:
     """Coverage rasters of every operator × technology of ``cells`` and their statistics.
 
@@ -161,7 +162,7 @@ def analyse(
     ``bbox`` if given; the grid is in ``crs`` (default: the area's UTM zone). ``antennas``
     holds the patterns the cells' ``pattern_ref`` name; ``on_scenes`` is told the number of
     pixels to compute before the work starts, and ``progress`` the pixels of each finished
-    tile.
+    tile. ``runner`` runs the tiles elsewhere (``gis_planner.distributed``).
     """
     params = params or CoverageParams()
     area = default_area(admin_units) if area is None else area
@@ -209,7 +210,7 @@ def analyse(
                 progress(len(scenes) * int(tile.mask.sum()))
             yield tile
 
-    tiles = stream_coverage(scenes, grid, study.window_masks(), params)
+    tiles = stream_coverage(scenes, grid, study.window_masks(), params, runner)
     rasters = write_coverage(rasters_dir, grid, scenes, reduced(tiles), params)
 
     village_rows = pd.concat(

@@ -110,6 +110,11 @@ class CoverageTile:
     rasters: tuple[TileRasters, ...]
 
 
+#: Runs tile tasks elsewhere (a Dask cluster, ``gis_planner.distributed``) and yields their
+#: tiles; without one, the engine runs them on its own threads or processes.
+TileRunner = Callable[[Iterator[TileTask]], Iterator[CoverageTile]]
+
+
 @numba.njit(cache=True, fastmath=True, nogil=True)
 def _tile_kernel(
     x0: float,
@@ -426,12 +431,14 @@ def stream_coverage(
     grid: Grid,
     windows: Iterable[tuple[Window, npt.NDArray[np.bool_]]],
     params: CoverageParams | None = None,
+    runner: TileRunner | None = None,
 ) -> Iterator[CoverageTile]:
     """Each window's rasters for every scene, yielded as the windows finish (in any order).
 
     ``windows`` gives each window with its area-of-interest mask; it is read lazily, no more
     than twice ``params.workers`` windows ahead of the caller, so that the tiles waiting to be
-    consumed stay few whatever the size of the grid.
+    consumed stay few whatever the size of the grid. ``runner`` runs the tile tasks instead of
+    the engine's workers (and bounds what it holds itself).
     """
     params = params or CoverageParams()
     masts = None
@@ -443,6 +450,9 @@ def stream_coverage(
         TileTask(tuple(scenes), grid, window, mask, params.terrain, masts, params.ue_height_m)
         for window, mask in windows
     )
+    if runner is not None:
+        yield from runner(tasks)
+        return
     if params.workers <= 1:
         yield from map(run_task, tasks)
         return

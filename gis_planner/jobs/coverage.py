@@ -31,6 +31,7 @@ from gis_planner.coverage.stats import five_g_figures
 from gis_planner.coverage.terrain import TerrainError, check_covers, open_terrain
 from gis_planner.crs import WGS84
 from gis_planner.defaults import DEFAULT_K_FACTOR
+from gis_planner.distributed import IN_PROCESS, Scheduler, tile_runner
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
 from gis_planner.indicators import first_units
@@ -62,6 +63,9 @@ class CoverageSpec:
     crs: str | None = None
     include_planned: bool = False
     workers: int = 2
+    #: Where the tiles run: ``in-process`` (the ``workers`` threads), ``local:N`` or a Dask
+    #: scheduler's ``tcp://host:port`` (``gis_planner.distributed``).
+    scheduler: str = IN_PROCESS
     #: Folder of the MSI/Planet files the cells' ``pattern_ref`` name.
     patterns_dir: Path | None = None
     #: Elevation raster (GeoTIFF/COG, SRTM .hgt, VRT) covering the area; None: level ground.
@@ -111,10 +115,14 @@ def run(
     *,
     progress: Callable[[int], None] | None = None,
     on_scenes: Callable[[int], None] | None = None,
+    on_dashboard: Callable[[str], None] | None = None,
 ) -> CoverageResult:
     """Compute, write and register the coverage of ``spec``; ``on_scenes`` is told the pixels
-    to compute before the work starts and ``progress`` the pixels of each finished tile."""
+    to compute before the work starts, ``progress`` the pixels of each finished tile and
+    ``on_dashboard`` the dashboard's link when the tiles run on a cluster."""
     scope = spec.scope
+    # Parsed first: a mistyped scheduler fails before anything is read.
+    scheduler = Scheduler.parse(spec.scheduler)
     # Read before the inputs: a layer rewritten during the run makes its products stale.
     inputs = input_revisions(store.layer_revisions(), INPUT_LAYERS)
     if spec.terrain is None and spec.clutter is not None:
@@ -150,13 +158,15 @@ def run(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
     try:
         start = time.perf_counter()
-        computed = analyse(
-            cells, admin, villages,
-            priority if isinstance(priority, gpd.GeoDataFrame) else None,
-            params, rasters_dir=staging, operators=spec.operators or None,
-            technologies=spec.technologies or None, bbox=spec.bbox, area=area, crs=spec.crs,
-            antennas=antennas, progress=progress, on_scenes=on_scenes,
-        )  # fmt: skip
+        with tile_runner(scheduler, on_dashboard) as runner:
+            computed = analyse(
+                cells, admin, villages,
+                priority if isinstance(priority, gpd.GeoDataFrame) else None,
+                params, rasters_dir=staging, operators=spec.operators or None,
+                technologies=spec.technologies or None, bbox=spec.bbox, area=area,
+                crs=spec.crs, antennas=antennas, progress=progress, on_scenes=on_scenes,
+                runner=runner,
+            )  # fmt: skip
         seconds = time.perf_counter() - start
         placed = [dataclasses.replace(r, path=rasters_dir / r.path.name) for r in computed.rasters]
         meta = {"resolution_m": spec.resolution_m, "rasters": str(rasters_dir), "scope": scope.key}

@@ -1,0 +1,142 @@
+"""Where the coverage tiles run: in this process, on a local Dask cluster, or on a remote one.
+
+The engine cuts a coverage run into picklable tile tasks (``coverage.engine.TileTask``); a
+cluster runs them as Dask tasks and hands the tiles back in the tasks' order, to the same
+writer as in-process tiles, so the rasters are the same to the bit wherever they were computed.
+Dask is optional (``pip install 'gis-planner[national]'``): it is imported only when a cluster
+is asked for, so a province run needs none of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Literal
+
+from gis_planner.coverage.engine import CoverageTile, TileRunner, TileTask, run_task
+from gis_planner.coverage.scene import Scene
+from gis_planner.coverage.terrain import Masts
+from gis_planner.defaults import DEFAULT_SCHEDULER
+from gis_planner.errors import GisPlannerError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+#: The default scheduler: the engine's own threads (``--workers``), no Dask.
+IN_PROCESS = DEFAULT_SCHEDULER
+_LOCAL = re.compile(r"local:(\d+)")
+#: A host name, an IPv4 address or a bracketed IPv6 one, and a port.
+_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):\d+")
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """A scheduler named as ``--scheduler`` takes it: ``in-process``, ``local:N`` (a Dask
+    ``LocalCluster`` of N worker processes) or a running scheduler's ``tcp://host:port``."""
+
+    kind: Literal["in-process", "local", "remote"]
+    workers: int = 0
+    address: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Scheduler:
+        if text == IN_PROCESS:
+            return cls("in-process")
+        if match := _LOCAL.fullmatch(text):
+            workers = int(match.group(1))
+            if workers < 1:
+                raise GisPlannerError(f"a local cluster needs at least one worker: {text!r}")
+            return cls("local", workers=workers)
+        if _ADDRESS.fullmatch(text):
+            return cls("remote", address=text)
+        raise GisPlannerError(
+            f"không hiểu bộ lập lịch {text!r} / unknown scheduler {text!r}: "
+            f"expected {IN_PROCESS}, local:N or tcp://host:port"
+        )
+
+
+@contextmanager
+def tile_runner(
+    scheduler: Scheduler, on_dashboard: Callable[[str], None] | None = None
+) -> Iterator[TileRunner | None]:
+    """The runner of the tile tasks on ``scheduler``, for the length of the ``with`` block.
+
+    In-process gives ``None`` (the engine runs the tiles itself); a cluster gives a runner and
+    ``on_dashboard`` is told the link to its dashboard. A local cluster is shut down at the
+    end of the block; a remote one is only disconnected from.
+    """
+    if scheduler.kind == "in-process":
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as error:
+        raise GisPlannerError(
+            "--scheduler other than in-process needs Dask: pip install 'gis-planner[national]'"
+        ) from error
+    with ExitStack() as stack:
+        if scheduler.kind == "local":
+            # One thread a worker: the kernel is numba code that keeps a core busy, and
+            # processes give each its own, whatever the GIL does in the rest of a task.
+            # Errors only: at shutdown the nanny warns of workers it stops, which is no news.
+            cluster = LocalCluster(
+                n_workers=scheduler.workers,
+                threads_per_worker=1,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
+            stack.enter_context(cluster)
+            client = stack.enter_context(Client(cluster))
+        else:
+            client = stack.enter_context(Client(scheduler.address))
+        if on_dashboard is not None and client.dashboard_link:
+            on_dashboard(client.dashboard_link)
+        yield lambda tasks: _on_cluster(client, tasks)
+
+
+def _on_cluster(client: Client, tasks: Iterator[TileTask]) -> Iterator[CoverageTile]:
+    """The tiles of ``tasks`` computed on ``client``'s cluster, yielded in the tasks' order.
+
+    Tasks go in batches of the cluster's thread count (``client.map``), two batches in flight:
+    one computes while the other is gathered and written, and the tiles held waiting stay few
+    whatever the size of the grid. The scenes and masts, the same in every task of a run and
+    the bulk of one, are sent to each worker once, not with every task.
+    """
+    size = max(sum(client.nthreads().values()), 1)
+    pending: deque[list[Any]] = deque()
+    sent: tuple[tuple[Scene, ...], Masts | None, Any] | None = None
+    for batch in _batches(tasks, size):
+        first = batch[0]
+        if sent is None or not _same(sent[0], first.scenes) or sent[1] is not first.masts:
+            # A list of one: scatter would send a tuple's items apart.
+            shared = client.scatter([(first.scenes, first.masts)], broadcast=True)[0]
+            sent = (first.scenes, first.masts, shared)
+        light = [dataclasses.replace(task, scenes=(), masts=None) for task in batch]
+        pending.append(client.map(_run_light, light, shared=sent[2], pure=False))
+        if len(pending) > 1:
+            yield from client.gather(pending.popleft())
+    while pending:
+        yield from client.gather(pending.popleft())
+
+
+def _run_light(task: TileTask, shared: tuple[tuple[Scene, ...], Masts | None]) -> CoverageTile:
+    """``run_task`` on a worker, the task's scenes and masts given back from what was sent."""
+    scenes, masts = shared
+    return run_task(dataclasses.replace(task, scenes=scenes, masts=masts))
+
+
+def _same(sent: tuple[Scene, ...], scenes: tuple[Scene, ...]) -> bool:
+    # Each task gets its own tuple of the run's scenes: the scenes themselves are the same.
+    return len(sent) == len(scenes) and all(a is b for a, b in zip(sent, scenes, strict=True))
+
+
+def _batches(items: Iterable[TileTask], size: int) -> Iterator[list[TileTask]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

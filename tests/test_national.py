@@ -1,0 +1,193 @@
+"""National scale: the synthetic national network, and coverage tiles on a Dask cluster."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from typer.testing import CliRunner
+
+from benchmarks.national import national_network, provinces
+from gis_planner.cli import app
+from gis_planner.coverage.engine import stream_coverage
+from gis_planner.coverage.grid import Grid, Window
+from gis_planner.coverage.scene import CoverageParams, build_scene
+from gis_planner.distributed import Scheduler, tile_runner
+from gis_planner.errors import GisPlannerError
+from gis_planner.jobs import coverage
+from gis_planner.jobs.coverage import CoverageSpec
+from gis_planner.sharing import PLAN_TARGETS, place_positions, position_ratios, positions
+from gis_planner.store import GeoPackageStore
+from tests.conftest import SiteFactory
+from tests.test_coverage_engine import X0, Y0, cell_rows
+
+
+def test_national_network_is_deterministic_inside_its_provinces() -> None:
+    outlines = provinces()
+    sites, cells = national_network(3_000, outlines=outlines, seed=4)
+    again, _ = national_network(3_000, outlines=outlines, seed=4)
+    pd.testing.assert_frame_equal(sites.to_wkb(), again.to_wkb())
+    by_code = outlines.set_index("code").geometry
+    for code, group in sites.groupby("province_code"):
+        assert shapely.contains_xy(by_code[code], group.geometry.x, group.geometry.y).all()
+    table = positions(sites)
+    assert len(table) == 3_000
+    # The plan's range, give or take the draw of 3,000 positions.
+    assert PLAN_TARGETS.low - 0.03 <= table["shared"].mean() <= PLAN_TARGETS.high + 0.03
+    assert sites["site_id"].is_unique and cells["cell_id"].is_unique
+    assert set(cells["site_id"]) <= set(sites["site_id"])
+    assert sites["province_code"].nunique() == len(outlines)
+
+
+def test_a_position_across_a_zone_and_a_province_border(make_sites: SiteFactory) -> None:
+    """Two provinces meeting on 108°E, the line between UTM 48N and 49N: two operators' sites
+    11 m apart across it are one shared position, counted once, in one province; a third
+    35 m away (measured in the zone of the national extent, 3° from its meridian) stands apart."""
+    west = shapely.box(107.5, 15.5, 108.0, 16.5)
+    east = shapely.box(108.0, 15.5, 108.5, 16.5)
+    admin = gpd.GeoDataFrame(
+        {
+            "code": ["48", "49", "48001", "49001"],
+            "name": ["Tây", "Đông", "Xã Tây", "Xã Đông"],
+            "level": ["province", "province", "commune", "commune"],
+            "parent_code": [None, None, "48", "49"],
+            "admin_version": "2025-07",
+        },
+        geometry=[west, east, west, east],
+        crs="EPSG:4326",
+    )
+    metre = 1 / 111_320 / np.cos(np.radians(16.0))
+    sites = make_sites(
+        [
+            ("A", "viettel", 108.0 - 5.5 * metre, 16.0),
+            ("B", "vnpt", 108.0 + 5.5 * metre, 16.0),
+            ("C", "mobifone", 108.0 + 40.5 * metre, 16.0),
+            # the other end of the country, so that the sites' zone is 48N, not 49N
+            ("D", "viettel", 104.0, 21.0),
+        ]
+    )
+    table = positions(sites)
+    assert table["n_sites"].tolist() == [2, 1, 1]
+    placed = place_positions(table, admin, "2025-07")
+    ratios = position_ratios(placed, admin, admin_version="2025-07")
+    province = ratios[ratios["scope"] == "province"]
+    assert province["positions"].sum() == 2  # D lies in neither province
+    assert province["shared_positions"].sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("in-process", Scheduler("in-process")),
+        ("local:3", Scheduler("local", workers=3)),
+        ("tcp://10.0.0.5:8786", Scheduler("remote", address="tcp://10.0.0.5:8786")),
+        ("tcp://[::1]:8786", Scheduler("remote", address="tcp://[::1]:8786")),
+    ],
+)
+def test_scheduler_parse(text: str, expected: Scheduler) -> None:
+    assert Scheduler.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["local:0", "local", "dask", "tcp://host", "http://h:1"])
+def test_scheduler_parse_refuses(text: str) -> None:
+    with pytest.raises(GisPlannerError, match=r"scheduler|worker"):
+        Scheduler.parse(text)
+
+
+def test_a_province_run_needs_no_dask() -> None:
+    code = (
+        "import sys, gis_planner.jobs.coverage, gis_planner.cli.coverage;"
+        "assert not {'dask', 'distributed'} & set(sys.modules), 'dask imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_refuses_an_unknown_scheduler(sample_copy: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["coverage", "--store", str(sample_copy), "--scheduler", "somewhere"]
+    )
+    assert result.exit_code != 0
+    assert "somewhere" in result.output
+
+
+def _run(store_path: Path, out: Path, scheduler: str, links: list[str]) -> coverage.CoverageResult:
+    spec = CoverageSpec(
+        resolution_m=400.0,
+        technologies=("4G",),
+        workers=1,
+        scheduler=scheduler,
+        out_dir=out,
+        base_dir=out,
+        replace=True,
+    )
+    return coverage.run(spec, GeoPackageStore(store_path), on_dashboard=links.append)
+
+
+def test_local_cluster_gives_the_in_process_rasters(sample_copy: Path, tmp_path: Path) -> None:
+    other = shutil.copy(sample_copy, tmp_path / "cluster.gpkg")
+    links: list[str] = []
+    here = _run(sample_copy, tmp_path / "here", "in-process", links)
+    assert links == []
+    there = _run(Path(other), tmp_path / "there", "local:2", links)
+    assert len(links) == 1 and links[0].startswith("http")
+
+    assert [r.path.name for r in here.rasters] == [r.path.name for r in there.rasters]
+    for mine, theirs in zip(here.rasters, there.rasters, strict=True):
+        with rasterio.open(mine.path) as a, rasterio.open(theirs.path) as b:
+            assert a.profile == b.profile
+            np.testing.assert_array_equal(a.read(), b.read())
+    pd.testing.assert_frame_equal(here.run.villages, there.run.villages)
+    pd.testing.assert_frame_equal(here.run.areas, there.run.areas)
+
+
+def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
+    """Tiles on a scheduler given by address: in the windows' order, the same as in-process,
+    the windows read a few batches ahead only; the cluster is left running afterwards."""
+    from distributed import LocalCluster
+
+    cells = cell_rows({"h_beamwidth_deg": 360.0})
+    scene = build_scene(
+        cells, np.array([X0 + 1000.0]), np.array([Y0 - 1000.0]),
+        np.full(1, "urban", dtype=object), CoverageParams(), "viettel", "4G",
+    )  # fmt: skip
+    grid = Grid(X0, Y0, 50.0, 40, 40, "EPSG:32648")
+    params = CoverageParams(tile_px=8)
+    taken: list[Window] = []
+
+    def windows() -> Iterator[tuple[Window, npt.NDArray[np.bool_]]]:
+        for window in grid.windows(params.tile_px):
+            taken.append(window)
+            yield window, np.ones((window.height, window.width), dtype=bool)
+
+    here = list(stream_coverage([scene], grid, windows(), params))
+    taken.clear()
+    # A running cluster in this process, reached over TCP as a remote one would be.
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=":0"
+    )
+    with cluster:
+        scheduler = Scheduler.parse(cluster.scheduler_address)
+        assert scheduler.kind == "remote"
+        with tile_runner(scheduler) as runner:
+            there = []
+            for tile in stream_coverage([scene], grid, windows(), params, runner):
+                there.append(tile)
+                # two batches of the cluster's two threads in flight at most
+                assert len(taken) - len(there) <= 4
+        assert cluster.status.name == "running"
+    assert [t.window for t in there] == list(grid.windows(params.tile_px))
+    for mine, theirs in zip(here, there, strict=True):
+        assert mine.window == theirs.window
+        np.testing.assert_array_equal(
+            mine.rasters[0].best_rsrp_dbm, theirs.rasters[0].best_rsrp_dbm
+        )
