@@ -28,9 +28,12 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner layers --store $(STORE)
 	$(BIN)/gis-planner map --store $(STORE)
 	$(BIN)/gis-planner coverage --store $(STORE)
+	$(BIN)/gis-planner speeds --store $(STORE)
 	$(BIN)/gis-planner sharing --store $(STORE)
 	$(BIN)/gis-planner candidates --store $(STORE) --operator vietnamobile --lon 105.913 --lat 20.541
 	$(BIN)/gis-planner plan-sites --store $(STORE) --operator vietnamobile --budget 5
+	$(BIN)/gis-planner switch-off --store $(STORE) --operator vietnamobile --technology 2G
+	$(BIN)/gis-planner industry --store $(STORE)
 	$(BIN)/gis-planner fibre --store $(STORE)
 	$(BIN)/gis-planner report --store $(STORE)
 	$(BIN)/gis-planner serve --store $(STORE)
