@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 
-from gis_planner.admin import place_name, unit_name, units
+from gis_planner.admin import FORMER, place_name, unit_name, units
 from gis_planner.catalogue.speeds import SPEEDS_VILLAGES
 from gis_planner.coverage.registry import JOB as COVERAGE_JOB
 from gis_planner.coverage.registry import terrain_text
@@ -208,7 +208,7 @@ def render_report(
     province = table[table["level"] == "province"].copy()
     # The former provinces are named as such: the province is the new one.
     former = province["admin_version"] == "pre2025"
-    province.loc[former, "name"] = province.loc[former, "name"] + f" ({text('former', lang)})"
+    province.loc[former, "name"] = province.loc[former, "name"] + f" ({FORMER[lang]})"
     # Every measured indicator appears in the summary, as "no data" until its layers exist.
     absent = sorted(set(targets.measured["key"]) - set(province["indicator"]))
     if absent:
