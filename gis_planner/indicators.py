@@ -28,10 +28,10 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import locate, units
+from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 
-ADMIN_VERSIONS = ("pre2025", "2025-07")
 #: Unit columns of placed items: (admin version, level, column).
 UNIT_COLUMNS = (
     ("pre2025", "province", "province_pre2025"),
