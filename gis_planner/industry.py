@@ -34,12 +34,11 @@ from gis_planner.crs import WGS84
 from gis_planner.radio.indoor import BuildingType, building_entry_loss_db, iot_extra_budget_db
 from gis_planner.sharing import members
 from gis_planner.siting import (
-    NEW_BUILD_COST,
-    NEW_BUILD_HEIGHT_M,
     PlannedCell,
     SitingResult,
+    new_build_candidates,
     planned_cell,
-    populated_points,
+    position_candidates,
     propose_sites,
 )
 
@@ -184,29 +183,13 @@ def add_5g_candidates(
     with_5g = cells.loc[cells["technology"] == "5G", ["operator", "site_id"]].astype(str)
     has_5g = sites.merge(with_5g.drop_duplicates(), on=["operator", "site_id"], how="inner")
     free = positions[~positions["position_id"].isin(has_5g["position_id"])]
-    existing = gpd.GeoDataFrame(
-        {
-            "candidate_id": "P" + free["position_id"].astype(str),
-            "kind": "add_5g",
-            "height_m": free["height_m"].to_numpy(),
-            "cost": ADD_5G_COST,
-            "host_operators": free["operators"].to_numpy(),
-        },
-        geometry=free.geometry.to_numpy(),
-        crs=WGS84,
+    return pd.concat(
+        [
+            position_candidates(free, "add_5g", ADD_5G_COST),
+            new_build_candidates(demand, metric_crs=metric_crs),
+        ],
+        ignore_index=True,
     )
-    new = gpd.GeoDataFrame(
-        {
-            "candidate_id": "N" + demand["code"].astype(str),
-            "kind": "new_build",
-            "height_m": NEW_BUILD_HEIGHT_M,
-            "cost": NEW_BUILD_COST,
-            "host_operators": "",
-        },
-        geometry=populated_points(demand, metric_crs=metric_crs).to_numpy(),
-        crs=WGS84,
-    )
-    return pd.concat([existing, new], ignore_index=True)
 
 
 def indoor_cell(params: ZoneParams) -> PlannedCell:

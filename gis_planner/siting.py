@@ -118,18 +118,38 @@ def siting_candidates(
     """
     room = (placed_positions["capacity"] > placed_positions["tenants"]).to_numpy()
     hosts = placed_positions[~hosts_operator(placed_positions["operators"], operator) & room]
-    existing = gpd.GeoDataFrame(
+    return pd.concat(
+        [
+            position_candidates(hosts, "share", SHARE_COST),
+            new_build_candidates(demand, metric_crs=metric_crs),
+        ],
+        ignore_index=True,
+    )
+
+
+def position_candidates(
+    positions: gpd.GeoDataFrame, kind: str, cost: float, prefix: str = "P"
+) -> gpd.GeoDataFrame:
+    """Candidates on existing ``positions`` (a positions product's rows), all of one ``kind``
+    and ``cost``, in the shape ``propose_sites`` takes."""
+    return gpd.GeoDataFrame(
         {
-            "candidate_id": "P" + hosts["position_id"].astype(str),
-            "kind": "share",
-            "height_m": hosts["height_m"].to_numpy(),
-            "cost": SHARE_COST,
-            "host_operators": hosts["operators"].to_numpy(),
+            "candidate_id": prefix + positions["position_id"].astype(str),
+            "kind": kind,
+            "height_m": positions["height_m"].to_numpy(),
+            "cost": cost,
+            "host_operators": positions["operators"].to_numpy(),
         },
-        geometry=hosts.geometry.to_numpy(),
+        geometry=positions.geometry.to_numpy(),
         crs=WGS84,
     )
-    new = gpd.GeoDataFrame(
+
+
+def new_build_candidates(
+    demand: gpd.GeoDataFrame, *, metric_crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """New towers of ``NEW_BUILD_HEIGHT_M`` at the demand's populated points."""
+    return gpd.GeoDataFrame(
         {
             "candidate_id": "N" + demand["code"].astype(str),
             "kind": "new_build",
@@ -140,7 +160,6 @@ def siting_candidates(
         geometry=populated_points(demand, metric_crs=metric_crs).to_numpy(),
         crs=WGS84,
     )
-    return pd.concat([existing, new], ignore_index=True)
 
 
 def populated_points(villages: gpd.GeoDataFrame, *, metric_crs: str | None = None) -> gpd.GeoSeries:

@@ -32,10 +32,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from gis_planner.coverage.stats import ANY_OPERATOR
-from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
 from gis_planner.sharing import hosts_operator, members
-from gis_planner.siting import SitingResult, planned_cell, propose_sites, siting_candidates
+from gis_planner.siting import (
+    SitingResult,
+    planned_cell,
+    position_candidates,
+    propose_sites,
+    siting_candidates,
+)
 
 #: Technologies that carry circuit-switched voice; the others carry voice over LTE/NR only.
 CIRCUIT_VOICE = ("2G", "3G")
@@ -216,17 +221,7 @@ def restoration_candidates(
         hosts_operator(positions["operators"], operator)
         & positions["position_id"].isin(upgradable).to_numpy()
     ]
-    upgrades = gpd.GeoDataFrame(
-        {
-            "candidate_id": "U" + own["position_id"].astype(str),
-            "kind": "upgrade",
-            "height_m": own["height_m"].to_numpy(),
-            "cost": UPGRADE_COST,
-            "host_operators": own["operators"].to_numpy(),
-        },
-        geometry=own.geometry.to_numpy(),
-        crs=WGS84,
-    )
+    upgrades = position_candidates(own, "upgrade", UPGRADE_COST, prefix="U")
     others = siting_candidates(positions, demand, operator, metric_crs=metric_crs)
     return pd.concat([upgrades, others], ignore_index=True)
 
