@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 
 from gis_planner.colormaps import ColourMap
@@ -50,6 +51,15 @@ def raster_qml(cmap: ColourMap, band: int = 1, lang: Lang = "vi", opacity: float
 def style_path(raster: Path) -> Path:
     """Where QGIS looks for the default style of ``raster``."""
     return raster.with_suffix(".qml")
+
+
+def remove_rasters(assets_dir: Path, paths: Iterable[str | None]) -> None:
+    """Delete the rasters at ``paths`` (relative to ``assets_dir``) with their QGIS styles."""
+    for path in paths:
+        if path:
+            cog = assets_dir / path
+            for part in (cog, style_path(cog)):
+                part.unlink(missing_ok=True)
 
 
 #: Colours of the layers as the viewer draws them (outline, fill); other layers take

@@ -37,7 +37,7 @@ from gis_planner.i18n import Lang
 from gis_planner.indicators import first_units
 from gis_planner.maps import save_map
 from gis_planner.products import ProductArea, Scope, input_revisions, scoped_layer
-from gis_planner.qgis import style_path
+from gis_planner.qgis import remove_rasters
 from gis_planner.radio.antenna import load_patterns
 from gis_planner.settings import get_settings
 from gis_planner.store import LayerStore
@@ -199,11 +199,7 @@ def run(
                 tx.unregister(record.id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    for record in gone:
-        if record.path:
-            cog = store.assets_dir / record.path
-            for path in (cog, style_path(cog)):
-                path.unlink(missing_ok=True)
+    remove_rasters(store.assets_dir, (record.path for record in gone))
 
     base_dir = spec.base_dir or get_settings().output_dir
     tables_dir = spec.out_dir or base_dir / "coverage" / scope.key

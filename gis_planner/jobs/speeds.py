@@ -50,7 +50,7 @@ from gis_planner.products import (
     is_stale,
     scoped_layer,
 )
-from gis_planner.qgis import raster_qml, style_path
+from gis_planner.qgis import raster_qml, remove_rasters, style_path
 from gis_planner.radio.throughput import ThroughputParams, carrier_mbps_per_bit
 from gis_planner.settings import get_settings
 from gis_planner.speeds import (
@@ -190,11 +190,7 @@ def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
                 tx.unregister(record.id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    for record in gone:
-        if record.path:
-            cog = store.assets_dir / record.path
-            for path in (cog, style_path(cog)):
-                path.unlink(missing_ok=True)
+    remove_rasters(store.assets_dir, (record.path for record in gone))
 
     figures = read_figures(store, spec.scope)
     base_dir = spec.base_dir or get_settings().output_dir
