@@ -24,6 +24,8 @@ DEFAULT_K_FACTOR = 4.0 / 3.0
 
 #: Where the coverage tiles run unless told otherwise: the engine's threads, no Dask.
 DEFAULT_SCHEDULER = "in-process"
+#: Times a failed tile task is run again on a Dask cluster before the run fails.
+DEFAULT_RETRIES = 2
 
 #: Sites of different operators this close (or on one structure) are one position.
 DEFAULT_POSITION_TOLERANCE_M = 30.0

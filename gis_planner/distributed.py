@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gis_planner.coverage.engine import CoverageTile, TileRunner, TileTask, run_task
 from gis_planner.coverage.scene import Scene
 from gis_planner.coverage.terrain import Masts
-from gis_planner.defaults import DEFAULT_SCHEDULER
+from gis_planner.defaults import DEFAULT_RETRIES, DEFAULT_SCHEDULER
 from gis_planner.errors import GisPlannerError
 
 if TYPE_CHECKING:
@@ -63,14 +63,20 @@ class Scheduler:
 
 @contextmanager
 def tile_runner(
-    scheduler: Scheduler, on_dashboard: Callable[[str], None] | None = None
+    scheduler: Scheduler,
+    on_dashboard: Callable[[str], None] | None = None,
+    retries: int = DEFAULT_RETRIES,
 ) -> Iterator[TileRunner | None]:
     """The runner of the tile tasks on ``scheduler``, for the length of the ``with`` block.
 
     In-process gives ``None`` (the engine runs the tiles itself); a cluster gives a runner and
-    ``on_dashboard`` is told the link to its dashboard. A local cluster is shut down at the
-    end of the block; a remote one is only disconnected from.
+    ``on_dashboard`` is told the link to its dashboard. On a cluster a task that fails is run
+    again up to ``retries`` times (a worker that dies has its tasks moved to the others by
+    Dask itself). A local cluster is shut down at the end of the block; a remote one is only
+    disconnected from.
     """
+    if retries < 0:
+        raise GisPlannerError(f"retries must be 0 or more, not {retries}")
     if scheduler.kind == "in-process":
         yield None
         return
@@ -97,10 +103,10 @@ def tile_runner(
             client = stack.enter_context(Client(scheduler.address))
         if on_dashboard is not None and client.dashboard_link:
             on_dashboard(client.dashboard_link)
-        yield lambda tasks: _on_cluster(client, tasks)
+        yield lambda tasks: _on_cluster(client, tasks, retries)
 
 
-def _on_cluster(client: Client, tasks: Iterator[TileTask]) -> Iterator[CoverageTile]:
+def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iterator[CoverageTile]:
     """The tiles of ``tasks`` computed on ``client``'s cluster, yielded in the tasks' order.
 
     Tasks go in batches of the cluster's thread count (``client.map``), two batches in flight:
@@ -118,7 +124,7 @@ def _on_cluster(client: Client, tasks: Iterator[TileTask]) -> Iterator[CoverageT
             shared = client.scatter([(first.scenes, first.masts)], broadcast=True)[0]
             sent = (first.scenes, first.masts, shared)
         light = [dataclasses.replace(task, scenes=(), masts=None) for task in batch]
-        pending.append(client.map(_run_light, light, shared=sent[2], pure=False))
+        pending.append(client.map(_run_light, light, shared=sent[2], pure=False, retries=retries))
         if len(pending) > 1:
             yield from client.gather(pending.popleft())
     while pending:

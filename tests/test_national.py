@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -120,9 +120,16 @@ def test_cli_refuses_an_unknown_scheduler(sample_copy: Path) -> None:
     assert "somewhere" in result.output
 
 
-def _run(store_path: Path, out: Path, scheduler: str, links: list[str]) -> coverage.CoverageResult:
+def _run(
+    store_path: Path,
+    out: Path,
+    scheduler: str,
+    links: list[str],
+    resolution_m: float = 400.0,
+    progress: Callable[[int], None] | None = None,
+) -> coverage.CoverageResult:
     spec = CoverageSpec(
-        resolution_m=400.0,
+        resolution_m=resolution_m,
         technologies=("4G",),
         workers=1,
         scheduler=scheduler,
@@ -130,7 +137,9 @@ def _run(store_path: Path, out: Path, scheduler: str, links: list[str]) -> cover
         base_dir=out,
         replace=True,
     )
-    return coverage.run(spec, GeoPackageStore(store_path), on_dashboard=links.append)
+    return coverage.run(
+        spec, GeoPackageStore(store_path), on_dashboard=links.append, progress=progress
+    )
 
 
 def test_local_cluster_gives_the_in_process_rasters(sample_copy: Path, tmp_path: Path) -> None:
@@ -191,3 +200,32 @@ def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
         np.testing.assert_array_equal(
             mine.rasters[0].best_rsrp_dbm, theirs.rasters[0].best_rsrp_dbm
         )
+
+
+@pytest.mark.slow
+def test_a_worker_killed_midway_changes_nothing(sample_copy: Path, tmp_path: Path) -> None:
+    """A worker of a local cluster killed (SIGKILL) after the first tiles: Dask moves its tasks
+    to the other worker and its restarted self, and the rasters are the in-process ones."""
+    import os
+    import signal
+
+    from distributed import default_client
+
+    other = shutil.copy(sample_copy, tmp_path / "cluster.gpkg")
+    # 50 m: the area in a few dozen tiles, most of them after the kill
+    here = _run(sample_copy, tmp_path / "here", "in-process", [], resolution_m=50.0)
+    killed: list[int] = []
+
+    def kill_one_worker(pixels: int) -> None:
+        del pixels
+        if not killed:
+            pids = default_client().run(os.getpid)
+            killed.append(next(iter(pids.values())))
+            os.kill(killed[0], signal.SIGKILL)
+
+    there = _run(Path(other), tmp_path / "there", "local:2", [], 50.0, kill_one_worker)
+    assert killed
+    for mine, theirs in zip(here.rasters, there.rasters, strict=True):
+        with rasterio.open(mine.path) as a, rasterio.open(theirs.path) as b:
+            np.testing.assert_array_equal(a.read(), b.read())
+    pd.testing.assert_frame_equal(here.run.villages, there.run.villages)

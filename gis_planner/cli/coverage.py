@@ -24,6 +24,7 @@ from gis_planner.cli.common import (
 )
 from gis_planner.defaults import (
     DEFAULT_K_FACTOR,
+    DEFAULT_RETRIES,
     DEFAULT_SCHEDULER,
     TECHNOLOGIES,
     VILLAGE_ADMIN_VERSION,
@@ -73,6 +74,16 @@ def coverage(
             "Dask only for the last two."
         ),
     ] = DEFAULT_SCHEDULER,
+    retries: Annotated[
+        int, typer.Option(min=0, help="Times a failed tile task is run again on a Dask cluster.")
+    ] = DEFAULT_RETRIES,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Keep finished tiles on disk while running, and start from those of an "
+            "interrupted run of the same inputs."
+        ),
+    ] = False,
     planned: Annotated[bool, typer.Option(help="Include planned cells.")] = False,
     patterns: Annotated[
         Path | None,
@@ -145,6 +156,8 @@ def coverage(
         include_planned=planned,
         workers=workers,
         scheduler=scheduler,
+        retries=retries,
+        resume=resume,
         patterns_dir=patterns,
         terrain=terrain,
         clutter=clutter,
@@ -172,6 +185,12 @@ def coverage(
             on_dashboard=lambda link: progress.console.print(
                 t("Dask dashboard: {link}").format(link=link)
             ),
+        )
+    if result.run.resumed_tiles:
+        console.print(
+            t("resumed: {count} finished tiles of an interrupted run read back").format(
+                count=result.run.resumed_tiles
+            )
         )
     for row in result.default_patterns.itertuples():
         console.print(

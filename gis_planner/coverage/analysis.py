@@ -13,9 +13,10 @@ import pandas as pd
 import shapely
 
 from gis_planner.admin import units
-from gis_planner.coverage.engine import CoverageTile, TileRunner, stream_coverage
+from gis_planner.coverage.engine import CoverageTile, TileRunner, local_runner, stream_coverage
 from gis_planner.coverage.grid import DEFAULT_TILE_PX, Grid, Window
 from gis_planner.coverage.products import WrittenRaster, write_coverage
+from gis_planner.coverage.resume import TileCheckpoint, fingerprint
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scenes
 from gis_planner.coverage.stats import (
     ANY_OPERATOR,
@@ -46,8 +47,10 @@ class CoverageRun:
     areas: pd.DataFrame
     gaps: gpd.GeoDataFrame
     servers: pd.DataFrame
-    #: Pixel × cell evaluations the kernel made.
+    #: Pixel × cell evaluations the kernel made (tiles read back from a checkpoint included).
     evaluations: int
+    #: Tiles read back from an interrupted run's checkpoint instead of computed.
+    resumed_tiles: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,6 +156,7 @@ def analyse(
     progress: Callable[[int], None] | None = None,
     on_scenes: Callable[[int], None] | None = None,
     runner: TileRunner | None = None,
+    checkpoint: Path | None = None,
 ) -> CoverageRun:
     """Coverage rasters of every operator × technology of ``cells`` and their statistics.
 
@@ -162,7 +166,9 @@ def analyse(
     ``bbox`` if given; the grid is in ``crs`` (default: the area's UTM zone). ``antennas``
     holds the patterns the cells' ``pattern_ref`` name; ``on_scenes`` is told the number of
     pixels to compute before the work starts, and ``progress`` the pixels of each finished
-    tile. ``runner`` runs the tiles elsewhere (``gis_planner.distributed``).
+    tile. ``runner`` runs the tiles elsewhere (``gis_planner.distributed``). With
+    ``checkpoint`` (a folder), finished tiles are kept there and a run of the same inputs
+    interrupted earlier is resumed from its tiles (``coverage.resume``).
     """
     params = params or CoverageParams()
     area = default_area(admin_units) if area is None else area
@@ -210,6 +216,10 @@ def analyse(
                 progress(len(scenes) * int(tile.mask.sum()))
             yield tile
 
+    saved = None
+    if checkpoint is not None:
+        saved = TileCheckpoint.open(checkpoint, fingerprint(scenes, grid, params))
+        runner = saved.wrap(runner or local_runner(params))
     tiles = stream_coverage(scenes, grid, study.window_masks(), params, runner)
     rasters = write_coverage(rasters_dir, grid, scenes, reduced(tiles), params)
 
@@ -233,4 +243,5 @@ def analyse(
         gaps=gap_list(village_rows, villages),
         servers=server_table(scenes),
         evaluations=evaluations,
+        resumed_tiles=saved.resumed if saved is not None else 0,
     )

@@ -450,22 +450,29 @@ def stream_coverage(
         TileTask(tuple(scenes), grid, window, mask, params.terrain, masts, params.ue_height_m)
         for window, mask in windows
     )
-    if runner is not None:
-        yield from runner(tasks)
-        return
-    if params.workers <= 1:
-        yield from map(run_task, tasks)
-        return
-    # numba releases the GIL in the kernel, so threads share the scenes at no cost; spawned
-    # processes get each task pickled (fork would copy the parent's threads and locks)
-    pool: Executor
-    if params.parallel == "processes":
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(params.workers, mp_context=context)
-    else:
-        pool = ThreadPoolExecutor(params.workers)
-    with pool:
-        yield from _bounded(pool, run_task, tasks, 2 * params.workers)
+    yield from (runner or local_runner(params))(tasks)
+
+
+def local_runner(params: CoverageParams) -> TileRunner:
+    """The engine's own runner: tasks in turn, or on ``params.workers`` threads or processes."""
+
+    def run(tasks: Iterator[TileTask]) -> Iterator[CoverageTile]:
+        if params.workers <= 1:
+            yield from map(run_task, tasks)
+            return
+        # numba releases the GIL in the kernel, so threads share the scenes at no cost;
+        # spawned processes get each task pickled (fork would copy the parent's threads and
+        # locks)
+        pool: Executor
+        if params.parallel == "processes":
+            context = multiprocessing.get_context("spawn")
+            pool = ProcessPoolExecutor(params.workers, mp_context=context)
+        else:
+            pool = ThreadPoolExecutor(params.workers)
+        with pool:
+            yield from _bounded(pool, run_task, tasks, 2 * params.workers)
+
+    return run
 
 
 def _bounded(

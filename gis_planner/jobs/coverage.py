@@ -30,7 +30,7 @@ from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
 from gis_planner.coverage.terrain import TerrainError, check_covers, open_terrain
 from gis_planner.crs import WGS84
-from gis_planner.defaults import DEFAULT_K_FACTOR
+from gis_planner.defaults import DEFAULT_K_FACTOR, DEFAULT_RETRIES
 from gis_planner.distributed import IN_PROCESS, Scheduler, tile_runner
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
@@ -66,6 +66,11 @@ class CoverageSpec:
     #: Where the tiles run: ``in-process`` (the ``workers`` threads), ``local:N`` or a Dask
     #: scheduler's ``tcp://host:port`` (``gis_planner.distributed``).
     scheduler: str = IN_PROCESS
+    #: Times a failed tile task is run again on a cluster.
+    retries: int = DEFAULT_RETRIES
+    #: Keep finished tiles on disk while running, and start from those of an interrupted
+    #: run of the same inputs (``coverage.resume``).
+    resume: bool = False
     #: Folder of the MSI/Planet files the cells' ``pattern_ref`` name.
     patterns_dir: Path | None = None
     #: Elevation raster (GeoTIFF/COG, SRTM .hgt, VRT) covering the area; None: level ground.
@@ -156,16 +161,18 @@ def run(
     # Written aside, then moved into place with the records' commit: a failed run leaves the
     # rasters the records describe.
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rasters_dir))
+    # Finished tiles of a --resume run; once products are made from them they are of no use.
+    checkpoint = rasters_dir / ".resume"
     try:
         start = time.perf_counter()
-        with tile_runner(scheduler, on_dashboard) as runner:
+        with tile_runner(scheduler, on_dashboard, spec.retries) as runner:
             computed = analyse(
                 cells, admin, villages,
                 priority if isinstance(priority, gpd.GeoDataFrame) else None,
                 params, rasters_dir=staging, operators=spec.operators or None,
                 technologies=spec.technologies or None, bbox=spec.bbox, area=area,
                 crs=spec.crs, antennas=antennas, progress=progress, on_scenes=on_scenes,
-                runner=runner,
+                runner=runner, checkpoint=checkpoint if spec.resume else None,
             )  # fmt: skip
         seconds = time.perf_counter() - start
         placed = [dataclasses.replace(r, path=rasters_dir / r.path.name) for r in computed.rasters]
@@ -199,6 +206,7 @@ def run(
                 tx.unregister(record.id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(checkpoint, ignore_errors=True)
     remove_rasters(store.assets_dir, (record.path for record in gone))
 
     base_dir = spec.base_dir or get_settings().output_dir
