@@ -351,6 +351,11 @@ class ViewerConfig(BaseModel):
     groups: dict[str, str]
     layers: list[ViewerLayer]
     coverage: bool = Field(description="Đã có raster vùng phủ / Coverage rasters exist.")
+    link_profile: bool = Field(
+        False,
+        description="Máy chủ có raster độ cao cho mặt cắt tuyến viba / The server has an "
+        "elevation raster for microwave link profiles.",
+    )
     value_labels: dict[str, str]
     place_names: dict[str, str] = Field(
         default_factory=dict,

@@ -276,6 +276,7 @@ def viewer_config(
         groups=groups,
         layers=entries,
         coverage=coverage,
+        link_profile=settings.terrain is not None and "sites" in layers.infos(),
         value_labels={k: value_label(k, lang) for k in VALUE_LABELS}
         | {k: operator(k).name for k in MOBILE_OPERATORS},
         place_names=_place_names(layers, who),

@@ -1,5 +1,6 @@
 /* The viewer's tools: distance and area measurement, the attribute table (filter, sort, CSV
-   export), print/PDF of the current map, and a planned site placed on the map. */
+   export), print/PDF of the current map, a planned site placed on the map, and the terrain
+   profile of a microwave hop between two sites. */
 (function () {
   "use strict";
 
@@ -352,10 +353,189 @@
     };
   }
 
+  // Colours of the link profile: terrain, line of sight and F1, and the hop on the map.
+  const LINK_COLOURS = { terrain: "#8c6d46", los: "#1f78b4", f1: "#6baed6",
+    clear: "#1a9641", marginal: "#daa520", obstructed: "#d7301f" };
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  // The profile as an SVG chart: the terrain with the earth's bulge, the line of sight
+  // between the antennas and the first Fresnel zone around it, distances along the bottom.
+  function drawProfile(svg, profile) {
+    const width = 1000;
+    const height = 300;
+    const pad = { left: 52, right: 10, top: 10, bottom: 24 };
+    const d = profile.distance_m;
+    const ground = profile.terrain_m.map(function (h, i) { return h + profile.bulge_m[i]; });
+    const lower = profile.los_m.map(function (h, i) { return h - profile.f1_m[i]; });
+    const upper = profile.los_m.map(function (h, i) { return h + profile.f1_m[i]; });
+    const low = Math.min.apply(null, ground.concat(lower));
+    const high = Math.max.apply(null, ground.concat(upper));
+    const span = Math.max(high - low, 1);
+    const bottom = low - 0.05 * span;
+    const top = high + 0.05 * span;
+    const length = d[d.length - 1] || 1;
+    function x(m) { return pad.left + (width - pad.left - pad.right) * m / length; }
+    function y(h) {
+      return pad.top + (height - pad.top - pad.bottom) * (top - h) / (top - bottom);
+    }
+    function line(values) {
+      return values.map(function (v, i) {
+        return (i ? "L" : "M") + x(d[i]).toFixed(1) + "," + y(v).toFixed(1);
+      }).join("");
+    }
+    function path(attrs) {
+      const element = document.createElementNS(SVG_NS, "path");
+      Object.keys(attrs).forEach(function (k) { element.setAttribute(k, attrs[k]); });
+      svg.appendChild(element);
+      return element;
+    }
+    function text(content, tx, ty, anchor) {
+      const element = document.createElementNS(SVG_NS, "text");
+      element.setAttribute("x", tx);
+      element.setAttribute("y", ty);
+      element.setAttribute("font-size", "13");
+      element.setAttribute("text-anchor", anchor || "start");
+      element.textContent = content;
+      svg.appendChild(element);
+    }
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.replaceChildren();
+    path({ d: line(ground) + "L" + x(length) + "," + y(bottom) + "L" + x(0) + "," + y(bottom) +
+      "Z", fill: LINK_COLOURS.terrain, "fill-opacity": "0.85", class: "link-terrain" });
+    path({ d: line(lower), fill: "none", stroke: LINK_COLOURS.f1, "stroke-width": "2",
+      "stroke-dasharray": "8 5", class: "link-f1" });
+    path({ d: line(upper), fill: "none", stroke: LINK_COLOURS.f1, "stroke-width": "2",
+      "stroke-dasharray": "8 5" });
+    path({ d: line(profile.los_m), fill: "none", stroke: LINK_COLOURS.los, "stroke-width": "3",
+      class: "link-los" });
+    profile.obstacles.forEach(function (o) {
+      path({ d: "M" + x(o.distance_m) + "," + y(top) + "V" + y(bottom),
+        stroke: LINK_COLOURS.obstructed, "stroke-width": "2", class: "link-obstacle" });
+    });
+    text(GP.number(top, 0) + " m", pad.left - 4, pad.top + 12, "end");
+    text(GP.number(bottom, 0) + " m", pad.left - 4, height - pad.bottom, "end");
+    text("0", x(0), height - 6, "start");
+    text(formatDistance(length), x(length), height - 6, "end");
+    text(t("link_terrain") + " · " + t("link_los") + " · " + t("link_f1") + " (" +
+      GP.number(profile.freq_ghz, 1) + " GHz, k = " + GP.number(profile.k_factor, 2) + ")",
+      (width + pad.left) / 2, height - 6, "middle");
+  }
+
+  // A microwave hop between two sites clicked on the map: its profile over the server's
+  // terrain in a panel under the map, and the hop drawn in the colour of its verdict.
+  function setupLink(ctx) {
+    if (!ctx.config.link_profile) { return function () {}; }
+    document.getElementById("link-row").hidden = false;
+    const button = document.getElementById("link-profile");
+    const panel = document.getElementById("link-panel");
+    const hint = document.getElementById("link-hint");
+    const renderer = L.svg({ pane: "highlight" });
+    let hop = null;
+    let ends = [];
+
+    // What the tool waits for, above the map: the panel would hide the sites to click.
+    function say(message) {
+      hint.hidden = false;
+      hint.textContent = message;
+    }
+
+    function siteAt(latlng) {
+      // Twelve screen pixels around the click, in ground metres.
+      const metresPerPixel = 40075016.686 * Math.cos(latlng.lat * Math.PI / 180) /
+        Math.pow(2, ctx.map.getZoom() + 8);
+      return ctx.getJSON("/viewer/identify?layer=sites&lon=" + latlng.lng + "&lat=" +
+        latlng.lat + "&radius_m=" + Math.min(5000, 12 * metresPerPixel))
+        .then(function (found) { return found.features[0] || null; });
+    }
+
+    function show(profile) {
+      const a = profile.site_a;
+      const b = profile.site_b;
+      document.getElementById("link-title").textContent = t("link_profile") + ": " +
+        a.site_id + " → " + b.site_id;
+      hint.hidden = true;
+      panel.hidden = false;
+      drawProfile(document.getElementById("link-chart"), profile);
+      const summary = document.getElementById("link-summary");
+      summary.replaceChildren();
+      const verdict = document.createElement("strong");
+      verdict.className = "link-" + profile.verdict;
+      verdict.textContent = t("link_" + profile.verdict);
+      summary.appendChild(verdict);
+      summary.appendChild(document.createTextNode(" · " + t("link_length") + " " +
+        formatDistance(profile.length_m) + " · " + t("link_clearance") + " " +
+        GP.number(profile.min_clearance_f1, 2) + " F1 (" +
+        GP.number(profile.min_clearance_m, 1) + " m) " + t("link_at") + " " +
+        formatDistance(profile.worst_distance_m) + " · " + t("link_obstacles") + " " +
+        profile.obstacles.length + " · " + t("link_loss") + " " +
+        GP.number(profile.bullington_loss_db, 1) + " dB"));
+      if (hop) { ctx.map.removeLayer(hop); }
+      hop = L.polyline([[a.lat, a.lon], [b.lat, b.lon]], { renderer: renderer, pane: "highlight",
+        color: LINK_COLOURS[profile.verdict], weight: 4, interactive: false,
+        className: "gp-link" }).addTo(ctx.map);
+      // The hop in the part of the map the panel leaves visible.
+      ctx.map.fitBounds(hop.getBounds(), { paddingTopLeft: [40, 40],
+        paddingBottomRight: [40, panel.offsetHeight + 40], maxZoom: ctx.map.getZoom(),
+        animate: false });
+    }
+
+    function stop(keepHint) {
+      if (!keepHint) { hint.hidden = true; }
+      GP.activeTool = null;
+      button.setAttribute("aria-pressed", "false");
+      ctx.map.getContainer().style.cursor = "";
+    }
+
+    function pick(latlng) {
+      siteAt(latlng).then(function (site) {
+        if (!site) { say(t("link_no_site")); return; }
+        const id = site.properties.site_id;
+        if (ends.length === 1 && ends[0].properties.site_id === id) {
+          say(t("link_same_site"));
+          return;
+        }
+        ends.push(site);
+        if (ends.length === 1) { say(id + " → … " + t("link_pick_b")); return; }
+        stop(true);
+        say(t("link_wait"));
+        const a = ends[0].properties;
+        const b = ends[1].properties;
+        const operator = a.operator === b.operator ? "&operator=" + a.operator : "";
+        ctx.getJSON("/analysis/link?site_a=" + encodeURIComponent(a.site_id) + "&site_b=" +
+          encodeURIComponent(b.site_id) + operator)
+          .then(show)
+          .catch(function (error) { say(error.message); });
+      }).catch(function (error) { say(error.message); });
+      return true;
+    }
+
+    button.addEventListener("click", function () {
+      if (GP.stopTools) { GP.stopTools(); }
+      ends = [];
+      button.setAttribute("aria-pressed", "true");
+      ctx.map.getContainer().style.cursor = "crosshair";
+      say(t("link_pick_a"));
+      GP.activeTool = { click: pick };
+    });
+    document.getElementById("link-close").addEventListener("click", function () {
+      panel.hidden = true;
+      hint.hidden = true;
+      if (hop) { ctx.map.removeLayer(hop); hop = null; }
+      stop();
+    });
+    return stop;
+  }
+
   function init(ctx) {
     const stopMeasure = setupMeasure(ctx);
     const stopPlanned = setupPlanned(ctx);
-    GP.stopTools = function () { GP.activeTool = null; stopMeasure(); stopPlanned(); };
+    const stopLink = setupLink(ctx);
+    GP.stopTools = function () {
+      GP.activeTool = null;
+      stopMeasure();
+      stopPlanned();
+      stopLink();
+    };
     setupTable(ctx);
     ctx.print = setupPrint(ctx);
   }

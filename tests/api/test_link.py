@@ -79,3 +79,10 @@ def test_unreadable_terrain_names_no_path(
         URL, params={"site_a": SITE_A, "site_b": SITE_B}
     )
     assert answer.status_code == 404 and "secret-folder" not in answer.text
+
+
+def test_the_viewer_offers_the_tool_only_with_terrain(
+    with_terrain: TestClient, client: TestClient
+) -> None:
+    assert with_terrain.get("/viewer/config.json").json()["link_profile"] is True
+    assert client.get("/viewer/config.json").json()["link_profile"] is False
