@@ -487,6 +487,12 @@ def test_attribute_table_csv_and_measurement(
     page.locator("#table-open").click()
     count = page.locator("#table-count")
     count.get_by_text(f"{len(villages)} dòng").wait_for(timeout=20_000)
+    # The map's scale bar and attribution stay under the table, at its corners too.
+    for corner in ("r.left + 20, r.bottom - 8", "r.right - 20, r.bottom - 8"):
+        assert page.evaluate(
+            "() => { const r = document.getElementById('table-panel').getBoundingClientRect();"
+            f" return document.elementFromPoint({corner}).closest('#table-panel') !== null; }}"
+        ), corner
     # The filter ignores accents: the commune's name without them finds its villages.
     plain = names[commune_code].replace("đ", "d").replace("Đ", "D")
     plain = "".join(c for c in unicodedata.normalize("NFD", plain) if not unicodedata.combining(c))
