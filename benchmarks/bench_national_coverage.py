@@ -1,0 +1,139 @@
+"""National coverage on a local Dask cluster (issue 20): wall time, memory per worker, scaling.
+
+Goals: every operator and technology of the synthetic national network
+(``benchmarks.national``: about 100,000 positions and 700,000 cells over the 34 provinces) at
+100 m on a local cluster of 2 workers, peak memory per worker ≤ 2 GiB, and the run on 2
+workers ≥ 1.7× as fast as on 1. The same tiles run on 1 and then 2 workers of the same
+process's clusters, their checksums compared (the rasters must not depend on the workers).
+From the measured work per pixel the time at 25 m is estimated (16× the pixels) for clusters
+of a few sizes: an estimate, said so.
+
+Run: ``python -m benchmarks.bench_national_coverage [--provinces 01,79] [--resolution-m 100]``
+(a few provinces for a quick look; default the whole country).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmarks.harness import peak_rss_mib, print_table, verdict
+from benchmarks.national import commune_seeds, national_admin_units, national_network, provinces
+from gis_planner.coverage.analysis import StudyArea, study_grid
+from gis_planner.coverage.engine import stream_coverage
+from gis_planner.coverage.scene import CoverageParams, Scene, build_scenes
+from gis_planner.distributed import Scheduler, tile_runner
+
+MEMORY_GOAL_MIB = 2048.0
+SCALING_GOAL = 1.7
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    evaluations: int
+    checksums: tuple[float, ...]
+    worker_peak_mib: tuple[float, ...]
+
+
+def _worker_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def on_cluster(workers: int, scenes: list[Scene], study: StudyArea, params: CoverageParams) -> Run:
+    """The tiles of ``study`` on a local cluster of ``workers`` worker processes."""
+    from distributed import default_client
+
+    start = time.perf_counter()
+    evaluations, sums = 0, np.zeros(len(scenes))
+    with tile_runner(Scheduler.parse(f"local:{workers}")) as runner:
+        tiles = stream_coverage(scenes, study.grid, study.window_masks(), params, runner)
+        for tile in tiles:
+            for s, part in enumerate(tile.rasters):
+                evaluations += part.evaluations
+                sums[s] += float(part.best_rsrp_dbm.astype(np.float64).sum())
+        seconds = time.perf_counter() - start
+        peaks = tuple(sorted(default_client().run(_worker_peak_mib).values()))
+    return Run(seconds, evaluations, tuple(sums), peaks)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--provinces", default="", help="province codes, comma-separated")
+    parser.add_argument("--resolution-m", type=float, default=100.0)
+    args = parser.parse_args()
+
+    built = time.perf_counter()
+    outlines, seeds = provinces(), commune_seeds()
+    _, cells = national_network(outlines=outlines, seeds=seeds)
+    admin = national_admin_units(outlines, seeds)
+    wanted = [c for c in args.provinces.split(",") if c]
+    area = admin[admin["level"] == "province"]
+    if wanted:
+        area = area[area["code"].isin(wanted)]
+    params = CoverageParams(resolution_m=args.resolution_m)
+    study = study_grid(area, params.resolution_m, tile_px=params.tile_px)
+    west, south, east, north = area.total_bounds
+    grow = params.max_range_m / 100_000  # a little over the range, in degrees
+    near = cells.cx[west - grow : east + grow, south - grow : north + grow]
+    communes = admin[admin["level"] == "commune"]
+    scenes = build_scenes(near, communes, params, crs=study.grid.crs)
+    built_s = time.perf_counter() - built
+    print(
+        f"{len(area)} provinces, {study.pixels:,} px at {args.resolution_m:g} m "
+        f"({study.grid.crs}), {len(near):,} cells in {len(scenes)} operator × technology "
+        f"scenes; network and scenes built in {built_s:.0f} s; load "
+        + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        + f"; {os.cpu_count()} CPUs"
+    )
+    one = on_cluster(1, scenes, study, params)
+    two = on_cluster(2, scenes, study, params)
+    scaling = one.seconds / two.seconds
+    worst_mib = max(two.worker_peak_mib)
+    rows = [
+        (
+            f"{n} worker{'s' if n > 1 else ''}",
+            f"{run.seconds:.1f} s",
+            f"{run.evaluations / 1e9:.2f} G",
+            ", ".join(f"{m:,.0f}" for m in run.worker_peak_mib),
+        )
+        for n, run in ((1, one), (2, two))
+    ]
+    print_table(
+        "National coverage on a local Dask cluster (numba compiles in each worker on its "
+        "first tiles)",
+        ("run", "wall time", "pixel × cell evaluations", "peak memory per worker (MiB)"),
+        rows,
+    )
+    same = np.array_equal(one.checksums, two.checksums)
+    print(
+        f"scaling 1 → 2 workers {scaling:.2f}×: {verdict(SCALING_GOAL, scaling)} (≥ "
+        f"{SCALING_GOAL:g}×); worker peak {worst_mib:,.0f} MiB: "
+        f"{verdict(worst_mib, MEMORY_GOAL_MIB)} (≤ {MEMORY_GOAL_MIB:,.0f} MiB); rasters "
+        + ("the same on 1 and 2 workers" if same else "DIFFER between 1 and 2 workers")
+    )
+    # 25 m holds 16× the pixels of 100 m, and each pixel sees the same cells: 16× the work.
+    core_s = one.seconds
+    factor = (args.resolution_m / 25.0) ** 2
+    estimates = ", ".join(
+        f"{machines} × {cores} cores ≈ {_duration(core_s * factor / (machines * cores * 0.9))}"
+        for machines, cores in ((1, 2), (4, 16), (16, 16))
+    )
+    print(
+        f"estimate at 25 m ({factor:g}× the pixels), from {core_s:.0f} core-seconds here at "
+        f"{args.resolution_m:g} m and 90 % parallel efficiency: {estimates}"
+    )
+    print(f"peak memory of this process {peak_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
