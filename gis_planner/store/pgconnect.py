@@ -16,8 +16,10 @@ from gis_planner.operators import OPERATOR_KEYS
 from gis_planner.store.access import Caller
 from gis_planner.store.pgschema import ADMIN_ROLE, VIEWER_ROLE, operator_role, redact
 
-#: Idle connections a store keeps for its next transactions.
-_MAX_IDLE = 4
+#: Idle connections a store keeps for its next transactions: as many as a server's requests
+#: run at once under load (20 editors), since a new connection costs a SCRAM exchange on both
+#: sides, more than an edit's own queries.
+_MAX_IDLE = 20
 
 
 def role_of(caller: Caller) -> str:
