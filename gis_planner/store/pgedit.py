@@ -60,7 +60,7 @@ def insert_row(
     one INSERT: unlike COPY it goes through row-level security with no staging table, whose
     creation would be most of the time of an edit (and churn the catalogue under many)."""
     values: list[Any] = [_plain(frame[name].iloc[0]) for name in spec.field_names]
-    placeholders = [sql.Placeholder()] * len(values)
+    placeholders: list[sql.Composable] = [sql.Placeholder()] * len(values)
     if spec.geometry_type:
         geometry = shapely.set_srid(np.asarray(frame.geometry.to_numpy()[:1]), SRID)
         values.append(shapely.to_wkb(geometry, include_srid=True)[0])
