@@ -18,7 +18,7 @@ from psycopg import sql
 
 from gis_planner.catalogue.spec import LayerSpec
 from gis_planner.store import pgrows
-from gis_planner.store.base import Change
+from gis_planner.store.base import Change, plain
 from gis_planner.store.pgschema import META_SCHEMA, SRID
 
 _AUDIT = sql.Identifier(META_SCHEMA, "audit")
@@ -32,13 +32,7 @@ def key_condition(key: Mapping[str, Any]) -> tuple[sql.Composable, list[Any]]:
     condition = sql.SQL(" AND ").join(
         sql.SQL("{} = %s").format(sql.Identifier(field)) for field in key
     )
-    return condition, [_plain(v) for v in key.values()]
-
-
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
+    return condition, [plain(v) for v in key.values()]
 
 
 def lock_row(
@@ -59,7 +53,7 @@ def insert_row(
     """The first row of ``frame`` (validated: catalogue columns and dtypes) into ``table``, by
     one INSERT: unlike COPY it goes through row-level security with no staging table, whose
     creation would be most of the time of an edit (and churn the catalogue under many)."""
-    values: list[Any] = [_plain(frame[name].iloc[0]) for name in spec.field_names]
+    values: list[Any] = [plain(frame[name].iloc[0]) for name in spec.field_names]
     placeholders: list[sql.Composable] = [sql.Placeholder()] * len(values)
     if spec.geometry_type:
         geometry = shapely.set_srid(np.asarray(frame.geometry.to_numpy()[:1]), SRID)
