@@ -82,13 +82,16 @@ class KeyRing:
     A key's id names the one hash it may match: a key of unknown id is refused without any
     derivation, any other costs at most one scrypt, run in a small executor of its own so
     that derivations never hold the threads anonymous requests are served on. The last key
-    verified for each id is remembered by its SHA-256 (one per configured key: bounded).
+    verified for each id is remembered by its SHA-256 (one per configured key: bounded), and
+    requests presenting a key already being derived wait for that derivation (many clients of
+    one key at a server's start cost one scrypt, not one each).
     Methods are called from the event loop only.
     """
 
     def __init__(self, keys: list[ApiKey], derive_workers: int = 2) -> None:
         self._by_id = {entry.key_id: entry for entry in keys}
         self._verified: dict[str, bytes] = {}
+        self._deriving: dict[bytes, asyncio.Future[bool]] = {}
         self._executor = ThreadPoolExecutor(derive_workers, thread_name_prefix="api-key-scrypt")
 
     def _entry(self, key: str) -> ApiKey | None:
@@ -113,10 +116,17 @@ class KeyRing:
         entry = self._entry(key)
         if entry is None:
             return None
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self._executor, verify_key, key, entry.hash):
+        digest = hashlib.sha256(key.encode()).digest()
+        derivation = self._deriving.get(digest)
+        if derivation is None:
+            loop = asyncio.get_running_loop()
+            derivation = loop.run_in_executor(self._executor, verify_key, key, entry.hash)
+            self._deriving[digest] = derivation
+            derivation.add_done_callback(lambda _: self._deriving.pop(digest, None))
+        # Shielded: a request that goes away does not cancel the others' derivation.
+        if not await asyncio.shield(derivation):
             return None
-        self._verified[entry.key_id] = hashlib.sha256(key.encode()).digest()
+        self._verified[entry.key_id] = digest
         return Principal(entry.role, entry.operator, entry.name)
 
 

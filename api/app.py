@@ -36,7 +36,7 @@ from api.settings import ApiSettings
 from api.tilecache import TileCache
 from api.uploads import UploadFolder
 from gis_planner import __version__
-from gis_planner.errors import GisPlannerError, UnknownLayer
+from gis_planner.errors import GisPlannerError, StoreUnavailable, UnknownLayer
 from gis_planner.rastertiles import prepare_thread
 from gis_planner.store import LayerStore, open_store
 
@@ -114,6 +114,13 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     @app.exception_handler(GisPlannerError)
     async def bad_request(request: Request, error: GisPlannerError) -> JSONResponse:
         return _error(400, str(error))
+
+    @app.exception_handler(StoreUnavailable)
+    async def unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
+        # Not the client's fault, and worth trying again; the store's address stays private.
+        answer = _error(503, "kho dữ liệu tạm thời không truy cập được / the store is unavailable")
+        answer.headers["Retry-After"] = "1"
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -41,3 +41,8 @@ class LayerValidationError(GisPlannerError):
 
 class StoreError(GisPlannerError):
     """The store could not be opened, read or written."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's database server cannot be reached now (down, restarting, the connection
+    lost): nothing was done, and the same request may succeed later."""

@@ -24,10 +24,12 @@ _ERROR_TEXT = {
     413: "Quá lớn / Too large",
     422: "Tham số không hợp lệ / Invalid parameter",
     429: "Quá nhiều khoá API sai / Too many wrong API keys (see Retry-After)",
+    503: "Tạm thời không phục vụ được, thử lại sau / Unavailable for now, try again",
 }
 #: The errors every operation may answer: a key in the URL (400), a wrong key (401), too many
-#: wrong keys (429), a malformed parameter (422).
-COMMON_ERRORS = (400, 401, 422, 429)
+#: wrong keys (429), a malformed parameter (422), the store's database or the server busy or
+#: down (503).
+COMMON_ERRORS = (400, 401, 422, 429, 503)
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, object]]:

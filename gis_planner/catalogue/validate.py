@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -67,11 +69,19 @@ class _Problems:
     def __init__(self) -> None:
         self.blocks: list[pd.DataFrame] = []
 
-    def add(self, mask: pd.Series, field: str, reason: str, message: str, raw: pd.Series) -> None:
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
+    def add(
+        self, mask: pd.Series | npt.NDArray[np.bool_], field: str, reason: str, message: str,
+        raw: pd.Series,
+    ) -> None:  # fmt: skip
+        # Through numpy: most checks find nothing, and a pandas operation costs far more than
+        # a numpy one on the few rows of an edit.
+        found = (
+            mask.to_numpy(dtype=bool, na_value=False) if isinstance(mask, pd.Series)
+            else np.asarray(mask, dtype=bool)
+        )  # fmt: skip
+        if not found.any():
             return
-        values = raw[mask]
+        values = raw[found]
         self.blocks.append(
             pd.DataFrame(
                 {
@@ -125,44 +135,50 @@ def nfc_text(text: pd.Series) -> pd.Series:
     return text.where(~text.isin(list(changed)), text.map(changed))
 
 
+def _as_text(series: pd.Series) -> pd.Series:
+    """``series`` as text, missing values kept missing (as it is, if it is text already)."""
+    if series.dtype == "str":
+        return series
+    return series.astype("str").where(series.notna())
+
+
 def _blank_to_na(series: pd.Series) -> pd.Series:
     """Strip text and turn empty strings into missing values; leave other dtypes alone."""
     if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-        text = series.astype("str")
-        text = text.where(series.notna())
+        text = _as_text(series)
         text = text.str.strip()
         return text.mask(text == "")
     return series
 
 
-def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, pd.Series]:
+def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
     """The column in the field's dtype, and where a present value could not be converted."""
     series = _blank_to_na(raw)
-    present = series.notna()
+    present = series.notna().to_numpy()
     if spec.dtype == "str":
         if pd.api.types.is_float_dtype(series):
             # Codes read from spreadsheets arrive as 13285.0: keep the integer text.
             integral = series.dropna().eq(np.floor(series.dropna())).all()
             if integral:
                 series = series.astype("Int64")
-        text = nfc_text(series.astype("str").where(present))
-        return text, pd.Series(False, index=raw.index)
+        text = nfc_text(_as_text(series))
+        return text, np.zeros(len(raw), dtype=bool)
     if spec.dtype in ("int", "float"):
-        number = pd.to_numeric(series, errors="coerce").astype("float64")
-        bad = present & number.isna()
+        number = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        bad = present & np.isnan(number)
         if spec.dtype == "int":
-            fractional = number.notna() & (number != np.round(number))
+            fractional = ~np.isnan(number) & (number != np.round(number))
             bad |= fractional
-            number = number.mask(fractional)
-            return number.round().astype("Int64"), bad
-        return number, bad
+            whole = np.where(fractional, np.nan, np.round(number))
+            return pd.Series(whole, index=raw.index).astype("Int64"), bad
+        return pd.Series(number, index=raw.index), bad
     # bool
     if pd.api.types.is_bool_dtype(series):
-        return series.astype("boolean"), pd.Series(False, index=raw.index)
+        return series.astype("boolean"), np.zeros(len(raw), dtype=bool)
     folded = series.astype("str").where(present).str.lower()
     out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     out = out.mask(folded.isin(_TRUE), True).mask(folded.isin(_FALSE), False)
-    return out.astype("boolean"), present & out.isna()
+    return out.astype("boolean"), present & out.isna().to_numpy()
 
 
 def _value_text(key: str) -> str:
@@ -176,37 +192,79 @@ def _range_text(spec: FieldSpec, bound: float) -> str:
     return f"{bound:g}{unit}"
 
 
+@dataclass(frozen=True)
+class _FieldMessages:
+    """What each check of a field says when a value breaks it."""
+
+    type: str
+    required: str
+    not_allowed: str
+    below_min: str
+    above_max: str
+
+
+@cache
+def _messages(fs: FieldSpec) -> _FieldMessages:
+    """The messages of a field, made once: a frame of one row (an edit) would otherwise spend
+    more on them than on its checks."""
+    label = f"{fs.name} ({fs.label_vi})"
+    allowed = ", ".join(_value_text(v) for v in fs.allowed or ())
+    return _FieldMessages(
+        type=f"{label}: not a {fs.dtype} value",
+        required=f"{label}: empty",
+        not_allowed=f"{label}: không có trong danh mục / not one of {allowed}",
+        below_min=f"{label}: below the minimum {_range_text(fs, fs.min or 0)}",
+        above_max=f"{label}: above the maximum {_range_text(fs, fs.max or 0)}",
+    )
+
+
+def _is_allowed(text: pd.Series, allowed: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+    """Where ``text`` is one of ``allowed`` (False where missing), tested in Arrow."""
+    values = pa.array(text, from_pandas=True)
+    found = pc.is_in(values, value_set=pa.array(allowed, type=values.type))
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _check_fields(
     frame: pd.DataFrame, spec: LayerSpec, problems: _Problems, fill_defaults: bool
 ) -> pd.DataFrame:
+    # Masks are numpy arrays: on the one row of an edit, pandas' cost per operation would be
+    # most of the validation's time.
     columns: dict[str, pd.Series] = {}
+    given = dict(frame.items())
     for fs in spec.fields:
-        raw = frame[fs.name] if fs.name in frame.columns else pd.Series(pd.NA, index=frame.index)
+        raw = given[fs.name] if fs.name in given else pd.Series(pd.NA, index=frame.index)
         values, bad_type = _coerce(raw, fs)
-        label = f"{fs.name} ({fs.label_vi})"
-        problems.add(bad_type, fs.name, "type", f"{label}: not a {fs.dtype} value", raw)
+        messages = _messages(fs)
+        problems.add(bad_type, fs.name, "type", messages.type, raw)
+        missing = values.isna().to_numpy()
         if fill_defaults and fs.default is not None:
-            values = values.mask(values.isna() & ~bad_type, fs.default)
+            filled = missing & ~bad_type
+            if filled.any():
+                values = values.mask(filled, fs.default)
+                missing = missing & ~filled
         if fs.required:
-            problems.add(values.isna() & ~bad_type, fs.name, "required", f"{label}: empty", raw)
+            problems.add(missing & ~bad_type, fs.name, "required", messages.required, raw)
+        present = ~missing
         if fs.allowed is not None:
-            outside = values.notna() & ~values.isin(fs.allowed)
-            allowed = ", ".join(_value_text(v) for v in fs.allowed)
-            message = f"{label}: không có trong danh mục / not one of {allowed}"
-            problems.add(outside, fs.name, "not_allowed", message, raw)
-        if fs.min is not None:
-            low = values.notna() & (values < fs.min)
-            message = f"{label}: below the minimum {_range_text(fs, fs.min)}"
-            problems.add(low, fs.name, "below_min", message, raw)
-        if fs.max is not None:
-            high = values.notna() & (values > fs.max)
-            message = f"{label}: above the maximum {_range_text(fs, fs.max)}"
-            problems.add(high, fs.name, "above_max", message, raw)
-        columns[fs.name] = values.astype(PANDAS_DTYPES[fs.dtype])
+            outside = present & ~_is_allowed(values, fs.allowed)
+            problems.add(outside, fs.name, "not_allowed", messages.not_allowed, raw)
+        if fs.min is not None or fs.max is not None:
+            number = values.to_numpy(dtype="float64", na_value=np.nan)
+            if fs.min is not None:
+                problems.add(present & (number < fs.min), fs.name, "below_min",
+                             messages.below_min, raw)  # fmt: skip
+            if fs.max is not None:
+                problems.add(present & (number > fs.max), fs.name, "above_max",
+                             messages.above_max, raw)  # fmt: skip
+        dtype = PANDAS_DTYPES[fs.dtype]
+        columns[fs.name] = values if values.dtype == dtype else values.astype(dtype)
     return pd.DataFrame(columns, index=frame.index)
 
 
 def _check_key(conformed: pd.DataFrame, spec: LayerSpec, problems: _Problems) -> None:
+    if len(conformed) < 2:  # one row (an edit) has no duplicate
+        return
     key = list(spec.key)
     complete = conformed[key].notna().all(axis=1)
     keyed = conformed.loc[complete, key]

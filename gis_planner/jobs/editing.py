@@ -32,7 +32,7 @@ from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.store import LayerStore, PostGISStore
 from gis_planner.store.access import layer_access
-from gis_planner.store.base import Change, RowWriter
+from gis_planner.store.base import Change, RowWriter, plain
 
 #: Longest feature id accepted (the catalogue's keys joined by ':').
 MAX_FEATURE_ID = 200
@@ -155,23 +155,17 @@ def feature_id_of(spec: LayerSpec, record: Mapping[str, Any]) -> str:
     return ":".join(str(record[k]) for k in spec.key)
 
 
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
 def record_of(spec: LayerSpec, frame: pd.DataFrame) -> dict[str, Any]:
     """The first row of ``frame`` as plain JSON values, its geometry as GeoJSON."""
     row = frame.iloc[0]
-    record = {f.name: _plain(row[f.name]) if f.name in frame.columns else None
+    record = {f.name: plain(row[f.name]) if f.name in frame.columns else None
               for f in spec.fields}  # fmt: skip
     if spec.geometry_type is not None:
         geometry = frame.geometry.iloc[0]
         record[GEOMETRY] = None if geometry is None else shapely.geometry.mapping(geometry)
     # Through JSON once, so that a record compares equal to one read back from the history.
-    plain: dict[str, Any] = json.loads(json.dumps(record, ensure_ascii=False, default=str))
-    return plain
+    as_json: dict[str, Any] = json.loads(json.dumps(record, ensure_ascii=False, default=str))
+    return as_json
 
 
 def etag_of(record: Mapping[str, Any]) -> str:

@@ -182,6 +182,13 @@ class RowWriter(Protocol):
         ...
 
 
+def plain(value: Any) -> Any:
+    """A value of a frame as plain Python (numpy scalars unwrapped), None where missing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
 def valid_row(name: str, frame: pd.DataFrame) -> tuple[LayerSpec, pd.DataFrame, dict[str, Any]]:
     """The spec of store layer ``name``, ``frame`` validated against it (raising
     ``LayerValidationError``) and the key of its first row: what ``put_row`` starts with."""

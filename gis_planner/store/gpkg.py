@@ -88,10 +88,14 @@ def as_catalogue_dtypes(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
     Reading does not re-validate (everything in a store was validated on write); it only undoes
     what the file format loses, e.g. nullable integers that come back as floats.
     """
+    given = dict(frame.items())
     columns: dict[str, pd.Series] = {}
     for fs in spec.fields:
-        if fs.name in frame.columns:
-            columns[fs.name] = frame[fs.name].astype(PANDAS_DTYPES[fs.dtype])
+        if fs.name in given:
+            # Cast only what the format changed: a cast of every column is most of the time
+            # of reading one row.
+            column, dtype = given[fs.name], PANDAS_DTYPES[fs.dtype]
+            columns[fs.name] = column if column.dtype == dtype else column.astype(dtype)
     out = pd.DataFrame(columns, index=frame.index)
     extra = [c for c in frame.columns if c not in columns and c != "geometry"]
     for column in extra:

@@ -18,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.store.base import plain
 
 #: The audit history: one row a change (see ``gis_planner.store.base.Change``).
 AUDIT_TABLE = "gis_planner_audit"
@@ -31,11 +32,7 @@ _AUDIT_COLUMNS = (
 def key_where(key: Mapping[str, Any]) -> tuple[str, list[Any]]:
     """``WHERE`` condition (with ``?`` parameters) matching the row of ``key``."""
     condition = " AND ".join(f'"{field}" = ?' for field in key)
-    return condition, [_plain(v) for v in key.values()]
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+    return condition, [plain(v) for v in key.values()]
 
 
 def delete_row(path: Path, name: str, key: Mapping[str, Any]) -> int:

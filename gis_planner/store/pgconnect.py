@@ -11,13 +11,15 @@ from contextlib import contextmanager
 
 import psycopg
 
-from gis_planner.errors import StoreError
+from gis_planner.errors import StoreError, StoreUnavailable
 from gis_planner.operators import OPERATOR_KEYS
 from gis_planner.store.access import Caller
 from gis_planner.store.pgschema import ADMIN_ROLE, VIEWER_ROLE, operator_role, redact
 
-#: Idle connections a store keeps for its next transactions.
-_MAX_IDLE = 4
+#: Idle connections a store keeps for its next transactions: as many as a server's requests
+#: run at once under load (20 editors), since a new connection costs a SCRAM exchange on both
+#: sides, more than an edit's own queries.
+_MAX_IDLE = 20
 
 
 def role_of(caller: Caller) -> str:
@@ -56,7 +58,7 @@ class Connections:
             try:
                 con = psycopg.connect(self.url, autocommit=True)
             except psycopg.Error as error:
-                raise StoreError(f"{redact(self.url)}: cannot connect: {error}") from error
+                raise StoreUnavailable(f"{redact(self.url)}: cannot connect: {error}") from error
         healthy = False
         try:
             yield con
@@ -97,4 +99,7 @@ def store_error(error: psycopg.Error, where: str) -> StoreError:
         return StoreError(f"{where}: no gis-planner schema here; run `gis-planner db init URL`")
     if isinstance(error, psycopg.errors.InsufficientPrivilege):
         return StoreError(f"{where}: not allowed: {error}")
+    if isinstance(error, psycopg.OperationalError):
+        # The server went away or was shut down in the transaction: it was rolled back.
+        return StoreUnavailable(f"{where}: {error}")
     return StoreError(f"{where}: {error}")

@@ -10,11 +10,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import psycopg
+import shapely
 from psycopg import sql
 
-from gis_planner.store.base import Change
-from gis_planner.store.pgschema import META_SCHEMA
+from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.store import pgrows
+from gis_planner.store.base import Change, plain
+from gis_planner.store.pgschema import META_SCHEMA, SRID
 
 _AUDIT = sql.Identifier(META_SCHEMA, "audit")
 _AUDIT_COLUMNS = (
@@ -27,11 +32,7 @@ def key_condition(key: Mapping[str, Any]) -> tuple[sql.Composable, list[Any]]:
     condition = sql.SQL(" AND ").join(
         sql.SQL("{} = %s").format(sql.Identifier(field)) for field in key
     )
-    return condition, [_plain(v) for v in key.values()]
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+    return condition, [plain(v) for v in key.values()]
 
 
 def lock_row(
@@ -44,6 +45,26 @@ def lock_row(
     name = "\x1f".join([layer, *(str(v) for v in values)])
     cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
     cur.execute(sql.SQL("SELECT 1 FROM {} WHERE {} FOR UPDATE").format(table, condition), values)
+
+
+def insert_row(
+    cur: psycopg.Cursor, table: sql.Identifier, spec: LayerSpec, frame: pd.DataFrame
+) -> None:
+    """The first row of ``frame`` (validated: catalogue columns and dtypes) into ``table``, by
+    one INSERT: unlike COPY it goes through row-level security with no staging table, whose
+    creation would be most of the time of an edit (and churn the catalogue under many)."""
+    values: list[Any] = [plain(frame[name].iloc[0]) for name in spec.field_names]
+    placeholders: list[sql.Composable] = [sql.Placeholder()] * len(values)
+    if spec.geometry_type:
+        geometry = shapely.set_srid(np.asarray(frame.geometry.to_numpy()[:1]), SRID)
+        values.append(shapely.to_wkb(geometry, include_srid=True)[0])
+        placeholders.append(sql.SQL("ST_GeomFromEWKB(%s)"))
+    cur.execute(
+        sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            table, pgrows.columns(spec), sql.SQL(", ").join(placeholders)
+        ),
+        values,
+    )
 
 
 def delete_row(cur: psycopg.Cursor, table: sql.Identifier, key: Mapping[str, Any]) -> int:

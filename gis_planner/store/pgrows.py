@@ -140,14 +140,17 @@ def _frame(text: bytes, spec: LayerSpec, fields: Sequence[FieldSpec]) -> pd.Data
         )
     else:
         table = pa.table({column: pa.array([], type=kind) for column, kind in types.items()})
-    frame = table.drop_columns(list(geometry_columns)).to_pandas(types_mapper=_PANDAS_TYPES.get)
+    attributes = table.drop_columns(list(geometry_columns))
+    # The geometry added once the columns are cast: a GeoDataFrame costs milliseconds to
+    # make, most of the time of reading one row.
+    frame = as_catalogue_dtypes(attributes.to_pandas(types_mapper=_PANDAS_TYPES.get), spec)
     if spec.geometry_type == "Point":
         x, y = (table.column(c).to_numpy() for c in _POINT_COLUMNS)
-        frame = gpd.GeoDataFrame(frame, geometry=shapely.points(x, y), crs=WGS84)
-    elif spec.geometry_type:
+        return gpd.GeoDataFrame(frame, geometry=shapely.points(x, y), crs=WGS84)
+    if spec.geometry_type:
         wkb = _unhex(table.column(GEOMETRY))
-        frame = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=WGS84)
-    return as_catalogue_dtypes(frame, spec)
+        return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=WGS84)
+    return frame
 
 
 def _unhex(column: pa.ChunkedArray) -> npt.NDArray[np.object_]:

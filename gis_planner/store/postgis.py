@@ -159,6 +159,17 @@ class PostGISTransaction:
         columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         relation, _ = self._relation(name)
+        return self._read(relation, name, bbox=bbox, filters=filters, columns=columns)
+
+    def _read(
+        self,
+        relation: sql.Identifier,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         spec = CATALOGUE[catalogue_name(name)]
         if columns is not None:
             unknown = sorted(set(columns) - set(spec.field_names))
@@ -205,9 +216,9 @@ class PostGISTransaction:
 
     # -- one row at a time ---------------------------------------------------------------
     def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
-        self._relation(name)
+        relation, _ = self._relation(name)
         pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
-        return self.read(name, filters=key)
+        return self._read(relation, name, filters=key)
 
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec, valid, key = valid_row(name, frame)
@@ -216,7 +227,7 @@ class PostGISTransaction:
         pgedit.delete_row(self._cur, table, key)
         try:
             with self._cur.connection.transaction():
-                self._insert_staged(name, table, spec, valid, check_keys=False)
+                pgedit.insert_row(self._cur, table, spec, valid)
         except psycopg.errors.UniqueViolation:
             # Another writer created the row since it was read.
             label = "+".join(spec.key)

@@ -131,18 +131,22 @@ def _free_port() -> int:
         return port
 
 
-@contextmanager
-def serving(
-    store: GeoPackageStore, settings: ApiSettings, log: Path, env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """``gis-planner serve`` on ``store`` on a free local port, in a child process writing to
-    ``log`` (with more ``GIS_PLANNER_*`` settings in ``env``); yields its URL.
+def start_server(
+    store: GeoPackageStore,
+    settings: ApiSettings,
+    log: Path,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``gis-planner serve`` on ``store`` on ``port`` (a free one by default), in a child
+    process writing to ``log`` (appended to; with more ``GIS_PLANNER_*`` settings in ``env``);
+    the process and its URL once it answers.
 
     A process, not a thread: GDAL's HTTP client holds the GIL while it waits for the answer.
     """
-    port = _free_port()
+    port = port or _free_port()
     keys = json.dumps([k.model_dump() for k in settings.api_keys])
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [CLI, "serve", "--store", str(store.path), "--port", str(port)],
             env={
@@ -157,17 +161,25 @@ def serving(
     url = f"http://127.0.0.1:{port}"
     # Generous: a loaded machine takes a while to import the stack.
     deadline = time.monotonic() + 90
+    while True:
+        try:
+            httpx.get(f"{url}/conformance", timeout=1).raise_for_status()
+            return process, url
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(f"the test server did not start: {log.read_text()}") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def serving(
+    store: GeoPackageStore, settings: ApiSettings, log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``start_server``'s server for the block; yields its URL."""
+    log.unlink(missing_ok=True)
+    process, url = start_server(store, settings, log, env)
     try:
-        while True:
-            try:
-                httpx.get(f"{url}/conformance", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(
-                        f"the test server did not start: {log.read_text()}"
-                    ) from None
-                time.sleep(0.1)
         yield url
     finally:
         process.terminate()

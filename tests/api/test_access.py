@@ -8,9 +8,10 @@ import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
+from api import access
 from api.access import KeyRing, Principal, layer_view
 from api.settings import ApiKey, ApiSettings
-from gis_planner.apikeys import hash_key
+from gis_planner.apikeys import hash_key, verify_key
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.store.access import (
     AGGREGATED,
@@ -140,6 +141,30 @@ def test_keyring_verifies_hashes() -> None:
         assert await ring.verify("no-id-a-long-enough-secret-key") is None
 
     asyncio.run(check())
+
+
+def test_one_key_presented_at_once_by_many_requests_is_derived_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server just started and many clients of one key (20 editors): one scrypt, not one
+    a request, which would hold every request behind a queue of derivations."""
+    key = "gp_abcd_a-long-enough-secret-key"
+    ring = KeyRing([ApiKey(name="x", role="admin", key_id="abcd", hash=hash_key(key))])
+    derived: list[str] = []
+
+    def counted(presented: str, hashed: str) -> bool:
+        derived.append(presented)
+        return verify_key(presented, hashed)
+
+    monkeypatch.setattr(access, "verify_key", counted)
+
+    async def check() -> list[Principal | None]:
+        return await asyncio.gather(*(ring.verify(key) for _ in range(10)),
+                                    *(ring.verify(key[:-1] + "z") for _ in range(10)))  # fmt: skip
+
+    found = asyncio.run(check())
+    assert found == [Principal("admin", None, "x")] * 10 + [None] * 10
+    assert sorted(derived) == sorted([key, key[:-1] + "z"])
 
 
 def test_api_key_settings_are_checked() -> None:
