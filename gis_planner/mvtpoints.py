@@ -1,17 +1,20 @@
-"""Point tiles written directly in protobuf (Mapbox Vector Tile 2.1) by numpy.
+"""Point tiles written directly in protobuf (Mapbox Vector Tile 2.1).
 
 A tile of points is a few varints a feature. mapbox_vector_tile builds each feature through
 Python objects (most of a computed tile's time); here a layer's values are encoded once per
-revision (``PointProperties``) and a tile's features are written by numpy, all at once.
+revision (``PointProperties``), a tile finds the values its points use in one pass over an
+array of the entries, and its features are written by one compiled loop (numba).
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -27,43 +30,6 @@ _VALUE_STRING, _VALUE_DOUBLE, _VALUE_INT, _VALUE_BOOL = 1 << 3 | 2, 3 << 3 | 1, 
 _POINT = 1
 #: A MoveTo command of one point.
 _MOVE_TO_ONE = 1 | 1 << 3
-
-
-#: The smallest number of each length of varint past one byte (7 bits a byte).
-_VARINT_STEPS = np.array([1 << bits for bits in range(7, 64, 7)], dtype=np.uint64)
-#: Varints of the numbers below 2**14, looked up rather than computed: every number of a point
-#: tile's features but the largest lengths (tile units, indices of keys and values). Each is
-#: two bytes in a little-endian 16-bit word, the second used where ``_SMALL_TWO_BYTES``.
-_SMALL = np.arange(1 << 14)
-_SMALL_TWO_BYTES = _SMALL >= 1 << 7
-_SMALL_LENGTHS = 1 + _SMALL_TWO_BYTES.astype(np.intp)
-_SMALL_WORDS = ((_SMALL & 0x7F) | (_SMALL_TWO_BYTES << 7) | (_SMALL >> 7 << 8)).astype("<u2")
-
-
-def _varint_lengths(numbers: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
-    """Bytes of each number as a protobuf varint."""
-    if not numbers.size or numbers.max() < len(_SMALL):
-        return _SMALL_LENGTHS.take(numbers.astype(np.intp))
-    return np.searchsorted(_VARINT_STEPS, numbers, side="right") + 1
-
-
-def _varints(numbers: npt.NDArray[np.uint64]) -> bytes:
-    """``numbers`` as consecutive protobuf varints."""
-    if not len(numbers):
-        return b""
-    if numbers.max() < len(_SMALL):
-        small = numbers.astype(np.intp)
-        data = _SMALL_WORDS.take(small).view(np.uint8)
-        keep = np.ones(len(data), dtype=bool)
-        keep[1::2] = _SMALL_TWO_BYTES.take(small)
-        return data[keep].tobytes()
-    lengths = _varint_lengths(numbers)
-    width = int(lengths.max())
-    shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
-    groups = (numbers[:, None] >> shifts) & np.uint64(0x7F)
-    position = np.arange(width)
-    groups |= np.where(position < lengths[:, None] - 1, np.uint64(0x80), np.uint64(0))
-    return groups[position < lengths[:, None]].astype(np.uint8).tobytes()
 
 
 def _varint(number: int) -> bytes:
@@ -100,13 +66,16 @@ def value_entry(value: Any) -> bytes | None:
 @dataclass(frozen=True)
 class PointProperties:
     """The properties of a set of points, coded for ``encode_points``: ``codes[i, j]`` is point
-    ``i``'s value of ``keys[j]`` as an index into ``entries`` (encoded by ``value_entry``), -1
-    where it has none; equal values share one index."""
+    ``i``'s value of ``keys[j]`` as the index of an entry (a value encoded by ``value_entry``),
+    -1 where it has none; equal values share one index."""
 
     keys: tuple[str, ...]
     codes: npt.NDArray[np.intp]
     #: An array of bytes objects: a tile takes those it uses in one indexing.
     entries: npt.NDArray[np.object_]
+    #: Each thread's array of one number an entry (4 bytes each), which a tile writes its own
+    #: index of each entry it uses into: shared by the rows taken from these properties.
+    scratch: threading.local = field(default_factory=threading.local, compare=False, repr=False)
 
     @classmethod
     def of(cls, columns: Mapping[str, Sequence[Any] | pd.Series]) -> PointProperties:
@@ -132,7 +101,24 @@ class PointProperties:
         return cls(tuple(columns), codes, _objects(entries))
 
     def __getitem__(self, rows: npt.NDArray[np.intp]) -> PointProperties:
-        return PointProperties(self.keys, self.codes[rows], self.entries)
+        return PointProperties(self.keys, self.codes[rows], self.entries, self.scratch)
+
+    def tile_values(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]:
+        """The entries these points use, each once, and each point's values as indices into
+        them (meaningless where a point has no value): found through the thread's array of
+        the entries, without sorting."""
+        positions: npt.NDArray[np.int32] | None = getattr(self.scratch, "positions", None)
+        if positions is None:
+            # One more, that a missing value (-1) reads.
+            positions = np.empty(len(self.entries) + 1, dtype=np.int32)
+            self.scratch.positions = positions
+        flat = self.codes[self.codes >= 0]
+        order = np.arange(len(flat), dtype=np.int32)
+        # Where a value occurs more than once, the last write wins: that occurrence stands for it.
+        positions[flat] = order
+        used = flat[positions[flat] == order]
+        positions[used] = np.arange(len(used), dtype=np.int32)
+        return used, positions[self.codes]
 
 
 def _objects(items: list[bytes]) -> npt.NDArray[np.object_]:
@@ -174,45 +160,17 @@ def _encode_points(
     # Tile units, y down; each feature's geometry starts from (0, 0): zigzag of the position.
     xy = np.rint(np.column_stack([points_xy[:, 0] - minx, maxy - points_xy[:, 1]]) * scale)
     xy = xy.astype(np.int64)
-    zigzag = ((xy << 1) ^ (xy >> 63)).astype(np.uint64)
+    zigzag = (xy << 1) ^ (xy >> 63)
 
     # The tile's keys and values: only those its points use.
-    n, width = properties.codes.shape
     present = properties.codes >= 0
-    # Sorted, then the first of each run: quicker than np.unique's hashing on a few thousand.
-    used = np.sort(properties.codes[present])
-    if len(used):
-        used = used[np.concatenate([[True], used[1:] != used[:-1]])]
+    used, values = properties.tile_values()
     key_used = present.any(axis=0)
-    tags = np.empty((n, width, 2), dtype=np.uint64)
-    tags[:, :, 0] = np.cumsum(key_used) - 1
-    tags[:, :, 1] = np.searchsorted(used, properties.codes)
-    tag_slots = tags.reshape(n, 2 * width)
-    tags_used = np.repeat(present, 2, axis=1)
-
-    # Every feature as a row of varints, the slots it does not use masked out: features key,
-    # length, tags key, length, (key, value)…, type key, type, geometry key, length, MoveTo, x, y.
-    tags_length = (_varint_lengths(tag_slots) * tags_used).sum(axis=1).astype(np.uint64)
-    has_tags = tags_length > 0
-    geometry = np.column_stack([np.full(n, _MOVE_TO_ONE, dtype=np.uint64), zigzag])
-    geometry_length = _varint_lengths(geometry).sum(axis=1).astype(np.uint64)
-    feature_length = (
-        np.where(has_tags, 1 + _varint_lengths(tags_length) + tags_length, 0)
-        + 3
-        + _varint_lengths(geometry_length)
-        + geometry_length
-    ).astype(np.uint64)
-    tags_end = 4 + 2 * width
-    slots = np.empty((n, tags_end + 7), dtype=np.uint64)
-    slots[:, :4] = [_LAYER_FEATURE, 0, _FEATURE_TAGS, 0]
-    slots[:, 1], slots[:, 3] = feature_length, tags_length
-    slots[:, 4:tags_end] = tag_slots
-    slots[:, tags_end:] = [_FEATURE_TYPE, _POINT, _FEATURE_GEOMETRY, 0, 0, 0, 0]
-    slots[:, tags_end + 3], slots[:, tags_end + 4 :] = geometry_length, geometry
-    used_slots = np.ones(slots.shape, dtype=bool)
-    used_slots[:, 2], used_slots[:, 3] = has_tags, has_tags
-    used_slots[:, 4:tags_end] = tags_used
-    features = _varints(slots[used_slots])
+    keys_index = np.cumsum(key_used) - 1
+    n, width = present.shape
+    # Each feature is at most 11 + 2 × width varints of at most 10 bytes.
+    out = np.empty(n * 10 * (11 + 2 * width), dtype=np.uint8)
+    features = out[: _write_features(zigzag, values, present, keys_index, out)].tobytes()
 
     keys = [properties.keys[j] for j in np.flatnonzero(key_used).tolist()]
     body = b"".join(
@@ -226,3 +184,62 @@ def _encode_points(
         ]
     )
     return _message(_TILE_LAYER, body)
+
+
+@numba.njit(cache=True, nogil=True)
+def _varint_length(number: int) -> int:
+    length = 1
+    while number > 0x7F:
+        number >>= 7
+        length += 1
+    return length
+
+
+@numba.njit(cache=True, nogil=True)
+def _put(out: npt.NDArray[np.uint8], at: int, number: int) -> int:
+    """``number`` (not negative) written as a varint into ``out`` at ``at``; the next place."""
+    while number > 0x7F:
+        out[at] = number & 0x7F | 0x80
+        number >>= 7
+        at += 1
+    out[at] = number
+    return at + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _write_features(
+    zigzag: npt.NDArray[np.int64],
+    values: npt.NDArray[np.int32],
+    present: npt.NDArray[np.bool_],
+    keys_index: npt.NDArray[np.intp],
+    out: npt.NDArray[np.uint8],
+) -> int:
+    """The features of points (their zigzagged tile coordinates, their values' indices where
+    ``present``, the keys' indices) written into ``out`` as a layer's feature messages: the
+    feature's key and length, its tags' key, length and (key, value) pairs when it has any,
+    its type, and its geometry's key, length, MoveTo and position. The bytes written."""
+    n, width = values.shape
+    at = 0
+    for i in range(n):
+        tags_length = 0
+        for j in range(width):
+            if present[i, j]:
+                tags_length += _varint_length(keys_index[j]) + _varint_length(values[i, j])
+        geometry_length = 1 + _varint_length(zigzag[i, 0]) + _varint_length(zigzag[i, 1])
+        feature_length = 3 + _varint_length(geometry_length) + geometry_length
+        if tags_length:
+            feature_length += 1 + _varint_length(tags_length) + tags_length
+        at = _put(out, at, _LAYER_FEATURE)
+        at = _put(out, at, feature_length)
+        if tags_length:
+            at = _put(out, at, _FEATURE_TAGS)
+            at = _put(out, at, tags_length)
+            for j in range(width):
+                if present[i, j]:
+                    at = _put(out, at, keys_index[j])
+                    at = _put(out, at, values[i, j])
+        for number in (_FEATURE_TYPE, _POINT, _FEATURE_GEOMETRY, geometry_length, _MOVE_TO_ONE):
+            at = _put(out, at, number)
+        at = _put(out, at, zigzag[i, 0])
+        at = _put(out, at, zigzag[i, 1])
+    return at

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,7 @@ from gis_planner.vectortiles import (
     Category,
     buffered,
     points_in,
+    run_positions,
     tile_bounds,
 )
 
@@ -112,7 +113,7 @@ class PointIndex:
         if (ends - starts).sum() > len(self.codes) // 4:
             # Gathering a large share of the points costs more than comparing them all in place.
             return self._compared(bounds)
-        candidates = self.order[_runs(starts, ends)]
+        candidates = self.order[run_positions(starts, ends)]
         found = candidates[points_in(self.points_xy[candidates], bounds)]
         return np.sort(found)
 
@@ -156,17 +157,10 @@ class PointIndex:
         ring = (tiles[_RING_TILE] << 2 * BUFFER_ZOOMS | _RING_CELL)[exists[_RING_TILE]] << shift
         starts = np.searchsorted(self.codes, ring)
         ends = np.searchsorted(self.codes, ring + (1 << shift))
-        around = self.order[_runs(starts, ends)]
+        around = self.order[run_positions(starts, ends)]
         around = around[points_in(self.points_xy[around], bounds)]
         start, end = self.tile_run(z, x, y)
         return np.sort(np.concatenate([self.order[start:end], around]))
-
-
-def _runs(starts: Indices, ends: Indices) -> Indices:
-    """The positions of runs [start, end) one after another, in one array."""
-    lengths = ends - starts
-    offsets = np.cumsum(lengths) - lengths
-    return np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
 
 
 Code = TypeVar("Code", int, npt.NDArray[np.uint64])
@@ -174,11 +168,13 @@ Code = TypeVar("Code", int, npt.NDArray[np.uint64])
 
 def _interleave(values: Code) -> Code:
     """The bits of 32-bit ``values`` spread to the even bits (one axis of a Z-order code)."""
+    # Untyped within: numpy's stubs type an unsigned array & an int as signed.
+    spread: Any = values
     for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF),
                         (4, 0x0F0F0F0F0F0F0F0F), (2, 0x3333333333333333),
                         (1, 0x5555555555555555)):  # fmt: skip
-        values = (values | (values << shift)) & mask
-    return values
+        spread = (spread | (spread << shift)) & mask
+    return cast(Code, spread)
 
 
 #: The cells two buffers wide around a tile (of ``BUFFER_ZOOMS`` zooms more), each as its tile

@@ -135,6 +135,13 @@ def points_in(
     return np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
 
 
+def run_positions(starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """The positions of runs [start, end) one after another, in one array."""
+    lengths = ends - starts
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
+
+
 @dataclass(frozen=True)
 class Category:
     """A field as the counts see it: each row's code, -1 where missing, and the value of each
