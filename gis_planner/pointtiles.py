@@ -40,8 +40,8 @@ from gis_planner.vectortiles import (
 Indices = npt.NDArray[np.intp]
 #: Zooms from a tile to the cells of its counting grid (AGGREGATE_CELLS = 2 ** 4).
 GRID_ZOOMS = AGGREGATE_CELLS.bit_length() - 1
-#: Zooms from a tile to cells one buffer wide (EXTENT / BUFFER = 2 ** 6).
-BUFFER_ZOOMS = (EXTENT // BUFFER).bit_length() - 1
+#: Zooms from a tile to cells two buffers wide (EXTENT / BUFFER = 2 ** 6).
+RING_ZOOMS = (EXTENT // BUFFER).bit_length() - 2
 
 
 class PointIndex:
@@ -138,23 +138,22 @@ class PointIndex:
     def tile_rows(self, z: int, x: int, y: int) -> Indices:
         """Indices of the points in tile z/x/y and its buffer, in row order (as ``query`` of
         the buffered tile): the tile's run, and the points of the runs of the ring of cells
-        around it compared with the buffered tile. The grid of zoom ``LEVEL`` cuts a tile's
-        buffer into whole cells up to zoom ``LEVEL`` - 6; the ring is two cells wide, so that a
-        point on its outer side is found whichever cell the rounding puts it in."""
+        two buffers wide around it compared with the buffered tile. The grid of zoom ``LEVEL``
+        cuts such cells exactly up to zoom ``LEVEL`` - 5; two buffers, so that a point on the
+        buffer's outer side is found whichever cell the rounding puts it in."""
         bounds = buffered(tile_bounds(z, x, y))
-        if z > self.LEVEL - BUFFER_ZOOMS or len(self.codes) < self.MIN_POINTS:
+        if z > self.LEVEL - RING_ZOOMS or len(self.codes) < self.MIN_POINTS:
             return self.query(bounds)
         # A ring cell's code is its tile's (the tile or a neighbour) joined to its place in
         # that tile (a constant): their bits do not overlap.
-        tiles = np.zeros(len(_NEIGHBOURS), dtype=np.uint64)
-        exists = np.zeros(len(_NEIGHBOURS), dtype=bool)
         n = 1 << z
-        for i, (dx, dy) in enumerate(_NEIGHBOURS):
-            if 0 <= x + dx < n and 0 <= y + dy < n:
-                tiles[i] = _interleave(x + dx) | _interleave(y + dy) << 1
-                exists[i] = True
-        shift = 2 * (self.LEVEL - z - BUFFER_ZOOMS)
-        ring = (tiles[_RING_TILE] << 2 * BUFFER_ZOOMS | _RING_CELL)[exists[_RING_TILE]] << shift
+        cols = [_interleave(c) if 0 <= c < n else -1 for c in (x - 1, x, x + 1)]
+        rows = [_interleave(r) << 1 if 0 <= r < n else -1 for r in (y - 1, y, y + 1)]
+        tiles = np.array([c | r if c >= 0 and r >= 0 else -1 for c in cols for r in rows])
+        exists = tiles[_RING_TILE] >= 0
+        shift = 2 * (self.LEVEL - z - RING_ZOOMS)
+        ring = (tiles[_RING_TILE][exists].astype(np.uint64) << 2 * RING_ZOOMS) | _RING_CELL[exists]
+        ring <<= shift
         starts = np.searchsorted(self.codes, ring)
         ends = np.searchsorted(self.codes, ring + (1 << shift))
         around = self.order[run_positions(starts, ends)]
@@ -177,11 +176,10 @@ def _interleave(values: Code) -> Code:
     return cast(Code, spread)
 
 
-#: The cells two buffers wide around a tile (of ``BUFFER_ZOOMS`` zooms more), each as its tile
-#: (an index of ``_NEIGHBOURS``) and the Z-order code of its place in that tile.
-_SIDE = 1 << BUFFER_ZOOMS
-_NEIGHBOURS = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-_COLS, _ROWS = (a.ravel() for a in np.meshgrid(np.arange(-2, _SIDE + 2), np.arange(-2, _SIDE + 2)))
+#: The cells two buffers wide (of ``RING_ZOOMS`` zooms more) around a tile, each as its tile
+#: (one of the 3 × 3 around it, by column then row) and the Z-order code of its place there.
+_SIDE = 1 << RING_ZOOMS
+_COLS, _ROWS = (a.ravel() for a in np.meshgrid(np.arange(-1, _SIDE + 1), np.arange(-1, _SIDE + 1)))
 _AROUND = (_COLS < 0) | (_COLS >= _SIDE) | (_ROWS < 0) | (_ROWS >= _SIDE)
 _RING_TILE = (_COLS[_AROUND] // _SIDE + 1) * 3 + _ROWS[_AROUND] // _SIDE + 1
 _RING_CELL = _interleave((_COLS[_AROUND] % _SIDE).astype(np.uint64)) | (
