@@ -9,8 +9,9 @@ counts of every cell of a zoom are made in one pass over the index (``ZoomCounts
 first counted tile of that zoom, and a counted tile is then the run of its 256 cells.
 
 Memory, per revision of a layer and set of rows (a view or a filter of it): the index holds 16
-bytes a point; the counts of a zoom 8 × (3 + counted values) bytes a cell holding points, at
-most one cell a point (``PointTiles.nbytes``).
+bytes a point; the counts of a zoom 8 × (4 + counted values) bytes a cell holding points, at
+most one cell a point (``PointTiles.nbytes``). Writing a tile takes 4 bytes a coded value of the
+layer on each thread that writes one (``gis_planner.mvtpoints``).
 """
 
 from __future__ import annotations
@@ -259,7 +260,7 @@ def count_tile(
     categories: Mapping[str, Category],
     bounds: tuple[float, float, float, float],
 ) -> bytes:
-    """Tile ``bounds`` of the points of ``rows`` (those in the tile and its buffer) counted
+    """Tile ``bounds`` of the points of ``rows`` (any that include those in the tile) counted
     on its grid, the cells in row-major order: where a zoom's cells are finer than the
     index's."""
     inside = _inside(points_xy, rows, bounds)
