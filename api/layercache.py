@@ -27,8 +27,10 @@ from gis_planner.catalogue import CATALOGUE
 from gis_planner.crs import WGS84, transformer
 from gis_planner.errors import GisPlannerError, UnknownLayer
 from gis_planner.i18n import fold
+from gis_planner.mvtpoints import PointProperties
+from gis_planner.pointtiles import PointIndex, PointTiles
 from gis_planner.store import LayerInfo, LayerStore
-from gis_planner.vectortiles import Category, PointIndex, PointProperties, feature_ids
+from gis_planner.vectortiles import AGGREGATE_FIELDS, Category, feature_ids
 
 WEB_MERCATOR = "EPSG:3857"
 #: Web Mercator stops at ±85.0511° latitude.
@@ -37,6 +39,8 @@ Indices = npt.NDArray[np.intp]
 T = TypeVar("T")
 #: What ``LayerCache.memo`` keeps within one revision at most (keys carry query parameters).
 MAX_MEMO = 64
+#: Point tiles (an index and its counts) a layer keeps for views and filters of its rows.
+MAX_POINT_TILES = 16
 
 
 class BadQuery(GisPlannerError):
@@ -61,6 +65,7 @@ class CachedLayer:
     _points_xy: npt.NDArray[np.float64] | None = None
     _point_index: PointIndex | None = None
     _point_properties: dict[str, PointProperties] = field(default_factory=dict)
+    _point_tiles: dict[Hashable, PointTiles] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -76,9 +81,7 @@ class CachedLayer:
         if self.tree is None:
             return np.arange(len(self.frame))
         if self.points_xy is not None:
-            if self._point_index is None:
-                self._point_index = PointIndex(self.points_xy)
-            return self._point_index.query(bounds)
+            return self.point_index().query(bounds)
         found = self.tree.query(shapely.box(*bounds), predicate="intersects")
         return np.sort(found)
 
@@ -161,6 +164,44 @@ class CachedLayer:
                     self._point_properties[view.scope] = found
         return found
 
+    def point_index(self) -> PointIndex:
+        """The Z-order index of a point layer's features, made on first use."""
+        assert self.points_xy is not None
+        if self._point_index is None:
+            with self._lock:
+                if self._point_index is None:
+                    self._point_index = PointIndex(self.points_xy)
+        return self._point_index
+
+    def point_tiles(self, view: LayerView, filters: Mapping[str, list[Any]]) -> PointTiles:
+        """The tiles of a point layer's rows the view and the filters keep, counted by the
+        categories every row shows the caller (none masked on some rows); made on first use,
+        kept for the layer's revision (``MAX_POINT_TILES`` of them)."""
+        key = _point_tiles_key(view, filters)
+        found = self._point_tiles.get(key)
+        if found is None:
+            index = self.point_index()
+            with self._lock:
+                found = self._point_tiles.get(key)
+                if found is None:
+                    if view.only_operator is not None or filters:
+                        index = index.subset(self.select(np.arange(len(self.frame)), view, filters))
+                    fields = [name for name in AGGREGATE_FIELDS if name in view.filterable]
+                    categories = {name: self.category(name) for name in fields}
+                    found = PointTiles(index, categories)
+                    if len(self._point_tiles) >= MAX_POINT_TILES:
+                        self._point_tiles.clear()
+                    self._point_tiles[key] = found
+        return found
+
+    def ready_point_tiles(
+        self, view: LayerView, filters: Mapping[str, list[Any]]
+    ) -> PointTiles | None:
+        """``point_tiles`` if made already with the view's properties, else None."""
+        if view.scope not in self._point_properties:
+            return None
+        return self._point_tiles.get(_point_tiles_key(view, filters))
+
     @property
     def points_xy(self) -> npt.NDArray[np.float64] | None:
         """The Web Mercator coordinates of a point layer's features (None for other layers)."""
@@ -181,6 +222,10 @@ class CachedLayer:
         if name not in self._folded:
             self._folded[name] = self.frame[name].astype(str).map(fold)
         return self._folded[name]
+
+
+def _point_tiles_key(view: LayerView, filters: Mapping[str, list[Any]]) -> Hashable:
+    return view.scope, tuple(sorted((name, tuple(values)) for name, values in filters.items()))
 
 
 def _version(info: LayerInfo, store_revision: int) -> str:

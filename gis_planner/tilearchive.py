@@ -28,14 +28,15 @@ from pmtiles.writer import Writer
 
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
+from gis_planner.mvtpoints import PointProperties
+from gis_planner.pointtiles import PointIndex, PointTiles
 from gis_planner.vectortiles import (
     AGGREGATE_FIELDS,
     MAX_ZOOM,
     Category,
     buffered,
-    draw_tile,
+    encode_tile,
     feature_ids,
-    points_in,
     tile_bounds,
 )
 
@@ -54,9 +55,9 @@ class LayerTiles:
     mercator: npt.NDArray[np.object_]
     tree: shapely.STRtree
     properties: list[dict[str, Any]]
-    categories: dict[str, Category]
-    #: The coordinates of a point layer's features; None for other layers.
-    points_xy: npt.NDArray[np.float64] | None
+    #: A point layer's tiles and its properties coded for them; None for other layers.
+    points: PointTiles | None
+    point_properties: PointProperties | None
     #: (west, south, east, north) in degrees.
     bounds: tuple[float, float, float, float]
 
@@ -70,38 +71,33 @@ class LayerTiles:
             raise GisPlannerError(f"layer {name!r} reaches beyond ±{MAX_LAT}° latitude")
         mercator = frame.geometry.to_crs(WEB_MERCATOR).to_numpy()
         values = frame.drop(columns=frame.geometry.name)
-        records = values.astype(object).where(values.notna(), None).to_dict("records")
-        properties = [
-            {"fid": fid, **record}
-            for fid, record in zip(feature_ids(frame, name), records, strict=True)
-        ]
-        categories = {f: Category.of(frame[f]) for f in AGGREGATE_FIELDS if f in frame}
+        values = values.astype(object).where(values.notna(), None)
+        fids = feature_ids(frame, name)
         types = shapely.get_type_id(mercator)
-        points = bool((types == shapely.GeometryType.POINT).all())
+        points = point_properties = None
+        if (types == shapely.GeometryType.POINT).all():
+            categories = {f: Category.of(frame[f]) for f in AGGREGATE_FIELDS if f in frame}
+            points = PointTiles(PointIndex(shapely.get_coordinates(mercator)), categories)
+            point_properties = PointProperties.of({"fid": fids, **values.to_dict("series")})
+        records = values.to_dict("records")
         return cls(
             name=name,
             mercator=mercator,
             tree=shapely.STRtree(mercator),
-            properties=properties,
-            categories=categories,
-            points_xy=shapely.get_coordinates(mercator) if points else None,
+            properties=[{"fid": f, **r} for f, r in zip(fids, records, strict=True)],
+            points=points,
+            point_properties=point_properties,
             bounds=(west, south, east, north),
         )
 
     def tile(self, z: int, x: int, y: int) -> bytes:
+        if self.points is not None and self.point_properties is not None:
+            properties = self.point_properties
+            return self.points.draw(self.name, z, x, y, lambda: properties)
         bounds = tile_bounds(z, x, y)
-        grown = buffered(bounds)
-        if self.points_xy is not None:
-            rows = points_in(self.points_xy, grown)
-        else:
-            rows = np.sort(self.tree.query(shapely.box(*grown), predicate="intersects"))
-        return draw_tile(
-            self.name,
-            self.mercator[rows],
-            bounds,
-            lambda: [self.properties[i] for i in rows.tolist()],
-            lambda: {name: category[rows] for name, category in self.categories.items()},
-            self.points_xy[rows] if self.points_xy is not None else None,
+        rows = np.sort(self.tree.query(shapely.box(*buffered(bounds)), predicate="intersects"))
+        return encode_tile(
+            self.name, self.mercator[rows], [self.properties[i] for i in rows.tolist()], bounds
         )
 
 

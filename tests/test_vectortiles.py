@@ -1,22 +1,24 @@
-"""Vector tiles: tile bounds, clipping and simplification by zoom, encoding."""
+"""Vector tiles: tile bounds, clipping and simplification by zoom, encoding; point tiles: the
+Z-order index and the counts of a zoom."""
 
 from __future__ import annotations
 
 import mapbox_vector_tile
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 import shapely
 
 from gis_planner.errors import GisPlannerError
+from gis_planner.mvtpoints import PointProperties, encode_points
+from gis_planner.pointtiles import PointIndex, PointTiles, ZoomCounts, count_tile
 from gis_planner.vectortiles import (
     BUFFER,
     EXTENT,
     ORIGIN_M,
-    PointIndex,
-    PointProperties,
+    Category,
     buffered,
-    encode_points,
     encode_tile,
     points_in,
     tile_bounds,
@@ -111,22 +113,94 @@ def test_points_past_the_byte_cap_keep_the_first() -> None:
     ]
 
 
-@pytest.mark.parametrize("z", [0, 5, 9, 14, 18, 22])
-def test_point_index_finds_what_a_comparison_of_every_point_finds(z: int) -> None:
-    rng = np.random.default_rng(z)
-    n = PointIndex.MIN_POINTS
+def _points(seed: int, n: int, on_edges: float = 0.1) -> npt.NDArray[np.float64]:
+    """``n`` points over Vietnam in Web Mercator, a share ``on_edges`` of them on edges of the
+    tiles of zoom 16, written as ``tile_bounds`` does."""
+    rng = np.random.default_rng(seed)
     lon, lat = rng.uniform(102, 110, n), rng.uniform(8, 24, n)
     x = lon * ORIGIN_M / 180
     y = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * ORIGIN_M / np.pi
-    # A tenth of the points on edges of the tiles of zoom 16, written as ``tile_bounds`` does.
-    size, edge = 2 * ORIGIN_M / 2**16, slice(0, n // 10)
+    size, edge = 2 * ORIGIN_M / 2**16, slice(0, int(n * on_edges))
     x[edge] = -ORIGIN_M + np.round((x[edge] + ORIGIN_M) / size) * size
     y[edge] = ORIGIN_M - np.round((ORIGIN_M - y[edge]) / size) * size
-    xy = np.column_stack([x, y])
+    return np.column_stack([x, y])
+
+
+def _tile_of(xy: npt.NDArray[np.float64], z: int) -> tuple[int, int]:
+    n = 1 << z
+    return (
+        int((xy[0] + ORIGIN_M) / (2 * ORIGIN_M) * n),
+        int((ORIGIN_M - xy[1]) / (2 * ORIGIN_M) * n),
+    )
+
+
+@pytest.mark.parametrize("z", [0, 5, 9, 14, 18, 22])
+def test_point_index_finds_what_a_comparison_of_every_point_finds(z: int) -> None:
+    xy = _points(z, PointIndex.MIN_POINTS)
     index = PointIndex(xy)
+    rng = np.random.default_rng(z)
     for i in rng.integers(0, len(xy), 20):
-        n = 1 << z
-        tx = int((xy[i, 0] + ORIGIN_M) / (2 * ORIGIN_M) * n)
-        ty = int((ORIGIN_M - xy[i, 1]) / (2 * ORIGIN_M) * n)
-        for bounds in (tile_bounds(z, tx, ty), buffered(tile_bounds(z, tx, ty))):
+        tile = tile_bounds(z, *_tile_of(xy[i], z))
+        for bounds in (tile, buffered(tile)):
             np.testing.assert_array_equal(index.query(bounds), points_in(xy, bounds))
+
+
+@pytest.mark.parametrize("z", [2, 6, 8, 10, 12])
+def test_a_tile_and_its_buffer_are_found_as_by_comparing_every_point(z: int) -> None:
+    xy = _points(z, 2 * PointIndex.MIN_POINTS)
+    index = PointIndex(xy)
+    odd = np.flatnonzero(np.arange(len(xy)) % 2)
+    some = index.subset(odd)
+    rng = np.random.default_rng(z)
+    for i in rng.integers(0, len(xy), 20):
+        tx, ty = _tile_of(xy[i], z)
+        bounds = buffered(tile_bounds(z, tx, ty))
+        np.testing.assert_array_equal(index.tile_rows(z, tx, ty), points_in(xy, bounds))
+        found = points_in(xy, bounds)
+        np.testing.assert_array_equal(some.tile_rows(z, tx, ty), found[found % 2 == 1])
+
+
+@pytest.mark.parametrize("z", [3, 6, 9])
+def test_the_counts_of_a_zoom_are_those_of_each_tile_and_add_up(z: int) -> None:
+    # Off the edges: a point on a cell's side may be counted in either cell.
+    xy = _points(z, 30_000, on_edges=0)
+    operators = pd.Series(np.random.default_rng(z).choice(["mobifone", "viettel", None], len(xy)))
+    categories = {"operator": Category.of(operators)}
+    index = PointIndex(xy)
+    counts = ZoomCounts(index, categories, z)
+    n = 1 << z
+    tiles = {_tile_of(p, z) for p in xy}
+    total = 0
+    for tx, ty in tiles:
+        if not 0 <= tx < n or not 0 <= ty < n:
+            continue
+        bounds = tile_bounds(z, tx, ty)
+        mine = mapbox_vector_tile.decode(counts.tile("sites", tx, ty))
+        rows = index.query(buffered(bounds))
+        theirs = mapbox_vector_tile.decode(
+            count_tile("sites", xy, rows, {"operator": categories["operator"]}, bounds)
+        )
+        features = mine["sites"]["features"] if mine else []
+        assert sorted(repr(f) for f in features) == sorted(
+            repr(f) for f in (theirs["sites"]["features"] if theirs else [])
+        )
+        assert sum(f["properties"]["point_count"] for f in features) == index.count_in_tile(
+            z, tx, ty
+        )
+        total += sum(f["properties"]["point_count"] for f in features)
+    assert total == len(xy)
+
+
+def test_point_tiles_count_past_the_detail_limit_only() -> None:
+    xy = _points(0, 30_000)
+    tiles = PointTiles(PointIndex(xy), {})
+    properties = PointProperties.of({"fid": np.arange(len(xy))})
+    for z in (4, 12):
+        tx, ty = _tile_of(xy[0], z)
+        features = mapbox_vector_tile.decode(tiles.draw("sites", z, tx, ty, lambda: properties))[
+            "sites"
+        ]["features"]
+        counted = tiles.is_counted(z, tx, ty)
+        assert counted == (z == 4)
+        assert all(("point_count" in f["properties"]) == counted for f in features)
+        assert tiles.is_quick(z, tx, ty)

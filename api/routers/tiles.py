@@ -11,27 +11,16 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import LayerView
 from api.deps import Caller, Language, Layers
-from api.layercache import BadQuery, CachedLayer, Indices, parse_filters
+from api.layercache import BadQuery, CachedLayer, parse_filters
 from api.models import TileJSON, VectorLayer
 from api.routers.common import cache_control, filter_params, public_url, visible_layer
 from api.tilecache import TileCache
 from gis_planner.catalogue import CATALOGUE
-from gis_planner.vectortiles import (
-    AGGREGATE_FIELDS,
-    MAX_ZOOM,
-    Category,
-    PointProperties,
-    buffered,
-    draw_tile,
-    tile_bounds,
-)
+from gis_planner.vectortiles import MAX_ZOOM, buffered, encode_tile, tile_bounds
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
-#: Point tiles of at most this many points are drawn on the event loop; larger ones, and lines
-#: and polygons, on worker threads, so that no tile holds the loop for long.
-INLINE_POINTS = 2_000
 
 
 @router.get(
@@ -65,58 +54,32 @@ async def tile(
     tiles: TileCache = request.app.state.tiles
     data = tiles.get(key)
     if data is None:
-        bounds = tile_bounds(z, x, y)
-        if cached.points_xy is None:
-            data = await run_in_threadpool(_select_and_draw, cached, view, filters, bounds)
+        tile_bounds(z, x, y)  # a tile that does not exist is a 400
+        points = cached.ready_point_tiles(view, filters) if cached.points_xy is not None else None
+        if points is not None and points.is_quick(z, x, y):
+            # A point tile from the layer's index and counts made already: a few binary
+            # searches and a numpy encoding, quicker than the hop to a worker thread.
+            data = _draw(cached, view, filters, z, x, y)
         else:
-            # A point layer's tile is found through its index at once; a tile of few points
-            # is then encoded (numpy) faster than a worker thread is reached.
-            rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
-            if len(rows) <= INLINE_POINTS:
-                data = _draw(cached, view, rows, bounds)
-            else:
-                data = await run_in_threadpool(_draw, cached, view, rows, bounds)
+            data = await run_in_threadpool(_draw, cached, view, filters, z, x, y)
         tiles.put(key, data)
     return Response(data, media_type=MVT, headers=headers)
 
 
-def _select_and_draw(
-    cached: CachedLayer,
-    view: LayerView,
-    filters: dict[str, list[Any]],
-    bounds: tuple[float, float, float, float],
-) -> bytes:
-    rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
-    return _draw(cached, view, rows, bounds)
-
-
 def _draw(
-    cached: CachedLayer, view: LayerView, rows: Indices, bounds: tuple[float, float, float, float]
+    cached: CachedLayer, view: LayerView, filters: dict[str, list[Any]], z: int, x: int, y: int
 ) -> bytes:
+    """Tile z/x/y of the view's rows that the filters keep."""
+    if cached.points_xy is not None:
+        points = cached.point_tiles(view, filters)
+        return points.draw(cached.name, z, x, y, lambda: cached.point_properties(view))
     assert cached.mercator is not None
-
-    def properties() -> list[dict[str, Any]]:
-        records = cached.records(rows, view)
-        return [{"fid": f, **r} for f, r in zip(cached.fids[rows], records, strict=True)]
-
-    def categories() -> dict[str, Category]:
-        # Counted by the categories every row shows the caller (none masked on some rows).
-        fields = [name for name in AGGREGATE_FIELDS if name in view.filterable]
-        return {name: cached.category(name)[rows] for name in fields}
-
-    def point_properties() -> PointProperties:
-        return cached.point_properties(view)[rows]
-
-    xy = cached.points_xy
-    return draw_tile(
-        cached.name,
-        cached.mercator[rows],
-        bounds,
-        properties,
-        categories,
-        xy[rows] if xy is not None else None,
-        point_properties,
-    )
+    bounds = tile_bounds(z, x, y)
+    rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
+    properties = [
+        {"fid": f, **r} for f, r in zip(cached.fids[rows], cached.records(rows, view), strict=True)
+    ]
+    return encode_tile(cached.name, cached.mercator[rows], properties, bounds)
 
 
 @router.get(

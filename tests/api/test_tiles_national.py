@@ -82,6 +82,34 @@ def test_low_zoom_counts_add_up_to_the_layer(
     assert summed == by_operator
 
 
+def test_counts_of_a_filter_add_up_to_its_rows(national: tuple[TestClient, Counter[str]]) -> None:
+    client, by_operator = national
+    z = 3  # every tile over Vietnam holds > 1,000 of Viettel's sites
+    total = 0
+    for x, y in tiles_over(VIETNAM_BBOX, z):
+        response = client.get(f"/tiles/sites/{z}/{x}/{y}.mvt?operator=viettel")
+        assert response.status_code == 200
+        features = mapbox_vector_tile.decode(response.content)["sites"]["features"]
+        for feature in features:
+            props = feature["properties"]
+            assert [k for k in props if k.startswith("operator_")] == ["operator_viettel"]
+            assert props["operator_viettel"] == props["point_count"]
+        total += sum(f["properties"]["point_count"] for f in features)
+    assert total == by_operator["viettel"]
+
+
+@pytest.mark.parametrize("z", range(17))
+def test_no_tile_over_the_cap_at_any_zoom(
+    national: tuple[TestClient, Counter[str]], z: int
+) -> None:
+    client, _ = national
+    for x, y in tiles_over((105.85, 21.0, 106.0, 21.1), z)[:4]:
+        features = _features(client, z, x, y)  # at most MAX_TILE_BYTES
+        counted = [("point_count" in f["properties"]) for f in features]
+        assert all(counted) or not any(counted)
+        assert len(features) <= (AGGREGATE_CELLS**2 if any(counted) else 2 * MAX_DETAIL_POINTS)
+
+
 def test_a_tile_of_few_points_shows_each_one(national: tuple[TestClient, Counter[str]]) -> None:
     client, _ = national
     z = 11
