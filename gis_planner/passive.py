@@ -286,6 +286,11 @@ def _text_in(decided: pd.DataFrame, lang: Lang) -> npt.NDArray[np.object_]:
     )
     words = words.astype(object).where(words.notna(), "")
     position = 0 if lang == "vi" else 1
+    # Only the blanks a rule's text has tell its texts apart: the others are emptied, so that
+    # each distinct text is formatted once however many sites share it.
+    for rule, both in RULE_TEXTS.items():
+        unused = [c for c in words.columns if c != "rule" and f"{{{c}}}" not in both[position]]
+        words.loc[words["rule"] == rule, unused] = ""
     distinct = words.drop_duplicates()
     texts = distinct.apply(lambda w: RULE_TEXTS[w["rule"]][position].format(**w), axis=1)
     found = words.merge(distinct.assign(text=texts), on=list(words.columns), how="left")

@@ -175,17 +175,21 @@ def test_a_zone_lists_only_tower_types() -> None:
 
 
 @pytest.fixture(scope="module")
-def studied(sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def studied(
+    sample_store: GeoPackageStore, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """A copy of the sample after the job (goal 30 %), and its workbook."""
     target = tmp_path_factory.mktemp("passive") / "hanam.gpkg"
     shutil.copyfile(sample_store.path, target)
-    return target
-
-
-def test_the_job_registers_its_products_with_their_assumptions(studied: Path) -> None:
-    store = GeoPackageStore(studied)
     _, workbook = passive.run(
-        PassiveSpec(PassiveParams(underground_target=0.3)), store, studied.parent
+        PassiveSpec(PassiveParams(underground_target=0.3)), GeoPackageStore(target), target.parent
     )
+    return target, workbook
+
+
+def test_the_job_registers_its_products_with_their_assumptions(studied: tuple[Path, Path]) -> None:
+    path, workbook = studied
+    store = GeoPackageStore(path)
     records = {r.layer: r for r in store.products() if r.job == "passive"}
     assert set(records) == {spec.name for spec in PASSIVE_LAYERS}
     for record in records.values():
@@ -206,8 +210,8 @@ def test_the_job_registers_its_products_with_their_assumptions(studied: Path) ->
     assert section is not None and section.tables[0].rows[0][0] == "Existing sites"
 
 
-def test_the_site_plan_offers_the_structures_the_plan_allows(studied: Path) -> None:
-    store = GeoPackageStore(studied)
+def test_the_site_plan_offers_the_structures_the_plan_allows(studied: tuple[Path, Path]) -> None:
+    store = GeoPackageStore(studied[0])
     allowed = permitted_structures(store)
     every = store.read("host_structures")
     assert allowed is not None and 0 < len(allowed) < len(every)
@@ -225,8 +229,10 @@ def test_the_site_plan_offers_the_structures_the_plan_allows(studied: Path) -> N
     assert candidates["cost"].eq(0.4).all()
 
 
-def test_the_command_on_the_sample(studied: Path) -> None:
-    args = ["passive", "--store", str(studied), "--out", str(studied.parent), "--lang", "en"]
+def test_the_command_on_the_sample(sample_store: GeoPackageStore, tmp_path: Path) -> None:
+    studied = tmp_path / "hanam.gpkg"
+    shutil.copyfile(sample_store.path, studied)
+    args = ["passive", "--store", str(studied), "--out", str(tmp_path), "--lang", "en"]
     result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "no under-grounding goal" in result.output
