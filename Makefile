@@ -34,6 +34,7 @@ demo: $(VENV)/.runtime
 	$(BIN)/gis-planner plan-sites --store $(STORE) --operator vietnamobile --budget 5
 	$(BIN)/gis-planner switch-off --store $(STORE) --operator vietnamobile --technology 2G
 	$(BIN)/gis-planner industry --store $(STORE)
+	$(BIN)/gis-planner passive --store $(STORE)
 	$(BIN)/gis-planner fibre --store $(STORE)
 	$(BIN)/gis-planner report --store $(STORE)
 	$(BIN)/gis-planner serve --store $(STORE)

@@ -41,6 +41,7 @@ from gis_planner.indicators import (
 )
 from gis_planner.maps import data_uri
 from gis_planner.operators import operator
+from gis_planner.report_studies import Section, study_sections
 from gis_planner.speeds import SpeedTargets, fixed_summary, speed_summary
 from gis_planner.speeds_product import PRODUCER as SPEEDS_PRODUCER
 from gis_planner.speeds_product import NoSpeeds, SpeedFigures, read_figures
@@ -180,6 +181,7 @@ def render_report(
     area: tuple[str, str] | None = None,
     speeds: SpeedFigures | None = None,
     terrain: str | None = None,
+    studies: list[Section] | None = None,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """The HTML of the report and its tables (for the XLSX).
 
@@ -188,7 +190,8 @@ def render_report(
     provinces of the admin units (``place_name``); the maps are drawn in ``metric_crs``
     (default: the admin units' area's). ``speeds`` (``stored_speeds``) adds the speeds
     section, counted over the report's villages; ``terrain`` (``coverage_terrain``) says what
-    the coverage was computed over.
+    the coverage was computed over; ``studies`` (``report_studies.study_sections``) are the
+    sections of the plan's studies, over the whole store.
     """
     targets = targets or plan_targets()
     table = indicators(inputs, targets)
@@ -267,6 +270,7 @@ def render_report(
             entered=entered.assign(label=entered[label_column]).to_dict("records"),
             maps=_maps(inputs, lang, metric_crs or metric_crs_of(inputs.admin_units)),
             speeds=speeds_section,
+            studies=studies or [],
             terrain=terrain,
             missing=[(name, REPORT_LAYERS[name]) for name in missing or []],
             colours=STATUS_COLOURS,
@@ -315,6 +319,7 @@ def write_report(
         area=area,
         speeds=speeds,
         terrain=coverage_terrain(store, lang),
+        studies=study_sections(store, lang),
     )
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"report_{lang}.html"

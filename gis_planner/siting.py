@@ -32,6 +32,9 @@ from gis_planner.sharing import hosts_operator
 #: Relative cost of a candidate: a tenancy on an existing structure, or a new tower.
 SHARE_COST = 0.4
 NEW_BUILD_COST = 1.0
+#: A tenancy on another sector's structure (a power or lighting pole, a public roof) is taken to
+#: cost as one on a tower: a planning assumption, not a tariff.
+STRUCTURE_COST = SHARE_COST
 NEW_BUILD_HEIGHT_M = 30.0
 #: Distances the service range is searched over (metres, log-spaced).
 _RANGE_GRID_M = np.geomspace(10.0, 20_000.0, 2_000)
@@ -109,21 +112,44 @@ def siting_candidates(
     demand: gpd.GeoDataFrame,
     operator: str,
     *,
+    structures: gpd.GeoDataFrame | None = None,
     metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Other operators' positions with room (cost ``SHARE_COST``) and new builds at the demand.
+    """Other operators' positions with room (cost ``SHARE_COST``), other sectors' structures
+    (``structures``, a ``host_structures`` layer already checked against the zones; cost
+    ``STRUCTURE_COST``) and new builds at the demand.
 
     New builds stand at the demand villages' populated points at ``NEW_BUILD_HEIGHT_M``
     (``populated_points`` in ``metric_crs``).
     """
     room = (placed_positions["capacity"] > placed_positions["tenants"]).to_numpy()
     hosts = placed_positions[~hosts_operator(placed_positions["operators"], operator) & room]
-    return pd.concat(
-        [
-            position_candidates(hosts, "share", SHARE_COST),
-            new_build_candidates(demand, metric_crs=metric_crs),
-        ],
-        ignore_index=True,
+    parts = [position_candidates(hosts, "share", SHARE_COST)]
+    if structures is not None and not structures.empty:
+        parts.append(structure_candidates(structures))
+    parts.append(new_build_candidates(demand, metric_crs=metric_crs))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _candidates(
+    candidate_id: pd.Series,
+    kind: str,
+    height_m: npt.ArrayLike,
+    cost: float,
+    hosts: npt.ArrayLike,
+    geometry: gpd.GeoSeries,
+) -> gpd.GeoDataFrame:
+    """Candidates in the shape ``propose_sites`` takes."""
+    return gpd.GeoDataFrame(
+        {
+            "candidate_id": candidate_id.to_numpy(dtype=object),
+            "kind": kind,
+            "height_m": height_m,
+            "cost": cost,
+            "host_operators": hosts,
+        },
+        geometry=geometry.to_numpy(),
+        crs=WGS84,
     )
 
 
@@ -132,16 +158,26 @@ def position_candidates(
 ) -> gpd.GeoDataFrame:
     """Candidates on existing ``positions`` (a positions product's rows), all of one ``kind``
     and ``cost``, in the shape ``propose_sites`` takes."""
-    return gpd.GeoDataFrame(
-        {
-            "candidate_id": prefix + positions["position_id"].astype(str),
-            "kind": kind,
-            "height_m": positions["height_m"].to_numpy(),
-            "cost": cost,
-            "host_operators": positions["operators"].to_numpy(),
-        },
-        geometry=positions.geometry.to_numpy(),
-        crs=WGS84,
+    return _candidates(
+        prefix + positions["position_id"].astype(str),
+        kind,
+        positions["height_m"].to_numpy(),
+        cost,
+        positions["operators"].to_numpy(),
+        positions.geometry.to_crs(WGS84),
+    )
+
+
+def structure_candidates(structures: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Candidates (kind ``structure``, cost ``STRUCTURE_COST``) on other sectors' structures
+    (a ``host_structures`` layer), at their height; their owner stands for the host."""
+    return _candidates(
+        "S" + structures["structure_id"].astype(str),
+        "structure",
+        structures["height_m"].to_numpy(dtype=np.float64),
+        STRUCTURE_COST,
+        structures["owner"].fillna("").to_numpy(dtype=object),
+        structures.geometry.to_crs(WGS84),
     )
 
 
@@ -149,16 +185,13 @@ def new_build_candidates(
     demand: gpd.GeoDataFrame, *, metric_crs: str | None = None
 ) -> gpd.GeoDataFrame:
     """New towers of ``NEW_BUILD_HEIGHT_M`` at the demand's populated points."""
-    return gpd.GeoDataFrame(
-        {
-            "candidate_id": "N" + demand["code"].astype(str),
-            "kind": "new_build",
-            "height_m": NEW_BUILD_HEIGHT_M,
-            "cost": NEW_BUILD_COST,
-            "host_operators": "",
-        },
-        geometry=populated_points(demand, metric_crs=metric_crs).to_numpy(),
-        crs=WGS84,
+    return _candidates(
+        "N" + demand["code"].astype(str),
+        "new_build",
+        np.full(len(demand), NEW_BUILD_HEIGHT_M),
+        NEW_BUILD_COST,
+        np.full(len(demand), "", dtype=object),
+        populated_points(demand, metric_crs=metric_crs),
     )
 
 

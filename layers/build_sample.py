@@ -29,6 +29,7 @@ from layers.synthetic.admin import Admin
 from layers.synthetic.common import synthetic, to_wgs84
 from layers.synthetic.fibre import build_fibre
 from layers.synthetic.part import Part
+from layers.synthetic.passive import build_passive
 from layers.synthetic.priority import build_priority_areas
 from layers.synthetic.radio import build_cells, build_sites
 from layers.synthetic.villages import build_villages
@@ -139,6 +140,8 @@ def build_layers(area: str = "hanam") -> dict[str, pd.DataFrame]:
         "priority_areas": areas.assign(geometry_quality="approximate", source=priority_source),
         "admin_crosswalk": admin.crosswalk,
     }
+    passive = build_passive(admin.communes, areas, routes, area.upper())
+    frames.update({name: frame.assign(source=source) for name, frame in passive.items()})
     return {name: _to_layer(frame, name, sample.decimals) for name, frame in frames.items()}
 
 

@@ -45,6 +45,7 @@ STORE_USERS = {
     "gis_planner/positions_product.py": "product reader: the positions layer and its record",
     "gis_planner/speeds_product.py": "product reader: the speeds layers and their records",
     "gis_planner/report.py": "product reader: the analysis layers the report measures",
+    "gis_planner/report_studies.py": "product reader: the studies' layers the report shows",
 }
 
 

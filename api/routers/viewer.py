@@ -46,7 +46,11 @@ GROUPS: dict[str, tuple[str, str]] = {
     "gaps": ("Vùng lõm sóng", "Coverage gaps"),
     "planning": ("Khu vực ưu tiên", "Priority areas"),
     "sharing": ("Dùng chung hạ tầng", "Infrastructure sharing"),
-    "studies": ("Tắt sóng 2G/3G, khu công nghiệp", "2G/3G switch-off, industrial zones"),
+    "passive": ("Hạ tầng thụ động: vùng quy hoạch, khu vực cấm", "Passive infrastructure plan"),
+    "studies": (
+        "Tắt sóng 2G/3G, khu công nghiệp, hạ tầng thụ động",
+        "2G/3G switch-off, industrial zones, passive infrastructure",
+    ),
 }
 #: Catalogue groups shown under another switcher group.
 _GROUP_OF = {"radio": "cells"}
@@ -56,6 +60,8 @@ _LAYER_GROUP = {
     "switchoff_villages": "studies",
     "switchoff_restoration": "studies",
     "industry_additions": "studies",
+    "site_compliance": "studies",
+    "passive_hosts": "studies",
 }
 #: Sub-layers of the administrative units (one layer, two versions, three levels).
 _ADMIN_PARTS = (
@@ -71,6 +77,7 @@ _BAND_GROUP = {"throughput": "speeds"}
 LABEL_FIELDS = {
     "admin_units": "name", "villages": "name", "sites": "site_id", "priority_areas": "name",
     "ftth_villages": "name", "coverage_gaps": "name", "fibre_nodes": "name",
+    "planning_zones": "name", "exclusion_areas": "name",
 }  # fmt: skip
 #: What a signal-level band measures on each technology: RxLev on 2G, RSCP on 3G…
 LEVEL_WORDS = {"2G": "RxLev", "3G": "RSCP", "4G": "RSRP", "5G": "SS-RSRP"}

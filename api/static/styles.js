@@ -25,6 +25,17 @@
     fibre_nodes: { color: "#1b9e77", radius: 3, fill: true, fillOpacity: 0.9, weight: 1 },
     cells: { color: "#444", radius: 3, fill: true, fillColor: "#ffd92f", fillOpacity: 0.9,
       weight: 1 },
+    planning_zones: { color: "#6a51a3", weight: 1.5, dashArray: "6 3", fill: true,
+      fillColor: "#9e9ac8", fillOpacity: 0.12 },
+    exclusion_areas: { color: "#99000d", weight: 1.5, fill: true, fillColor: "#cb181d",
+      fillOpacity: 0.25 },
+    military_areas: { color: "#252525", weight: 1.5, fill: true, fillColor: "#525252",
+      fillOpacity: 0.3 },
+    exclusion_points: { color: "#fff", radius: 5, fill: true, fillColor: "#99000d",
+      fillOpacity: 1, weight: 1 },
+    host_structures: { color: "#fff", radius: 3, fill: true, fillColor: "#8c6d31",
+      fillOpacity: 1, weight: 1 },
+    ducts: { color: "#8c6d31", weight: 2, dashArray: "2 2" },
   };
 
   // Two classes of villages: green with fibre, red without (the ones to plan for).
@@ -48,6 +59,12 @@
     loses_all_service: "#67000d", other_operator_only: "#ef3b2c", loses_voice: "#fd8d3c",
     keeps_service: "#74c476",
   };
+  // Sites and host structures against the passive infrastructure plan: green, amber, red.
+  const COMPLIANCE = { compliant: "#1a9850", permit_needed: "#fdae61", forbidden: "#d73027" };
+  function complianceStyle(colour) {
+    return { color: "#fff", weight: 1, radius: 5, fill: true, fillColor: colour,
+      fillOpacity: 1 };
+  }
   function switchOffStyle(colour) {
     return { color: colour, weight: 1, fill: true, fillColor: colour, fillOpacity: 0.6 };
   }
@@ -96,6 +113,14 @@
         style: function (p) { return switchOffStyle(SWITCH_OFF[p.status] || "#999"); },
         classes: Object.keys(SWITCH_OFF).map(function (status) {
           return { label: t(status), style: switchOffStyle(SWITCH_OFF[status]) };
+        }),
+      };
+    }
+    if (entry.source === "site_compliance" || entry.source === "passive_hosts") {
+      return {
+        style: function (p) { return complianceStyle(COMPLIANCE[p.status] || "#999"); },
+        classes: Object.keys(COMPLIANCE).map(function (status) {
+          return { label: t(status), style: complianceStyle(COMPLIANCE[status]) };
         }),
       };
     }

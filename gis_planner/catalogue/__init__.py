@@ -11,6 +11,7 @@ from gis_planner.catalogue.coverage import COVERAGE_LAYERS
 from gis_planner.catalogue.fibre import FIBRE_LAYERS
 from gis_planner.catalogue.industry import INDUSTRY_LAYERS
 from gis_planner.catalogue.layers import CORE_LAYERS
+from gis_planner.catalogue.passive import PASSIVE_LAYERS
 from gis_planner.catalogue.sharing import SHARING_LAYERS
 from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
 from gis_planner.catalogue.speeds import SPEEDS_LAYERS
@@ -28,6 +29,7 @@ CATALOGUE: dict[str, LayerSpec] = {
         *SPEEDS_LAYERS,
         *SWITCHOFF_LAYERS,
         *INDUSTRY_LAYERS,
+        *PASSIVE_LAYERS,
     )
 }
 

@@ -1,8 +1,11 @@
-"""The source layers: administrative units, villages, sites, cells, fibre and priority areas."""
+"""The source layers: administrative units, villages, sites, cells, fibre, priority areas, and
+the passive infrastructure's planning zones, exclusion areas and other sectors' structures."""
 
 from __future__ import annotations
 
 import re
+
+import pandas as pd
 
 from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
 from gis_planner.defaults import TECHNOLOGIES
@@ -24,6 +27,12 @@ TOWER_HEIGHTS_M = (
 )  # fmt: skip
 FIBRE_NODE_TYPES = ("pop", "olt", "odf", "splitter")
 FIBRE_ROUTE_CLASSES = ("trunk", "distribution", "access")
+#: What a planning zone's rule restricts the tower types to (on top of its own list).
+ZONE_RULES = ("no_rule", "rooftop_only", "camouflaged_only")
+#: Kinds of the public exclusion areas; military areas are a layer of their own, not public.
+EXCLUSION_KINDS = ("heritage_site", "airport", "nature_reserve", "other_exclusion")
+#: Other sectors' structures that can carry an antenna.
+STRUCTURE_KINDS = ("power_pole", "lighting_pole", "public_rooftop")
 PRIORITY_CATEGORIES = (
     "provincial_centre", "district_centre", "industrial_zone", "tourism_heritage", "state_agency",
 )  # fmt: skip
@@ -295,6 +304,177 @@ PRIORITY_AREAS = LayerSpec(
     ),
 )  # fmt: skip
 
+
+def _listed(text: pd.Series) -> pd.Series:
+    return text.fillna("").astype(str).str.replace(" ", "", regex=False)
+
+
+def listed_types(text: pd.Series) -> pd.DataFrame:
+    """A zone's ``tower_types`` (comma-separated keys) as one boolean column per tower type;
+    an empty list allows every type."""
+    listed = _listed(text)
+    found = listed.str.get_dummies(sep=",").astype(bool)
+    every = listed.eq("").to_numpy()[:, None]
+    columns = {t: found[t].to_numpy() if t in found else False for t in TOWER_TYPES}
+    return pd.DataFrame(columns, index=text.index) | every
+
+
+def _unknown_types(frame: pd.DataFrame) -> pd.Series:
+    listed = _listed(frame["tower_types"])
+    items = listed[listed != ""].str.split(",").explode()
+    bad = ~items.isin(TOWER_TYPES)
+    return frame.index.to_series().isin(items.index[bad.to_numpy()])
+
+
+def _buffer(*, required: bool) -> FieldSpec:
+    return FieldSpec(
+        "buffer_m", "float", "Vùng đệm", "Buffer", unit="m", min=0, max=20_000,
+        required=required, default=None if required else 0.0,
+        description="Distance around the area (or point) where no antenna may stand.",
+    )  # fmt: skip
+
+
+PLANNING_ZONES = LayerSpec(
+    name="planning_zones",
+    label_vi="Vùng quy hoạch hạ tầng viễn thông thụ động",
+    label_en="Passive infrastructure planning zones",
+    geometry_type="MultiPolygon",
+    group="passive",
+    key=("zone_id",),
+    description=(
+        "Zones of the province's passive infrastructure plan: the tower types each allows, its "
+        "height limit, its rule (rooftop poles only, camouflaged poles only) and whether a "
+        "building permit is needed. Where zones overlap, the strictest decides."
+    ),
+    fields=(
+        _code("zone_id", "Mã vùng", "Zone id"),
+        FieldSpec("name", "str", "Tên vùng", "Zone name"),
+        FieldSpec(
+            "tower_types", "str", "Loại cột được phép", "Tower types allowed", required=False,
+            description=(
+                "Comma-separated tower type keys (lattice, guyed, monopole, rooftop, "
+                "street_pole); empty: every type."
+            ),
+        ),
+        FieldSpec(
+            "zone_rule", "str", "Quy định riêng", "Zone rule", allowed=ZONE_RULES,
+            default="no_rule",
+            description=(
+                "rooftop_only keeps rooftop poles; camouflaged_only keeps camouflaged (street) "
+                "poles; on top of tower_types."
+            ),
+        ),
+        FieldSpec(
+            "max_height_m", "float", "Chiều cao tối đa", "Height limit", unit="m", min=2,
+            max=200, required=False,
+        ),
+        FieldSpec(
+            "permit_required", "bool", "Phải xin giấy phép xây dựng", "Building permit required",
+            default=False,
+        ),
+        _code("commune_code", "Mã xã (trước 2025)", "Commune code (pre-2025)", required=False),
+        SOURCE,
+    ),
+    rules=(
+        RowRule(
+            "tower_types", "not_allowed",
+            "comma-separated tower type keys: " + ", ".join(TOWER_TYPES),
+            _unknown_types,
+        ),
+    ),
+)  # fmt: skip
+
+_EXCLUSION_FIELDS = (
+    _code("area_id", "Mã khu vực", "Area id"),
+    FieldSpec("name", "str", "Tên khu vực", "Name"),
+    FieldSpec("kind", "str", "Loại", "Kind", allowed=EXCLUSION_KINDS),
+)
+
+EXCLUSION_AREAS = LayerSpec(
+    name="exclusion_areas",
+    label_vi="Khu vực cấm xây dựng cột anten",
+    label_en="Exclusion areas",
+    geometry_type="MultiPolygon",
+    group="passive",
+    key=("area_id",),
+    description=(
+        "Areas where no antenna structure may stand (heritage sites, airports, nature "
+        "reserves), with a buffer around them."
+    ),
+    fields=(*_EXCLUSION_FIELDS, _buffer(required=False), SOURCE),
+)
+
+EXCLUSION_POINTS = LayerSpec(
+    name="exclusion_points",
+    label_vi="Điểm cấm xây dựng cột anten (có vùng đệm)",
+    label_en="Exclusion points (with a buffer)",
+    geometry_type="Point",
+    group="passive",
+    key=("area_id",),
+    description="Exclusions given as a point and the radius around it (a monument, a radar).",
+    fields=(*_EXCLUSION_FIELDS, _buffer(required=True), SOURCE),
+)
+
+MILITARY_AREAS = LayerSpec(
+    name="military_areas",
+    label_vi="Khu vực quân sự",
+    label_en="Military areas",
+    geometry_type="MultiPolygon",
+    group="passive",
+    key=("area_id",),
+    description=(
+        "Military and security areas where no antenna structure may stand; for admins only, "
+        "unlike the other exclusion areas."
+    ),
+    fields=(
+        _code("area_id", "Mã khu vực", "Area id"),
+        FieldSpec("name", "str", "Tên khu vực", "Name", required=False),
+        _buffer(required=False),
+        SOURCE,
+    ),
+)
+
+HOST_STRUCTURES = LayerSpec(
+    name="host_structures",
+    label_vi="Công trình của ngành khác có thể lắp anten",
+    label_en="Other sectors' structures that can carry antennas",
+    geometry_type="Point",
+    group="passive",
+    key=("structure_id",),
+    description="Power and lighting poles and public rooftops that could carry an antenna.",
+    fields=(
+        _code("structure_id", "Mã công trình", "Structure id"),
+        FieldSpec("kind", "str", "Loại công trình", "Structure kind", allowed=STRUCTURE_KINDS),
+        FieldSpec("owner", "str", "Đơn vị quản lý", "Owner", required=False),
+        FieldSpec(
+            "height_m", "float", "Độ cao", "Height", unit="m", min=2, max=200,
+            description="Above ground; for a rooftop, the roof's height with its mast.",
+        ),
+        FieldSpec("name", "str", "Tên", "Name", required=False),
+        _code("commune_code", "Mã xã (theo vị trí)", "Commune code (by location)", required=False),
+        SOURCE,
+    ),
+)  # fmt: skip
+
+DUCTS = LayerSpec(
+    name="ducts",
+    label_vi="Cống bể, hào kỹ thuật",
+    label_en="Ducts",
+    geometry_type="LineString",
+    group="passive",
+    key=("duct_id",),
+    description="Underground ducts and shared trenches that can carry cables.",
+    fields=(
+        _code("duct_id", "Mã tuyến cống", "Duct id"),
+        FieldSpec("owner", "str", "Đơn vị quản lý", "Owner", required=False),
+        FieldSpec(
+            "free_ways", "int", "Số ống còn trống", "Free ways", unit="ways", min=0, max=100,
+            required=False,
+        ),
+        SOURCE,
+    ),
+)  # fmt: skip
+
 ADMIN_CROSSWALK = LayerSpec(
     name="admin_crosswalk",
     label_vi="Bảng chuyển đổi đơn vị hành chính",
@@ -330,4 +510,10 @@ CORE_LAYERS: tuple[LayerSpec, ...] = (
     FIBRE_NODES,
     PRIORITY_AREAS,
     ADMIN_CROSSWALK,
+    PLANNING_ZONES,
+    EXCLUSION_AREAS,
+    EXCLUSION_POINTS,
+    MILITARY_AREAS,
+    HOST_STRUCTURES,
+    DUCTS,
 )

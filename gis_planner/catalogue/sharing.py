@@ -149,7 +149,7 @@ SITE_PROPOSALS = LayerSpec(
     fields=(
         _text("operator", "Nhà mạng", "Operator", required=True),
         _text("candidate_id", "Mã ứng viên", "Candidate id", required=True),
-        FieldSpec("kind", "str", "Loại", "Kind", allowed=("share", "new_build")),
+        FieldSpec("kind", "str", "Loại", "Kind", allowed=("share", "structure", "new_build")),
         FieldSpec("height_m", "float", "Độ cao ăng-ten", "Antenna height", unit="m", min=0),
         FieldSpec("cost", "float", "Chi phí tương đối", "Relative cost", min=0),
         _text("host_operators", "Nhà mạng chủ cột", "Host operators"),

@@ -113,6 +113,42 @@ VALUES: tuple[Value, ...] = (
     Value("olt", "Thiết bị OLT", "OLT", ("OLT", "trạm OLT")),
     Value("odf", "Giá phối quang ODF", "ODF", ("ODF", "giá ODF", "tủ ODF", "giá phối quang")),
     Value("splitter", "Bộ chia quang", "Splitter", ("bộ chia", "spliter", "tủ chia quang")),
+    # passive infrastructure: zone rules, exclusions, other sectors' structures, compliance
+    Value("no_rule", "Không có quy định riêng", "No rule", ("không", "không có", "none")),
+    Value(
+        "rooftop_only", "Chỉ cột trên nóc nhà", "Rooftop poles only",
+        ("chỉ cột cóc", "chỉ cột trên mái", "rooftop only"),
+    ),
+    Value(
+        "camouflaged_only", "Chỉ cột ngụy trang", "Camouflaged poles only",
+        ("chỉ ngụy trang", "chỉ cột ngụy trang, cột đèn", "camouflaged only", "camouflage only"),
+    ),
+    Value(
+        "heritage_site", "Di tích, di sản", "Heritage site",
+        ("di sản", "khu di tích", "di tích lịch sử", "heritage"),
+    ),
+    Value("airport", "Sân bay", "Airport", ("cảng hàng không", "sân bay quân sự", "airfield")),
+    Value(
+        "nature_reserve", "Khu bảo tồn thiên nhiên", "Nature reserve",
+        ("khu bảo tồn", "rừng đặc dụng", "reserve"),
+    ),
+    Value("other_exclusion", "Khu vực cấm khác", "Other exclusion", ("khác", "other")),
+    Value("power_pole", "Cột điện lực", "Power pole", ("cột điện", "cột điện lực", "EVN")),
+    Value(
+        "lighting_pole", "Cột đèn chiếu sáng", "Lighting pole",
+        ("cột đèn", "cột chiếu sáng", "đèn đường", "street light", "lamp post"),
+    ),
+    Value(
+        "public_rooftop", "Nóc nhà công trình công cộng", "Public rooftop",
+        ("nóc nhà công cộng", "mái nhà công cộng", "trụ sở", "public building"),
+    ),
+    Value(
+        "structure", "Công trình ngành khác", "Other sector's structure",
+        ("công trình ngành khác", "hạ tầng ngành khác"),
+    ),
+    Value("compliant", "Phù hợp quy hoạch", "Compliant", ("phù hợp", "ok")),
+    Value("permit_needed", "Cần giấy phép", "Needs a permit", ("xin phép", "permit")),
+    Value("forbidden", "Không được phép", "Not allowed", ("cấm", "không phù hợp")),
     # crosswalk
     Value("whole", "Giữ nguyên đơn vị", "Whole unit", ("nguyên", "toàn bộ", "giữ nguyên")),
     Value("split", "Chia tách", "Split", ("tách", "một phần", "part")),

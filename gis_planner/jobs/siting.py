@@ -11,6 +11,7 @@ from gis_planner.admin import unit_names, units
 from gis_planner.crs import metric_crs_of
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import Lang
+from gis_planner.jobs.passive import PLAN_LAYERS, permitted_structures
 from gis_planner.positions_product import PositionsProduct, read_positions
 from gis_planner.products import input_revisions, layer_record, scoped_layer
 from gis_planner.siting import SitingResult, planned_cell, propose_sites, siting_candidates
@@ -44,8 +45,12 @@ class SitePlan:
     positions: PositionsProduct
 
 
-#: The layers a site plan is computed from: a later write of one makes it stale.
-INPUT_LAYERS = ("coverage_villages", "villages", "positions", "sites", "admin_units")
+#: The layers a site plan is computed from: a later write of one makes it stale. Other sectors'
+#: structures are candidates where the plan's zones and exclusions allow them.
+INPUT_LAYERS = (
+    "coverage_villages", "villages", "positions", "sites", "admin_units", "host_structures",
+    *PLAN_LAYERS,
+)  # fmt: skip
 
 
 def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
@@ -54,7 +59,10 @@ def run(spec: SitingSpec, store: LayerStore) -> SitePlan:
     admin = store.read("admin_units")
     crs = metric_crs_of(admin)
     product = read_positions(store)
-    candidates = siting_candidates(product.table, demand, spec.operator, metric_crs=crs)
+    structures = permitted_structures(store)
+    candidates = siting_candidates(
+        product.table, demand, spec.operator, structures=structures, metric_crs=crs
+    )
     result = propose_sites(
         demand,
         candidates,
@@ -118,7 +126,8 @@ def _summary(
             "figure": [
                 "villages below target", "population below target", "villages covered",
                 "population covered", "villages not reached", "villages uncoverable",
-                "sites proposed", "of which tenancies", "cost", "method", "result",
+                "sites proposed", "of which tenancies", "of which on other sectors' structures",
+                "cost", "method", "result",
                 "proven optimal", "bound", "gap", "LP bound", "solve seconds",
                 "time limit seconds", "model after reductions",
             ],
@@ -128,6 +137,7 @@ def _summary(
                 int(demand_layer.loc[demand_layer["status"] == "covered", "population"].sum()),
                 int(status.get("not_reached", 0)), int(status.get("uncoverable", 0)),
                 len(proposals), int((proposals["kind"] == "share").sum()),
+                int((proposals["kind"] == "structure").sum()),
                 round(float(proposals["cost"].sum()), 2), solution.method, solution.label,
                 solution.optimal, round(solution.bound, 2), f"{solution.gap:.2%}",
                 round(solution.lp_bound, 2), round(solution.solve_s, 2),

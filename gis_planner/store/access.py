@@ -61,6 +61,9 @@ PUBLIC_LAYERS = frozenset(
         # where 5G would be added to the industrial zones stands on the (public) positions
         "industry_additions",
         "ftth_speeds",
+        # the plan's zones and its civil exclusion areas are published planning documents;
+        # military areas, the utilities' structures and ducts, and the checks are not
+        "planning_zones", "exclusion_areas", "exclusion_points", "cable_shares",
     }
 )  # fmt: skip
 

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from gis_planner.catalogue import CATALOGUE
-from gis_planner.catalogue.layers import PATTERN_NAME
+from gis_planner.catalogue.layers import PATTERN_NAME, TOWER_TYPES
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec
 from gis_planner.errors import StoreError
 from gis_planner.operators import OPERATOR_KEYS
@@ -49,6 +49,12 @@ ROW_RULES_SQL: dict[tuple[str, str, str], str] = {
     ("admin_units", "parent_code", "required"): "level = 'province' OR parent_code IS NOT NULL",
     ("cells", "pattern_ref", "not_allowed"): (
         f"pattern_ref ~ '^(?:{PATTERN_NAME.pattern})$' AND strpos(pattern_ref, '..') = 0"
+    ),
+    ("planning_zones", "tower_types", "not_allowed"): (
+        "tower_types IS NULL OR replace(tower_types, ' ', '') = '' OR "
+        "string_to_array(replace(tower_types, ' ', ''), ',') <@ ARRAY["
+        + ", ".join(f"'{t}'" for t in TOWER_TYPES)
+        + "]::text[]"
     ),
 }
 

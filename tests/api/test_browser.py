@@ -619,3 +619,23 @@ def test_the_new_province_opens_whole_and_its_former_provinces_are_picked(
         assert picked_zoom >= zoom
         assert errors == []
         page.close()
+
+
+def test_passive_plan_group_and_outcome_colours(browser: Browser, live_server: str) -> None:
+    page, errors = _open(browser, live_server, DESKTOP)
+    groups = page.locator("#layers fieldset.group legend").all_inner_texts()
+    assert "Hạ tầng thụ động: vùng quy hoạch, khu vực cấm" in groups
+    assert page.locator('input[data-layer="military_areas"]').count() == 0
+    classes = page.evaluate(
+        """() => GP.styles.layerStyle({source: "site_compliance", geometry_type: "Point"})
+             .classes.map((c) => [c.label, c.style.fillColor])"""
+    )
+    assert classes == [
+        ["Phù hợp quy hoạch", "#1a9850"],
+        ["Cần giấy phép xây dựng", "#fdae61"],
+        ["Không được phép", "#d73027"],
+    ]
+    page.locator('input[data-layer="planning_zones"]').check()
+    _settle(page)
+    assert errors == []
+    page.close()

@@ -14,7 +14,11 @@ from gis_planner.store import GeoPackageStore
 from tests.api.conftest import key
 
 JSON = {"Accept": "application/json"}
-PUBLIC = ("admin_units", "villages", "sites", "priority_areas", "admin_crosswalk")
+PUBLIC = (
+    "admin_units", "villages", "sites", "priority_areas", "admin_crosswalk",
+    # the passive infrastructure plan's published layers (not military_areas nor structures)
+    "planning_zones", "exclusion_areas", "exclusion_points",
+)  # fmt: skip
 
 
 def test_landing_page_links(client: TestClient) -> None:

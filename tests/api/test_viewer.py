@@ -29,9 +29,12 @@ def test_page_and_its_files_are_local(client: TestClient) -> None:
 def test_config_groups_for_a_viewer(client: TestClient, sample_store: GeoPackageStore) -> None:
     config = client.get("/viewer/config.json").json()
     assert config["role"] == "viewer" and config["basemap_url"] is None
-    assert list(config["groups"]) == ["admin", "sites", "planning"]
+    assert list(config["groups"]) == ["admin", "sites", "planning", "passive"]
     ids = [layer["id"] for layer in config["layers"]]
     assert "admin_units.commune.pre2025" in ids and "villages" in ids
+    # the plan's zones and civil exclusions are public, military areas and structures are not
+    assert {"planning_zones", "exclusion_areas", "exclusion_points"} <= set(ids)
+    assert not {"military_areas", "host_structures", "ducts"} & set(ids)
     operators = set(sample_store.read("sites", columns=["operator"])["operator"])
     assert {i for i in ids if i.startswith("sites.")} == {f"sites.{op}" for op in operators}
     sites = next(layer for layer in config["layers"] if layer["id"] == "sites.viettel")
@@ -51,7 +54,9 @@ def test_config_for_an_operator_and_with_coverage(
     coverage_store: GeoPackageStore, coverage_client: TestClient
 ) -> None:
     config = coverage_client.get("/viewer/config.json", headers=key("viettel")).json()
-    assert list(config["groups"]) == ["admin", "sites", "cells", "fibre", "coverage", "planning"]
+    assert list(config["groups"]) == [
+        "admin", "sites", "cells", "fibre", "coverage", "planning", "passive",
+    ]  # fmt: skip
     rasters = [layer for layer in config["layers"] if layer["kind"] == "raster"]
     aggregated = coverage_raster(coverage_store, None, "rsrp")
     rsrp = coverage_raster(coverage_store, "viettel", "rsrp")

@@ -97,6 +97,20 @@ RULE_EXAMPLES = {
         },
         dtype="str",
     ),
+    ("planning_zones", "tower_types", "not_allowed"): pd.DataFrame(
+        {
+            "tower_types": [
+                "rooftop",
+                "monopole, lattice",
+                "monopole,pylon",
+                "",
+                "rooftop,,street_pole",
+                "Rooftop",
+                None,
+            ]
+        },
+        dtype="str",
+    ),
 }
 
 
