@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,6 +106,10 @@ class _Guard:
                 lib = ctypes.CDLL(str(candidate))
             except OSError:
                 continue
+            # Another GDAL may be loaded (rasterio's wheel brings its own): its drivers are
+            # the rasters' (MEM among them), never to be removed.
+            if not _is_pyogrios(lib):
+                continue
             lib.CPLCalloc.restype = ctypes.c_void_p
             lib.CPLCalloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
             lib.CPLStrdup.restype = ctypes.c_void_p
@@ -154,6 +159,18 @@ class _Guard:
                 f"vector files are not read: GDAL could not be restricted to "
                 f"{', '.join(sorted(ALLOWED_DRIVERS))} without network access ({self.problem})"
             )
+
+
+def _is_pyogrios(lib: ctypes.CDLL) -> bool:
+    """Whether ``lib`` is the GDAL pyogrio reads with: a setting made through it is seen by
+    pyogrio (each loaded GDAL has settings of its own)."""
+    key, token = "GIS_PLANNER_GDAL_PROBE", f"{id(lib)}:{os.getpid()}"
+    lib.CPLSetConfigOption.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    lib.CPLSetConfigOption(key.encode(), token.encode())
+    try:
+        return bool(pyogrio.get_gdal_config_option(key) == token)
+    finally:
+        lib.CPLSetConfigOption(key.encode(), None)
 
 
 _GUARD = _Guard()
