@@ -221,13 +221,18 @@ def speed_summary(village_rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def fixed_speeds(
-    ftth: pd.DataFrame, params: FixedParams | None = None, targets: SpeedTargets | None = None
+    ftth: pd.DataFrame,
+    params: FixedParams | None = None,
+    targets: SpeedTargets | None = None,
+    named_pons: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each village's busy-hour FTTH download and whether it meets 100 Mb/s and 1 Gb/s.
 
     ``ftth`` holds ``ftth_villages``'s columns ``code``, ``commune_code``, ``population``,
     ``covered`` and ``operators`` (comma-separated); a village with several operators' fibre
-    gets the best of their PONs, one without FTTH 0 Mb/s.
+    gets the best of their PONs, one without FTTH 0 Mb/s. An operator's PON at a village is
+    the one the fibre layer names there (``named_pons``: ``code``, ``operator``, ``pon``, from
+    ``fibre.ftth.pon_reach``; the best if several), else ``params``'s for the operator.
     """
     params = params or FixedParams()
     targets = targets or SpeedTargets()
@@ -236,12 +241,32 @@ def fixed_speeds(
         .assign(operator=lambda f: f["operators"].str.split(","))
         .explode("operator")
     )
-    pons = {op: params.pon_of(op) for op in offers["operator"].unique()}
-    offers["pon"] = offers["operator"].map({op: pon.name for op, pon in pons.items()})
-    offers["subscriber_mbps"] = offers["operator"].map(
-        {op: params.subscriber_mbps(pon) for op, pon in pons.items()}
+    assumed_pon = {op: params.pon_of(op).name for op in offers["operator"].unique()}
+    assumed = offers.assign(pon=offers["operator"].map(assumed_pon), pon_from_fibre=False)
+    named = pd.DataFrame(columns=["code", "operator", "pon"])
+    if named_pons is not None and not named_pons.empty:
+        unknown = set(named_pons["pon"]) - set(PONS)
+        if unknown:
+            raise GisPlannerError(f"unknown PON {sorted(unknown)}: one of {', '.join(PONS)}")
+        # only where that operator's fibre reaches the village
+        named = named_pons.merge(offers[["code", "operator"]], on=["code", "operator"])
+    offers = pd.concat(
+        [assumed, named.assign(pon_from_fibre=True)], ignore_index=True
+    ).drop_duplicates(["code", "operator", "pon"], keep="last")
+    offers["subscriber_mbps"] = offers["pon"].map(
+        {name: params.subscriber_mbps(pon) for name, pon in PONS.items()}
     )
-    best = offers.sort_values("subscriber_mbps", ascending=False).drop_duplicates("code")
+    # The layer's word first, then the fastest: an operator's assumed PON never outranks
+    # the one its own fibre layer names at the village.
+    offers = offers[
+        offers["pon_from_fibre"]
+        | ~offers.set_index(["code", "operator"]).index.isin(
+            named.set_index(["code", "operator"]).index
+        )
+    ]
+    best = offers.sort_values("subscriber_mbps", ascending=False, kind="stable").drop_duplicates(
+        "code"
+    )
     best = best.set_index("code")
     rows = pd.DataFrame(
         {
@@ -254,6 +279,7 @@ def fixed_speeds(
     )
     # no PON where there is no FTTH (missing, not an empty name)
     rows["pon"] = rows["village_code"].map(best["pon"])
+    rows["pon_from_fibre"] = rows["village_code"].map(best["pon_from_fibre"]).eq(True)
     rows["subscriber_mbps"] = rows["village_code"].map(best["subscriber_mbps"]).fillna(0.0)
     rows["meets_target"] = rows["subscriber_mbps"] >= targets.fixed_mbps
     rows["meets_2030"] = rows["subscriber_mbps"] >= targets.fixed_2030_mbps

@@ -15,10 +15,12 @@ import rasterio
 import shapely
 from typer.testing import CliRunner
 
-from gis_planner.catalogue.speeds import PON_NAMES
+from gis_planner.catalogue.layers import PON_NAMES
 from gis_planner.cli import app
 from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.stats import label_pixels
+from gis_planner.errors import GisPlannerError
+from gis_planner.fibre.ftth import pon_reach
 from gis_planner.jobs import coverage, speeds
 from gis_planner.radio.linkbudget import LinkBudgetError
 from gis_planner.radio.throughput import (
@@ -163,6 +165,72 @@ def test_fixed_access_by_pon() -> None:
     assert summary.loc["fixed_2030", "villages_at_target"] == 1
     # a split so small that under one subscriber is active gets the whole PON, no more
     assert FixedParams(split=2).subscriber_mbps(GPON) == pytest.approx(2488.32 * 0.92)
+
+
+def test_the_fibre_layers_pon_comes_before_the_assumed_one() -> None:
+    """VNPT is assumed on GPON, Viettel on XGS-PON; the fibre layer names XGS-PON for VNPT
+    at A and GPON for Viettel at B (not at C), and a PON of Viettel's at D, where only
+    VNPT's fibre reaches."""
+    ftth = pd.DataFrame(
+        {
+            "code": ["A", "B", "C", "D"],
+            "commune_code": "13285",
+            "population": [100, 200, 300, 400],
+            "covered": True,
+            "operators": ["vnpt", "viettel", "viettel", "vnpt"],
+        }
+    )
+    named = pd.DataFrame(
+        {
+            "code": ["A", "A", "B", "D"],
+            "operator": ["vnpt", "vnpt", "viettel", "viettel"],
+            "pon": ["gpon", "xgs-pon", "gpon", "xgs-pon"],
+        }
+    )
+    params = FixedParams(pon_by_operator=(("viettel", "xgs-pon"),))
+    rows = fixed_speeds(ftth, params, named_pons=named).set_index("village_code")
+    xgs_mbps, gpon_mbps = 9953.28 * 216 / 248 / 8, 2488.32 * 0.92 / 8
+    # A: the layer's best of its two PONs
+    assert rows.loc["A", "pon"] == "xgs-pon" and rows.loc["A", "pon_from_fibre"]
+    assert rows.loc["A", "subscriber_mbps"] == pytest.approx(xgs_mbps)
+    # B: the layer's GPON, though Viettel is assumed on XGS-PON elsewhere
+    assert rows.loc["B", "pon"] == "gpon" and rows.loc["B", "pon_from_fibre"]
+    assert rows.loc["B", "subscriber_mbps"] == pytest.approx(gpon_mbps)
+    # C: nothing named, the assumption
+    assert rows.loc["C", "pon"] == "xgs-pon" and not rows.loc["C", "pon_from_fibre"]
+    # D: Viettel's PON is named there but Viettel's fibre is not within reach: VNPT's GPON
+    assert rows.loc["D", "pon"] == "gpon" and not rows.loc["D", "pon_from_fibre"]
+    with pytest.raises(GisPlannerError, match="unknown PON"):
+        fixed_speeds(ftth, params, named_pons=named.assign(pon="epon"))
+
+
+def test_pon_reach_finds_the_named_distribution_points_within_drop() -> None:
+    crs = "EPSG:32648"
+    x0, y0 = 590_000.0, 2_270_000.0
+    villages = gpd.GeoDataFrame(
+        {"code": ["A", "B"]},
+        geometry=[
+            shapely.box(x0, y0, x0 + 200, y0 + 200),
+            shapely.box(x0 + 5000, y0, x0 + 5200, y0 + 200),
+        ],
+        crs=crs,
+    ).to_crs("EPSG:4326")
+    nodes = gpd.GeoDataFrame(
+        {
+            "operator": ["vnpt", "vnpt", "viettel", "fpt"],
+            "node_type": ["splitter", "olt", "odf", "splitter"],
+            "pon": ["xgs-pon", "gpon", None, "gpon"],
+        },
+        # 100 m from A; an OLT (not a drop point) inside A; an ODF with no PON inside A; a
+        # splitter 400 m from B (beyond a 300 m drop)
+        geometry=shapely.points([(x0 + 300, y0 + 100), (x0 + 100, y0 + 100),
+                                 (x0 + 100, y0 + 100), (x0 + 5600, y0 + 100)]),
+        crs=crs,
+    ).to_crs("EPSG:4326")  # fmt: skip
+    found = pon_reach(villages, nodes, drop_m=300.0, metric_crs=crs)
+    assert found.to_dict("records") == [{"code": "A", "operator": "vnpt", "pon": "xgs-pon"}]
+    assert pon_reach(villages, nodes, drop_m=450.0, metric_crs=crs)["code"].tolist() == ["A", "B"]
+    assert pon_reach(villages, nodes.drop(columns="pon"), metric_crs=crs).empty
 
 
 def test_the_spec_pickles() -> None:

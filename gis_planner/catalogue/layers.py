@@ -26,6 +26,8 @@ TOWER_HEIGHTS_M = (
     ("street_pole", 12.0),
 )  # fmt: skip
 FIBRE_NODE_TYPES = ("pop", "olt", "odf", "splitter")
+#: PONs a fibre node may serve (``speeds.PONS``).
+PON_NAMES = ("gpon", "xgs-pon")
 FIBRE_ROUTE_CLASSES = ("trunk", "distribution", "access")
 #: What a planning zone's rule restricts the tower types to (on top of its own list).
 ZONE_RULES = ("no_rule", "rooftop_only", "camouflaged_only")
@@ -274,6 +276,10 @@ FIBRE_NODES = LayerSpec(
         FieldSpec("name", "str", "Tên", "Name", required=False),
         FieldSpec(
             "capacity_ports", "int", "Số cổng", "Ports", required=False, min=1, max=100_000
+        ),
+        FieldSpec(
+            "pon", "str", "Công nghệ PON", "PON", required=False, allowed=PON_NAMES,
+            description="The PON the node serves (GPON, XGS-PON); empty where not known.",
         ),
         SOURCE,
     ),

@@ -4,12 +4,11 @@ and its fixed access (FTTH) against 100 Mb/s and 1 Gb/s."""
 from __future__ import annotations
 
 from gis_planner.catalogue.coverage import COVERAGE_OPERATORS
+from gis_planner.catalogue.layers import PON_NAMES
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec
 
 #: The technologies a throughput is estimated for (2G/3G cannot reach the targets).
 THROUGHPUT_TECHNOLOGIES = ("4G", "5G")
-#: PONs a village's FTTH may run (``speeds.PONS``); empty for a village without FTTH.
-PON_NAMES = ("gpon", "xgs-pon")
 
 
 def _mbps(name: str, vi: str, en: str, *, required: bool = True) -> FieldSpec:
@@ -81,7 +80,15 @@ FTTH_SPEEDS = LayerSpec(
             "operators", "str", "Doanh nghiệp cung cấp", "Operators", required=False,
             description="Comma-separated operator keys.",
         ),
-        FieldSpec("pon", "str", "Công nghệ PON", "PON", required=False, allowed=PON_NAMES),
+        FieldSpec(
+            "pon", "str", "Công nghệ PON", "PON", required=False, allowed=PON_NAMES,
+            description="The best PON of the village's FTTH; empty without FTTH.",
+        ),
+        FieldSpec(
+            "pon_from_fibre", "bool", "PON theo lớp cáp quang", "PON from the fibre layer",
+            description="The fibre layer names this PON at a distribution point within drop "
+            "distance; otherwise it is the run's assumption for the operator.",
+        ),
         _mbps("subscriber_mbps", "Tốc độ mỗi thuê bao giờ cao điểm", "Busy-hour subscriber speed"),
         FieldSpec("meets_target", "bool", "Đạt 100 Mb/s", "At 100 Mb/s"),
         FieldSpec("meets_2030", "bool", "Đạt 1 Gb/s (2030)", "At 1 Gb/s (2030)"),

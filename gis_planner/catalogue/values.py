@@ -113,6 +113,8 @@ VALUES: tuple[Value, ...] = (
     Value("olt", "Thiết bị OLT", "OLT", ("OLT", "trạm OLT")),
     Value("odf", "Giá phối quang ODF", "ODF", ("ODF", "giá ODF", "tủ ODF", "giá phối quang")),
     Value("splitter", "Bộ chia quang", "Splitter", ("bộ chia", "spliter", "tủ chia quang")),
+    Value("gpon", "GPON", "GPON", ("G-PON", "GPON 2.5G", "2.5G PON")),
+    Value("xgs-pon", "XGS-PON", "XGS-PON", ("XGSPON", "XGS PON", "10G PON", "10G-PON")),
     # passive infrastructure: zone rules, exclusions, other sectors' structures, compliance
     Value("no_rule", "Không có quy định riêng", "No rule", ("không", "không có", "none")),
     Value(

@@ -66,6 +66,37 @@ def ftth_villages(
     return out
 
 
+def pon_reach(
+    villages: gpd.GeoDataFrame,
+    nodes: gpd.GeoDataFrame,
+    drop_m: float = DEFAULT_DROP_M,
+    *,
+    metric_crs: str | None = None,
+) -> pd.DataFrame:
+    """The PONs the fibre layer names near each village: ``code``, ``operator``, ``pon`` for
+    every distribution point with a ``pon`` within ``drop_m`` of a village's outline (the
+    reach of ``ftth_villages``), one row per village, operator and PON."""
+    columns = ["code", "operator", "pon"]
+    if "pon" not in nodes.columns:
+        return pd.DataFrame(columns=columns)
+    named = nodes[nodes["node_type"].isin(DISTRIBUTION_NODE_TYPES) & nodes["pon"].notna()]
+    if named.empty or villages.empty:
+        return pd.DataFrame(columns=columns)
+    crs = metric_crs or metric_crs_of(villages)
+    tree = shapely.STRtree(named.geometry.to_crs(crs).to_numpy())
+    village_idx, node_idx = tree.query(
+        villages.geometry.to_crs(crs).to_numpy(), predicate="dwithin", distance=drop_m
+    )
+    found = pd.DataFrame(
+        {
+            "code": villages["code"].to_numpy()[village_idx],
+            "operator": named["operator"].to_numpy()[node_idx],
+            "pon": named["pon"].to_numpy()[node_idx],
+        }
+    )
+    return found.drop_duplicates(ignore_index=True)
+
+
 def ftth_shares(covered: gpd.GeoDataFrame, admin_units: gpd.GeoDataFrame) -> pd.DataFrame:
     """Share of villages and of people with FTTH by commune, district and province (pre-2025
     units, which villages are coded in), against the 100 % target."""

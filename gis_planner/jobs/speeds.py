@@ -40,7 +40,7 @@ from gis_planner.coverage.products import GDAL_CACHE_MIB, RasterBand, _TiledRast
 from gis_planner.coverage.registry import JOB as COVERAGE_JOB
 from gis_planner.coverage.stats import ANY_OPERATOR, AreaLabeller, with_any
 from gis_planner.errors import GisPlannerError
-from gis_planner.fibre.ftth import ftth_villages
+from gis_planner.fibre.ftth import ftth_villages, pon_reach
 from gis_planner.i18n import Lang
 from gis_planner.products import (
     Band,
@@ -155,7 +155,8 @@ def run(spec: SpeedsSpec, store: LayerStore) -> SpeedsResult:
                 parts.append(speeds_table(villages, sums, technology, spec.targets))
         rows = pd.concat(parts, ignore_index=True)
         measured = villages[villages["code"].isin(rows["village_code"])]
-        fixed = fixed_speeds(_ftth(store, measured), spec.fixed, spec.targets)
+        ftth, named_pons = _ftth(store, measured)
+        fixed = fixed_speeds(ftth, spec.fixed, spec.targets, named_pons)
         area = next(iter(scenes.values()))[0].area
         layers = {
             scoped_layer(SPEEDS_VILLAGES.name, spec.scope): rows,
@@ -394,10 +395,13 @@ class _Rasters:
         )
 
 
-def _ftth(store: LayerStore, villages: gpd.GeoDataFrame) -> pd.DataFrame:
-    """``villages`` with their FTTH (``fibre.ftth.ftth_villages``); none without fibre layers."""
+def _ftth(store: LayerStore, villages: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``villages`` with their FTTH (``fibre.ftth.ftth_villages``) and the PONs the fibre
+    layer names near them (``fibre.ftth.pon_reach``); none without fibre layers."""
     if not (store.has_layer("fibre_routes") and store.has_layer("fibre_nodes")):
-        return villages.assign(covered=False, operators="")
+        return villages.assign(covered=False, operators=""), pd.DataFrame(
+            columns=["code", "operator", "pon"]
+        )
     routes, nodes = store.read("fibre_routes"), store.read("fibre_nodes")
     assert isinstance(routes, gpd.GeoDataFrame) and isinstance(nodes, gpd.GeoDataFrame)
-    return ftth_villages(villages, routes, nodes)
+    return ftth_villages(villages, routes, nodes), pon_reach(villages, nodes)
