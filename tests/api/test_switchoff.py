@@ -97,6 +97,8 @@ def test_the_viewer_offers_the_study_to_its_operator(client_of: TestClient) -> N
     entries = {layer["id"]: layer for layer in config["layers"]}
     assert entries["switchoff_villages"]["group"] == "studies"
     assert entries["switchoff_restoration"]["group"] == "studies"
-    assert config["groups"]["studies"] == "2G/3G switch-off, industrial zones"
+    assert config["groups"]["studies"] == (
+        "2G/3G switch-off, industrial zones, passive infrastructure"
+    )
     public = client_of.get("/viewer/config.json").json()
     assert "switchoff_villages" not in {layer["id"] for layer in public["layers"]}
