@@ -241,33 +241,29 @@ def fixed_speeds(
         .assign(operator=lambda f: f["operators"].str.split(","))
         .explode("operator")
     )
-    assumed_pon = {op: params.pon_of(op).name for op in offers["operator"].unique()}
-    assumed = offers.assign(pon=offers["operator"].map(assumed_pon), pon_from_fibre=False)
-    named = pd.DataFrame(columns=["code", "operator", "pon"])
+    pair = ["code", "operator"]
+    named = pd.DataFrame(columns=[*pair, "pon"])
     if named_pons is not None and not named_pons.empty:
         unknown = set(named_pons["pon"]) - set(PONS)
         if unknown:
             raise GisPlannerError(f"unknown PON {sorted(unknown)}: one of {', '.join(PONS)}")
         # only where that operator's fibre reaches the village
-        named = named_pons.merge(offers[["code", "operator"]], on=["code", "operator"])
-    offers = pd.concat(
-        [assumed, named.assign(pon_from_fibre=True)], ignore_index=True
-    ).drop_duplicates(["code", "operator", "pon"], keep="last")
-    offers["subscriber_mbps"] = offers["pon"].map(
+        named = named_pons.merge(offers[pair], on=pair)
+    # The layer's word for an operator at a village, else the run's assumption for it.
+    unnamed = offers[~offers.set_index(pair).index.isin(named.set_index(pair).index)]
+    assumed_pon = {op: params.pon_of(op).name for op in unnamed["operator"].unique()}
+    choices = pd.concat(
+        [
+            unnamed.assign(pon=unnamed["operator"].map(assumed_pon), pon_from_fibre=False),
+            named.assign(pon_from_fibre=True),
+        ],
+        ignore_index=True,
+    )
+    choices["subscriber_mbps"] = choices["pon"].map(
         {name: params.subscriber_mbps(pon) for name, pon in PONS.items()}
     )
-    # The layer's word first, then the fastest: an operator's assumed PON never outranks
-    # the one its own fibre layer names at the village.
-    offers = offers[
-        offers["pon_from_fibre"]
-        | ~offers.set_index(["code", "operator"]).index.isin(
-            named.set_index(["code", "operator"]).index
-        )
-    ]
-    best = offers.sort_values("subscriber_mbps", ascending=False, kind="stable").drop_duplicates(
-        "code"
-    )
-    best = best.set_index("code")
+    best = choices.sort_values("subscriber_mbps", ascending=False, kind="stable")
+    best = best.drop_duplicates("code").set_index("code")
     rows = pd.DataFrame(
         {
             "village_code": ftth["code"].to_numpy(),

@@ -441,10 +441,8 @@
 
     function siteAt(latlng) {
       // Twelve screen pixels around the click, in ground metres.
-      const metresPerPixel = 40075016.686 * Math.cos(latlng.lat * Math.PI / 180) /
-        Math.pow(2, ctx.map.getZoom() + 8);
       return ctx.getJSON("/viewer/identify?layer=sites&lon=" + latlng.lng + "&lat=" +
-        latlng.lat + "&radius_m=" + Math.min(5000, 12 * metresPerPixel))
+        latlng.lat + "&radius_m=" + Math.min(5000, 12 * GP.metresPerPixel(ctx.map, latlng)))
         .then(function (found) { return found.features[0] || null; });
     }
 

@@ -391,15 +391,19 @@
     });
   }
 
+  // Ground metres of one screen pixel at ``latlng`` at the map's zoom (Web Mercator).
+  function metresPerPixel(map, latlng) {
+    return 40075016.686 * Math.cos(latlng.lat * Math.PI / 180) /
+      Math.pow(2, map.getZoom() + 8);
+  }
+
   function identify(ctx, latlng) {
     const entries = visibleVectors(ctx);
     const sources = Array.from(new Set(entries.map(function (e) { return e.source; })));
     if (!sources.length) { return Promise.resolve([]); }
     // Eight screen pixels around the click, in ground metres.
-    const metresPerPixel = 40075016.686 * Math.cos(latlng.lat * Math.PI / 180) /
-      Math.pow(2, ctx.map.getZoom() + 8);
     const query = "lon=" + latlng.lng + "&lat=" + latlng.lat + "&radius_m=" +
-      Math.min(5000, 8 * metresPerPixel) + sources.map(function (s) {
+      Math.min(5000, 8 * metresPerPixel(ctx.map, latlng)) + sources.map(function (s) {
         return "&layer=" + encodeURIComponent(s);
       }).join("");
     return getJSON("/viewer/identify?" + query).then(function (result) {
@@ -591,6 +595,7 @@
   GP.escapeHtml = escapeHtml;
   GP.coverageAt = coverageAt;
   GP.popupOptions = popupOptions;
+  GP.metresPerPixel = metresPerPixel;
   getJSON("/viewer/config.json").then(start).catch(function (error) {
     document.getElementById("layers").insertAdjacentHTML("beforeend",
       '<p class="note">' + escapeHtml(error.message) + "</p>");
