@@ -18,6 +18,7 @@ from gis_planner.coverage.scene import CoverageParams
 from gis_planner.maps import remote_references
 
 GRID = Grid(580_000.0, 2_290_000.0, 25.0, 700, 600, "EPSG:32648")
+GRID_BOUNDS = rasterio.coords.BoundingBox(*GRID.bounds)
 
 
 def test_cog_is_tiled_with_overviews_nodata_and_tags(tmp_path: Path) -> None:
@@ -29,7 +30,8 @@ def test_cog_is_tiled_with_overviews_nodata_and_tags(tmp_path: Path) -> None:
         assert dataset.driver == "GTiff"
         assert dataset.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert dataset.block_shapes[0] == (256, 256)
-        assert dataset.overviews(1)[0] == 2
+        # halving down to one block (700 px → 350 → 175)
+        assert dataset.overviews(1) == [2, 4]
         assert dataset.nodata == -999.0
         assert dataset.crs.to_epsg() == 32648
         assert dataset.descriptions == ("best", "second")
@@ -37,6 +39,11 @@ def test_cog_is_tiled_with_overviews_nodata_and_tags(tmp_path: Path) -> None:
         assert '"resolution_m": 25.0' in dataset.tags()["coverage_params"]
         np.testing.assert_array_equal(dataset.read(1), rsrp)
         assert dataset.transform == GRID.transform
+    # each overview is a nearest sample of the full raster: only its values, same extent
+    for level in (0, 1):
+        with rasterio.open(path, OVERVIEW_LEVEL=level) as overview:
+            assert overview.bounds == GRID_BOUNDS
+            assert np.isin(overview.read(1), rsrp).all()
 
 
 def test_rsrp_map_is_offline_with_legend() -> None:

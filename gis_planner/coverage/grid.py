@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import shapely
 from affine import Affine
 from rasterio.features import rasterize
 
@@ -131,8 +132,16 @@ class Grid:
 
     def mask(self, area: gpd.GeoDataFrame | gpd.GeoSeries) -> npt.NDArray[np.bool_]:
         """True on pixels whose centre lies in ``area`` (any CRS)."""
-        geometries = area.to_crs(self.crs).geometry
-        shapes = [(g, 1) for g in geometries if g is not None and not g.is_empty]
+        geometries = area.geometry if area.crs == self.crs else area.to_crs(self.crs).geometry
+        # the parts near the grid only (a pixel beyond it, so that no new edge is near a
+        # pixel centre): rasterizing converts every vertex it is given, and a tile of a
+        # province needs a few of its polygons' thousands
+        x0, y0, x1, y1 = self.bounds
+        margin = self.resolution_m
+        near = shapely.clip_by_rect(
+            geometries.to_numpy(), x0 - margin, y0 - margin, x1 + margin, y1 + margin
+        )
+        shapes = [(g, 1) for g in near if g is not None and not g.is_empty]
         if not shapes:
             return np.zeros(self.shape, dtype=bool)
         burned = rasterize(shapes, out_shape=self.shape, transform=self.transform, dtype="uint8")

@@ -9,6 +9,7 @@ serve, not on the whole disc.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -63,36 +64,65 @@ def directional_reach(
     path_loss, depression, offsets, table_range_m = tables
     h_tables, v_tables, caps, pattern = patterns
     tilt_lo, tilt_hi = tilt_range_deg
-    n = len(budget_db)
     # the smallest horizontal attenuation over each bin of cos φ, edges included
     edges = np.linspace(0, N_COS - 1, N_REACH_BINS + 1).round().astype(int)
     bin_min = np.minimum.reduceat(h_tables, edges[:-1], axis=2)
     bin_min = np.minimum(bin_min, h_tables[:, :, edges[1:]])
+    lengths = np.round(table_range_m / step_m).astype(np.int64) + 1
+    return _reach(
+        path_loss, depression, offsets.astype(np.int64), lengths, np.asarray(codes, np.int64),
+        step_m, np.asarray(budget_db, np.float64), v_tables, caps, bin_min,
+        np.asarray(pattern, np.int64), np.asarray(tilt_lo, np.float64),
+        np.asarray(tilt_hi, np.float64), np.asarray(unimodal, np.bool_),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True)
+def _reach(
+    path_loss: F32,
+    depression: F32,
+    offsets: I64,
+    lengths: I64,
+    codes: I64,
+    step_m: float,
+    budget_db: F64,
+    v_tables: F64,
+    caps: F64,
+    bin_min: F64,
+    pattern: I64,
+    tilt_lo: F64,
+    tilt_hi: F64,
+    unimodal: npt.NDArray[np.bool_],
+) -> F64:
+    # compiled: a network has tens of thousands of cells, each a few thousand table samples
+    n_bins = bin_min.shape[2]
     v_angles = np.linspace(-90.0, 90.0, v_tables.shape[1])
-    reach = np.zeros((n, 2, N_REACH_BINS))
-    for code in range(len(offsets)):
-        members = np.flatnonzero(codes == code)
-        if not len(members):
-            continue
-        start = offsets[code]
-        stop = start + round(table_range_m[code] / step_m) + 1
-        loss = path_loss[start:stop].astype(np.float64)
-        dep = depression[start:stop].astype(np.float64)
+    reach = np.zeros((budget_db.shape[0], 2, n_bins))
+    for cell in range(budget_db.shape[0]):
+        start = offsets[codes[cell]]
+        length = lengths[codes[cell]]
+        loss = path_loss[start : start + length].astype(np.float64)
+        dep = depression[start : start + length].astype(np.float64)
+        pat = pattern[cell]
         # θ below the beam spans [dep − tilt_hi, dep − tilt_lo]; its smallest |θ| (0 inside)
-        low = dep[None, :] - tilt_hi[members, None]
-        high = dep[None, :] - tilt_lo[members, None]
-        theta = np.where(low > 0.0, low, np.where(high < 0.0, high, 0.0))
-        for row, cell in enumerate(members):
-            pat = pattern[cell]
-            a_v = np.interp(theta[row], v_angles, v_tables[pat]) if unimodal[pat] else 0.0
-            # lower envelope over farther distances: non-decreasing, so searchable
-            with_v = np.minimum.accumulate((loss + a_v)[::-1])[::-1]
-            alone = np.minimum.accumulate(loss[::-1])[::-1]
-            last = np.searchsorted(with_v, budget_db[cell] - bin_min[pat], side="right") - 1
-            # beyond the cap the attenuation is the cap whatever the angles
-            capped = np.searchsorted(alone, budget_db[cell] - caps[pat], side="right") - 1
-            best = np.maximum(last, capped)
-            reach[cell] = np.where(best >= 0, best * step_m, 0.0)
+        with_v = loss.copy()
+        if unimodal[pat]:
+            low = dep - tilt_hi[cell]
+            high = dep - tilt_lo[cell]
+            theta = np.where(low > 0.0, low, np.where(high < 0.0, high, 0.0))
+            with_v = loss + np.interp(theta, v_angles, v_tables[pat])
+        # lower envelopes over farther distances: non-decreasing, so searchable
+        alone = loss.copy()
+        for k in range(length - 2, -1, -1):
+            with_v[k] = min(with_v[k], with_v[k + 1])
+            alone[k] = min(alone[k], alone[k + 1])
+        # beyond the cap the attenuation is the cap whatever the angles
+        capped = np.searchsorted(alone, budget_db[cell] - caps[pat], side="right") - 1
+        for side in range(2):
+            last = np.searchsorted(with_v, budget_db[cell] - bin_min[pat, side], side="right")
+            for b in range(n_bins):
+                best = max(last[b] - 1, capped)
+                reach[cell, side, b] = best * step_m if best >= 0 else 0.0
     return reach
 
 
@@ -103,9 +133,11 @@ def reach_extent(reach_m: F64, azimuth_rad: F64) -> F64:
     # each bin spans two edge angles: take the bin's reach at both
     angles = np.concatenate([phi[:-1], phi[1:], -phi[:-1], -phi[1:]])
     radius = np.concatenate([reach_m[:, 0], reach_m[:, 0], reach_m[:, 1], reach_m[:, 1]], axis=1)
-    bearing = azimuth_rad[:, None] + angles[None, :]
-    x = radius * np.sin(bearing)
-    y = radius * np.cos(bearing)
+    # sin(az + a) and cos(az + a) by the angle-sum identities: no trigonometry per cell
+    sin_az, cos_az = np.sin(azimuth_rad)[:, None], np.cos(azimuth_rad)[:, None]
+    sin_a, cos_a = np.sin(angles)[None, :], np.cos(angles)[None, :]
+    x = radius * (sin_az * cos_a + cos_az * sin_a)
+    y = radius * (cos_az * cos_a - sin_az * sin_a)
     # the arc between sample angles bulges beyond its chord by at most r·(1 − cos(Δ/2))
     slack = reach_m.max(axis=(1, 2)) * (1.0 - np.cos(np.pi / N_REACH_BINS))
     return np.stack(

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -122,7 +123,7 @@ class LevelSums:
             values = rsrp.ravel()[labelled]
             covered = np.bincount(lab[values >= self.threshold_dbm], minlength=self.n + 1)
             best = self.best_dbm.setdefault(layer, np.full(self.n + 1, -np.inf))
-            np.maximum.at(best, lab, values)
+            _maximum_at(best, lab, values)
             if layer in self.covered:
                 self.covered[layer] += covered
             else:
@@ -133,6 +134,16 @@ class LevelSums:
         pixels = self.pixels[1:]
         covered = self.covered.get(layer, np.zeros(self.n + 1, dtype=np.int64))[1:]
         return np.divide(covered, pixels, out=np.zeros(self.n), where=pixels > 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _maximum_at(
+    best: npt.NDArray[np.float64], labels: npt.NDArray[np.int32], values: npt.NDArray[np.float32]
+) -> None:
+    # np.maximum.at, compiled: the ufunc's unbuffered loop cost more than the tile's kernel
+    for k in range(labels.shape[0]):
+        if values[k] > best[labels[k]]:
+            best[labels[k]] = values[k]
 
 
 def with_any(
