@@ -159,6 +159,22 @@ def test_directional_reach_is_never_short(mech_tilt_deg: float) -> None:
     np.testing.assert_allclose(result.best_rsrp_dbm[above & clear], rsrp[above & clear], atol=0.05)
 
 
+@pytest.mark.parametrize("step_m", [5.0, 0.3])
+def test_reach_in_single_precision_is_never_short(step_m: float) -> None:
+    # a whole number of table steps, in float32 rounded up: exact for the default 5 m step,
+    # never below the distance for a step float32 cannot hold
+    cells = cell_rows({"azimuth_deg": 30.0}, {"h_beamwidth_deg": 360.0, "tx_power_dbm": 40.0})
+    scene = scene_of(cells, [X0, X0], [Y0, Y0], table_step_m=step_m)
+    assert scene.reach_m.dtype == np.float32
+    metres = scene.reach_m.astype(np.float64)
+    steps = np.round(metres / step_m)
+    assert (steps > 0).any()
+    assert (metres >= steps * step_m).all()
+    if step_m == 5.0:
+        np.testing.assert_array_equal(metres, steps * step_m)
+    assert scene.range_m.dtype == np.float64
+
+
 @pytest.mark.parametrize(("tile_px", "parallel"), [(7, "threads"), (64, "processes")])
 def test_tiling_and_workers_do_not_change_the_result(tile_px: int, parallel: str) -> None:
     cells = cell_rows(

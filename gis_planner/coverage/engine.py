@@ -130,7 +130,7 @@ def _tile_kernel(
     mech: npt.NDArray[np.float64],
     elec: npt.NDArray[np.float64],
     range_m: npt.NDArray[np.float64],
-    reach_m: npt.NDArray[np.float64],
+    reach_m: npt.NDArray[np.float32],
     extent_m: npt.NDArray[np.float64],
     channel: npt.NDArray[np.int32],
     table_offset: npt.NDArray[np.int64],

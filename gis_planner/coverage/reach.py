@@ -49,7 +49,7 @@ def directional_reach(
     patterns: tuple[F64, F64, F64, npt.NDArray[np.intp]],
     tilt_range_deg: tuple[F64, F64],
     unimodal: npt.NDArray[np.bool_],
-) -> F64:
+) -> F32:
     """Per cell, side and bin of cos φ: the farthest distance its level can reach the floor.
 
         ``budget_db`` is each cell's reference EIRP minus the floor; ``tables`` the path-loss and
@@ -93,11 +93,11 @@ def _reach(
     tilt_lo: F64,
     tilt_hi: F64,
     unimodal: npt.NDArray[np.bool_],
-) -> F64:
+) -> F32:
     # compiled: a network has tens of thousands of cells, each a few thousand table samples
     n_bins = bin_min.shape[2]
     v_angles = np.linspace(-90.0, 90.0, v_tables.shape[1])
-    reach = np.zeros((budget_db.shape[0], 2, n_bins))
+    reach = np.zeros((budget_db.shape[0], 2, n_bins), dtype=np.float32)
     for cell in range(budget_db.shape[0]):
         start = offsets[codes[cell]]
         length = lengths[codes[cell]]
@@ -122,11 +122,19 @@ def _reach(
             last = np.searchsorted(with_v, budget_db[cell] - bin_min[pat, side], side="right")
             for b in range(n_bins):
                 best = max(last[b] - 1, capped)
-                reach[cell, side, b] = best * step_m if best >= 0 else 0.0
+                if best >= 0:
+                    # single precision halves a national run's scenes; rounded up, a reach is
+                    # never short (multiples of the default 5 m step are exact anyway)
+                    metres = best * step_m
+                    reach[cell, side, b] = np.float32(metres)
+                    if reach[cell, side, b] < metres:
+                        reach[cell, side, b] = np.nextafter(
+                            reach[cell, side, b], np.float32(np.inf)
+                        )
     return reach
 
 
-def reach_extent(reach_m: F64, azimuth_rad: F64) -> F64:
+def reach_extent(reach_m: F32, azimuth_rad: F64) -> F64:
     """Bounding offsets (x_min, x_max, y_min, y_max) of each cell's directional reach."""
     cos_grid = np.linspace(-1.0, 1.0, N_REACH_BINS + 1)
     phi = np.arccos(cos_grid)  # the edges of the bins, side 0 (clockwise)

@@ -132,7 +132,7 @@ class Scene:
     elec_tilt_deg: F64
     range_m: F64
     #: Reach per direction: (cell, side, bin of cos φ) → metres (see ``directional_reach``).
-    reach_m: F64
+    reach_m: F32
     #: Extent of the reach around the cell: x_min, x_max, y_min, y_max offsets (m).
     extent_m: F64
     #: Index of the cell's carrier frequency in ``channel_bands_mhz`` (co-channel = same index).
@@ -315,7 +315,7 @@ def build_scene(
         cos_az=np.cos(az),
         mech_tilt_deg=mech,
         elec_tilt_deg=elec,
-        range_m=reach.max(axis=(1, 2)),
+        range_m=reach.max(axis=(1, 2)).astype(np.float64),
         reach_m=reach,
         extent_m=extent,
         channel=channel,

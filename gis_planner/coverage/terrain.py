@@ -359,7 +359,7 @@ class CellGeometry:
     height_m: F64
     sin_az: F64
     cos_az: F64
-    reach_m: F64
+    reach_m: F32
 
 
 @dataclass(frozen=True, eq=False)
