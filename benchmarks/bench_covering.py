@@ -12,6 +12,7 @@ Run: ``python -m benchmarks.bench_covering`` (``--quick`` leaves out the 5k inst
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class Run:
     objective: float
     proven: bool
     gap: float = float("nan")
+    #: Ours only: CPU seconds of this process, and HiGHS's nodes and simplex iterations (both
+    #: deterministic: they compare runs on a machine shared with other work).
+    cpu_s: float = float("nan")
+    nodes: int = 0
+    lp_iterations: int = 0
 
     def status(self, limit_s: float) -> str:
         if self.proven:
@@ -92,15 +98,17 @@ def clustered_instance(
 
 
 def ours_max(problem: CoveringProblem, p: int, limit_s: float) -> Run:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     solution = maximal_covering(problem, p, time_limit_s=limit_s)
-    return Run(time.perf_counter() - start, solution.objective, solution.optimal, solution.gap)
+    return Run(time.perf_counter() - start, solution.objective, solution.optimal, solution.gap,
+               time.process_time() - cpu, solution.nodes, solution.lp_iterations)  # fmt: skip
 
 
 def ours_set(problem: CoveringProblem, limit_s: float) -> Run:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     solution = set_covering(problem, time_limit_s=limit_s)
-    return Run(time.perf_counter() - start, solution.objective, solution.optimal, solution.gap)
+    return Run(time.perf_counter() - start, solution.objective, solution.optimal, solution.gap,
+               time.process_time() - cpu, solution.nodes, solution.lp_iterations)  # fmt: skip
 
 
 def scipy_max(problem: CoveringProblem, p: int, limit_s: float) -> Run:
@@ -180,7 +188,8 @@ def _spopt_run(model: object, seconds: float, limit_s: float) -> Run:
 
 
 def _time(run: Run, limit_s: float) -> str:
-    return f"{run.seconds:.1f} s" + ("" if run.proven else f" ({run.status(limit_s)})")
+    cpu = f" (CPU {run.cpu_s:.1f} s)" if np.isfinite(run.cpu_s) else ""
+    return f"{run.seconds:.1f} s{cpu}" + ("" if run.proven else f" ({run.status(limit_s)})")
 
 
 def _ratio(ours: Run, peer: Run) -> str:
@@ -220,16 +229,30 @@ def table_rows(title: str, entries: list[Entry]) -> list[tuple[object, ...]]:
     ]
 
 
+def _load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
 def main() -> None:
     sizes = [1_000] if "--quick" in sys.argv else [1_000, 5_000]
     rows: list[tuple[object, ...]] = []
     verdicts = []
+    work = []
+    # The machine may be shared: its load, at the start and at the end, says how far to trust
+    # the wall times; the nodes and simplex iterations do not depend on it.
+    loads = [f"at the start: {_load()}"]
     for n in sizes:
         limit = OURS_LIMIT_S if n == 1_000 else PEER_LIMIT_S
         mclp = compare(clustered_instance(n, n, 3_000.0), 40, limit)
         rows += table_rows(f"max covering {n:,} × {n:,}, 3 km, p = 40", mclp)
         lscp = compare(clustered_instance(n, n, 4_000.0), None, limit)
         rows += table_rows(f"set covering {n:,} × {n:,}, 4 km", lscp)
+        for name, entries in (("max covering", mclp), ("set covering", lscp)):
+            ours = entries[0][1]
+            work.append(
+                f"{name} {n:,}: HiGHS {ours.nodes:,} nodes, {ours.lp_iterations:,} simplex "
+                f"iterations"
+            )
         if n == 1_000:
             ours = mclp[0][1]
             verdicts.append(
@@ -252,8 +275,10 @@ def main() -> None:
         ("model", "solver", "time", "objective", "peer time / ours"),
         rows,
     )
-    for line in verdicts:
+    for line in verdicts + work:
         print(line)
+    loads.append(f"at the end: {_load()}")
+    print("; ".join(loads))
     print(f"peak memory {peak_rss_mib():.0f} MiB")
 
 

@@ -184,19 +184,20 @@ def test_set_covering_solves_independent_components_apart() -> None:
 
 
 def test_a_time_limit_returns_the_best_found_never_labelled_optimal() -> None:
-    # 300 × 300 spread evenly, each candidate reaching ~4 % of the square: the LP is
-    # fractional and neither model is proven within a millisecond.
+    # 300 × 300 spread evenly, each candidate reaching ~4 % of the square: at 14 sites the LP is
+    # fractional (at 10 the annealed start meets the LP bound, proven without branching) and
+    # neither model is proven within a millisecond.
     rng = np.random.default_rng(0)
     demand, sites = rng.random((300, 2)), rng.random((300, 2))
     cover = np.linalg.norm(demand[:, None] - sites[None], axis=2) <= 0.12
     weights = rng.integers(1, 500, 300).astype(float)
     problem = CoveringProblem(weights, np.ones(300), sparse.csr_array(cover))
-    solution = maximal_covering(problem, 10, time_limit_s=1e-3)
+    solution = maximal_covering(problem, 14, time_limit_s=1e-3)
     assert solution.status == "time_limit" and not solution.optimal
     assert solution.bound > solution.objective > 0 and solution.gap > 0
     assert "not proven optimal" in solution.label and "1e-03 s limit" not in solution.label
     assert "0.001 s limit" in solution.label
-    assert problem.costs[solution.selected].sum() <= 10
+    assert problem.costs[solution.selected].sum() <= 14
     cheapest = set_covering(problem, time_limit_s=1e-3)
     assert cheapest.status == "time_limit" and not cheapest.optimal
     assert cheapest.bound < cheapest.objective
@@ -211,3 +212,47 @@ def test_proven_solutions_say_so() -> None:
     greedy = maximal_covering(problem, 2.0, method="greedy")
     assert greedy.status == "heuristic" and not greedy.optimal
     assert "heuristic" in greedy.label
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_annealing_stays_feasible_and_below_the_brute_force_optimum(seed: int) -> None:
+    from gis_planner.covering import _anneal_max, _covered_weight, _greedy_max, _lp_bound_max
+
+    problem = (
+        clustered_problem(seed, n_demand=25, n_candidates=11)
+        if seed % 2
+        else (random_problem(seed))
+    )
+    for budget in (1.0, 2.4, 3.4):
+        start = _greedy_max(problem, budget)
+        annealed = _anneal_max(problem, budget, start, seed=seed)
+        assert len(set(annealed.tolist())) == len(annealed)  # no candidate twice
+        assert problem.costs[annealed].sum() <= budget + 1e-9
+        best = brute_max(problem, budget)
+        assert _covered_weight(problem, start) <= _covered_weight(problem, annealed) + 1e-9
+        assert _covered_weight(problem, annealed) <= best + 1e-9
+        assert _lp_bound_max(problem, budget) >= best - 1e-6  # the LP bound holds the optimum
+
+
+def test_a_start_that_meets_the_lp_bound_needs_no_branching() -> None:
+    # Two towns, one candidate each covering all of its town: the LP is integral at p = 2.
+    cover = np.zeros((6, 4))
+    cover[:3, 0] = cover[3:, 1] = 1
+    cover[0, 2] = cover[5, 3] = 1
+    problem = CoveringProblem(np.arange(1.0, 7.0), np.ones(4), sparse.csr_array(cover))
+    solution = maximal_covering(problem, 2)
+    assert solution.optimal and solution.objective == 21.0 == brute_max(problem, 2)
+    assert solution.nodes == 0 and solution.lp_iterations == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_solver_work_is_reported_and_bounds_hold(seed: int) -> None:
+    problem = clustered_problem(seed, n_demand=25, n_candidates=11)
+    best = brute_max(problem, 2.4)
+    solution = maximal_covering(problem, 2.4)
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound >= best - 1e-6 and solution.lp_bound >= best - 1e-6
+    assert solution.nodes >= 0 and solution.lp_iterations >= 0
+    cheapest = set_covering(problem)
+    assert cheapest.objective == pytest.approx(brute_set(problem))
+    assert cheapest.lp_bound <= cheapest.objective + 1e-6
