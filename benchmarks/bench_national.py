@@ -30,7 +30,7 @@ from benchmarks.national import (
 from gis_planner.coverage.analysis import StudyArea, study_grid
 from gis_planner.coverage.engine import stream_coverage
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scenes
-from gis_planner.crs import metric_crs_of
+from gis_planner.crs import grown_bounds, metric_crs_of
 from gis_planner.defaults import DEFAULT_POSITION_TOLERANCE_M
 from gis_planner.distributed import Scheduler, tile_runner
 from gis_planner.sharing import place_positions, position_ratios, positions
@@ -102,9 +102,10 @@ def province_coverage(
     area = admin[(admin["level"] == "province") & (admin["code"] == code)]
     params = CoverageParams(resolution_m=COVERAGE_RESOLUTION_M, workers=2)
     study = study_grid(area, params.resolution_m, tile_px=params.tile_px)
-    west, south, east, north = area.total_bounds
-    grow = params.max_range_m / 100_000  # a little over the range, in degrees
-    near = cells.cx[west - grow : east + grow, south - grow : north + grow]
+    # every cell within reach of the area, as the coverage job reads them
+    west, south, east, north = (float(v) for v in area.total_bounds)
+    west, south, east, north = grown_bounds((west, south, east, north), params.max_range_m)
+    near = cells.cx[west:east, south:north]
     communes = admin[admin["level"] == "commune"]
     scenes = build_scenes(near, communes, params, technologies=["4G"], crs=study.grid.crs)
     rows: list[tuple[str, ...]] = []

@@ -27,6 +27,7 @@ from benchmarks.national import commune_seeds, national_admin_units, national_ne
 from gis_planner.coverage.analysis import StudyArea, study_grid
 from gis_planner.coverage.engine import stream_coverage
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scenes
+from gis_planner.crs import grown_bounds
 from gis_planner.distributed import Scheduler, tile_runner
 
 MEMORY_GOAL_MIB = 2048.0
@@ -82,9 +83,10 @@ def main() -> None:
         area = area[area["code"].isin(wanted)]
     params = CoverageParams(resolution_m=args.resolution_m)
     study = study_grid(area, params.resolution_m, tile_px=params.tile_px)
-    west, south, east, north = area.total_bounds
-    grow = params.max_range_m / 100_000  # a little over the range, in degrees
-    near = cells.cx[west - grow : east + grow, south - grow : north + grow]
+    # every cell within reach of the area, as the coverage job reads them
+    west, south, east, north = (float(v) for v in area.total_bounds)
+    west, south, east, north = grown_bounds((west, south, east, north), params.max_range_m)
+    near = cells.cx[west:east, south:north]
     communes = admin[admin["level"] == "commune"]
     scenes = build_scenes(near, communes, params, crs=study.grid.crs)
     built_s = time.perf_counter() - built

@@ -7,6 +7,7 @@ a VN-2000 zone can be asked for instead where surveys are in it.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import geopandas as gpd
@@ -48,6 +49,17 @@ def metric_crs_of(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
         raise ValueError("an empty frame covers no area: its metric CRS is undefined")
     minx, miny, maxx, maxy = frame.to_crs(WGS84).total_bounds
     return metric_crs((float(minx), float(miny), float(maxx), float(maxy)))
+
+
+def grown_bounds(bounds: Bounds, distance_m: float) -> Bounds:
+    """WGS84 ``bounds`` grown by at least ``distance_m`` on every side (on the WGS84 ellipsoid,
+    a degree of latitude is at least 110.5 km, a degree of longitude at least that times the
+    cosine of the latitude farthest from the equator)."""
+    west, south, east, north = bounds
+    dlat = distance_m / 110_500.0
+    widest = min(math.cos(math.radians(min(89.0, max(abs(south), abs(north)) + dlat))), 1.0)
+    dlon = distance_m / (110_500.0 * widest)
+    return west - dlon, max(-90.0, south - dlat), east + dlon, min(90.0, north + dlat)
 
 
 @lru_cache(maxsize=16)

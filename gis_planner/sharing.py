@@ -52,10 +52,20 @@ class SharingTargets:
 PLAN_TARGETS = SharingTargets()
 
 
+def close_pairs(xy: npt.NDArray[np.float64], tolerance_m: float) -> npt.NDArray[np.int64]:
+    """The pairs (i, j), i < j, of rows of ``xy`` (metres) within ``tolerance_m`` of each other."""
+    if len(xy) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    # A k-d tree on points beats an R-tree query here.
+    pairs = cKDTree(xy).query_pairs(tolerance_m, output_type="ndarray")
+    return pairs.astype(np.int64).reshape(-1, 2)
+
+
 def cluster_points(
     xy: npt.NDArray[np.float64],
     tolerance_m: float,
     groups: npt.NDArray[np.object_] | None = None,
+    pairs: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Component label of each point under "within ``tolerance_m``" (metres) or "same group".
 
@@ -63,12 +73,14 @@ def cluster_points(
     Points are ``xy`` rows in a metric CRS; ``groups`` (e.g. structure ids, missing values
     joining nothing) links points however far apart. Labels are the connected components of
     that relation, so a chain A–B–C with each step within the tolerance is one cluster.
+    ``pairs`` gives the pairs within the tolerance found elsewhere (``close_pairs`` of each
+    part of the points, with the points of its neighbours near it: a partitioned run).
     """
     n = len(xy)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    # Pairs within the tolerance (a k-d tree on points beats an R-tree query here).
-    pairs = cKDTree(xy).query_pairs(tolerance_m, output_type="ndarray")
+    if pairs is None:
+        pairs = close_pairs(xy, tolerance_m)
     left, right = pairs[:, 0], pairs[:, 1]
     if groups is not None:
         has = pd.notna(groups)
@@ -86,20 +98,22 @@ def cluster_positions(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     *,
     metric_crs: str | None = None,
+    pairs: npt.NDArray[np.int64] | None = None,
 ) -> pd.Series:
     """The physical position of each site: an integer id, the same for sites on one structure.
 
     Two sites are on one position when they share a ``structure_id`` or stand within
-    ``tolerance_m`` metres of each other (``cluster_points``), measured in ``metric_crs``
-    (default: the sites' area's). Ids are numbered in the order of each position's smallest
-    ``site_id``, so they do not depend on row order.
+    ``tolerance_m`` metres of each other (``cluster_points``; ``pairs``: those pairs of rows,
+    found elsewhere), measured in ``metric_crs`` (default: the sites' area's). Ids are numbered
+    in the order of each position's smallest ``site_id``, so they do not depend on row order.
     """
     n = len(sites)
     if n == 0:
         return pd.Series(dtype="int64", index=sites.index, name="position_id")
     crs = metric_crs or metric_crs_of(sites)
     structure = sites["structure_id"].to_numpy(dtype=object) if "structure_id" in sites else None
-    labels = cluster_points(np.column_stack(_metric_xy(sites, crs)), tolerance_m, structure)
+    xy = np.column_stack(_metric_xy(sites, crs))
+    labels = cluster_points(xy, tolerance_m, structure, pairs)
     order = np.argsort(sites["site_id"].to_numpy(dtype=str), kind="stable")
     first_seen = np.full(labels.max() + 1, n, dtype=np.int64)
     np.minimum.at(first_seen, labels[order], np.arange(n))
@@ -120,6 +134,7 @@ def positions(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     *,
     metric_crs: str | None = None,
+    pairs: npt.NDArray[np.int64] | None = None,
 ) -> gpd.GeoDataFrame:
     """One row per physical position, with its tenants, structure and whether it is shared.
 
@@ -129,10 +144,12 @@ def positions(
     its structure is its tallest, and its capacity the largest of its sites' structures.
     ``tenants`` counts distinct operators, so one operator twice on a position does not make it
     shared. Distances and means are taken in ``metric_crs`` (default: the sites' area's); the
-    positions are returned in WGS84.
+    positions are returned in WGS84. Nothing depends on the sites' row order: the sites of a
+    position are taken in the order of their ``site_keys``. ``pairs`` are the pairs of rows
+    within the tolerance when found elsewhere (``gis_planner.layout.sharing``).
     """
     crs = metric_crs or metric_crs_of(sites)
-    position_id = cluster_positions(sites, tolerance_m, metric_crs=crs)
+    position_id = cluster_positions(sites, tolerance_m, metric_crs=crs, pairs=pairs)
     x, y = _metric_xy(sites, crs)
     frame = pd.DataFrame(
         {
@@ -147,10 +164,11 @@ def positions(
         }
     )
     frame["site_key"] = frame["operator"] + KEY_SEPARATOR + frame["site_id"]
+    # In one order whatever the sites' order: a mean of three or more is not.
+    frame = frame.sort_values(["position_id", "site_key"], ignore_index=True)
     grouped = frame.groupby("position_id", sort=True)
-    tallest = frame.loc[
-        frame.sort_values(["height_m", "site_id"]).groupby("position_id").tail(1).index
-    ]
+    by_height = frame.sort_values(["height_m", "site_id"], kind="stable")
+    tallest = frame.loc[by_height.groupby("position_id").tail(1).index]
     tallest = tallest.set_index("position_id").sort_index()
     result = pd.DataFrame(
         {

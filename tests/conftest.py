@@ -15,7 +15,7 @@ from hypothesis import settings
 from gis_planner.sample import load_sample
 from gis_planner.settings import REPOSITORY
 from gis_planner.store import GeoPackageStore
-from tests import second_province
+from tests import second_province, two_provinces
 
 # Property tests check answers, never time: a per-example deadline fails on a loaded machine.
 settings.register_profile("gis-planner", deadline=None)
@@ -96,6 +96,17 @@ def two_province_store(
     with store.transaction() as tx:
         for name, frame in second_province.layers().items():
             tx.write(name, pd.concat([store.read(name), frame], ignore_index=True))
+    return store
+
+
+@pytest.fixture(scope="session")
+def border_store(tmp_path_factory: pytest.TempPathFactory) -> GeoPackageStore:
+    """Two provinces on their real border (``tests/two_provinces.py``); tests must not write
+    to it (``writable`` gives a copy)."""
+    store = GeoPackageStore(tmp_path_factory.mktemp("border") / "border.gpkg")
+    with store.transaction() as tx:
+        for name, frame in two_provinces.layers().items():
+            tx.write(name, frame)
     return store
 
 

@@ -17,6 +17,7 @@ from gis_planner.coverage.analysis import (
     VILLAGE_ADMIN_VERSION,
     analyse,
     default_area,
+    run_features,
     study_grid,
 )
 from gis_planner.coverage.engine import NODATA_DB, compute_coverage, stream_coverage
@@ -59,8 +60,12 @@ def test_streamed_run_equals_the_whole_grid(
         cells, admin, villages, priority, params, rasters_dir=tmp_path, technologies=["4G", "5G"]
     )
 
-    # the whole grid in memory, as the engine computed it before it streamed: one tile
-    study = study_grid(default_area(admin), RESOLUTION_M)
+    # the whole grid in memory, as the engine computed it before it streamed: one tile; the
+    # area with the villages and priority areas of its provinces, each whole
+    area = default_area(admin)
+    villages, priority = run_features(area, admin, villages, priority)
+    assert priority is not None
+    study = study_grid(area, RESOLUTION_M, features=(villages, priority))
     grid, mask = study.grid, study.grid.mask(study.area)
     whole = CoverageParams(resolution_m=RESOLUTION_M, tile_px=max(grid.shape))
     results = [compute_coverage(scene, grid, mask, whole) for scene in run.scenes]
@@ -112,7 +117,8 @@ def test_streamed_run_equals_the_whole_grid(
         rasters = {r.scene.operator: r.best_rsrp_dbm for r in results if r.scene.technology == "4G"}
         best, operator = composite(rasters)
         np.testing.assert_array_equal(dataset.read(1), best)
-        np.testing.assert_array_equal(dataset.read(2), operator.astype(np.float32))
+        # the operator's code where the area is (0: none there), nodata outside it
+        np.testing.assert_array_equal(dataset.read(2), np.where(mask, operator, NODATA_DB))
         assert set(np.unique(operator)) <= {0, *OPERATOR_CODES.values()}
     assert (best[~mask] == NODATA_DB).all()
 

@@ -1,4 +1,6 @@
-"""``export``: a layer of the store, or a selection of it, as KML/KMZ for Google Earth."""
+"""``export``: a layer of the store, or a selection of it, as KML/KMZ for Google Earth;
+``export-national``: the national data layout (GeoParquet partitions, COGs by province, VRT
+mosaics, a STAC catalogue) for a cluster, QGIS and the API."""
 
 from __future__ import annotations
 
@@ -135,5 +137,71 @@ def export(
         console.print(f"[yellow]{t('warning')}[/yellow]: " + t("nothing matched the selection"))
 
 
+def export_national(
+    out: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder of the layout (default: national in the store's assets folder, where "
+            "the API serves its mosaics)."
+        ),
+    ] = None,
+    admin_version: Annotated[
+        str | None,
+        typer.Option(help="Version of the provinces it is cut by (default: the newest held)."),
+    ] = None,
+    layer: Annotated[
+        list[str] | None,
+        typer.Option("--layer", help="Layer(s) to write (default: every layer with a geometry)."),
+    ] = None,
+    scope: Annotated[
+        str,
+        typer.Option(help="Scope of the coverage product cut by province (default: store-wide)."),
+    ] = "",
+    rasters: Annotated[
+        bool, typer.Option("--rasters/--no-rasters", help="Cut the coverage rasters too.")
+    ] = True,
+    store: StoreOption = None,
+) -> None:
+    """Write the national data layout: every layer as GeoParquet partitions by province, the
+    coverage rasters as one COG a province with a VRT mosaic each, and a STAC catalogue."""
+    from gis_planner.jobs import national
+
+    target = store_from(store)
+    spec = national.NationalSpec(
+        out=out,
+        admin_version=admin_version,
+        layers=tuple(layer or ()),
+        coverage_scope=scope if rasters else None,
+    )
+    with console.status(t("writing the national layout")) as status:
+        result = national.run(
+            spec, target, progress=lambda name: status.update(f"{t('writing')} {name}")
+        )
+    codes = sorted({p.code for p in result.partitions if p.code})
+    console.print(
+        f"[green]{t('national layout')}[/green] {result.out}: "
+        + t("{layers} layers in {parts} partitions of {provinces} provinces ({version})").format(
+            layers=len({p.layer for p in result.partitions}),
+            parts=len(result.partitions),
+            provinces=len(codes),
+            version=result.admin_version,
+        )
+    )
+    if result.rasters:
+        console.print(
+            t("{rasters} rasters as {cogs} COGs and their VRT mosaics").format(
+                rasters=len(result.rasters), cogs=sum(len(r.parts) for r in result.rasters)
+            )
+        )
+    elif rasters:
+        console.print(f"[yellow]{t('warning')}[/yellow]: " + t("no coverage rasters to cut"))
+    if result.registered:
+        console.print(
+            t("{count} mosaics registered as raster products").format(count=len(result.registered))
+        )
+    console.print(f"STAC: {result.collection}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(export)
+    app.command("export-national")(export_national)

@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from gis_planner.admin import units
+from gis_planner.admin import ancestor, locate, units
 from gis_planner.coverage.engine import CoverageTile, TileRunner, local_runner, stream_coverage
 from gis_planner.coverage.grid import DEFAULT_TILE_PX, Grid, Window
 from gis_planner.coverage.products import WrittenRaster, write_coverage
@@ -29,7 +29,7 @@ from gis_planner.coverage.stats import (
     village_table,
     with_any,
 )
-from gis_planner.crs import WGS84, metric_crs
+from gis_planner.crs import WGS84, metric_crs, metric_crs_of
 from gis_planner.defaults import VILLAGE_ADMIN_VERSION
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.antenna import AntennaPattern
@@ -88,23 +88,29 @@ def study_grid(
     bbox: tuple[float, float, float, float] | None = None,
     tile_px: int = DEFAULT_TILE_PX,
     crs: str | None = None,
+    features: Sequence[gpd.GeoDataFrame | None] = (),
 ) -> StudyArea:
     """The grid of ``area`` (admin units, any CRS), or of its part in ``bbox`` (lon/lat), by tile.
 
-    The grid is in ``crs``, by default the metric CRS of what it covers: the UTM zone of the
-    centre of the area, or of the bbox.
+    ``features`` (polygons the run reports on: its villages and priority areas, see
+    ``run_features``) are computed whole, where they stand outside the area too: the grid
+    covers them and the mask holds them. The grid is in ``crs``, by default the metric CRS of
+    what it covers: the UTM zone of the centre of the area, or of the bbox.
     """
     if area.empty:
         raise GisPlannerError("the run's area holds no admin unit")
+    shapes = [area.geometry.to_crs(WGS84)]
+    shapes += [f.geometry.to_crs(WGS84) for f in features if f is not None and not f.empty]
+    covered = gpd.GeoDataFrame(geometry=pd.concat(shapes, ignore_index=True), crs=WGS84)
     if bbox is None:
-        grid = Grid.for_area(area, resolution_m, crs)
+        grid = Grid.for_area(covered, resolution_m, crs or metric_crs_of(area))
     else:
         west, south, east, north = bbox
         if not (east > west and north > south):
             raise GisPlannerError(f"bbox {bbox} is empty (expected west, south, east, north)")
         box = gpd.GeoSeries([shapely.box(west, south, east, north)], crs=WGS84)
         grid = Grid.for_area(box, resolution_m, crs or metric_crs(bbox))
-    metric_area = area.to_crs(grid.crs)
+    metric_area = covered.to_crs(grid.crs)
     windows = tuple(
         (window, int(grid.sub(window).mask(metric_area).sum())) for window in grid.windows(tile_px)
     )
@@ -112,6 +118,58 @@ def study_grid(
     if not study.pixels:
         raise GisPlannerError(f"bbox {bbox} does not meet the run's area")
     return study
+
+
+def run_features(
+    area: gpd.GeoDataFrame,
+    admin_units: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    priority_areas: gpd.GeoDataFrame | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The villages and priority areas a run over ``area`` reports on, each whole.
+
+    A village (or priority area) belongs to the run whose area holds its commune, by the
+    parent chain of the villages' administrative units; one whose commune the store does not
+    know, or any in a run over units of another version, goes by the unit that holds its
+    representative point (a point on the border of two units to the one of the lower code
+    among every unit of the level). So runs over two neighbouring provinces report each
+    village once, whole, with the answer a run over both gives it, however it straddles
+    their border.
+    """
+    version = str(area["admin_version"].iloc[0]) if "admin_version" in area else None
+    of_version = admin_units[admin_units["admin_version"] == version]
+    kept = villages[_owned(villages, area, of_version, version)]
+    if priority_areas is not None:
+        priority_areas = priority_areas[_owned(priority_areas, area, of_version, version)]
+    return kept, priority_areas
+
+
+def _owned(
+    features: gpd.GeoDataFrame,
+    area: gpd.GeoDataFrame,
+    of_version: gpd.GeoDataFrame,
+    version: str | None,
+) -> npt.NDArray[np.bool_]:
+    """Whether each of ``features`` belongs to ``area`` (see ``run_features``)."""
+    owned = np.zeros(len(features), dtype=bool)
+    if features.empty:
+        return owned
+    points = features.geometry.representative_point()
+    for level, codes in area.groupby("level")["code"]:
+        candidates = of_version[of_version["level"] == level].sort_values("code")
+        if candidates.empty:
+            candidates = area[area["level"] == level].sort_values("code")
+        found = locate(points, candidates)
+        owned |= found.isin(set(codes)).fillna(False).to_numpy(dtype=bool)
+    if version != VILLAGE_ADMIN_VERSION or "commune_code" not in features:
+        return owned
+    communes = features["commune_code"].astype("string")
+    known = communes.isin(set(of_version.loc[of_version["level"] == "commune", "code"]))
+    under = np.zeros(len(features), dtype=bool)
+    for level, codes in area.groupby("level")["code"]:
+        found = ancestor(of_version, communes, str(level))
+        under |= found.isin(set(codes)).fillna(False).to_numpy(dtype=bool)
+    return np.where(known.fillna(False).to_numpy(dtype=bool), under, owned)
 
 
 def default_area(admin_units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -128,7 +186,7 @@ def server_table(scenes: Sequence[Scene]) -> pd.DataFrame:
                 {
                     "operator": scene.operator,
                     "technology": scene.technology,
-                    "server_index": np.arange(1, scene.n_cells + 1),
+                    "server_index": scene.server_index.astype(np.int64),
                     "cell_id": scene.cell_ids,
                     "model": scene.model_of_cell,
                     "range_m": scene.range_m,
@@ -157,6 +215,7 @@ def analyse(
     on_scenes: Callable[[int], None] | None = None,
     runner: TileRunner | None = None,
     checkpoint: Path | None = None,
+    every_cell: pd.DataFrame | None = None,
 ) -> CoverageRun:
     """Coverage rasters of every operator × technology of ``cells`` and their statistics.
 
@@ -169,14 +228,26 @@ def analyse(
     tile. ``runner`` runs the tiles elsewhere (``gis_planner.distributed``). With
     ``checkpoint`` (a folder), finished tiles are kept there and a run of the same inputs
     interrupted earlier is resumed from its tiles (``coverage.resume``).
+
+    The villages and priority areas reported are those of the area (``run_features``), each
+    computed whole where it crosses the area's outline: the run of a province gives its
+    villages the answer a run of the whole country gives them. ``every_cell`` (the cells
+    layer's ``cell_id``, ``operator``, ``technology``, ``status``; default ``cells``) numbers
+    the best servers (``build_scenes``), so that the best-server rasters of neighbouring runs
+    agree where they meet.
     """
     params = params or CoverageParams()
     area = default_area(admin_units) if area is None else area
-    study = study_grid(area, params.resolution_m, bbox, params.tile_px, crs)
+    villages, priority_areas = run_features(area, admin_units, villages, priority_areas)
+    study = study_grid(
+        area, params.resolution_m, bbox, params.tile_px, crs, (villages, priority_areas)
+    )
     grid = study.grid
     pre = admin_units[admin_units["admin_version"] == VILLAGE_ADMIN_VERSION]
     communes = units(admin_units, "commune", VILLAGE_ADMIN_VERSION)
-    scenes = build_scenes(cells, communes, params, operators, technologies, antennas, crs=grid.crs)
+    scenes = build_scenes(
+        cells, communes, params, operators, technologies, antennas, grid.crs, every_cell
+    )
     if not scenes:
         raise GisPlannerError(
             f"no on-air cells for operators {list(operators or [])} and technologies "

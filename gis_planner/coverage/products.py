@@ -24,7 +24,7 @@ from rasterio.windows import Window as RioWindow
 
 from gis_planner.colormaps import RSRP, SERVER_COUNT
 from gis_planner.coverage import OPERATOR_CODES
-from gis_planner.coverage.engine import NODATA_DB, CoverageTile
+from gis_planner.coverage.engine import NODATA_DB, CoverageTile, TileRasters
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
 from gis_planner.crs import WGS84, metric_to_lonlat
@@ -268,13 +268,15 @@ def write_coverage(
                     rsrp.write(
                         tile.window, [part.best_rsrp_dbm, part.second_rsrp_dbm, part.sinr_db]
                     )
-                    servers.write(tile.window, [part.best_server + 1, part.n_servers])
+                    servers.write(tile.window, [server_values(scene, part), part.n_servers])
                     best_by_technology.setdefault(scene.technology, {})[scene.operator] = (
                         part.best_rsrp_dbm
                     )
                 for technology, layers in best_by_technology.items():
                     best, operator = composite(layers)
-                    composites[technology].write(tile.window, [best, operator])
+                    # nodata outside the area, as every other band (0 there is "no operator")
+                    code = np.where(tile.mask, operator.astype(np.float32), np.float32(NODATA_DB))
+                    composites[technology].write(tile.window, [best, code])
             finished = [
                 WrittenRaster(raster.finish(), operator, technology, raster.bands)
                 for raster, operator, technology in written
@@ -286,6 +288,13 @@ def write_coverage(
             for raster, _, _ in written:
                 raster.discard()
             raise
+
+
+def server_values(scene: Scene, part: TileRasters) -> npt.NDArray[np.int32]:
+    """The best-server raster of a tile: each pixel's best cell by its ``server_index``
+    (0 where no cell serves)."""
+    served = part.best_server >= 0
+    return np.where(served, scene.server_index[np.where(served, part.best_server, 0)], 0)
 
 
 def _write_style(raster: WrittenRaster) -> None:

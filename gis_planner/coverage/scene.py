@@ -150,6 +150,10 @@ class Scene:
     #: The distinct models of the scene, and each cell's.
     models: tuple[str, ...]
     model_of_cell: npt.NDArray[np.object_]
+    #: Each cell's value in the best-server raster (1-based; ``coverage_servers.server_index``):
+    #: its rank among the cells of the operator and technology in the whole cells layer, so
+    #: that runs over parts of a network (provinces) give a cell the same value.
+    server_index: I32
 
     @property
     def n_cells(self) -> int:
@@ -225,12 +229,14 @@ def build_scene(
     operator: str,
     technology: str,
     antennas: Mapping[str, AntennaPattern] | None = None,
+    server_index: I32 | None = None,
 ) -> Scene:
     """The scene of ``cells`` (one operator and technology; catalogue ``cells`` columns).
 
     ``x_m``/``y_m`` are the cells' coordinates in the grid's metric CRS and ``environments``
     their propagation environments, aligned with the rows of ``cells``; ``antennas`` holds the
-    patterns named by the cells' ``pattern_ref`` (read from MSI files by the caller).
+    patterns named by the cells' ``pattern_ref`` (read from MSI files by the caller);
+    ``server_index`` the cells' values in the best-server raster (default 1, 2, 3… in row order).
     """
     threshold = params.threshold_dbm(technology)
     floor_dbm = threshold - params.margin_db(technology)
@@ -331,6 +337,11 @@ def build_scene(
         max_att_db=caps,
         models=tuple(sorted({m.describe() for m in models})),
         model_of_cell=np.array([m.describe() for m in models], dtype=object),
+        server_index=(
+            np.arange(1, len(cells) + 1, dtype=np.int32)
+            if server_index is None
+            else np.asarray(server_index, dtype=np.int32)
+        ),
     )
 
 
@@ -344,6 +355,36 @@ def cell_environments(
     return unit_type.map(ENVIRONMENT_BY_UNIT_TYPE).fillna("rural").to_numpy(dtype=object)
 
 
+def _selected(
+    cells: pd.DataFrame,
+    params: CoverageParams,
+    operators: Sequence[str] | None,
+    technologies: Sequence[str] | None,
+) -> pd.DataFrame:
+    """The cells a run computes (on air unless planned ones are included), by ``cell_id``."""
+    selected = cells
+    if not params.include_planned and "status" in cells:
+        selected = selected[selected["status"].fillna("on-air") == "on-air"]
+    if operators:
+        selected = selected[selected["operator"].isin(list(operators))]
+    if technologies:
+        selected = selected[selected["technology"].isin(list(technologies))]
+    return selected.sort_values("cell_id", ignore_index=True)
+
+
+def server_indices(
+    cell_ids: npt.NDArray[np.object_], every_cell_id: npt.NDArray[np.object_]
+) -> I32:
+    """The 1-based rank of each of ``cell_ids`` among ``every_cell_id`` (sorted, unique)."""
+    rank = np.searchsorted(every_cell_id, cell_ids)
+    found = rank < len(every_cell_id)
+    found[found] = every_cell_id[rank[found]] == cell_ids[found]
+    if not found.all():
+        missing = cell_ids[~found][0]
+        raise GisPlannerError(f"cell {missing!r} is not among the cells numbering the servers")
+    return (rank + 1).astype(np.int32)
+
+
 def build_scenes(
     cells: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame | None,
@@ -352,21 +393,29 @@ def build_scenes(
     technologies: Sequence[str] | None = None,
     antennas: Mapping[str, AntennaPattern] | None = None,
     crs: str | None = None,
+    every_cell: pd.DataFrame | None = None,
 ) -> list[Scene]:
     """One scene per operator × technology of ``cells`` (the catalogue layer, WGS84), placed in
     the metric ``crs`` of the run's grid (default: the cells' UTM zone).
 
     Environments come from ``communes`` (admin units of commune level) unless
     ``params.environment`` fixes one; planned cells are left out unless ``params.include_planned``.
+    A cell's value in the best-server raster is its rank among the cells of its operator and
+    technology in ``every_cell`` (``cell_id``, ``operator``, ``technology``, ``status``: the
+    whole cells layer, of which ``cells`` holds those within reach of a run's area), so that the
+    runs of two provinces number a cell alike; default its rank in ``cells``.
     """
-    selected = cells
-    if not params.include_planned and "status" in cells:
-        selected = selected[selected["status"].fillna("on-air") == "on-air"]
-    if operators:
-        selected = selected[selected["operator"].isin(list(operators))]
-    if technologies:
-        selected = selected[selected["technology"].isin(list(technologies))]
-    selected = selected.sort_values("cell_id", ignore_index=True)
+    selected = _selected(cells, params, operators, technologies)
+    numbered = (
+        {
+            (str(operator), str(technology)): rows["cell_id"].to_numpy(dtype=object)
+            for (operator, technology), rows in _selected(
+                every_cell, params, operators, technologies
+            ).groupby(["operator", "technology"])
+        }
+        if every_cell is not None
+        else None
+    )
     crs = crs or metric_crs_of(cells)
     metric = selected.geometry.to_crs(crs)
     x, y = metric.x.to_numpy(), metric.y.to_numpy()
@@ -378,9 +427,14 @@ def build_scenes(
     for (operator, technology), rows in selected.groupby(
         ["operator", "technology"]
     ).indices.items():
+        of_scene = selected.iloc[rows]
+        index = None
+        if numbered is not None:
+            every_id = numbered.get((str(operator), str(technology)), np.empty(0, dtype=object))
+            index = server_indices(of_scene["cell_id"].to_numpy(dtype=object), every_id)
         scenes.append(
             build_scene(
-                selected.iloc[rows],
+                of_scene,
                 x[rows],
                 y[rows],
                 environments[rows],
@@ -388,6 +442,7 @@ def build_scenes(
                 str(operator),
                 str(technology),
                 antennas,
+                index,
             )
         )
     return scenes

@@ -11,7 +11,6 @@ operator whose cells are gone) go with their files.
 from __future__ import annotations
 
 import dataclasses
-import math
 import shutil
 import tempfile
 import time
@@ -23,13 +22,19 @@ import geopandas as gpd
 import pandas as pd
 
 from gis_planner.admin import unit_names
-from gis_planner.coverage.analysis import VILLAGE_ADMIN_VERSION, CoverageRun, analyse, default_area
+from gis_planner.coverage.analysis import (
+    VILLAGE_ADMIN_VERSION,
+    CoverageRun,
+    analyse,
+    default_area,
+    run_features,
+)
 from gis_planner.coverage.products import WrittenRaster, read_for_map, rsrp_map
 from gis_planner.coverage.registry import INPUT_LAYERS, JOB, coverage_records
 from gis_planner.coverage.scene import CoverageParams, with_default_patterns
 from gis_planner.coverage.stats import five_g_figures
 from gis_planner.coverage.terrain import TerrainError, check_covers, open_terrain
-from gis_planner.crs import WGS84
+from gis_planner.crs import WGS84, grown_bounds
 from gis_planner.defaults import DEFAULT_K_FACTOR, DEFAULT_RETRIES
 from gis_planner.distributed import IN_PROCESS, Scheduler, tile_runner
 from gis_planner.errors import GisPlannerError
@@ -144,14 +149,22 @@ def run(
     admin = store.read("admin_units")
     assert isinstance(admin, gpd.GeoDataFrame)
     area = run_area(admin, spec.area_codes, spec.admin_version)
-    # Only what can count is read: villages in the run's box, cells within reach of it.
-    box = _run_box(area, spec.bbox)
-    if terrain is not None:
-        check_covers(terrain, box)
+    # Only what can count is read: villages in the run's box, cells within reach of it and of
+    # the area's villages and priority areas where they cross its outline.
+    box = _run_box(area, None)
     villages = store.read("villages", bbox=box)
     priority = store.read("priority_areas", bbox=box) if store.has_layer("priority_areas") else None
-    cells = store.read("cells", bbox=_grown(box, params.max_range_m))
-    assert isinstance(villages, gpd.GeoDataFrame) and isinstance(cells, gpd.GeoDataFrame)
+    assert isinstance(villages, gpd.GeoDataFrame)
+    villages, priority = run_features(
+        area, admin, villages, priority if isinstance(priority, gpd.GeoDataFrame) else None
+    )
+    box = _run_box(area, spec.bbox, (villages, priority))
+    if terrain is not None:
+        check_covers(terrain, box)
+    cells = store.read("cells", bbox=grown_bounds(box, params.max_range_m))
+    assert isinstance(cells, gpd.GeoDataFrame)
+    # The servers are numbered among every cell of the layer, not only those read here.
+    every_cell = store.read("cells", columns=["cell_id", "operator", "technology", "status"])
     refs = set(cells["pattern_ref"].dropna()) - {""}
     antennas, problems = load_patterns(spec.patterns_dir, refs)
     cells, flagged = with_default_patterns(cells, problems)
@@ -167,12 +180,12 @@ def run(
         start = time.perf_counter()
         with tile_runner(scheduler, on_dashboard, spec.retries) as runner:
             computed = analyse(
-                cells, admin, villages,
-                priority if isinstance(priority, gpd.GeoDataFrame) else None,
-                params, rasters_dir=staging, operators=spec.operators or None,
+                cells, admin, villages, priority, params, rasters_dir=staging,
+                operators=spec.operators or None,
                 technologies=spec.technologies or None, bbox=spec.bbox, area=area,
                 crs=spec.crs, antennas=antennas, progress=progress, on_scenes=on_scenes,
                 runner=runner, checkpoint=checkpoint if spec.resume else None,
+                every_cell=every_cell,
             )  # fmt: skip
         seconds = time.perf_counter() - start
         placed = [dataclasses.replace(r, path=rasters_dir / r.path.name) for r in computed.rasters]
@@ -256,29 +269,20 @@ def run_area(
 
 
 def _run_box(
-    area: gpd.GeoDataFrame, bbox: tuple[float, float, float, float] | None
+    area: gpd.GeoDataFrame,
+    bbox: tuple[float, float, float, float] | None,
+    features: tuple[gpd.GeoDataFrame | None, ...] = (),
 ) -> tuple[float, float, float, float]:
-    """The lon/lat box of the run: the area's bounds, cut to ``bbox``."""
-    west, south, east, north = (float(v) for v in area.to_crs(WGS84).total_bounds)
+    """The lon/lat box of the run: the bounds of the area and of ``features`` (its villages and
+    priority areas, which may cross its outline), cut to ``bbox``."""
+    shapes = [f.geometry.to_crs(WGS84) for f in (area, *features) if f is not None and len(f)]
+    west, south, east, north = (float(v) for v in pd.concat(shapes).total_bounds)
     if bbox is not None:
         west, south = max(west, bbox[0]), max(south, bbox[1])
         east, north = min(east, bbox[2]), min(north, bbox[3])
         if not (east > west and north > south):
             raise GisPlannerError(f"bbox {bbox} does not meet the run's area")
     return west, south, east, north
-
-
-def _grown(
-    box: tuple[float, float, float, float], distance_m: float
-) -> tuple[float, float, float, float]:
-    """A lon/lat box grown by at least ``distance_m`` on every side (on the WGS84 ellipsoid, a
-    degree of latitude is at least 110.5 km, a degree of longitude at least that times the
-    cosine of the latitude farthest from the equator)."""
-    west, south, east, north = box
-    dlat = distance_m / 110_500.0
-    widest = min(math.cos(math.radians(min(89.0, max(abs(south), abs(north)) + dlat))), 1.0)
-    dlon = distance_m / (110_500.0 * widest)
-    return west - dlon, max(-90.0, south - dlat), east + dlon, min(90.0, north + dlat)
 
 
 def operator_rsrp(rasters: list[WrittenRaster]) -> list[WrittenRaster]:
