@@ -239,7 +239,9 @@ def _is_allowed(text: pd.Series, allowed: tuple[str, ...]) -> npt.NDArray[np.boo
 def _missing(spec: FieldSpec, index: pd.Index) -> pd.Series:
     """A field a frame does not have: every value missing, in the field's dtype."""
     if spec.dtype == "str":
-        return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="str"), index=index)
+        return pd.Series(
+            pd.array(pa.nulls(len(index), pa.large_string()), dtype="str"), index=index
+        )
     if spec.dtype == "float":
         return pd.Series(np.nan, index=index, dtype="float64")
     return pd.Series(pd.NA, index=index, dtype=PANDAS_DTYPES[spec.dtype])

@@ -245,7 +245,8 @@ def _assume(
         f"{label}: trống, lấy {values[key]:g}{unit}, giá trị điển hình của {value_label(key)} "
         f"({key}) / empty; taken as {values[key]:g}{unit}, typical of "
         f"{value_label(key, 'en')} ({key})"
-        if key in values else None
+        if key in values
+        else None
         for key in kinds
     ]
     messages = by_code(texts, codes[fill], index[fill])

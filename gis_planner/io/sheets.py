@@ -199,7 +199,7 @@ def _references(buffer: np.ndarray, size: int) -> tuple[int, int, int] | None:
     capital = (reference - np.uint8(ord("A"))) < 26
     digit = (reference - np.uint8(ord("0"))) < 10
     letters = np.argmin(capital, axis=1).astype(np.uint8)
-    after = _POSITIONS >= letters[:, None]
+    after = letters[:, None] <= _POSITIONS
     end = np.argmax(~digit & after, axis=1).astype(np.uint8)
     digits = end - letters
     closing = reference[np.arange(len(reference)), end]

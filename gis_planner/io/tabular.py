@@ -26,8 +26,8 @@ from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, Shee
 from gis_planner.catalogue import LayerSpec
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import nfc
-from gis_planner.io.cycles import cycles_uncollected
 from gis_planner.io.columns import count_matches, expected_columns
+from gis_planner.io.cycles import cycles_uncollected
 from gis_planner.io.legacy import (
     detect,
     legacy_mapping,
@@ -362,7 +362,7 @@ class _SheetColumn:
         """Distinct texts with letters beyond ASCII and none beyond Latin-1: the only ones that
         can be typed in a legacy font."""
         parts = [pa.array(self.head_text[self.head == "text"], type=pa.large_string())]
-        if self.below_kind in ("text", "mixed"):
+        if self.below is not None and self.below_kind in ("text", "mixed"):
             parts.append(self.below.drop_null())
         elif self.below_kinds is not None:
             texts = self.below_cells[self.below_kinds == "text"]
@@ -441,7 +441,8 @@ def _repeated_cells(cells: np.ndarray) -> tuple[str, pa.Array] | None:
     if np.isin(kinds, ("number", "empty")).all():
         numbers = np.where(kinds == "number", values, np.nan).astype(np.float64)
         return "number", pa.array(np.append(numbers, np.nan), from_pandas=True).take(present)
-    text = pa.array(np.append(_cells_as_text(values, kinds), None), type=pa.large_string())
+    texts = [*_cells_as_text(values, kinds), None]
+    text = pa.array(texts, type=pa.large_string())
     kind = "text" if (kinds != "number").all() else "mixed"
     return kind, text.take(present)
 
@@ -551,7 +552,10 @@ def read_excel(
         header = _unique_headers(head[header_index])
         skip = header_index + header_rows(head, header_index, spec)
         frame = pd.DataFrame(
-            {title: column.body(skip, converted) for title, column in zip(header, columns, strict=True)}
+            {
+                title: column.body(skip, converted)
+                for title, column in zip(header, columns, strict=True)
+            }
         )
         numbers = np.arange(len(frame), dtype=np.int64) + skip + 1
         frame, numbers = _drop_empty_rows(frame, numbers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -115,10 +115,12 @@ class Vocabulary:
         found = [self.resolve_one(str(u)) for u in uniques]
         keys = [k if k is not None else u for u, (k, _) in zip(uniques, found, strict=True)]
         hints = [s if k is None else None for k, s in found]
-        return Resolved(by_code(keys, codes, text.index), by_code(hints, codes, text.index), self.keys)
+        return Resolved(
+            by_code(keys, codes, text.index), by_code(hints, codes, text.index), self.keys
+        )
 
 
-def by_code(values: list[object], codes: np.ndarray, index: pd.Index) -> pd.Series:
+def by_code(values: Sequence[object], codes: np.ndarray, index: pd.Index) -> pd.Series:
     """The value of each row's code (missing for the code -1 of a missing value): text
     (``str``, taken in Arrow) when every value is a text, else objects."""
     if all(v is None or isinstance(v, str) for v in values):
