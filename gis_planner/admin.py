@@ -65,14 +65,39 @@ def locate(points: gpd.GeoSeries, areas: gpd.GeoDataFrame, key: str = "code") ->
     """
     if points.crs is not None and areas.crs is not None and not points.crs.equals(areas.crs):
         points = points.to_crs(areas.crs)
-    tree = shapely.STRtree(areas.geometry.to_numpy())
-    point_idx, area_idx = tree.query(points.to_numpy(), predicate="intersects")
+    geoms = areas.geometry.to_numpy()
+    values = points.to_numpy()
+    tree = shapely.STRtree(geoms)
+    if len(values) and (shapely.get_type_id(values) == 0).all():
+        point_idx, area_idx = _points_in(tree, geoms, values)
+    else:
+        point_idx, area_idx = tree.query(values, predicate="intersects")
     order = np.lexsort((area_idx, point_idx))
     point_idx, area_idx = point_idx[order], area_idx[order]
     first = np.unique(point_idx, return_index=True)[1]
     codes = pd.Series(pd.NA, index=points.index, dtype="str")
     codes.iloc[point_idx[first]] = areas[key].to_numpy()[area_idx[first]]
     return codes
+
+
+def _points_in(
+    tree: shapely.STRtree, areas: np.ndarray, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (point, area) pairs of points intersecting areas (``tree.query`` with the predicate
+    "intersects"): the candidates by bounding box, then each area, prepared, against its
+    candidates' coordinates at once rather than each point against each area."""
+    point_idx, area_idx = tree.query(points)
+    order = np.argsort(area_idx, kind="stable")
+    point_idx, area_idx = point_idx[order], area_idx[order]
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    hit = np.zeros(len(point_idx), dtype=bool)
+    bounds = np.flatnonzero(np.diff(area_idx)) + 1
+    for start, end in zip(np.r_[0, bounds], np.r_[bounds, len(area_idx)], strict=True):
+        area = areas[area_idx[start]]
+        shapely.prepare(area)
+        candidates = point_idx[start:end]
+        hit[start:end] = shapely.intersects_xy(area, x[candidates], y[candidates])
+    return point_idx[hit], area_idx[hit]
 
 
 def place_name(admin_units: gpd.GeoDataFrame, lang: Lang = "vi") -> str:

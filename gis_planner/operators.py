@@ -96,10 +96,12 @@ def normalise_operators(values: pd.Series) -> pd.Series:
     Each distinct spelling is resolved once, so a column of 100,000 rows costs a handful of
     lookups.
     """
+    import pandas as pd
+
     text = values.astype("string")
-    uniques = text.dropna().unique()
-    mapping = {u: normalise_operator_name(u) for u in uniques}
-    return text.map(mapping).astype("string")
+    codes, uniques = pd.factorize(text)
+    keys = pd.array([normalise_operator_name(u) for u in uniques] + [None], dtype="string")
+    return pd.Series(keys.take(codes), index=values.index, dtype="string")
 
 
 def operator_from_mnc(mnc: int | str) -> str | None:

@@ -57,3 +57,22 @@ def test_ancestor_walks_the_parent_chain() -> None:
     assert list(provinces.index) == [10, 11, 12, 13]
     # a commune straight under its province (2025 units) has no district
     assert ancestor(admin, codes, "district").tolist() == ["347", pd.NA, "347", pd.NA]
+
+
+def test_points_are_located_as_the_tree_query_locates_them(sample_store: GeoPackageStore) -> None:
+    """Points (the usual case) are tested against each area prepared, with the same pairs as
+    the tree's "intersects" query, also for points on borders and corners."""
+    import numpy as np
+
+    from gis_planner.admin import _points_in
+
+    admin = sample_store.read("admin_units")
+    areas = admin.geometry.to_numpy()
+    corners = shapely.points(shapely.get_coordinates(areas)[::5])
+    rng = np.random.default_rng(0)
+    minx, miny, maxx, maxy = shapely.total_bounds(areas)
+    inside = shapely.points(rng.uniform(minx, maxx, 3000), rng.uniform(miny, maxy, 3000))
+    points = np.concatenate([corners, inside])
+    tree = shapely.STRtree(areas)
+    expected = set(zip(*tree.query(points, predicate="intersects"), strict=True))
+    assert set(zip(*_points_in(tree, areas, points), strict=True)) == expected

@@ -189,3 +189,57 @@ def test_problems_frame_is_empty_but_typed_when_ok() -> None:
     problems = validate(sites(), get_spec("sites")).problems
     assert list(problems.columns) == ["row", "field", "value", "reason", "message"]
     assert isinstance(problems, pd.DataFrame) and problems.empty
+
+
+def test_a_store_takes_validated_rows_as_they_are_and_checks_any_other_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``checked``: the rows of a ``Validation`` of the layer, with the catalogue's columns and
+    dtypes, are written without a second pass; a frame, or a validation's rows that are not
+    conformed (a column added, a dtype changed) or of another layer, are validated."""
+    from importlib import import_module
+
+    from gis_planner.catalogue import checked, validated
+
+    module = import_module("gis_planner.catalogue.validate")
+
+    spec = get_spec("sites")
+    frame = gpd.GeoDataFrame(
+        {"site_id": ["A", "B"], "operator": ["viettel", "vnpt"], "tower_type": "lattice",
+         "height_m": [30.0, 36.0], "status": "on-air"},
+        geometry=[shapely.Point(105.9, 20.5), shapely.Point(105.95, 20.55)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    valid = module.validate(frame, spec).valid
+    calls: list[int] = []
+    real = module.validate
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "validate", counting)
+    assert checked(validated(valid, spec), spec) is valid and not calls
+    assert checked(valid, spec).equals(valid) and len(calls) == 1
+    extra = valid.assign(note="x")
+    assert list(checked(validated(extra, spec), spec).columns) == list(valid.columns)
+    assert checked(validated(valid, get_spec("cells")), spec) is not valid
+    assert len(calls) == 3
+    broken = valid.assign(height_m=[500.0, 36.0])
+    with pytest.raises(LayerValidationError):
+        checked(validated(broken.astype({"height_m": "object"}), spec), spec)
+
+
+def test_keys_as_texts_tell_apart_every_two_keys() -> None:
+    """Keys hashed in Arrow as one text each: two rows have the same text only when they have
+    the same key, whatever their fields hold (the separator, digits, nothing)."""
+    from gis_planner.catalogue.validate import key_texts
+
+    frame = pd.DataFrame(
+        {"a": ["x|1:y", "x", "x", None, "", "1", "1"],
+         "b": pd.array([1, None, None, 1, 1, 11, 11], dtype="Int64")}
+    )  # fmt: skip
+    texts = key_texts(frame, ["a", "b"]).to_pylist()
+    assert texts[1] == texts[2] and texts[5] == texts[6]
+    assert len(set(texts)) == 5
+    assert key_texts(frame, ["a"]).to_pylist()[:4] == ["5:x|1:y", "1:x", "1:x", "-"]

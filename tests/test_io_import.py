@@ -293,3 +293,29 @@ def test_a_cell_on_another_operators_site_is_rejected_as_unknown(
     # As for a site id nobody has: the answer does not tell that another operator holds it.
     assert result.rejects.iloc[0]["reason"] == "unknown_site"
     assert "NEW-CELL-2" not in set(hanam.read("cells")["cell_id"])
+
+
+def test_the_store_writes_the_rows_the_check_validated_without_a_second_pass(
+    tmp_path: Path, hanam: GeoPackageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are validated once, by the check, with the catalogue's rules: the store takes them
+    as they are (here added to the layer)."""
+    from importlib import import_module
+
+    from gis_planner.catalogue import get_spec
+
+    catalogue = import_module("gis_planner.catalogue.validate")
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the store validated rows the check had validated")
+
+    before = len(hanam.read("sites"))
+    monkeypatch.setattr(catalogue, "validate", refused)
+    rows = [f"N-{i};Viettel;{lon};{lat};30;lattice" for i, (lon, lat) in enumerate(INSIDE)]
+    result = import_file(_csv(tmp_path, rows), "sites", hanam)
+    monkeypatch.undo()
+    assert result.written["sites"] == len(rows) + 3
+    stored = hanam.read("sites")
+    assert len(stored) == before + len(rows) + 3
+    # What the store holds is what validating it gives.
+    assert catalogue.validate(stored, get_spec("sites")).ok

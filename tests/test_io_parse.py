@@ -217,3 +217,15 @@ def test_other_epsg_for_xy() -> None:
     lat_ref, lon_ref = Transformer.from_crs("EPSG:9209", "EPSG:4326").transform(y_east, x_north)
     assert lon[0] == pytest.approx(lon_ref[0], abs=1e-9) and lat[0] == pytest.approx(lat_ref[0])
     assert 106.0 < lon[0] < 106.2, "east of Nam Định's central meridian, not Hà Nam's"
+
+
+def test_repeated_texts_are_read_once_each_to_what_each_row_reads() -> None:
+    """A column repeating a few texts is parsed text by text: the same values and reasons as
+    a column of the same texts each once."""
+    texts = ["45m", "N/A", "abc", "1,5", None, "3 GHz", "20 32 15 N", "105°74'E", "45"]
+    repeated = pd.Series(texts * 50, dtype=object)
+    once = pd.Series(texts, dtype=object)
+    for parse in (lambda s: parse_number(s, "m"), parse_angle):
+        many, single = parse(repeated), parse(once)
+        assert many.values.tolist() == pytest.approx(single.values.tolist() * 50, nan_ok=True)
+        assert many.reason.tolist() == single.reason.tolist() * 50

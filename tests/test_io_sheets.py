@@ -9,6 +9,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gis_planner.catalogue import get_spec
@@ -99,3 +100,88 @@ def test_columns_of_numbers_stay_numbers_and_codes_read_whole(tmp_path: Path) ->
     assert frame["Độ cao cột (m)"].tolist() == ["45", "N/A"]
     assert frame["Mã trạm"].tolist() == ["HNM-1", "HNM-2"]
     assert table.rows.tolist() == [3, 4]
+
+
+def _workbooks(tmp_path: Path) -> list[Path]:
+    """Workbooks as writers make them: shared strings and merged cells (openpyxl), inline
+    strings streamed (openpyxl write-only), and a far cell among ordinary ones."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Trạm BTS"
+    sheet.append(["DANH SÁCH TRẠM"])
+    sheet.merge_cells("A1:F1")
+    for row in station_list():
+        sheet.append(row)
+    sheet["XFD40"] = "ghi chú"
+    shared = tmp_path / "shared.xlsx"
+    book.save(shared)
+    streamed = Workbook(write_only=True)
+    stream = streamed.create_sheet("Trạm BTS")
+    for i in range(3000):
+        stream.append([f"HNM-{i:04d}", "Viettel", 105.9 + i * 1e-5, 20.5, 30 if i % 3 else "N/A"])
+    inline = tmp_path / "inline.xlsx"
+    streamed.save(inline)
+    return [shared, inline]
+
+
+def test_the_byte_scan_finds_the_extent_the_xml_parser_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The extent found in the sheet's bytes is the XML parser's, for every writer's cells,
+    also when the bytes are looked at in chunks that cut tags and references anywhere."""
+    from gis_planner.io import sheets
+
+    for path in _workbooks(tmp_path):
+        with zipfile.ZipFile(path) as archive:
+            for part in sheets._sheet_parts(archive).values():
+                parsed = sheets._xlsx_extent(archive, part)
+                assert sheets._xlsx_extent_by_references(archive, part) == parsed
+                for size in (7, 64) if path.name == "shared.xlsx" else (4096,):
+                    monkeypatch.setattr(sheets, "_CHUNK_BYTES", size)
+                    assert sheets._xlsx_extent_by_references(archive, part) == parsed
+                monkeypatch.undo()
+    assert sheet_extents(tmp_path / "shared.xlsx") == {"Trạm BTS": (40, 16384)}
+    assert sheet_extents(tmp_path / "inline.xlsx") == {"Trạm BTS": (3000, 5)}
+
+
+def test_a_long_column_of_numbers_and_texts_reads_as_text_like_a_short_one(
+    tmp_path: Path,
+) -> None:
+    """Heights as numbers with "N/A" among them: read value by value when the column repeats
+    a few values (a long list), cell by cell otherwise (a short one), to the same texts."""
+    from openpyxl import Workbook
+
+    heights: list[object] = [30, "N/A", 45.5, 36.0, None, "45m"]
+    for rows in (len(heights), 2400):
+        book = Workbook()
+        sheet = book.active
+        sheet.append(["Mã trạm", "Nhà mạng", "Độ cao cột (m)"])
+        for i in range(rows):
+            sheet.append([f"HNM-{i}", "Viettel", heights[i % len(heights)]])
+        path = tmp_path / f"tram_{rows}.xlsx"
+        book.save(path)
+        (table,) = read_excel(path, get_spec("sites"))
+        column = table.frame["Độ cao cột (m)"]
+        expected = ["30", "N/A", "45.5", "36", None, "45m"] * (rows // len(heights))
+        assert [None if pd.isna(v) else v for v in column] == expected
+        assert table.rows.tolist() == list(range(2, rows + 2))
+
+
+def test_latin1_texts_are_told_from_their_bytes_as_from_their_letters() -> None:
+    import re
+
+    import pyarrow as pa
+
+    from gis_planner.io.tabular import _western
+
+    texts = ["abc", "", "Cét tù ®øng", "Coät töï ñöùng", "Trạm 1", "é", "Thôn", "Ā", "ÿ"]
+    found = _western(pa.array(texts, type=pa.large_string()))
+    pattern = re.compile(r"^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$")
+    assert found.tolist() == [pattern.match(t) is not None for t in texts]
+    assert _western(pa.array(texts, type=pa.large_string()).slice(2, 3)).tolist() == [
+        True,
+        True,
+        False,
+    ]

@@ -16,7 +16,15 @@ from gis_planner.catalogue.sharing import SHARING_LAYERS
 from gis_planner.catalogue.spec import Assumption, FieldSpec, LayerSpec, RowRule
 from gis_planner.catalogue.speeds import SPEEDS_LAYERS
 from gis_planner.catalogue.switchoff import SWITCHOFF_LAYERS
-from gis_planner.catalogue.validate import PROBLEM_COLUMNS, REASONS, Validation, conform, validate
+from gis_planner.catalogue.validate import (
+    PROBLEM_COLUMNS,
+    REASONS,
+    Validation,
+    checked,
+    conform,
+    validate,
+    validated,
+)
 from gis_planner.errors import UnknownLayer
 
 CATALOGUE: dict[str, LayerSpec] = {
@@ -51,7 +59,9 @@ __all__ = [
     "LayerSpec",
     "RowRule",
     "Validation",
+    "checked",
     "conform",
     "get_spec",
     "validate",
+    "validated",
 ]

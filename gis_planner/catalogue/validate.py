@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -132,7 +133,17 @@ def nfc_text(text: pd.Series) -> pd.Series:
             changed[value] = normal
     if not changed:
         return text
-    return text.where(~text.isin(list(changed)), text.map(changed))
+    return replace_texts(text, changed)
+
+
+def replace_texts(text: pd.Series, changed: dict[str, str]) -> pd.Series:
+    """``text`` with each text that is a key of ``changed`` replaced by its value, looked up
+    in Arrow (a pandas ``map`` calls Python for every row)."""
+    values = pa.array(text, type=pa.large_string(), from_pandas=True)
+    found = pc.index_in(values, value_set=pa.array(list(changed), type=pa.large_string()))
+    replaced = pa.array(list(changed.values()), type=pa.large_string()).take(found)
+    out = pc.if_else(pc.is_valid(found), replaced, values)
+    return pd.Series(pd.array(out, dtype=text.dtype), index=text.index)
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -225,6 +236,17 @@ def _is_allowed(text: pd.Series, allowed: tuple[str, ...]) -> npt.NDArray[np.boo
     return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _missing(spec: FieldSpec, index: pd.Index) -> pd.Series:
+    """A field a frame does not have: every value missing, in the field's dtype."""
+    if spec.dtype == "str":
+        return pd.Series(
+            pd.array(pa.nulls(len(index), pa.large_string()), dtype="str"), index=index
+        )
+    if spec.dtype == "float":
+        return pd.Series(np.nan, index=index, dtype="float64")
+    return pd.Series(pd.NA, index=index, dtype=PANDAS_DTYPES[spec.dtype])
+
+
 def _check_fields(
     frame: pd.DataFrame, spec: LayerSpec, problems: _Problems, fill_defaults: bool
 ) -> pd.DataFrame:
@@ -233,7 +255,7 @@ def _check_fields(
     columns: dict[str, pd.Series] = {}
     given = dict(frame.items())
     for fs in spec.fields:
-        raw = given[fs.name] if fs.name in given else pd.Series(pd.NA, index=frame.index)
+        raw = given[fs.name] if fs.name in given else _missing(fs, frame.index)
         values, bad_type = _coerce(raw, fs)
         messages = _messages(fs)
         problems.add(bad_type, fs.name, "type", messages.type, raw)
@@ -262,12 +284,30 @@ def _check_fields(
     return pd.DataFrame(columns, index=frame.index)
 
 
+def key_texts(frame: pd.DataFrame, key: Sequence[str]) -> pa.Array:
+    """Each row's key (text and integer fields) as one text, to hash keys in Arrow: each
+    field's text after its length ("10:HNM-000001|7:viettel"), a missing field as "-", so
+    that two keys have the same text only when they are the same key."""
+    parts = []
+    for name in key:
+        text = pa.array(frame[name].astype("string"), type=pa.large_string(), from_pandas=True)
+        length = pc.cast(pc.utf8_length(text), pa.large_string())
+        joined = pc.binary_join_element_wise(length, text, pa.scalar(":", pa.large_string()))
+        parts.append(joined.fill_null("-"))
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string()))
+
+
 def _check_key(conformed: pd.DataFrame, spec: LayerSpec, problems: _Problems) -> None:
     if len(conformed) < 2:  # one row (an edit) has no duplicate
         return
     key = list(spec.key)
     complete = conformed[key].notna().all(axis=1)
     keyed = conformed.loc[complete, key]
+    # Most frames have no duplicate, which hashing the keys in Arrow tells at once.
+    if len(pc.unique(key_texts(keyed, key))) == len(keyed):
+        return
     duplicated = keyed.duplicated(keep="first")
     if not duplicated.any():
         return
@@ -372,6 +412,44 @@ def validate(frame: pd.DataFrame, spec: LayerSpec, *, fill_defaults: bool = True
         known.add(frame._geometry_column_name)
     ignored = tuple(c for c in frame.columns if c not in known)
     return Validation(spec.name, valid, problem_frame, len(frame), ignored)
+
+
+def validated(rows: pd.DataFrame, spec: LayerSpec) -> Validation:
+    """``rows`` that have passed ``validate`` against ``spec`` (its valid rows, or parts of
+    them and of a store's layer of the same spec), as a ``Validation`` without problems, so
+    that a store writes them without validating them again."""
+    return Validation(spec.name, rows, _Problems().frame(), len(rows))
+
+
+def _conformed_columns(frame: pd.DataFrame, spec: LayerSpec) -> bool:
+    """Whether ``frame`` has exactly the columns and dtypes ``validate`` conforms to."""
+    fields = [f for f in spec.fields]
+    names = [f.name for f in fields] + ([_GEOMETRY_FIELD] if spec.geometry_type else [])
+    if list(frame.columns) != names:
+        return False
+    if spec.geometry_type is not None and not (
+        isinstance(frame, gpd.GeoDataFrame)
+        and frame._geometry_column_name == _GEOMETRY_FIELD
+        and frame.crs is not None
+        and frame.crs.equals(WGS84)
+    ):
+        return False
+    return all(frame[f.name].dtype == PANDAS_DTYPES[f.dtype] for f in fields)
+
+
+def checked(rows: pd.DataFrame | Validation, spec: LayerSpec) -> pd.DataFrame:
+    """What a store writes: ``rows`` validated against ``spec`` and conformed, raising
+    ``LayerValidationError`` on any problem. Rows given as the ``Validation`` of that layer
+    are written as they are, when they have the catalogue's columns and dtypes: their rows
+    were validated once, by the same rules, where they were read (an import)."""
+    if isinstance(rows, Validation):
+        rows.raise_if_problems()
+        if rows.layer == spec.name and _conformed_columns(rows.valid, spec):
+            return rows.valid
+        rows = rows.valid
+    result = validate(rows, spec)
+    result.raise_if_problems()
+    return result.valid
 
 
 def conform(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:

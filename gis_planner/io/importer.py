@@ -10,22 +10,28 @@ already holds unchanged are counted ``unchanged`` and not written again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from gis_planner.catalogue import get_spec, validate
-from gis_planner.errors import GisPlannerError
+from gis_planner.catalogue import get_spec, validate, validated
+from gis_planner.catalogue.validate import key_texts
+from gis_planner.errors import GisPlannerError, UnknownLayer
 from gis_planner.io import derive
 from gis_planner.io.coordinates import Area, province_outline
-from gis_planner.io.opencellid import group_sites
-from gis_planner.io.prepare import Context, ImportOptions, prepare
+from gis_planner.io.cycles import cycles_uncollected
+from gis_planner.io.opencellid import group_sites, is_opencellid
+from gis_planner.io.prepare import TEXT_SUFFIXES, Context, ImportOptions, prepare, read_tables
 from gis_planner.io.references import dangling, referring_layers
 from gis_planner.io.report import REPORT_COLUMNS, ImportResult, empty_report, write_report
 from gis_planner.io.store_diff import compare_with_store
+from gis_planner.io.tabular import SourceTable
 from gis_planner.store import LayerStore, LayerWriter
 
 
@@ -42,20 +48,23 @@ class Checked:
     to_write: dict[str, pd.DataFrame]
 
 
+@cycles_uncollected()
 def check_file(
     path: Path,
     layer: str,
     *,
     options: ImportOptions | None = None,
     context: Context | None = None,
+    tables: Sequence[SourceTable] | None = None,
 ) -> Checked:
     """Read ``path`` for ``layer`` and sort every row into accepted or rejected (with reasons).
 
     Nothing is written. Row numbers in the report are those the user sees in the source.
+    ``tables`` are the file's tables when the caller has read them (``read_tables``).
     """
     options = options or ImportOptions()
     context = context or Context()
-    prepared = prepare(path, layer, options, context)
+    prepared = prepare(path, layer, options, context, tables)
     spec, frame, raw, origin = prepared.spec, prepared.frame, prepared.raw, prepared.origin
     notes, opencellid, fixes = prepared.notes, prepared.opencellid, prepared.fixes
     index = frame.index
@@ -187,7 +196,7 @@ def _report(
     for name, group in problems.groupby("field").groups.items():
         if name in raw.columns and name != "geometry":
             positions = problems.index.get_indexer(group)
-            value[positions] = raw[name].to_numpy(dtype=object)[labels[positions]]
+            value[positions] = raw[name].take(labels[positions]).to_numpy(dtype=object)
     rows = origin["row"].to_numpy()
     message = problems["message"].astype(str)
     # Validation names the first of two duplicates by its label: say its source row instead.
@@ -220,14 +229,25 @@ def report_paths(report_dir: Path, path: Path, layer: str) -> tuple[Path, Path]:
 def context_from_store(store: LayerStore, area: Area | None, layers: tuple[str, ...]) -> Context:
     """The checks' context from a store: its admin units, the current rows of ``layers``, and
     ``area`` (default: the store's province with the default tolerance)."""
-    admin = store.read("admin_units") if store.has_layer("admin_units") else None
+    held = {name: _read_if_held(store, name) for name in dict.fromkeys(("admin_units", *layers))}
+    admin = held["admin_units"]
     assert admin is None or isinstance(admin, gpd.GeoDataFrame)
     if area is None and admin is not None and (admin["level"] == "province").any():
         area = Area.from_outline(province_outline(admin))
-    existing = {name: store.read(name) for name in layers if store.has_layer(name)}
+    existing = {name: held[name] for name in layers if held[name] is not None}
     return Context(area=area, admin_units=admin, existing=existing)
 
 
+def _read_if_held(store: LayerStore, name: str) -> pd.DataFrame | None:
+    """The layer ``name`` of ``store``; None when the store has no such layer (asked by the
+    read itself, not before it)."""
+    try:
+        return store.read(name)
+    except UnknownLayer:
+        return None
+
+
+@cycles_uncollected()
 def import_file(
     path: Path,
     layer: str,
@@ -243,14 +263,23 @@ def import_file(
     ``report_dir`` (default: ``<store assets>/rejects``).
     """
     options = options or ImportOptions()
-    written = ("sites", "cells") if layer in ("sites", "cells") else (layer,)
+    # Cells name their sites; an OpenCelliD export writes both. A list of sites needs neither
+    # the store's cells (unless it replaces the layer: see below).
+    opencellid = _is_opencellid(path)
+    cells = layer == "cells" or (layer == "sites" and opencellid)
+    written = ("sites", "cells") if cells else (layer,)
     layers = written
     if not options.append:
         # A replacement is checked against the layers that refer to the replaced one.
         referring = (name for target in written for name in referring_layers(target))
         layers = tuple(dict.fromkeys((*written, *referring)))
-    context = context_from_store(store, area, layers)
-    checked = check_file(path, layer, options=options, context=context)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The store's rows are read while the file is: the workbook reader and GDAL let the
+        # other thread run.
+        reading = pool.submit(context_from_store, store, area, layers)
+        tables = None if opencellid else read_tables(path, get_spec(layer), options)
+        context = reading.result()
+    checked = check_file(path, layer, options=options, context=context, tables=tables)
     result = save_reports(checked.result, report_dir or store.assets_dir / "rejects")
     if not options.append:
         _refuse_unsound_replace(result, checked.to_write, context)
@@ -261,30 +290,39 @@ def import_file(
                 if options.append:
                     _upsert(tx, name, rows, metadata)
                 else:
-                    tx.write(name, rows, mode="replace", metadata=metadata)
+                    # Rows the check validated: the store writes them without a second pass.
+                    tx.write(name, validated(rows, get_spec(name)), mode="replace",
+                             metadata=metadata)  # fmt: skip
     return result
+
+
+def _is_opencellid(path: Path) -> bool:
+    return path.suffix.lower() in TEXT_SUFFIXES and path.is_file() and is_opencellid(path)
 
 
 def _upsert(tx: LayerWriter, name: str, rows: pd.DataFrame, metadata: dict[str, str]) -> None:
     """Add ``rows`` to a layer, in place of its rows of the same key. Read inside the
-    transaction, so that no writer's rows are lost between the check and the write."""
+    transaction, so that no writer's rows are lost between the check and the write. The rows
+    were validated by the check, and the layer's when they were written: neither is
+    validated again."""
+    spec = get_spec(name)
     if not tx.has_layer(name):
-        tx.write(name, rows, mode="append", metadata=metadata)
+        tx.write(name, validated(rows, spec), mode="append", metadata=metadata)
         return
-    key = list(get_spec(name).key)
+    key = list(spec.key)
     current = tx.read(name)
-    held = pd.MultiIndex.from_frame(current[key].astype("string"))
-    replaced = held.isin(pd.MultiIndex.from_frame(rows[key].astype("string")))
+    new_keys = key_texts(rows, key)
+    replaced = pc.is_in(key_texts(current, key), value_set=new_keys).to_numpy(zero_copy_only=False)
     # Appended rows update the spatial index one by one; a layer written whole builds it at
     # once, twice as fast when the new rows outnumber the old.
     if not replaced.any() and len(rows) <= len(current):
-        tx.write(name, rows, mode="append", metadata=metadata)
+        tx.write(name, validated(rows, spec), mode="append", metadata=metadata)
         return
     kept = current[~replaced]
     merged = pd.concat([kept, rows[kept.columns]], ignore_index=True)
     if isinstance(current, gpd.GeoDataFrame):
         merged = gpd.GeoDataFrame(merged, geometry=current.geometry.name, crs=current.crs)
-    tx.write(name, merged, mode="replace", metadata=metadata)
+    tx.write(name, validated(merged, spec), mode="replace", metadata=metadata)
 
 
 def _refuse_unsound_replace(

@@ -9,6 +9,7 @@ are missing values, not failures: whether a missing value is acceptable is the c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,9 +84,10 @@ def as_text(raw: pd.Series) -> pd.Series:
     # Folded comparisons catch "Không có", "KHÔNG CÓ"; markers are short, so few values to fold.
     short = accented & ~markers & (text.str.len() <= _LONGEST_MARKER).fillna(False)
     if short.any():
-        folded = {u: fold(u) in MISSING_MARKERS for u in text[short].unique()}
-        markers |= text.map(folded).fillna(False).astype(bool)
-    return text.mask(markers)
+        folded = [u for u in text[short].unique() if fold(u) in MISSING_MARKERS]
+        if folded:
+            markers |= text.isin(folded)
+    return text.mask(markers) if markers.any() else text
 
 
 def _sub(text: pd.Series, pattern: str) -> pd.Series:
@@ -109,17 +111,66 @@ def _decimal_text(text: pd.Series) -> pd.Series:
     return text.str.replace(",", ".", regex=False)
 
 
+#: Whole numbers written plainly (as a sheet's numbers are written out), read by Arrow.
+_PLAIN_INTEGER = r"^(0|-?[1-9][0-9]{0,14})$"
+_DECIMAL_COMMA = r"^[+-]?[0-9]*,[0-9]+$"
+
+
+def _to_numbers(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")`` in float64. Plain whole numbers, which the
+    cells of a column of heights or codes mostly are, are read at once by Arrow (exactly:
+    they have at most 15 digits); the other texts by pandas."""
+    cells = pa.array(text, type=pa.large_string(), from_pandas=True)
+    plain = pc.match_substring_regex(cells, _PLAIN_INTEGER).fill_null(False)
+    values = np.full(len(text), np.nan)
+    whole = plain.to_numpy(zero_copy_only=False)
+    if whole.any():
+        values[whole] = pc.cast(cells.filter(plain), pa.int64()).to_numpy().astype(np.float64)
+    rest = ~whole & text.notna().to_numpy()
+    # A decimal comma ("105,9123"), which pandas does not read, read as a point at once.
+    commas = pc.match_substring_regex(cells, _DECIMAL_COMMA).fill_null(False)
+    comma = rest & commas.to_numpy(zero_copy_only=False)
+    for where, texts in ((comma, text[comma].str.replace(",", ".", regex=False)),
+                         (rest & ~comma, text[rest & ~comma])):  # fmt: skip
+        if where.any():
+            values[where] = pd.to_numeric(texts, errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+    return pd.Series(values, index=text.index)
+
+
 def parse_number(raw: pd.Series, unit: str | None = None) -> Parsed:
     """Numbers written as people write them: "45", "45,5", "1.234,5", "45m", "45 m", "N/A".
 
     A unit after the number must be one accepted for ``unit`` (the catalogue unit of the
     field; see ``UNIT_SUFFIXES``) and converts to it ("3.5 GHz" → 3500 for a MHz field).
     """
-    reason = pd.Series(pd.NA, index=raw.index, dtype="string")
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        reason = pd.Series(pd.NA, index=raw.index, dtype="string")
         return Parsed(pd.to_numeric(raw, errors="coerce").astype("float64"), reason)
-    text = as_text(raw)
-    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    return _by_distinct(as_text(raw), lambda text: _numbers(text, unit))
+
+
+def _by_distinct(text: pd.Series, parse: Callable[[pd.Series], Parsed]) -> Parsed:
+    """``parse(text)``, each distinct text parsed once when texts repeat (a column of heights
+    has a few dozen), and the rows given the result of their text."""
+    codes, uniques = pd.factorize(text)
+    if 2 * len(uniques) > len(text):
+        return parse(text)
+    parsed = parse(pd.Series(uniques, dtype=text.dtype))
+    values = np.append(parsed.values.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)
+    reasons = pd.array(pa.array(parsed.reason.array, type=pa.large_string()), dtype="string")
+    taken = reasons.take(codes, allow_fill=True)
+    return Parsed(
+        pd.Series(values[codes], index=text.index),
+        pd.Series(taken, index=text.index, dtype="string"),
+    )
+
+
+def _numbers(text: pd.Series, unit: str | None) -> Parsed:
+    """``parse_number`` of texts (``as_text``)."""
+    reason = pd.Series(pd.NA, index=text.index, dtype="string")
+    values = _to_numbers(text)
     todo = (text.notna() & values.isna()).to_numpy()
     if todo.any():
         # Decimal commas ("105,9123") are the common case: a plain replace, no regex. Texts
@@ -160,10 +211,14 @@ def parse_angle(raw: pd.Series) -> Parsed:
     Hemisphere letters S and W make the value negative. A minute or second of 60 or more is a
     failure (reason ``dms``), as is any text that is neither a number nor a DMS angle.
     """
-    plain = parse_number(raw)
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        return plain
-    text = as_text(raw)
+        return parse_number(raw)
+    return _by_distinct(as_text(raw), _angles)
+
+
+def _angles(text: pd.Series) -> Parsed:
+    """``parse_angle`` of texts (``as_text``)."""
+    plain = _numbers(text, None)
     # "20 32 15" would read as the number 203215: digits apart are degrees, minutes, seconds.
     todo = plain.failed | text.str.contains(r"\d\s+\d", regex=True).fillna(False).astype(bool)
     if not todo.any():

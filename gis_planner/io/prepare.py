@@ -8,7 +8,7 @@ validates it against the catalogue and the store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from gis_planner.io.tabular import EXTRA_COLUMN, SourceTable, read_csv, read_exc
 from gis_planner.io.vector import is_vector, read_vector
 from gis_planner.io.vocabulary import (
     Resolved,
+    by_code,
     field_vocabulary,
     has_vocabulary,
     suggest_operator,
@@ -166,7 +167,8 @@ def _parse_fields(
         if has_vocabulary(fs) and not pd.api.types.is_numeric_dtype(column):
             # Bands named as lists name them ("L1800", "B3", "n78") are their frequency.
             named = field_vocabulary(fs, values.get(fs.name)).resolve(as_text(column))
-            column = named.values.where(named.values.isin(named.keys), column)
+            keys = named.values.astype(object)
+            column = keys.where(keys.isin(named.keys), column)
         parsed = parse_number(column, fs.unit)
         failed = parsed.reason.copy()
         if named is not None:
@@ -223,22 +225,35 @@ def _assume(
     # Empty in the file (or a marker such as "N/A"), not a text that failed to parse.
     written = as_text(raw[name]).notna() if name in raw else pd.Series(False, index=index)
     kind = frame[by] if by in frame else pd.Series(pd.NA, index=index, dtype=object)
-    typical = kind.map(assumption.typical()).astype("float64")
+    # Looked up once for each kind: a column of 100,000 rows names a handful.
+    values = assumption.typical()
+    codes, kinds = pd.factorize(kind)
+    typical = pd.Series(
+        np.array([values.get(k, np.nan) for k in kinds] + [np.nan], dtype=np.float64)[codes],
+        index=index,
+    )
     fill = (current.isna() & ~written & typical.notna()).to_numpy()
     frame[name] = current.mask(fill, typical)
-    flag = frame[assumption.flag] if assumption.flag in frame else pd.Series(False, index=index)
-    frame[assumption.flag] = flag.astype(object).mask(fill, True)
+    if assumption.flag in frame:
+        frame[assumption.flag] = frame[assumption.flag].astype(object).mask(fill, True)
+    else:
+        frame[assumption.flag] = pd.Series(fill, index=index, dtype="boolean")
     label = _label(spec, name)
     unit = f" {spec.field(name).unit}" if spec.field(name).unit else ""
-    # One message per filled row (the rows the fixes report lists).
-    messages = [
-        f"{label}: trống, lấy {value:g}{unit}, giá trị điển hình của {value_label(key)} "
-        f"({key}) / empty; taken as {value:g}{unit}, typical of {value_label(key, 'en')} ({key})"
-        for value, key in zip(typical[fill], kind[fill], strict=True)
+    # One message per filled row (the rows the fixes report lists), made once per kind.
+    texts = [
+        f"{label}: trống, lấy {values[key]:g}{unit}, giá trị điển hình của {value_label(key)} "
+        f"({key}) / empty; taken as {values[key]:g}{unit}, typical of "
+        f"{value_label(key, 'en')} ({key})"
+        if key in values
+        else None
+        for key in kinds
     ]
+    messages = by_code(texts, codes[fill], index[fill])
     return pd.DataFrame(
-        {"row": index[fill], "field": name, "value": None, "reason": "assumed", "message": messages}
-    )
+        {"row": index[fill], "field": name, "value": None, "reason": "assumed",
+         "message": messages.to_numpy()}
+    )  # fmt: skip
 
 
 def _resolve_values(
@@ -269,7 +284,7 @@ def _resolve_values(
                 unknown & hints.isna(), "operator", "unknown_operator", message,
                 raw.get("operator", text),
             )  # fmt: skip
-            frame["operator"] = keys.astype(object).where(~unknown, text.astype(object))
+            frame["operator"] = keys.where(~unknown, text).astype("str")
             continue
         resolved = field_vocabulary(fs, given).resolve(text)
         _near_misses(spec, fs.name, resolved.suggestion, problems, raw)
@@ -299,7 +314,6 @@ def _coordinates(
             f"{path}: no coordinate columns for layer {spec.name!r} (mapped columns: {found}); "
             "name them Kinh độ/Vĩ độ (lon/lat) or X/Y, or give a --mapping"
         )
-    pair = as_text(frame[names[0]]).fillna("") + "; " + as_text(frame[names[1]]).fillna("")
     for name, parsed in zip(names, (first, second), strict=True):
         reason = "dms" if name in ("lon", "lat") else "type"
         label = _label(spec, name)
@@ -321,11 +335,14 @@ def _coordinates(
         lon, lat, swapped = projected_to_lonlat(a, b, options.crs or VN2000_TM3_105)
         message = "X/Y exchanged (X is the northing); read as lon={:.6f}, lat={:.6f}"
     if swapped.any():
+        # The pair as written, for the rows reported only.
+        cells = [as_text(frame[name][swapped]).fillna("") for name in names]
+        pair = cells[0] + "; " + cells[1]
         fixes = pd.DataFrame(
             {
                 "row": index[swapped],
                 "field": "/".join(names),
-                "value": pair[swapped].to_numpy(),
+                "value": pair.to_numpy(),
                 "reason": "swapped_coordinates",
                 "message": [
                     message.format(x, y) for x, y in zip(lon[swapped], lat[swapped], strict=True)
@@ -397,8 +414,15 @@ def _text_of(geoms: np.ndarray) -> pd.Series:
     return pd.Series(out, dtype=object)
 
 
-def prepare(path: Path, layer: str, options: ImportOptions, context: Context) -> Prepared:
-    """Read ``path`` for ``layer``: fields parsed, operators normalised, points placed."""
+def prepare(
+    path: Path,
+    layer: str,
+    options: ImportOptions,
+    context: Context,
+    tables: Sequence[SourceTable] | None = None,
+) -> Prepared:
+    """Read ``path`` for ``layer``: fields parsed, operators normalised, points placed.
+    ``tables`` are the file's tables when the caller has read them (``read_tables``)."""
     spec = get_spec(layer)
     if not path.exists():
         raise GisPlannerError(f"{path}: file not found")
@@ -415,7 +439,7 @@ def prepare(path: Path, layer: str, options: ImportOptions, context: Context) ->
             problems.blocks.append(cells.problems)
         tables = [SourceTable(cells.frame, table.rows, None, table.header_row, "utf-8")]
         notes.append("OpenCelliD export: cells grouped into sites; radio fields assumed")
-    else:
+    elif tables is None:
         tables = read_tables(path, spec, options)
 
     mapped_parts, origins, used_columns = [], [], {}

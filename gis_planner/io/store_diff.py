@@ -8,9 +8,11 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow.compute as pc
 import shapely
 
 from gis_planner.catalogue import LayerSpec
+from gis_planner.catalogue.validate import key_texts
 
 #: Positions equal within this many degrees (about 1 mm) are the same position.
 GEOMETRY_TOLERANCE_DEG = 1e-8
@@ -37,29 +39,29 @@ def _comparable(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
 
 
 def compare_with_store(rows: pd.DataFrame, existing: pd.DataFrame | None, spec: LayerSpec) -> Diff:
-    """Which ``rows`` the store holds already, unchanged or with other content (by the key)."""
+    """Which ``rows`` the store holds already, unchanged or with other content (by the key;
+    the first of the store's rows of a key). Keys are matched first, hashed in Arrow: only the
+    rows whose key the store holds are compared field by field."""
     n = len(rows)
     none = np.zeros(n, dtype=bool)
     if existing is None or existing.empty or n == 0:
         return Diff(none, none.copy())
     key = list(spec.key)
-    new = _comparable(rows, spec).reset_index(drop=True)
-    old = _comparable(existing, spec).drop_duplicates(key).reset_index(drop=True)
-    position = pd.Series(np.arange(len(old)), index=pd.MultiIndex.from_frame(old[key]))
-    found = position.reindex(pd.MultiIndex.from_frame(new[key])).to_numpy()
-    matched = ~np.isnan(found)
-    where = found[matched].astype(np.int64)
+    found = pc.index_in(key_texts(rows, key), value_set=key_texts(existing, key))
+    matched = found.is_valid().to_numpy(zero_copy_only=False)
+    if not matched.any():
+        return Diff(none, none.copy())
+    where = found.drop_null().to_numpy()
+    new = _comparable(rows[matched], spec).reset_index(drop=True)
+    old = _comparable(existing.iloc[where], spec).reset_index(drop=True)
     fields = [c for c in new.columns if c not in key]
     equal = np.ones(int(matched.sum()), dtype=bool)
     if fields:
-        equal = (new.loc[matched, fields].to_numpy() == old.loc[where, fields].to_numpy()).all(
-            axis=1
-        )
+        equal = (new[fields].to_numpy() == old[fields].to_numpy()).all(axis=1)
     if spec.geometry_type is not None and isinstance(rows, gpd.GeoDataFrame):
-        old_geoms = existing.geometry.to_numpy()
-        old_geoms = old_geoms[~_comparable(existing, spec)[key].duplicated().to_numpy()]
+        old_geoms = existing.geometry.to_numpy()[where]
         equal &= shapely.equals_exact(
-            rows.geometry.to_numpy()[matched], old_geoms[where], tolerance=GEOMETRY_TOLERANCE_DEG
+            rows.geometry.to_numpy()[matched], old_geoms, tolerance=GEOMETRY_TOLERANCE_DEG
         )
     same = none.copy()
     same[matched] = equal

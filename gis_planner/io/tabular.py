@@ -27,6 +27,7 @@ from gis_planner.catalogue import LayerSpec
 from gis_planner.errors import GisPlannerError
 from gis_planner.i18n import nfc
 from gis_planner.io.columns import count_matches, expected_columns
+from gis_planner.io.cycles import cycles_uncollected
 from gis_planner.io.legacy import (
     detect,
     legacy_mapping,
@@ -196,6 +197,8 @@ def _drop_empty_rows(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFram
         else:
             text = column.astype("string[pyarrow]").str.strip()
             filled |= (text.notna() & (text != "")).to_numpy(dtype=bool)
+        if filled.all():
+            return frame, rows
     return frame[filled].reset_index(drop=True), rows[filled]
 
 
@@ -276,20 +279,14 @@ _TEXT_OF = np.frompyfunc(str, 1, 1)
 
 #: Rows of a column looked at cell by cell: titles and headers above a list of one kind.
 _HEAD_ROWS = 64
+#: The kind of an Arrow array of cells of one kind.
+_ARROW_KINDS = {pa.string(): "text", pa.float64(): "number", pa.int64(): "number",
+                pa.null(): "empty"}  # fmt: skip
 
 
 def _cell_kinds(values: np.ndarray) -> np.ndarray:
-    """Each cell's kind (number, flag, text, empty or other). Below its first rows a column
-    usually holds one kind, told at once without a look at each cell's type."""
-    kinds = np.empty(len(values), dtype="U6")
-    kinds[:_HEAD_ROWS] = _KIND_OF(values[:_HEAD_ROWS])
-    body = values[_HEAD_ROWS:]
-    inferred = pd.api.types.infer_dtype(body, skipna=True)
-    if inferred in ("string", "empty", "floating", "integer", "mixed-integer-float"):
-        kind = "text" if inferred == "string" else "number"
-        kinds[_HEAD_ROWS:] = np.where(pd.isna(body), "empty", kind)
-    else:
-        kinds[_HEAD_ROWS:] = _KIND_OF(body)
+    """Each cell's kind (number, flag, text, empty or other), cell by cell."""
+    kinds = np.asarray(_KIND_OF(values), dtype="U6")
     kinds[values == ""] = "empty"  # the reader's empty cell
     return kinds
 
@@ -301,69 +298,201 @@ def _cells_as_text(values: np.ndarray, kinds: np.ndarray | None = None) -> np.nd
     kinds = _cell_kinds(values) if kinds is None else kinds
     numbers = kinds == "number"
     if numbers.any():
-        floats = values[numbers].astype(np.float64)
-        whole = np.isfinite(floats) & (floats == np.floor(floats)) & (np.abs(floats) < 2**53)
-        text = floats.astype(str).astype(object)
-        text[whole] = floats[whole].astype(np.int64).astype(str)
-        out[numbers] = text
+        out[numbers] = _numbers_as_text(values[numbers].astype(np.float64))
     flags = kinds == "flag"
     if flags.any():
         out[flags] = np.where(values[flags].astype(bool), "true", "false")
     others = kinds == "other"
     if others.any():  # dates, times and durations
         out[others] = _TEXT_OF(values[others])
-    out[out == ""] = None
+    out[kinds == "empty"] = None
     return out
 
 
-def _body_column(values: np.ndarray, kinds: np.ndarray, converted: dict[str, str]) -> pd.Series:
-    """A column of data cells. A column of numbers (and empty cells) stays numeric, whole
-    numbers as integers so that a code reads 13285: the parsers take numbers as they are,
-    where text would be written out and read back. Any other column is text, with the texts
-    of a legacy font converted."""
-    if np.isin(kinds, ("number", "empty")).all() and (kinds == "number").any():
-        floats = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-        finite = floats[floats.notna()].to_numpy(np.float64)
-        if (np.isfinite(finite) & (finite == np.floor(finite)) & (np.abs(finite) < 2**53)).all():
-            return floats.astype("Int64")
-        return floats.astype(np.float64)
-    text = pd.Series(_cells_as_text(values, kinds), dtype=object)
-    return text.map(converted).fillna(text) if converted else text
+def _numbers_as_text(floats: np.ndarray) -> np.ndarray:
+    """Numbers as text, whole ones without a spurious ".0"."""
+    whole = np.isfinite(floats) & (floats == np.floor(floats)) & (np.abs(floats) < 2**53)
+    text = np.empty(len(floats), dtype=object)
+    # Whole numbers (most) written by Arrow, the others as Python writes them.
+    integers = pa.array(floats[whole].astype(np.int64)).cast(pa.string())
+    text[whole] = integers.to_numpy(zero_copy_only=False)
+    text[~whole] = floats[~whole].astype(str)
+    return text
 
 
-def _sheet_cells(sheet: CalamineSheet) -> pd.DataFrame:
-    """Every cell of a sheet from A1 as the reader gives it (number, text, flag, date or None),
+@dataclass(frozen=True)
+class _SheetColumn:
+    """One column of a sheet: its first cells kind by kind, and the cells below them read at
+    once into Arrow when they are of one kind (text, or numbers), as a station list's are."""
+
+    #: The first ``_HEAD_ROWS`` cells and their kinds.
+    head_cells: np.ndarray
+    head: np.ndarray
+    #: Text of the first ``_HEAD_ROWS`` cells (None where empty).
+    head_text: np.ndarray
+    #: Cells below the first ones: an Arrow array of one kind (text, numbers, all empty, or
+    #: "mixed": numbers and texts, as text), or the cells themselves with their kinds.
+    below: pa.Array | None
+    below_kind: str
+    below_cells: np.ndarray
+    below_kinds: np.ndarray | None
+
+    @classmethod
+    def read(cls, values: np.ndarray) -> _SheetColumn:
+        head_cells, below_cells = values[:_HEAD_ROWS], values[_HEAD_ROWS:]
+        head = _cell_kinds(head_cells)
+        head_text = _cells_as_text(head_cells, head)
+        try:
+            below = pa.array(below_cells, mask=below_cells == "", from_pandas=True)
+            kind = _ARROW_KINDS.get(below.type, "")
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            below, kind = None, ""
+        if not kind:
+            repeated = _repeated_cells(below_cells)
+            if repeated is not None:
+                kind, below = repeated
+                return cls(head_cells, head, head_text, below, kind, below_cells, None)
+            kinds = _cell_kinds(below_cells)
+            return cls(head_cells, head, head_text, None, "", below_cells, kinds)
+        if kind == "text":
+            below = below.cast(pa.large_string())
+        return cls(head_cells, head, head_text, below, kind, below_cells, None)
+
+    def western_texts(self) -> pa.Array:
+        """Distinct texts with letters beyond ASCII and none beyond Latin-1: the only ones that
+        can be typed in a legacy font."""
+        parts = [pa.array(self.head_text[self.head == "text"], type=pa.large_string())]
+        if self.below is not None and self.below_kind in ("text", "mixed"):
+            parts.append(self.below.drop_null())
+        elif self.below_kinds is not None:
+            texts = self.below_cells[self.below_kinds == "text"]
+            parts.append(pa.array(texts, type=pa.large_string()))
+        cells = pa.concat_arrays(parts).drop_null()
+        return pc.unique(cells.filter(_western(cells)))
+
+    def body(self, skip: int, converted: dict[str, str]) -> pd.Series:
+        """The data cells from row ``skip``. A column of numbers (and empty cells) stays
+        numeric, whole numbers as integers so that a code reads 13285: the parsers take numbers
+        as they are, where text would be written out and read back. Any other column is text,
+        with the texts of a legacy font converted."""
+        head_kinds = self.head[skip:]
+        below_numeric = self.below_kind in ("number", "empty") or (
+            self.below_kinds is not None and np.isin(self.below_kinds, ("number", "empty")).all()
+        )
+        numeric = below_numeric and np.isin(head_kinds, ("number", "empty")).all()
+        if numeric:
+            first = np.where(head_kinds == "number", self.head_cells[skip:], np.nan)
+            first = first.astype(np.float64)
+            if self.below is not None:
+                rest = self.below.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            else:
+                number = self.below_kinds == "number"
+                rest = np.full(len(self.below_cells), np.nan)
+                rest[number] = self.below_cells[number].astype(np.float64)
+            floats = np.concatenate([first, rest])
+            finite = floats[~np.isnan(floats)]
+            if finite.size:
+                if (np.isfinite(finite) & (finite == np.floor(finite))
+                        & (np.abs(finite) < 2**53)).all():  # fmt: skip
+                    return pd.Series(floats).astype("Int64")
+                return pd.Series(floats)
+        head_text = pa.array(self.head_text[skip:], type=pa.large_string())
+        if self.below_kind in ("text", "mixed"):
+            rest = self.below
+        elif self.below_kind == "empty":
+            rest = pa.nulls(len(self.below_cells), pa.large_string())
+        else:
+            # Cells of several kinds, or numbers under a text in the data rows.
+            kinds = _cell_kinds(self.below_cells) if self.below_kinds is None else self.below_kinds
+            rest = pa.array(_cells_as_text(self.below_cells, kinds), type=pa.large_string())
+        text = pa.concat_arrays([head_text, rest])
+        if converted:
+            text = _replace(text, converted)
+        return pd.Series(pd.array(text, dtype="str"))
+
+
+#: A column whose sample of this many cells has at most a quarter as many values is read
+#: value by value.
+_SAMPLE_CELLS = 256
+_REPEATED_TYPES = {str, float, int, type(None)}
+
+
+def _repeated_cells(cells: np.ndarray) -> tuple[str, pa.Array] | None:
+    """Cells of several kinds in a column that repeats a few values (heights with "N/A")
+    read once for each value, as Arrow: text ("" empty), numbers, or "mixed" numbers and
+    texts as text; None for a column of many values or of other kinds (flags, dates), read
+    cell by cell. Only texts and numbers are taken together: a text never equals a number,
+    and numbers that are equal (1 and 1.0) are written alike."""
+    if len(cells) < 4 * _SAMPLE_CELLS:
+        return None
+    sample = cells[:: len(cells) // _SAMPLE_CELLS]
+    # Every cell's type, not only the distinct values': True equals 1 and would pass for it.
+    if 4 * len(pd.unique(sample)) > len(sample) or not set(map(type, cells)) <= _REPEATED_TYPES:
+        return None
+    codes, uniques = pd.factorize(cells)
+    if 8 * len(uniques) > len(cells):
+        return None
+    values = np.asarray(uniques, dtype=object)
+    kinds = _cell_kinds(values)
+    # A missing cell (None, code -1) takes the missing value after the others.
+    present = np.where(codes < 0, len(values), codes)
+    if (kinds == "empty").all():
+        return "empty", pa.nulls(len(cells), pa.large_string())
+    if np.isin(kinds, ("number", "empty")).all():
+        numbers = np.where(kinds == "number", values, np.nan).astype(np.float64)
+        return "number", pa.array(np.append(numbers, np.nan), from_pandas=True).take(present)
+    texts = [*_cells_as_text(values, kinds), None]
+    text = pa.array(texts, type=pa.large_string())
+    kind = "text" if (kinds != "number").all() else "mixed"
+    return kind, text.take(present)
+
+
+def _replace(text: pa.Array, converted: dict[str, str]) -> pa.Array:
+    """``text`` with each text that is a key of ``converted`` replaced by its value."""
+    found = pc.index_in(text, value_set=pa.array(list(converted), type=text.type))
+    replaced = pc.take(pa.array(list(converted.values()), type=text.type), found)
+    return pc.if_else(pc.is_valid(found), replaced, text)
+
+
+def _sheet_cells(sheet: CalamineSheet) -> np.ndarray:
+    """Every cell of a sheet from A1 as the reader gives it (number, text, flag, date or ""),
     merged ranges filled with their top-left value (in headers, and in data cells merged over
     several rows, which then all hold the value).
 
     A merged range is filled only where the sheet has cells: a merge may claim every column.
     """
-    frame = pd.DataFrame(sheet.to_python(skip_empty_area=False), dtype=object)
-    height, width = frame.shape
+    with cycles_uncollected():
+        rows = sheet.to_python(skip_empty_area=False)
+        cells = np.array(rows, dtype=object) if rows else np.empty((0, 0), dtype=object)
+        if cells.ndim != 2:  # rows of several lengths (the reader gives them all alike)
+            width = max(len(row) for row in rows)
+            cells = np.full((len(rows), width), "", dtype=object)
+            for i, row in enumerate(rows):
+                cells[i, : len(row)] = row
+        del rows
+    height, width = cells.shape
     for (min_row, min_col), (max_row, max_col) in sheet.merged_cell_ranges or []:
         if min_row < height and min_col < width:
-            top = frame.iat[min_row, min_col]
-            frame.iloc[min_row : max_row + 1, min_col : max_col + 1] = top
-    return frame
+            top = cells[min_row, min_col]
+            cells[min_row : max_row + 1, min_col : max_col + 1] = top
+    return cells
 
 
-def _text_rows(block: np.ndarray, kinds: np.ndarray) -> list[list[str | None]]:
-    """Rows of sheet cells (of ``kinds``) as text, as the header is looked for."""
-    columns = [_cells_as_text(block[:, j], kinds[:, j]) for j in range(block.shape[1])]
-    return np.column_stack(columns).tolist() if columns else []
-
-
-#: Texts with letters beyond ASCII and none beyond Latin-1.
-_WESTERN = r"^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$"
-
-
-def _western_texts(cells: np.ndarray, kinds: np.ndarray) -> list[str]:
-    """The distinct texts of ``cells`` with letters beyond ASCII and none beyond Latin-1: the
-    only ones that can be typed in a legacy font. A sheet has millions of cells and few
-    distinct texts, which alone are looked at (in Arrow)."""
-    distinct = [pd.unique(cells[:, j][kinds[:, j] == "text"]) for j in range(cells.shape[1])]
-    texts = pa.array(np.concatenate(distinct) if distinct else [], type=pa.string())
-    return pc.unique(texts.filter(pc.match_substring_regex(texts, _WESTERN))).to_pylist()
+def _western(texts: pa.LargeStringArray) -> np.ndarray:
+    """Which of ``texts`` (none missing) have letters beyond ASCII and none beyond Latin-1,
+    told from their UTF-8 bytes at once: a letter up to U+00FF starts with the byte C2 or C3,
+    any later one with C4 or more, so that the greatest byte of such a text is from 80 to C3."""
+    if len(texts) == 0:
+        return np.zeros(0, dtype=bool)
+    _, offsets, data = texts.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
+    if data is None:
+        return np.zeros(len(texts), dtype=bool)
+    # A zero after the bytes, for texts that end the buffer or are empty to start somewhere.
+    data = np.append(np.frombuffer(data, dtype=np.uint8)[: ends[-1]], np.uint8(0))
+    greatest = np.maximum.reduceat(data, np.minimum(ends[:-1], ends[-1]))
+    greatest[ends[1:] == ends[:-1]] = 0  # an empty text
+    return (greatest >= 0x80) & (greatest < 0xC4)
 
 
 def read_excel(
@@ -407,15 +536,15 @@ def read_excel(
             cells = _sheet_cells(book.get_sheet_by_name(name))
         except CalamineError as error:
             raise GisPlannerError(f"{path}: sheet {name!r} is not readable ({error})") from None
-        if cells.empty:
+        if cells.size == 0:
             continue
-        values = cells.to_numpy(object)
-        kinds = np.column_stack([_cell_kinds(values[:, j]) for j in range(values.shape[1])])
-        converted, legacy = legacy_mapping(_western_texts(values, kinds), legacy_name(encoding))
+        columns = [_SheetColumn.read(cells[:, j]) for j in range(cells.shape[1])]
+        western = pa.concat_arrays([c.western_texts() for c in columns]).unique()
+        converted, legacy = legacy_mapping(western.to_pylist(), legacy_name(encoding))
         top = slice(0, HEADER_SEARCH_ROWS)
         head = [
             [converted.get(text, text) if isinstance(text, str) else text for text in row]
-            for row in _text_rows(values[top], kinds[top])
+            for row in np.column_stack([c.head_text[top] for c in columns]).tolist()
         ]
         header_index = header_row(head, spec, known, f"{path}, sheet {name!r}", sheet is None)
         if header_index is None:
@@ -424,8 +553,8 @@ def read_excel(
         skip = header_index + header_rows(head, header_index, spec)
         frame = pd.DataFrame(
             {
-                title: _body_column(values[skip:, j], kinds[skip:, j], converted)
-                for j, title in enumerate(header)
+                title: column.body(skip, converted)
+                for title, column in zip(header, columns, strict=True)
             }
         )
         numbers = np.arange(len(frame), dtype=np.int64) + skip + 1

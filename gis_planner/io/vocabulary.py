@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from gis_planner.catalogue import FieldSpec
 from gis_planner.catalogue.values import NAMED_NUMBERS, Value, values_of
@@ -107,12 +109,27 @@ class Vocabulary:
         return None, (self.shown[near[0]] if near else None)
 
     def resolve(self, text: pd.Series) -> Resolved:
-        """``resolve_one`` over a column of texts (``<NA>`` for empty cells)."""
-        uniques = text.dropna().unique()
-        found = {u: self.resolve_one(str(u)) for u in uniques}
-        keys = text.map({u: k if k is not None else u for u, (k, _) in found.items()})
-        hints = text.map({u: s for u, (k, s) in found.items() if k is None and s is not None})
-        return Resolved(keys.astype(object), hints.astype(object), self.keys)
+        """``resolve_one`` over a column of texts (``<NA>`` for empty cells), once for each
+        distinct text."""
+        codes, uniques = pd.factorize(text)
+        found = [self.resolve_one(str(u)) for u in uniques]
+        keys = [k if k is not None else u for u, (k, _) in zip(uniques, found, strict=True)]
+        hints = [s if k is None else None for k, s in found]
+        return Resolved(
+            by_code(keys, codes, text.index), by_code(hints, codes, text.index), self.keys
+        )
+
+
+def by_code(values: Sequence[object], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """The value of each row's code (missing for the code -1 of a missing value): text
+    (``str``, taken in Arrow) when every value is a text, else objects."""
+    if all(v is None or isinstance(v, str) for v in values):
+        table = pa.array([*values, None], type=pa.large_string())
+        taken = table.take(np.where(codes < 0, len(values), codes))
+        return pd.Series(pd.array(taken, dtype="str"), index=index)
+    table = np.empty(len(values) + 1, dtype=object)
+    table[: len(values)] = values
+    return pd.Series(table[codes], index=index, dtype=object)
 
 
 def _entries(values: Iterable[Value]) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-from gis_planner.catalogue import get_spec, validate
+from gis_planner.catalogue import Validation, get_spec, validate
 from gis_planner.catalogue.spec import LayerSpec
 from gis_planner.products import ProductRecord, catalogue_name
 
@@ -57,12 +57,13 @@ class LayerWriter(Protocol):
     def write(
         self,
         name: str,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | Validation,
         *,
         mode: WriteMode = "replace",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        """Validate ``frame`` against the catalogue and write it; all rows or none."""
+        """Validate ``frame`` against the catalogue and write it; all rows or none. Rows
+        already validated are given as their ``Validation`` (see ``catalogue.checked``)."""
         ...
 
     def delete(self, name: str) -> None: ...

@@ -32,7 +32,7 @@ import pandas as pd
 import pyogrio
 
 from gis_planner import __version__
-from gis_planner.catalogue import CATALOGUE, get_spec, validate
+from gis_planner.catalogue import CATALOGUE, Validation, checked, get_spec
 from gis_planner.catalogue.spec import PANDAS_DTYPES, LayerSpec
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
@@ -204,16 +204,19 @@ class GeoPackageFile:
         columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         self._require(name)
-        fields = list(pyogrio.read_info(self.path, layer=name)["fields"])
-        if columns is not None:
-            unknown = sorted(set(columns) - set(fields))
+        where = None
+        if columns is not None or filters:
+            # The layer's fields, asked only when columns or filters name some.
+            fields = list(pyogrio.read_info(self.path, layer=name)["fields"])
+            unknown = sorted(set(columns or ()) - set(fields))
             if unknown:
                 raise GisPlannerError(f"layer {name!r} has no field(s) {unknown}")
+            where = _where_clause(filters, fields, name)
         frame = pyogrio.read_dataframe(
             self.path,
             layer=name,
             bbox=bbox,
-            where=_where_clause(filters, fields, name),
+            where=where,
             columns=list(columns) if columns is not None else None,
             use_arrow=True,
         )
@@ -229,7 +232,7 @@ class GeoPackageFile:
     def write(
         self,
         name: str,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | Validation,
         *,
         mode: WriteMode = "replace",
         metadata: Mapping[str, Any] | None = None,
@@ -238,9 +241,7 @@ class GeoPackageFile:
             raise GisPlannerError(f"unknown write mode {mode!r}")
         # A scoped product's layer ("coverage_gaps__bbox…") follows its catalogue layer's spec.
         spec = get_spec(catalogue_name(name))
-        result = validate(frame, spec)
-        result.raise_if_problems()
-        valid = result.valid
+        valid = checked(frame, spec)
         append = mode == "append" and self.has_layer(name)
         if append:
             self._check_keys_free(name, spec, valid)
@@ -539,7 +540,7 @@ class GeoPackageStore:
     def write(
         self,
         name: str,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | Validation,
         *,
         mode: WriteMode = "replace",
         metadata: Mapping[str, Any] | None = None,

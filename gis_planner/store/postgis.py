@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 from gis_planner import __version__
-from gis_planner.catalogue import CATALOGUE, get_spec, validate
+from gis_planner.catalogue import CATALOGUE, Validation, checked, get_spec
 from gis_planner.catalogue.spec import LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
@@ -183,7 +183,7 @@ class PostGISTransaction:
     def write(
         self,
         name: str,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | Validation,
         *,
         mode: WriteMode = "replace",
         metadata: Mapping[str, Any] | None = None,
@@ -191,9 +191,7 @@ class PostGISTransaction:
         if mode not in ("replace", "append"):
             raise GisPlannerError(f"unknown write mode {mode!r}")
         spec = get_spec(catalogue_name(name))
-        result = validate(frame, spec)
-        result.raise_if_problems()
-        valid = result.valid
+        valid = checked(frame, spec)
         table = self._table(name)
         if mode == "replace":
             # Under row-level security an operator's replace deletes its own rows only.
@@ -543,7 +541,7 @@ class PostGISStore:
     def write(
         self,
         name: str,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | Validation,
         *,
         mode: WriteMode = "replace",
         metadata: Mapping[str, Any] | None = None,

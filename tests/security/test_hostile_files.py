@@ -333,3 +333,33 @@ def test_an_upload_of_a_csv_with_a_long_field_is_not_a_500(
         )
     assert response.status_code == 200, response.text[:500]
     assert response.json()["read"] == 4
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c\tr="SF45000" t="inlineStr"><is><t>x</t></is></c>',
+        '<c\r\nr="SF45000" t="inlineStr"><is><t>x</t></is></c>',
+        '<c t="inlineStr" r="SF45000"><is><t>x</t></is></c>',
+        '<c r="sf45000" t="inlineStr"><is><t>x</t></is></c>',
+        '<x:c xmlns:x="http://purl.oclc.org/ooxml/spreadsheetml/main" r="SF45000" '
+        't="inlineStr"><x:is><x:t>x</x:t></x:is></x:c>',
+    ],
+    ids=["tab", "line break", "reference last", "lower case", "Strict Open XML"],
+)
+def test_a_far_cell_written_unlike_excel_is_measured_where_the_reader_puts_it(
+    tmp_path: Path, cell: str
+) -> None:
+    """The reader places a cell by its own reference, whatever white space precedes it,
+    wherever its reference is among its attributes, whatever row element holds it: so does the
+    guard (a cell here is written in row 5 and names row 45,000)."""
+    result = _read_in_child(_xlsx(tmp_path / "tram.xlsx", extra=f'<row r="5">{cell}</row>'))
+    assert result.get("error") == "SheetTooLarge", result
+    assert "45,000 × 500 cells" in str(result["message"])
+
+
+def test_a_column_of_four_letters_is_refused(tmp_path: Path) -> None:
+    extra = '<row r="5"><c r="AAAA5" t="inlineStr"><is><t>x</t></is></c></row>'
+    result = _read_in_child(_xlsx(tmp_path / "tram.xlsx", extra=extra))
+    assert result.get("error") == "SheetTooLarge", result
+    assert "18,279 columns" in str(result["message"])
