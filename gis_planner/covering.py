@@ -609,6 +609,19 @@ def _anneal_max(
 
 
 @numba.njit(cache=True, nogil=True)
+def _cover(
+    site: int, cp: IntArray, ci: IntArray, weights: FloatArray, count: IntArray
+) -> float:  # pragma: no cover - compiled
+    """Count ``site``'s demand once more in ``count``; the weight it newly covers."""
+    gained = 0.0
+    for q in range(cp[site], cp[site + 1]):
+        if count[ci[q]] == 0:
+            gained += weights[ci[q]]
+        count[ci[q]] += 1
+    return gained
+
+
+@numba.njit(cache=True, nogil=True)
 def _anneal(
     cp: IntArray,
     ci: IntArray,
@@ -637,10 +650,7 @@ def _anneal(
         chosen[k] = a
         k += 1
         used += costs[a]
-        for q in range(cp[a], cp[a + 1]):
-            if count[ci[q]] == 0:
-                value += weights[ci[q]]
-            count[ci[q]] += 1
+        value += _cover(a, cp, ci, weights, count)
     best = value
     best_chosen = chosen[:k].copy()
     factor = (cold / hot) ** (1.0 / moves)
@@ -660,10 +670,7 @@ def _anneal(
             chosen[k] = a
             k += 1
             used += costs[a]
-            for q in range(cp[a], cp[a + 1]):
-                if count[ci[q]] == 0:
-                    value += weights[ci[q]]
-                count[ci[q]] += 1
+            value += _cover(a, cp, ci, weights, count)
         elif used - costs[r] + costs[a] <= budget + 1e-9:  # swap r out, a in
             loss = 0.0
             for q in range(cp[r], cp[r + 1]):
