@@ -29,7 +29,7 @@ from gis_planner.cli import app as cli
 from gis_planner.errors import GisPlannerError
 from gis_planner.jobs import coverage, national
 from gis_planner.jobs.coverage import CoverageSpec
-from gis_planner.layout import OUTSIDE, stac
+from gis_planner.layout import OUTSIDE, partition_dir, stac
 from gis_planner.layout.rasters import leftover_window
 from gis_planner.layout.vectors import partitioning, province_of, read_layer, write_layer
 from gis_planner.store import GeoPackageStore
@@ -272,3 +272,10 @@ def test_refuses_a_folder_that_is_not_a_layout(
     with pytest.raises(GisPlannerError, match="not a national layout"):
         national.run(national.NationalSpec(out=tmp_path / "mine"), border_store)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("code", ["../37", "37/x", "..", "a b"])
+def test_a_province_code_never_names_a_folder_outside_the_layout(code: str) -> None:
+    with pytest.raises(GisPlannerError, match="partition folder"):
+        partition_dir(code)
+    assert partition_dir("37") == "province=37"

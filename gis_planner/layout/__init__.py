@@ -32,6 +32,10 @@ it: ``layout.sharing`` computes the positions that way, the same as over the who
 
 from __future__ import annotations
 
+import re
+
+from gis_planner.errors import GisPlannerError
+
 #: The column the layout is partitioned by (hive: ``province=CODE`` directories).
 PARTITION = "province"
 #: The partition of features and pixels that no province holds: pyarrow's name for a null key.
@@ -46,6 +50,16 @@ COLLECTION_FILE = "collection.json"
 PART_FILE = "part.parquet"
 
 
+#: A province code as a folder name: an admin import may hold any text in ``code``, and a
+#: separator or ``..`` there would write outside the layout.
+_SAFE_CODE = re.compile(r"[0-9A-Za-z_-]+")
+
+
 def partition_dir(code: str | None) -> str:
     """The directory name of a province's partition (``province=CODE``)."""
+    if code and not _SAFE_CODE.fullmatch(code):
+        raise GisPlannerError(
+            f"mã tỉnh {code!r} không dùng làm tên thư mục được / province code {code!r} cannot "
+            "name a partition folder (letters, digits, '-' and '_' only)"
+        )
     return f"{PARTITION}={code if code else OUTSIDE}"
