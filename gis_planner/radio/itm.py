@@ -19,10 +19,12 @@ Technical Note 101 for the troposcatter and variability curves. The steps:
    with a confidence (situation), in the *accidental* point-to-point mode the manual recommends
    (MDVAR = 11: no location variability).
 
-Where the ITS C++ driver and the Fortran differ, the Fortran is followed: Ns is the surface
-refractivity at the path (ZSYS = 0), and the free-space loss is P.525's. ITM's error marker
-KWX is returned as ``ItmWarning``; a result is always returned. An antenna lower than ITM's
-0.5 m is taken at 0.5 m, and the result is marked out of range.
+Where ITS's C++ ``point_to_point`` driver departs from the manual (MDVAR 12, Ns reduced by the
+path's mean elevation), the manual is followed: MDVAR 11, and Ns is the surface refractivity at
+the path (ZSYS = 0). The free-space loss is P.525's (0.002 dB above ITM's 32.45 dB form).
+ITM's error marker KWX is returned as ``ItmWarning``, and a result is always returned: an
+antenna lower than ITM's 0.5 m is taken at 0.5 m and the result marked out of range; a path so
+far outside the ranges that the formulas have no value gets NaN losses, marked out of range.
 """
 
 from __future__ import annotations
@@ -84,6 +86,17 @@ class ItmWarning(IntEnum):
     COMBINATION_OUT_OF_RANGE = 3
     #: Some parameters are out of range: the result is probably invalid.
     OUT_OF_RANGE = 4
+
+
+#: What each warning means, after the ITM manual.
+WARNING_TEXT = {
+    ItmWarning.NONE: "no warning",
+    ItmWarning.CAUTION: "parameters close to ITM's limits: use with caution",
+    ItmWarning.DEFAULTS_SUBSTITUTED: "impossible parameters: ITM substituted defaults",
+    ItmWarning.COMBINATION_OUT_OF_RANGE: "a combination of parameters out of ITM's range: "
+    "probably invalid",
+    ItmWarning.OUT_OF_RANGE: "parameters out of ITM's range: probably invalid",
+}
 
 
 class ItmInputError(GisPlannerError):
@@ -201,8 +214,6 @@ def _fit_line(elevation_m: F64, step_m: float, x1_m: float, x2_m: float) -> tupl
     if end <= start:
         start, end = max(start - 1, 0), last - max(last - end - 1, 0)
     span = end - start
-    if span == 0:
-        return float(elevation_m[start]), float(elevation_m[start])
     z = elevation_m[start : end + 1]
     weight = np.ones(span + 1)
     weight[[0, -1]] = 0.5
