@@ -25,6 +25,7 @@ from gis_planner.radio.diffraction import (
     knife_edge_nu,
     wavelength_m,
 )
+from gis_planner.radio.itm import ItmParams, ItmWarning, itm_point_to_point
 from gis_planner.radio.linkprofile import (
     MAX_PROFILE_SAMPLES,
     LinkParams,
@@ -94,6 +95,23 @@ def test_ridge_clearance_and_knife_edge() -> None:
     (obstacle,) = profile.obstacles
     assert (obstacle.distance_m, obstacle.terrain_m) == (4000.0, 40.0)
     assert obstacle.clearance_f1 == pytest.approx(-height / profile.f1_m[80])
+
+
+def test_the_hop_carries_the_longley_rice_loss() -> None:
+    distance = np.linspace(0.0, 10_000.0, 201)
+    flat = analyse_profile(distance, np.zeros(201), 30.0, 30.0, LinkParams(8.0))
+    assert flat.itm.mode == "line_of_sight" and flat.itm.warning is ItmWarning.NONE
+    assert abs(flat.itm.basic_loss_db - flat.free_space_loss_db) < 3.0
+    terrain = np.zeros(201)
+    terrain[70:91] = 60.0  # a ridge 1 km wide 3.5–4.5 km from A, 30 m above the line
+    ridge = analyse_profile(distance, terrain, 30.0, 30.0, LinkParams(8.0))
+    assert ridge.itm == itm_point_to_point(terrain, 50.0, 30.0, 30.0, ItmParams(8000.0))
+    assert ridge.itm.mode == "diffraction"
+    assert ridge.itm.basic_loss_db > ridge.free_space_loss_db + 10.0
+    # past 20 GHz ITM still answers, and says it is out of its range
+    high = analyse_profile(distance, terrain, 30.0, 30.0, LinkParams(38.0))
+    assert high.itm.warning is ItmWarning.OUT_OF_RANGE
+    assert math.isfinite(high.itm.basic_loss_db)
 
 
 def test_a_ridge_in_the_zone_below_the_line_is_marginal() -> None:
@@ -233,6 +251,11 @@ def test_batch_keeps_the_valid_rows(sample_store: GeoPackageStore, tmp_path: Pat
     assert found.verdicts["row"].tolist() == [2, 3]
     assert found.verdicts["verdict"].tolist() == ["obstructed", "clear"]
     assert found.verdicts["freq_ghz"].tolist() == [15.0, 18.0]
+    # ITM: the ridge costs, the cleared hop is near free space; 15 and 18 GHz are past ITM's
+    # 10 GHz caution
+    excess = found.verdicts["itm_loss_db"] - found.verdicts["free_space_loss_db"]
+    assert excess[0] > 10.0 and abs(excess[1]) < 3.0
+    assert found.verdicts["itm_warning"].tolist() == [1, 1]
     reasons = dict(zip(found.rejects["row"], found.rejects["reason"], strict=True))
     assert sorted(reasons) == [4, 5, 6, 7, 8]
     assert "no site 'NOPE'" in reasons[4] and "not a number" in reasons[5]
@@ -276,6 +299,7 @@ def test_link_command(sample_copy: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "obstructed" in result.output and "Obstacles" in result.output
+    assert "Longley–Rice ITM" in result.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     samples = pd.read_csv(csv, encoding="utf-8-sig")
     assert samples["terrain_m"].max() == pytest.approx(40.0)

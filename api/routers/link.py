@@ -93,6 +93,19 @@ class LinkProfileAnswer(BaseModel):
     knife_edge_loss_db: float = Field(
         description="Vật cản lưỡi dao xấu nhất / The worst point as one knife edge"
     )
+    itm_loss_db: float | None = Field(
+        description="Suy hao truyền dẫn cơ bản trung vị theo Longley–Rice (ITM 1.2.2); null khi "
+        "tuyến nằm quá xa phạm vi của mô hình / Median basic transmission loss by the "
+        "Longley–Rice ITM 1.2.2; null where the hop lies too far outside the model's ranges"
+    )
+    itm_warning: int = Field(
+        ge=0,
+        le=4,
+        description="Cảnh báo của ITM: 0 không, 1 gần giới hạn, 2 đã thay tham số mặc định, 3 tổ "
+        "hợp tham số ngoài phạm vi, 4 tham số ngoài phạm vi (trên 20 GHz, ngắn hơn 1 km…) / "
+        "ITM's warning: 0 none, 1 near its limits, 2 defaults substituted, 3 a combination out "
+        "of range, 4 parameters out of range (past 20 GHz, shorter than 1 km…)",
+    )
     verdict: Literal["clear", "marginal", "obstructed"]
 
 
@@ -132,6 +145,8 @@ def _answer(result: LinkResult) -> LinkProfileAnswer:
         free_space_loss_db=round(p.free_space_loss_db, 2),
         bullington_loss_db=round(p.bullington_loss_db, 2),
         knife_edge_loss_db=round(p.knife_edge_loss_db, 2),
+        itm_loss_db=None if math.isnan(p.itm.basic_loss_db) else round(p.itm.basic_loss_db, 2),
+        itm_warning=int(p.itm.warning),
         verdict=p.verdict,
     )
 
@@ -143,11 +158,12 @@ def _answer(result: LinkResult) -> LinkProfileAnswer:
     description=(
         "Mặt cắt địa hình giữa hai trạm trên raster độ cao của máy chủ (GIS_PLANNER_TERRAIN): "
         "tầm nhìn thẳng, độ cong trái đất, miền Fresnel thứ nhất, độ thông thoáng, vật cản, "
-        "suy hao nhiễu xạ (Bullington, lưỡi dao) và không gian tự do, kết luận; 404 khi máy chủ "
+        "suy hao nhiễu xạ (Bullington, lưỡi dao), không gian tự do và Longley–Rice (ITM), kết "
+        "luận; 404 khi máy chủ "
         "không có raster độ cao. / The terrain profile between two sites over the server's "
         "elevation raster (GIS_PLANNER_TERRAIN): line of sight, earth bulge, first Fresnel "
-        "zone, clearance, obstacles, diffraction (Bullington, knife edge) and free-space loss, "
-        "verdict; 404 when the server has no elevation raster."
+        "zone, clearance, obstacles, diffraction (Bullington, knife edge), free-space and "
+        "Longley–Rice (ITM) loss, verdict; 404 when the server has no elevation raster."
     ),
 )
 def link_profile(

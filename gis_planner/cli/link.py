@@ -44,6 +44,8 @@ def _show(result: LinkResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from gis_planner.radio.itm import WARNING_TEXT
+
     p = result.profile
     title = t("Link {a} – {b}").format(a=result.a.site_id, b=result.b.site_id)
     summary = Table(title=escape(title))
@@ -61,9 +63,12 @@ def _show(result: LinkResult) -> None:
         ("free-space loss (dB)", f"{p.free_space_loss_db:.1f}"),
         ("diffraction loss, Bullington (dB)", f"{p.bullington_loss_db:.1f}"),
         ("diffraction loss, worst knife edge (dB)", f"{p.knife_edge_loss_db:.1f}"),
+        ("basic loss, Longley–Rice ITM (dB)", f"{p.itm.basic_loss_db:.1f}"),
     ]
     for label, value in rows:
         summary.add_row(t(label), value)
+    if p.itm.warning:
+        summary.add_row(t("ITM warning"), f"[yellow]{t(WARNING_TEXT[p.itm.warning])}[/yellow]")
     colour = _COLOURS[p.verdict]
     summary.add_row(t("verdict"), f"[{colour}]{t(p.verdict)}[/{colour}]")
     console.print(summary)
@@ -132,7 +137,8 @@ def link(
     lang: LangOption = None,
 ) -> None:
     """The terrain profile of a microwave hop: line of sight, first Fresnel zone, clearance,
-    obstacles, diffraction and free-space loss, and a verdict (clear, marginal, obstructed).
+    obstacles, diffraction, free-space and Longley–Rice (ITM) loss, and a verdict (clear,
+    marginal, obstructed).
 
     A batch (--batch) writes one verdict a hop and rejects the rows it cannot profile, with
     their row and reason (exit code 1 when a row was rejected).

@@ -61,7 +61,8 @@ BATCH_OPTIONAL = ("freq_ghz", "height_a_m", "height_b_m")
 VERDICT_COLUMNS = (
     "row", "site_a", "operator_a", "site_b", "operator_b", "freq_ghz", "height_a_m",
     "height_b_m", "length_km", "min_clearance_f1", "min_clearance_m", "worst_distance_m",
-    "obstacles", "free_space_loss_db", "bullington_loss_db", "knife_edge_loss_db", "verdict",
+    "obstacles", "free_space_loss_db", "bullington_loss_db", "knife_edge_loss_db",
+    "itm_loss_db", "itm_warning", "verdict",
 )  # fmt: skip
 REJECT_COLUMNS = ("row", "site_a", "site_b", "reason")
 
@@ -281,7 +282,9 @@ def _verdict_row(row: int, result: LinkResult) -> dict[str, object]:
         "worst_distance_m": round(p.worst_distance_m, 1), "obstacles": len(p.obstacles),
         "free_space_loss_db": round(p.free_space_loss_db, 2),
         "bullington_loss_db": round(p.bullington_loss_db, 2),
-        "knife_edge_loss_db": round(p.knife_edge_loss_db, 2), "verdict": p.verdict,
+        "knife_edge_loss_db": round(p.knife_edge_loss_db, 2),
+        "itm_loss_db": round(p.itm.basic_loss_db, 2), "itm_warning": int(p.itm.warning),
+        "verdict": p.verdict,
     }  # fmt: skip
 
 

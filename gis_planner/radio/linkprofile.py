@@ -14,7 +14,10 @@ least the required fraction of F1 everywhere (0.6 F1 leaves the knife-edge loss 
 
 Obstacles are the runs of consecutive samples below the required fraction, each reported at its
 most obstructing sample. Losses: free space (P.525), Bullington's general path (P.526-16
-§4.5.1, ``radio.diffraction``) and the single knife edge at the worst obstacle (§4.1).
+§4.5.1, ``radio.diffraction``), the single knife edge at the worst obstacle (§4.1) and the
+Longley–Rice ITM's median basic transmission loss (``radio.itm``, its own refractivity
+Ns = 301 N, about k = 4/3, whatever ``k_factor``; with ITM's warning where the hop lies outside
+its ranges: past 20 GHz or shorter than 1 km).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from gis_planner.radio.diffraction import (
     knife_edge_nu,
     wavelength_m,
 )
+from gis_planner.radio.itm import ItmParams, ItmResult, itm_point_to_point
 from gis_planner.radio.propagation import free_space_db
 
 F64 = npt.NDArray[np.float64]
@@ -124,6 +128,8 @@ class LinkProfile:
     free_space_loss_db: float
     bullington_loss_db: float
     knife_edge_loss_db: float
+    #: The Longley–Rice ITM's median prediction over the profile (``itm.basic_loss_db``).
+    itm: ItmResult
     verdict: Verdict
 
     @property
@@ -239,5 +245,6 @@ def analyse_profile(
         free_space_loss_db=float(free_space_db(length, freq_mhz).loss_db),
         bullington_loss_db=float(bullington[-1]),
         knife_edge_loss_db=float(knife_edge_loss_db(nu)),
+        itm=itm_point_to_point(terrain, step, antenna_a_m, antenna_b_m, ItmParams(freq_mhz)),
         verdict=verdict,
     )

@@ -42,6 +42,7 @@ def test_profile(with_terrain: TestClient) -> None:
     (obstacle,) = body["obstacles"]
     assert obstacle["terrain_m"] == pytest.approx(40.0)
     assert body["knife_edge_loss_db"] > 6.0
+    assert body["itm_loss_db"] > body["free_space_loss_db"] and body["itm_warning"] == 0
     assert answer.headers["Cache-Control"].startswith("public")
 
 
