@@ -243,3 +243,13 @@ def test_keys_as_texts_tell_apart_every_two_keys() -> None:
     assert texts[1] == texts[2] and texts[5] == texts[6]
     assert len(set(texts)) == 5
     assert key_texts(frame, ["a"]).to_pylist()[:4] == ["5:x|1:y", "1:x", "1:x", "-"]
+
+
+def test_numbers_past_64_bits_are_refused_not_raised() -> None:
+    """An integer field given 1e20 or infinity is a type problem, and a code field given such
+    a float keeps its text: both made the checks raise (a 500 answer to an edit)."""
+    frame = sites(max_tenants=[1e20, float("inf")])
+    found = validate(frame, get_spec("sites")).problems
+    assert list(found.field) == ["max_tenants"] * 2 and set(found.reason) == {"type"}
+    result = validate(sites(site_id=[1e20, float("inf")]), get_spec("sites"))
+    assert result.ok and list(result.valid.site_id) == ["1e+20", "inf"]

@@ -37,6 +37,8 @@ REASONS = {
 }
 
 _GEOMETRY_FIELD = "geometry"
+#: Numbers at or past this do not fit in an integer of 64 bits.
+_INT64_END = 2.0**63
 _TRUE = {"true", "1", "yes", "y", "t", "co", "có", "x"}
 _FALSE = {"false", "0", "no", "n", "f", "khong", "không"}
 
@@ -169,7 +171,11 @@ def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, npt.NDArray[np.
     if spec.dtype == "str":
         if pd.api.types.is_float_dtype(series):
             # Codes read from spreadsheets arrive as 13285.0: keep the integer text.
-            integral = series.dropna().eq(np.floor(series.dropna())).all()
+            # Only where every one fits in an integer (1e20 and inf keep their float text).
+            present_values = series.dropna()
+            integral = (
+                present_values.eq(np.floor(present_values)) & (present_values.abs() < _INT64_END)
+            ).all()
             if integral:
                 series = series.astype("Int64")
         text = nfc_text(_as_text(series))
@@ -178,7 +184,9 @@ def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, npt.NDArray[np.
         number = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         bad = present & np.isnan(number)
         if spec.dtype == "int":
-            fractional = ~np.isnan(number) & (number != np.round(number))
+            # Nor is a number past 64 bits, infinity included (casting it would raise).
+            whole_number = (np.abs(number) < _INT64_END) & (number == np.round(number))
+            fractional = ~np.isnan(number) & ~whole_number
             bad |= fractional
             whole = np.where(fractional, np.nan, np.round(number))
             return pd.Series(whole, index=raw.index).astype("Int64"), bad
@@ -457,3 +465,4 @@ def conform(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
     result = validate(frame, spec)
     result.raise_if_problems()
     return result.valid
+
