@@ -23,10 +23,18 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+import shapely
 from psycopg import sql
 
 from gis_planner import __version__
-from gis_planner.catalogue import CATALOGUE, Validation, checked, get_spec
+from gis_planner.catalogue import (
+    CATALOGUE,
+    Validation,
+    checked,
+    get_spec,
+    row_problems,
+    validate_row,
+)
 from gis_planner.catalogue.spec import LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
@@ -218,6 +226,34 @@ class PostGISTransaction:
         pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
         return self._read(relation, name, filters=key)
 
+    def read_record(
+        self, name: str, key: Mapping[str, Any], *, lock: bool = True
+    ) -> dict[str, Any] | None:
+        relation, _ = self._relation(name)
+        if lock:
+            pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
+        return pgedit.select_row(self._cur, relation, CATALOGUE[catalogue_name(name)], key)
+
+    def put_record(
+        self, name: str, values: Mapping[str, Any], geometry: shapely.Geometry | None
+    ) -> dict[str, Any]:
+        spec = get_spec(catalogue_name(name))
+        row, geometry, problems = validate_row(values, spec, geometry)
+        if problems:
+            raise LayerValidationError(name, row_problems(problems, values))
+        key = {k: row[k] for k in spec.key}
+        relation, _ = self._relation(name)
+        table = sql.Identifier(LAYER_SCHEMA, table_name(name))
+        pgedit.delete_row(self._cur, table, key)
+        try:
+            with self._cur.connection.transaction():
+                pgedit.insert_values(self._cur, table, spec, row, geometry)
+        except psycopg.errors.UniqueViolation:
+            raise _duplicate(name, spec, pd.Index([0]), row[spec.key[0]]) from None
+        found = pgedit.select_row(self._cur, relation, spec, key)
+        assert found is not None, "a row written in this transaction is there"
+        return found
+
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec, valid, key = valid_row(name, frame)
         self._relation(name)
@@ -227,13 +263,7 @@ class PostGISTransaction:
             with self._cur.connection.transaction():
                 pgedit.insert_row(self._cur, table, spec, valid)
         except psycopg.errors.UniqueViolation:
-            # Another writer created the row since it was read.
-            label = "+".join(spec.key)
-            problems = pd.DataFrame(
-                {"row": valid.index[:1], "field": label, "value": valid[spec.key[0]].iloc[:1],
-                 "reason": "duplicate_key", "message": f"{label}: already in layer {name!r}"}
-            )  # fmt: skip
-            raise LayerValidationError(name, problems) from None
+            raise _duplicate(name, spec, valid.index[:1], valid[spec.key[0]].iloc[0]) from None
         return valid
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
@@ -392,6 +422,16 @@ class PostGISTransaction:
         if row is None:
             raise UnknownProduct(product_id, self._where)
         return ProductRecord.from_json(row[0])
+
+
+def _duplicate(name: str, spec: LayerSpec, rows: pd.Index, value: Any) -> LayerValidationError:
+    """Another writer created the row of this key since it was read."""
+    label = "+".join(spec.key)
+    problems = pd.DataFrame(
+        {"row": rows, "field": label, "value": [value], "reason": "duplicate_key",
+         "message": f"{label}: already in layer {name!r}"}
+    )  # fmt: skip
+    return LayerValidationError(name, problems)
 
 
 def _qualified(table: str) -> str:
