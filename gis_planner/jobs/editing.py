@@ -27,7 +27,7 @@ import shapely.geometry
 
 from gis_planner.catalogue import CATALOGUE, validate_row
 from gis_planner.catalogue.spec import LayerSpec
-from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
+from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError
 from gis_planner.store import LayerStore, PostGISStore
 from gis_planner.store.access import layer_access
 from gis_planner.store.base import GEOMETRY, Change, RowWriter, as_record, record_of
@@ -263,10 +263,8 @@ def _edit(
     spec = _spec(layer)
     feature_id = feature_id_of(spec, key)
     with acting(store, who).transaction() as tx:
-        if not tx.has_layer(layer):
-            raise UnknownLayer(layer)
         writer = _writer(tx)
-        before = writer.read_record(layer, key)
+        before = writer.read_record(layer, key)  # UnknownLayer if the store has none
         if undoes is not None:
             if before != (dict(undoes.after) if undoes.after is not None else None):
                 raise ChangedSince(
