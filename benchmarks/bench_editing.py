@@ -5,7 +5,8 @@ Target (issue 18): an edit's p99 ≤ 200 ms with 20 editors at once (the slow lo
 ``tests/api/test_editing.py`` measures that one, through a real server). Here a single editor,
 to see what an edit itself costs. Baselines in the same run: reading the same feature as an
 editor does before changing it (``jobs.editing.current``), and validating its one row by the
-catalogue. A private PostGIS cluster is made for the run and dropped after it.
+catalogue as a frame (what an edit ran before ``validate_row``). A private PostGIS cluster is
+made for the run and dropped after it.
 Run: ``python -m benchmarks.bench_editing``.
 """
 
@@ -22,12 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.harness import print_table, verdict
-from gis_planner.catalogue import CATALOGUE, validate
+from gis_planner.catalogue import CATALOGUE, validate, validate_row
 from gis_planner.jobs import editing
 from gis_planner.jobs.editing import Editor, Feature
 from gis_planner.sample import load_sample
 from gis_planner.settings import get_settings
 from gis_planner.store import GeoPackageStore, LayerStore, PostGISStore
+from gis_planner.store.base import record_of
 from gis_planner.store.pgcluster import start_cluster, stop_cluster
 from gis_planner.store.pgschema import init_schema
 
@@ -106,9 +108,15 @@ def main() -> None:
         spec = CATALOGUE["cells"]
         cells = gpkg.read("cells")
         one = cells.head(1)
+        record = record_of(spec, one)
+        values = {k: v for k, v in record.items() if k != "geometry"}
+        geometry = one.geometry.iloc[0]
         single = _percentiles_ms(lambda: validate(one, spec))
+        row = _percentiles_ms(lambda: validate_row(values, spec, geometry))
         whole = _percentiles_ms(lambda: validate(cells, spec), repeat=10)
-        rows.append(("validation of one row", *_ms(single), "part of each update"))
+        rows.append(("validation of one row as a frame", *_ms(single), "what each update ran"))
+        rows.append(("validate_row of the same row", *_ms(row),
+                     f"part of each update; {single[2] / row[2]:.0f}× less CPU"))  # fmt: skip
         rows.append((f"validation of the {len(cells):,} cells", *_ms(whole),
                      "the same rules in bulk"))  # fmt: skip
     finally:

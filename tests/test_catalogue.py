@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis_planner.catalogue import CATALOGUE, REASONS, get_spec, validate
+from gis_planner.catalogue import CATALOGUE, REASONS, get_spec, validate, validate_row
 from gis_planner.catalogue.spec import FieldSpec, LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, UnknownLayer
+from gis_planner.store import GeoPackageStore
+from gis_planner.store.base import as_record, record_of, row_frame
 
 HANAM = (105.92, 20.55)
 
@@ -243,3 +245,75 @@ def test_keys_as_texts_tell_apart_every_two_keys() -> None:
     assert texts[1] == texts[2] and texts[5] == texts[6]
     assert len(set(texts)) == 5
     assert key_texts(frame, ["a"]).to_pylist()[:4] == ["5:x|1:y", "1:x", "1:x", "-"]
+
+
+# -- one row (an edit): the same rules without frames -------------------------------------
+#: Values an editor may send for a field: blanks, texts of numbers and flags, numbers of each
+#: kind, NFD text, out of range, an underscore (Python's float reads it, pandas does not),
+#: numbers past 64 bits (which made the frame's checks raise, not refuse).
+EDIT_VALUES: tuple[object, ...] = (
+    None, " ", " 12 ", "abc", "1_000", "inf", 12, 12.5, 1e20, -1, True, "không",
+    unicodedata.normalize("NFD", "Phủ Lý"),
+)  # fmt: skip
+#: Layers of each geometry kind, with and without row rules, an attribute table among them.
+EDITED_LAYERS = ("cells", "sites", "fibre_routes", "admin_units", "admin_crosswalk")
+
+
+def _sample_row(spec: LayerSpec, sample_store: GeoPackageStore) -> tuple[dict[str, object], object]:
+    frame = sample_store.read(spec.name).head(1)
+    record = record_of(spec, frame)
+    geometry = frame.geometry.iloc[0] if spec.geometry_type else None
+    return {k: v for k, v in record.items() if k != "geometry"}, geometry
+
+
+def _by_frame(
+    spec: LayerSpec, values: dict[str, object], geometry: object
+) -> tuple[list[tuple[str, str, str]], dict[str, object] | None]:
+    result = validate(row_frame(spec, values, geometry), spec)  # type: ignore[arg-type]
+    problems = [(p.field, p.reason, p.message) for p in result.problems.itertuples()]
+    return problems, record_of(spec, result.valid) if result.ok else None
+
+
+def _by_row(
+    spec: LayerSpec, values: dict[str, object], geometry: object
+) -> tuple[list[tuple[str, str, str]], dict[str, object] | None]:
+    row, shape, found = validate_row(values, spec, geometry)  # type: ignore[arg-type]
+    problems = [(p.field, p.reason, p.message) for p in found]
+    return problems, as_record(spec, row, shape) if not found else None
+
+
+@pytest.mark.parametrize("layer", EDITED_LAYERS)
+def test_one_row_is_validated_as_a_frame_of_it_is(
+    layer: str, sample_store: GeoPackageStore
+) -> None:
+    """``validate_row`` (an edit's fast path) finds the problems ``validate`` finds, in the
+    same order with the same messages, and conforms the values alike, field by field."""
+    spec = CATALOGUE[layer]
+    values, geometry = _sample_row(spec, sample_store)
+    assert _by_row(spec, values, geometry) == _by_frame(spec, values, geometry)
+    for field in spec.fields:
+        for value in (*EDIT_VALUES, *(field.allowed or ())[:1]):
+            changed = {**values, field.name: value}
+            assert _by_row(spec, changed, geometry) == _by_frame(spec, changed, geometry), (
+                field.name,
+                value,
+            )
+        missing = {k: v for k, v in values.items() if k != field.name}
+        assert _by_row(spec, missing, geometry) == _by_frame(spec, missing, geometry)
+    if spec.geometry_type is not None:
+        ring = [(105.9, 20.5), (106.0, 20.5), (105.9, 20.6), (106.0, 20.6), (105.9, 20.5)]
+        for shape in (None, shapely.Point(), shapely.Point(105.9, 20.5),
+                      shapely.Point(200.0, 20.5), shapely.LineString(ring[:2]),
+                      shapely.Polygon(ring), shapely.Polygon(ring[::2] + ring[:1]),
+                      shapely.MultiPolygon([shapely.Polygon(ring)])):  # fmt: skip
+            assert _by_row(spec, values, shape) == _by_frame(spec, values, shape), shape
+
+
+def test_numbers_past_64_bits_are_refused_not_raised() -> None:
+    """An integer field given 1e20 or infinity is a type problem, and a code field given such
+    a float keeps its text: both made the checks raise (a 500 answer to an edit)."""
+    frame = sites(max_tenants=[1e20, float("inf")])
+    found = validate(frame, get_spec("sites")).problems
+    assert list(found.field) == ["max_tenants"] * 2 and set(found.reason) == {"type"}
+    result = validate(sites(site_id=[1e20, float("inf")]), get_spec("sites"))
+    assert result.ok and list(result.valid.site_id) == ["1e+20", "inf"]

@@ -41,13 +41,19 @@ def errors(*statuses: int) -> dict[int | str, dict[str, object]]:
 RESERVED = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "f", "lang", "datetime"})
 
 
-def visible_layer(layers: LayerCache, name: str, who: Principal) -> tuple[CachedLayer, LayerView]:
-    """The cached layer and the caller's view of it; 404 if the store has no such layer, 403 if
-    the caller may not see it (checked before the layer is loaded)."""
+def check_visible(layers: LayerCache, name: str, who: Principal) -> None:
+    """404 if the store has no layer ``name``, 403 if the caller may not see it, without
+    loading the layer."""
     layers.info(name)
     if layer_view(name, _catalogue_fields(name), who) is None:
         needed = "an operator or admin API key" if who.role == "viewer" else "an admin API key"
         raise HTTPException(403, f"lớp {name!r} cần khoá API / layer {name!r} needs {needed}")
+
+
+def visible_layer(layers: LayerCache, name: str, who: Principal) -> tuple[CachedLayer, LayerView]:
+    """The cached layer and the caller's view of it; 404 if the store has no such layer, 403 if
+    the caller may not see it (checked before the layer is loaded)."""
+    check_visible(layers, name, who)
     layer = layers.layer(name)
     view = layer_view(name, layer.fields, who)
     assert view is not None

@@ -24,6 +24,7 @@ from api.models import (
 )
 from api.routers.common import (
     cache_control,
+    check_visible,
     filter_params,
     parse_bbox,
     public_url,
@@ -336,14 +337,16 @@ def item(
     store: Store,
     f: Format = None,
 ) -> Response:
-    layer, view = visible_layer(layers, collection_id, who)
+    check_visible(layers, collection_id, who)
     # Part 4: a feature its caller may change comes as stored now, with the strong ETag an
-    # edit must name (the cache may lag the store by a moment).
+    # edit must name (the cache may lag the store by a moment). Read alone: the cached layer,
+    # which every edit makes stale, is not loaded again for it.
     editor = editing.Editor(role=who.role, operator=who.operator, name=who.name)
     found = editing.current(store, collection_id, feature_id, editor)
     if found is not None:
         etag, feature = found
     else:
+        layer, view = visible_layer(layers, collection_id, who)
         rows = layer.select(np.flatnonzero(layer.fids == feature_id), view)
         if len(rows) == 0:
             raise HTTPException(

@@ -19,10 +19,13 @@ from gis_planner.catalogue.switchoff import SWITCHOFF_LAYERS
 from gis_planner.catalogue.validate import (
     PROBLEM_COLUMNS,
     REASONS,
+    RowProblem,
     Validation,
     checked,
     conform,
+    row_problems,
     validate,
+    validate_row,
     validated,
 )
 from gis_planner.errors import UnknownLayer
@@ -57,11 +60,14 @@ __all__ = [
     "Assumption",
     "FieldSpec",
     "LayerSpec",
+    "RowProblem",
     "RowRule",
     "Validation",
     "checked",
     "conform",
     "get_spec",
+    "row_problems",
     "validate",
+    "validate_row",
     "validated",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -37,6 +37,8 @@ REASONS = {
 }
 
 _GEOMETRY_FIELD = "geometry"
+#: Numbers at or past this do not fit in an integer of 64 bits.
+_INT64_END = 2.0**63
 _TRUE = {"true", "1", "yes", "y", "t", "co", "có", "x"}
 _FALSE = {"false", "0", "no", "n", "f", "khong", "không"}
 
@@ -169,7 +171,11 @@ def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, npt.NDArray[np.
     if spec.dtype == "str":
         if pd.api.types.is_float_dtype(series):
             # Codes read from spreadsheets arrive as 13285.0: keep the integer text.
-            integral = series.dropna().eq(np.floor(series.dropna())).all()
+            # Only where every one fits in an integer (1e20 and inf keep their float text).
+            present_values = series.dropna()
+            integral = (
+                present_values.eq(np.floor(present_values)) & (present_values.abs() < _INT64_END)
+            ).all()
             if integral:
                 series = series.astype("Int64")
         text = nfc_text(_as_text(series))
@@ -178,7 +184,9 @@ def _coerce(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, npt.NDArray[np.
         number = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         bad = present & np.isnan(number)
         if spec.dtype == "int":
-            fractional = ~np.isnan(number) & (number != np.round(number))
+            # Nor is a number past 64 bits, infinity included (casting it would raise).
+            whole_number = (np.abs(number) < _INT64_END) & (number == np.round(number))
+            fractional = ~np.isnan(number) & ~whole_number
             bad |= fractional
             whole = np.where(fractional, np.nan, np.round(number))
             return pd.Series(whole, index=raw.index).astype("Int64"), bad
@@ -457,3 +465,150 @@ def conform(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
     result = validate(frame, spec)
     result.raise_if_problems()
     return result.valid
+
+
+# -- one row: the same rules, on plain values --------------------------------------------------
+#: What an edit sends a field as (JSON's scalars).
+Scalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One rule a row breaks: the field, the reason code (``REASONS``) and the message."""
+
+    field: str
+    reason: str
+    message: str
+
+
+def _scalar_text(value: Scalar) -> str:
+    """A value as ``_coerce`` makes it text (a float of an integer, its integer's text)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < _INT64_END:
+        return str(int(value))
+    return str(value)
+
+
+def _scalar_number(value: Scalar) -> float | None:
+    """A value as a number as ``pd.to_numeric`` reads it; None where it is not one."""
+    if isinstance(value, bool | int | float):
+        return float(value)
+    text = str(value)
+    # Python's float() also reads '1_000' and digits of other scripts; pandas does not.
+    if "_" in text or not text.isascii():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _coerce_scalar(value: Scalar, spec: FieldSpec) -> tuple[Scalar, bool]:
+    """``_coerce`` of one value: the value in the field's type (None where missing), and
+    whether a present value could not be converted."""
+    if isinstance(value, str):
+        value = value.strip() or None
+    if value is None:
+        return None, False
+    if spec.dtype == "str":
+        return unicodedata.normalize("NFC", _scalar_text(value)), False
+    if spec.dtype in ("int", "float"):
+        number = _scalar_number(value)
+        if number is None or np.isnan(number):
+            return None, True
+        if spec.dtype == "float":
+            return number, False
+        if not abs(number) < _INT64_END or number != round(number):
+            return None, True
+        return round(number), False
+    if isinstance(value, bool):
+        return value, False
+    folded = str(value).lower()
+    if folded in _TRUE:
+        return True, False
+    if folded in _FALSE:
+        return False, False
+    return None, True
+
+
+def _row_geometry(
+    geometry: shapely.Geometry | None, spec: LayerSpec, problems: list[RowProblem]
+) -> shapely.Geometry | None:
+    """``_check_geometry`` of one geometry (in WGS84): its problems, and the geometry as
+    stored (a polygon as a one-part multipolygon)."""
+    if geometry is None or geometry.is_empty:
+        problems.append(
+            RowProblem(_GEOMETRY_FIELD, "geometry_missing", "geometry: missing or empty")
+        )
+        return geometry
+    wanted = {"Point": (0,), "LineString": (1,), "MultiPolygon": (3, 6)}[spec.geometry_type or ""]
+    type_id = int(shapely.get_type_id(geometry))
+    if type_id not in wanted:
+        problems.append(
+            RowProblem(_GEOMETRY_FIELD, "geometry_type", f"geometry: expected {spec.geometry_type}")
+        )
+        return geometry
+    x_min, y_min, x_max, y_max = shapely.bounds(geometry)
+    finite = np.isfinite([x_min, y_min, x_max, y_max]).all()
+    if not (finite and x_min >= -180 and x_max <= 180 and y_min >= -90 and y_max <= 90):
+        problems.append(RowProblem(_GEOMETRY_FIELD, "out_of_bounds",
+                                   "geometry: coordinates outside longitude −180…180 / "
+                                   "latitude −90…90"))  # fmt: skip
+        return geometry
+    if spec.geometry_type != "Point" and not shapely.is_valid(geometry):
+        reason = shapely.is_valid_reason(geometry)
+        problems.append(RowProblem(_GEOMETRY_FIELD, "geometry_invalid", f"geometry: {reason}"))
+    if type_id == 3:
+        return shapely.multipolygons([geometry])
+    return geometry
+
+
+def validate_row(
+    values: Mapping[str, Scalar], spec: LayerSpec, geometry: shapely.Geometry | None = None
+) -> tuple[dict[str, Scalar], shapely.Geometry | None, list[RowProblem]]:
+    """``validate`` of one row given as plain values (an edit), without building frames: the
+    same field specs, messages and row rules, in the same order. The row's values in the
+    field's types (every catalogue field, defaults filled in), its geometry as stored, and
+    the problems (none: the row is valid)."""
+    problems: list[RowProblem] = []
+    row: dict[str, Scalar] = {}
+    for fs in spec.fields:
+        value, bad_type = _coerce_scalar(values.get(fs.name), fs)
+        messages = _messages(fs)
+        if bad_type:
+            problems.append(RowProblem(fs.name, "type", messages.type))
+        if value is None and not bad_type and fs.default is not None:
+            value = fs.default
+        if fs.required and value is None and not bad_type:
+            problems.append(RowProblem(fs.name, "required", messages.required))
+        if value is not None and fs.allowed is not None and value not in fs.allowed:
+            problems.append(RowProblem(fs.name, "not_allowed", messages.not_allowed))
+        if value is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            if fs.min is not None and value < fs.min:
+                problems.append(RowProblem(fs.name, "below_min", messages.below_min))
+            if fs.max is not None and value > fs.max:
+                problems.append(RowProblem(fs.name, "above_max", messages.above_max))
+        row[fs.name] = value
+    if spec.geometry_type is not None:
+        geometry = _row_geometry(geometry, spec, problems)
+    if spec.rules:
+        # The rules are functions of frames: they run on this one row as one.
+        frame = pd.DataFrame(
+            {fs.name: pd.array([row[fs.name]], dtype=PANDAS_DTYPES[fs.dtype])
+             for fs in spec.fields}
+        )  # fmt: skip
+        for rule in spec.rules:
+            if bool(np.asarray(rule.failing(frame), dtype=bool)[0]):
+                problems.append(
+                    RowProblem(rule.field, rule.reason, f"{rule.field}: {rule.message}")
+                )
+    return row, geometry, problems
+
+
+def row_problems(problems: Sequence[RowProblem], values: Mapping[str, Scalar]) -> pd.DataFrame:
+    """The problems of ``validate_row`` as ``validate`` lists them (row 0)."""
+    return pd.DataFrame(
+        {"row": [0] * len(problems), "field": [p.field for p in problems],
+         "value": [values.get(p.field) for p in problems],
+         "reason": [p.reason for p in problems], "message": [p.message for p in problems]},
+        columns=PROBLEM_COLUMNS,
+    )  # fmt: skip

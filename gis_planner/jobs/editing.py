@@ -21,18 +21,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 import shapely.geometry
 
-from gis_planner.catalogue import CATALOGUE, validate
+from gis_planner.catalogue import CATALOGUE, validate_row
 from gis_planner.catalogue.spec import LayerSpec
-from gis_planner.crs import WGS84
-from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
+from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError
 from gis_planner.store import LayerStore, PostGISStore
 from gis_planner.store.access import layer_access
-from gis_planner.store.base import Change, RowWriter, plain
+from gis_planner.store.base import GEOMETRY, Change, RowWriter, as_record, record_of
 
 #: Longest feature id accepted (the catalogue's keys joined by ':').
 MAX_FEATURE_ID = 200
@@ -40,7 +38,6 @@ MAX_FEATURE_ID = 200
 FEATURE_ID = re.compile(r"[A-Za-z0-9_.:\-]+", re.ASCII)
 #: Most changes one history request returns.
 MAX_HISTORY = 1000
-GEOMETRY = "geometry"
 
 
 @dataclass(frozen=True)
@@ -155,19 +152,6 @@ def feature_id_of(spec: LayerSpec, record: Mapping[str, Any]) -> str:
     return ":".join(str(record[k]) for k in spec.key)
 
 
-def record_of(spec: LayerSpec, frame: pd.DataFrame) -> dict[str, Any]:
-    """The first row of ``frame`` as plain JSON values, its geometry as GeoJSON."""
-    row = frame.iloc[0]
-    record = {f.name: plain(row[f.name]) if f.name in frame.columns else None
-              for f in spec.fields}  # fmt: skip
-    if spec.geometry_type is not None:
-        geometry = frame.geometry.iloc[0]
-        record[GEOMETRY] = None if geometry is None else shapely.geometry.mapping(geometry)
-    # Through JSON once, so that a record compares equal to one read back from the history.
-    as_json: dict[str, Any] = json.loads(json.dumps(record, ensure_ascii=False, default=str))
-    return as_json
-
-
 def etag_of(record: Mapping[str, Any]) -> str:
     """A strong entity tag of a row: a hash of all it holds."""
     text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -191,7 +175,9 @@ def matches(if_match: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _frame(spec: LayerSpec, properties: Mapping[str, Any], geometry: Any) -> pd.DataFrame:
+def _shape(spec: LayerSpec, properties: Mapping[str, Any], geometry: Any) -> Any:
+    """The feature's geometry as shapely (None for a table), once its properties are known
+    fields with plain values and its geometry is GeoJSON (``InvalidFeature`` otherwise)."""
     problems = [
         Problem(name, "unknown_field", f"{name}: not a field of layer {spec.name!r}")
         for name in properties
@@ -210,22 +196,19 @@ def _frame(spec: LayerSpec, properties: Mapping[str, Any], geometry: Any) -> pd.
             problems.append(Problem(GEOMETRY, "invalid", "geometry: not a GeoJSON geometry"))
     if problems:
         raise InvalidFeature(spec.name, problems)
-    data = {name: [properties.get(name)] for name in spec.field_names if name in properties}
-    frame = pd.DataFrame(data, index=[0])
-    if spec.geometry_type is None:
-        return frame
-    return gpd.GeoDataFrame(frame, geometry=[shape], crs=WGS84)
+    return shape
 
 
 def _problems(problems: pd.DataFrame) -> list[Problem]:
     return [Problem(str(p.field), str(p.reason), str(p.message)) for p in problems.itertuples()]
 
 
-def _validated(spec: LayerSpec, properties: Mapping[str, Any], geometry: Any) -> pd.DataFrame:
-    result = validate(_frame(spec, properties, geometry), spec)
-    if not result.ok:
-        raise InvalidFeature(spec.name, _problems(result.problems))
-    return result.valid
+def _validated(spec: LayerSpec, properties: Mapping[str, Any], geometry: Any) -> dict[str, Any]:
+    """The record of a feature as it would be stored (``InvalidFeature`` if it breaks a rule)."""
+    row, shape, problems = validate_row(properties, spec, _shape(spec, properties, geometry))
+    if problems:
+        raise InvalidFeature(spec.name, [Problem(p.field, p.reason, p.message) for p in problems])
+    return as_record(spec, row, shape)
 
 
 # -- who may do what ------------------------------------------------------------------------
@@ -262,11 +245,6 @@ def _writer(tx: object) -> RowWriter:
     return tx
 
 
-def _current(writer: RowWriter, spec: LayerSpec, layer: str, key: Mapping[str, Any]) -> Any:
-    frame = writer.read_row(layer, key)
-    return record_of(spec, frame) if len(frame) else None
-
-
 # -- edits ----------------------------------------------------------------------------------
 NewRow = Callable[[dict[str, Any] | None], tuple[Mapping[str, Any], Any] | None]
 
@@ -285,10 +263,8 @@ def _edit(
     spec = _spec(layer)
     feature_id = feature_id_of(spec, key)
     with acting(store, who).transaction() as tx:
-        if not tx.has_layer(layer):
-            raise UnknownLayer(layer)
         writer = _writer(tx)
-        before = _current(writer, spec, layer, key)
+        before = writer.read_record(layer, key)  # UnknownLayer if the store has none
         if undoes is not None:
             if before != (dict(undoes.after) if undoes.after is not None else None):
                 raise ChangedSince(
@@ -312,7 +288,9 @@ def _edit(
         else:
             properties, geometry = row
             try:
-                written = writer.put_row(layer, _frame(spec, properties, geometry))
+                new_record = writer.put_record(
+                    layer, properties, _shape(spec, properties, geometry)
+                )
             except LayerValidationError as error:
                 if set(error.problems["reason"]) == {"duplicate_key"}:
                     raise FeatureExists(
@@ -320,7 +298,6 @@ def _edit(
                     ) from error
                 raise InvalidFeature(layer, _problems(error.problems)) from error
             # Checked on the row as validated and written: a refusal rolls the write back.
-            new_record = record_of(spec, written)
             _check_owner(new_record, who)
             if {k: new_record[k] for k in spec.key} != dict(key):
                 raise InvalidFeature(
@@ -329,7 +306,7 @@ def _edit(
                              "(delete it and create another)") for k in spec.key
                      if new_record[k] != key[k]],
                 )  # fmt: skip
-            after = _current(writer, spec, layer, key)
+            after = new_record
         owner = (after or before or {}).get("operator")
         change_id = writer.record_change(
             Change(
@@ -363,8 +340,7 @@ def create(store: LayerStore, layer: str, feature: Feature, who: Editor) -> Edit
     properties = dict(feature.properties)
     if who.role == "operator" and "operator" in spec.field_names:
         properties.setdefault("operator", who.operator)
-    valid = _validated(spec, properties, feature.geometry)
-    record = record_of(spec, valid)
+    record = _validated(spec, properties, feature.geometry)
     _check_owner(record, who)
     key = {k: record[k] for k in spec.key}
     return _edit(store, layer, key, who, "create", lambda _: (properties, feature.geometry))
@@ -425,10 +401,16 @@ def current(
     except EditError:
         return None
     spec = CATALOGUE[layer]
-    frame = acting(store, who).read(layer, filters=key)
-    if not len(frame):
+    record: dict[str, Any] | None
+    if isinstance(store, PostGISStore):
+        with store.acting_for(who).transaction() as tx:
+            record = tx.read_record(layer, key, lock=False)
+    else:
+        # A GeoPackage's transaction copies the file: its layer is read as a whole store's.
+        frame = store.read(layer, filters=key)
+        record = record_of(spec, frame) if len(frame) else None
+    if record is None:
         return None
-    record = record_of(spec, frame)
     if who.role != "admin" and record.get("operator") != who.operator:
         return None
     return etag_of(record), as_feature(spec, record)

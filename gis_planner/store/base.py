@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+import geopandas as gpd
 import pandas as pd
+import shapely
+import shapely.geometry
 
 from gis_planner.catalogue import Validation, get_spec, validate
 from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.crs import WGS84
 from gis_planner.products import ProductRecord, catalogue_name
 
 #: (min lon, min lat, max lon, max lat) in WGS84.
@@ -19,6 +24,8 @@ BBox = tuple[float, float, float, float]
 #: Attribute filter: field → one value or a sequence of accepted values, combined with AND.
 Filters = Mapping[str, Any]
 WriteMode = Literal["replace", "append"]
+#: The geometry's name in a record.
+GEOMETRY = "geometry"
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,20 @@ class RowWriter(Protocol):
         writers until the transaction ends."""
         ...
 
+    def read_record(
+        self, name: str, key: Mapping[str, Any], *, lock: bool = True
+    ) -> dict[str, Any] | None:
+        """The row of ``key`` as a record (``record_of``), None if there is none; held against
+        other writers until the transaction ends unless ``lock`` is False."""
+        ...
+
+    def put_record(
+        self, name: str, values: Mapping[str, Any], geometry: shapely.Geometry | None
+    ) -> dict[str, Any]:
+        """``put_row`` of one row given as plain values (validated by ``validate_row``, the
+        catalogue's rules for one row); the record as stored."""
+        ...
+
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         """Validate the one row of ``frame`` and write it in place of the row of the same key,
         if there is one; the row as written (``LayerValidationError`` if it breaks a rule)."""
@@ -188,6 +209,37 @@ def plain(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+def as_record(
+    spec: LayerSpec, values: Mapping[str, Any], geometry: shapely.Geometry | None
+) -> dict[str, Any]:
+    """A row as plain JSON values (every field of ``spec``), its geometry as GeoJSON."""
+    record = {f.name: plain(values.get(f.name)) for f in spec.fields}
+    if spec.geometry_type is not None:
+        record[GEOMETRY] = None if geometry is None else shapely.geometry.mapping(geometry)
+    # Through JSON once, so that a record compares equal to one read back from the history.
+    as_json: dict[str, Any] = json.loads(json.dumps(record, ensure_ascii=False, default=str))
+    return as_json
+
+
+def record_of(spec: LayerSpec, frame: pd.DataFrame) -> dict[str, Any]:
+    """The first row of ``frame`` as a record (``as_record``)."""
+    row = frame.iloc[0]
+    values = {f.name: row[f.name] for f in spec.fields if f.name in frame.columns}
+    geometry = frame.geometry.iloc[0] if spec.geometry_type is not None else None
+    return as_record(spec, values, geometry)
+
+
+def row_frame(
+    spec: LayerSpec, values: Mapping[str, Any], geometry: shapely.Geometry | None
+) -> pd.DataFrame:
+    """One row of plain values (and its geometry) as a frame, to validate or write."""
+    data = {name: [values.get(name)] for name in spec.field_names if name in values}
+    frame = pd.DataFrame(data, index=[0])
+    if spec.geometry_type is None:
+        return frame
+    return gpd.GeoDataFrame(frame, geometry=[geometry], crs=WGS84)
 
 
 def valid_row(name: str, frame: pd.DataFrame) -> tuple[LayerSpec, pd.DataFrame, dict[str, Any]]:

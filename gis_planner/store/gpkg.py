@@ -30,6 +30,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
 from gis_planner import __version__
 from gis_planner.catalogue import CATALOGUE, Validation, checked, get_spec
@@ -46,6 +47,8 @@ from gis_planner.store.base import (
     LayerInfo,
     WriteMode,
     iter_filter_items,
+    record_of,
+    row_frame,
     valid_row,
 )
 
@@ -367,6 +370,19 @@ class GeoPackageFile:
     # -- one row at a time (the transaction's lock holds it) --------------------------------
     def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
         return self.read(name, filters=key)
+
+    def read_record(
+        self, name: str, key: Mapping[str, Any], *, lock: bool = True
+    ) -> dict[str, Any] | None:
+        # One writer at a time holds the whole file: no row to lock.
+        frame = self.read_row(name, key)
+        return record_of(get_spec(catalogue_name(name)), frame) if len(frame) else None
+
+    def put_record(
+        self, name: str, values: Mapping[str, Any], geometry: shapely.Geometry | None
+    ) -> dict[str, Any]:
+        spec = get_spec(catalogue_name(name))
+        return record_of(spec, self.put_row(name, row_frame(spec, values, geometry)))
 
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec, valid, key = valid_row(name, frame)

@@ -17,9 +17,9 @@ from gis_planner.store.access import Caller
 from gis_planner.store.pgschema import ADMIN_ROLE, VIEWER_ROLE, operator_role, redact
 
 #: Idle connections a store keeps for its next transactions: as many as a server's requests
-#: run at once under load (20 editors), since a new connection costs a SCRAM exchange on both
-#: sides, more than an edit's own queries.
-_MAX_IDLE = 20
+#: run at once (anyio's 40 threads serve 20 editors and their readers), since a new connection
+#: costs a SCRAM exchange on both sides and a new backend, more than an edit's own queries.
+_MAX_IDLE = 40
 
 
 def role_of(caller: Caller) -> str:
@@ -59,11 +59,16 @@ class Connections:
                 con = psycopg.connect(self.url, autocommit=True)
             except psycopg.Error as error:
                 raise StoreUnavailable(f"{redact(self.url)}: cannot connect: {error}") from error
-        healthy = False
         try:
             yield con
-            healthy = con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         finally:
+            # Kept after an error raised in its transaction too (an edit refused, a 412): the
+            # transaction was rolled back, and closing it cost a new session for the next.
+            healthy = (
+                not con.closed
+                and not con.broken
+                and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            )
             with self._lock:
                 if healthy and len(self._idle) < _MAX_IDLE and self._pid == os.getpid():
                     self._idle.append(con)

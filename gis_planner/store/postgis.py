@@ -23,17 +23,33 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+import shapely
 from psycopg import sql
 
 from gis_planner import __version__
-from gis_planner.catalogue import CATALOGUE, Validation, checked, get_spec
+from gis_planner.catalogue import (
+    CATALOGUE,
+    Validation,
+    checked,
+    get_spec,
+    row_problems,
+    validate_row,
+)
 from gis_planner.catalogue.spec import LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
 from gis_planner.settings import get_settings
 from gis_planner.store import pgedit, pgrows
 from gis_planner.store.access import Caller
-from gis_planner.store.base import BBox, Change, Filters, LayerInfo, WriteMode, valid_row
+from gis_planner.store.base import (
+    BBox,
+    Change,
+    Filters,
+    LayerInfo,
+    WriteMode,
+    plain,
+    valid_row,
+)
 from gis_planner.store.pgconnect import Connections, role_of, store_error
 from gis_planner.store.pgschema import (
     ADMIN_ROLE,
@@ -53,6 +69,15 @@ class PostGISTransaction:
     def __init__(self, store: PostGISStore, cursor: psycopg.Cursor) -> None:
         self._store = store
         self._cur = cursor
+        # The relation each layer's rows are read from, once per transaction for an edit's
+        # several statements; a write or delete of whole layers forgets them.
+        self._row_relations: dict[str, sql.Identifier] = {}
+
+    def _row_relation(self, name: str) -> sql.Identifier:
+        found = self._row_relations.get(name)
+        if found is None:
+            found = self._row_relations[name] = self._relation(name)[0]
+        return found
 
     @property
     def _where(self) -> str:
@@ -190,6 +215,7 @@ class PostGISTransaction:
     ) -> None:
         if mode not in ("replace", "append"):
             raise GisPlannerError(f"unknown write mode {mode!r}")
+        self._row_relations.clear()
         spec = get_spec(catalogue_name(name))
         valid = checked(frame, spec)
         table = self._table(name)
@@ -218,26 +244,60 @@ class PostGISTransaction:
         pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
         return self._read(relation, name, filters=key)
 
+    def read_record(
+        self, name: str, key: Mapping[str, Any], *, lock: bool = True
+    ) -> dict[str, Any] | None:
+        relation = self._row_relation(name)
+        if lock:
+            pgedit.lock_row(self._cur, name, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
+        return pgedit.select_row(self._cur, relation, CATALOGUE[catalogue_name(name)], key)
+
+    def put_record(
+        self, name: str, values: Mapping[str, Any], geometry: shapely.Geometry | None
+    ) -> dict[str, Any]:
+        spec = get_spec(catalogue_name(name))
+        row, geometry, problems = validate_row(values, spec, geometry)
+        if problems:
+            raise LayerValidationError(name, row_problems(problems, values))
+        key = self._write_row(name, spec, row, geometry)
+        found = pgedit.select_row(self._cur, self._row_relation(name), spec, key)
+        assert found is not None, "a row written in this transaction is there"
+        return found
+
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        spec, valid, key = valid_row(name, frame)
-        self._relation(name)
+        spec, valid, _ = valid_row(name, frame)
+        row = {field: plain(valid[field].iloc[0]) for field in spec.field_names}
+        self._write_row(name, spec, row, valid.geometry.iloc[0] if spec.geometry_type else None)
+        return valid
+
+    def _write_row(
+        self,
+        name: str,
+        spec: LayerSpec,
+        row: Mapping[str, Any],
+        geometry: shapely.Geometry | None,
+    ) -> dict[str, Any]:
+        """A validated row in place of the row of its key, or added; its key."""
+        self._row_relation(name)
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
-        pgedit.delete_row(self._cur, table, key)
+        key = {k: row[k] for k in spec.key}
+        if pgedit.update_row(self._cur, table, spec, row, geometry, key):
+            return key
         try:
             with self._cur.connection.transaction():
-                pgedit.insert_row(self._cur, table, spec, valid)
+                pgedit.insert_row(self._cur, table, spec, row, geometry)
         except psycopg.errors.UniqueViolation:
             # Another writer created the row since it was read.
             label = "+".join(spec.key)
             problems = pd.DataFrame(
-                {"row": valid.index[:1], "field": label, "value": valid[spec.key[0]].iloc[:1],
+                {"row": [0], "field": label, "value": [row[spec.key[0]]],
                  "reason": "duplicate_key", "message": f"{label}: already in layer {name!r}"}
             )  # fmt: skip
             raise LayerValidationError(name, problems) from None
-        return valid
+        return key
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
-        self._relation(name)
+        self._row_relation(name)
         return pgedit.delete_row(self._cur, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
 
     def record_change(self, change: Change) -> int:
@@ -329,6 +389,7 @@ class PostGISTransaction:
         raise LayerValidationError(name, problems)
 
     def delete(self, name: str) -> None:
+        self._row_relations.clear()
         self._relation(name)
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
         if name in CATALOGUE:

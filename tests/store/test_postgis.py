@@ -269,6 +269,29 @@ def test_connections_ended_by_the_server_are_replaced(pg_store: PostGISStore) ->
     assert pg_store.revision() == 0
 
 
+def test_a_transaction_refused_by_its_caller_keeps_its_connection(
+    pg_store: PostGISStore,
+) -> None:
+    """An error raised inside a transaction (an edit refused: a stale ETag) rolls it back and
+    gives the session back: closing it made every refusal cost a new backend."""
+
+    def sessions() -> set[int]:
+        with psycopg.connect(pg_store.url, autocommit=True) as con:
+            rows = con.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return {int(pid) for (pid,) in rows}
+
+    assert pg_store.revision() == 0  # leaves an idle connection in the store
+    before = sessions()
+    with pytest.raises(GisPlannerError), pg_store.transaction() as tx:
+        tx.revision()
+        raise GisPlannerError("refused")
+    assert pg_store.revision() == 0
+    assert sessions() == before
+
+
 def test_open_store_takes_urls_even_through_a_path(pg_store: PostGISStore) -> None:
     assert isinstance(open_store(pg_store.url), PostGISStore)
     # The CLI's --store and the store setting are paths: "postgresql://" lost a slash there.
