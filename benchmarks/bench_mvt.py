@@ -116,7 +116,12 @@ def _extract(commit: str, tree: Path) -> None:
 def _env(tree: Path) -> dict[str, str]:
     """This environment without any GIS_PLANNER_* setting (so no API keys), importing ``tree``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_PLANNER_")}
-    return {**env, "PYTHONPATH": str(tree)}
+    # Packages installed outside the venv (``pip install --target``) stay importable; the
+    # current tree never leaks into the baseline's.
+    inherited = [
+        p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and Path(p).resolve() != CURRENT
+    ]
+    return {**env, "PYTHONPATH": os.pathsep.join([str(tree), *inherited])}
 
 
 def _start(tree: Path, store: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
