@@ -102,6 +102,8 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
         settings.key_failures_max, settings.key_failures_window_s
     )
     basemap = [tile_origin(settings.basemap_url)] if settings.basemap_url else []
+    # Inside the security headers, which cached tiles get like every answer.
+    app.add_middleware(tiles.CachedTileHits)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(image_origins=basemap))
     # What a killed server left of its uploads goes now.
     app.state.uploads = UploadFolder(settings.upload_dir or store.assets_dir / "uploads")

@@ -42,12 +42,11 @@ async def principal(
             f"khoá API chỉ gửi trong header {API_KEY_HEADER}, không trong URL / send the API key "
             f"in the {API_KEY_HEADER} header, never in the URL (api_key=)",
         )
-    if not x_api_key:
-        return VIEWER
-    keyring: KeyRing = request.app.state.keyring
-    found = keyring.cached(x_api_key)
+    found = known_principal(request)
     if found is not None:
         return found
+    assert x_api_key  # without a key, the caller is known: a viewer
+    keyring: KeyRing = request.app.state.keyring
     limiter: FailureLimiter = request.app.state.key_failures
     client = request.client.host if request.client else ""
     wait_s = limiter.retry_after_s(client)
@@ -66,6 +65,18 @@ async def principal(
         limiter.failed(client)
         raise HTTPException(401, "khoá API không hợp lệ / invalid API key")
     return found
+
+
+def known_principal(request: Request) -> Principal | None:
+    """The caller when known at once: a viewer without a key, or the principal of a key verified
+    before; None when ``principal`` must answer (a key in the URL, a key not verified yet)."""
+    if "api_key" in request.query_params:
+        return None
+    key = request.headers.get(API_KEY_HEADER)
+    if not key:
+        return VIEWER
+    keyring: KeyRing = request.app.state.keyring
+    return keyring.cached(key)
 
 
 async def lang(

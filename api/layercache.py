@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -68,8 +69,9 @@ class CachedLayer:
     _point_tiles: dict[Hashable, PointTiles] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[str, ...]:
+        # Asked on every request (each caller's view): the frame's columns, walked once.
         return tuple(c for c in self.frame.columns if c != "geometry")
 
     @property

@@ -14,7 +14,7 @@ from api.routers import tiles as tiles_router
 from api.settings import ApiSettings
 from gis_planner.store import GeoPackageStore
 from gis_planner.vectortiles import EXTENT, tile_bounds
-from tests.api.conftest import PHU_LY_TILE_12, tile_of
+from tests.api.conftest import KEYS, PHU_LY_TILE_12, key, tile_of
 
 
 def lonlat_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -151,3 +151,43 @@ def test_tilejson_checks_and_escapes_its_filters(client: TestClient) -> None:
     assert client.get("/tiles/sites/tilejson.json?colour=red").status_code == 400
     body = client.get("/tiles/admin_units/tilejson.json", params={"name": "Phủ Lý & co"}).json()
     assert body["tiles"][0].endswith("?name=Ph%E1%BB%A7+L%C3%BD+%26+co")
+
+
+@pytest.mark.parametrize(
+    ("url", "who"),
+    [
+        ("/tiles/sites/12/{}/{}.mvt", None),
+        ("/tiles/sites/12/{}/{}.mvt?operator=vnpt", None),
+        ("/tiles/cells/12/{}/{}.mvt", "viettel"),
+        ("/tiles/cells/12/{}/{}.mvt", "admin"),
+    ],
+)
+def test_a_cached_tile_is_the_routes_answer(client: TestClient, url: str, who: str | None) -> None:
+    # The second request is answered from the tile cache before routing: the same answer.
+    url = url.format(*PHU_LY_TILE_12)
+    headers = key(who) if who else {}
+    drawn, cached = client.get(url, headers=headers), client.get(url, headers=headers)
+    assert drawn.status_code == cached.status_code == 200
+    assert drawn.content == cached.content
+    assert {k: v for k, v in drawn.headers.items() if k != "date"} == {
+        k: v for k, v in cached.headers.items() if k != "date"
+    }
+    held = client.get(url, headers={**headers, "If-None-Match": drawn.headers["etag"]})
+    assert held.status_code == 304
+    assert held.headers["x-frame-options"] == "DENY"
+
+
+def test_a_cached_tile_keeps_every_refusal(client: TestClient) -> None:
+    cells = "/tiles/cells/12/{}/{}.mvt".format(*PHU_LY_TILE_12)
+    admins = client.get(cells, headers=key("admin"))
+    assert admins.status_code == 200
+    # The tile is in the cache now (the admin's view): refused to viewers all the same, even
+    # with the admin's ETag, and to wrong keys or keys in the URL.
+    assert client.get(cells).status_code == 403
+    assert client.get(cells, headers={"If-None-Match": admins.headers["etag"]}).status_code == 403
+    wrong = {"X-API-Key": KEYS["admin"][:-4] + "xxxx"}
+    assert client.get(cells, headers=wrong).status_code == 401
+    assert client.get(f"{cells}?api_key={KEYS['admin']}").status_code == 400
+    # An operator gets its own view, not the admin's cached tile.
+    operators = client.get(cells, headers=key("viettel"))
+    assert operators.status_code == 200 and operators.headers["etag"] != admins.headers["etag"]

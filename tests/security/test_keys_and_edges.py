@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from api.access import FailureLimiter
 from api.app import create_app
+from api.serving import MAX_HEADER_BYTES
 from api.settings import ApiSettings
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import KEYS, api_settings, coverage_store, key, serving
@@ -259,6 +260,28 @@ def test_unfinished_headers_are_cut_off(strict_server: str, sent: bytes) -> None
         for part in (b"GET /conformance HTTP/1.1\r\n", b"Host: x\r\n", b"\r\n"):
             sock.sendall(part)
             time.sleep(0.3)
+        sock.settimeout(5)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+
+
+def test_headers_past_the_bound_are_refused(strict_server: str) -> None:
+    # Sent within the timeout, but more than any request needs: a 400, and the connection ends.
+    address = urlsplit(strict_server)
+    with socket.create_connection((address.hostname, address.port)) as sock:
+        sock.sendall(b"GET /conformance HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        for _ in range(MAX_HEADER_BYTES // 1024 + 1):
+            sock.sendall(b"a" * 1024)
+        sock.settimeout(5)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+        try:
+            closed = _closed_within_s(sock, limit_s=0.5) is not None
+        except ConnectionResetError:  # closed with some of the headers unread
+            closed = True
+        assert closed
+    # Long headers within the bound are served.
+    with socket.create_connection((address.hostname, address.port)) as sock:
+        long = b"a" * (MAX_HEADER_BYTES // 2)
+        sock.sendall(b"GET /conformance HTTP/1.1\r\nHost: x\r\nX-Long: " + long + b"\r\n\r\n")
         sock.settimeout(5)
         assert sock.recv(65536).startswith(b"HTTP/1.1 200")
 
