@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import shapely
@@ -64,7 +65,9 @@ def test_xlsx_is_formatted_for_people(tmp_path: Path) -> None:
     assert formats["Tỷ lệ diện tích được phủ"] == "0.0%"
     assert formats["Mức thu tốt nhất (dBm)"] == "0.0"
     assert sheet["C2"].value == 0.19032258  # the value kept, only its display rounded
-    assert 10 <= sheet.column_dimensions["A"].width < sheet.column_dimensions["F"].width <= 60
+    # Stored widths hold Excel's padding of 5 pixels (0.71 of a character) besides the text's.
+    widths = {c: round(sheet.column_dimensions[c].width - 0.71, 2) for c in "AF"}
+    assert 10 <= widths["A"] < widths["F"] <= 60
 
 
 def test_names_beside_codes_and_coordinates_of_places(tmp_path: Path) -> None:
@@ -89,3 +92,24 @@ def test_names_beside_codes_and_coordinates_of_places(tmp_path: Path) -> None:
     table = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(table.columns[-2:]) == ["Longitude", "Latitude"]
     assert "Phường Quang Trung" in table.iloc[0].tolist()
+
+
+def test_xlsx_keeps_values_as_they_are(tmp_path: Path) -> None:
+    """Text that looks like a formula stays text (an operator's remark must not run in the
+    reader's Excel); missing and infinite numbers are blank; flags stay booleans and nullable
+    integers whole."""
+    rows = pd.DataFrame(
+        {
+            "note": ['=HYPERLINK("http://example.invalid","x")', "+1-2", None, "Thôn Đông"],
+            "value": [1.5, np.nan, np.inf, -2.0],
+            "flag": pd.array([True, None, False, True], dtype="boolean"),
+            "count": pd.array([1, None, 3, 4], dtype="Int64"),
+        }
+    )
+    sheet = openpyxl.load_workbook(write_xlsx(tmp_path / "v.xlsx", {"v": (rows, None)}))["v"]
+    notes = [sheet.cell(r, 1) for r in range(2, 6)]
+    assert [c.data_type for c in notes] == ["s", "s", "n", "s"]
+    assert [c.value for c in notes] == [rows.note[0], "+1-2", None, "Thôn Đông"]
+    assert [sheet.cell(r, 2).value for r in range(2, 6)] == [1.5, None, None, -2.0]
+    assert [sheet.cell(r, 3).value for r in range(2, 6)] == [True, None, False, True]
+    assert [sheet.cell(r, 4).value for r in range(2, 6)] == [1, None, 3, 4]
