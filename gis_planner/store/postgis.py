@@ -3,9 +3,10 @@
 One table per layer (see ``pgschema``), the catalogue's rules as constraints, ownership as
 row-level security. Every method runs in a transaction of its own, or in the one of an open
 ``transaction()``; readers see only commits. A store acts for a caller (``acting_for``): each
-transaction starts with ``SET LOCAL ROLE`` to the caller's role, so what the caller may not see
-or change is refused by the database itself, not by this code. Without a caller the
-connection's own role applies (e.g. an operator's own login).
+transaction runs on a connection acting as the caller's role (``SET ROLE``, see
+``pgconnect.Connections``), so what the caller may not see or change is refused by the
+database itself, not by this code. Without a caller the login's own role applies (e.g. an
+operator's own login).
 
 Rows travel in bulk, one COPY each way (``pgrows``); the bbox, filters and columns of a read
 are conditions of its SQL.
@@ -540,12 +541,10 @@ class PostGISStore:
 
     @contextmanager
     def transaction(self) -> Iterator[PostGISTransaction]:
-        with self._connections.connection() as con:
+        with self._connections.connection(self._role) as con:
             try:
                 with con.transaction():
-                    cur = con.cursor()
-                    self._enter_role(cur)
-                    yield PostGISTransaction(self, cur)
+                    yield PostGISTransaction(self, con.cursor())
             except psycopg.Error as error:
                 raise store_error(error, self.uri) from error
 

@@ -292,6 +292,31 @@ def test_a_transaction_refused_by_its_caller_keeps_its_connection(
     assert sessions() == before
 
 
+def _sessions(store: PostGISStore) -> set[int]:
+    """The store's sessions (every other one of the database)."""
+    with psycopg.connect(store.url, autocommit=True) as con:
+        rows = con.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        ).fetchall()
+    return {int(pid) for (pid,) in rows}
+
+
+def test_a_session_acts_for_one_role_all_its_life(pg_store: PostGISStore) -> None:
+    """Transactions of two operators in turn: each role's transactions go to its own session
+    (PostgreSQL plans statements on tables with row-level security again whenever the role
+    changes), and each acts as its caller."""
+    viettel, vnpt = pg_store.acting_for(VIETTEL), pg_store.acting_for(VNPT)
+    assert viettel.revision() == 0
+    first = _sessions(pg_store)
+    assert vnpt.revision() == 0
+    both = _sessions(pg_store)
+    assert len(first) == 1 and len(both) == 2 and first < both
+    for store in (viettel, vnpt, viettel):
+        assert store.revision() == 0
+    assert _sessions(pg_store) == both
+
+
 def test_open_store_takes_urls_even_through_a_path(pg_store: PostGISStore) -> None:
     assert isinstance(open_store(pg_store.url), PostGISStore)
     # The CLI's --store and the store setting are paths: "postgresql://" lost a slash there.
