@@ -62,7 +62,6 @@ class CachedLayer:
     _folded: dict[str, pd.Series] = field(default_factory=dict)
     _records: dict[str, npt.NDArray[np.object_]] = field(default_factory=dict)
     _columns: dict[str, pd.Series] = field(default_factory=dict)
-    _objects: dict[str, npt.NDArray[np.object_]] = field(default_factory=dict)
     _categories: dict[str, Category] = field(default_factory=dict)
     _points_xy: npt.NDArray[np.float64] | None = None
     _point_index: PointIndex | None = None
@@ -141,9 +140,9 @@ class CachedLayer:
                 )
         missing = rows[pd.isna(made[rows])]
         if len(missing):
-            columns = [self.objects(name)[missing] for name in view.fields]
+            columns = [self._objects(name, missing) for name in view.fields]
             if view.masked:
-                others = self.objects("operator")[missing] != view.mask_except
+                others = self._objects("operator", missing) != view.mask_except
                 for i, name in enumerate(view.fields):
                     if name in view.masked:
                         columns[i] = columns[i].copy()
@@ -156,11 +155,11 @@ class CachedLayer:
         found: list[dict[str, Any]] = made[rows].tolist()
         return found
 
-    def objects(self, name: str) -> npt.NDArray[np.object_]:
-        """One attribute column as Python values, missing ones None, taken once."""
-        found = self._objects.get(name)
-        if found is None:
-            found = self._objects[name] = self.column(name).to_numpy(dtype=object, na_value=None)
+    def _objects(self, name: str, rows: Indices) -> npt.NDArray[np.object_]:
+        """One attribute column's ``rows`` as Python values, missing ones None."""
+        found: npt.NDArray[np.object_] = (
+            self.column(name).array[rows].to_numpy(dtype=object, na_value=None)
+        )
         return found
 
     def _values(self, view: LayerView) -> pd.DataFrame:
