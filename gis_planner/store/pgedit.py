@@ -94,8 +94,8 @@ def update_row(
 ) -> int:
     """The row of ``key`` in ``table`` set to one validated row (plain values in the
     catalogue's types) by one UPDATE; the number of rows changed (0 or 1). One statement where
-    a delete and an insert took four (with the insert's savepoint), each holding the store's
-    revision, which every writer waits for, a little longer."""
+    a delete and an insert took four (with the insert's savepoint), each holding the row's
+    lock a little longer."""
     placeholders, values = _row_values(spec, row, geometry)
     condition, key_values = key_condition(key)
     cur.execute(

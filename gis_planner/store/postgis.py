@@ -54,6 +54,7 @@ from gis_planner.store.base import (
 from gis_planner.store.pgconnect import Connections, role_of, store_error
 from gis_planner.store.pgschema import (
     ADMIN_ROLE,
+    COUNT_CONSTRAINT,
     GEOMETRY,
     LAYER_SCHEMA,
     META_SCHEMA,
@@ -219,6 +220,8 @@ class PostGISTransaction:
         self._row_relations.clear()
         spec = get_spec(catalogue_name(name))
         valid = checked(frame, spec)
+        # Counted at once: the layer's record, made by the count, takes its metadata below.
+        self._count_now()
         table = self._table(name)
         if mode == "replace":
             # Under row-level security an operator's replace deletes its own rows only.
@@ -409,6 +412,10 @@ class PostGISTransaction:
     def _count_commit(self) -> None:
         commit_revision = sql.Identifier(META_SCHEMA, "commit_revision")
         self._cur.execute(sql.SQL("SELECT {}()").format(commit_revision))
+
+    def _count_now(self) -> None:
+        """Count this transaction's changes of layers as they are made, not as it commits."""
+        self._cur.execute(f"SET CONSTRAINTS {COUNT_CONSTRAINT} IMMEDIATE")
 
     # -- product records ---------------------------------------------------------------------
     def register(self, record: ProductRecord) -> None:
