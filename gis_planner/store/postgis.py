@@ -263,10 +263,7 @@ class PostGISTransaction:
         row, geometry, problems = validate_row(values, spec, geometry)
         if problems:
             raise LayerValidationError(name, row_problems(problems, values))
-        key = self._write_row(name, spec, row, geometry)
-        found = pgedit.select_row(self._cur, self._row_relation(name), spec, key)
-        assert found is not None, "a row written in this transaction is there"
-        return found
+        return self._write_row(name, spec, row, geometry)
 
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec, valid, _ = valid_row(name, frame)
@@ -281,15 +278,16 @@ class PostGISTransaction:
         row: Mapping[str, Any],
         geometry: shapely.Geometry | None,
     ) -> dict[str, Any]:
-        """A validated row in place of the row of its key, or added; its key."""
+        """A validated row in place of the row of its key, or added; the record as stored."""
         self._row_relation(name)
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
         key = {k: row[k] for k in spec.key}
-        if pgedit.update_row(self._cur, table, spec, row, geometry, key):
-            return key
+        updated = pgedit.update_row(self._cur, table, spec, row, geometry, key)
+        if updated is not None:
+            return updated
         try:
             with self._cur.connection.transaction():
-                pgedit.insert_row(self._cur, table, spec, row, geometry)
+                return pgedit.insert_row(self._cur, table, spec, row, geometry)
         except psycopg.errors.UniqueViolation:
             # Another writer created the row since it was read.
             label = "+".join(spec.key)
@@ -298,7 +296,6 @@ class PostGISTransaction:
                  "reason": "duplicate_key", "message": f"{label}: already in layer {name!r}"}
             )  # fmt: skip
             raise LayerValidationError(name, problems) from None
-        return key
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
         self._row_relation(name)
