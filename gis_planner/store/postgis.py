@@ -74,6 +74,8 @@ class PostGISTransaction:
         # The relation each layer's rows are read from, once per transaction for an edit's
         # several statements; a write or delete of whole layers forgets them.
         self._row_relations: dict[str, sql.Identifier] = {}
+        #: Whether anything was written (what ends the transaction when its caller raises).
+        self.wrote = False
 
     def _row_relation(self, name: str) -> sql.Identifier:
         found = self._row_relations.get(name)
@@ -217,6 +219,7 @@ class PostGISTransaction:
     ) -> None:
         if mode not in ("replace", "append"):
             raise GisPlannerError(f"unknown write mode {mode!r}")
+        self.wrote = True
         self._row_relations.clear()
         spec = get_spec(catalogue_name(name))
         valid = checked(frame, spec)
@@ -280,6 +283,7 @@ class PostGISTransaction:
     ) -> dict[str, Any]:
         """A validated row in place of the row of its key, or added; the record as stored."""
         self._row_relation(name)
+        self.wrote = True
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
         key = {k: row[k] for k in spec.key}
         updated = pgedit.update_row(self._cur, table, spec, row, geometry, key)
@@ -299,9 +303,11 @@ class PostGISTransaction:
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
         self._row_relation(name)
+        self.wrote = True
         return pgedit.delete_row(self._cur, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
 
     def record_change(self, change: Change) -> int:
+        self.wrote = True
         return pgedit.record_change(self._cur, change)
 
     def changes(
@@ -390,6 +396,7 @@ class PostGISTransaction:
         raise LayerValidationError(name, problems)
 
     def delete(self, name: str) -> None:
+        self.wrote = True
         self._row_relations.clear()
         self._relation(name)
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
@@ -407,6 +414,7 @@ class PostGISTransaction:
         )
 
     def _count_commit(self) -> None:
+        self.wrote = True
         commit_revision = sql.Identifier(META_SCHEMA, "commit_revision")
         self._cur.execute(sql.SQL("SELECT {}()").format(commit_revision))
 
@@ -545,12 +553,26 @@ class PostGISStore:
 
     @contextmanager
     def transaction(self) -> Iterator[PostGISTransaction]:
+        refused: Exception | None = None
         with self._connections.connection(self._role) as con:
             try:
                 with con.transaction():
-                    yield PostGISTransaction(self, con.cursor())
+                    tx = PostGISTransaction(self, con.cursor())
+                    try:
+                        yield tx
+                    except Exception as error:
+                        # A caller's refusal of a transaction that wrote nothing (a stale
+                        # ETag's 412) ends it by a COMMIT, which changes nothing either: after
+                        # a ROLLBACK the driver forgets the session's prepared statements, and
+                        # every statement of its next transactions was planned again.
+                        ok = con.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+                        if tx.wrote or not ok or isinstance(error, psycopg.Error):
+                            raise
+                        refused = error
             except psycopg.Error as error:
                 raise store_error(error, self.uri) from error
+        if refused is not None:
+            raise refused
 
     # -- every method is one transaction ----------------------------------------------------
     def list_layers(self) -> list[LayerInfo]:

@@ -293,6 +293,32 @@ def test_a_transaction_refused_by_its_caller_keeps_its_connection(
     assert sessions() == before
 
 
+def test_a_refusal_that_wrote_nothing_keeps_the_sessions_prepared_statements(
+    pg_store: PostGISStore, make_sites: SiteFactory
+) -> None:
+    """A transaction its caller refuses after reads only (a stale ETag's 412) ends without a
+    ROLLBACK, after which the driver forgets the session's prepared statements and the next
+    transactions' statements were all planned again; one that wrote is rolled back."""
+
+    def prepared() -> int:
+        with pg_store.transaction() as tx:
+            row = tx._cur.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        return int(row[0]) if row else 0
+
+    for _ in range(6):  # the driver prepares a statement at its fifth use
+        assert pg_store.revision() == 0
+    before = prepared()
+    assert before >= 1
+    with pytest.raises(GisPlannerError, match="refused"), pg_store.transaction() as tx:
+        tx.revision()
+        raise GisPlannerError("refused")
+    assert prepared() >= before
+    with pytest.raises(GisPlannerError, match="refused"), pg_store.transaction() as tx:
+        tx.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+        raise GisPlannerError("refused after a write")
+    assert not pg_store.has_layer("sites") and pg_store.revision() == 0
+
+
 def _sessions(store: PostGISStore) -> set[int]:
     """The store's sessions (every other one of the database)."""
     with psycopg.connect(store.url, autocommit=True) as con:
