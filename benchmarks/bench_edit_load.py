@@ -94,6 +94,15 @@ def _statements(url: str) -> list[tuple[str, int, int]]:
     return [(str(q), int(n), int(plans)) for q, n, plans in rows]
 
 
+def _sessions(url: str) -> int:
+    """Sessions opened on the database so far (each a new backend and a SCRAM exchange)."""
+    with psycopg.connect(url, autocommit=True) as con:
+        row = con.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _load(url: str, seconds: float) -> tuple[Counter[int], list[float], int]:
     """The editors and readers for ``seconds``: statuses, acknowledged edits' ms, requests."""
     statuses: Counter[int] = Counter()
@@ -172,9 +181,11 @@ def main() -> None:
                 with psycopg.connect(url, autocommit=True) as con:
                     con.execute("SELECT pg_stat_statements_reset()")
                 server_cpu, pg_cpu = _cpu_s(server), _cpu_s(postmaster, children=True)
+                sessions = _sessions(url)
                 statuses, edit_ms, requests = _load(base, seconds)
                 server_cpu = _cpu_s(server) - server_cpu
                 pg_cpu = _cpu_s(postmaster, children=True) - pg_cpu
+                sessions = _sessions(url) - sessions - 1  # less this benchmark's own
             statements = _statements(url)
         finally:
             stop_cluster(cluster_dir, immediate=True)
@@ -199,6 +210,7 @@ def main() -> None:
         ("PostgreSQL CPU ms / edit", f"{pg_cpu * 1000 / max(edits, 1):.1f}", f"{pg_cpu:.1f} s"),
         ("statements / edit", f"{calls / max(edits, 1):.1f}", f"{calls:,} statements"),
         ("plans / statement", f"{plans / max(calls, 1):.2f}", "1.00: each planned anew"),
+        ("sessions opened", f"{sessions:,}", "new PostgreSQL connections"),
         ("layer listings", f"{listings:,}", "store's layers listed again"),
         ("layer reloads", f"{reloads:,}", "whole layers read again (COPY)"),
     ]
