@@ -60,7 +60,7 @@ class CachedLayer:
     mercator: npt.NDArray[np.object_] | None
     tree: shapely.STRtree | None
     _folded: dict[str, pd.Series] = field(default_factory=dict)
-    _records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _records: dict[str, npt.NDArray[np.object_]] = field(default_factory=dict)
     _columns: dict[str, pd.Series] = field(default_factory=dict)
     _categories: dict[str, Category] = field(default_factory=dict)
     _points_xy: npt.NDArray[np.float64] | None = None
@@ -129,20 +129,38 @@ class CachedLayer:
 
     def records(self, rows: Indices, view: LayerView) -> list[dict[str, Any]]:
         """The view's fields of ``rows`` as dicts, masked fields emptied on other operators'
-        rows, missing values as None. Every row's dict is built once per view; a request
-        only picks them."""
-        every = self._records.get(view.scope)
-        if every is None:
+        rows, missing values as None. Each row's dict is built once per view, when a request
+        first asks for it: after an edit reloads the layer, a page of 50 builds 50 dicts, not
+        the whole layer's."""
+        made = self._records.get(view.scope)
+        if made is None:
             with self._lock:
-                every = self._records.get(view.scope)
-                if every is None:
-                    every = self._all_records(view)
-                    self._records[view.scope] = every
-        return [every[i] for i in rows]
+                made = self._records.setdefault(
+                    view.scope, np.full(len(self.frame), None, dtype=object)
+                )
+        missing = rows[pd.isna(made[rows])]
+        if len(missing):
+            columns = [self._objects(name, missing) for name in view.fields]
+            if view.masked:
+                others = self._objects("operator", missing) != view.mask_except
+                for i, name in enumerate(view.fields):
+                    if name in view.masked:
+                        columns[i] = columns[i].copy()
+                        columns[i][others] = None
+            built = np.empty(len(missing), dtype=object)
+            rows_values = zip(*columns, strict=True)
+            built[:] = [dict(zip(view.fields, values, strict=True)) for values in rows_values]
+            # Requests at once may build the same rows: equal dicts, any one of them stands.
+            made[missing] = built
+        found: list[dict[str, Any]] = made[rows].tolist()
+        return found
 
-    def _all_records(self, view: LayerView) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = self._values(view).to_dict("records")
-        return records
+    def _objects(self, name: str, rows: Indices) -> npt.NDArray[np.object_]:
+        """One attribute column's ``rows`` as Python values, missing ones None."""
+        found: npt.NDArray[np.object_] = (
+            self.column(name).array[rows].to_numpy(dtype=object, na_value=None)
+        )
+        return found
 
     def _values(self, view: LayerView) -> pd.DataFrame:
         """The view's fields as Python objects, missing and masked values as None."""
@@ -246,7 +264,13 @@ class LayerCache:
         self._revision = -1
         self._checked_at = -np.inf
         self._layers: dict[str, CachedLayer] = {}
+        # Listing the store and loading a layer take locks of their own: an edit's answer
+        # (``refresh``) and the other layers' requests never wait for a layer's reload.
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+        # ``refresh`` counts; a listing that began before the last one does not count as after.
+        self._refreshes = 0
+        self._listed_refreshes = 0
         self._memo: dict[Hashable, Any] = {}
         self._memo_revision = -1
         self._making: dict[Hashable, threading.Lock] = {}
@@ -255,16 +279,22 @@ class LayerCache:
     def infos(self) -> dict[str, LayerInfo]:
         """The store's layers, as of at most ``check_s`` seconds ago."""
         now = time.monotonic()
-        if now - self._checked_at > self.check_s:
+        if self._due(now):
             with self._lock:
-                if now - self._checked_at > self.check_s:
+                if self._due(now):
+                    # Read before the revision: a refresh after it asks again next time.
+                    refreshes = self._refreshes
                     # The revision is read first: a commit after it shows as a change next time.
                     revision = self.store.revision()
                     if revision != self._revision:
                         self._infos = {info.name: info for info in self.store.list_layers()}
                         self._revision = revision
                     self._checked_at = now
+                    self._listed_refreshes = refreshes
         return self._infos
+
+    def _due(self, now: float) -> bool:
+        return now - self._checked_at > self.check_s or self._listed_refreshes != self._refreshes
 
     def revision(self) -> int:
         """The store's revision, as of at most ``check_s`` seconds ago."""
@@ -299,8 +329,8 @@ class LayerCache:
     def refresh(self) -> None:
         """Ask the store again on next use: after a write through this server (an import),
         whose answers must show it at once."""
-        with self._lock:
-            self._checked_at = -np.inf
+        # No lock: an edit's answer must not wait for a listing or a reload in progress.
+        self._refreshes += 1
 
     def info(self, name: str) -> LayerInfo:
         try:
@@ -324,6 +354,8 @@ class LayerCache:
         if cached is not None and cached.version == version:
             return cached
         with self._lock:
+            loading = self._loading.setdefault(name, threading.Lock())
+        with loading:
             cached = self._layers.get(name)
             if cached is None or cached.version != version:
                 cached = self._load(name, version)

@@ -1,5 +1,5 @@
-"""Connections of the PostGIS store: a few kept open between transactions, the role a caller
-acts as, and the driver's errors as the library's."""
+"""Connections of the PostGIS store: a few kept open between transactions, each acting as one
+role, the role a caller acts as, and the driver's errors as the library's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from psycopg import sql
 
 from gis_planner.errors import StoreError, StoreUnavailable
 from gis_planner.operators import OPERATOR_KEYS
@@ -34,31 +35,36 @@ def role_of(caller: Caller) -> str:
 
 
 class Connections:
-    """Open connections of one URL, reused one transaction at a time."""
+    """Open connections of one URL, reused one transaction at a time.
+
+    A connection acts as one role all its life (``SET ROLE`` once, when it is opened) and is
+    handed only to transactions for that role: PostgreSQL plans a prepared statement on a
+    table with row-level security again whenever the role changes, so a connection shared by
+    the callers' roles in turn would plan the statements of every request again.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._idle: list[psycopg.Connection] = []
+        # (role, connection), the least recently used first.
+        self._idle: list[tuple[str | None, psycopg.Connection]] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
         # A forked child must never use (nor close) its parent's sockets: they are kept aside.
         self._inherited: list[psycopg.Connection] = []
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self, role: str | None = None) -> Iterator[psycopg.Connection]:
+        """A connection acting as ``role`` (None: the login's own role)."""
         with self._lock:
             if self._pid != os.getpid():
-                self._inherited += self._idle
+                self._inherited += [con for _, con in self._idle]
                 self._idle, self._pid = [], os.getpid()
-            con = self._idle.pop() if self._idle else None
+            con = self._take(role)
         if con is not None and not _alive(con):
             con.close()
             con = None
         if con is None:
-            try:
-                con = psycopg.connect(self.url, autocommit=True)
-            except psycopg.Error as error:
-                raise StoreUnavailable(f"{redact(self.url)}: cannot connect: {error}") from error
+            con = self._open(role)
         try:
             yield con
         finally:
@@ -69,17 +75,43 @@ class Connections:
                 and not con.broken
                 and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
             )
+            evicted = None
             with self._lock:
-                if healthy and len(self._idle) < _MAX_IDLE and self._pid == os.getpid():
-                    self._idle.append(con)
+                if healthy and self._pid == os.getpid():
+                    self._idle.append((role, con))
                     con = None
-            if con is not None:
+                    # Past the limit the least recently used goes, whatever its role, so that
+                    # the roles in use keep theirs.
+                    if len(self._idle) > _MAX_IDLE:
+                        evicted = self._idle.pop(0)[1]
+            for unused in (con, evicted):
+                if unused is not None:
+                    unused.close()
+
+    def _take(self, role: str | None) -> psycopg.Connection | None:
+        """The most recently used idle connection of ``role`` (under the lock)."""
+        for i in range(len(self._idle) - 1, -1, -1):
+            if self._idle[i][0] == role:
+                return self._idle.pop(i)[1]
+        return None
+
+    def _open(self, role: str | None) -> psycopg.Connection:
+        try:
+            con = psycopg.connect(self.url, autocommit=True)
+        except psycopg.Error as error:
+            raise StoreUnavailable(f"{redact(self.url)}: cannot connect: {error}") from error
+        if role is not None:
+            try:
+                con.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+            except psycopg.Error as error:
                 con.close()
+                raise store_error(error, redact(self.url)) from error
+        return con
 
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for con in idle:
+        for _, con in idle:
             con.close()
 
 

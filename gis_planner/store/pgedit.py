@@ -51,17 +51,22 @@ def select_row(
     """The row of ``key`` in ``relation`` as a record (``record_of``), None if there is none:
     one SELECT of plain values, far cheaper for one row than a COPY into a frame."""
     condition, values = key_condition(key)
+    row = cur.execute(
+        sql.SQL("SELECT {} FROM {} WHERE {}").format(_selected(spec), relation, condition),
+        values,
+    ).fetchone()
+    return None if row is None else _record(spec, row)
+
+
+def _selected(spec: LayerSpec) -> sql.Composable:
+    """The columns a record is made of (``_record``)."""
     selected: list[sql.Composable] = [sql.Identifier(name) for name in spec.field_names]
     if spec.geometry_type:
         selected.append(sql.SQL("ST_AsBinary({})").format(sql.Identifier(GEOMETRY)))
-    row = cur.execute(
-        sql.SQL("SELECT {} FROM {} WHERE {}").format(
-            sql.SQL(", ").join(selected), relation, condition
-        ),
-        values,
-    ).fetchone()
-    if row is None:
-        return None
+    return sql.SQL(", ").join(selected)
+
+
+def _record(spec: LayerSpec, row: tuple[Any, ...]) -> dict[str, Any]:
     wkb = row[len(spec.field_names)] if spec.geometry_type else None
     geometry = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
     return as_record(spec, dict(zip(spec.field_names, row, strict=False)), geometry)
@@ -91,20 +96,21 @@ def update_row(
     row: Mapping[str, Any],
     geometry: shapely.Geometry | None,
     key: Mapping[str, Any],
-) -> int:
+) -> dict[str, Any] | None:
     """The row of ``key`` in ``table`` set to one validated row (plain values in the
-    catalogue's types) by one UPDATE; the number of rows changed (0 or 1). One statement where
-    a delete and an insert took four (with the insert's savepoint), each holding the store's
-    revision, which every writer waits for, a little longer."""
+    catalogue's types) by one UPDATE; the record as stored, None if there is no such row. One
+    statement where a delete, an insert (with its savepoint) and a read took five, each
+    holding the row's lock a little longer."""
     placeholders, values = _row_values(spec, row, geometry)
     condition, key_values = key_condition(key)
-    cur.execute(
-        sql.SQL("UPDATE {} SET ({}) = ROW({}) WHERE {}").format(
-            table, pgrows.columns(spec), sql.SQL(", ").join(placeholders), condition
+    found = cur.execute(
+        sql.SQL("UPDATE {} SET ({}) = ROW({}) WHERE {} RETURNING {}").format(
+            table, pgrows.columns(spec), sql.SQL(", ").join(placeholders), condition,
+            _selected(spec),
         ),
         [*values, *key_values],
-    )
-    return int(cur.rowcount)
+    ).fetchone()  # fmt: skip
+    return None if found is None else _record(spec, found)
 
 
 def insert_row(
@@ -113,17 +119,20 @@ def insert_row(
     spec: LayerSpec,
     row: Mapping[str, Any],
     geometry: shapely.Geometry | None,
-) -> None:
+) -> dict[str, Any]:
     """One validated row (plain values in the catalogue's types) into ``table``, by one
-    INSERT: unlike COPY it goes through row-level security with no staging table, whose
-    creation would be most of the time of an edit (and churn the catalogue under many)."""
+    INSERT, and the record as stored: unlike COPY it goes through row-level security with no
+    staging table, whose creation would be most of the time of an edit (and churn the
+    catalogue under many)."""
     placeholders, values = _row_values(spec, row, geometry)
-    cur.execute(
-        sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-            table, pgrows.columns(spec), sql.SQL(", ").join(placeholders)
+    found = cur.execute(
+        sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING {}").format(
+            table, pgrows.columns(spec), sql.SQL(", ").join(placeholders), _selected(spec)
         ),
         values,
-    )
+    ).fetchone()
+    assert found is not None, "an INSERT returns its row"
+    return _record(spec, found)
 
 
 def delete_row(cur: psycopg.Cursor, table: sql.Identifier, key: Mapping[str, Any]) -> int:

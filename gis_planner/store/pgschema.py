@@ -10,7 +10,7 @@ some fields only, a view of every row with the fields a caller may not see empti
 Roles (cluster-wide): ``gp_admin`` owns everything (owners pass row-level security),
 ``gp_viewer``, and ``gp_operator_<key>`` per operator, members of ``gp_operator``, to which the
 policies apply. A trigger on every layer table counts each transaction that changes it as one
-commit of the store, whoever makes it (the store, QGIS or plain SQL).
+commit of the store, whoever makes it (the store, QGIS or plain SQL), as it commits.
 """
 
 from __future__ import annotations
@@ -247,12 +247,20 @@ def layer_table_sql(layer: str) -> Iterator[sql.Composed]:
     yield from layer_security_sql(layer)
 
 
+#: The deferred trigger that counts a transaction's changes as it commits.
+COUNT_CONSTRAINT = "gis_planner_meta.gis_planner_count"
 #: Functions of the meta schema. ``commit_revision`` increments the store's revision once a
 #: transaction, whatever it changes: the row lock it takes is held to the commit, so writers
-#: count their commits one after the other, in the order they become visible. Triggers take it
-#: before any row of a layer is touched, so two writers never wait on each other in turn. A
-#: statement counts even if it changes no row (a trigger per statement cannot tell, one per row
-#: would cost a call a row): a revision may change with nothing changed, never the reverse.
+#: count their commits one after the other, in the order they become visible. A layer's trigger
+#: only notes the layer as changed (``pending``, once a transaction and layer); the note's
+#: deferred trigger counts the commit and the layer's revision when the transaction commits, so
+#: the store's one revision row is locked for the commit alone, not for the rest of an edit (its
+#: reads, its history, the client's round trips), and writers of different rows do not wait for
+#: each other. It runs after every row is written, so two writers never wait on each other in
+#: turn. ``SET CONSTRAINTS … IMMEDIATE`` counts at once instead (a bulk write, which updates the
+#: layer's record after its rows). A statement counts even if it changes no row (a trigger per
+#: statement cannot tell, one per row would cost a call a row): a revision may change with
+#: nothing changed, never the reverse.
 _FUNCTIONS = """
 CREATE OR REPLACE FUNCTION gis_planner_meta.caller_operators() RETURNS text[]
 LANGUAGE sql STABLE AS $$
@@ -274,18 +282,54 @@ BEGIN
   RETURN counted;
 END
 $$;
+CREATE OR REPLACE FUNCTION gis_planner_meta.record_layer(text, text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  INSERT INTO gis_planner_meta.layers (layer, table_name, written_at, revision)
+  VALUES ($1, $2, now(), gis_planner_meta.commit_revision())
+  ON CONFLICT (layer) DO UPDATE SET written_at = excluded.written_at, revision = excluded.revision
+$$;
 CREATE OR REPLACE FUNCTION gis_planner_meta.layer_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  INSERT INTO gis_planner_meta.layers (layer, table_name, written_at, revision)
-  VALUES (TG_ARGV[0], TG_TABLE_NAME, now(), gis_planner_meta.commit_revision())
-  ON CONFLICT (layer) DO UPDATE
-  SET written_at = excluded.written_at, revision = excluded.revision;
+  IF TG_OP = 'TRUNCATE' THEN  -- a bulk change, counted at once as before
+    PERFORM gis_planner_meta.record_layer(TG_ARGV[0], TG_TABLE_NAME);
+  ELSE
+    INSERT INTO gis_planner_meta.pending (xact, layer, table_name)
+    VALUES (pg_current_xact_id(), TG_ARGV[0], TG_TABLE_NAME) ON CONFLICT DO NOTHING;
+  END IF;
   RETURN NULL;
 END
 $$;
+CREATE OR REPLACE FUNCTION gis_planner_meta.count_layer() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  DELETE FROM gis_planner_meta.pending WHERE xact = NEW.xact AND layer = NEW.layer;
+  IF FOUND THEN  -- else the layer's record was deleted since, and the change counted then
+    PERFORM gis_planner_meta.record_layer(NEW.layer, NEW.table_name);
+  END IF;
+  RETURN NULL;
+END
+$$;
+-- A layer's record deleted (the layer deleted) counts at once, and is not made again as the
+-- transaction commits.
+CREATE OR REPLACE FUNCTION gis_planner_meta.layer_deleted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM gis_planner_meta.commit_revision();
+  DELETE FROM gis_planner_meta.pending WHERE xact = pg_current_xact_id() AND layer = OLD.layer;
+  RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER gis_planner_deleted AFTER DELETE ON gis_planner_meta.layers
+  FOR EACH ROW EXECUTE FUNCTION gis_planner_meta.layer_deleted();
+DROP TRIGGER IF EXISTS gis_planner_count ON gis_planner_meta.pending;
+CREATE CONSTRAINT TRIGGER gis_planner_count AFTER INSERT ON gis_planner_meta.pending
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gis_planner_meta.count_layer();
 REVOKE ALL ON FUNCTION gis_planner_meta.commit_revision() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gis_planner_meta.layer_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gis_planner_meta.count_layer() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gis_planner_meta.record_layer(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gis_planner_meta.layer_deleted() FROM PUBLIC;
 """
 
 _META_TABLES = """
@@ -303,6 +347,14 @@ CREATE TABLE IF NOT EXISTS gis_planner_meta.layers (
   written_at timestamptz NOT NULL,
   info jsonb NOT NULL DEFAULT '{}',
   revision bigint NOT NULL
+);
+-- The layers a transaction changed, counted as it commits (see ``count_layer``); a row lives
+-- as long as its transaction.
+CREATE UNLOGGED TABLE IF NOT EXISTS gis_planner_meta.pending (
+  xact xid8 NOT NULL,
+  layer text NOT NULL,
+  table_name text NOT NULL,
+  PRIMARY KEY (xact, layer)
 );
 CREATE TABLE IF NOT EXISTS gis_planner_meta.products (
   id text PRIMARY KEY,

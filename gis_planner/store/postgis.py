@@ -3,9 +3,10 @@
 One table per layer (see ``pgschema``), the catalogue's rules as constraints, ownership as
 row-level security. Every method runs in a transaction of its own, or in the one of an open
 ``transaction()``; readers see only commits. A store acts for a caller (``acting_for``): each
-transaction starts with ``SET LOCAL ROLE`` to the caller's role, so what the caller may not see
-or change is refused by the database itself, not by this code. Without a caller the
-connection's own role applies (e.g. an operator's own login).
+transaction runs on a connection acting as the caller's role (``SET ROLE``, see
+``pgconnect.Connections``), so what the caller may not see or change is refused by the
+database itself, not by this code. Without a caller the login's own role applies (e.g. an
+operator's own login).
 
 Rows travel in bulk, one COPY each way (``pgrows``); the bbox, filters and columns of a read
 are conditions of its SQL.
@@ -53,6 +54,7 @@ from gis_planner.store.base import (
 from gis_planner.store.pgconnect import Connections, role_of, store_error
 from gis_planner.store.pgschema import (
     ADMIN_ROLE,
+    COUNT_CONSTRAINT,
     GEOMETRY,
     LAYER_SCHEMA,
     META_SCHEMA,
@@ -72,6 +74,8 @@ class PostGISTransaction:
         # The relation each layer's rows are read from, once per transaction for an edit's
         # several statements; a write or delete of whole layers forgets them.
         self._row_relations: dict[str, sql.Identifier] = {}
+        #: Whether anything was written (what ends the transaction when its caller raises).
+        self.wrote = False
 
     def _row_relation(self, name: str) -> sql.Identifier:
         found = self._row_relations.get(name)
@@ -215,9 +219,12 @@ class PostGISTransaction:
     ) -> None:
         if mode not in ("replace", "append"):
             raise GisPlannerError(f"unknown write mode {mode!r}")
+        self.wrote = True
         self._row_relations.clear()
         spec = get_spec(catalogue_name(name))
         valid = checked(frame, spec)
+        # Counted at once: the layer's record, made by the count, takes its metadata below.
+        self._count_now()
         table = self._table(name)
         if mode == "replace":
             # Under row-level security an operator's replace deletes its own rows only.
@@ -259,10 +266,7 @@ class PostGISTransaction:
         row, geometry, problems = validate_row(values, spec, geometry)
         if problems:
             raise LayerValidationError(name, row_problems(problems, values))
-        key = self._write_row(name, spec, row, geometry)
-        found = pgedit.select_row(self._cur, self._row_relation(name), spec, key)
-        assert found is not None, "a row written in this transaction is there"
-        return found
+        return self._write_row(name, spec, row, geometry)
 
     def put_row(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec, valid, _ = valid_row(name, frame)
@@ -277,15 +281,17 @@ class PostGISTransaction:
         row: Mapping[str, Any],
         geometry: shapely.Geometry | None,
     ) -> dict[str, Any]:
-        """A validated row in place of the row of its key, or added; its key."""
+        """A validated row in place of the row of its key, or added; the record as stored."""
         self._row_relation(name)
+        self.wrote = True
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
         key = {k: row[k] for k in spec.key}
-        if pgedit.update_row(self._cur, table, spec, row, geometry, key):
-            return key
+        updated = pgedit.update_row(self._cur, table, spec, row, geometry, key)
+        if updated is not None:
+            return updated
         try:
             with self._cur.connection.transaction():
-                pgedit.insert_row(self._cur, table, spec, row, geometry)
+                return pgedit.insert_row(self._cur, table, spec, row, geometry)
         except psycopg.errors.UniqueViolation:
             # Another writer created the row since it was read.
             label = "+".join(spec.key)
@@ -294,13 +300,14 @@ class PostGISTransaction:
                  "reason": "duplicate_key", "message": f"{label}: already in layer {name!r}"}
             )  # fmt: skip
             raise LayerValidationError(name, problems) from None
-        return key
 
     def delete_row(self, name: str, key: Mapping[str, Any]) -> int:
         self._row_relation(name)
+        self.wrote = True
         return pgedit.delete_row(self._cur, sql.Identifier(LAYER_SCHEMA, table_name(name)), key)
 
     def record_change(self, change: Change) -> int:
+        self.wrote = True
         return pgedit.record_change(self._cur, change)
 
     def changes(
@@ -389,6 +396,7 @@ class PostGISTransaction:
         raise LayerValidationError(name, problems)
 
     def delete(self, name: str) -> None:
+        self.wrote = True
         self._row_relations.clear()
         self._relation(name)
         table = sql.Identifier(LAYER_SCHEMA, table_name(name))
@@ -406,8 +414,13 @@ class PostGISTransaction:
         )
 
     def _count_commit(self) -> None:
+        self.wrote = True
         commit_revision = sql.Identifier(META_SCHEMA, "commit_revision")
         self._cur.execute(sql.SQL("SELECT {}()").format(commit_revision))
+
+    def _count_now(self) -> None:
+        """Count this transaction's changes of layers as they are made, not as it commits."""
+        self._cur.execute(f"SET CONSTRAINTS {COUNT_CONSTRAINT} IMMEDIATE")
 
     # -- product records ---------------------------------------------------------------------
     def register(self, record: ProductRecord) -> None:
@@ -540,14 +553,26 @@ class PostGISStore:
 
     @contextmanager
     def transaction(self) -> Iterator[PostGISTransaction]:
-        with self._connections.connection() as con:
+        refused: Exception | None = None
+        with self._connections.connection(self._role) as con:
             try:
                 with con.transaction():
-                    cur = con.cursor()
-                    self._enter_role(cur)
-                    yield PostGISTransaction(self, cur)
+                    tx = PostGISTransaction(self, con.cursor())
+                    try:
+                        yield tx
+                    except Exception as error:
+                        # A caller's refusal of a transaction that wrote nothing (a stale
+                        # ETag's 412) ends it by a COMMIT, which changes nothing either: after
+                        # a ROLLBACK the driver forgets the session's prepared statements, and
+                        # every statement of its next transactions was planned again.
+                        ok = con.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+                        if tx.wrote or not ok or isinstance(error, psycopg.Error):
+                            raise
+                        refused = error
             except psycopg.Error as error:
                 raise store_error(error, self.uri) from error
+        if refused is not None:
+            raise refused
 
     # -- every method is one transaction ----------------------------------------------------
     def list_layers(self) -> list[LayerInfo]:

@@ -23,6 +23,7 @@ from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError
 from gis_planner.products import ProductArea, ProductRecord
 from gis_planner.store import GeoPackageStore, LayerStore, PostGISStore, open_store
 from gis_planner.store.access import SITE_POSITION_FIELDS
+from gis_planner.store.postgis import PostGISTransaction
 from tests.conftest import SiteFactory
 
 
@@ -290,6 +291,97 @@ def test_a_transaction_refused_by_its_caller_keeps_its_connection(
         raise GisPlannerError("refused")
     assert pg_store.revision() == 0
     assert sessions() == before
+
+
+def test_a_refusal_that_wrote_nothing_keeps_the_sessions_prepared_statements(
+    pg_store: PostGISStore, make_sites: SiteFactory
+) -> None:
+    """A transaction its caller refuses after reads only (a stale ETag's 412) ends without a
+    ROLLBACK, after which the driver forgets the session's prepared statements and the next
+    transactions' statements were all planned again; one that wrote is rolled back."""
+
+    def prepared() -> int:
+        with pg_store.transaction() as tx:
+            row = tx._cur.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        return int(row[0]) if row else 0
+
+    for _ in range(6):  # the driver prepares a statement at its fifth use
+        assert pg_store.revision() == 0
+    before = prepared()
+    assert before >= 1
+    with pytest.raises(GisPlannerError, match="refused"), pg_store.transaction() as tx:
+        tx.revision()
+        raise GisPlannerError("refused")
+    assert prepared() >= before
+    with pytest.raises(GisPlannerError, match="refused"), pg_store.transaction() as tx:
+        tx.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+        raise GisPlannerError("refused after a write")
+    assert not pg_store.has_layer("sites") and pg_store.revision() == 0
+
+
+def _sessions(store: PostGISStore) -> set[int]:
+    """The store's sessions (every other one of the database)."""
+    with psycopg.connect(store.url, autocommit=True) as con:
+        rows = con.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        ).fetchall()
+    return {int(pid) for (pid,) in rows}
+
+
+def test_a_session_acts_for_one_role_all_its_life(pg_store: PostGISStore) -> None:
+    """Transactions of two operators in turn: each role's transactions go to its own session
+    (PostgreSQL plans statements on tables with row-level security again whenever the role
+    changes), and each acts as its caller."""
+    viettel, vnpt = pg_store.acting_for(VIETTEL), pg_store.acting_for(VNPT)
+    assert viettel.revision() == 0
+    first = _sessions(pg_store)
+    assert vnpt.revision() == 0
+    both = _sessions(pg_store)
+    assert len(first) == 1 and len(both) == 2 and first < both
+    for store in (viettel, vnpt, viettel):
+        assert store.revision() == 0
+    assert _sessions(pg_store) == both
+
+
+def _set_height(tx: PostGISTransaction, key: dict[str, str], height_m: float) -> None:
+    record = tx.read_record("sites", key)
+    assert record is not None
+    values = {k: v for k, v in record.items() if k != "geometry"} | {"height_m": height_m}
+    tx.put_record("sites", values, shapely.geometry.shape(record["geometry"]))
+
+
+def test_an_edit_in_progress_holds_no_other_writer(
+    pg_store: PostGISStore, make_sites: SiteFactory
+) -> None:
+    """The store's revision is counted as a transaction commits: an edit still open (its
+    reads, its history, a slow client) does not hold back another operator's edit, and the
+    commits count in the order they are made visible."""
+    pg_store.write(
+        "sites", make_sites([("A", "viettel", 105.9, 20.5), ("B", "vnpt", 105.91, 20.5)])
+    )
+    revision = pg_store.revision()
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            with pg_store.acting_for(VNPT).transaction() as tx:
+                _set_height(tx, {"site_id": "B", "operator": "vnpt"}, 41.0)
+        except BaseException as error:  # handed to the test thread
+            errors.append(error)
+
+    with pg_store.acting_for(VIETTEL).transaction() as tx:
+        _set_height(tx, {"site_id": "A", "operator": "viettel"}, 42.0)
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the other operator's edit waited for this one"
+        assert not errors, errors
+        assert pg_store.revision() == revision + 1
+    assert pg_store.revision() == revision + 2
+    assert pg_store.layer_revisions() == {"sites": revision + 2}
+    heights = pg_store.read("sites").set_index("site_id")["height_m"]
+    assert heights.to_dict() == {"A": 42.0, "B": 41.0}
 
 
 def test_open_store_takes_urls_even_through_a_path(pg_store: PostGISStore) -> None:
