@@ -180,6 +180,24 @@ def test_a_deleted_layer_leaves_a_valid_geopackage(
     assert [str(n) for n, _ in pyogrio.list_layers(store.path)].count("sites") == 1
 
 
+def test_layers_written_by_another_program_are_seen(
+    store: GeoPackageStore, make_sites: SiteFactory
+) -> None:
+    """The store lists a file's layers once for each state of the file: a layer another store
+    or program writes (in place, as QGIS does) or removes is seen at the next read."""
+    store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    assert store.has_layer("sites") and not store.has_layer("notes")
+    other = GeoPackageStore(store.path)
+    other.write("sites__copy", store.read("sites"))
+    assert store.has_layer("sites__copy")
+    notes = pd.DataFrame({"note": ["Thôn Đông"]})
+    pyogrio.write_dataframe(notes, store.path, layer="notes", driver="GPKG", append=False)
+    assert store.has_layer("notes")
+    other.delete("sites__copy")
+    assert not store.has_layer("sites__copy")
+    assert store.read("notes")["note"].tolist() == ["Thôn Đông"]
+
+
 def test_transaction_commits_together_or_not_at_all(
     any_store: LayerStore, make_sites: SiteFactory
 ) -> None:

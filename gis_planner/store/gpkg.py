@@ -116,13 +116,22 @@ class GeoPackageFile:
         self._uri = uri
         #: The revision the changes made through this file will have once committed.
         self.commit_revision = 0
+        #: The layer names, and the state of the file they were listed from.
+        self._listed: tuple[tuple[int, ...], tuple[str, ...]] | None = None
 
     # -- reading -----------------------------------------------------------------------------
     def _names(self) -> list[str]:
-        if not self.path.exists():
+        # GDAL opens the whole file to list its layers (60 ms on the new province's store with
+        # its products), and every read asks: listed again only when the file has changed,
+        # here or in another program (QGIS writes in place, maybe through a WAL).
+        state = _file_state(self.path)
+        if not state:
             return []
-        own = (META_TABLE, REVISION_TABLE, PRODUCTS_TABLE, STYLES_TABLE, gpkgedit.AUDIT_TABLE)
-        return [str(n) for n, _ in pyogrio.list_layers(self.path) if n not in own]
+        if self._listed is None or self._listed[0] != state:
+            own = (META_TABLE, REVISION_TABLE, PRODUCTS_TABLE, STYLES_TABLE, gpkgedit.AUDIT_TABLE)
+            listed = tuple(str(n) for n, _ in pyogrio.list_layers(self.path) if n not in own)
+            self._listed = (state, listed)
+        return list(self._listed[1])
 
     def revision(self) -> int:
         """The revision of the file's last commit; 0 for a file no commit has counted."""
@@ -258,6 +267,7 @@ class GeoPackageFile:
             geometry_type=spec.geometry_type,
             layer_options={"SPATIAL_INDEX": "YES"} if spec.geometry_type else None,
         )
+        self._listed = None  # within the clock's tick, the file's state may look the same
         count = int(pyogrio.read_info(self.path, layer=name)["features"])
         self._write_meta(name, count, metadata or {})
         self._describe_for_qgis(name, spec)
@@ -438,6 +448,22 @@ class GeoPackageFile:
                 con.execute(f"DELETE FROM {META_TABLE} WHERE layer = ?", (name,))
             if _columns(con, STYLES_TABLE):
                 con.execute(f"DELETE FROM {STYLES_TABLE} WHERE f_table_name = ?", (name,))
+        self._listed = None
+
+
+def _file_state(path: Path) -> tuple[int, ...]:
+    """What changes whenever the file (or its write-ahead log) is written or replaced; empty
+    when there is no file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return ()
+    state = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    try:
+        wal = path.with_name(path.name + "-wal").stat()
+    except FileNotFoundError:
+        return state
+    return (*state, wal.st_mtime_ns, wal.st_size)
 
 
 def _columns(con: sqlite3.Connection, table: str) -> list[str]:
