@@ -12,12 +12,16 @@ list has title rows, Vietnamese tower types and statuses, heights missing on som
 from the tower type); its baseline is plain ``pandas.read_excel`` of the same file (calamine
 engine), the ratio printed. For information, also an OpenCelliD-format export of 100,000 cells,
 grouped into sites.
+The XLSX table gives the CPU time (every thread of the process) beside the wall time, and the
+load average around it: the import reads the sheet on both cores, so on a machine shared with
+other work its wall time says more of the others than of the import.
 Run: ``python -m benchmarks.bench_io``.
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -171,26 +175,33 @@ def main() -> None:
         assert result.fixed_by_reason()["assumed"] > 0
         return result.accepted
 
+    load_before = os.getloadavg()
     xlsx_timing, xlsx_accepted = measure(run_xlsx_import, repeat=3)
     xlsx_s = xlsx_timing.median_s - copy.median_s
+    xlsx_cpu_s = xlsx_timing.cpu_median_s - copy.cpu_median_s
     pandas_timing, frame = measure(
         lambda: pd.read_excel(xlsx_path, engine="calamine", skiprows=2), repeat=3
     )
+    load_after = os.getloadavg()
     assert len(frame) == ROWS
     print_table(
         f"Import of a {ROWS:,}-row XLSX station list, Vietnamese values (median of "
-        f"{xlsx_timing.repeats})",
-        ("operation", "seconds", "rows/s", "note"),
+        f"{xlsx_timing.repeats}; load average (1, 5, 15 min) before "
+        f"{', '.join(f'{x:.1f}' for x in load_before)}, after "
+        f"{', '.join(f'{x:.1f}' for x in load_after)})",
+        ("operation", "seconds", "CPU s", "rows/s", "note"),
         [
             (
                 "gis-planner import (every check, atomic)",
                 f"{xlsx_s:.2f}",
+                f"{xlsx_cpu_s:.2f}",
                 f"{xlsx_accepted / xlsx_s:,.0f}",
                 verdict(xlsx_s, TARGET_S) + f" (≤ {TARGET_S:g} s)",
             ),
             (
                 "baseline: pandas.read_excel (calamine)",
                 f"{pandas_timing.median_s:.2f}",
+                f"{pandas_timing.cpu_median_s:.2f}",
                 f"{ROWS / pandas_timing.median_s:,.0f}",
                 f"checked import costs {xlsx_s / pandas_timing.median_s:.1f}× plain reading",
             ),

@@ -17,18 +17,23 @@ class Timing:
     median_s: float
     best_s: float
     repeats: int
+    #: This process's CPU time (every thread), median of the repeats: on a shared machine, the
+    #: work done, which the wall time overstates when others hold the cores.
+    cpu_median_s: float = 0.0
 
 
 def measure(fn: Callable[[], T], *, repeat: int = 5, warmup: int = 1) -> tuple[Timing, T]:
     """Run ``fn`` ``warmup`` times unmeasured, then ``repeat`` times; returns the last result."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu_times = [], []
     for _ in range(max(repeat, 1)):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
-    return Timing(statistics.median(times), min(times), len(times)), result
+        cpu_times.append(time.process_time() - cpu_start)
+    timing = Timing(statistics.median(times), min(times), len(times), statistics.median(cpu_times))
+    return timing, result
 
 
 def peak_rss_mib() -> float:
