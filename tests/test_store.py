@@ -196,6 +196,11 @@ def test_layers_written_by_another_program_are_seen(
     other.delete("sites__copy")
     assert not store.has_layer("sites__copy")
     assert store.read("notes")["note"].tolist() == ["Thôn Đông"]
+    # Dropped in place at once: the file keeps its size, and maybe its time.
+    with closing(sqlite3.connect(store.path)) as con, con:
+        con.execute('DROP TABLE "notes"')
+        con.execute("DELETE FROM gpkg_contents WHERE table_name = 'notes'")
+    assert not store.has_layer("notes")
 
 
 def test_transaction_commits_together_or_not_at_all(

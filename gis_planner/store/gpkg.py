@@ -453,12 +453,16 @@ class GeoPackageFile:
 
 def _file_state(path: Path) -> tuple[int, ...]:
     """What changes whenever the file (or its write-ahead log) is written or replaced; empty
-    when there is no file."""
+    when there is no file. Besides the file's identity, time and size, SQLite's change counter
+    (bytes 24–27 of its header, counted by every commit outside WAL mode): a commit within the
+    clock's tick that leaves the size alone (a table dropped) still changes the state."""
     try:
         stat = path.stat()
+        with path.open("rb") as file:
+            counter = int.from_bytes(file.read(28)[24:28], "big")
     except FileNotFoundError:
         return ()
-    state = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    state = (stat.st_ino, stat.st_mtime_ns, stat.st_size, counter)
     try:
         wal = path.with_name(path.name + "-wal").stat()
     except FileNotFoundError:
