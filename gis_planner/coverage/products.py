@@ -141,10 +141,12 @@ class _TiledRaster:
         self.dataset.close()
         cog = self.path.with_name(self.path.name + ".cog.part")
         # the COG driver orders the file for range requests; the previous COG is replaced only
-        # once the new one is whole
+        # once the new one is whole. Its blocks are compressed on every core (the same bytes
+        # as on one: a 4,000² raster of three bands 2.2 s against 3.4 s), as the conversions
+        # run after the kernel's threads have finished with the scene
         rasterio.shutil.copy(
             self.part, cog, driver="COG", compress="DEFLATE", level=DEFLATE_LEVEL,
-            overviews="FORCE_USE_EXISTING", blocksize=BLOCK_PX,
+            overviews="FORCE_USE_EXISTING", blocksize=BLOCK_PX, num_threads="ALL_CPUS",
         )  # fmt: skip
         cog.replace(self.path)
         self.part.unlink()
