@@ -13,8 +13,9 @@ from the tower type); its baseline is plain ``pandas.read_excel`` of the same fi
 engine), the ratio printed. For information, also an OpenCelliD-format export of 100,000 cells,
 grouped into sites.
 The XLSX table gives the CPU time (every thread of the process) beside the wall time, and the
-load average around it: the import reads the sheet on both cores, so on a machine shared with
-other work its wall time says more of the others than of the import.
+load average around it: the import reads the store on a second thread while calamine parses the
+sheet, so on a machine shared with other work its wall time says more of the others than of the
+import.
 Run: ``python -m benchmarks.bench_io``.
 """
 
