@@ -257,10 +257,10 @@ COUNT_CONSTRAINT = "gis_planner_meta.gis_planner_count"
 #: the store's one revision row is locked for the commit alone, not for the rest of an edit (its
 #: reads, its history, the client's round trips), and writers of different rows do not wait for
 #: each other. It runs after every row is written, so two writers never wait on each other in
-#: turn. ``SET CONSTRAINTS … IMMEDIATE`` counts at once instead (a bulk write, which updates the
-#: layer's record after its rows). A statement counts even if it changes no row (a trigger per
-#: statement cannot tell, one per row would cost a call a row): a revision may change with
-#: nothing changed, never the reverse.
+#: turn. ``SET CONSTRAINTS … IMMEDIATE`` counts at once instead (the first write of a new layer,
+#: whose record the count makes, after its rows). A statement counts even if it changes no row
+#: (a trigger per statement cannot tell, one per row would cost a call a row): a revision may
+#: change with nothing changed, never the reverse.
 _FUNCTIONS = """
 CREATE OR REPLACE FUNCTION gis_planner_meta.caller_operators() RETURNS text[]
 LANGUAGE sql STABLE AS $$

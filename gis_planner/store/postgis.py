@@ -223,8 +223,6 @@ class PostGISTransaction:
         self._row_relations.clear()
         spec = get_spec(catalogue_name(name))
         valid = checked(frame, spec)
-        # Counted at once: the layer's record, made by the count, takes its metadata below.
-        self._count_now()
         table = self._table(name)
         if mode == "replace":
             # Under row-level security an operator's replace deletes its own rows only.
@@ -238,12 +236,16 @@ class PostGISTransaction:
             pgrows.copy_in(self._cur, table, spec, valid)
         record = {"gis_planner_version": __version__, **(metadata or {})}
         info = json.dumps(record, ensure_ascii=False, default=str)
-        self._cur.execute(
-            sql.SQL("UPDATE {} SET info = %s::jsonb WHERE layer = %s").format(
-                sql.Identifier(META_SCHEMA, "layers")
-            ),
-            (info, name),
+        note = sql.SQL("UPDATE {} SET info = %s::jsonb WHERE layer = %s").format(
+            sql.Identifier(META_SCHEMA, "layers")
         )
+        if not self._cur.execute(note, (info, name)).rowcount:
+            # A new layer: its record is made by the count, so counted at once. A layer that
+            # has one is counted as the transaction commits, after its rows: taking the store's
+            # revision row before them waits for an edit holding one of them, while the edit
+            # waits for the revision row to commit (a deadlock).
+            self._count_now()
+            self._cur.execute(note, (info, name))
 
     # -- one row at a time ---------------------------------------------------------------
     def read_row(self, name: str, key: Mapping[str, Any]) -> pd.DataFrame:
@@ -404,8 +406,8 @@ class PostGISTransaction:
             # The catalogue's tables stay, with their policies, for QGIS projects that use them.
             self._cur.execute(sql.SQL("DELETE FROM {}").format(table))
         else:
-            self._count_commit()
             self._cur.execute(sql.SQL("DROP TABLE {} CASCADE").format(table))
+            self._count_commit()  # after the table's locks, as an edit takes them
         self._cur.execute(
             sql.SQL("DELETE FROM {} WHERE layer = %s").format(
                 sql.Identifier(META_SCHEMA, "layers")
@@ -479,8 +481,8 @@ def _timestamp(value: datetime | None) -> str | None:
 class PostGISStore:
     """A ``LayerStore`` in a PostGIS database made by ``gis-planner db init``.
 
-    ``acting_for`` is the caller every transaction acts for (its role set with ``SET LOCAL
-    ROLE``; the login must be a member of it); None keeps the login's own role.
+    ``acting_for`` is the caller every transaction acts for (on a connection set to its role
+    once, by ``SET ROLE``; the login must be a member of it); None keeps the login's own role.
     ``assets_dir`` is where file products go (default: ``<output_dir>/<database>_assets``).
     """
 
