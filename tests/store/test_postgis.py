@@ -273,24 +273,15 @@ def test_connections_ended_by_the_server_are_replaced(pg_store: PostGISStore) ->
 def test_a_transaction_refused_by_its_caller_keeps_its_connection(
     pg_store: PostGISStore,
 ) -> None:
-    """An error raised inside a transaction (an edit refused: a stale ETag) rolls it back and
-    gives the session back: closing it made every refusal cost a new backend."""
-
-    def sessions() -> set[int]:
-        with psycopg.connect(pg_store.url, autocommit=True) as con:
-            rows = con.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            ).fetchall()
-        return {int(pid) for (pid,) in rows}
-
+    """An error raised inside a transaction (an edit refused: a stale ETag) ends it and gives
+    the session back: closing it made every refusal cost a new backend."""
     assert pg_store.revision() == 0  # leaves an idle connection in the store
-    before = sessions()
+    before = _sessions(pg_store)
     with pytest.raises(GisPlannerError), pg_store.transaction() as tx:
         tx.revision()
         raise GisPlannerError("refused")
     assert pg_store.revision() == 0
-    assert sessions() == before
+    assert _sessions(pg_store) == before
 
 
 def test_a_refusal_that_wrote_nothing_keeps_the_sessions_prepared_statements(
@@ -382,6 +373,36 @@ def test_an_edit_in_progress_holds_no_other_writer(
     assert pg_store.layer_revisions() == {"sites": revision + 2}
     heights = pg_store.read("sites").set_index("site_id")["height_m"]
     assert heights.to_dict() == {"A": 42.0, "B": 41.0}
+
+
+def test_an_edit_in_progress_and_a_replacement_of_its_layer_do_not_deadlock(
+    pg_store: PostGISStore, make_sites: SiteFactory
+) -> None:
+    """An admin's import replacing a layer waits for an open edit of one of its rows, and goes
+    on once the edit commits: it took the store's revision row before the rows, and the edit
+    then waited for it at its commit (PostgreSQL ended the import: "deadlock detected")."""
+    pg_store.write(
+        "sites", make_sites([("A", "viettel", 105.9, 20.5), ("B", "vnpt", 105.91, 20.5)])
+    )
+    revision = pg_store.revision()
+    errors: list[BaseException] = []
+
+    def replace() -> None:
+        try:
+            pg_store.write("sites", make_sites([("C", "vnpt", 105.92, 20.5)]))
+        except BaseException as error:  # handed to the test thread
+            errors.append(error)
+
+    with pg_store.acting_for(VIETTEL).transaction() as tx:
+        _set_height(tx, {"site_id": "A", "operator": "viettel"}, 42.0)
+        thread = threading.Thread(target=replace)
+        thread.start()
+        thread.join(timeout=2)
+        assert thread.is_alive(), "the replacement did not wait for the edit's row"
+    thread.join(timeout=30)
+    assert not thread.is_alive() and not errors, errors
+    assert pg_store.revision() == revision + 2
+    assert pg_store.read("sites")["site_id"].tolist() == ["C"]
 
 
 def test_open_store_takes_urls_even_through_a_path(pg_store: PostGISStore) -> None:
