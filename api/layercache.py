@@ -10,6 +10,7 @@ differ only in their revisions.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -269,6 +270,9 @@ class LayerCache:
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
         # ``refresh`` counts; a listing that began before the last one does not count as after.
+        # Counted without a lock by ``next`` of one counter (atomic, where ``+= 1`` is a read
+        # and a write two refreshes may interleave).
+        self._refresh_numbers = itertools.count(1)
         self._refreshes = 0
         self._listed_refreshes = 0
         self._memo: dict[Hashable, Any] = {}
@@ -330,7 +334,7 @@ class LayerCache:
         """Ask the store again on next use: after a write through this server (an import),
         whose answers must show it at once."""
         # No lock: an edit's answer must not wait for a listing or a reload in progress.
-        self._refreshes += 1
+        self._refreshes = next(self._refresh_numbers)
 
     def info(self, name: str) -> LayerInfo:
         try:

@@ -32,7 +32,7 @@ import psycopg
 
 from benchmarks.bench_api import serving
 from benchmarks.harness import print_table, verdict
-from gis_planner.apikeys import hash_key
+from gis_planner.apikeys import hash_key, key_id
 from gis_planner.sample import load_sample
 from gis_planner.settings import get_settings
 from gis_planner.store import PostGISStore
@@ -63,7 +63,7 @@ CLUSTER_SETTINGS = {
 def _keys() -> str:
     entries = [
         {"name": name, "role": "admin" if name == "admin" else "operator",
-         "operator": None if name == "admin" else name, "key_id": key.split("_")[1],
+         "operator": None if name == "admin" else name, "key_id": key_id(key),
          "hash": hash_key(key)}
         for name, key in KEYS.items()
     ]  # fmt: skip

@@ -39,8 +39,10 @@ class HeldStore(GeoPackageStore):
         return super().read(name, **kwargs)
 
     def revision(self) -> int:
+        # Held after the read: the caller goes on with the revision from before the hold.
+        revision = super().revision()
         self._hold("revision")
-        return super().revision()
+        return revision
 
 
 @pytest.fixture
