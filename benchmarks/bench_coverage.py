@@ -1,8 +1,9 @@
 """Coverage speed and memory: the streamed engine against the whole grid held in memory.
 
 Targets (issue 13): at 25 m over the sample the engine is no slower than holding the whole grid
-and takes ≤ 10 s on this 2-core machine; the whole coverage run (engine, COGs, statistics)
-peaks at ≤ 800 MiB; a 4× larger area peaks at ≤ 1.2× the memory of the 1× area.
+and takes ≤ 10 s on this 2-core machine (≤ 20 s over the whole new Ninh Bình province, issue
+16); the whole coverage run (engine, COGs, statistics) peaks at ≤ 800 MiB; a 4× larger area
+peaks at ≤ 1.2× the memory of the 1× area.
 
 Each figure comes from a process of its own (spawned), whose peak resident memory (ru_maxrss,
 the worker threads included) is its own, so that runs do not inflate one another:
@@ -44,7 +45,8 @@ from gis_planner.settings import get_settings
 
 RESOLUTION_M = 25.0
 WORKERS = 2
-TARGET_ENGINE_S = 10.0
+#: The engine's target by bundled sample: the former Hà Nam, the whole new province.
+TARGET_ENGINE_S = {"hanam": 10.0, "ninhbinh": 20.0}
 TARGET_MIB = 800.0
 TARGET_AREA_RATIO = 1.2
 LAYERS = ("cells", "admin_units", "villages", "priority_areas")
@@ -160,6 +162,7 @@ def main() -> None:
     run_4 = in_child("run", 2)
     load_after = os.getloadavg()
     area_ratio = run_4.peak_mib / run_1.peak_mib
+    target_engine_s = TARGET_ENGINE_S.get(get_settings().sample_dir.name, 10.0)
     print_table(
         f"Coverage at {RESOLUTION_M:g} m, every operator and technology of the sample "
         f"{get_settings().sample_dir.name}, "
@@ -171,7 +174,7 @@ def main() -> None:
             (
                 "engine, streamed (wall)",
                 f"{engine.seconds:.2f} s",
-                verdict(engine.seconds, TARGET_ENGINE_S) + f" (≤ {TARGET_ENGINE_S:g} s)",
+                verdict(engine.seconds, target_engine_s) + f" (≤ {target_engine_s:g} s)",
             ),
             (
                 "engine, whole grid in memory (wall)",
@@ -183,7 +186,11 @@ def main() -> None:
                 f"{engine.evaluations:,}",
                 "same in both" if engine.evaluations == whole.evaluations else "DIFFER",
             ),
-            ("peak memory, engine streamed", f"{engine.peak_mib:.0f} MiB", "ru_maxrss"),
+            (
+                "peak memory, engine streamed",
+                f"{engine.peak_mib:.0f} MiB",
+                verdict(engine.peak_mib, TARGET_MIB) + f" (≤ {TARGET_MIB:g} MiB; ru_maxrss)",
+            ),
             (
                 "peak memory, engine whole grid",
                 f"{whole.peak_mib:.0f} MiB",

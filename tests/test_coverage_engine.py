@@ -95,6 +95,25 @@ def test_three_cells_match_a_direct_computation() -> None:
     np.testing.assert_array_equal(result.n_servers[reached & margin], counted[reached & margin])
 
 
+def test_tables_end_at_the_sample_past_the_farthest_reach() -> None:
+    # cells 0 and 1 share a table (same model, band and height), cell 2 has its own
+    cells = cell_rows({}, {"azimuth_deg": 180.0, "tx_power_dbm": 40.0}, {"height_m": 45.0})
+    x, y = [X0, X0, X0 + 3000.0], [Y0, Y0, Y0]
+    scene = scene_of(cells, x, y, margins_db=(("4G", 10.0),), max_range_m=10_000.0)
+    step = scene.table_step_m
+    # the kernel interpolates at a distance d between the samples floor(d / step) and the next
+    last = np.floor(scene.range_m / step).astype(int) + 1
+    assert scene.table_offset[0] == scene.table_offset[1] != scene.table_offset[2]
+    assert len(scene.path_loss_table) == max(last[0], last[1]) + 1 + last[2] + 1
+    assert scene.range_m.max() < 10_000.0 / 2  # the cut removes most of the model's range
+    model = model_for(1800.0, "urban")
+    for cell, height_m in ((0, 30.0), (2, 45.0)):
+        samples = np.arange(last[cell] + 1)
+        held = scene.path_loss_table[scene.table_offset[cell] + samples]
+        loss = model.path_loss(samples * step, 1800.0, height_m, 1.5).loss_db
+        np.testing.assert_allclose(held, loss, rtol=1e-6)
+
+
 def test_two_cell_boundary_and_sinr_by_hand() -> None:
     # two identical omni cells 2 km apart face each other: the boundary is the mid-line
     cells = cell_rows(

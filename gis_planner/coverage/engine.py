@@ -24,6 +24,8 @@ carrying its scenes, grid, window and mask explicitly.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
@@ -458,7 +460,7 @@ def local_runner(params: CoverageParams) -> TileRunner:
 
     def run(tasks: Iterator[TileTask]) -> Iterator[CoverageTile]:
         if params.workers <= 1:
-            yield from map(run_task, tasks)
+            yield from _trimmed(map(run_task, tasks))
             return
         # numba releases the GIL in the kernel, so threads share the scenes at no cost;
         # spawned processes get each task pickled (fork would copy the parent's threads and
@@ -470,7 +472,7 @@ def local_runner(params: CoverageParams) -> TileRunner:
         else:
             pool = ThreadPoolExecutor(params.workers)
         with pool:
-            yield from _bounded(pool, run_task, tasks, 2 * params.workers)
+            yield from _trimmed(_bounded(pool, run_task, tasks, 2 * params.workers))
 
     return run
 
@@ -490,6 +492,31 @@ def _bounded(
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         yield from (future.result() for future in done)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    return trim
+
+
+#: glibc's ``malloc_trim`` (None elsewhere).
+_TRIM = _malloc_trim()
+
+
+def _trimmed(tiles: Iterator[CoverageTile]) -> Iterator[CoverageTile]:
+    """``tiles``, giving the memory of the tiles freed so far back to the system after each.
+
+    Each worker thread allocates its tiles' arrays in an arena of its own, and glibc keeps the
+    freed blocks there (the arrays are below its mmap threshold once the first tile's arrays
+    have been freed), so that the process grew by about 85 MiB over a province's tiles where
+    none of them was still held. A trim after each finished tile keeps the run at its live
+    memory, for about a millisecond.
+    """
+    for tile in tiles:
+        yield tile
+        if _TRIM is not None:
+            _TRIM(0)
 
 
 def masked_windows(
