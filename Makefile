@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STORE ?= output/hanam.gpkg
 # The browser test drives Debian's chromium (Playwright cannot download a browser here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -20,9 +19,10 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,national]'
 	touch $@ $(VENV)/.runtime
 
-# Main job on a bundled sample (SAMPLE=hanam, the former Hà Nam province, or ninhbinh, the whole
-# new province): build the store, write the products, serve the viewer.
-demo: SAMPLE ?= hanam
+# Main job on a bundled sample (SAMPLE=ninhbinh, the whole new province, or hanam, the former Hà
+# Nam province alone, quicker): build the store, write the products, serve the viewer.
+demo: SAMPLE ?= ninhbinh
+demo: STORE ?= output/$(SAMPLE).gpkg
 demo: $(VENV)/.runtime
 	$(BIN)/gis-planner init --store $(STORE) --sample $(SAMPLE)
 	$(BIN)/gis-planner layers --store $(STORE)

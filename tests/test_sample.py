@@ -12,6 +12,7 @@ import pytest
 from gis_planner.admin import units
 from gis_planner.crs import metric_crs_of
 from gis_planner.sample import read_sample_layer, sample_files
+from gis_planner.settings import SAMPLE_DIRS, get_settings
 from gis_planner.sharing import cluster_positions
 from gis_planner.store import GeoPackageStore
 from layers.build_sample import build_layers, write_layers
@@ -47,6 +48,18 @@ def test_committed_sample_is_what_the_script_builds(built: tuple[Path, Path]) ->
             assert committed.geometry.geom_equals_exact(rebuilt.geometry, tolerance=1e-6).all(), (
                 name
             )
+
+
+def test_the_whole_new_province_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the suite pins the former Hà Nam (conftest); a user's `init` and store are the province's
+    monkeypatch.delenv("GIS_PLANNER_SAMPLE", raising=False)
+    monkeypatch.delenv("GIS_PLANNER_STORE", raising=False)
+    settings = get_settings()
+    assert settings.sample == "ninhbinh"
+    assert settings.sample_dir == SAMPLE_DIRS["ninhbinh"]
+    assert settings.store == Path("output") / "ninhbinh.gpkg"
+    monkeypatch.setenv("GIS_PLANNER_SAMPLE", "hanam")
+    assert get_settings().sample_dir == SAMPLE_DIRS["hanam"] == SAMPLE_DIR
 
 
 def test_admin_units_of_both_versions(sample_store: GeoPackageStore) -> None:

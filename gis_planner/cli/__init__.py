@@ -37,7 +37,7 @@ from gis_planner.errors import GisPlannerError
 app = typer.Typer(
     cls=LocalisedGroup,
     name="gis-planner",
-    help="Telecom infrastructure planning GIS (Hà Nam sample bundled).",
+    help="Telecom infrastructure planning GIS (the new Ninh Bình province bundled as a sample).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Click's plain help: typer's rich help imports rich's markdown renderer (about 0.3 s of

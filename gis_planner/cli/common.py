@@ -24,7 +24,7 @@ err_console = Console(stderr=True)
 StoreOption = Annotated[
     Path | None,
     typer.Option(
-        "--store", help="Layer store (.gpkg); default GIS_PLANNER_STORE or output/hanam.gpkg."
+        "--store", help="Layer store (.gpkg); default GIS_PLANNER_STORE or output/ninhbinh.gpkg."
     ),
 ]
 LangOption = Annotated[

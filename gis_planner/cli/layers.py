@@ -23,8 +23,8 @@ def init(
     sample: Annotated[
         str | None,
         typer.Option(
-            help="Bundled sample: hanam (the former Hà Nam province) or ninhbinh (the whole new "
-            "province); default GIS_PLANNER_SAMPLE or hanam."
+            help="Bundled sample: ninhbinh (the whole new province) or hanam (the former Hà Nam "
+            "province alone); default GIS_PLANNER_SAMPLE or ninhbinh."
         ),
     ] = None,
     sample_dir: Annotated[
