@@ -142,6 +142,23 @@ def test_a_text_with_a_nul_character_matches_no_row(
     assert pg_store.read("sites", filters={"operator": "\x00"}).empty
 
 
+def test_a_page_is_a_slice_of_the_read_and_its_count(pg_sample_store: PostGISStore) -> None:
+    viettel = pg_sample_store.acting_for(VIETTEL)
+    asked = {
+        "bbox": (105.88, 20.50, 105.96, 20.58),
+        "filters": {"technology": ["4G", "5G"]},
+        "columns": ["cell_id", "operator", "azimuth_deg"],
+    }
+    every = viettel.read("cells", **asked)  # type: ignore[arg-type]
+    assert len(every) > 10 and set(every["operator"]) == {"viettel"}
+    for offset in (0, 7, len(every) - 3, len(every), 10**30):
+        page = viettel.read_page("cells", **asked, limit=5, offset=offset)  # type: ignore[arg-type]
+        assert page.matched == len(every)
+        start = min(offset, len(every))
+        expected = every.iloc[start : start + 5].reset_index(drop=True)
+        pd.testing.assert_frame_equal(page.frame, expected)
+
+
 def test_a_failing_write_leaves_nothing(pg_store: PostGISStore, make_sites: SiteFactory) -> None:
     pg_store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
     before, revision = pg_store.read("sites"), pg_store.revision()
