@@ -149,8 +149,7 @@ class CachedLayer:
                         columns[i] = columns[i].copy()
                         columns[i][others] = None
             built = np.empty(len(missing), dtype=object)
-            rows_values = zip(*columns, strict=True)
-            built[:] = [dict(zip(view.fields, values, strict=True)) for values in rows_values]
+            built[:] = as_dicts(view.fields, columns)
             # Requests at once may build the same rows: equal dicts, any one of them stands.
             made[missing] = built
         found: list[dict[str, Any]] = made[rows].tolist()
@@ -158,9 +157,13 @@ class CachedLayer:
 
     def _objects(self, name: str, rows: Indices) -> npt.NDArray[np.object_]:
         """One attribute column's ``rows`` as Python values, missing ones None."""
-        found: npt.NDArray[np.object_] = (
-            self.column(name).array[rows].to_numpy(dtype=object, na_value=None)
-        )
+        return python_values(self.column(name), rows)
+
+    def geometries(self, rows: Indices) -> npt.NDArray[np.object_] | None:
+        """The geometries (WGS84) of ``rows``; None for a layer without geometry."""
+        if not self.is_spatial:
+            return None
+        found: npt.NDArray[np.object_] = self.frame.geometry.to_numpy()[rows]
         return found
 
     def _values(self, view: LayerView) -> pd.DataFrame:
@@ -243,6 +246,20 @@ class CachedLayer:
         if name not in self._folded:
             self._folded[name] = self.frame[name].astype(str).map(fold)
         return self._folded[name]
+
+
+def python_values(column: pd.Series, rows: Indices | None = None) -> npt.NDArray[np.object_]:
+    """A column's values (of ``rows``, by default all) as Python objects, missing ones None."""
+    values = column.array if rows is None else column.array[rows]
+    found: npt.NDArray[np.object_] = values.to_numpy(dtype=object, na_value=None)
+    return found
+
+
+def as_dicts(
+    fields: Sequence[str], columns: Sequence[npt.NDArray[np.object_]]
+) -> list[dict[str, Any]]:
+    """One dict a row, of ``fields`` and their ``columns``' values."""
+    return [dict(zip(fields, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _point_tiles_key(view: LayerView, filters: Mapping[str, list[Any]]) -> Hashable:
@@ -379,10 +396,11 @@ class LayerCache:
 
 
 def parse_filters(
-    params: Sequence[tuple[str, str]], layer: CachedLayer, allowed: Sequence[str]
+    params: Sequence[tuple[str, str]], layer: str, allowed: Sequence[str]
 ) -> dict[str, list[Any]]:
-    """Property filters from query parameters, each value cast to the field's type."""
-    spec = CATALOGUE.get(layer.name)
+    """Property filters of ``layer`` from query parameters, each value cast to the field's
+    type."""
+    spec = CATALOGUE.get(layer)
     filters: dict[str, list[Any]] = {}
     for name, raw in params:
         if name not in allowed:
