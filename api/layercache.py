@@ -252,6 +252,11 @@ def python_values(column: pd.Series, rows: Indices | None = None) -> npt.NDArray
     """A column's values (of ``rows``, by default all) as Python objects, missing ones None."""
     values = column.array if rows is None else column.array[rows]
     found: npt.NDArray[np.object_] = values.to_numpy(dtype=object, na_value=None)
+    # A float64 column keeps its NaN whatever ``na_value`` says (and json writes NaN, which
+    # no JSON parser reads).
+    missing = pd.isna(found)
+    if missing.any():
+        found[missing] = None
     return found
 
 
