@@ -18,12 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from api.access import LayerView, Principal, layer_view
-from api.layercache import LayerCache, as_dicts, parse_filters, python_values
+from api.layercache import LayerCache, parse_filters
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.jobs.editing import feature_id_of
 from gis_planner.store import PostGISStore
 from gis_planner.store.base import BBox
-from gis_planner.vectortiles import feature_ids
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def feature_page(
         assert view is not None
         filters = parse_filters(params, name, view.filterable)
         if _same_in_sql(spec, bbox, filters):
-            return _from_database(store.acting_for(who), name, view, bbox, filters, limit, offset)
+            return _from_database(store.acting_for(who), spec, view, bbox, filters, limit, offset)
     layer = layers.layer(name)
     view = layer_view(name, layer.fields, who)
     assert view is not None
@@ -87,7 +87,7 @@ def _same_in_sql(spec: LayerSpec, bbox: BBox | None, filters: Mapping[str, list[
 
 def _from_database(
     store: PostGISStore,
-    name: str,
+    spec: LayerSpec,
     view: LayerView,
     bbox: BBox | None,
     filters: Mapping[str, list[Any]],
@@ -97,9 +97,7 @@ def _from_database(
     """The page read by ``store`` acting for the caller: the rows it returns are those the
     caller may see, the fields emptied that it may not see on them."""
     page = store.read_page(
-        name, bbox=bbox, filters=filters, columns=view.fields, limit=limit, offset=offset
+        spec.name, bbox=bbox, filters=filters, columns=view.fields, limit=limit, offset=offset
     )
-    frame = page.frame
-    geometries = frame.geometry.to_numpy() if "geometry" in frame else None
-    records = as_dicts(view.fields, [python_values(frame[field]) for field in view.fields])
-    return FeaturePage(feature_ids(frame, name), geometries, records, page.matched)
+    fids = np.array([feature_id_of(spec, record) for record in page.records], dtype=object)
+    return FeaturePage(fids, page.geometries, page.records, page.matched)

@@ -149,7 +149,8 @@ class CachedLayer:
                         columns[i] = columns[i].copy()
                         columns[i][others] = None
             built = np.empty(len(missing), dtype=object)
-            built[:] = as_dicts(view.fields, columns)
+            rows_values = zip(*columns, strict=True)
+            built[:] = [dict(zip(view.fields, values, strict=True)) for values in rows_values]
             # Requests at once may build the same rows: equal dicts, any one of them stands.
             made[missing] = built
         found: list[dict[str, Any]] = made[rows].tolist()
@@ -157,7 +158,15 @@ class CachedLayer:
 
     def _objects(self, name: str, rows: Indices) -> npt.NDArray[np.object_]:
         """One attribute column's ``rows`` as Python values, missing ones None."""
-        return python_values(self.column(name), rows)
+        found: npt.NDArray[np.object_] = (
+            self.column(name).array[rows].to_numpy(dtype=object, na_value=None)
+        )
+        # A float64 column keeps its NaN whatever ``na_value`` says (and json writes NaN, which
+        # no JSON parser reads).
+        missing = pd.isna(found)
+        if missing.any():
+            found[missing] = None
+        return found
 
     def geometries(self, rows: Indices) -> npt.NDArray[np.object_] | None:
         """The geometries (WGS84) of ``rows``; None for a layer without geometry."""
@@ -246,25 +255,6 @@ class CachedLayer:
         if name not in self._folded:
             self._folded[name] = self.frame[name].astype(str).map(fold)
         return self._folded[name]
-
-
-def python_values(column: pd.Series, rows: Indices | None = None) -> npt.NDArray[np.object_]:
-    """A column's values (of ``rows``, by default all) as Python objects, missing ones None."""
-    values = column.array if rows is None else column.array[rows]
-    found: npt.NDArray[np.object_] = values.to_numpy(dtype=object, na_value=None)
-    # A float64 column keeps its NaN whatever ``na_value`` says (and json writes NaN, which
-    # no JSON parser reads).
-    missing = pd.isna(found)
-    if missing.any():
-        found[missing] = None
-    return found
-
-
-def as_dicts(
-    fields: Sequence[str], columns: Sequence[npt.NDArray[np.object_]]
-) -> list[dict[str, Any]]:
-    """One dict a row, of ``fields`` and their ``columns``' values."""
-    return [dict(zip(fields, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _point_tiles_key(view: LayerView, filters: Mapping[str, list[Any]]) -> Hashable:

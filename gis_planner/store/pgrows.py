@@ -108,13 +108,9 @@ def copy_out(
     spec: LayerSpec,
     fields: Sequence[FieldSpec],
     where: Sequence[sql.Composable],
-    *,
-    limit: int | None = None,
-    offset: int = 0,
 ) -> pd.DataFrame:
     """``fields`` (and the geometry) of the rows of ``relation`` meeting ``where``, in the
-    order they were written, in the catalogue's dtypes; with ``limit``, that many of them from
-    the ``offset``-th on."""
+    order they were written, in the catalogue's dtypes."""
     geometry = sql.Identifier(GEOMETRY)
     selected: list[sql.Composable] = [sql.Identifier(f.name) for f in fields]
     if spec.geometry_type == "Point":
@@ -127,11 +123,6 @@ def copy_out(
         sql.SQL(" AND ").join(where) if where else sql.SQL("true"),
         sql.Identifier(FID),
     )
-    if limit is not None:
-        # COPY takes no parameters: the two integers are quoted by psycopg.
-        query = sql.SQL("{} LIMIT {} OFFSET {}").format(
-            query, sql.Literal(int(limit)), sql.Literal(int(offset))
-        )
     text = io.BytesIO()
     with cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
         for block in copy:
