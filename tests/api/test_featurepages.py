@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -100,6 +101,45 @@ def test_every_visible_layer_pages_alike(pg_app_client: TestClient, who: str) ->
             first, loaded, cached = _pushed_and_cached(pg_app_client, layer, query, who)
             assert first[0] == 200 and not loaded, (layer, query)
             assert first == cached, (layer, query)
+
+
+def test_rows_aggregated_over_operators_page_alike(
+    pg_store: PostGISStore, api_settings: ApiSettings
+) -> None:
+    """An operator sees its own coverage and the rows over all operators ("any"), a viewer the
+    latter only: row-level security gives the rows the cache's view keeps."""
+    operators = ["viettel", "vnpt", "any", "mobifone", "any", "viettel"]
+    pg_store.write(
+        "coverage_villages",
+        pd.DataFrame(
+            {
+                "village_code": [f"V{i}" for i in range(len(operators))],
+                "commune_code": "C1",
+                "technology": ["4G", "4G", "4G", "5G", "5G", "5G"],
+                "operator": operators,
+                "threshold_dbm": -110.0,
+                "pixels": [10, 20, 30, 40, 50, 60],
+                "population": 100.0,
+                "area_share": 0.5,
+                "covered_population": 50.0,
+                "covered": [True, False, True, True, False, True],
+                "max_rsrp_dbm": [-80.5, None, -90.25, None, -70.0, -80.5],
+            }
+        ),
+    )
+    queries: list[dict[str, Any]] = [
+        {},
+        {"covered": "true"},
+        {"technology": "5G", "limit": 1, "offset": 1},
+        {"max_rsrp_dbm": "-80.5"},
+    ]
+    with TestClient(create_app(pg_store, api_settings)) as client:
+        for who in ROLES:
+            for query in queries:
+                first, loaded, cached = _pushed_and_cached(client, "coverage_villages", query, who)
+                assert first == cached and first[0] == 200 and not loaded, (who, query)
+        seen = client.get("/collections/coverage_villages/items", headers=key("viettel")).json()
+        assert {f["properties"]["operator"] for f in seen["features"]} == {"viettel", "any"}
 
 
 @pytest.fixture
