@@ -161,6 +161,18 @@ class CachedLayer:
         found: npt.NDArray[np.object_] = (
             self.column(name).array[rows].to_numpy(dtype=object, na_value=None)
         )
+        # A float64 column keeps its NaN whatever ``na_value`` says (and json writes NaN, which
+        # no JSON parser reads).
+        missing = pd.isna(found)
+        if missing.any():
+            found[missing] = None
+        return found
+
+    def geometries(self, rows: Indices) -> npt.NDArray[np.object_] | None:
+        """The geometries (WGS84) of ``rows``; None for a layer without geometry."""
+        if not self.is_spatial:
+            return None
+        found: npt.NDArray[np.object_] = self.frame.geometry.to_numpy()[rows]
         return found
 
     def _values(self, view: LayerView) -> pd.DataFrame:
@@ -379,10 +391,11 @@ class LayerCache:
 
 
 def parse_filters(
-    params: Sequence[tuple[str, str]], layer: CachedLayer, allowed: Sequence[str]
+    params: Sequence[tuple[str, str]], layer: str, allowed: Sequence[str]
 ) -> dict[str, list[Any]]:
-    """Property filters from query parameters, each value cast to the field's type."""
-    spec = CATALOGUE.get(layer.name)
+    """Property filters of ``layer`` from query parameters, each value cast to the field's
+    type."""
+    spec = CATALOGUE.get(layer)
     filters: dict[str, list[Any]] = {}
     for name, raw in params:
         if name not in allowed:

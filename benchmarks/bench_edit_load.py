@@ -6,9 +6,10 @@ seconds.
 Target (issue 18): an edit's p99 ≤ 200 ms. Latency on a shared 2-core machine moves with its
 load, so beside p50/p99 this prints what does not: the server's CPU per request and per
 acknowledged edit, PostgreSQL's CPU, the statements each edit costs (``pg_stat_statements``),
-and how often the server listed the layers and reloaded a whole layer (its COPY reads) during
-the run. The slow test ``test_twenty_concurrent_editors_lose_no_update`` checks the same load
-for lost updates; this measures it.
+how often the server listed the layers and reloaded a whole layer (its COPY reads) during the
+run, and how many pages of a stale layer PostGIS answered (SELECT … LIMIT) instead. The slow
+test ``test_twenty_concurrent_editors_lose_no_update`` checks the same load for lost updates;
+this measures it.
 Run: ``python -m benchmarks.bench_edit_load`` (``GIS_PLANNER_LOAD_S`` seconds, 30 by default).
 """
 
@@ -197,6 +198,7 @@ def main() -> None:
     calls = sum(n for _, n, _ in statements)
     plans = sum(p for _, _, p in statements)
     reloads = sum(n for q, n, _ in statements if q.startswith("COPY (SELECT"))
+    pages = sum(n for q, n, _ in statements if 'ORDER BY "fid" LIMIT' in q)
     listings = sum(n for q, n, _ in statements if "UNION ALL" in q and "ST_XMin" in q)
     p50_ms, p99_ms = (float(np.percentile(edit_ms, q)) for q in (50, 99))
     answers = ", ".join(f"{status}: {n:,}" for status, n in sorted(statuses.items()))
@@ -213,6 +215,7 @@ def main() -> None:
         ("sessions opened", f"{sessions:,}", "new PostgreSQL connections"),
         ("layer listings", f"{listings:,}", "store's layers listed again"),
         ("layer reloads", f"{reloads:,}", "whole layers read again (COPY)"),
+        ("pages read in PostGIS", f"{pages:,}", "pages of a stale layer (SELECT … LIMIT)"),
     ]
     print_table(f"{EDITORS} editors and {READERS} readers for {seconds:g} s", ("", "value", "note"),
                 rows)  # fmt: skip

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import Caller, Language, Layers, Settings, Store
-from api.layercache import CachedLayer, Indices, parse_filters
+from api.featurepages import FeaturePage, feature_page
 from api.models import (
     Collection,
     Collections,
@@ -222,14 +223,18 @@ def queryables(
     return Response(body, media_type="application/schema+json", headers=headers)
 
 
-def _features_json(layer: CachedLayer, rows: Indices, records: list[dict[str, Any]]) -> str:
+def _features_json(
+    fids: npt.NDArray[np.object_],
+    geometries: npt.NDArray[np.object_] | None,
+    records: list[dict[str, Any]],
+) -> str:
     """GeoJSON features assembled as text: geometry from shapely, properties from json."""
-    if layer.is_spatial:
-        geometries = shapely.to_geojson(layer.frame.geometry.to_numpy()[rows])
+    if geometries is not None:
+        texts = shapely.to_geojson(geometries)
     else:
-        geometries = np.full(len(rows), None, dtype=object)
+        texts = np.full(len(fids), None, dtype=object)
     parts = []
-    for fid, geometry, props in zip(layer.fids[rows], geometries, records, strict=True):
+    for fid, geometry, props in zip(fids, texts, records, strict=True):
         properties = json.dumps(props, ensure_ascii=False)
         parts.append(
             f'{{"type":"Feature","id":{json.dumps(fid)},"geometry":{geometry or "null"},'
@@ -270,18 +275,14 @@ def items(
     offset: Annotated[int, Query(ge=0, description="Bỏ qua / Features to skip")] = 0,
     f: ItemsFormat = None,
 ) -> Response:
-    layer, view = visible_layer(layers, collection_id, who)
-    filters = parse_filters(filter_params(request), layer, view.filterable)
+    check_visible(layers, collection_id, who)
     box = parse_bbox(bbox)
-    rows = layer.query_lonlat(box) if box is not None else np.arange(len(layer.frame))
-    rows = layer.select(rows, view, filters)
     # OGC: a limit above the server's maximum is served at the maximum.
     limit = min(limit, settings.max_items)
-    page = rows[offset : offset + limit]
-    records = layer.records(page, view)
+    page = feature_page(layers, collection_id, who, filter_params(request), box, limit, offset)
     headers = {"Cache-Control": cache_control(who), "Vary": "X-API-Key"}
     if f in ("kml", "kmz"):
-        return _kml_response(layer, collection_id, page, records, lang, f == "kmz", headers)
+        return _kml_response(collection_id, page, lang, f == "kmz", headers)
     links = [
         {"href": public_url(request), "rel": "self", "type": GEOJSON},
         {
@@ -290,31 +291,27 @@ def items(
             "type": JSON,
         },
     ]
-    if offset + limit < len(rows):
+    if offset + limit < page.matched:
         links.append(_page_link(request, "next", offset + limit, limit))
     if offset > 0:
         links.append(_page_link(request, "prev", max(offset - limit, 0), limit))
+    features = page.fids, page.geometries, page.records
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     body = (
-        f'{{"type":"FeatureCollection","features":[{_features_json(layer, page, records)}],'
-        f'"numberMatched":{len(rows)},"numberReturned":{len(page)},"timeStamp":"{stamp}",'
+        f'{{"type":"FeatureCollection","features":[{_features_json(*features)}],'
+        f'"numberMatched":{page.matched},"numberReturned":{len(page.fids)},'
+        f'"timeStamp":"{stamp}",'
         f'"links":{json.dumps(links)}}}'
     )
     return Response(body.encode(), media_type=GEOJSON, headers=headers)
 
 
 def _kml_response(
-    layer: CachedLayer,
-    name: str,
-    rows: Indices,
-    records: list[dict[str, Any]],
-    lang: Lang,
-    kmz: bool,
-    headers: dict[str, str],
+    name: str, page: FeaturePage, lang: Lang, kmz: bool, headers: dict[str, str]
 ) -> Response:
     """The page of features as a KML (or KMZ) document, downloaded as ``<layer>.kml``."""
-    geometries = layer.frame.geometry.to_numpy()[rows] if layer.is_spatial else [None] * len(rows)
-    body = kml_document(name, geometries, records, lang=lang)
+    geometries = page.geometries if page.geometries is not None else [None] * len(page.fids)
+    body = kml_document(name, geometries, page.records, lang=lang)
     if kmz:
         body = kmz_archive(body)
     filename = re.sub(r"[^A-Za-z0-9_.-]", "_", name) + (".kmz" if kmz else ".kml")
@@ -353,7 +350,8 @@ def item(
                 404, f"không có đối tượng / no feature {feature_id!r} in {collection_id!r}"
             )
         records = layer.records(rows[:1], view)
-        feature = json.loads(_features_json(layer, rows[:1], records))
+        one = rows[:1]
+        feature = json.loads(_features_json(layer.fids[one], layer.geometries(one), records))
     feature["links"] = [
         {"href": public_url(request), "rel": "self", "type": GEOJSON},
         {

@@ -92,7 +92,7 @@ class _TileAsked:
         if not cached.is_spatial:
             raise BadQuery(f"layer {layer!r} is a table without geometry: it has no tiles")
         params = filter_params(request)
-        filters = parse_filters(params, cached, view.filterable)
+        filters = parse_filters(params, cached.name, view.filterable)
         key = (layer, cached.version, view.scope, tuple(sorted(params)), z, x, y)
         etag = '"' + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest() + '"'
         headers = {"Cache-Control": cache_control(who, 300), "ETag": etag, "Vary": "X-API-Key"}
@@ -179,7 +179,7 @@ def tilejson(request: Request, layer: str, layers: Layers, who: Caller, lang: La
     spec = CATALOGUE.get(layer)
     base = public_url(request, "")
     params = filter_params(request)
-    parse_filters(params, cached, view.filterable)  # a TileJSON of a bad filter is a 400 too
+    parse_filters(params, cached.name, view.filterable)  # a TileJSON of a bad filter is a 400 too
     query = urlencode(params)
     url = f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt" + (f"?{query}" if query else "")
     bounds = list(info.bounds) if info.bounds else [-180.0, -85.0511, 180.0, 85.0511]

@@ -49,15 +49,29 @@ def conditions(
     each value cast to its field's type and quoted by psycopg."""
     found: list[sql.Composable] = []
     if bbox is not None and spec.geometry_type:
+        minx, miny, maxx, maxy = (sql.Literal(float(v)) for v in bbox)
         envelope = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
-            *(sql.Literal(float(v)) for v in bbox), sql.Literal(SRID)
+            minx, miny, maxx, maxy, sql.Literal(SRID)
         )
-        found.append(sql.SQL("ST_Intersects({}, {})").format(sql.Identifier(GEOMETRY), envelope))
+        geometry = sql.Identifier(GEOMETRY)
+        if spec.geometry_type == "Point":
+            # A point in the closed box, also one of no area (a polygon of no area intersects
+            # nothing); ``&&`` finds the candidates through the GiST index.
+            found.append(
+                sql.SQL(
+                    "{g} && {e} AND ST_X({g}) BETWEEN {} AND {} AND ST_Y({g}) BETWEEN {} AND {}"
+                ).format(minx, maxx, miny, maxy, g=geometry, e=envelope)
+            )
+        else:
+            found.append(sql.SQL("ST_Intersects({}, {})").format(geometry, envelope))
     for field, values in iter_filter_items(filters):
         if field not in spec.field_names:
             raise GisPlannerError(f"layer {name!r} has no field {field!r} to filter on")
         cast = _PYTHON_TYPES[spec.field(field).dtype]
         present = [cast(v) for v in values if v is not None]
+        # PostgreSQL's text holds no NUL character: such a value matches no row (and psycopg
+        # refuses to quote it).
+        present = [v for v in present if not (isinstance(v, str) and "\x00" in v)]
         alternatives: list[sql.Composable] = []
         if present:
             accepted = sql.SQL(", ").join(map(sql.Literal, present))

@@ -36,11 +36,11 @@ from gis_planner.catalogue import (
     row_problems,
     validate_row,
 )
-from gis_planner.catalogue.spec import LayerSpec
+from gis_planner.catalogue.spec import FieldSpec, LayerSpec
 from gis_planner.errors import GisPlannerError, LayerValidationError, StoreError, UnknownLayer
 from gis_planner.products import ProductRecord, UnknownProduct, catalogue_name, is_stale
 from gis_planner.settings import get_settings
-from gis_planner.store import pgedit, pgrows
+from gis_planner.store import pgedit, pgpages, pgrows
 from gis_planner.store.access import Caller
 from gis_planner.store.base import (
     BBox,
@@ -88,6 +88,10 @@ class PostGISTransaction:
         return self._store.uri
 
     # -- reading -----------------------------------------------------------------------------
+    def snapshot(self) -> None:
+        """Make the transaction read one snapshot, and nothing but read: its first statement."""
+        self._cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
     def revision(self) -> int:
         row = self._cur.execute(f"SELECT revision FROM {META_SCHEMA}.revision").fetchone()
         return int(row[0]) if row else 0
@@ -190,6 +194,40 @@ class PostGISTransaction:
         relation, _ = self._relation(name)
         return self._read(relation, name, bbox=bbox, filters=filters, columns=columns)
 
+    def read_page(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> pgpages.Page:
+        """Rows ``offset`` to ``offset + limit`` of those ``read`` would return (the same
+        bbox, filters and columns), and how many those are."""
+        relation, _ = self._relation(name)
+        spec = CATALOGUE[catalogue_name(name)]
+        return pgpages.read_page(
+            self._cur,
+            relation,
+            spec,
+            name,
+            self._fields(spec, name, columns),
+            bbox=bbox,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+        )
+
+    def _fields(self, spec: LayerSpec, name: str, columns: Sequence[str] | None) -> list[FieldSpec]:
+        """The fields of ``columns`` (all by default), in catalogue order."""
+        if columns is not None:
+            unknown = sorted(set(columns) - set(spec.field_names))
+            if unknown:
+                raise GisPlannerError(f"layer {name!r} has no field(s) {unknown}")
+        return [f for f in spec.fields if columns is None or f.name in columns]
+
     def _read(
         self,
         relation: sql.Identifier,
@@ -200,11 +238,7 @@ class PostGISTransaction:
         columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         spec = CATALOGUE[catalogue_name(name)]
-        if columns is not None:
-            unknown = sorted(set(columns) - set(spec.field_names))
-            if unknown:
-                raise GisPlannerError(f"layer {name!r} has no field(s) {unknown}")
-        fields = [f for f in spec.fields if columns is None or f.name in columns]
+        fields = self._fields(spec, name, columns)
         where = pgrows.conditions(spec, name, bbox, filters)
         return pgrows.copy_out(self._cur, relation, spec, fields, where)
 
@@ -595,6 +629,24 @@ class PostGISStore:
     ) -> pd.DataFrame:
         with self.transaction() as tx:
             return tx.read(name, bbox=bbox, filters=filters, columns=columns)
+
+    def read_page(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Filters | None = None,
+        columns: Sequence[str] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> pgpages.Page:
+        """A page of ``read``'s rows and their count, from one snapshot (see
+        ``PostGISTransaction.read_page``)."""
+        with self.transaction() as tx:
+            tx.snapshot()
+            return tx.read_page(
+                name, bbox=bbox, filters=filters, columns=columns, limit=limit, offset=offset
+            )
 
     def metadata(self, name: str) -> dict[str, Any]:
         with self.transaction() as tx:

@@ -94,6 +94,17 @@ def test_table_without_geometry(client: TestClient) -> None:
     assert all(f["geometry"] is None for f in body["features"])
 
 
+def test_missing_numbers_are_null(client: TestClient) -> None:
+    answer = client.get("/collections/planning_zones/items?limit=1000")
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    body = json.loads(answer.text, parse_constant=refuse)
+    heights = [f["properties"]["max_height_m"] for f in body["features"]]
+    assert None in heights and any(h is not None for h in heights)
+
+
 def test_single_item(client: TestClient) -> None:
     body = client.get("/collections/admin_units/items/347:pre2025").json()
     assert body["properties"]["name"] == "Thành phố Phủ Lý"
