@@ -27,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
@@ -38,6 +39,7 @@ from concurrent.futures import (
     wait,
 )
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -269,20 +271,42 @@ def _tile_kernel(
     return evaluations
 
 
+@numba.njit(cache=True, nogil=True)
+def _reaching(
+    x_m: npt.NDArray[np.float64],
+    y_m: npt.NDArray[np.float64],
+    extent_m: npt.NDArray[np.float64],
+    range_m: npt.NDArray[np.float64],
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+) -> npt.NDArray[np.int64]:
+    # without temporaries the length of the scene: through numpy a national scene's tiles
+    # each compared tens of thousands of cells in five arrays of that length, 0.85 ms a tile
+    # where the allocator hands freed memory back at once (Dask's workers)
+    meets = np.zeros(len(x_m), dtype=np.bool_)
+    for c in range(len(x_m)):
+        x, y = x_m[c], y_m[c]
+        meets[c] = (
+            (x + extent_m[c, 1] >= x0)
+            & (x + extent_m[c, 0] <= x1)
+            & (y + extent_m[c, 3] >= y0)
+            & (y + extent_m[c, 2] <= y1)
+            & (range_m[c] > 0)
+        )
+    return np.flatnonzero(meets)
+
+
 def cells_reaching(
     scene: Scene, bounds: tuple[float, float, float, float]
 ) -> npt.NDArray[np.int64]:
     """Indices of the cells whose reach (its bounding box) meets the rectangle ``bounds``."""
-    x0, y0, x1, y1 = bounds
-    ext = scene.extent_m
-    reach = (
-        (scene.x_m + ext[:, 1] >= x0)
-        & (scene.x_m + ext[:, 0] <= x1)
-        & (scene.y_m + ext[:, 3] >= y0)
-        & (scene.y_m + ext[:, 2] <= y1)
-        & (scene.range_m > 0)
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    found: npt.NDArray[np.int64] = _reaching(
+        scene.x_m, scene.y_m, scene.extent_m, scene.range_m, x0, y0, x1, y1
     )
-    return np.flatnonzero(reach).astype(np.int64)
+    return found
 
 
 @dataclass(frozen=True, eq=False)
@@ -296,13 +320,47 @@ class _Levels:
     count: npt.NDArray[np.uint8]
     power_mw: npt.NDArray[np.float64]
 
-    @classmethod
-    def empty(cls, scene: Scene, shape: tuple[int, int]) -> _Levels:
-        return cls(
-            np.full(shape, _NONE), np.zeros(shape), np.full(shape, _NONE),
-            np.full(shape, -1, dtype=np.int32), np.zeros(shape, dtype=np.uint8),
-            np.zeros((len(scene.channel_bands_mhz), *shape)),
-        )  # fmt: skip
+
+class _Scratch(threading.local):
+    """Each thread's accumulators, kept from one tile to the next.
+
+    A tile's accumulators are about 5 MB a scene. Allocated afresh for every scene and tile,
+    their pages were faulted in again each time wherever the allocator hands freed memory back
+    to the system at once: under Dask's workers (``MALLOC_TRIM_THRESHOLD_``) the kernel's tiles
+    took twice their time. Reused, they are only reset.
+    """
+
+    def __init__(self) -> None:
+        self.slots: list[dict[str, npt.NDArray[np.generic]]] = []
+
+    def levels(self, slot: int, scene: Scene, shape: tuple[int, int]) -> _Levels:
+        """The accumulators of ``scene`` on a tile of ``shape``, reset; ``slot`` tells apart
+        the scenes a tile holds at once (the buffers of a slot serve one scene at a time)."""
+        while len(self.slots) <= slot:
+            self.slots.append({})
+        buffers = self.slots[slot]
+        pixels = shape[0] * shape[1]
+        channels = len(scene.channel_bands_mhz)
+
+        def take(name: str, dtype: type[np.generic], size: int, fill: float) -> Any:
+            buffer = buffers.get(name)
+            if buffer is None or buffer.size < size:
+                buffer = buffers[name] = np.empty(size, dtype=dtype)
+            view = buffer[:size]
+            view.fill(fill)
+            return view
+
+        return _Levels(
+            take("best", np.float64, pixels, _NONE).reshape(shape),
+            take("best_mw", np.float64, pixels, 0.0).reshape(shape),
+            take("second", np.float64, pixels, _NONE).reshape(shape),
+            take("server", np.int32, pixels, -1).reshape(shape),
+            take("count", np.uint8, pixels, 0).reshape(shape),
+            take("power_mw", np.float64, channels * pixels, 0.0).reshape(channels, *shape),
+        )
+
+
+_SCRATCH = _Scratch()
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,8 +384,10 @@ def _accumulate(
     """Apply ``cells`` (in their order) to ``levels``; the evaluations made."""
     x0, _, _, y1 = grid.window_bounds(window)
     if terrain is None:
-        mast = np.full(scene.n_cells, -1, dtype=np.int32)
-        inv_sqrt_lambda = np.zeros(scene.n_cells)
+        # the kernel reads none of the terrain's arrays over level ground: empty ones, where
+        # arrays of a scene's cells cost a national scene's tiles an allocation each
+        mast = np.empty(0, dtype=np.int32)
+        inv_sqrt_lambda = np.empty(0)
         terrain_u = level_u = np.zeros((0, 0, 0), dtype=np.float32)
         clutter_loss = np.zeros((0, 0), dtype=np.float32)
     else:
@@ -348,21 +408,50 @@ def _accumulate(
     return evaluations
 
 
+@numba.njit(cache=True, nogil=True)
+def _finish_kernel(
+    best: npt.NDArray[np.float64],
+    best_mw: npt.NDArray[np.float64],
+    second: npt.NDArray[np.float64],
+    server: npt.NDArray[np.int32],
+    power_mw: npt.NDArray[np.float64],
+    channel: npt.NDArray[np.int32],
+    noise_mw: npt.NDArray[np.float64],
+    best_out: npt.NDArray[np.float32],
+    second_out: npt.NDArray[np.float32],
+    sinr: npt.NDArray[np.float32],
+) -> None:
+    rows, cols = best.shape
+    for i in range(rows):
+        for j in range(cols):
+            c = server[i, j]
+            if c >= 0:
+                best_out[i, j] = best[i, j]
+                ch = channel[c]
+                signal_mw = best_mw[i, j]
+                interference_mw = max(power_mw[ch, i, j] - signal_mw, 0.0)
+                sinr[i, j] = 10.0 * np.log10(signal_mw / (interference_mw + noise_mw[ch]))
+            else:
+                best_out[i, j] = NODATA_DB
+                sinr[i, j] = NODATA_DB
+            second_out[i, j] = second[i, j] if second[i, j] > _NONE else NODATA_DB
+
+
 def _rasters(scene: Scene, window: Window, levels: _Levels, evaluations: int) -> TileRasters:
-    """The rasters of a tile from what the kernel accumulated over every cell reaching it."""
+    """The rasters of a tile from what the kernel accumulated over every cell reaching it, in
+    arrays of their own (the accumulators serve the next scene): nodata where no cell serves,
+    and the SINR of the best server over its co-channel cells' power plus the noise."""
     shape = (window.height, window.width)
-    server, best, second = levels.server, levels.best, levels.second
-    served = server >= 0
-    sinr = np.full(shape, NODATA_DB, dtype=np.float32)
-    if served.any():
-        signal_mw = levels.best_mw[served]
-        channel = scene.channel[server[served]]
-        total_mw = levels.power_mw[channel, *np.nonzero(served)]
-        interference = np.maximum(total_mw - signal_mw, 0.0)
-        sinr[served] = 10.0 * np.log10(signal_mw / (interference + scene.noise_mw[channel]))
-    best_out = np.where(served, best, NODATA_DB).astype(np.float32)
-    second_out = np.where(second > _NONE, second, NODATA_DB).astype(np.float32)
-    return TileRasters(window, best_out, second_out, sinr, server, levels.count, evaluations)
+    best_out = np.empty(shape, dtype=np.float32)
+    second_out = np.empty(shape, dtype=np.float32)
+    sinr = np.empty(shape, dtype=np.float32)
+    _finish_kernel(
+        levels.best, levels.best_mw, levels.second, levels.server, levels.power_mw,
+        scene.channel, scene.noise_mw, best_out, second_out, sinr,
+    )  # fmt: skip
+    return TileRasters(
+        window, best_out, second_out, sinr, levels.server.copy(), levels.count.copy(), evaluations
+    )
 
 
 def compute_tile(
@@ -370,7 +459,7 @@ def compute_tile(
 ) -> TileRasters:
     """The rasters of one tile of ``grid`` (``mask`` is the tile's area-of-interest mask),
     over level ground."""
-    levels = _Levels.empty(scene, (window.height, window.width))
+    levels = _SCRATCH.levels(0, scene, (window.height, window.width))
     cells = cells_reaching(scene, grid.window_bounds(window))
     evaluations = 0
     if len(cells) and mask.any():
@@ -399,7 +488,7 @@ def compute_terrain_tile(
     order = [masts.of_cell[s][cells] for s, cells in enumerate(reaching)]
     every = np.unique(np.concatenate(order)) if order else np.empty(0, dtype=np.int32)
     tile = TileTerrain(terrain, masts, grid, window, mask, every, ue_height_m)
-    levels = [_Levels.empty(scene, shape) for scene in scenes]
+    levels = [_SCRATCH.levels(s, scene, shape) for s, scene in enumerate(scenes)]
     evaluations = [0] * len(scenes)
     inv_sqrt_lambda = [
         1.0 / np.sqrt(wavelength_m(scene.channel_bands_mhz[scene.channel])) for scene in scenes
