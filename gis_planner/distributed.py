@@ -113,22 +113,48 @@ def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iter
     one computes while the other is gathered and written, and the tiles held waiting stay few
     whatever the size of the grid. The scenes and masts, the same in every task of a run and
     the bulk of one, are sent to each worker once, not with every task.
+
+    Dask's active memory manager keeps one copy of what was broadcast, and data sent from the
+    client cannot be computed again: when the worker holding it dies, the batches that needed
+    it are cancelled. They are then sent again with the scenes.
     """
+    from distributed.utils import CancelledError
+
     size = max(sum(client.nthreads().values()), 1)
-    pending: deque[list[Any]] = deque()
+    #: Each batch in flight: its tasks, their futures and the shared scenes' future they use.
+    pending: deque[tuple[list[TileTask], list[Any], Any]] = deque()
     sent: tuple[tuple[Scene, ...], Masts | None, Any] | None = None
-    for batch in _batches(tasks, size):
+
+    def submit(batch: list[TileTask]) -> tuple[list[TileTask], list[Any], Any]:
+        nonlocal sent
         first = batch[0]
         if sent is None or not _same(sent[0], first.scenes) or sent[1] is not first.masts:
             # A list of one: scatter would send a tuple's items apart.
             shared = client.scatter([(first.scenes, first.masts)], broadcast=True)[0]
             sent = (first.scenes, first.masts, shared)
         light = [dataclasses.replace(task, scenes=(), masts=None) for task in batch]
-        pending.append(client.map(_run_light, light, shared=sent[2], pure=False, retries=retries))
+        futures = client.map(_run_light, light, shared=sent[2], pure=False, retries=retries)
+        return batch, futures, sent[2]
+
+    def gathered(batch: list[TileTask], futures: list[Any], shared: Any) -> list[CoverageTile]:
+        nonlocal sent
+        for _ in range(retries):
+            try:
+                tiles: list[CoverageTile] = client.gather(futures)
+                return tiles
+            except CancelledError:
+                if sent is not None and sent[2] is shared:
+                    sent = None  # lost: sent again with the batch (once for the batches after)
+                batch, futures, shared = submit(batch)
+        tiles = client.gather(futures)
+        return tiles
+
+    for batch in _batches(tasks, size):
+        pending.append(submit(batch))
         if len(pending) > 1:
-            yield from client.gather(pending.popleft())
+            yield from gathered(*pending.popleft())
     while pending:
-        yield from client.gather(pending.popleft())
+        yield from gathered(*pending.popleft())
 
 
 def _run_light(task: TileTask, shared: tuple[tuple[Scene, ...], Masts | None]) -> CoverageTile:

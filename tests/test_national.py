@@ -204,8 +204,10 @@ def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
 
 @pytest.mark.slow
 def test_a_worker_killed_midway_changes_nothing(sample_copy: Path, tmp_path: Path) -> None:
-    """A worker of a local cluster killed (SIGKILL) after the first tiles: Dask moves its tasks
-    to the other worker and its restarted self, and the rasters are the in-process ones."""
+    """The workers of a local cluster holding the scenes killed (SIGKILL) after the first
+    tiles: Dask moves their tasks to the others and their restarted selves, the scenes it lost
+    (sent from the client, Dask cannot compute them again) are sent again, and the rasters are
+    the in-process ones."""
     import os
     import signal
 
@@ -216,14 +218,21 @@ def test_a_worker_killed_midway_changes_nothing(sample_copy: Path, tmp_path: Pat
     here = _run(sample_copy, tmp_path / "here", "in-process", [], resolution_m=50.0)
     killed: list[int] = []
 
-    def kill_one_worker(pixels: int) -> None:
+    def kill_the_scenes_holders(pixels: int) -> None:
         del pixels
         if not killed:
-            pids = default_client().run(os.getpid)
-            killed.append(next(iter(pids.values())))
-            os.kill(killed[0], signal.SIGKILL)
+            client = default_client()
+            pids = client.run(os.getpid)
+            # the scenes, sent with scatter (a key of their type's name)
+            holders = {
+                w for k, ws in client.who_has().items() if k.startswith("tuple-") for w in ws
+            }
+            assert holders
+            killed.extend(pids[w] for w in holders)
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
 
-    there = _run(Path(other), tmp_path / "there", "local:2", [], 50.0, kill_one_worker)
+    there = _run(Path(other), tmp_path / "there", "local:2", [], 50.0, kill_the_scenes_holders)
     assert killed
     for mine, theirs in zip(here.rasters, there.rasters, strict=True):
         with rasterio.open(mine.path) as a, rasterio.open(theirs.path) as b:
