@@ -23,6 +23,12 @@ runner = CliRunner()
 WIDE = {"COLUMNS": "200"}
 
 
+def fresh_app(store: GeoPackageStore, settings: ApiSettings) -> TestClient:
+    """A client of an API that sees each commit at once: the commands run in this process, in
+    less than the layer cache's two seconds between looks at the store."""
+    return TestClient(create_app(store, settings.model_copy(update={"cache_check_s": 0})))
+
+
 def run(*args: str) -> str:
     result = runner.invoke(cli, list(args), env=WIDE)
     assert result.exit_code == 0, result.output
@@ -68,7 +74,7 @@ def test_every_consumer_reads_the_positions_sharing_made(
     table = product.table.set_index("position_id")
     assert product.stored and not product.stale
 
-    client = TestClient(create_app(target, api_settings))
+    client = fresh_app(target, api_settings)
     at_40 = figures(client)
     shared = int(table["shared"].sum())
     assert (at_40["positions"], at_40["shared"]) == (len(table), shared)
@@ -122,7 +128,7 @@ def test_positions_are_stale_once_the_sites_change(
     moved["site_id"] = "NEW-0001"
     target.write("sites", moved, mode="append")
 
-    client = TestClient(create_app(target, api_settings))
+    client = fresh_app(target, api_settings)
     after = figures(client)
     assert after["sharing"]["stale"] is True and after["indicators_stale"] is True
     assert after["hosts_stale"] is True
