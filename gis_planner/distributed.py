@@ -98,7 +98,10 @@ def tile_runner(
                 silence_logs=logging.ERROR,
             )
             stack.enter_context(cluster)
-            client = stack.enter_context(Client(cluster))
+            # Tiles straight from the workers: through the scheduler (which runs in this
+            # process) each tile was pickled in-band at protocol 4 and sent twice, and a
+            # worker spent three times a tile's computation handing it over.
+            client = stack.enter_context(Client(cluster, direct_to_workers=True))
         else:
             client = stack.enter_context(Client(scheduler.address))
         if on_dashboard is not None and client.dashboard_link:
