@@ -107,6 +107,10 @@ class PostGISTransaction:
     def _layer_rows(self, name: str | None = None) -> list[tuple[Any, ...]]:
         """(layer, relation the caller reads, written_at, info, revision) of every layer the
         caller may read (or of ``name``)."""
+        # Asked before every read: a text for one layer and one for all, each planned once a
+        # session. With ``%s IS NULL OR layer = %s`` the plan made for the name at hand was
+        # always cheaper than a generic one, and PostgreSQL planned it again on every call.
+        where = sql.SQL("WHERE layer = %s") if name is not None else sql.SQL("")
         rows = self._cur.execute(
             sql.SQL(
                 "SELECT layer, table_name, written_at, info, revision, "
@@ -114,14 +118,15 @@ class PostGISTransaction:
                 "'SELECT'), false), "
                 "coalesce(has_table_privilege(to_regclass(format('%%I.%%I', {v}, table_name)), "
                 "'SELECT'), false) "
-                "FROM {meta} WHERE %(name)s::text IS NULL OR layer = %(name)s "
-                "ORDER BY position"
+                "FROM {meta} {where} ORDER BY position"
             ).format(
                 t=sql.Literal(LAYER_SCHEMA),
                 v=sql.Literal(SHARED_SCHEMA),
                 meta=sql.Identifier(META_SCHEMA, "layers"),
+                where=where,
             ),
-            {"name": name},
+            # Parameters even when there are none: only then does the driver read ``%%`` as ``%``.
+            (name,) if name is not None else (),
         ).fetchall()
         admin = self._store._is_admin(self._cur)
         visible = []

@@ -383,6 +383,24 @@ def test_a_refusal_that_wrote_nothing_keeps_the_sessions_prepared_statements(
     assert not pg_store.has_layer("sites") and pg_store.revision() == 0
 
 
+def test_finding_a_layer_is_planned_once_a_session(
+    pg_store: PostGISStore, make_sites: SiteFactory
+) -> None:
+    """Every read first finds its layer's relation: planned on each call, that statement was
+    the one PostgreSQL planned most under edits."""
+    pg_store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    with pg_store.transaction() as tx:
+        for _ in range(20):  # the driver prepares a statement at its fifth use
+            assert tx.has_layer("sites")
+        plans = tx._cur.execute(
+            "SELECT custom_plans, generic_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%has_table_privilege%'"
+        ).fetchall()
+    # PostgreSQL plans a prepared statement for its values five times before it weighs a
+    # generic plan.
+    assert plans == [(5, 10)]
+
+
 def _sessions(store: PostGISStore) -> set[int]:
     """The store's sessions (every other one of the database)."""
     with psycopg.connect(store.url, autocommit=True) as con:
