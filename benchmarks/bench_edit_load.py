@@ -199,7 +199,8 @@ def main() -> None:
     plans = sum(p for _, _, p in statements)
     reloads = sum(n for q, n, _ in statements if q.startswith("COPY (SELECT"))
     pages = sum(n for q, n, _ in statements if 'ORDER BY "fid" LIMIT' in q)
-    listings = sum(n for q, n, _ in statements if "UNION ALL" in q and "ST_XMin" in q)
+    # A listing that counts one layer has no UNION ALL; one that counts none, no such statement.
+    listings = sum(n for q, n, _ in statements if "ST_XMin(box)" in q)
     p50_ms, p99_ms = (float(np.percentile(edit_ms, q)) for q in (50, 99))
     answers = ", ".join(f"{status}: {n:,}" for status, n in sorted(statuses.items()))
     rows = [
@@ -213,7 +214,7 @@ def main() -> None:
         ("statements / edit", f"{calls / max(edits, 1):.1f}", f"{calls:,} statements"),
         ("plans / statement", f"{plans / max(calls, 1):.2f}", "1.00: each planned anew"),
         ("sessions opened", f"{sessions:,}", "new PostgreSQL connections"),
-        ("layer listings", f"{listings:,}", "store's layers listed again"),
+        ("layer listings", f"{listings:,}", "listings that counted some layer again"),
         ("layer reloads", f"{reloads:,}", "whole layers read again (COPY)"),
         ("pages read in PostGIS", f"{pages:,}", "pages of a stale layer (SELECT … LIMIT)"),
     ]

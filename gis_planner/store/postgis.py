@@ -64,6 +64,10 @@ from gis_planner.store.pgschema import (
     table_name,
 )
 
+#: What listings counted of each layer a caller reads: the layer's revision and the relation
+#: read then, and the row count and extent (min x, min y, max x, max y) found.
+LayerCounts = dict[str, tuple[int, sql.Identifier, tuple[Any, ...]]]
+
 
 class PostGISTransaction:
     """Reads and writes the layers of a PostGIS store inside one open transaction."""
@@ -103,6 +107,10 @@ class PostGISTransaction:
     def _layer_rows(self, name: str | None = None) -> list[tuple[Any, ...]]:
         """(layer, relation the caller reads, written_at, info, revision) of every layer the
         caller may read (or of ``name``)."""
+        # Asked before every read: a text for one layer and one for all, each planned once a
+        # session. With ``%s IS NULL OR layer = %s`` the plan made for the name at hand was
+        # always cheaper than a generic one, and PostgreSQL planned it again on every call.
+        where = sql.SQL("WHERE layer = %s") if name is not None else sql.SQL("")
         rows = self._cur.execute(
             sql.SQL(
                 "SELECT layer, table_name, written_at, info, revision, "
@@ -110,14 +118,15 @@ class PostGISTransaction:
                 "'SELECT'), false), "
                 "coalesce(has_table_privilege(to_regclass(format('%%I.%%I', {v}, table_name)), "
                 "'SELECT'), false) "
-                "FROM {meta} WHERE %(name)s::text IS NULL OR layer = %(name)s "
-                "ORDER BY position"
+                "FROM {meta} {where} ORDER BY position"
             ).format(
                 t=sql.Literal(LAYER_SCHEMA),
                 v=sql.Literal(SHARED_SCHEMA),
                 meta=sql.Identifier(META_SCHEMA, "layers"),
+                where=where,
             ),
-            {"name": name},
+            # Parameters even when there are none: only then does the driver read ``%%`` as ``%``.
+            (name,) if name is not None else (),
         ).fetchall()
         admin = self._store._is_admin(self._cur)
         visible = []
@@ -142,12 +151,25 @@ class PostGISTransaction:
     def has_layer(self, name: str) -> bool:
         return bool(self._layer_rows(name))
 
-    def list_layers(self) -> list[LayerInfo]:
+    def list_layers(self, counted: LayerCounts | None = None) -> list[LayerInfo]:
+        """The layers the caller may read, each with the rows it sees and their extent.
+
+        ``counted`` keeps, per layer, what listings before counted for this caller and at
+        which revision: a layer whose revision has not moved since is not scanned again, and
+        what is scanned is noted there. Only a read-only snapshot may use it: in a transaction
+        that writes, a layer's revision moves as it commits, after its rows.
+        """
         rows = self._layer_rows()
         if not rows:
             return []
+        counted = {} if counted is None else counted
+        stats: dict[str, tuple[Any, ...]] = {}
         counts = []
-        for layer, relation, *_ in rows:
+        for layer, relation, _, _, revision in rows:
+            kept = counted.get(layer)
+            if kept is not None and kept[:2] == (int(revision), relation):
+                stats[layer] = kept[2]
+                continue
             extent = (
                 sql.SQL("ST_Extent({})").format(sql.Identifier(GEOMETRY))
                 if CATALOGUE[catalogue_name(layer)].geometry_type
@@ -158,10 +180,16 @@ class PostGISTransaction:
                     sql.Literal(layer), extent, relation
                 )
             )
-        query = sql.SQL(
-            "SELECT layer, n, ST_XMin(box), ST_YMin(box), ST_XMax(box), ST_YMax(box) FROM ({}) q"
-        ).format(sql.SQL(" UNION ALL ").join(counts))
-        stats = {row[0]: row[1:] for row in self._cur.execute(query).fetchall()}
+        if counts:
+            query = sql.SQL(
+                "SELECT layer, n, ST_XMin(box), ST_YMin(box), ST_XMax(box), ST_YMax(box) "
+                "FROM ({}) q"
+            ).format(sql.SQL(" UNION ALL ").join(counts))
+            scanned = {row[0]: row[1:] for row in self._cur.execute(query).fetchall()}
+            for layer, relation, _, _, revision in rows:
+                if layer in scanned:
+                    stats[layer] = scanned[layer]
+                    counted[layer] = (int(revision), relation, scanned[layer])
         infos = []
         for layer, _, written, info, revision in rows:
             count, *box = stats[layer]
@@ -532,11 +560,14 @@ class PostGISStore:
         self._admin: bool | None = (acting_for.role == "admin") if acting_for else None
         self._assets_dir = assets_dir
         self._connections = Connections(url)
+        # Per role, since what a listing counts is what the role sees (row-level security).
+        self._counted: dict[str | None, LayerCounts] = {}
 
     def acting_for(self, caller: Caller | None) -> PostGISStore:
         """The same store (and connections) acting for ``caller``: one a request."""
         other = PostGISStore(self._url, acting_for=caller, assets_dir=self._assets_dir)
         other._connections = self._connections
+        other._counted = self._counted
         return other
 
     def __repr__(self) -> str:
@@ -612,8 +643,13 @@ class PostGISStore:
 
     # -- every method is one transaction ----------------------------------------------------
     def list_layers(self) -> list[LayerInfo]:
+        """The layers, counting again only those written since this store's last listing
+        as the same role (each commit moves the revision of the layers it writes): under
+        edits, a listing scans the edited layer, not every layer."""
         with self.transaction() as tx:
-            return tx.list_layers()
+            # One snapshot: the revisions read and the rows counted are of the same commits.
+            tx.snapshot()
+            return tx.list_layers(self._counted.setdefault(self._role, {}))
 
     def has_layer(self, name: str) -> bool:
         with self.transaction() as tx:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -160,6 +161,41 @@ def test_a_page_is_a_slice_of_the_read_and_its_count(pg_sample_store: PostGISSto
         assert page.records == values.where(values.notna(), None).to_dict("records")
         assert page.geometries is not None
         assert list(page.geometries) == list(expected.geometry)
+
+
+def test_a_listing_after_an_edit_counts_the_edited_layer_only(
+    pg_store: PostGISStore, make_sites: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pg_store.write("sites", make_sites([("A", "viettel", 105.9, 20.5),
+                                        ("B", "vnpt", 106.0, 20.6),
+                                        ("C", "viettel", 106.1, 20.7)]))  # fmt: skip
+    pg_store.write("sites__old", make_sites([("D", "vnpt", 105.8, 20.4)]))
+    callers = (ADMIN, VIEWER, VIETTEL, None)
+    stores = [pg_store.acting_for(caller) for caller in callers]
+    for store in stores:
+        store.list_layers()
+    # Viettel's replace of its own sites drops C: the layer's extent shrinks.
+    stores[2].write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    counted: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def spy(self: psycopg.Cursor, query: object, *args: object, **kwargs: object) -> object:
+        text = query.as_string(self) if isinstance(query, sql.Composable) else str(query)
+        counted.extend(re.findall(r"SELECT '(\w+)' AS layer, count\(\*\)", text))
+        return execute(self, query, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    listings = [store.list_layers() for store in stores]
+    assert counted == ["sites"] * len(stores)
+    counted.clear()
+    assert [store.list_layers() for store in stores] == listings and counted == []
+    monkeypatch.undo()
+    # The same answers as a store that never listed, for every caller.
+    fresh = PostGISStore(pg_store.url)
+    assert listings == [fresh.acting_for(caller).list_layers() for caller in callers]
+    fresh.close()
+    sites = next(info for info in listings[0] if info.name == "sites")
+    assert sites.count == 2 and sites.bounds == pytest.approx((105.9, 20.5, 106.0, 20.6))
 
 
 def test_a_failing_write_leaves_nothing(pg_store: PostGISStore, make_sites: SiteFactory) -> None:
@@ -345,6 +381,24 @@ def test_a_refusal_that_wrote_nothing_keeps_the_sessions_prepared_statements(
         tx.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
         raise GisPlannerError("refused after a write")
     assert not pg_store.has_layer("sites") and pg_store.revision() == 0
+
+
+def test_finding_a_layer_is_planned_once_a_session(
+    pg_store: PostGISStore, make_sites: SiteFactory
+) -> None:
+    """Every read first finds its layer's relation: planned on each call, that statement was
+    the one PostgreSQL planned most under edits."""
+    pg_store.write("sites", make_sites([("A", "viettel", 105.9, 20.5)]))
+    with pg_store.transaction() as tx:
+        for _ in range(20):  # the driver prepares a statement at its fifth use
+            assert tx.has_layer("sites")
+        plans = tx._cur.execute(
+            "SELECT custom_plans, generic_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%has_table_privilege%'"
+        ).fetchall()
+    # PostgreSQL plans a prepared statement for its values five times before it weighs a
+    # generic plan.
+    assert plans == [(5, 10)]
 
 
 def _sessions(store: PostGISStore) -> set[int]:
