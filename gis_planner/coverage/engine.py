@@ -24,11 +24,8 @@ carrying its scenes, grid, window and mask explicitly.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import multiprocessing
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -550,7 +547,7 @@ def local_runner(params: CoverageParams) -> TileRunner:
 
     def run(tasks: Iterator[TileTask]) -> Iterator[CoverageTile]:
         if params.workers <= 1:
-            yield from _trimmed(map(run_task, tasks))
+            yield from map(run_task, tasks)
             return
         # numba releases the GIL in the kernel, so threads share the scenes at no cost;
         # spawned processes get each task pickled (fork would copy the parent's threads and
@@ -562,7 +559,7 @@ def local_runner(params: CoverageParams) -> TileRunner:
         else:
             pool = ThreadPoolExecutor(params.workers)
         with pool:
-            yield from _trimmed(_bounded(pool, run_task, tasks, 2 * params.workers))
+            yield from _bounded(pool, run_task, tasks, 2 * params.workers)
 
     return run
 
@@ -582,37 +579,6 @@ def _bounded(
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         yield from (future.result() for future in done)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    return trim
-
-
-#: glibc's ``malloc_trim`` (None elsewhere).
-_TRIM = _malloc_trim()
-#: Seconds between two trims of the allocator's arenas (``_trimmed``).
-TRIM_EVERY_S = 1.0
-
-
-def _trimmed(tiles: Iterator[CoverageTile]) -> Iterator[CoverageTile]:
-    """``tiles``, giving the memory of the tiles freed so far back to the system now and then.
-
-    Each worker thread allocates its tiles' arrays in an arena of its own, and glibc keeps the
-    freed blocks there (the arrays are below its mmap threshold once the first tile's arrays
-    have been freed), so that the process grew by about 85 MiB over a province's tiles where
-    none of them was still held. A trim walks the arenas and hands their free pages back, which
-    the next tiles fault in again: 3–7 ms beside a national run's scenes. Once every
-    ``TRIM_EVERY_S`` keeps the memory down at a negligible share of the time.
-    """
-    last = time.monotonic()
-    for tile in tiles:
-        yield tile
-        now = time.monotonic()
-        if _TRIM is not None and now - last >= TRIM_EVERY_S:
-            _TRIM(0)
-            last = now
 
 
 def masked_windows(
