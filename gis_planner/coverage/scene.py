@@ -408,7 +408,7 @@ def _cut_to_reach(
     # the kernel interpolates between the samples either side of a distance
     np.maximum.at(needed, codes, np.floor(range_m / step_m).astype(np.int64) + 2)
     needed = np.minimum(needed, lengths)
-    cut_offsets = np.concatenate([[0], np.cumsum(needed)[:-1]]).astype(np.int64)
+    cut_offsets = np.cumsum(needed) - needed
     take = np.repeat(offsets - cut_offsets, needed) + np.arange(needed.sum())
     return path_loss[take], depression[take], cut_offsets
 

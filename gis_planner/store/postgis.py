@@ -163,6 +163,8 @@ class PostGISTransaction:
         if not rows:
             return []
         counted = {} if counted is None else counted
+        for gone in counted.keys() - {row[0] for row in rows}:
+            counted.pop(gone, None)  # a dropped layer (scoped products come and go)
         stats: dict[str, tuple[Any, ...]] = {}
         counts = []
         for layer, relation, _, _, revision in rows:

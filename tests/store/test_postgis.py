@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -196,6 +197,10 @@ def test_a_listing_after_an_edit_counts_the_edited_layer_only(
     fresh.close()
     sites = next(info for info in listings[0] if info.name == "sites")
     assert sites.count == 2 and sites.bounds == pytest.approx((105.9, 20.5, 106.0, 20.6))
+    # What was counted of a dropped layer is dropped with it.
+    pg_store.delete("sites__old")
+    assert "sites__old" not in {info.name for info in stores[0].list_layers()}
+    assert "sites__old" not in stores[0]._counted[stores[0]._role]
 
 
 def test_a_failing_write_leaves_nothing(pg_store: PostGISStore, make_sites: SiteFactory) -> None:
@@ -426,6 +431,21 @@ def test_a_session_acts_for_one_role_all_its_life(pg_store: PostGISStore) -> Non
     assert _sessions(pg_store) == both
 
 
+def _started(work: Callable[[], object]) -> tuple[threading.Thread, list[BaseException]]:
+    """``work`` running on a thread of its own, and the errors it raised (for the test's)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # handed to the test thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
 def _set_height(tx: PostGISTransaction, key: dict[str, str], height_m: float) -> None:
     record = tx.read_record("sites", key)
     assert record is not None
@@ -443,19 +463,14 @@ def test_an_edit_in_progress_holds_no_other_writer(
         "sites", make_sites([("A", "viettel", 105.9, 20.5), ("B", "vnpt", 105.91, 20.5)])
     )
     revision = pg_store.revision()
-    errors: list[BaseException] = []
 
     def other() -> None:
-        try:
-            with pg_store.acting_for(VNPT).transaction() as tx:
-                _set_height(tx, {"site_id": "B", "operator": "vnpt"}, 41.0)
-        except BaseException as error:  # handed to the test thread
-            errors.append(error)
+        with pg_store.acting_for(VNPT).transaction() as tx:
+            _set_height(tx, {"site_id": "B", "operator": "vnpt"}, 41.0)
 
     with pg_store.acting_for(VIETTEL).transaction() as tx:
         _set_height(tx, {"site_id": "A", "operator": "viettel"}, 42.0)
-        thread = threading.Thread(target=other)
-        thread.start()
+        thread, errors = _started(other)
         thread.join(timeout=30)
         assert not thread.is_alive(), "the other operator's edit waited for this one"
         assert not errors, errors
@@ -476,18 +491,11 @@ def test_an_edit_in_progress_and_a_replacement_of_its_layer_do_not_deadlock(
         "sites", make_sites([("A", "viettel", 105.9, 20.5), ("B", "vnpt", 105.91, 20.5)])
     )
     revision = pg_store.revision()
-    errors: list[BaseException] = []
-
-    def replace() -> None:
-        try:
-            pg_store.write("sites", make_sites([("C", "vnpt", 105.92, 20.5)]))
-        except BaseException as error:  # handed to the test thread
-            errors.append(error)
-
     with pg_store.acting_for(VIETTEL).transaction() as tx:
         _set_height(tx, {"site_id": "A", "operator": "viettel"}, 42.0)
-        thread = threading.Thread(target=replace)
-        thread.start()
+        thread, errors = _started(
+            lambda: pg_store.write("sites", make_sites([("C", "vnpt", 105.92, 20.5)]))
+        )
         thread.join(timeout=2)
         assert thread.is_alive(), "the replacement did not wait for the edit's row"
     thread.join(timeout=30)
