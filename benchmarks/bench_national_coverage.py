@@ -69,7 +69,7 @@ def on_cluster(workers: int, scenes: list[Scene], study: StudyArea, params: Cove
         for tile in tiles:
             for s, part in enumerate(tile.rasters):
                 evaluations += part.evaluations
-                sums[s] += float(part.best_rsrp_dbm.astype(np.float64).sum())
+                sums[s] += float(np.sum(part.best_rsrp_dbm, dtype=np.float64))
         seconds = time.perf_counter() - start
         client = default_client()
         peaks = tuple(sorted(client.run(_worker_peak_mib).values()))

@@ -16,10 +16,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
 
-from gis_planner.coverage.engine import CoverageTile, TileRunner, TileTask, run_task
+from gis_planner.coverage.engine import CoverageTile, PackedTile, TileRunner, TileTask, run_packed
 from gis_planner.coverage.scene import Scene
 from gis_planner.coverage.terrain import Masts
 from gis_planner.defaults import DEFAULT_RETRIES, DEFAULT_SCHEDULER
@@ -30,6 +29,10 @@ if TYPE_CHECKING:
 
 #: The default scheduler: the engine's own threads (``--workers``), no Dask.
 IN_PROCESS = DEFAULT_SCHEDULER
+#: Batches computing while the oldest is gathered: where the client shares the workers' cores
+#: (a local cluster), it gathers only when the system gives it a turn, and with one batch
+#: ahead the workers waited for it.
+_IN_FLIGHT = 4
 _LOCAL = re.compile(r"local:(\d+)")
 #: A host name, an IPv4 address or a bracketed IPv6 one, and a port.
 _ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):\d+")
@@ -115,7 +118,9 @@ def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iter
     Tasks go in batches of the cluster's thread count (``client.map``), two batches in flight:
     one computes while the other is gathered and written, and the tiles held waiting stay few
     whatever the size of the grid. The scenes and masts, the same in every task of a run and
-    the bulk of one, are sent to each worker once, not with every task.
+    the bulk of one, are sent to each worker once, not with every task. A window with an empty
+    mask has nothing to compute: its tile is made here, not sent for (most of a country's grid
+    is sea or a neighbour's land), and batches count only the tasks that go.
 
     Dask's active memory manager keeps one copy of what was broadcast, and data sent from the
     client cannot be computed again: when the worker holding it dies, the batches that needed
@@ -124,46 +129,55 @@ def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iter
     from distributed.utils import CancelledError
 
     size = max(sum(client.nthreads().values()), 1)
-    #: Each batch in flight: its tasks, their futures and the shared scenes' future they use.
+    #: Each batch in flight: its tasks, the futures of those sent and the scenes' future.
     pending: deque[tuple[list[TileTask], list[Any], Any]] = deque()
     sent: tuple[tuple[Scene, ...], Masts | None, Any] | None = None
 
     def submit(batch: list[TileTask]) -> tuple[list[TileTask], list[Any], Any]:
         nonlocal sent
-        first = batch[0]
+        busy = [task for task in batch if task.mask.any()]
+        if not busy:
+            return batch, [], None
+        first = busy[0]
         if sent is None or not _same(sent[0], first.scenes) or sent[1] is not first.masts:
             # A list of one: scatter would send a tuple's items apart.
-            shared = client.scatter([(first.scenes, first.masts)], broadcast=True)[0]
+            # Not hashed: tokenizing the scenes of a country took longer than sending them.
+            shared = client.scatter([(first.scenes, first.masts)], broadcast=True, hash=False)[0]
             sent = (first.scenes, first.masts, shared)
-        light = [dataclasses.replace(task, scenes=(), masts=None) for task in batch]
+        light = [dataclasses.replace(task, scenes=(), masts=None) for task in busy]
         futures = client.map(_run_light, light, shared=sent[2], pure=False, retries=retries)
         return batch, futures, sent[2]
 
-    def gathered(batch: list[TileTask], futures: list[Any], shared: Any) -> list[CoverageTile]:
+    def gathered(batch: list[TileTask], futures: list[Any], shared: Any) -> Iterator[CoverageTile]:
         nonlocal sent
         for _ in range(retries):
             try:
-                tiles: list[CoverageTile] = client.gather(futures)
-                return tiles
+                packed: list[PackedTile] = client.gather(futures)
+                break
             except CancelledError:
                 if sent is not None and sent[2] is shared:
                     sent = None  # lost: sent again with the batch (once for the batches after)
                 batch, futures, shared = submit(batch)
-        tiles = client.gather(futures)
-        return tiles
+        else:
+            packed = client.gather(futures)
+        computed = iter(packed)
+        for task in batch:
+            tile = next(computed) if task.mask.any() else PackedTile.empty(len(task.scenes))
+            yield tile.unpacked(task.window, task.mask)
 
     for batch in _batches(tasks, size):
         pending.append(submit(batch))
-        if len(pending) > 1:
+        if len(pending) > _IN_FLIGHT:
             yield from gathered(*pending.popleft())
     while pending:
         yield from gathered(*pending.popleft())
 
 
-def _run_light(task: TileTask, shared: tuple[tuple[Scene, ...], Masts | None]) -> CoverageTile:
-    """``run_task`` on a worker, the task's scenes and masts given back from what was sent."""
+def _run_light(task: TileTask, shared: tuple[tuple[Scene, ...], Masts | None]) -> PackedTile:
+    """A task's tile on a worker, packed (the client holds its mask); the task's scenes and
+    masts given back from what was sent."""
     scenes, masts = shared
-    return run_task(dataclasses.replace(task, scenes=scenes, masts=masts))
+    return run_packed(dataclasses.replace(task, scenes=scenes, masts=masts))
 
 
 def _same(sent: tuple[Scene, ...], scenes: tuple[Scene, ...]) -> bool:
@@ -171,7 +185,15 @@ def _same(sent: tuple[Scene, ...], scenes: tuple[Scene, ...]) -> bool:
     return len(sent) == len(scenes) and all(a is b for a, b in zip(sent, scenes, strict=True))
 
 
-def _batches(items: Iterable[TileTask], size: int) -> Iterator[list[TileTask]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+def _batches(tasks: Iterable[TileTask], size: int) -> Iterator[list[TileTask]]:
+    """``tasks`` in batches of ``size`` with something to compute, and the empty ones between."""
+    batch: list[TileTask] = []
+    busy = 0
+    for task in tasks:
+        batch.append(task)
+        busy += bool(task.mask.any())
+        if busy == size:
+            yield batch
+            batch, busy = [], 0
+    if batch:
         yield batch

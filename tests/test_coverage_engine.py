@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 
-from gis_planner.coverage.engine import NODATA_DB, compute_coverage
-from gis_planner.coverage.grid import Grid
+from gis_planner.coverage.engine import (
+    BANDS,
+    NODATA_DB,
+    TileTask,
+    compute_coverage,
+    run_packed,
+    run_task,
+)
+from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scene
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.antenna import read_msi, sector_pattern
@@ -29,6 +38,18 @@ def cell_rows(*rows: dict[str, object]) -> pd.DataFrame:
     }  # fmt: skip
     frame = pd.DataFrame([{**defaults, "cell_id": f"C{i}", **row} for i, row in enumerate(rows)])
     return frame
+
+
+def mixed_mask(window: Window) -> npt.NDArray[np.bool_]:
+    """A window's mask for tilings of 8 px: a third of the windows empty, a third part
+    covered, a third whole."""
+    mask = np.ones((window.height, window.width), dtype=bool)
+    kind = (window.row0 + window.col0 // 8) % 3
+    if kind == 0:
+        mask[:] = False
+    elif kind == 1:
+        mask[::2, 1::3] = False
+    return mask
 
 
 def scene_of(cells: pd.DataFrame, x: list[float], y: list[float], **params: object) -> Scene:
@@ -222,6 +243,31 @@ def test_mask_limits_the_work() -> None:
     assert (result.best_server[~mask] == -1).all()
     assert (result.best_server[mask] == 0).all()
     assert result.evaluations == int(mask.sum())
+
+
+def test_a_packed_tile_is_the_tile_again() -> None:
+    """What a cluster sends of a tile (its bands inside the mask) gives back every band, its
+    type and nodata outside the mask: the engine writes nothing there."""
+    cells = cell_rows({"h_beamwidth_deg": 360.0}, {"azimuth_deg": 200.0})
+    scene = scene_of(cells, [X0 + 1000.0, X0 + 1200.0], [Y0 - 1000.0, Y0 - 800.0])
+    grid = Grid(X0, Y0, 50.0, 40, 40, "EPSG:32648")
+    window = Window(0, 0, 40, 40)
+    part = np.ones(grid.shape, dtype=bool)
+    part[5:30, 10:35] = False
+    for mask in (part, np.ones(grid.shape, dtype=bool), np.zeros(grid.shape, dtype=bool)):
+        tile = run_task(TileTask((scene, scene), grid, window, mask))
+        packed = pickle.loads(
+            pickle.dumps(run_packed(TileTask((scene, scene), grid, window, mask)))
+        )
+        again = packed.unpacked(window, mask)
+        assert len(again.rasters) == 2
+        for ours, back in zip(tile.rasters, again.rasters, strict=True):
+            assert back.evaluations == ours.evaluations
+            for band, (dtype, nodata) in BANDS.items():
+                assert getattr(back, band).dtype == dtype
+                np.testing.assert_array_equal(getattr(back, band), getattr(ours, band))
+                assert (getattr(back, band)[~mask] == nodata).all()
+    assert run_packed(TileTask((scene,), grid, window, part)).values[0][0].size == part.sum()
 
 
 def test_grid_geometry() -> None:

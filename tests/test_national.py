@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from benchmarks.national import national_network, provinces
 from gis_planner.cli import app
-from gis_planner.coverage.engine import stream_coverage
+from gis_planner.coverage.engine import BANDS, stream_coverage
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, build_scene
 from gis_planner.distributed import Scheduler, tile_runner
@@ -29,7 +29,7 @@ from gis_planner.jobs.coverage import CoverageSpec
 from gis_planner.sharing import PLAN_TARGETS, place_positions, position_ratios, positions
 from gis_planner.store import GeoPackageStore
 from tests.conftest import SiteFactory
-from tests.test_coverage_engine import X0, Y0, cell_rows
+from tests.test_coverage_engine import X0, Y0, cell_rows, mixed_mask
 
 
 def test_national_network_is_deterministic_inside_its_provinces() -> None:
@@ -160,8 +160,9 @@ def test_local_cluster_gives_the_in_process_rasters(sample_copy: Path, tmp_path:
 
 
 def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
-    """Tiles on a scheduler given by address: in the windows' order, the same as in-process,
-    the windows read a few batches ahead only; the cluster is left running afterwards."""
+    """Tiles on a scheduler given by address: in the windows' order, the same as in-process
+    (empty, part and whole windows, every band), the windows read a few batches ahead only;
+    the cluster is left running afterwards."""
     from distributed import LocalCluster
 
     cells = cell_rows({"h_beamwidth_deg": 360.0})
@@ -176,7 +177,7 @@ def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
     def windows() -> Iterator[tuple[Window, npt.NDArray[np.bool_]]]:
         for window in grid.windows(params.tile_px):
             taken.append(window)
-            yield window, np.ones((window.height, window.width), dtype=bool)
+            yield window, mixed_mask(window)
 
     here = list(stream_coverage([scene], grid, windows(), params))
     taken.clear()
@@ -191,15 +192,19 @@ def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
             there = []
             for tile in stream_coverage([scene], grid, windows(), params, runner):
                 there.append(tile)
-                # two batches of the cluster's two threads in flight at most
-                assert len(taken) - len(there) <= 4
+                # five batches of two windows to compute (the cluster's two threads) and
+                # the empty windows between them, at most
+                assert len(taken) - len(there) <= 5 * 2 * 2
         assert cluster.status.name == "running"
     assert [t.window for t in there] == list(grid.windows(params.tile_px))
     for mine, theirs in zip(here, there, strict=True):
         assert mine.window == theirs.window
-        np.testing.assert_array_equal(
-            mine.rasters[0].best_rsrp_dbm, theirs.rasters[0].best_rsrp_dbm
-        )
+        np.testing.assert_array_equal(mine.mask, theirs.mask)
+        for band in BANDS:
+            ours, sent = getattr(mine.rasters[0], band), getattr(theirs.rasters[0], band)
+            assert ours.dtype == sent.dtype
+            np.testing.assert_array_equal(ours, sent)
+        assert mine.rasters[0].evaluations == theirs.rasters[0].evaluations
 
 
 @pytest.mark.slow

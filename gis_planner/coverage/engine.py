@@ -24,6 +24,7 @@ carrying its scenes, grid, window and mask explicitly.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -110,6 +111,84 @@ class CoverageTile:
     window: Window
     mask: npt.NDArray[np.bool_]
     rasters: tuple[TileRasters, ...]
+
+
+#: The bands of a ``TileRasters``: their type and their value where no cell serves, which is
+#: also every band's value outside the tile's mask (the kernel writes only the mask's pixels).
+BANDS: dict[str, tuple[np.dtype[Any], float]] = {
+    "best_rsrp_dbm": (np.dtype(np.float32), NODATA_DB),
+    "second_rsrp_dbm": (np.dtype(np.float32), NODATA_DB),
+    "sinr_db": (np.dtype(np.float32), NODATA_DB),
+    "best_server": (np.dtype(np.int32), -1),
+    "n_servers": (np.dtype(np.uint8), 0),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class PackedTile:
+    """A tile as its bands' values inside its mask only: what a tile weighs on the wire.
+
+    Outside the mask every band is its nodata, so the tile is whole again from its window and
+    mask (``unpacked``). Over a country most windows of the grid are sea or a neighbour's land
+    (82 % of Vietnam's at 100 m): sent whole, their tiles were most of a cluster's traffic.
+    """
+
+    #: Per scene, each band of ``BANDS`` at the mask's pixels in row-major order.
+    values: tuple[tuple[npt.NDArray[Any], ...], ...]
+    evaluations: tuple[int, ...]
+
+    @classmethod
+    def of(cls, tile: CoverageTile) -> PackedTile:
+        whole = bool(tile.mask.all())
+
+        def inside(band: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            return band.reshape(-1) if whole else band[tile.mask]
+
+        return cls(
+            tuple(tuple(inside(getattr(part, name)) for name in BANDS) for part in tile.rasters),
+            tuple(part.evaluations for part in tile.rasters),
+        )
+
+    @classmethod
+    def empty(cls, scenes: int) -> PackedTile:
+        """The tile of ``scenes`` scenes on a window with an empty mask."""
+        nothing = tuple(np.empty(0, dtype=dtype) for dtype, _ in BANDS.values())
+        return cls((nothing,) * scenes, (0,) * scenes)
+
+    def unpacked(self, window: Window, mask: npt.NDArray[np.bool_]) -> CoverageTile:
+        shape = (window.height, window.width)
+        whole = bool(mask.all())
+
+        def band(values: npt.NDArray[Any], dtype: np.dtype[Any], fill: float) -> Any:
+            if whole:
+                return values.reshape(shape)
+            if not values.size:
+                return _nodata_band(shape, dtype, fill)
+            full = np.full(shape, fill, dtype=dtype)
+            full[mask] = values
+            return full
+
+        rasters = tuple(
+            TileRasters(
+                window,
+                evaluations=evaluations,
+                **{
+                    name: band(part, dtype, fill)
+                    for part, (name, (dtype, fill)) in zip(values, BANDS.items(), strict=True)
+                },
+            )
+            for values, evaluations in zip(self.values, self.evaluations, strict=True)
+        )
+        return CoverageTile(window, mask, rasters)
+
+
+@functools.cache
+def _nodata_band(shape: tuple[int, int], dtype: np.dtype[Any], fill: float) -> Any:
+    """One read-only band of nodata per shape, shared by the tiles of empty windows: filled
+    afresh, they were most of the time a cluster's client spent on a country's tiles."""
+    band = np.full(shape, fill, dtype=dtype)
+    band.flags.writeable = False
+    return band
 
 
 #: Runs tile tasks elsewhere (a Dask cluster, ``gis_planner.distributed``) and yields their
@@ -506,13 +585,22 @@ def compute_terrain_tile(
 def run_task(task: TileTask) -> CoverageTile:
     """Every scene of ``task`` on its window (the function workers run)."""
     grid, window, mask = task.grid, task.window, task.mask
-    if task.terrain is None or task.masts is None or not mask.any():
+    if not mask.any():
+        return PackedTile.empty(len(task.scenes)).unpacked(window, mask)
+    if task.terrain is None or task.masts is None:
         rasters = tuple(compute_tile(s, grid, mask, window) for s in task.scenes)
     else:
         rasters = compute_terrain_tile(
             task.scenes, grid, window, mask, task.terrain, task.masts, task.ue_height_m
         )
     return CoverageTile(window, mask, rasters)
+
+
+def run_packed(task: TileTask) -> PackedTile:
+    """``run_task``'s tile packed, nothing computed nor allocated for an empty mask."""
+    if not task.mask.any():
+        return PackedTile.empty(len(task.scenes))
+    return PackedTile.of(run_task(task))
 
 
 def stream_coverage(
