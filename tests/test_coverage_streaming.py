@@ -161,3 +161,14 @@ def test_map_of_a_large_raster_reads_an_overview(tmp_path: Path) -> None:
     full, full_grid = read_for_map(path)
     assert full_grid == grid
     np.testing.assert_array_equal(full, rsrp)
+
+
+def test_window_masks_are_the_windows_masks(layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Empty and whole windows' masks come from the pixels counted, not computed again: the
+    same masks."""
+    admin = layers["admin_units"]
+    study = study_grid(default_area(admin), 100.0, tile_px=64)
+    counted = {n for _, n in study.windows}
+    assert 0 in counted and 64 * 64 in counted  # both shortcuts are taken
+    for window, mask in study.window_masks():
+        np.testing.assert_array_equal(mask, study.mask(window))

@@ -78,8 +78,15 @@ class StudyArea:
         each pixel of the rasters is then written as it is meant to be, nodata outside the
         area, and the priority areas' pixels there count, as on the whole grid.
         """
-        for window, _ in self.windows:
-            yield window, self.mask(window)
+        for window, pixels in self.windows:
+            # the pixels were counted with the masks: an empty or a whole window's is known
+            shape = (window.height, window.width)
+            if pixels == 0:
+                yield window, np.zeros(shape, dtype=bool)
+            elif pixels == window.height * window.width:
+                yield window, np.ones(shape, dtype=bool)
+            else:
+                yield window, self.mask(window)
 
 
 def study_grid(
