@@ -18,6 +18,7 @@ import pytest
 import rasterio
 
 from gis_planner.coverage.engine import (
+    BANDS,
     CoverageTile,
     TileTask,
     local_runner,
@@ -27,7 +28,7 @@ from gis_planner.coverage.grid import Grid
 from gis_planner.coverage.resume import TileCheckpoint, fingerprint
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scene
 from gis_planner.store import GeoPackageStore
-from tests.test_coverage_engine import X0, Y0, cell_rows
+from tests.test_coverage_engine import X0, Y0, cell_rows, mixed_mask
 
 GRID = Grid(X0, Y0, 50.0, 40, 40, "EPSG:32648")
 PARAMS = CoverageParams(tile_px=8)
@@ -43,7 +44,7 @@ def _scene(height_m: float = 30.0) -> Scene:
 
 def _windows() -> Iterator[tuple[object, np.ndarray]]:
     for window in GRID.windows(PARAMS.tile_px):
-        yield window, np.ones((window.height, window.width), dtype=bool)
+        yield window, mixed_mask(window)
 
 
 def _refuse(tasks: Iterator[TileTask]) -> Iterator[CoverageTile]:
@@ -77,6 +78,12 @@ def test_saved_tiles_are_read_back_not_computed(tmp_path: Path) -> None:
     )
     assert first.resumed == 0
     assert len(list(first.directory.glob("*.npz"))) == len(computed) == 25
+    # a tile is saved as its values inside its mask: an empty window's file is its mask alone
+    sizes = {t.window: first._path(t.window).stat().st_size for t in computed}
+    empty = [size for t in computed if not t.mask.any() for size in [sizes[t.window]]]
+    whole = [size for t in computed if t.mask.all() for size in [sizes[t.window]]]
+    band_bytes = sum(dtype.itemsize for dtype, _ in BANDS.values())
+    assert empty and whole and min(whole) - max(empty) == 8 * 8 * band_bytes
 
     again = TileCheckpoint.open(tmp_path, key)
     read_back = list(stream_coverage([scene], GRID, _windows(), PARAMS, again.wrap(_refuse)))

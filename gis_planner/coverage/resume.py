@@ -27,13 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from gis_planner.coverage.engine import CoverageTile, TileRasters, TileRunner, TileTask
+from gis_planner.coverage.engine import BANDS, CoverageTile, PackedTile, TileRunner, TileTask
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
 
 #: Part of every fingerprint: a change of the tile file's layout makes older ones unreadable.
-FORMAT = "coverage-tiles/1"
-_BANDS = ("best_rsrp_dbm", "second_rsrp_dbm", "sinr_db", "best_server", "n_servers")
+FORMAT = "coverage-tiles/2"
 _PREFIX = "run-"
 
 
@@ -101,10 +100,14 @@ class TileCheckpoint:
         return self._path(window).is_file()
 
     def save(self, tile: CoverageTile) -> None:
+        # packed: a tile of sea or of a neighbour's land is its mask alone
+        packed = PackedTile.of(tile)
         arrays: dict[str, Any] = {"mask": tile.mask}
-        for k, part in enumerate(tile.rasters):
-            arrays |= {f"{k}.{band}": getattr(part, band) for band in _BANDS}
-            arrays[f"{k}.evaluations"] = np.int64(part.evaluations)
+        for k, (values, evaluations) in enumerate(
+            zip(packed.values, packed.evaluations, strict=True)
+        ):
+            arrays |= {f"{k}.{band}": part for band, part in zip(BANDS, values, strict=True)}
+            arrays[f"{k}.evaluations"] = np.int64(evaluations)
         path = self._path(tile.window)
         partial = path.with_name(f".{path.name}.{os.getpid()}")
         with partial.open("wb") as file:
@@ -114,19 +117,11 @@ class TileCheckpoint:
     def load(self, window: Window) -> CoverageTile:
         with np.load(self._path(window)) as saved:
             count = sum(1 for name in saved.files if name.endswith(".evaluations"))
-            rasters = tuple(
-                TileRasters(
-                    window,
-                    best_rsrp_dbm=saved[f"{k}.best_rsrp_dbm"],
-                    second_rsrp_dbm=saved[f"{k}.second_rsrp_dbm"],
-                    sinr_db=saved[f"{k}.sinr_db"],
-                    best_server=saved[f"{k}.best_server"],
-                    n_servers=saved[f"{k}.n_servers"],
-                    evaluations=int(saved[f"{k}.evaluations"]),
-                )
-                for k in range(count)
+            packed = PackedTile(
+                tuple(tuple(saved[f"{k}.{band}"] for band in BANDS) for k in range(count)),
+                tuple(int(saved[f"{k}.evaluations"]) for k in range(count)),
             )
-            return CoverageTile(window, saved["mask"], rasters)
+            return packed.unpacked(window, saved["mask"])
 
     def wrap(self, runner: TileRunner) -> TileRunner:
         """``runner`` for the tasks of unsaved windows only; saved ones are read back.
