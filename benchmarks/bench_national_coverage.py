@@ -67,6 +67,8 @@ def on_cluster(workers: int, scenes: list[Scene], study: StudyArea, params: Cove
     with tile_runner(Scheduler.parse(f"local:{workers}")) as runner:
         tiles = stream_coverage(scenes, study.grid, study.window_masks(), params, runner)
         for tile in tiles:
+            if not tile.mask.any():
+                continue  # sea or a neighbour's land: nodata, 82 % of the windows at 100 m
             for s, part in enumerate(tile.rasters):
                 evaluations += part.evaluations
                 sums[s] += float(np.sum(part.best_rsrp_dbm, dtype=np.float64))
