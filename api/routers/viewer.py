@@ -65,10 +65,13 @@ _LAYER_GROUP = {
 }
 #: Sub-layers of the administrative units (one layer, two versions, three levels).
 _ADMIN_PARTS = (
-    ("district", "pre2025", "Cấp huyện (trước 2025)", "Districts (before 2025)", True),
-    ("commune", "pre2025", "Cấp xã (trước 7/2025)", "Communes (before 7/2025)", True),
-    ("commune", "2025-07", "Cấp xã (từ 7/2025)", "Communes (from 7/2025)", False),
+    ("district", "pre2025", "Cấp huyện (trước 2025)", "Districts (before 2025)"),
+    ("commune", "pre2025", "Cấp xã (trước 7/2025)", "Communes (before 7/2025)"),
+    ("commune", "2025-07", "Cấp xã (từ 7/2025)", "Communes (from 7/2025)"),
 )
+#: The units of July 2025, shown at first where the store holds them: the districts they
+#: abolished are then one tick away, not labelled on the map as if they still were.
+_CURRENT_UNITS = "2025-07"
 #: Bands of a raster the switcher offers, as layers of their own.
 VIEWER_BANDS = ("rsrp", "sinr", "best_server", "throughput")
 #: Switcher group of the bands that are not the coverage's own.
@@ -157,7 +160,12 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
         units = _units(name)
         label_field = LABEL_FIELDS.get(name)
         if name == "admin_units":
-            for level, version, vi, en, shown in _ADMIN_PARTS:
+            held = layers.layer(name).frame
+            current = bool(
+                ((held["level"] == "commune") & (held["admin_version"] == _CURRENT_UNITS)).any()
+            )
+            for level, version, vi, en in _ADMIN_PARTS:
+                shown = version == (_CURRENT_UNITS if current else "pre2025")
                 out.append(
                     ViewerLayer(
                         id=f"admin_units.{level}.{version}",

@@ -443,12 +443,24 @@ def test_labels_by_zoom_and_opacity(
     browser: Browser, live_server: str, sample_store: GeoPackageStore
 ) -> None:
     page, errors = _open(browser, f"{live_server}/#10/20.54/105.95", DESKTOP)
+    # The map opens on the communes of July 2025: the abolished districts are labelled only
+    # once their layer is ticked.
+    page.wait_for_load_state("networkidle")
     districts = page.locator(".gp-label.district")
+    assert districts.count() == 0
+    page.locator('input[data-layer="admin_units.district.pre2025"]').check()
     districts.first.wait_for(timeout=30_000)
     assert "Thành phố Phủ Lý" in districts.all_text_contents()
     assert page.locator(".gp-label.site").count() == 0
     page.evaluate("() => gisPlanner.map.setZoom(12)")
-    page.locator(".gp-label.commune").first.wait_for(timeout=30_000)
+    communes = page.locator(".gp-label.commune")
+    communes.first.wait_for(timeout=30_000)
+    names_2025 = set(
+        sample_store.read("admin_units", filters={"admin_version": "2025-07", "level": "commune"})[
+            "name"
+        ]
+    )
+    assert set(communes.all_text_contents()) & names_2025
     # Site codes and village names at street level.
     site = sample_store.read("sites", filters={"site_id": "VTL-HNM-0001"}).geometry.iloc[0]
     page.evaluate("([lat, lon]) => gisPlanner.map.setView([lat, lon], 16)", [site.y, site.x])
@@ -556,7 +568,7 @@ def test_print_to_pdf_with_legend_scale_and_north(
     assert (round(width), round(height)) == (1191, 842)  # A3 landscape, in points
     text = reader.pages[0].extract_text()
     for words in ("Trạm BTS tỉnh Hà Nam", "Ngày in", "Chú giải", "Viettel", "VNPT-VinaPhone",
-                  "Đơn vị hành chính: Cấp huyện", "Nguồn:", "km"):  # fmt: skip
+                  "Đơn vị hành chính: Cấp xã (từ 7/2025)", "Nguồn:", "km"):  # fmt: skip
         assert words in text, (words, text)
     assert page.locator(".north-arrow").is_visible()
     assert errors == []

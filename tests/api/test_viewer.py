@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import cast
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,6 +49,28 @@ def test_config_groups_for_a_viewer(client: TestClient, sample_store: GeoPackage
     units = sample_store.read("admin_units", columns=["code", "name", "level", "admin_version"])
     commune = units[(units["level"] == "commune") & (units["admin_version"] == "pre2025")].iloc[0]
     assert config["place_names"][commune["code"]] == commune["name"]
+
+
+def test_the_units_of_july_2025_are_shown_first_where_held(
+    client: TestClient, sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    """Districts were abolished in July 2025: a store holding the communes since then opens on
+    them; one holding only the units before opens on its districts and communes."""
+
+    def shown(config: dict[str, Any]) -> set[str]:
+        return {
+            layer["id"] for layer in config["layers"]
+            if layer["id"].startswith("admin_units.") and layer["visible"]
+        }  # fmt: skip
+
+    assert shown(client.get("/viewer/config.json").json()) == {"admin_units.commune.2025-07"}
+    older = GeoPackageStore(tmp_path / "older.gpkg")
+    with older.transaction() as tx:
+        tx.write(
+            "admin_units", sample_store.read("admin_units", filters={"admin_version": "pre2025"})
+        )
+    config = TestClient(create_app(older, api_settings)).get("/viewer/config.json").json()
+    assert shown(config) == {"admin_units.district.pre2025", "admin_units.commune.pre2025"}
 
 
 def test_config_for_an_operator_and_with_coverage(
