@@ -33,6 +33,10 @@ IN_PROCESS = DEFAULT_SCHEDULER
 #: (a local cluster), it gathers only when the system gives it a turn, and with one batch
 #: ahead the workers waited for it.
 _IN_FLIGHT = 4
+#: Windows a batch holds at most, empty ones included.
+_MAX_BATCH = 32
+#: A task and whether it goes to the cluster (its mask holds a pixel).
+_Task = tuple[TileTask, bool]
 _LOCAL = re.compile(r"local:(\d+)")
 #: A host name, an IPv4 address or a bracketed IPv6 one, and a port.
 _ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):\d+")
@@ -115,12 +119,13 @@ def tile_runner(
 def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iterator[CoverageTile]:
     """The tiles of ``tasks`` computed on ``client``'s cluster, yielded in the tasks' order.
 
-    Tasks go in batches of the cluster's thread count (``client.map``), two batches in flight:
-    one computes while the other is gathered and written, and the tiles held waiting stay few
+    Tasks go in batches of the cluster's thread count (``client.map``), ``_IN_FLIGHT`` batches
+    computing while the oldest is gathered and written, so that the tiles held waiting stay few
     whatever the size of the grid. The scenes and masts, the same in every task of a run and
     the bulk of one, are sent to each worker once, not with every task. A window with an empty
     mask has nothing to compute: its tile is made here, not sent for (most of a country's grid
-    is sea or a neighbour's land), and batches count only the tasks that go.
+    is sea or a neighbour's land), and batches count only the tasks that go (up to
+    ``_MAX_BATCH`` windows, empty ones included).
 
     Dask's active memory manager keeps one copy of what was broadcast, and data sent from the
     client cannot be computed again: when the worker holding it dies, the batches that needed
@@ -130,12 +135,12 @@ def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iter
 
     size = max(sum(client.nthreads().values()), 1)
     #: Each batch in flight: its tasks, the futures of those sent and the scenes' future.
-    pending: deque[tuple[list[TileTask], list[Any], Any]] = deque()
+    pending: deque[tuple[list[_Task], list[Any], Any]] = deque()
     sent: tuple[tuple[Scene, ...], Masts | None, Any] | None = None
 
-    def submit(batch: list[TileTask]) -> tuple[list[TileTask], list[Any], Any]:
+    def submit(batch: list[_Task]) -> tuple[list[_Task], list[Any], Any]:
         nonlocal sent
-        busy = [task for task in batch if task.mask.any()]
+        busy = [task for task, computed in batch if computed]
         if not busy:
             return batch, [], None
         first = busy[0]
@@ -148,7 +153,7 @@ def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iter
         futures = client.map(_run_light, light, shared=sent[2], pure=False, retries=retries)
         return batch, futures, sent[2]
 
-    def gathered(batch: list[TileTask], futures: list[Any], shared: Any) -> Iterator[CoverageTile]:
+    def gathered(batch: list[_Task], futures: list[Any], shared: Any) -> Iterator[CoverageTile]:
         nonlocal sent
         for _ in range(retries):
             try:
@@ -160,9 +165,9 @@ def _on_cluster(client: Client, tasks: Iterator[TileTask], retries: int) -> Iter
                 batch, futures, shared = submit(batch)
         else:
             packed = client.gather(futures)
-        computed = iter(packed)
-        for task in batch:
-            tile = next(computed) if task.mask.any() else PackedTile.empty(len(task.scenes))
+        back = iter(packed)
+        for task, computed in batch:
+            tile = next(back) if computed else PackedTile.empty(len(task.scenes))
             yield tile.unpacked(task.window, task.mask)
 
     for batch in _batches(tasks, size):
@@ -185,14 +190,17 @@ def _same(sent: tuple[Scene, ...], scenes: tuple[Scene, ...]) -> bool:
     return len(sent) == len(scenes) and all(a is b for a, b in zip(sent, scenes, strict=True))
 
 
-def _batches(tasks: Iterable[TileTask], size: int) -> Iterator[list[TileTask]]:
-    """``tasks`` in batches of ``size`` with something to compute, and the empty ones between."""
-    batch: list[TileTask] = []
+def _batches(tasks: Iterable[TileTask], size: int) -> Iterator[list[_Task]]:
+    """``tasks`` in batches of ``size`` with something to compute and the empty ones between,
+    each task with whether it is computed; at most ``_MAX_BATCH`` windows a batch, so that a
+    long run of sea holds few masks."""
+    batch: list[_Task] = []
     busy = 0
     for task in tasks:
-        batch.append(task)
-        busy += bool(task.mask.any())
-        if busy == size:
+        computed = bool(task.mask.any())
+        batch.append((task, computed))
+        busy += computed
+        if busy == size or len(batch) == _MAX_BATCH:
             yield batch
             batch, busy = [], 0
     if batch:

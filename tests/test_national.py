@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from benchmarks.national import national_network, provinces
 from gis_planner.cli import app
-from gis_planner.coverage.engine import BANDS, stream_coverage
+from gis_planner.coverage.engine import BANDS, TileTask, stream_coverage
 from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, build_scene
-from gis_planner.distributed import Scheduler, tile_runner
+from gis_planner.distributed import _MAX_BATCH, Scheduler, _batches, tile_runner
 from gis_planner.errors import GisPlannerError
 from gis_planner.jobs import coverage
 from gis_planner.jobs.coverage import CoverageSpec
@@ -205,6 +205,26 @@ def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
             assert ours.dtype == sent.dtype
             np.testing.assert_array_equal(ours, sent)
         assert mine.rasters[0].evaluations == theirs.rasters[0].evaluations
+
+
+def test_batches_count_the_windows_to_compute_and_hold_few_empty_ones() -> None:
+    """A batch holds ``size`` windows to compute and the empty ones between, and a long run of
+    empty windows (sea) is cut so that few masks are held."""
+    grid = Grid(X0, Y0, 50.0, 8, 8 * 200, "EPSG:32648")
+    windows = list(grid.windows(8))
+    busy = {3, 4, 5, 150, 199}
+    tasks = [
+        TileTask((), grid, w, np.full((8, 8), k in busy, dtype=bool)) for k, w in enumerate(windows)
+    ]
+    batches = list(_batches(iter(tasks), 2))
+    assert [task for batch in batches for task, _ in batch] == tasks
+    assert max(len(batch) for batch in batches) == _MAX_BATCH  # the run of sea is cut
+    # windows 3 and 4 fill the first batch; 5, 150 and 199 each close theirs at the cut or
+    # at the end
+    assert [
+        sum(computed for _, computed in batch) for batch in batches if any(c for _, c in batch)
+    ] == [2, 1, 1, 1]
+    assert all(computed == bool(task.mask.any()) for batch in batches for task, computed in batch)
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from api.routers.common import public_url, visible_layer, visible_names
 from api.routers.rasters import Raster, tiles_url, visible_bands, visible_rasters
 from gis_planner.admin import place_name, unit_name, unit_names
 from gis_planner.catalogue import CATALOGUE
+from gis_planner.catalogue.layers import ADMIN_VERSIONS
 from gis_planner.colormaps import colour_map_of_quantity
 from gis_planner.coverage.registry import JOB as COVERAGE_JOB
 from gis_planner.coverage.registry import terrain_text
@@ -71,7 +72,7 @@ _ADMIN_PARTS = (
 )
 #: The units of July 2025, shown at first where the store holds them: the districts they
 #: abolished are then one tick away, not labelled on the map as if they still were.
-_CURRENT_UNITS = "2025-07"
+_CURRENT_UNITS = ADMIN_VERSIONS[-1]
 #: Bands of a raster the switcher offers, as layers of their own.
 VIEWER_BANDS = ("rsrp", "sinr", "best_server", "throughput")
 #: Switcher group of the bands that are not the coverage's own.
@@ -160,9 +161,12 @@ def _vector_layers(base: str, layers: LayerCache, who: Principal, lang: Lang) ->
         units = _units(name)
         label_field = LABEL_FIELDS.get(name)
         if name == "admin_units":
-            held = layers.layer(name).frame
+            held = layers.layer(name)
             current = bool(
-                ((held["level"] == "commune") & (held["admin_version"] == _CURRENT_UNITS)).any()
+                (
+                    (held.column("level") == "commune")
+                    & (held.column("admin_version") == _CURRENT_UNITS)
+                ).any()
             )
             for level, version, vi, en in _ADMIN_PARTS:
                 shown = version == (_CURRENT_UNITS if current else "pre2025")

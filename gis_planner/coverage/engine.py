@@ -139,6 +139,7 @@ class PackedTile:
 
     @classmethod
     def of(cls, tile: CoverageTile) -> PackedTile:
+        """``tile`` packed: its bands at its mask's pixels."""
         whole = bool(tile.mask.all())
 
         def inside(band: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -156,13 +157,15 @@ class PackedTile:
         return cls((nothing,) * scenes, (0,) * scenes)
 
     def unpacked(self, window: Window, mask: npt.NDArray[np.bool_]) -> CoverageTile:
+        """The tile packed on ``window`` with ``mask``: nodata outside the mask. The bands of
+        an empty mask are shared and read-only."""
         shape = (window.height, window.width)
-        whole = bool(mask.all())
+        whole, empty = bool(mask.all()), not mask.any()
 
-        def band(values: npt.NDArray[Any], dtype: np.dtype[Any], fill: float) -> Any:
+        def band(values: npt.NDArray[Any], dtype: np.dtype[Any], fill: float) -> npt.NDArray[Any]:
             if whole:
                 return values.reshape(shape)
-            if not values.size:
+            if empty:
                 return _nodata_band(shape, dtype, fill)
             full = np.full(shape, fill, dtype=dtype)
             full[mask] = values
@@ -183,7 +186,7 @@ class PackedTile:
 
 
 @functools.cache
-def _nodata_band(shape: tuple[int, int], dtype: np.dtype[Any], fill: float) -> Any:
+def _nodata_band(shape: tuple[int, int], dtype: np.dtype[Any], fill: float) -> npt.NDArray[Any]:
     """One read-only band of nodata per shape, shared by the tiles of empty windows: filled
     afresh, they were most of the time a cluster's client spent on a country's tiles."""
     band = np.full(shape, fill, dtype=dtype)

@@ -102,7 +102,7 @@ class TileCheckpoint:
     def save(self, tile: CoverageTile) -> None:
         # packed: a tile of sea or of a neighbour's land is its mask alone
         packed = PackedTile.of(tile)
-        arrays: dict[str, Any] = {"mask": tile.mask}
+        arrays: dict[str, Any] = {"mask": np.packbits(tile.mask)}
         for k, (values, evaluations) in enumerate(
             zip(packed.values, packed.evaluations, strict=True)
         ):
@@ -121,7 +121,9 @@ class TileCheckpoint:
                 tuple(tuple(saved[f"{k}.{band}"] for band in BANDS) for k in range(count)),
                 tuple(int(saved[f"{k}.evaluations"]) for k in range(count)),
             )
-            return packed.unpacked(window, saved["mask"])
+            pixels = window.height * window.width
+            mask = np.unpackbits(saved["mask"], count=pixels).reshape(window.height, window.width)
+            return packed.unpacked(window, mask.astype(bool))
 
     def wrap(self, runner: TileRunner) -> TileRunner:
         """``runner`` for the tasks of unsaved windows only; saved ones are read back.
