@@ -55,7 +55,7 @@ def feature_page(
         view = layer_view(name, spec.field_names, who)
         assert view is not None
         filters = parse_filters(params, name, view.filterable)
-        if _same_in_sql(spec, bbox, filters):
+        if same_in_sql(spec, bbox, filters):
             return _from_database(store.acting_for(who), spec, view, bbox, filters, limit, offset)
     layer = layers.layer(name)
     view = layer_view(name, layer.fields, who)
@@ -69,7 +69,7 @@ def feature_page(
     )
 
 
-def _same_in_sql(spec: LayerSpec, bbox: BBox | None, filters: Mapping[str, list[Any]]) -> bool:
+def same_in_sql(spec: LayerSpec, bbox: BBox | None, filters: Mapping[str, list[Any]]) -> bool:
     """Whether the database's answer is the cache's.
 
     The cache intersects geometries with the bbox in Web Mercator, where a line's or polygon's

@@ -32,7 +32,14 @@ from gis_planner.i18n import fold
 from gis_planner.mvtpoints import PointProperties
 from gis_planner.pointtiles import PointIndex, PointTiles
 from gis_planner.store import LayerInfo, LayerStore
-from gis_planner.vectortiles import AGGREGATE_FIELDS, Category, feature_ids
+from gis_planner.vectortiles import (
+    AGGREGATE_FIELDS,
+    Category,
+    buffered,
+    encode_tile,
+    feature_ids,
+    tile_bounds,
+)
 
 WEB_MERCATOR = "EPSG:3857"
 #: Web Mercator stops at ±85.0511° latitude.
@@ -69,6 +76,19 @@ class CachedLayer:
     _point_properties: dict[str, PointProperties] = field(default_factory=dict)
     _point_tiles: dict[Hashable, PointTiles] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def of(cls, name: str, version: str, frame: pd.DataFrame) -> CachedLayer:
+        """``frame`` (rows of layer ``name`` as the store reads them) projected and indexed."""
+        frame = frame.reset_index(drop=True)
+        mercator = tree = None
+        if isinstance(frame, gpd.GeoDataFrame):
+            lat = shapely.get_coordinates(frame.geometry.to_numpy())[:, 1]
+            if len(lat) and np.abs(lat).max() > MAX_LAT:
+                raise GisPlannerError(f"layer {name!r} reaches beyond ±{MAX_LAT}° latitude")
+            mercator = frame.geometry.to_crs(WEB_MERCATOR).to_numpy()
+            tree = shapely.STRtree(mercator)
+        return cls(name, version, frame, feature_ids(frame, name), mercator, tree)
 
     @cached_property
     def fields(self) -> tuple[str, ...]:
@@ -244,6 +264,19 @@ class CachedLayer:
                 self._points_xy = shapely.get_coordinates(self.mercator)
         return self._points_xy
 
+    def tile(self, view: LayerView, filters: dict[str, list[Any]], z: int, x: int, y: int) -> bytes:
+        """Tile z/x/y of the view's rows that the filters keep."""
+        if self.points_xy is not None:
+            points = self.point_tiles(view, filters)
+            return points.draw(self.name, z, x, y, lambda: self.point_properties(view))
+        assert self.mercator is not None
+        bounds = tile_bounds(z, x, y)
+        rows = self.select(self.query_mercator(buffered(bounds)), view, filters)
+        properties = [
+            {"fid": f, **r} for f, r in zip(self.fids[rows], self.records(rows, view), strict=True)
+        ]
+        return encode_tile(self.name, self.mercator[rows], properties, bounds)
+
     def category(self, name: str) -> Category:
         """Field ``name`` coded for counting (see ``Category``), computed once."""
         if name not in self._categories:
@@ -379,15 +412,7 @@ class LayerCache:
         return cached
 
     def _load(self, name: str, version: str) -> CachedLayer:
-        frame = self.store.read(name).reset_index(drop=True)
-        mercator = tree = None
-        if isinstance(frame, gpd.GeoDataFrame):
-            lat = shapely.get_coordinates(frame.geometry.to_numpy())[:, 1]
-            if len(lat) and np.abs(lat).max() > MAX_LAT:
-                raise GisPlannerError(f"layer {name!r} reaches beyond ±{MAX_LAT}° latitude")
-            mercator = frame.geometry.to_crs(WEB_MERCATOR).to_numpy()
-            tree = shapely.STRtree(mercator)
-        return CachedLayer(name, version, frame, feature_ids(frame, name), mercator, tree)
+        return CachedLayer.of(name, version, self.store.read(name))
 
 
 def parse_filters(

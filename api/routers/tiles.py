@@ -14,14 +14,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.access import LayerView, Principal
+from api.dbtiles import database_tile
 from api.deps import Caller, Language, Layers, known_principal
 from api.layercache import BadQuery, CachedLayer, LayerCache, parse_filters
 from api.models import TileJSON, VectorLayer
-from api.routers.common import cache_control, filter_params, public_url, visible_layer
+from api.routers.common import (
+    cache_control,
+    check_visible,
+    filter_params,
+    public_url,
+    visible_layer,
+)
 from api.tilecache import TileCache
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
-from gis_planner.vectortiles import MAX_ZOOM, buffered, encode_tile, tile_bounds
+from gis_planner.vectortiles import MAX_ZOOM, tile_bounds
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -45,6 +52,15 @@ async def tile(
     # A tile in the cache answers on the event loop, where a hop to a worker thread would cost
     # as much as the answer; reading a layer and drawing a tile go to worker threads.
     if not layers.is_current(layer):
+        # A stale layer is read again whole on its next use: PostGIS draws a tile of points
+        # from the tile's rows meanwhile (``api.dbtiles``).
+        await run_in_threadpool(check_visible, layers, layer, who)
+        tile_bounds(z, x, y)  # a tile that does not exist is a 400
+        params = filter_params(request)
+        data = await run_in_threadpool(database_tile, layers, layer, who, params, z, x, y)
+        if data is not None:
+            headers = {"Cache-Control": cache_control(who, 300), "Vary": "X-API-Key"}
+            return Response(data, media_type=MVT, headers=headers)
         await run_in_threadpool(visible_layer, layers, layer, who)
     asked = _TileAsked.of(request, layers, layer, who, z, x, y)
     tiles: TileCache = request.app.state.tiles
@@ -57,9 +73,9 @@ async def tile(
     if points is not None and points.is_quick(z, x, y):
         # A point tile from the layer's index and counts made already: a few binary searches
         # and a numpy encoding, quicker than the hop to a worker thread.
-        data = _draw(cached, view, filters, z, x, y)
+        data = cached.tile(view, filters, z, x, y)
     else:
-        data = await run_in_threadpool(_draw, cached, view, filters, z, x, y)
+        data = await run_in_threadpool(cached.tile, view, filters, z, x, y)
     tiles.put(asked.key, data)
     return Response(data, media_type=MVT, headers=asked.headers)
 
@@ -148,22 +164,6 @@ def _cached_hit(request: Request, path: re.Match[str]) -> Response | None:
         return None
     tiles: TileCache = request.app.state.tiles
     return asked.cached_answer(request, tiles)
-
-
-def _draw(
-    cached: CachedLayer, view: LayerView, filters: dict[str, list[Any]], z: int, x: int, y: int
-) -> bytes:
-    """Tile z/x/y of the view's rows that the filters keep."""
-    if cached.points_xy is not None:
-        points = cached.point_tiles(view, filters)
-        return points.draw(cached.name, z, x, y, lambda: cached.point_properties(view))
-    assert cached.mercator is not None
-    bounds = tile_bounds(z, x, y)
-    rows = cached.select(cached.query_mercator(buffered(bounds)), view, filters)
-    properties = [
-        {"fid": f, **r} for f, r in zip(cached.fids[rows], cached.records(rows, view), strict=True)
-    ]
-    return encode_tile(cached.name, cached.mercator[rows], properties, bounds)
 
 
 @router.get(

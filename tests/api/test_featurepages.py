@@ -1,5 +1,6 @@
-"""Pages of features answered by PostGIS while the cached layer is stale: the same answer as
-the cache's for every role, filter and page, and an edit shown without reloading the layer."""
+"""Pages of features and tiles of points answered by PostGIS while the cached layer is stale:
+the same answer as the cache's for every role, filter, page and tile, and an edit shown without
+reloading the layer."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import mapbox_vector_tile
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from api import dbtiles
 from api.app import create_app
 from api.layercache import LayerCache
 from api.settings import ApiSettings
 from gis_planner.store import GeoPackageStore, LayerStore, PostGISStore
-from tests.api.conftest import key
+from tests.api.conftest import PHU_LY, key, tile_of
 
 ROLES = ("viewer", "viettel", "admin")
 PHU_LY_BOX = "105.88,20.50,105.96,20.58"
@@ -45,6 +48,22 @@ QUERIES: list[tuple[str, dict[str, Any], bool]] = [
     ("sites", {"colour": "red"}, False),
     ("sites", {"height_m": "tall"}, False),
     ("cells", {"limit": 0}, False),
+]
+
+
+#: (layer, zoom, filters, whether PostGIS answers the tile over Phủ Lý while the layer is stale).
+TILES: list[tuple[str, int, dict[str, Any], bool]] = [
+    ("sites", 12, {}, True),
+    ("sites", 14, {"operator": "vnpt"}, True),
+    ("sites", 15, {"tower_type": "monopole"}, True),
+    ("cells", 13, {}, True),
+    ("cells", 14, {"technology": "4G", "operator": "viettel"}, True),
+    # Tiles counting their points, from the rows of their part of the province.
+    ("sites", 8, {}, True),
+    ("sites", 6, {"operator": "viettel"}, True),
+    ("sites", 12, {"height_m": "nan"}, False),
+    ("sites", 12, {"colour": "red"}, False),
+    ("admin_units", 12, {}, False),
 ]
 
 
@@ -89,6 +108,42 @@ def test_a_page_from_postgis_is_the_cached_page(pg_app_client: TestClient, who: 
         assert first == cached, (layer, query)
         if first[0] == 200:
             assert loaded is not pushed, (layer, query)
+
+
+def _tile(
+    client: TestClient, layer: str, z: int, query: dict[str, Any], who: str
+) -> tuple[int, bytes]:
+    x, y = tile_of(*PHU_LY, z)
+    headers = key(who) if who != "viewer" else {}
+    answer = client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt", params=query, headers=headers)
+    return answer.status_code, answer.content
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_a_tile_from_postgis_is_the_cached_tile(pg_app_client: TestClient, who: str) -> None:
+    for layer, z, query, pushed in TILES:
+        layers = _empty_cache(pg_app_client)
+        first = _tile(pg_app_client, layer, z, query, who)
+        loaded = layers.is_current(layer)
+        layers.layer(layer)
+        cached = _tile(pg_app_client, layer, z, query, who)
+        assert first == cached, (layer, z, query)
+        if first[0] == 200:
+            assert loaded is not pushed, (layer, z, query)
+    if who != "viewer":
+        features = mapbox_vector_tile.decode(_tile(pg_app_client, "cells", 13, {}, who)[1])
+        assert len(features["cells"]["features"]) > 10
+
+
+def test_a_tile_of_more_rows_than_a_tile_may_read_is_the_caches(
+    pg_app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dbtiles, "MAX_ROWS", 50)
+    for layer, z, pushed in (("sites", 8, False), ("sites", 16, True)):
+        layers = _empty_cache(pg_app_client)
+        first = _tile(pg_app_client, layer, z, {}, "admin")
+        assert layers.is_current(layer) is not pushed
+        assert first[0] == 200 and first == _tile(pg_app_client, layer, z, {}, "admin")
 
 
 @pytest.mark.parametrize("who", ROLES)
@@ -177,6 +232,14 @@ def test_an_edit_shows_in_the_next_page_without_reloading_the_layer(
         assert [f["properties"]["operator"] for f in page["features"]] == ["viettel"] * 2
         other = client.get("/collections/cells/items", headers=key("vnpt")).json()
         assert [f["properties"]["operator"] for f in other["features"]] == ["vnpt"] * 2
+        # The edited cell's tile shows the edit too.
+        lon, lat = (float(v) for v in page["features"][0]["geometry"]["coordinates"])
+        x, y = tile_of(lon, lat, 16)
+        tile = client.get(f"/tiles/cells/16/{x}/{y}.mvt", headers=key("viettel")).content
+        shown = mapbox_vector_tile.decode(tile)["cells"]["features"]
+        assert {f["properties"]["fid"]: f["properties"]["mech_tilt_deg"] for f in shown}[fid] == (
+            tilt + 1
+        ) % 10
         # Answered by the database: the cache still holds the layer as it was before the edit.
         assert not layers.is_current("cells")
         assert layers._layers["cells"] is cached

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.routers import tiles as tiles_router
+from api.layercache import CachedLayer
 from api.settings import ApiSettings
 from gis_planner.store import GeoPackageStore
 from gis_planner.vectortiles import EXTENT, tile_bounds
@@ -90,7 +90,7 @@ def test_tiles_are_kept_unless_the_cache_is_off(
     sample_store: GeoPackageStore, api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = "/tiles/sites/12/{}/{}.mvt".format(*PHU_LY_TILE_12)
-    draw = tiles_router._draw
+    draw = CachedLayer.tile
     drawn = 0
 
     def counted(*args: Any) -> bytes:
@@ -98,7 +98,7 @@ def test_tiles_are_kept_unless_the_cache_is_off(
         drawn += 1
         return draw(*args)
 
-    monkeypatch.setattr(tiles_router, "_draw", counted)
+    monkeypatch.setattr(CachedLayer, "tile", counted)
     for cache_mib, draws in ((64, 1), (0, 2)):
         drawn = 0
         settings = api_settings.model_copy(update={"tile_cache_mib": cache_mib})
