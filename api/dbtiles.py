@@ -1,16 +1,18 @@
-"""A point layer's vector tiles from PostGIS while the cached layer is stale.
+"""A layer's vector tiles from PostGIS while the cached layer is stale.
 
 Every edit moves the layer's revision, and the cached layer is then read again whole on its
-next use (the cells: thousands of rows; national sites: 150,000). While it is stale, a tile of
-a point layer is drawn from its own rows instead: PostGIS finds those of the tile and its
-buffer through the GiST index, acting for the caller (row-level security), and the code that
-draws the cache's tiles draws them, so a tile is the cache's to the byte whatever answered it.
-Points are alike in both: a point is in a box in lon/lat and in Web Mercator or in neither, and
-the rows keep the layer's order. A tile that would read more than ``MAX_ROWS`` rows (one that
-counts its points, at a low zoom) is left to the cache, which reads the layer once for all.
+next use (the cells: thousands of rows; national sites: 150,000). While it is stale, a tile is
+drawn from its own rows instead: PostGIS finds the rows near the tile through its GiST index,
+acting for the caller (row-level security), and the code that draws the cache's tiles draws
+them, selecting in Web Mercator as the cache does, so a tile is the cache's to the byte
+whatever answered it. The rows are read from a box ``MARGIN_DEG`` wider than the tile and its
+buffer: the cache joins a line's vertices straight in Web Mercator and PostgreSQL in lon/lat,
+and the two edges part by less than 100 m for an edge of 100 km here. A tile that would read
+more than ``MAX_ROWS`` rows (a low zoom) is left to the cache, which reads the layer once for
+all.
 
 Not ``ST_AsMVT``: it writes other tiles than the cache's (values typed by PostgreSQL, no counts
-of crowded tiles), and a tile must not change with what answered it.
+of crowded tiles, no size cap), and a tile must not change with what answered it.
 """
 
 from __future__ import annotations
@@ -26,23 +28,24 @@ from gis_planner.store import PostGISStore
 from gis_planner.vectortiles import MAX_DETAIL_POINTS, buffered, tile_bounds
 
 #: Rows a tile reads from PostGIS at most: a tile showing its points holds at most
-#: ``MAX_DETAIL_POINTS`` in its rectangle, and a few times that with its buffer.
+#: ``MAX_DETAIL_POINTS`` in its rectangle, and a few times that with its buffer and margin.
 MAX_ROWS = 4 * MAX_DETAIL_POINTS
-#: Degrees added around a tile's box in lon/lat: the box is found again in Web Mercator by the
-#: drawing, and a point on its edge must not be lost to the round trip of the projection.
-_MARGIN_DEG = 1e-6
+#: Degrees read around a tile's box (about 1 km): the drawing selects in Web Mercator, where
+#: an edge between two vertices is another line than in lon/lat (apart by 94 m at most for an
+#: edge of 1° at 20° N, the bend growing with the square of its length).
+MARGIN_DEG = 0.01
 
 
 def database_tile(
     layers: LayerCache, name: str, who: Principal, params: Sequence[tuple[str, str]], z: int,
     x: int, y: int,
 ) -> bytes | None:  # fmt: skip
-    """Tile z/x/y of point layer ``name`` for ``who`` from PostGIS, or None for the cache to
-    answer: another store, a layer it holds current, not a point layer, a filter SQL would
-    match otherwise, or more than ``MAX_ROWS`` rows. The caller is known to see the layer
+    """Tile z/x/y of layer ``name`` for ``who`` from PostGIS, or None for the cache to
+    answer: another store, a layer it holds current, a table, a filter SQL would match
+    otherwise, or more than ``MAX_ROWS`` rows. The caller is known to see the layer
     (``check_visible``) and the tile to exist."""
     store, spec = layers.store, CATALOGUE.get(name)
-    if not isinstance(store, PostGISStore) or spec is None or spec.geometry_type != "Point":
+    if not isinstance(store, PostGISStore) or spec is None or spec.geometry_type is None:
         return None
     if layers.is_current(name):
         return None
@@ -53,12 +56,7 @@ def database_tile(
         return None
     minx, miny, maxx, maxy = buffered(tile_bounds(z, x, y))
     lons, lats = transformer(WEB_MERCATOR, WGS84).transform([minx, maxx], [miny, maxy])
-    box = (
-        lons[0] - _MARGIN_DEG,
-        lats[0] - _MARGIN_DEG,
-        lons[1] + _MARGIN_DEG,
-        lats[1] + _MARGIN_DEG,
-    )
+    box = (lons[0] - MARGIN_DEG, lats[0] - MARGIN_DEG, lons[1] + MARGIN_DEG, lats[1] + MARGIN_DEG)
     acting = store.acting_for(who)
     if acting.read_page(name, bbox=box, filters=filters, columns=[], limit=0).matched > MAX_ROWS:
         return None

@@ -1,4 +1,4 @@
-"""Pages of features and tiles of points answered by PostGIS while the cached layer is stale:
+"""Pages of features and vector tiles answered by PostGIS while the cached layer is stale:
 the same answer as the cache's for every role, filter, page and tile, and an edit shown without
 reloading the layer."""
 
@@ -61,9 +61,16 @@ TILES: list[tuple[str, int, dict[str, Any], bool]] = [
     # Tiles counting their points, from the rows of their part of the province.
     ("sites", 8, {}, True),
     ("sites", 6, {"operator": "viettel"}, True),
+    # Lines and polygons, selected in Web Mercator from the rows of a wider box.
+    ("admin_units", 12, {}, True),
+    ("admin_units", 10, {"level": "commune", "admin_version": "2025-07"}, True),
+    ("villages", 14, {}, True),
+    ("priority_areas", 12, {}, True),
+    ("fibre_routes", 13, {}, True),
+    ("fibre_routes", 15, {"operator": "viettel"}, True),
     ("sites", 12, {"height_m": "nan"}, False),
     ("sites", 12, {"colour": "red"}, False),
-    ("admin_units", 12, {}, False),
+    ("admin_crosswalk", 12, {}, False),
 ]
 
 
