@@ -1,15 +1,16 @@
 """A layer's vector tiles from PostGIS while the cached layer is stale.
 
 Every edit moves the layer's revision, and the cached layer is then read again whole on its
-next use (the cells: thousands of rows; national sites: 150,000). While it is stale, a tile is
-drawn from its own rows instead: PostGIS finds the rows near the tile through its GiST index,
-acting for the caller (row-level security), and the code that draws the cache's tiles draws
-them, selecting in Web Mercator as the cache does, so a tile is the cache's to the byte
-whatever answered it. The rows are read from a box ``MARGIN_DEG`` wider than the tile and its
-buffer: the cache joins a line's vertices straight in Web Mercator and PostgreSQL in lon/lat,
-and the two edges part by less than 100 m for an edge of 100 km here. A tile that would read
-more than ``MAX_ROWS`` rows (a low zoom) is left to the cache, which reads the layer once for
-all.
+next use (the cells: thousands of rows; national sites: 150,000). While it is stale (read
+before, at an older revision), a tile is drawn from its own rows instead: PostGIS finds the
+rows near the tile through its GiST index, acting for the caller (row-level security), and
+the code that draws the cache's tiles draws them, selecting in Web Mercator as the cache does,
+so a tile is the cache's to the byte whatever answered it. The rows are read from a box
+``MARGIN_DEG`` wider than the tile and its buffer: the cache joins a line's vertices straight
+in Web Mercator and PostgreSQL in lon/lat, and the two edges part by less than 100 m for an
+edge of 100 km here. A tile that would read more than ``MAX_ROWS`` rows (a low zoom) is left
+to the cache, which reads the layer once for all. A layer never read is read on its first
+tile: the tiles after come from memory, quicker than any query.
 
 Not ``ST_AsMVT``: it writes other tiles than the cache's (values typed by PostgreSQL, no counts
 of crowded tiles, no size cap), and a tile must not change with what answered it.
@@ -41,14 +42,14 @@ def database_tile(
     x: int, y: int,
 ) -> bytes | None:  # fmt: skip
     """Tile z/x/y of layer ``name`` for ``who`` from PostGIS, or None for the cache to
-    answer: another store, a layer it holds current, a table, a filter SQL would match
-    otherwise, or more than ``MAX_ROWS`` rows. The caller is known to see the layer
-    (``check_visible``) and the tile to exist."""
+    answer: another store, a layer it does not hold stale (current, or never read), a table,
+    a filter SQL would match otherwise, or more than ``MAX_ROWS`` rows. The caller is known
+    to see the layer (``check_visible``) and the tile to exist."""
     store, spec = layers.store, CATALOGUE.get(name)
     if not isinstance(store, PostGISStore) or spec is None or spec.geometry_type is None:
         return None
-    if layers.is_current(name):
-        return None
+    if not layers.is_stale(name):
+        return None  # current, or never read: its first tile reads it, for the tiles after
     view = layer_view(name, spec.field_names, who)
     assert view is not None
     filters = parse_filters(params, name, view.filterable)

@@ -397,6 +397,17 @@ class LayerCache:
             and cached.version == _version(info, self._revision)
         )
 
+    def is_stale(self, name: str) -> bool:
+        """Whether the layer was read at an older revision than the store's: written since
+        (an edit), where ``layer(name)`` would read it again whole."""
+        info = self.infos().get(name)
+        cached = self._layers.get(name)
+        return (
+            info is not None
+            and cached is not None
+            and cached.version != _version(info, self._revision)
+        )
+
     def layer(self, name: str) -> CachedLayer:
         version = _version(self.info(name), self._revision)
         cached = self._layers.get(name)

@@ -117,6 +117,15 @@ def test_a_page_from_postgis_is_the_cached_page(pg_app_client: TestClient, who: 
             assert loaded is not pushed, (layer, query)
 
 
+def _stale_cache(client: TestClient, layer: str) -> LayerCache:
+    """The server's layer cache, made new, holding ``layer`` as read at an older revision (the
+    shared store must not be written to)."""
+    layers = _empty_cache(client)
+    if layers.store.has_layer(layer):
+        layers.layer(layer).version = "before an edit"
+    return layers
+
+
 def _tile(
     client: TestClient, layer: str, z: int, query: dict[str, Any], who: str
 ) -> tuple[int, bytes]:
@@ -129,7 +138,7 @@ def _tile(
 @pytest.mark.parametrize("who", ROLES)
 def test_a_tile_from_postgis_is_the_cached_tile(pg_app_client: TestClient, who: str) -> None:
     for layer, z, query, pushed in TILES:
-        layers = _empty_cache(pg_app_client)
+        layers = _stale_cache(pg_app_client, layer)
         first = _tile(pg_app_client, layer, z, query, who)
         loaded = layers.is_current(layer)
         layers.layer(layer)
@@ -147,10 +156,17 @@ def test_a_tile_of_more_rows_than_a_tile_may_read_is_the_caches(
 ) -> None:
     monkeypatch.setattr(dbtiles, "MAX_ROWS", 50)
     for layer, z, pushed in (("sites", 8, False), ("sites", 16, True)):
-        layers = _empty_cache(pg_app_client)
+        layers = _stale_cache(pg_app_client, layer)
         first = _tile(pg_app_client, layer, z, {}, "admin")
         assert layers.is_current(layer) is not pushed
         assert first[0] == 200 and first == _tile(pg_app_client, layer, z, {}, "admin")
+
+
+def test_a_layer_never_read_is_read_on_its_first_tile(pg_app_client: TestClient) -> None:
+    """The tiles after come from memory, quicker than any query."""
+    layers = _empty_cache(pg_app_client)
+    assert _tile(pg_app_client, "sites", 14, {}, "viewer")[0] == 200
+    assert layers.is_current("sites")
 
 
 @pytest.mark.parametrize("who", ROLES)
