@@ -5,12 +5,14 @@ next use (the cells: thousands of rows; national sites: 150,000). While it is st
 before, at an older revision), a tile is drawn from its own rows instead: PostGIS finds the
 rows near the tile through its GiST index, acting for the caller (row-level security), and
 the code that draws the cache's tiles draws them, selecting in Web Mercator as the cache does,
-so a tile is the cache's to the byte whatever answered it. The rows are read from a box
-``MARGIN_DEG`` wider than the tile and its buffer: the cache joins a line's vertices straight
-in Web Mercator and PostgreSQL in lon/lat, and the two edges part by less than 100 m for an
-edge of 100 km here. A tile that would read more than ``MAX_ROWS`` rows (a low zoom) is left
-to the cache, which reads the layer once for all. A layer never read is read on its first
-tile: the tiles after come from memory, quicker than any query.
+so a tile is the cache's to the byte whatever answered it. The rows are those whose bounding
+box meets the tile and its buffer (``PostGISStore.read_near``): the cache joins a line's
+vertices straight in Web Mercator and PostgreSQL in lon/lat, two lines apart by kilometres on
+a long edge, but a bounding box in lon/lat is one in Web Mercator too. A tile that would read
+more than ``MAX_ROWS`` rows, or ``MAX_SHARE`` of the layer (a low zoom), waits for the layer,
+read once for all; and a layer stale for a while is read again in the background
+(``LayerCache.used_stale``). A layer never read is read on its first tile: the tiles after
+come from memory, quicker than any query.
 
 Not ``ST_AsMVT``: it writes other tiles than the cache's (values typed by PostgreSQL, no counts
 of crowded tiles, no size cap), and a tile must not change with what answered it.
@@ -31,10 +33,10 @@ from gis_planner.vectortiles import MAX_DETAIL_POINTS, buffered, tile_bounds
 #: Rows a tile reads from PostGIS at most: a tile showing its points holds at most
 #: ``MAX_DETAIL_POINTS`` in its rectangle, and a few times that with its buffer and margin.
 MAX_ROWS = 4 * MAX_DETAIL_POINTS
-#: Degrees read around a tile's box (about 1 km): the drawing selects in Web Mercator, where
-#: an edge between two vertices is another line than in lon/lat (apart by 94 m at most for an
-#: edge of 1° at 20° N, the bend growing with the square of its length).
-MARGIN_DEG = 0.01
+#: Degrees read around a tile's box: what the projection's round trip may move an edge by.
+MARGIN_DEG = 1e-6
+#: A tile reading more than this share of the layer's rows waits for the layer instead.
+MAX_SHARE = 0.25
 
 
 def database_tile(
@@ -58,10 +60,12 @@ def database_tile(
     minx, miny, maxx, maxy = buffered(tile_bounds(z, x, y))
     lons, lats = transformer(WEB_MERCATOR, WGS84).transform([minx, maxx], [miny, maxy])
     box = (lons[0] - MARGIN_DEG, lats[0] - MARGIN_DEG, lons[1] + MARGIN_DEG, lats[1] + MARGIN_DEG)
-    acting = store.acting_for(who)
-    if acting.read_page(name, bbox=box, filters=filters, columns=[], limit=0).matched > MAX_ROWS:
+    max_rows = min(MAX_ROWS, int(layers.info(name).count * MAX_SHARE))
+    rows = store.acting_for(who).read_near(name, box, filters=filters, max_rows=max_rows)
+    if rows is None:
         return None
-    part = CachedLayer.of(name, "", acting.read(name, bbox=box, filters=filters))
+    layers.used_stale(name)
+    part = CachedLayer.of(name, "", rows)
     part_view = layer_view(name, part.fields, who)
     assert part_view is not None
     return part.tile(part_view, filters, z, x, y)

@@ -11,6 +11,7 @@ differ only in their revisions.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -41,6 +42,7 @@ from gis_planner.vectortiles import (
     tile_bounds,
 )
 
+_log = logging.getLogger(__name__)
 WEB_MERCATOR = "EPSG:3857"
 #: Web Mercator stops at ±85.0511° latitude.
 MAX_LAT = 85.05112878
@@ -303,9 +305,15 @@ def _version(info: LayerInfo, store_revision: int) -> str:
 class LayerCache:
     """The layers of a store, each loaded on first use and reloaded when the store changes."""
 
-    def __init__(self, store: LayerStore, check_s: float = 2.0) -> None:
+    def __init__(
+        self, store: LayerStore, check_s: float = 2.0, reload_after_s: float = 5.0
+    ) -> None:
         self.store = store
         self.check_s = check_s
+        self.reload_after_s = reload_after_s
+        #: When each stale layer (name, version held) was first used without being read again.
+        self._stale_since: dict[tuple[str, str], float] = {}
+        self._reloading: set[str] = set()
         self._infos: dict[str, LayerInfo] = {}
         self._revision = -1
         self._checked_at = -np.inf
@@ -407,6 +415,35 @@ class LayerCache:
             and cached is not None
             and cached.version != _version(info, self._revision)
         )
+
+    def used_stale(self, name: str) -> None:
+        """Note that stale layer ``name`` was answered without it (from the database). Once it
+        has been so for ``reload_after_s``, it is read again in the background, one reading at
+        a time: the tiles of a layer edits have left come from memory again, and under a
+        stream of edits the layer is read at most every ``reload_after_s``."""
+        cached = self._layers.get(name)
+        if cached is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            since = self._stale_since.setdefault((name, cached.version), now)
+            if now - since < self.reload_after_s or name in self._reloading:
+                return
+            self._reloading.add(name)
+        threading.Thread(
+            target=self._reload, args=(name,), name=f"read {name}", daemon=True
+        ).start()
+
+    def _reload(self, name: str) -> None:
+        try:
+            self.layer(name)
+        except Exception:  # the next use reads it in the foreground and answers its error
+            _log.warning("reading layer %r again failed", name, exc_info=True)
+        finally:
+            with self._lock:
+                self._reloading.discard(name)
+                for key in [key for key in self._stale_since if key[0] == name]:
+                    del self._stale_since[key]
 
     def layer(self, name: str) -> CachedLayer:
         version = _version(self.info(name), self._revision)

@@ -52,8 +52,8 @@ async def tile(
     # A tile in the cache answers on the event loop, where a hop to a worker thread would cost
     # as much as the answer; reading a layer and drawing a tile go to worker threads.
     if not layers.is_current(layer):
-        # A stale layer is read again whole on its next use: PostGIS draws a tile of points
-        # from the tile's rows meanwhile (``api.dbtiles``).
+        # A stale layer is read again whole on its next use: PostGIS gives the tile's rows
+        # meanwhile (``api.dbtiles``).
         await run_in_threadpool(check_visible, layers, layer, who)
         tile_bounds(z, x, y)  # a tile that does not exist is a 400
         params = filter_params(request)

@@ -42,6 +42,20 @@ def columns(spec: LayerSpec) -> sql.Composable:
     return sql.SQL(", ").join(map(sql.Identifier, names))
 
 
+def _envelope(bbox: BBox) -> sql.Composable:
+    minx, miny, maxx, maxy = (sql.Literal(float(v)) for v in bbox)
+    return sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
+        minx, miny, maxx, maxy, sql.Literal(SRID)
+    )
+
+
+def overlapping(bbox: BBox) -> sql.Composable:
+    """Rows whose geometry's bounding box meets ``bbox`` (the GiST index alone): those whose
+    geometry meets it in any projection that maps lon/lat boxes to boxes, Web Mercator's
+    included, where an edge is not the same line as in lon/lat."""
+    return sql.SQL("{} && {}").format(sql.Identifier(GEOMETRY), _envelope(bbox))
+
+
 def conditions(
     spec: LayerSpec, name: str, bbox: BBox | None, filters: Filters | None
 ) -> list[sql.Composable]:
@@ -50,9 +64,7 @@ def conditions(
     found: list[sql.Composable] = []
     if bbox is not None and spec.geometry_type:
         minx, miny, maxx, maxy = (sql.Literal(float(v)) for v in bbox)
-        envelope = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
-            minx, miny, maxx, maxy, sql.Literal(SRID)
-        )
+        envelope = _envelope(bbox)
         geometry = sql.Identifier(GEOMETRY)
         if spec.geometry_type == "Point":
             # A point in the closed box, also one of no area (a polygon of no area intersects

@@ -250,6 +250,22 @@ class PostGISTransaction:
             offset=offset,
         )
 
+    def read_near(
+        self, name: str, bbox: BBox, *, filters: Filters | None = None, max_rows: int
+    ) -> pd.DataFrame | None:
+        """The rows of ``read`` whose bounding box meets ``bbox`` (``pgrows.overlapping``), or
+        None if there are more than ``max_rows`` of them."""
+        relation, _ = self._relation(name)
+        spec = CATALOGUE[catalogue_name(name)]
+        where = [*pgrows.conditions(spec, name, None, filters), pgrows.overlapping(bbox)]
+        count = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT %s) q").format(
+            relation, sql.SQL(" AND ").join(where)
+        )
+        found = self._cur.execute(count, (max_rows + 1,)).fetchone()
+        if found is None or int(found[0]) > max_rows:
+            return None
+        return pgrows.copy_out(self._cur, relation, spec, self._fields(spec, name, None), where)
+
     def _fields(self, spec: LayerSpec, name: str, columns: Sequence[str] | None) -> list[FieldSpec]:
         """The fields of ``columns`` (all by default), in catalogue order."""
         if columns is not None:
@@ -685,6 +701,14 @@ class PostGISStore:
             return tx.read_page(
                 name, bbox=bbox, filters=filters, columns=columns, limit=limit, offset=offset
             )
+
+    def read_near(
+        self, name: str, bbox: BBox, *, filters: Filters | None = None, max_rows: int
+    ) -> pd.DataFrame | None:
+        """``PostGISTransaction.read_near`` in one snapshot."""
+        with self.transaction() as tx:
+            tx.snapshot()
+            return tx.read_near(name, bbox, filters=filters, max_rows=max_rows)
 
     def metadata(self, name: str) -> dict[str, Any]:
         with self.transaction() as tx:

@@ -5,12 +5,14 @@ reloading the layer."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import mapbox_vector_tile
 import pandas as pd
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 
 from api import dbtiles
@@ -58,11 +60,11 @@ TILES: list[tuple[str, int, dict[str, Any], bool]] = [
     ("sites", 15, {"tower_type": "monopole"}, True),
     ("cells", 13, {}, True),
     ("cells", 14, {"technology": "4G", "operator": "viettel"}, True),
-    # Tiles counting their points, from the rows of their part of the province.
-    ("sites", 8, {}, True),
-    ("sites", 6, {"operator": "viettel"}, True),
+    # Tiles over most of the layer: it is read once for all.
+    ("sites", 8, {}, False),
+    ("sites", 6, {"operator": "viettel"}, False),
     # Lines and polygons, selected in Web Mercator from the rows of a wider box.
-    ("admin_units", 12, {}, True),
+    ("admin_units", 14, {}, True),
     ("admin_units", 10, {"level": "commune", "admin_version": "2025-07"}, True),
     ("villages", 14, {}, True),
     ("priority_areas", 12, {}, True),
@@ -162,6 +164,37 @@ def test_a_tile_of_more_rows_than_a_tile_may_read_is_the_caches(
         assert first[0] == 200 and first == _tile(pg_app_client, layer, z, {}, "admin")
 
 
+def test_a_long_edge_is_in_the_tile_it_crosses_in_web_mercator(
+    pg_store: PostGISStore, sample_store: GeoPackageStore, api_settings: ApiSettings
+) -> None:
+    """A straight edge in Web Mercator (the cache's) is another line in lon/lat (PostgreSQL's),
+    kilometres apart over hundreds of kilometres: the rows are read by bounding box."""
+    routes = sample_store.read("fibre_routes").head(20).reset_index(drop=True)
+    routes.loc[0, "geometry"] = shapely.LineString([(103.0, 22.5), (106.7, 10.8)])
+    pg_store.write("fibre_routes", routes)
+    with TestClient(create_app(pg_store, api_settings)) as client:
+        layers = _stale_cache(client, "fibre_routes")
+        url = "/tiles/fibre_routes/14/12915/7257.mvt"
+        first = client.get(url, headers=key("admin"))
+        assert layers.is_stale("fibre_routes")  # answered by PostGIS
+        layers.layer("fibre_routes")
+        cached = client.get(url, headers=key("admin"))
+    assert first.status_code == 200 and first.content == cached.content
+    assert len(mapbox_vector_tile.decode(first.content)["fibre_routes"]["features"]) == 1
+
+
+def test_a_layer_stale_for_a_while_is_read_again_in_the_background(
+    pg_app_client: TestClient,
+) -> None:
+    layers = _stale_cache(pg_app_client, "cells")
+    layers.reload_after_s = 0.0
+    assert _tile(pg_app_client, "cells", 14, {}, "admin")[0] == 200
+    deadline = time.monotonic() + 30
+    while not layers.is_current("cells") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert layers.is_current("cells")
+
+
 def test_a_layer_never_read_is_read_on_its_first_tile(pg_app_client: TestClient) -> None:
     """The tiles after come from memory, quicker than any query."""
     layers = _empty_cache(pg_app_client)
@@ -232,8 +265,10 @@ def edited_store(pg_store: PostGISStore, sample_store: GeoPackageStore) -> Layer
 
 
 def test_an_edit_shows_in_the_next_page_without_reloading_the_layer(
-    edited_store: PostGISStore, api_settings: ApiSettings
+    edited_store: PostGISStore, api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Four cells: any tile reads more than a quarter of them, and would read the layer again.
+    monkeypatch.setattr(dbtiles, "MAX_SHARE", 1.0)
     app = create_app(edited_store, api_settings)
     layers: LayerCache = app.state.layers
     with TestClient(app) as client:
