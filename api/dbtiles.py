@@ -31,7 +31,8 @@ from gis_planner.store import PostGISStore
 from gis_planner.vectortiles import MAX_DETAIL_POINTS, buffered, tile_bounds
 
 #: Rows a tile reads from PostGIS at most: a tile showing its points holds at most
-#: ``MAX_DETAIL_POINTS`` in its rectangle, and a few times that with its buffer and margin.
+#: ``MAX_DETAIL_POINTS`` in its rectangle, and its buffer and the rows whose bounding box only
+#: meets it a few times that.
 MAX_ROWS = 4 * MAX_DETAIL_POINTS
 #: Degrees read around a tile's box: what the projection's round trip may move an edge by.
 MARGIN_DEG = 1e-6

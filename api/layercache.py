@@ -397,24 +397,21 @@ class LayerCache:
 
     def is_current(self, name: str) -> bool:
         """Whether ``layer(name)`` would answer from memory, without reading the store."""
-        info = self.infos().get(name)
-        cached = self._layers.get(name)
-        return (
-            info is not None
-            and cached is not None
-            and cached.version == _version(info, self._revision)
-        )
+        held, version = self._held(name)
+        return held is not None and held == version
 
     def is_stale(self, name: str) -> bool:
         """Whether the layer was read at an older revision than the store's: written since
         (an edit), where ``layer(name)`` would read it again whole."""
+        held, version = self._held(name)
+        return held is not None and version is not None and held != version
+
+    def _held(self, name: str) -> tuple[str | None, str | None]:
+        """The version of the layer held in memory and the store's (None: none, no layer)."""
         info = self.infos().get(name)
         cached = self._layers.get(name)
-        return (
-            info is not None
-            and cached is not None
-            and cached.version != _version(info, self._revision)
-        )
+        version = None if info is None else _version(info, self._revision)
+        return (None if cached is None else cached.version), version
 
     def used_stale(self, name: str) -> None:
         """Note that stale layer ``name`` was answered without it (from the database). Once it
