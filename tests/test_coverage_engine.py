@@ -19,6 +19,7 @@ from gis_planner.coverage.engine import (
     run_task,
 )
 from gis_planner.coverage.grid import Grid, Window
+from gis_planner.coverage.reach import N_REACH_BINS, reach_extent
 from gis_planner.coverage.scene import CoverageParams, Scene, build_scene
 from gis_planner.errors import GisPlannerError
 from gis_planner.radio.antenna import read_msi, sector_pattern
@@ -213,6 +214,48 @@ def test_reach_in_single_precision_is_never_short(step_m: float) -> None:
     if step_m == 5.0:
         np.testing.assert_array_equal(metres, steps * step_m)
     assert scene.range_m.dtype == np.float64
+
+
+def test_each_cell_reaches_as_far_as_alone() -> None:
+    """Cells of the same path-loss table, pattern and tilts share their envelopes (made once
+    a kind); every cell's reach and extent are still the ones it has in a scene of its own."""
+    cells = cell_rows(
+        {"azimuth_deg": 30.0, "mech_tilt_deg": 2.0},
+        {"azimuth_deg": 270.0, "mech_tilt_deg": 5.0},
+        {"azimuth_deg": 150.0, "mech_tilt_deg": 2.0, "tx_power_dbm": 40.0},
+        {"h_beamwidth_deg": 360.0, "mech_tilt_deg": 2.0},
+        {"azimuth_deg": 30.0, "mech_tilt_deg": 2.0, "height_m": 45.0},
+        {"azimuth_deg": 80.0, "mech_tilt_deg": -2.0, "elec_tilt_deg": 7.0},
+    )  # fmt: skip
+    x = [X0 + 1000.0 * i for i in range(len(cells))]
+    y = [Y0 - 500.0 * i for i in range(len(cells))]
+    together = scene_of(cells, x, y)
+    reaches = set()
+    for i in range(len(cells)):
+        alone = scene_of(cells.iloc[[i]], [x[i]], [y[i]])
+        np.testing.assert_array_equal(together.reach_m[i], alone.reach_m[0])
+        np.testing.assert_array_equal(together.extent_m[i], alone.extent_m[0])
+        reaches.add(alone.reach_m[0].tobytes())
+    assert len(reaches) == len(cells)  # no two cells alike: sharing too much would show
+
+
+def test_a_reach_extent_holds_its_whole_reach() -> None:
+    """The extent bounds every bin edge of the reach, on both sides, turned by the azimuth."""
+    rng = np.random.default_rng(7)
+    reach_m = (rng.random((200, 2, N_REACH_BINS)) * 20_000.0).astype(np.float32)
+    reach_m[:20] = 0.0
+    azimuth_rad = rng.random(200) * 2 * np.pi
+    extent = reach_extent(reach_m, azimuth_rad)
+    edges = np.arccos(np.linspace(-1.0, 1.0, N_REACH_BINS + 1))
+    for side, sign in ((0, 1.0), (1, -1.0)):
+        for first in (0, 1):  # each bin at its two edges
+            angle = azimuth_rad[:, None] + sign * edges[first : first + N_REACH_BINS][None, :]
+            r = reach_m[:, side].astype(np.float64)
+            x, y = r * np.sin(angle), r * np.cos(angle)
+            assert (x >= extent[:, [0]] - 1e-6).all() and (x <= extent[:, [1]] + 1e-6).all()
+            assert (y >= extent[:, [2]] - 1e-6).all() and (y <= extent[:, [3]] + 1e-6).all()
+    np.testing.assert_array_equal(extent[:20], 0.0)  # no reach: the mast's point
+    assert (extent[20:, 0] < 0.0).all() and (extent[20:, 1] > 0.0).all()
 
 
 @pytest.mark.parametrize(("tile_px", "parallel"), [(7, "threads"), (64, "processes")])
