@@ -78,6 +78,32 @@ def test_a_broken_xls_is_a_named_error(tmp_path: Path) -> None:
         read_excel(path, get_spec("sites"))
 
 
+def test_a_part_claiming_fewer_bytes_than_it_inflates_to_is_a_broken_file(
+    tmp_path: Path,
+) -> None:
+    """The inflated bytes are counted, not read from the headers: a part whose headers claim
+    less than it holds fails its CRC check and the file is refused as broken, unread."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Mã trạm", "Nhà mạng"])
+    path = tmp_path / "tram.xlsx"
+    book.save(path)
+    data = bytearray(path.read_bytes())
+    name = b"xl/styles.xml"  # read by the reader, not by the sheets' scan
+    local = data.find(b"PK\x03\x04")
+    while data[local + 30 : local + 30 + len(name)] != name:
+        local = data.find(b"PK\x03\x04", local + 4)
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(name)] != name:
+        central = data.find(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", data, local + 22, 10)  # uncompressed size: 10 bytes
+    struct.pack_into("<I", data, central + 24, 10)
+    path.write_bytes(bytes(data))
+    with pytest.raises(Exception, match=r"tram.xlsx: not a readable \.xlsx workbook.*CRC"):
+        read_excel(path, get_spec("sites"))
+
+
 def test_columns_of_numbers_stay_numbers_and_codes_read_whole(tmp_path: Path) -> None:
     """A column holding only numbers reaches the parsers as numbers (whole ones as integers, so
     that a code reads 13285, never 13285.0); a column mixing numbers and text is text."""

@@ -6,7 +6,9 @@ cell far away (or a row repeated a million times, as an ``.ods`` may say in a fe
 make it allocate gigabytes. The extent is taken from the cells a sheet really has, never from
 the dimension a file claims: streamed from the sheet XML of an ``.xlsx``, from the cell records
 of an ``.xls`` (BIFF in an OLE2 compound file), from the rows and cells of an ``.ods`` with their
-repeat counts. Empty cells an ``.ods`` repeats to the end of the sheet do not count.
+repeat counts. Empty cells an ``.ods`` repeats to the end of the sheet do not count. A zipped
+workbook is first inflated and counted whole: the reader holds each text it reads, and a text of
+gigabytes deflates to a few MB.
 """
 
 from __future__ import annotations
@@ -31,12 +33,21 @@ from gis_planner.errors import GisPlannerError
 MAX_SHEET_ROWS = 1_000_000
 MAX_SHEET_COLUMNS = 512
 MAX_SHEET_CELLS = 20_000_000
+#: Bytes a zipped workbook (.xlsx, .ods) may inflate to, every part together. The reader holds
+#: each text it reads whole, a shared string or a cell's, so a few MB of deflated text can
+#: make it allocate gigabytes: every part is inflated and counted first, whatever its header
+#: says. A list of a million rows of twenty columns, as Excel writes it, is some 800 MB.
+MAX_INFLATED_BYTES = 1 << 30
 
 Extent = tuple[int, int]
 
 
 class SheetTooLarge(GisPlannerError):
     """A sheet whose real cells exceed what the reader holds (rows, columns or cells)."""
+
+
+class WorkbookTooLarge(GisPlannerError):
+    """A zipped workbook whose parts inflate past ``MAX_INFLATED_BYTES``."""
 
 
 def check_size(path: Path, name: str, extent: Extent) -> None:
@@ -62,10 +73,27 @@ def sheet_extents(path: Path) -> dict[str, Extent]:
         if kind == ".xls":
             return _xls_extents(path.read_bytes())
         with zipfile.ZipFile(path) as archive:
+            _check_inflated(path, archive)
             return _ods_extents(archive) if kind == ".ods" else _xlsx_extents(archive)
     except (OSError, KeyError, ValueError, IndexError, struct.error, zipfile.BadZipFile,
             ElementTree.ParseError, expat.ExpatError) as error:  # fmt: skip
         raise GisPlannerError(f"{path}: not a readable {kind} workbook ({error})") from None
+
+
+def _check_inflated(path: Path, archive: zipfile.ZipFile) -> None:
+    """Raise ``WorkbookTooLarge`` when the parts of ``archive`` inflate past the bound. The
+    bytes are counted as they inflate, not taken from the headers: a part whose header claims
+    fewer fails its CRC check and is a broken file."""
+    inflated = 0
+    for info in archive.infolist():
+        with archive.open(info) as part:
+            while chunk := part.read(1 << 20):
+                inflated += len(chunk)
+                if inflated > MAX_INFLATED_BYTES:
+                    raise WorkbookTooLarge(
+                        f"{path}: inflates to more than {MAX_INFLATED_BYTES >> 20:,} MiB "
+                        f"(at {info.filename}); a station list is far smaller"
+                    )
 
 
 # -- .xlsx -----------------------------------------------------------------------------------

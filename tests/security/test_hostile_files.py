@@ -296,6 +296,78 @@ def test_a_sheet_past_the_caps_is_a_named_error(tmp_path: Path, cell: str, what:
     assert "tram.xlsx: sheet 'Trạm' is too large" in message and what in message
 
 
+_SHARED_STRINGS = (
+    '<?xml version="1.0" encoding="UTF-8"?><sst xmlns='
+    '"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+    "<si><t>x</t></si></sst>"
+)
+
+
+def _inflating(path: Path, part: str, before: str, filler_bytes: int) -> Path:
+    """``path`` (a workbook) with ``filler_bytes`` of one letter written into ``part`` (the
+    shared strings are added) just before its ``before``, streamed into the archive: a file of
+    a few MB that inflates to GBs."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name).decode() for name in archive.namelist()}
+    if part == "xl/sharedStrings.xml":
+        parts[part] = _SHARED_STRINGS
+        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+            "</Relationships>",
+            '<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/officeDocument/'
+            '2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        )
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            "</Types>",
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        )
+        sheet = "xl/worksheets/sheet1.xml"
+        parts[sheet] = parts[sheet].replace(
+            "</sheetData>", '<row r="6"><c r="A6" t="s"><v>0</v></c></row></sheetData>'
+        )
+    head, found, tail = parts[part].partition(before)
+    assert found
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            if name != part:
+                archive.writestr(name, data)
+        with archive.open(part, "w", force_zip64=True) as member:
+            member.write(head.encode())
+            chunk = b"x" * (1 << 24)
+            for _ in range(filler_bytes // len(chunk)):
+                member.write(chunk)
+            member.write((found + tail).encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("part", "before"),
+    [("xl/sharedStrings.xml", "</t></si>"), ("xl/worksheets/sheet1.xml", "</t></is></c>")],
+    ids=["shared strings", "a cell's text"],
+)
+def test_a_workbook_inflating_past_the_cap_is_refused_unread(
+    tmp_path: Path, part: str, before: str
+) -> None:
+    """A text of 1.5 GB in a 2 MB file, in the shared strings or in one cell: the reader would
+    hold it whole; the file is refused by name before it is opened."""
+    extra = '<row r="5"><c r="A5" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = _inflating(_xlsx(tmp_path / "tram.xlsx", extra=extra), part, before, 1536 << 20)
+    assert path.stat().st_size < 5 << 20
+    result = _read_in_child(path)
+    assert result.get("error") == "WorkbookTooLarge", result
+    assert "tram.xlsx: inflates to more than 1,024 MiB" in str(result["message"])
+    assert isinstance(result["growth_mib"], float) and result["growth_mib"] < 100
+
+
+def test_shared_strings_are_read(tmp_path: Path) -> None:
+    """The workbook the shared strings case starts from is read whole below the cap: the
+    refusal above is for the size, not for the shared strings."""
+    path = _inflating(_xlsx(tmp_path / "tram.xlsx"), "xl/sharedStrings.xml", "</t></si>", 0)
+    result = _read_in_child(path)
+    assert "error" not in result, result
+    assert result["ids"] == [["HNM-0001", "HNM-0002", "x"]]
+
+
 # -- CSV -------------------------------------------------------------------------------------
 def _long_field_csv(path: Path) -> Path:
     """Sites whose second row has a 200,000-character name, one of them quoted over two
