@@ -9,6 +9,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -170,6 +171,46 @@ def test_the_byte_scan_finds_the_extent_the_xml_parser_finds(
                 monkeypatch.undo()
     assert sheet_extents(tmp_path / "shared.xlsx") == {"Trạm BTS": (40, 16384)}
     assert sheet_extents(tmp_path / "inline.xlsx") == {"Trạm BTS": (3000, 5)}
+
+
+def test_a_long_text_is_not_carried_from_chunk_to_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes are carried to the next chunk only where a tag may be cut: a cell's text of
+    megabytes was carried whole and copied again with every chunk (a text of a GB took the
+    scan's memory and time with it), and is now looked at once."""
+    from openpyxl import Workbook
+
+    from gis_planner.io import sheets
+
+    book = Workbook()
+    book.active.append(["Mã trạm", "Ghi chú"])
+    book.active.append(["HNM-1", "MARK"])
+    book.active["C7"] = "y"
+    path = tmp_path / "tram.xlsx"
+    book.save(path)
+    # past Excel's 32,767 characters a cell, which openpyxl cuts a text to
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b">MARK<", b">" + b"x" * 1_000_000 + b"<")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    scanned: list[int] = []
+    references = sheets._references
+
+    def counted(buffer: np.ndarray, size: int) -> tuple[int, int, int] | None:
+        scanned.append(len(buffer))
+        return references(buffer, size)
+
+    monkeypatch.setattr(sheets, "_references", counted)
+    monkeypatch.setattr(sheets, "_CHUNK_BYTES", 4096)
+    with zipfile.ZipFile(path) as archive:
+        (part,) = sheets._sheet_parts(archive).values()
+        assert sheets._xlsx_extent_by_references(archive, part) == (7, 3)
+        assert sheets._xlsx_extent(archive, part) == (7, 3)
+    assert len(scanned) > 200 and max(scanned) < 4096 + 1024
 
 
 def test_a_long_column_of_numbers_and_texts_reads_as_text_like_a_short_one(

@@ -172,6 +172,8 @@ _REFERENCE_OPEN = np.frombuffer(b' r="', dtype=np.uint8)
 _POSITIONS = np.arange(_CELL_HEAD - 6, dtype=np.uint8)
 #: Bytes of a chunk of sheet XML looked at in one go.
 _CHUNK_BYTES = 1 << 24
+#: The longest unfinished tag carried from one chunk to the next.
+_MAX_CARRY = 1 << 20
 
 
 def _prefixed(buffer: np.ndarray, size: int) -> bool:
@@ -271,9 +273,14 @@ def _xlsx_extent_by_references(archive: zipfile.ZipFile, part: str) -> Extent | 
             # Zeros after the bytes, so that looking a few bytes past a cell stays inside.
             data = b"".join((carry, chunk, bytes(_PADDING)))
             end = len(data) - _PADDING
-            # Up to the last tag's start, so that no tag is cut between two chunks.
+            # Up to the last tag's start, so that no tag is cut between two chunks; not when
+            # that tag is whole here, head and name, and a text follows it (a cell's text of a
+            # GB was carried whole, and copied again with every chunk).
             cut = data.rfind(b"<", 0, end) if chunk else end
-            cut = max(cut, 0)
+            if cut < 0 or (end - cut > _CELL_HEAD + _PADDING and data.find(b">", cut, end) != -1):
+                cut = end
+            elif end - cut > _MAX_CARRY:
+                return None  # a tag name of a megabyte: the XML parser streams it
             carry = data[cut:end]
             buffer = np.frombuffer(data, dtype=np.uint8)
             found = None if _prefixed(buffer, cut) else _references(buffer, cut)
