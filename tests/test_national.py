@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import geopandas as gpd
@@ -159,6 +160,33 @@ def test_local_cluster_gives_the_in_process_rasters(sample_copy: Path, tmp_path:
     pd.testing.assert_frame_equal(here.run.areas, there.run.areas)
 
 
+def test_a_local_cluster_maps_the_scenes_instead_of_receiving_them(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    """The workers of a local cluster read the scenes from one memory-mapped file: nothing is
+    scattered, and the file is gone after the run."""
+    from distributed import default_client
+
+    from gis_planner import mapped
+
+    seen: list[tuple[set[str], set[str | None]]] = []
+
+    def look(pixels: int) -> None:
+        del pixels
+        if not seen:
+            client = default_client()
+            keys = set(client.who_has())
+            paths = set(client.run(lambda: mapped._LOADED.get("path")).values())
+            seen.append((keys, paths))
+
+    _run(sample_copy, tmp_path / "there", "local:2", [], 400.0, look)
+    ((keys, paths),) = seen
+    assert not any(key.startswith("tuple-") for key in keys)
+    loaded = {p for p in paths if p is not None}
+    assert len(loaded) == 1
+    assert not Path(loaded.pop()).exists()
+
+
 def test_a_running_scheduler_gets_the_tiles_in_order_and_stays_up() -> None:
     """Tiles on a scheduler given by address: in the windows' order, the same as in-process
     (empty, part and whole windows, every band), the windows read a few batches ahead only;
@@ -228,36 +256,46 @@ def test_batches_count_the_windows_to_compute_and_hold_few_empty_ones() -> None:
 
 
 @pytest.mark.slow
-def test_a_worker_killed_midway_changes_nothing(sample_copy: Path, tmp_path: Path) -> None:
-    """The workers of a local cluster holding the scenes killed (SIGKILL) after the first
-    tiles: Dask moves their tasks to the others and their restarted selves, the scenes it lost
-    (sent from the client, Dask cannot compute them again) are sent again, and the rasters are
-    the in-process ones."""
+@pytest.mark.parametrize("where", ["local", "remote"])
+def test_a_worker_killed_midway_changes_nothing(
+    sample_copy: Path, tmp_path: Path, where: str
+) -> None:
+    """The workers killed (SIGKILL) after the first tiles: Dask moves their tasks to their
+    restarted selves, which map the scenes' file again (a local cluster) or are sent the
+    scenes again (a running scheduler: the scenes were sent from the client, and Dask cannot
+    compute them again); the rasters are the in-process ones."""
     import os
     import signal
 
-    from distributed import default_client
+    from distributed import LocalCluster, default_client
 
     other = shutil.copy(sample_copy, tmp_path / "cluster.gpkg")
     # 50 m: the area in a few dozen tiles, most of them after the kill
     here = _run(sample_copy, tmp_path / "here", "in-process", [], resolution_m=50.0)
     killed: list[int] = []
 
-    def kill_the_scenes_holders(pixels: int) -> None:
+    def kill_the_workers(pixels: int) -> None:
         del pixels
         if not killed:
             client = default_client()
             pids = client.run(os.getpid)
-            # the scenes, sent with scatter (a key of their type's name)
-            holders = {
-                w for k, ws in client.who_has().items() if k.startswith("tuple-") for w in ws
-            }
-            assert holders
-            killed.extend(pids[w] for w in holders)
+            if where == "remote":
+                # those holding the scenes, sent with scatter (a key of their type's name)
+                holders = {
+                    w for k, ws in client.who_has().items() if k.startswith("tuple-") for w in ws
+                }
+                assert holders
+                pids = {w: pids[w] for w in holders}
+            killed.extend(pids.values())
             for pid in killed:
                 os.kill(pid, signal.SIGKILL)
 
-    there = _run(Path(other), tmp_path / "there", "local:2", [], 50.0, kill_the_scenes_holders)
+    with ExitStack() as stack:
+        scheduler = "local:2"
+        if where == "remote":
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
+            scheduler = stack.enter_context(cluster).scheduler_address
+        there = _run(Path(other), tmp_path / "there", scheduler, [], 50.0, kill_the_workers)
     assert killed
     for mine, theirs in zip(here.rasters, there.rasters, strict=True):
         with rasterio.open(mine.path) as a, rasterio.open(theirs.path) as b:
