@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from api.access import Principal, layer_view
+from api.cachedlayer import WEB_MERCATOR, CachedLayer
 from api.featurepages import same_in_sql
-from api.layercache import WEB_MERCATOR, CachedLayer, LayerCache, parse_filters
+from api.layercache import LayerCache, parse_filters
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.crs import WGS84, transformer
 from gis_planner.store import PostGISStore

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import HTTPException, Query, Request
 
 from api.access import LayerView, Principal, layer_view
-from api.layercache import BadQuery, CachedLayer, LayerCache
+from api.cachedlayer import CachedLayer
+from api.layercache import BadQuery, LayerCache
 from api.models import ErrorMessage
 from api.settings import ApiSettings
 from gis_planner.catalogue import CATALOGUE

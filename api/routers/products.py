@@ -15,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from shapely.geometry import mapping
 
 from api.access import LayerView, Principal
+from api.cachedlayer import CachedLayer
 from api.deps import Caller, Layers
-from api.layercache import BadQuery, CachedLayer, LayerCache
+from api.layercache import BadQuery, LayerCache
 from api.models import GapVillage, GapVillages, SiteBackhaul, VillageCoverage, VillageCoverages
 from api.routers.common import cache_control, visible_layer
 from gis_planner.catalogue.coverage import COVERAGE_OPERATORS

@@ -14,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.access import LayerView, Principal
+from api.cachedlayer import CachedLayer
 from api.dbtiles import database_tile
 from api.deps import Caller, Language, Layers, known_principal
-from api.layercache import BadQuery, CachedLayer, LayerCache, parse_filters
+from api.layercache import BadQuery, LayerCache, parse_filters
 from api.models import TileJSON, VectorLayer
 from api.routers.common import (
     cache_control,

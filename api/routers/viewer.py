@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.access import Principal
+from api.cachedlayer import Indices
 from api.deps import Caller, Language, Layers, Settings, Store
-from api.layercache import Indices, LayerCache
+from api.layercache import LayerCache
 from api.models import (
     Identified,
     IdentifiedFeature,

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.layercache import CachedLayer
+from api.cachedlayer import CachedLayer
 from api.settings import ApiSettings
 from gis_planner.store import GeoPackageStore
 from gis_planner.vectortiles import EXTENT, tile_bounds
