@@ -14,10 +14,16 @@ import pandas as pd
 import pytest
 
 from gis_planner.catalogue import get_spec
-from gis_planner.io.sheets import SheetTooLarge, sheet_extents
+from gis_planner.errors import GisPlannerError
+from gis_planner.io.sheets import SheetTooLarge, checked_workbook
 from gis_planner.io.tabular import read_excel
 
 from .io_files import station_list, write_ods, write_xls
+
+
+def sheet_extents(path: Path) -> dict[str, tuple[int, int]]:
+    with checked_workbook(path) as (_, extents):
+        return extents
 
 
 def test_extents_count_real_cells_only(tmp_path: Path) -> None:
@@ -103,6 +109,77 @@ def test_a_part_claiming_fewer_bytes_than_it_inflates_to_is_a_broken_file(
     path.write_bytes(bytes(data))
     with pytest.raises(Exception, match=r"tram.xlsx: not a readable \.xlsx workbook.*CRC"):
         read_excel(path, get_spec("sites"))
+
+
+def _rewritten(path: Path, part: str, old: bytes, new: bytes) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    assert old in parts[part]
+    parts[part] = parts[part].replace(old, new, 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+#: An attribute of 4 MiB: a tag no writer makes.
+_LONG = b' note="' + b"x" * (4 << 20) + b'"'
+
+
+@pytest.mark.parametrize("sheet", ["as Excel writes it", "with prefixes", "OpenDocument"])
+def test_a_tag_of_megabytes_is_a_named_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sheet: str
+) -> None:
+    """A tag of more than a MiB is refused by the XML parser (whose expat went over an
+    unfinished tag again with every chunk: a GB took minutes), and by the byte scan where it
+    runs past a chunk (it was carried and copied with every chunk)."""
+    from gis_planner.io import sheets
+
+    monkeypatch.setattr(sheets, "_CHUNK_BYTES", 1 << 20)
+    if sheet == "OpenDocument":
+        path = write_ods(tmp_path / "tram.ods", station_list())
+        path = _rewritten(path, "content.xml", b"<table:table-row", b"<table:table-row" + _LONG)
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(["Mã trạm", "Nhà mạng"])
+        path = tmp_path / "tram.xlsx"
+        book.save(path)
+        part = "xl/worksheets/sheet1.xml"
+        path = _rewritten(path, part, b'<c r="A1"', b'<c r="A1"' + _LONG)
+        if sheet == "with prefixes":  # read by the XML parser, not by the byte scan
+            path = _rewritten(path, part, b"<row ", b'<x:row xmlns:x="urn:x"/><row ')
+    start = time.perf_counter()
+    with pytest.raises(GisPlannerError, match="a tag of more than 1,048,576 bytes"):
+        read_excel(path, get_spec("sites"))
+    assert time.perf_counter() - start < 5
+
+
+def test_a_workbook_with_a_part_named_twice_is_refused(tmp_path: Path) -> None:
+    path = write_ods(tmp_path / "tram.ods", station_list())
+    with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate"):
+        archive.writestr("content.xml", b"<x/>")
+    with pytest.raises(GisPlannerError, match=r"parts named twice \(content.xml\)"):
+        read_excel(path, get_spec("sites"))
+
+
+def test_parts_zipfile_cannot_inflate_are_left_out(tmp_path: Path) -> None:
+    """A thumbnail compressed by a method zipfile lacks (Deflate64, as Windows writes large
+    files) or encrypted is no part the reader needs: the list is read without it."""
+    path = write_ods(tmp_path / "tram.ods", station_list())
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("Thumbnails/thumbnail.png", b"\x89PNG" + b"\x00" * 100)
+    data = bytearray(path.read_bytes())
+    name = b"Thumbnails/thumbnail.png"
+    local = data.find(name) - 30
+    central = data.rfind(name) - 46
+    assert data[local : local + 4] == b"PK\x03\x04" and data[central : central + 4] == b"PK\x01\x02"
+    struct.pack_into("<H", data, local + 8, 9)  # Deflate64
+    struct.pack_into("<H", data, central + 10, 9)
+    path.write_bytes(bytes(data))
+    (table,) = read_excel(path, get_spec("sites"))
+    assert len(table.frame) == len(station_list()) - 4
 
 
 def test_columns_of_numbers_stay_numbers_and_codes_read_whole(tmp_path: Path) -> None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import re
 import struct
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
@@ -64,36 +66,64 @@ def check_size(path: Path, name: str, extent: Extent) -> None:
     raise SheetTooLarge(f"{path}: sheet {name!r} is too large: {what}")
 
 
-def sheet_extents(path: Path) -> dict[str, Extent]:
-    """Each worksheet of ``path`` (.xlsx/.xlsm, .xls, .ods) by name: rows and columns from A1
-    to its last real cell. Chart sheets and macro sheets are left out."""
+@contextmanager
+def checked_workbook(path: Path) -> Iterator[tuple[Path, dict[str, Extent]]]:
+    """The file the reader is to open for the workbook ``path`` (.xlsx/.xlsm, .xls, .ods),
+    and each of its worksheets by name with its rows and columns from A1 to its last real cell
+    (chart sheets and macro sheets left out), both from one reading of the file.
+
+    A zipped workbook is copied first, each part as it inflates here, counted against
+    ``MAX_INFLATED_BYTES`` and stored (not compressed again) in a temporary archive, for the
+    duration of the ``with`` block: the reader reads the very parts that were counted and
+    measured. Read in place, a zip made to be read two ways (two end records) let the checks
+    measure one workbook and the reader open another. Parts this cannot inflate (an unknown
+    method, encrypted) are left out: no workbook part a reader needs is written so. An .xls
+    is read in place: it is no archive.
+    """
     suffix = path.suffix.lower()
     kind = {".xls": ".xls", ".ods": ".ods"}.get(suffix, ".xlsx")
-    try:
-        if kind == ".xls":
-            return _xls_extents(path.read_bytes())
-        with zipfile.ZipFile(path) as archive:
-            _check_inflated(path, archive)
-            return _ods_extents(archive) if kind == ".ods" else _xlsx_extents(archive)
-    except (OSError, KeyError, ValueError, IndexError, struct.error, zipfile.BadZipFile,
-            ElementTree.ParseError, expat.ExpatError) as error:  # fmt: skip
-        raise GisPlannerError(f"{path}: not a readable {kind} workbook ({error})") from None
+    with ExitStack() as stack:
+        readable = path
+        try:
+            if kind == ".xls":
+                extents = _xls_extents(path.read_bytes())
+            else:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="gis-planner-"))
+                readable = Path(folder) / f"workbook{suffix}"
+                with zipfile.ZipFile(path) as archive:
+                    _stored_copy(path, archive, readable)
+                with zipfile.ZipFile(readable) as archive:
+                    extents = _ods_extents(archive) if kind == ".ods" else _xlsx_extents(archive)
+        except (OSError, KeyError, ValueError, IndexError, EOFError, struct.error, zlib.error,
+                zipfile.BadZipFile, ElementTree.ParseError, expat.ExpatError) as error:  # fmt: skip
+            raise GisPlannerError(f"{path}: not a readable {kind} workbook ({error})") from None
+        yield readable, extents
 
 
-def _check_inflated(path: Path, archive: zipfile.ZipFile) -> None:
-    """Raise ``WorkbookTooLarge`` when the parts of ``archive`` inflate past the bound. The
-    bytes are counted as they inflate, not taken from the headers: a part whose header claims
-    fewer fails its CRC check and is a broken file."""
+def _stored_copy(path: Path, archive: zipfile.ZipFile, copy_path: Path) -> None:
+    """The parts of ``archive`` as they inflate, into a new archive at ``copy_path``, stored;
+    ``WorkbookTooLarge`` past the bound. The bytes are counted as they inflate, not taken from
+    the headers."""
+    names = [info.filename for info in archive.infolist()]
+    if len(set(names)) < len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise GisPlannerError(f"{path}: parts named twice ({', '.join(twice)}): not a workbook")
     inflated = 0
-    for info in archive.infolist():
-        with archive.open(info) as part:
-            while chunk := part.read(1 << 20):
-                inflated += len(chunk)
-                if inflated > MAX_INFLATED_BYTES:
-                    raise WorkbookTooLarge(
-                        f"{path}: inflates to more than {MAX_INFLATED_BYTES >> 20:,} MiB "
-                        f"(at {info.filename}); a station list is far smaller"
-                    )
+    with zipfile.ZipFile(copy_path, "w", zipfile.ZIP_STORED) as copy:
+        for info in archive.infolist():
+            try:
+                part = archive.open(info)
+            except (NotImplementedError, RuntimeError):
+                continue  # compressed by a method zipfile lacks, or encrypted
+            with part, copy.open(info.filename, "w") as stored:
+                while chunk := part.read(_CHUNK_BYTES):
+                    inflated += len(chunk)
+                    if inflated > MAX_INFLATED_BYTES:
+                        raise WorkbookTooLarge(
+                            f"{path}: inflates to more than {MAX_INFLATED_BYTES >> 20:,} MiB "
+                            f"(at {info.filename}); a station list is far smaller"
+                        )
+                    stored.write(chunk)
 
 
 # -- .xlsx -----------------------------------------------------------------------------------
@@ -149,11 +179,23 @@ def _xlsx_extent(archive: zipfile.ZipFile, part: str) -> Extent:
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler = start
+    _parse(parser, archive, part)
+    return extent[0], extent[1]
+
+
+def _parse(parser: expat.XMLParserType, archive: zipfile.ZipFile, part: str) -> None:
+    """``part`` through ``parser``; ValueError for a tag (or comment) of more than
+    ``_MAX_TAG_BYTES``: this expat goes over an unfinished one again with every chunk it is
+    given, and one of 100 MiB took 6.7 s (a GB, minutes)."""
+    fed = 0
     with archive.open(part) as xml:
         while chunk := xml.read(1 << 20):
             parser.Parse(chunk, False)
+            fed += len(chunk)
+            # outside its handlers the parser stands where the unfinished token starts
+            if fed - parser.CurrentByteIndex > _MAX_TAG_BYTES:
+                raise ValueError(f"a tag of more than {_MAX_TAG_BYTES:,} bytes in {part}")
         parser.Parse(b"", True)
-    return extent[0], extent[1]
 
 
 # Cells as Excel and most writers put them: no namespace prefix, the reference first.
@@ -172,8 +214,8 @@ _REFERENCE_OPEN = np.frombuffer(b' r="', dtype=np.uint8)
 _POSITIONS = np.arange(_CELL_HEAD - 6, dtype=np.uint8)
 #: Bytes of a chunk of sheet XML looked at in one go.
 _CHUNK_BYTES = 1 << 24
-#: The longest unfinished tag carried from one chunk to the next.
-_MAX_CARRY = 1 << 20
+#: The longest tag a sheet may have (cells' tags are tens of bytes).
+_MAX_TAG_BYTES = 1 << 20
 
 
 def _prefixed(buffer: np.ndarray, size: int) -> bool:
@@ -279,8 +321,9 @@ def _xlsx_extent_by_references(archive: zipfile.ZipFile, part: str) -> Extent | 
             cut = data.rfind(b"<", 0, end) if chunk else end
             if cut < 0 or (end - cut > _CELL_HEAD + _PADDING and data.find(b">", cut, end) != -1):
                 cut = end
-            elif end - cut > _MAX_CARRY:
-                return None  # a tag name of a megabyte: the XML parser streams it
+            elif end - cut > _MAX_TAG_BYTES:
+                # no writer makes one; the XML parser would go over it again with every chunk
+                raise ValueError(f"a tag of more than {_MAX_TAG_BYTES:,} bytes in {part}")
             carry = data[cut:end]
             buffer = np.frombuffer(data, dtype=np.uint8)
             found = None if _prefixed(buffer, cut) else _references(buffer, cut)
@@ -377,10 +420,7 @@ def _ods_extents(archive: zipfile.ZipFile) -> dict[str, Extent]:
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler = counter.start
     parser.EndElementHandler = counter.end
-    with archive.open("content.xml") as xml:
-        while chunk := xml.read(1 << 20):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
+    _parse(parser, archive, "content.xml")
     return counter.extents
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from gis_planner.io.legacy import (
     to_unicode,
     vietnamese_words,
 )
-from gis_planner.io.sheets import check_size, sheet_extents
+from gis_planner.io.sheets import Extent, check_size, checked_workbook
 
 #: How many rows from the top may hold titles before the header.
 HEADER_SEARCH_ROWS = 30
@@ -510,14 +510,26 @@ def read_excel(
     Text typed in a legacy Vietnamese font (TCVN3, VNI) is converted to Unicode: in
     ``encoding`` when it names one, else in the one a sheet's texts are detected in.
     """
-    extents = sheet_extents(path)
-    # Every sheet, before the reader opens the file: its .xls and .ods readers load them all.
-    for name, extent in extents.items():
-        check_size(path, name, extent)
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except (OSError, CalamineError) as error:
-        raise GisPlannerError(f"{path}: not a readable workbook ({error})") from None
+    with checked_workbook(path) as (readable, extents):
+        # Every sheet, before the reader opens the file: its .xls and .ods readers load them all.
+        for name, extent in extents.items():
+            check_size(path, name, extent)
+        try:
+            book = CalamineWorkbook.from_path(str(readable))
+        except (OSError, CalamineError) as error:
+            raise GisPlannerError(f"{path}: not a readable workbook ({error})") from None
+        return _read_book(path, book, extents, spec, sheet, encoding, known)
+
+
+def _read_book(
+    path: Path,
+    book: CalamineWorkbook,
+    extents: Mapping[str, Extent],
+    spec: LayerSpec,
+    sheet: str | None,
+    encoding: str | None,
+    known: Iterable[str],
+) -> list[SourceTable]:
     names = [n for n in book.sheet_names if n in extents]
     if sheet is not None:
         if sheet in names:

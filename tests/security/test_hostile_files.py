@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -366,6 +367,57 @@ def test_shared_strings_are_read(tmp_path: Path) -> None:
     result = _read_in_child(path)
     assert "error" not in result, result
     assert result["ids"] == [["HNM-0001", "HNM-0002", "x"]]
+
+
+def _two_ways(read_by_python: bytes, read_by_the_rust_zip_crate: bytes) -> bytes:
+    """One zip holding two workbooks: the zip64 end record just before the locator describes
+    the first (Python's zipfile takes that one), the locator's offset and the 32-bit end
+    record the second (the Rust zip crate, python-calamine's, takes those)."""
+
+    def parts(data: bytes) -> tuple[bytes, bytearray, int, int]:
+        end = data.rfind(b"PK\x05\x06")
+        *_, count, size, offset, _ = struct.unpack_from("<4s4H2LH", data, end)
+        return data[:offset], bytearray(data[offset : offset + size]), count, size
+
+    def zip64_end(count: int, size: int, offset: int) -> bytes:
+        return struct.pack(
+            "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, size, offset
+        )
+
+    rust_local, rust_directory, rust_count, rust_size = parts(read_by_the_rust_zip_crate)
+    python_local, python_directory, python_count, python_size = parts(read_by_python)
+    out = bytearray(rust_local + rust_directory)
+    rust_end_at = len(out)
+    out += zip64_end(rust_count, rust_size, len(rust_local))
+    base, at = len(out), 0
+    while at < len(python_directory):  # the second workbook's parts moved after the first's
+        name, extra, comment = struct.unpack_from("<HHH", python_directory, at + 28)
+        offset = struct.unpack_from("<L", python_directory, at + 42)[0]
+        struct.pack_into("<L", python_directory, at + 42, offset + base)
+        at += 46 + name + extra + comment
+    out += python_local
+    directory_at = len(out)
+    out += python_directory + zip64_end(python_count, python_size, directory_at)
+    out += struct.pack("<4sLQL", b"PK\x06\x07", 0, rust_end_at, 1)
+    out += struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, rust_count, rust_count, rust_size, len(rust_local), 0
+    )
+    return bytes(out)
+
+
+def test_the_reader_reads_the_workbook_the_checks_measured(tmp_path: Path) -> None:
+    """A zip read one way by the checks and another by the reader: the checks measured a
+    harmless list while the reader opened a sheet of 601 columns (or a GB of text, and
+    aborted). The reader now opens a copy of the parts the checks read."""
+    far = '<row r="6"><c r="WC6" t="inlineStr"><is><t>x</t></is></c></row>'
+    wide = _xlsx(tmp_path / "wide.xlsx", extra=far).read_bytes()
+    harmless = _xlsx(tmp_path / "harmless.xlsx").read_bytes()
+    path = tmp_path / "tram.xlsx"
+    path.write_bytes(_two_ways(harmless, wide))
+    result = _read_in_child(path)
+    assert "error" not in result, result
+    assert result["columns"] == [6]
+    assert result["ids"] == [["HNM-0001", "HNM-0002"]]
 
 
 # -- CSV -------------------------------------------------------------------------------------
