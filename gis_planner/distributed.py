@@ -12,12 +12,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import shutil
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from gis_planner.coverage.engine import CoverageTile, PackedTile, TileRunner, TileTask, run_packed
@@ -25,7 +23,7 @@ from gis_planner.coverage.scene import Scene
 from gis_planner.coverage.terrain import Masts
 from gis_planner.defaults import DEFAULT_RETRIES, DEFAULT_SCHEDULER
 from gis_planner.errors import GisPlannerError
-from gis_planner.mapped import Mapped, publish
+from gis_planner.mapped import Mapped, publish, release
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -116,26 +114,32 @@ def tile_runner(
             client = stack.enter_context(Client(scheduler.address))
         if on_dashboard is not None and client.dashboard_link:
             on_dashboard(client.dashboard_link)
-        local = scheduler.kind == "local"
-        yield lambda tasks: _on_cluster(client, tasks, retries, local)
+        # The scenes' files of a local cluster, released at the end of each run and, should a
+        # run's tiles be left unread (its generator kept alive by an error), here.
+        published: list[Mapped] | None = None
+        if scheduler.kind == "local":
+            published = []
+            stack.callback(_release, published)
+        yield lambda tasks: _on_cluster(client, tasks, retries, published)
 
 
 def _on_cluster(
-    client: Client, tasks: Iterator[TileTask], retries: int, local: bool
+    client: Client, tasks: Iterator[TileTask], retries: int, published: list[Mapped] | None
 ) -> Iterator[CoverageTile]:
     """The tiles of ``tasks`` computed on ``client``'s cluster, yielded in the tasks' order.
 
     Tasks go in batches of the cluster's thread count (``client.map``), ``_IN_FLIGHT`` batches
     computing while the oldest is gathered and written, so that the tiles held waiting stay few
     whatever the size of the grid. The scenes and masts, the same in every task of a run and
-    the bulk of one, reach each worker once, not with every task: on a ``local`` cluster
-    through a memory-mapped file that every worker maps (``gis_planner.mapped``; sent to two
-    workers over TCP, a country's scenes took 5.6 s before the first tile), on another one
-    sent to each worker. The tiles come back over TCP, even from a local cluster: written to
-    shared memory instead, they cost the workers as much CPU as sending them (3 s for a
-    country's 6 GB at 100 m). A window with an empty mask has nothing to compute: its tile is
-    made here, not sent for (most of a country's grid is sea or a neighbour's land), and
-    batches count only the tasks that go (up to ``_MAX_BATCH`` windows, empty ones included).
+    the bulk of one, reach each worker once, not with every task: on a local cluster (given
+    ``published``, where their files are listed) through a memory-mapped file that every
+    worker maps (``gis_planner.mapped``; sent to two workers over TCP, a country's scenes took
+    5.6 s before the first tile), on another one sent to each worker. The tiles come back over
+    TCP, even from a local cluster: written to shared memory instead, they cost the workers as
+    much CPU as sending them (3 s for a country's 6 GB at 100 m). A window with an empty mask
+    has nothing to compute: its tile is made here, not sent for (most of a country's grid is
+    sea or a neighbour's land), and batches count only the tasks that go (up to
+    ``_MAX_BATCH`` windows, empty ones included).
 
     Dask's active memory manager keeps one copy of what was broadcast, and data sent from the
     client cannot be computed again: when the worker holding it dies, the batches that needed
@@ -147,7 +151,6 @@ def _on_cluster(
     #: Each batch in flight: its tasks, the futures of those sent and the scenes' future.
     pending: deque[tuple[list[_Task], list[Any], Any]] = deque()
     sent: tuple[tuple[Scene, ...], Masts | None, Any] | None = None
-    published: list[Path] = []
 
     def submit(batch: list[_Task]) -> tuple[list[_Task], list[Any], Any]:
         nonlocal sent
@@ -156,9 +159,9 @@ def _on_cluster(
             return batch, [], None
         first = busy[0]
         if sent is None or not _same(sent[0], first.scenes) or sent[1] is not first.masts:
-            if local:
+            if published is not None:
                 shared: Any = publish((first.scenes, first.masts))
-                published.append(shared.folder)
+                published.append(shared)
             else:
                 # A list of one: scatter would send a tuple's items apart.
                 # Not hashed: tokenizing a country's scenes took 0.4 s of the client's CPU,
@@ -196,8 +199,8 @@ def _on_cluster(
         while pending:
             yield from gathered(*pending.popleft())
     finally:
-        for folder in published:
-            shutil.rmtree(folder, ignore_errors=True)
+        if published is not None:
+            _release(published)
 
 
 def _run_light(
@@ -207,6 +210,11 @@ def _run_light(
     masts given back from what was sent, or from the file they were published in."""
     scenes, masts = shared.load() if isinstance(shared, Mapped) else shared
     return run_packed(dataclasses.replace(task, scenes=scenes, masts=masts))
+
+
+def _release(published: list[Mapped]) -> None:
+    while published:
+        release(published.pop())
 
 
 def _same(sent: tuple[Scene, ...], scenes: tuple[Scene, ...]) -> bool:

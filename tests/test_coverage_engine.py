@@ -255,6 +255,17 @@ def test_a_reach_extent_holds_its_whole_reach() -> None:
             assert (x >= extent[:, [0]] - 1e-6).all() and (x <= extent[:, [1]] + 1e-6).all()
             assert (y >= extent[:, [2]] - 1e-6).all() and (y <= extent[:, [3]] + 1e-6).all()
     np.testing.assert_array_equal(extent[:20], 0.0)  # no reach: the mast's point
+    # to the bit what numpy makes of the definition: the sines and cosines summed per angle
+    angles = np.concatenate([edges[:-1], edges[1:], -edges[:-1], -edges[1:]])
+    radius = np.concatenate([reach_m[:, 0], reach_m[:, 0], reach_m[:, 1], reach_m[:, 1]], axis=1)
+    sin_az, cos_az = np.sin(azimuth_rad)[:, None], np.cos(azimuth_rad)[:, None]
+    x = radius * (sin_az * np.cos(angles) + cos_az * np.sin(angles))
+    y = radius * (cos_az * np.cos(angles) - sin_az * np.sin(angles))
+    slack = reach_m.max(axis=(1, 2)) * (1.0 - np.cos(np.pi / N_REACH_BINS))
+    lows = np.minimum(np.stack([x.min(axis=1), y.min(axis=1)], axis=1), 0.0) - slack[:, None]
+    highs = np.maximum(np.stack([x.max(axis=1), y.max(axis=1)], axis=1), 0.0) + slack[:, None]
+    np.testing.assert_array_equal(extent[:, [0, 2]], lows)
+    np.testing.assert_array_equal(extent[:, [1, 3]], highs)
     assert (extent[20:, 0] < 0.0).all() and (extent[20:, 1] > 0.0).all()
 
 

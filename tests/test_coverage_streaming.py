@@ -171,4 +171,4 @@ def test_window_masks_are_the_windows_masks(layers: dict[str, gpd.GeoDataFrame])
     counted = {n for _, n in study.windows}
     assert 0 in counted and 64 * 64 in counted  # both shortcuts are taken
     for window, mask in study.window_masks():
-        np.testing.assert_array_equal(mask, study.mask(window))
+        np.testing.assert_array_equal(mask, study.grid.sub(window).mask(study.area))

@@ -72,10 +72,6 @@ class StudyArea:
     def pixels(self) -> int:
         return sum(n for _, n in self.windows)
 
-    def mask(self, window: Window) -> npt.NDArray[np.bool_]:
-        """True on the pixels of ``window`` whose centre lies in the area."""
-        return self.grid.sub(window).mask(self.area)
-
     def window_masks(self) -> Iterator[tuple[Window, npt.NDArray[np.bool_]]]:
         """Every window of the grid with its mask, computed as it is read.
 
