@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -108,6 +109,7 @@ def create_app(store: LayerStore | None = None, settings: ApiSettings | None = N
     # What a killed server left of its uploads goes now.
     app.state.uploads = UploadFolder(settings.upload_dir or store.assets_dir / "uploads")
     app.state.uploads.sweep()
+    app.state.import_turns = asyncio.Semaphore(settings.max_imports)
 
     @app.exception_handler(UnknownLayer)
     async def unknown_layer(request: Request, error: UnknownLayer) -> JSONResponse:

@@ -75,6 +75,14 @@ class ApiSettings(Settings):
     raster_workers: int = Field(default=2, ge=1)
     #: Largest file accepted by ``POST /imports/{layer}`` (MiB); larger uploads get HTTP 413.
     max_upload_mib: float = 200.0
+    #: What one import's child process may take: CPU seconds, memory (MiB, beyond what it
+    #: holds when it starts) and seconds from its start; past any of them it is stopped and
+    #: the upload refused. A 100,000-row station list takes about 5 s and 1 GiB.
+    import_cpu_s: int = Field(default=300, ge=1)
+    import_memory_mib: int = Field(default=4096, ge=64)
+    import_timeout_s: float = Field(default=600.0, gt=0)
+    #: Imports run at once; more wait for their turn.
+    max_imports: int = Field(default=2, ge=1)
     #: Largest page of features (OGC ``limit``); larger requests are served this many.
     max_items: int = 10_000
     #: Folder uploads are streamed to while they are imported (default: ``uploads`` in the

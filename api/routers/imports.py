@@ -17,8 +17,11 @@ file is then streamed, with a cap, into the server's upload folder (see ``api.up
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
+import pathlib
+import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated, Literal
@@ -28,6 +31,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from api.deps import Caller, Layers, Settings, Store
 from api.models import ImportReject, ImportSummary
 from api.routers.common import errors
+from api.settings import ApiSettings
 from api.uploads import FILE_FIELD, MAX_NAME_BYTES, UploadFolder, check_length, receive_upload
 from gis_planner.catalogue import CATALOGUE
 from gis_planner.errors import GisPlannerError
@@ -36,6 +40,8 @@ from gis_planner.io.importer import ReplaceRefused
 from gis_planner.jobs import importing
 from gis_planner.jobs.importing import ImportSpec
 from gis_planner.store import LayerStore
+
+_log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -176,7 +182,8 @@ async def import_layer(
         # The importer reads formats by their extension: the upload keeps its (safe) name.
         path = await receive_upload(request, folder, settings.max_upload_mib)
         # Rows are checked against the store's province (its admin units), as the CLI does.
-        outcome = await _import_apart(ImportSpec(file=path, layer=layer, options=options), store)
+        spec = ImportSpec(file=path, layer=layer, options=options)
+        outcome = await _import_apart(spec, store, settings, request.app.state.import_turns)
     if not isinstance(outcome, ImportResult):
         status, message = outcome
         # The message names the upload, not the folder this server kept it in.
@@ -187,24 +194,75 @@ async def import_layer(
     return _summary(outcome, mode)
 
 
-async def _import_apart(spec: ImportSpec, store: LayerStore) -> ImportResult | tuple[int, str]:
+async def _import_apart(
+    spec: ImportSpec, store: LayerStore, settings: ApiSettings, turns: asyncio.Semaphore
+) -> ImportResult | tuple[int, str]:
     """The import job, run in a child process of its own: what reading a large or hostile file
     takes (memory the allocator would keep, a crash in a reader) goes with the child, never
-    with the server. A refusal comes back as (HTTP status, message)."""
+    with the server. The child is bounded in CPU, memory and time (a GeoPackage view that never
+    ends kept a reader busy for good), and ``turns`` bounds how many run at once. A refusal
+    comes back as (HTTP status, message)."""
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+    limits = (settings.import_cpu_s, settings.import_memory_mib)
+    async with turns:
+        child = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
         try:
-            return await asyncio.wrap_future(child.submit(_import_or_refusal, spec, store))
+            work = child.submit(_import_or_refusal, spec, store, limits)
+            return await asyncio.wait_for(asyncio.wrap_future(work), settings.import_timeout_s)
         except BrokenProcessPool:
-            return 400, f"{spec.file.name}: the file could not be read (its reader stopped)"
+            return 400, (
+                f"{spec.file.name}: the file could not be read (its reader stopped, or took "
+                f"more than {settings.import_cpu_s:,} s of CPU or "
+                f"{settings.import_memory_mib:,} MiB of memory)"
+            )
+        except TimeoutError:
+            return 400, (
+                f"{spec.file.name}: reading the file took more than "
+                f"{settings.import_timeout_s:g} s; it was stopped"
+            )
+        finally:
+            # the pool has no public way to stop its process: a reader that never returns
+            # would otherwise keep it
+            for process in list((child._processes or {}).values()):
+                process.kill()
+            child.shutdown(wait=False, cancel_futures=True)
 
 
-def _import_or_refusal(spec: ImportSpec, store: LayerStore) -> ImportResult | tuple[int, str]:
+def _import_or_refusal(
+    spec: ImportSpec, store: LayerStore, limits: tuple[int, int]
+) -> ImportResult | tuple[int, str]:
     """The import job with its refusals as (status, message): the library's error types need
-    not survive pickling."""
+    not survive pickling. ``limits`` are the CPU seconds and MiB of memory this child may
+    take: past the first the system stops it, past the second its allocations fail."""
+    cpu_s, memory_mib = limits
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+    held = _address_space_bytes()
+    if held is not None:
+        cap = held + (memory_mib << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         return importing.run(spec, store)
     except ReplaceRefused as refused:
         return 409, str(refused)
     except GisPlannerError as error:
         return 400, str(error)
+    except MemoryError:
+        return 400, f"{spec.file.name}: reading it needs more than {memory_mib:,} MiB"
+    except Exception as error:
+        # A reader's own failure on a file it was given (a CRS PROJ cannot use, a database
+        # error inside a GeoPackage): the upload's fault as far as the caller can act on it,
+        # logged here with its trace for the server's maintainers.
+        _log.exception("import of %s failed", spec.file.name)
+        return 400, f"{spec.file.name}: the file could not be read ({type(error).__name__})"
+
+
+def _address_space_bytes() -> int | None:
+    """This process's address space now, from ``/proc`` (None where there is none)."""
+    try:
+        with pathlib.Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) << 10
+    except OSError:
+        return None
+    return None

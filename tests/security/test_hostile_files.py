@@ -459,6 +459,82 @@ def test_an_upload_of_a_csv_with_a_long_field_is_not_a_500(
     assert response.json()["read"] == 4
 
 
+def _endless_view(path: Path) -> Path:
+    """A GeoPackage of two sites and a features layer that is a view without end (a
+    recursive query): 96 KB that a reader reads forever."""
+    import sqlite3
+
+    import geopandas as gpd
+    import shapely
+
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["HNM-9001", "HNM-9002"], "operator": ["viettel", "vnpt"]},
+        geometry=[shapely.Point(105.9123, 20.5432), shapely.Point(105.9712, 20.6301)],
+        crs=4326,
+    )
+    sites.to_file(path, layer="sites", driver="GPKG")
+    with sqlite3.connect(path) as database:
+        database.executescript(
+            "CREATE VIEW endless AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL "
+            "SELECT i + 1 FROM c) SELECT c.i AS fid, s.geom AS geom, 'HNM-9003' AS site_id, "
+            "'viettel' AS operator FROM c, (SELECT geom FROM sites LIMIT 1) s;"
+        )
+        database.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, "
+            "max_x, max_y, srs_id) VALUES ('endless', 'features', 'endless', 105, 20, 106, "
+            "21, 4326)"
+        )
+        database.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES ('endless', 'geom', 'POINT', 4326, 0, 0)"
+        )
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("limit", "said"),
+    [({"import_timeout_s": 8.0}, "took more than 8 s"), ({"import_cpu_s": 10}, "10 s of CPU")],
+    ids=["time", "CPU"],
+)
+def test_an_upload_read_forever_is_stopped_and_refused(
+    sample_store: GeoPackageStore,
+    api_settings: ApiSettings,
+    tmp_path: Path,
+    limit: dict[str, float],
+    said: str,
+) -> None:
+    """An import's child is stopped past its time or its CPU: the upload is a 400 naming the
+    file, the server answers on, and no reader is left running."""
+    import psutil
+
+    shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
+    settings = api_settings.model_copy(update=limit)
+    client = TestClient(create_app(GeoPackageStore(tmp_path / "hanam.gpkg"), settings))
+    upload = _endless_view(tmp_path / "tram.gpkg")
+    start = time.perf_counter()
+    with upload.open("rb") as data:
+        response = client.post(
+            "/imports/sites",
+            params={"append": "true"},
+            files={"file": (upload.name, data, "application/geopackage+sqlite3")},
+            headers=key("admin"),
+        )
+    assert response.status_code == 400, response.text[:500]
+    assert "tram.gpkg" in response.json()["detail"] and said in response.json()["detail"]
+    assert time.perf_counter() - start < 60
+    assert client.get("/collections").status_code == 200
+
+    def readers() -> list[psutil.Process]:
+        # multiprocessing's resource tracker is started with the first child, and stays
+        children = psutil.Process().children()
+        return [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+
+    deadline = time.monotonic() + 10
+    while readers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not readers()
+
+
 @pytest.mark.parametrize(
     "cell",
     [
