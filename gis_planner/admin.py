@@ -87,6 +87,8 @@ def _points_in(
     "intersects"): the candidates by bounding box, then each area, prepared, against its
     candidates' coordinates at once rather than each point against each area."""
     point_idx, area_idx = tree.query(points)
+    if len(area_idx) == 0:
+        return point_idx, area_idx  # no point near any area (the loop below reads the first)
     order = np.argsort(area_idx, kind="stable")
     point_idx, area_idx = point_idx[order], area_idx[order]
     x, y = shapely.get_x(points), shapely.get_y(points)

@@ -32,6 +32,14 @@ def test_locate_inside_outside_and_on_borders() -> None:
     assert codes.isna().iloc[3]
 
 
+def test_points_far_from_every_area_are_outside() -> None:
+    """No point near any area (every bounding box missed): each is outside, where the first
+    pair was read from an empty list (IndexError, a 500 on an upload of such sites)."""
+    areas = gpd.GeoDataFrame({"code": ["A"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    points = gpd.GeoSeries([shapely.Point(5, 5), shapely.Point(7, 7)], crs="EPSG:4326")
+    assert locate(points, areas).isna().all()
+
+
 def test_sample_sites_fall_in_their_communes(sample_store: GeoPackageStore) -> None:
     communes = units(sample_store.read("admin_units"), "commune")
     sites = sample_store.read("sites")
