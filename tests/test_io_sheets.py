@@ -78,6 +78,48 @@ def test_an_xls_cell_past_the_last_column_is_refused_unread(tmp_path: Path) -> N
         read_excel(path, get_spec("sites"))
 
 
+def test_an_ods_repeat_with_a_plus_sign_counts(tmp_path: Path) -> None:
+    """The reader reads "+2000000" as 2,000,000 repeats (it was counted as 1 here: 4 M cells
+    in a file of 1 KB got past the caps)."""
+    path = _ods_bomb(tmp_path / "tram.ods", 2_000_000, 2)
+    path = _rewritten(
+        path, "content.xml", b'number-rows-repeated="2000000"', b'number-rows-repeated="+2000000"'
+    )
+    with pytest.raises(SheetTooLarge, match="2,000,001 rows"):
+        read_excel(path, get_spec("sites"))
+
+
+def test_a_run_of_cells_reaches_from_its_first_column() -> None:
+    """A MULRK record's cells go from its first column on, as the reader places them: its
+    last column (60,000 + 5,537 cells wrapping round to 1) is not believed."""
+    from gis_planner.io import sheets
+
+    cells = ((1 - 60_000) & 0xFFFF) + 1
+    body = struct.pack("<HH", 3, 60_000) + struct.pack("<HI", 0, 30) * cells + struct.pack("<H", 1)
+    record = struct.pack("<HH", 0x00BD, len(body)) + body
+    assert sheets._xls_sheet_extent(record, 0) == (4, 60_000 + cells)
+
+
+def test_the_workbook_stream_is_the_one_the_reader_reads() -> None:
+    """The reader reads the entry named "Workbook" whatever its type, else "Book": a harmless
+    "Book" before it was measured instead."""
+    from gis_planner.io import sheets
+
+    def entry(name: str, kind: int, start: int) -> bytes:
+        encoded = name.encode("utf-16-le") + b"\x00\x00"
+        head = encoded.ljust(64, b"\x00") + struct.pack("<HB", len(encoded), kind)
+        return head.ljust(0x74, b"\x00") + struct.pack("<II", start, 8).ljust(12, b"\x00")
+
+    compound = object.__new__(sheets._CompoundFile)
+    compound.directory = entry("Root Entry", 5, 0) + entry("Book", 2, 1) + entry("Workbook", 1, 2)
+    compound.mini_cutoff = 4
+    compound.fat = b""
+    compound._chain = lambda start, fat, mini=False: f"stream {start}".encode()  # type: ignore[method-assign]
+    assert compound.stream(("Workbook", "Book")) == b"stream 2"
+    compound.directory = entry("Root Entry", 5, 0) + entry("Book", 2, 1)
+    assert compound.stream(("Workbook", "Book")) == b"stream 1"
+
+
 def test_a_broken_xls_is_a_named_error(tmp_path: Path) -> None:
     path = tmp_path / "tram.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 600)

@@ -363,9 +363,13 @@ _TEXT_P = "urn:oasis:names:tc:opendocument:xmlns:text:1.0 p"
 _CELLS = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
 
 
+#: A repeat count as the reader reads one: digits, after a plus sign or not.
+_COUNT = re.compile(r"\+?[0-9]+")
+
+
 def _repeat(attributes: dict[str, str], name: str) -> int:
     text = attributes.get(f"{_TABLE}{name}", "1")
-    return int(text) if text.isdigit() and int(text) > 0 else 1
+    return int(text) if _COUNT.fullmatch(text) and int(text) > 0 else 1
 
 
 class _OdsCounter:
@@ -430,7 +434,9 @@ _END_OF_CHAIN = 0xFFFFFFFE
 #: BIFF records that hold one cell (row and column first), and those holding a run of cells
 #: of one row (the last column last).
 _CELL_RECORDS = {0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E}
-_RUN_RECORDS = {0x00BD, 0x00BE}
+_MULRK = 0x00BD
+_RUN_RECORDS = {_MULRK, 0x00BE}
+_DIMENSIONS = 0x0200
 _BOF, _EOF, _BOUNDSHEET, _CODEPAGE = 0x0809, 0x000A, 0x0085, 0x0042
 
 
@@ -484,13 +490,19 @@ class _CompoundFile:
         return b"".join(parts)
 
     def stream(self, names: tuple[str, ...]) -> bytes:
-        """The first stream named one of ``names`` (the workbook is "Workbook", or "Book")."""
+        """The stream of the first entry named ``names[0]``, else ``names[1]``…, whatever the
+        entry's type, as the reader picks the workbook ("Workbook", else "Book"): picked
+        otherwise, a harmless "Book" was measured while the reader read a "Workbook" after
+        it."""
+        entries: dict[str, bytes] = {}
         for offset in range(0, len(self.directory) - 127, 128):
             entry = self.directory[offset : offset + 128]
             length = struct.unpack_from("<H", entry, 0x40)[0]
             name = entry[: max(length - 2, 0)].decode("utf-16-le", errors="replace")
-            if entry[0x42] == 2 and name in names:
-                start, size = struct.unpack_from("<II", entry, 0x74)
+            entries.setdefault(name, entry)
+        for name in names:
+            if name in entries:
+                start, size = struct.unpack_from("<II", entries[name], 0x74)
                 mini = size < self.mini_cutoff
                 data = self._chain(start, self.minifat if mini else self.fat, mini)
                 return data[:size]
@@ -538,8 +550,18 @@ def _xls_sheet_extent(stream: bytes, position: int) -> Extent:
         if kind in _CELL_RECORDS and length >= 4:
             row, column = unpack("<HH", stream, start)
         elif kind in _RUN_RECORDS and length >= 6:
-            row = unpack("<H", stream, start)[0]
-            column = unpack("<H", stream, position - 2)[0]
+            # the reader places the run's cells from its first column on, whatever its last
+            # column says: a last column before the first hid 5,538 cells from column 60,000
+            row, first = unpack("<HH", stream, start)
+            cells = (length - 6) // (6 if kind == _MULRK else 2)
+            column = max(first + cells - 1, unpack("<H", stream, position - 2)[0])
+        elif kind == _DIMENSIONS and length >= 14:
+            # the reader reserves the grid a sheet claims here (BIFF8: the last row and
+            # column, each plus one), before a cell is read
+            row, column = (
+                unpack("<I", stream, start + 4)[0] - 1,
+                unpack("<H", stream, start + 10)[0] - 1,
+            )
         elif kind == _EOF:
             break
         else:

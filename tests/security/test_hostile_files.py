@@ -30,7 +30,7 @@ from gis_planner.errors import GisPlannerError
 from gis_planner.io import check_file
 from gis_planner.store import GeoPackageStore
 from tests.api.conftest import api_settings, key
-from tests.io_files import write_kml
+from tests.io_files import station_list, write_kml, write_xls
 
 __all__ = ["api_settings"]  # a fixture, imported for the API test
 
@@ -418,6 +418,20 @@ def test_the_reader_reads_the_workbook_the_checks_measured(tmp_path: Path) -> No
     assert "error" not in result, result
     assert result["columns"] == [6]
     assert result["ids"] == [["HNM-0001", "HNM-0002"]]
+
+
+def test_an_xls_claiming_a_huge_grid_is_refused_unread(tmp_path: Path) -> None:
+    """The DIMENSIONS record: the reader reserves the grid it claims before reading a cell
+    (a 5.6 KB file made it ask for 655 GB and abort)."""
+    path = write_xls(tmp_path / "tram.xls", station_list())
+    data = bytearray(path.read_bytes())
+    at = data.find(struct.pack("<HH", 0x0200, 14))
+    assert at > 0
+    struct.pack_into("<IIHH", data, at + 4, 0, 1_000_000, 0, 16_384)
+    path.write_bytes(bytes(data))
+    result = _read_in_child(path)
+    assert result.get("error") == "SheetTooLarge", result
+    assert "16,384 columns" in str(result["message"])
 
 
 # -- CSV -------------------------------------------------------------------------------------
