@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,10 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str]:
         if vietnamese_words([converted[sample]]) > vietnamese_words([nfc(text[sample])]):
             return converted, legacy
     return text, encoding
+
+
+#: What ends a line of a CSV file for its parser.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _unlegacy(text: str, encoding: str) -> tuple[str, str]:
@@ -218,7 +223,11 @@ def read_csv(
             raise GisPlannerError(f"{path}: not readable as {encoding}: {error}") from None
     else:
         text, encoding = decode(data, str(path))
-    head = [line[:CSV_FIELD_CHARS] for line in text[:200_000].splitlines()]
+    # Lines as the CSV parser counts them: str.splitlines also breaks at U+2028, form feeds
+    # and the like, and a title holding one of them shifted the header and lost data rows.
+    head = [line[:CSV_FIELD_CHARS] for line in _LINE_BREAK.split(text[:200_000])]
+    if head and not head[-1]:
+        head.pop()
     head = head[: HEADER_SEARCH_ROWS + 20]
     if not head:
         raise GisPlannerError(f"{path}: the file is empty")

@@ -456,6 +456,22 @@ def test_a_csv_field_past_the_csv_module_limit_keeps_every_row(tmp_path: Path) -
     assert (result.read, result.accepted, result.rejected) == (4, 4, 0)
 
 
+@pytest.mark.parametrize("mark", ["\u2028", "\x0c", "\x1e", "\x85", "\x0b"])
+def test_a_title_with_a_line_separator_keeps_every_row(tmp_path: Path, mark: str) -> None:
+    """Characters Python breaks lines at and the CSV parser does not, in a title: the header
+    was looked for among other lines than the parser's, and a data row was lost silently."""
+    path = tmp_path / "tram.csv"
+    path.write_text(
+        f"DANH SÁCH TRẠM{mark}TỈNH HÀ NAM\n"
+        "site_id,operator,lon,lat,height_m,tower_type\n"
+        "HNM-9001,viettel,105.9123,20.5432,30,lattice\n"
+        "HNM-9002,vnpt,105.9712,20.6301,36,lattice\n",
+        encoding="utf-8",
+    )
+    result = check_file(path, "sites").result
+    assert (result.read, result.accepted, result.rejected) == (2, 2, 0)
+
+
 def test_an_upload_of_a_csv_with_a_long_field_is_not_a_500(
     sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
 ) -> None:
