@@ -27,6 +27,7 @@ from xml.parsers import expat
 import numpy as np
 
 from gis_planner.errors import GisPlannerError
+from gis_planner.io.archives import Inflation
 
 #: Bounds on a sheet, by its real cells. A million rows is several times the largest station
 #: list, 512 columns several times the widest, and 20 million grid cells about 1 GiB at the
@@ -46,10 +47,6 @@ Extent = tuple[int, int]
 
 class SheetTooLarge(GisPlannerError):
     """A sheet whose real cells exceed what the reader holds (rows, columns or cells)."""
-
-
-class WorkbookTooLarge(GisPlannerError):
-    """A zipped workbook whose parts inflate past ``MAX_INFLATED_BYTES``."""
 
 
 def check_size(path: Path, name: str, extent: Extent) -> None:
@@ -102,27 +99,22 @@ def checked_workbook(path: Path) -> Iterator[tuple[Path, dict[str, Extent]]]:
 
 def _stored_copy(path: Path, archive: zipfile.ZipFile, copy_path: Path) -> None:
     """The parts of ``archive`` as they inflate, into a new archive at ``copy_path``, stored;
-    ``WorkbookTooLarge`` past the bound. The bytes are counted as they inflate, not taken from
-    the headers."""
+    ``ArchiveTooLarge`` past the bound."""
     names = [info.filename for info in archive.infolist()]
     if len(set(names)) < len(names):
         twice = sorted({name for name in names if names.count(name) > 1})
         raise GisPlannerError(f"{path}: parts named twice ({', '.join(twice)}): not a workbook")
-    inflated = 0
+    inflation = Inflation(path, MAX_INFLATED_BYTES)
     with zipfile.ZipFile(copy_path, "w", zipfile.ZIP_STORED) as copy:
         for info in archive.infolist():
             try:
-                part = archive.open(info)
+                chunks = inflation.chunks(archive, info)
+                first = next(chunks, b"")
             except (NotImplementedError, RuntimeError):
                 continue  # compressed by a method zipfile lacks, or encrypted
-            with part, copy.open(info.filename, "w") as stored:
-                while chunk := part.read(_CHUNK_BYTES):
-                    inflated += len(chunk)
-                    if inflated > MAX_INFLATED_BYTES:
-                        raise WorkbookTooLarge(
-                            f"{path}: inflates to more than {MAX_INFLATED_BYTES >> 20:,} MiB "
-                            f"(at {info.filename}); a station list is far smaller"
-                        )
+            with copy.open(info.filename, "w") as stored:
+                stored.write(first)
+                for chunk in chunks:
                     stored.write(chunk)
 
 

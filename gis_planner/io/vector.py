@@ -9,7 +9,11 @@ no value. The HTML is parsed by the standard library's tokenizer, which fetches 
 from __future__ import annotations
 
 import stat
+import tempfile
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
@@ -19,9 +23,11 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
+from pyproj.exceptions import CRSError, ProjError
 
 from gis_planner.crs import WGS84
 from gis_planner.errors import GisPlannerError
+from gis_planner.io.archives import Inflation
 from gis_planner.io.gdal_guard import require_safe_gdal
 from gis_planner.io.tabular import SourceTable
 
@@ -37,6 +43,14 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     ".gpkg": ("GPKG",),
 }
 VECTOR_SUFFIXES = tuple(DRIVERS)
+#: Bytes a KMZ's KML or a zipped shapefile may inflate to: GDAL holds a KML's placemarks at
+#: some twelve times the KML's size, and a national list of sites is some 150 MB of KML.
+MAX_INFLATED_BYTES = 512 << 20
+#: What GDAL raises on a file it opened but cannot read (pyogrio's errors).
+_READ_ERRORS = (
+    pyogrio.errors.DataLayerError, pyogrio.errors.FeatureError, pyogrio.errors.FieldError,
+    pyogrio.errors.GeometryError, pyogrio.errors.CRSError,
+)  # fmt: skip
 #: A KMZ's main document, at the archive's root (KML 2.2, 10.1.2).
 KMZ_DOCUMENT = "doc.kml"
 # LIBKML would otherwise turn "Nhà mạng" into "Nh___m___ng" (shapefile-safe names).
@@ -80,18 +94,43 @@ def _member(path: Path, suffixes: tuple[str, ...]) -> str:
     return members[0]
 
 
-def gdal_path(path: Path) -> str:
-    """The path GDAL opens: absolute (so that no ``DRIVER:`` prefix is read in a name), zipped
-    shapefiles and KMZ through ``/vsizip/``, and never a ``/vsi`` path of the user's."""
+@contextmanager
+def gdal_path(path: Path) -> Iterator[str]:
+    """The path GDAL opens, for the duration of the ``with`` block: absolute (so that no
+    ``DRIVER:`` prefix is read in a name), never a ``/vsi`` path of the user's. A zipped
+    shapefile or a KMZ is inflated here first, its shapefile (with the files beside it) or its
+    KML counted against ``MAX_INFLATED_BYTES`` into a temporary folder (``archives``): GDAL
+    reads the bytes that were counted, not its own reading of the zip."""
     if str(path).replace("\\", "/").lower().startswith("/vsi"):
         raise GisPlannerError(f"{path}: not a local file; GDAL virtual file systems are not read")
     path = path.resolve()
     suffix = path.suffix.lower()
-    if suffix == ".zip":
-        return f"/vsizip/{path}/{_member(path, ('.shp',))}"
-    if suffix == ".kmz":
-        return f"/vsizip/{path}/{_member(path, ('.kml',))}"
-    return str(path)
+    if suffix not in (".zip", ".kmz"):
+        yield str(path)
+        return
+    member = _member(path, (".shp",) if suffix == ".zip" else (".kml",))
+    stem = PurePosixPath(member).with_suffix("").as_posix().lower()
+    inflation = Inflation(path, MAX_INFLATED_BYTES)
+    with (
+        tempfile.TemporaryDirectory(prefix="gis-planner-") as folder,
+        zipfile.ZipFile(path) as archive,
+    ):
+        try:
+            for info in archive.infolist():
+                name = info.filename
+                if name == member or (
+                    suffix == ".zip"
+                    and PurePosixPath(name).with_suffix("").as_posix().lower() == stem
+                ):
+                    # the shapefile's own files, named flat: its stem and their extensions
+                    out = Path(folder) / f"source{PurePosixPath(name).suffix.lower()}"
+                    with out.open("wb") as target:
+                        for chunk in inflation.chunks(archive, info):
+                            target.write(chunk)
+        except (NotImplementedError, RuntimeError, EOFError, zlib.error,
+                zipfile.BadZipFile) as error:  # fmt: skip
+            raise GisPlannerError(f"{path}: {member} could not be inflated ({error})") from None
+        yield str(Path(folder) / f"source{PurePosixPath(member).suffix.lower()}")
 
 
 def _open_layers(path: Path, source: str) -> list[str]:
@@ -122,7 +161,11 @@ def read_vector(
     """
     if not path.exists():
         raise GisPlannerError(f"{path}: file not found")
-    source = gdal_path(path)
+    with gdal_path(path) as source:
+        return _read_layers(path, source, layer, crs)
+
+
+def _read_layers(path: Path, source: str, layer: str | None, crs: str | None) -> list[SourceTable]:
     layers = _open_layers(path, source)
     if layer is not None:
         if layer not in layers:
@@ -130,19 +173,11 @@ def read_vector(
         layers = [layer]
     tables = []
     for name in layers:
-        frame = pyogrio.read_dataframe(source, layer=name)
-        if frame.crs is None:
-            if crs is None:
-                raise GisPlannerError(
-                    f"{path}: layer {name!r} has no coordinate reference system (no .prj); "
-                    "give one with --crs, e.g. --crs EPSG:5897"
-                )
-            frame = frame.set_crs(crs)
-        elif crs is not None and not frame.crs.equals(CRS.from_user_input(crs)):
-            raise GisPlannerError(
-                f"{path}: the file says its CRS is {frame.crs.to_string()}, not {crs}"
-            )
-        frame = frame.to_crs(WGS84)
+        try:
+            frame = _in_wgs84(path, pyogrio.read_dataframe(source, layer=name), name, crs)
+        except (*_READ_ERRORS, ProjError, CRSError) as error:
+            # a database error inside a GeoPackage, a CRS PROJ cannot use (a LOCAL_CS .prj)
+            raise GisPlannerError(f"{path}: layer {name!r} is not readable ({error})") from None
         geometry = shapely.force_2d(frame.geometry.to_numpy())
         attributes = frame.drop(columns=[frame.geometry.name])
         if path.suffix.lower() in (".kml", ".kmz"):
@@ -154,6 +189,21 @@ def read_vector(
         rows = np.arange(1, len(table) + 1, dtype=np.int64)
         tables.append(SourceTable(table, rows, name if len(layers) > 1 else None, 0))
     return tables
+
+
+def _in_wgs84(path: Path, frame: gpd.GeoDataFrame, name: str, crs: str | None) -> gpd.GeoDataFrame:
+    """``frame`` (layer ``name`` of ``path``) in WGS84, from its CRS or ``crs``."""
+    if frame.crs is None:
+        if crs is None:
+            raise GisPlannerError(
+                f"{path}: layer {name!r} has no coordinate reference system (no .prj); "
+                "give one with --crs, e.g. --crs EPSG:5897"
+            )
+        frame = frame.set_crs(crs)
+    elif crs is not None and not frame.crs.equals(CRS.from_user_input(crs)):
+        said = frame.crs.to_string()
+        raise GisPlannerError(f"{path}: the file says its CRS is {said}, not {crs}")
+    return frame.to_crs(WGS84)
 
 
 class _TableRows(HTMLParser):

@@ -355,7 +355,7 @@ def test_a_workbook_inflating_past_the_cap_is_refused_unread(
     path = _inflating(_xlsx(tmp_path / "tram.xlsx", extra=extra), part, before, 1536 << 20)
     assert path.stat().st_size < 5 << 20
     result = _read_in_child(path)
-    assert result.get("error") == "WorkbookTooLarge", result
+    assert result.get("error") == "ArchiveTooLarge", result
     assert "tram.xlsx: inflates to more than 1,024 MiB" in str(result["message"])
     assert isinstance(result["growth_mib"], float) and result["growth_mib"] < 100
 
@@ -432,6 +432,63 @@ def test_an_xls_claiming_a_huge_grid_is_refused_unread(tmp_path: Path) -> None:
     result = _read_in_child(path)
     assert result.get("error") == "SheetTooLarge", result
     assert "16,384 columns" in str(result["message"])
+
+
+def test_a_kmz_inflating_past_the_cap_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KMZ's KML is inflated here and counted before GDAL reads it (a KMZ of 1.6 MB held
+    142 MB of KML, and GDAL took 1.8 GiB reading it); a small cap stands for the real one."""
+    from gis_planner.io import vector
+
+    marks = [("HNM-9001", "Viettel", 105.9123, 20.5432, "30")]
+    kml = write_kml(tmp_path / "doc.kml", marks).read_bytes()
+    head, found, tail = kml.partition(b"</Document>")
+    assert found
+    path = tmp_path / "tram.kmz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("doc.kml", head + b"<!--" + b"x" * (3 << 20) + b"-->" + found + tail)
+    monkeypatch.setattr(vector, "MAX_INFLATED_BYTES", 2 << 20)
+    with pytest.raises(GisPlannerError, match=r"tram.kmz: inflates to more than 2 MiB"):
+        check_file(path, "sites")
+    monkeypatch.undo()
+    assert check_file(path, "sites").result.accepted > 0  # under the real cap, read whole
+
+
+def test_a_geopackage_whose_view_fails_is_a_named_error(tmp_path: Path) -> None:
+    """A features layer that is a view failing as it is read (an integer overflow): a named
+    error, not a crash of the reader's caller."""
+    path = _endless_view(tmp_path / "tram.gpkg")
+    import sqlite3
+
+    with sqlite3.connect(path) as database:
+        database.execute("DROP VIEW endless")
+        database.execute(
+            "CREATE VIEW endless AS SELECT 1 AS fid, geom, 'HNM-9003' AS site_id, "
+            "abs(-9223372036854775807 - 1) AS boom FROM sites LIMIT 1"
+        )
+    with pytest.raises(GisPlannerError, match=r"tram.gpkg: layer 'endless' is not readable"):
+        check_file(path, "sites")
+
+
+def test_a_shapefile_in_a_crs_proj_cannot_use_is_a_named_error(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["HNM-9001"], "operator": ["viettel"]},
+        geometry=[shapely.Point(105.9123, 20.5432)],
+        crs=4326,
+    )
+    sites.to_file(tmp_path / "tram.shp")
+    (tmp_path / "tram.prj").write_text('LOCAL_CS["local",UNIT["metre",1]]', encoding="ascii")
+    path = tmp_path / "tram.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in tmp_path.glob("tram.*"):
+            if part.suffix != ".zip":
+                archive.write(part, part.name)
+    with pytest.raises(GisPlannerError, match=r"tram.zip"):
+        check_file(path, "sites")
 
 
 # -- CSV -------------------------------------------------------------------------------------
