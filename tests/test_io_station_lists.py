@@ -162,6 +162,28 @@ def test_wkt_geometry_columns(tmp_path: Path, context: Context) -> None:
     assert 105.85 < sites.geometry.x.iloc[1] < 106.0 and 20.4 < sites.geometry.y.iloc[1] < 20.6
 
 
+def test_a_wkt_of_thousands_of_nested_collections_is_a_rejected_row(
+    tmp_path: Path, context: Context
+) -> None:
+    """Collections nest without bound in WKT: 5,000 deep, GEOS took 89 s over one cell (and
+    crashed at 100,000). Such a row is rejected at once; the others are kept."""
+    import time
+
+    deep = "GEOMETRYCOLLECTION (" * 5000 + "POINT (105.9 20.5)" + ")" * 5000
+    path = tmp_path / "tram.csv"
+    path.write_text(
+        "Mã trạm;Nhà mạng;Loại cột;Độ cao cột;Hình học\n"
+        "W1;Viettel;Cột tự đứng;40;POINT (105.9123 20.5432)\n"
+        f"W2;Viettel;Cột tự đứng;40;{deep}\n",
+        encoding="utf-8",
+    )
+    start = time.perf_counter()
+    result = check_file(path, "sites", context=context).result
+    assert time.perf_counter() - start < 10
+    assert (result.read, result.accepted, result.rejected) == (2, 1, 1)
+    assert result.rejects.iloc[0][["row", "field", "reason"]].tolist() == [3, "geometry", "wkt"]
+
+
 def _google_earth_kml(path: Path) -> Path:
     table = (
         '<html><body><table border="1"><tr><th colspan="2" align="center">Trạm BTS</th></tr>'

@@ -355,17 +355,27 @@ def _coordinates(
     return geoms, fixes
 
 
+#: Geometry collections a WKT cell may hold, nested or not.
+MAX_WKT_COLLECTIONS = 16
+
+
 def _wkt_geometries(text: pd.Series, crs: str | None, problems: Problems) -> np.ndarray:
     """Geometries of a WKT column, in WGS84. The coordinates are in ``crs`` when given; else,
     geometry by geometry, longitude/latitude when they are degrees and VN-2000 TM-3 105°
     metres (x = easting, as WKT has it) when they are not."""
     cells = as_text(text)
-    present = cells.notna().to_numpy()
+    # Only collections nest without bound: thousands deep, GEOS took minutes over one cell
+    # (and crashed, deeper). A few levels are all a map's geometry needs.
+    collections = cells.str.count("(?i)GEOMETRYCOLLECTION").fillna(0).to_numpy()
+    nested = collections > MAX_WKT_COLLECTIONS
+    present = cells.notna().to_numpy() & ~nested
     geoms = np.full(len(cells), None, dtype=object)
     geoms[present] = shapely.from_wkt(cells[present].to_numpy(dtype=object), on_invalid="ignore")
     failed = pd.Series(present & shapely.is_missing(geoms), index=text.index)
     message = "geometry (WKT): không phải hình học WKT / not a WKT geometry"
     problems.add(failed, "geometry", "wkt", message, text)
+    message = f"geometry (WKT): lồng quá sâu / more than {MAX_WKT_COLLECTIONS} geometry collections"
+    problems.add(pd.Series(nested, index=text.index), "geometry", "wkt", message, text)
     usable = ~shapely.is_missing(geoms)
     bounds = np.abs(np.nan_to_num(shapely.bounds(geoms), nan=0.0)).max(axis=1)
     groups = (
