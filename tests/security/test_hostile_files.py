@@ -18,6 +18,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -229,6 +230,7 @@ def _xlsx(
 _READ_IN_CHILD = """
 import json, resource, sys
 from pathlib import Path
+from typing import Any
 from gis_planner.catalogue import get_spec
 from gis_planner.errors import GisPlannerError
 from gis_planner.io.tabular import read_excel
@@ -563,19 +565,23 @@ def test_a_title_with_a_line_separator_keeps_every_row(tmp_path: Path, mark: str
     assert (result.read, result.accepted, result.rejected) == (2, 2, 0)
 
 
+def _upload_sites(client: TestClient, upload: Path, media_type: str) -> Any:
+    """``upload`` added to the sites layer by an admin."""
+    with upload.open("rb") as data:
+        return client.post(
+            "/imports/sites",
+            params={"append": "true"},
+            files={"file": (upload.name, data, media_type)},
+            headers=key("admin"),
+        )
+
+
 def test_an_upload_of_a_csv_with_a_long_field_is_not_a_500(
     sample_store: GeoPackageStore, api_settings: ApiSettings, tmp_path: Path
 ) -> None:
     shutil.copyfile(sample_store.path, tmp_path / "hanam.gpkg")
     client = TestClient(create_app(GeoPackageStore(tmp_path / "hanam.gpkg"), api_settings))
-    upload = _long_field_csv(tmp_path / "tram.csv")
-    with upload.open("rb") as data:
-        response = client.post(
-            "/imports/sites",
-            params={"append": "true"},
-            files={"file": (upload.name, data, "text/csv")},
-            headers=key("admin"),
-        )
+    response = _upload_sites(client, _long_field_csv(tmp_path / "tram.csv"), "text/csv")
     assert response.status_code == 200, response.text[:500]
     assert response.json()["read"] == 4
 
@@ -633,13 +639,7 @@ def test_an_upload_read_forever_is_stopped_and_refused(
     client = TestClient(create_app(GeoPackageStore(tmp_path / "hanam.gpkg"), settings))
     upload = _endless_view(tmp_path / "tram.gpkg")
     start = time.perf_counter()
-    with upload.open("rb") as data:
-        response = client.post(
-            "/imports/sites",
-            params={"append": "true"},
-            files={"file": (upload.name, data, "application/geopackage+sqlite3")},
-            headers=key("admin"),
-        )
+    response = _upload_sites(client, upload, "application/geopackage+sqlite3")
     assert response.status_code == 400, response.text[:500]
     assert "tram.gpkg" in response.json()["detail"] and said in response.json()["detail"]
     assert time.perf_counter() - start < 60
