@@ -638,6 +638,7 @@ def test_an_upload_read_forever_is_stopped_and_refused(
     settings = api_settings.model_copy(update=limit)
     client = TestClient(create_app(GeoPackageStore(tmp_path / "hanam.gpkg"), settings))
     upload = _endless_view(tmp_path / "tram.gpkg")
+    before = {child.pid for child in psutil.Process().children()}  # other tests' children
     start = time.perf_counter()
     response = _upload_sites(client, upload, "application/geopackage+sqlite3")
     assert response.status_code == 400, response.text[:500]
@@ -646,9 +647,19 @@ def test_an_upload_read_forever_is_stopped_and_refused(
     assert client.get("/collections").status_code == 200
 
     def readers() -> list[psutil.Process]:
-        # multiprocessing's resource tracker is started with the first child, and stays
-        children = psutil.Process().children()
-        return [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+        """This process's children running since the upload, but multiprocessing's resource
+        tracker (started with the first child, it stays) and the dead."""
+        running = []
+        for child in psutil.Process().children():
+            try:
+                if child.pid in before or child.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                if "resource_tracker" in " ".join(child.cmdline()):
+                    continue
+            except psutil.NoSuchProcess:  # gone meanwhile (a zombie is one)
+                continue
+            running.append(child)
+        return running
 
     deadline = time.monotonic() + 10
     while readers() and time.monotonic() < deadline:
