@@ -18,6 +18,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -100,9 +101,9 @@ def checked_workbook(path: Path) -> Iterator[tuple[Path, dict[str, Extent]]]:
 def _stored_copy(path: Path, archive: zipfile.ZipFile, copy_path: Path) -> None:
     """The parts of ``archive`` as they inflate, into a new archive at ``copy_path``, stored;
     ``ArchiveTooLarge`` past the bound."""
-    names = [info.filename for info in archive.infolist()]
-    if len(set(names)) < len(names):
-        twice = sorted({name for name in names if names.count(name) > 1})
+    named = Counter(info.filename for info in archive.infolist())
+    if len(named) < named.total():
+        twice = sorted(name for name, count in named.items() if count > 1)
         raise GisPlannerError(f"{path}: parts named twice ({', '.join(twice)}): not a workbook")
     inflation = Inflation(path, MAX_INFLATED_BYTES)
     with zipfile.ZipFile(copy_path, "w", zipfile.ZIP_STORED) as copy:
