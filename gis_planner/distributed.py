@@ -166,9 +166,7 @@ def _on_cluster(
                 # A list of one: scatter would send a tuple's items apart.
                 # Not hashed: tokenizing a country's scenes took 0.4 s of the client's CPU,
                 # for a key nothing looks up again.
-                shared = client.scatter([(first.scenes, first.masts)], broadcast=True, hash=False)[
-                    0
-                ]
+                [shared] = client.scatter([(first.scenes, first.masts)], broadcast=True, hash=False)
             sent = (first.scenes, first.masts, shared)
         light = [dataclasses.replace(task, scenes=(), masts=None) for task in busy]
         futures = client.map(_run_light, light, shared=sent[2], pure=False, retries=retries)

@@ -83,14 +83,12 @@ class StudyArea:
             # the masks were made with the pixels counted: an empty or a whole window's is
             # known, the others were kept
             shape = (window.height, window.width)
-            size = window.height * window.width
             if pixels == 0:
                 yield window, np.zeros(shape, dtype=bool)
-            elif pixels == size:
+            elif pixels == window.height * window.width:
                 yield window, np.ones(shape, dtype=bool)
             else:
-                bits = np.unpackbits(self.outline_bits[window], count=size)
-                yield window, bits.view(np.bool_).reshape(shape)
+                yield window, window.mask_of(self.outline_bits[window])
 
 
 def study_grid(

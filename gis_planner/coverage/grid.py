@@ -39,6 +39,11 @@ class Window:
     def cols(self) -> slice:
         return slice(self.col0, self.col0 + self.width)
 
+    def mask_of(self, bits: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+        """The window's mask kept as ``np.packbits(mask)`` (a bit a pixel)."""
+        unpacked = np.unpackbits(bits, count=self.height * self.width)
+        return unpacked.view(np.bool_).reshape(self.height, self.width)
+
 
 @dataclass(frozen=True)
 class Grid:

@@ -121,9 +121,7 @@ class TileCheckpoint:
                 tuple(tuple(saved[f"{k}.{band}"] for band in BANDS) for k in range(count)),
                 tuple(int(saved[f"{k}.evaluations"]) for k in range(count)),
             )
-            pixels = window.height * window.width
-            mask = np.unpackbits(saved["mask"], count=pixels).reshape(window.height, window.width)
-            return packed.unpacked(window, mask.astype(bool))
+            return packed.unpacked(window, window.mask_of(saved["mask"]))
 
     def wrap(self, runner: TileRunner) -> TileRunner:
         """``runner`` for the tasks of unsaved windows only; saved ones are read back.

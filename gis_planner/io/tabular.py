@@ -539,6 +539,7 @@ def _read_book(
     encoding: str | None,
     known: Iterable[str],
 ) -> list[SourceTable]:
+    """The station lists of ``book`` (the workbook ``path``, opened on its checked copy)."""
     names = [n for n in book.sheet_names if n in extents]
     if sheet is not None:
         if sheet in names:

@@ -63,19 +63,18 @@ def conditions(
     each value cast to its field's type and quoted by psycopg."""
     found: list[sql.Composable] = []
     if bbox is not None and spec.geometry_type:
-        minx, miny, maxx, maxy = (sql.Literal(float(v)) for v in bbox)
-        envelope = _envelope(bbox)
         geometry = sql.Identifier(GEOMETRY)
         if spec.geometry_type == "Point":
             # A point in the closed box, also one of no area (a polygon of no area intersects
             # nothing); ``&&`` finds the candidates through the GiST index.
+            minx, miny, maxx, maxy = (sql.Literal(float(v)) for v in bbox)
             found.append(
                 sql.SQL(
-                    "{g} && {e} AND ST_X({g}) BETWEEN {} AND {} AND ST_Y({g}) BETWEEN {} AND {}"
-                ).format(minx, maxx, miny, maxy, g=geometry, e=envelope)
+                    "{near} AND ST_X({g}) BETWEEN {} AND {} AND ST_Y({g}) BETWEEN {} AND {}"
+                ).format(minx, maxx, miny, maxy, g=geometry, near=overlapping(bbox))
             )
         else:
-            found.append(sql.SQL("ST_Intersects({}, {})").format(geometry, envelope))
+            found.append(sql.SQL("ST_Intersects({}, {})").format(geometry, _envelope(bbox)))
     for field, values in iter_filter_items(filters):
         if field not in spec.field_names:
             raise GisPlannerError(f"layer {name!r} has no field {field!r} to filter on")
