@@ -13,6 +13,7 @@ import pytest
 from gis_planner.coverage.engine import (
     BANDS,
     NODATA_DB,
+    PackedTile,
     TileTask,
     compute_coverage,
     run_packed,
@@ -300,28 +301,58 @@ def test_mask_limits_the_work() -> None:
 
 
 def test_a_packed_tile_is_the_tile_again() -> None:
-    """What a cluster sends of a tile (its bands inside the mask) gives back every band, its
-    type and nodata outside the mask: the engine writes nothing there."""
+    """What a cluster sends of a tile (its bands where a cell serves) gives back every band,
+    its type and nodata elsewhere: a scene serving part of the mask, one serving none, and on
+    a small window one serving all of it."""
     cells = cell_rows({"h_beamwidth_deg": 360.0}, {"azimuth_deg": 200.0})
-    scene = scene_of(cells, [X0 + 1000.0, X0 + 1200.0], [Y0 - 1000.0, Y0 - 800.0])
-    grid = Grid(X0, Y0, 50.0, 40, 40, "EPSG:32648")
-    window = Window(0, 0, 40, 40)
-    part = np.ones(grid.shape, dtype=bool)
+    near = scene_of(cells, [X0 + 1000.0, X0 + 1200.0], [Y0 - 1000.0, Y0 - 800.0])
+    far = scene_of(cells, [X0 + 90_000.0] * 2, [Y0 - 90_000.0] * 2)
+    grid = Grid(X0, Y0, 50.0, 600, 600, "EPSG:32648")
+    part = np.ones((600, 600), dtype=bool)
     part[5:30, 10:35] = False
-    for mask in (part, np.ones(grid.shape, dtype=bool), np.zeros(grid.shape, dtype=bool)):
-        tile = run_task(TileTask((scene, scene), grid, window, mask))
-        packed = pickle.loads(
-            pickle.dumps(run_packed(TileTask((scene, scene), grid, window, mask)))
-        )
+    cases = [
+        (Window(0, 0, 600, 600), mask) for mask in (part, np.ones_like(part), np.zeros_like(part))
+    ]
+    cases.append((Window(15, 15, 10, 10), np.ones((10, 10), dtype=bool)))
+    served = set()
+    for window, mask in cases:
+        task = TileTask((near, far, near), grid, window, mask)
+        tile = run_task(task)
+        packed = pickle.loads(pickle.dumps(run_packed(task)))
         again = packed.unpacked(window, mask)
-        assert len(again.rasters) == 2
-        for ours, back in zip(tile.rasters, again.rasters, strict=True):
+        assert len(again.rasters) == 3
+        for ours, back, values in zip(tile.rasters, again.rasters, packed.values, strict=True):
             assert back.evaluations == ours.evaluations
             for band, (dtype, nodata) in BANDS.items():
                 assert getattr(back, band).dtype == dtype
                 np.testing.assert_array_equal(getattr(back, band), getattr(ours, band))
-                assert (getattr(back, band)[~mask] == nodata).all()
-    assert run_packed(TileTask((scene,), grid, window, part)).values[0][0].size == part.sum()
+                assert (getattr(back, band)[ours.best_server < 0] == nodata).all()
+            # only the served pixels travel
+            pixels = int((ours.best_server >= 0).sum())
+            assert all(len(band) == pixels for band in values)
+            served.add("none" if pixels == 0 else "all" if pixels == mask.size else "part")
+    assert served == {"none", "part", "all"}
+
+
+def test_a_packed_tile_whose_lengths_differ_is_refused() -> None:
+    """Unpacking is compiled without bounds checks: served pixels and values that disagree
+    (a damaged checkpoint) are an error, not a read beyond the arrays."""
+    cells = cell_rows({"h_beamwidth_deg": 360.0})
+    scene = scene_of(cells, [X0 + 1000.0], [Y0 - 1000.0])
+    grid = Grid(X0, Y0, 50.0, 600, 600, "EPSG:32648")
+    window, mask = Window(0, 0, 600, 600), np.ones((600, 600), dtype=bool)
+    packed = run_packed(TileTask((scene,), grid, window, mask))
+    (bits,), ((*bands, count),) = packed.served, packed.values
+    assert 0 < len(count) < mask.size
+    for served, values in (
+        (bits, (*bands, count[:-1])),
+        (bits, tuple(band[:-1] for band in (*bands, count))),
+        (bits[:-1], (*bands, count)),
+        (np.zeros_like(bits), (*bands, count)),
+    ):
+        damaged = PackedTile((served,), (values,), packed.evaluations)
+        with pytest.raises(ValueError, match="packed tile"):
+            damaged.unpacked(window, mask)
 
 
 def test_grid_geometry() -> None:

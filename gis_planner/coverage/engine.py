@@ -126,69 +126,151 @@ BANDS: dict[str, tuple[np.dtype[Any], float]] = {
 
 @dataclass(frozen=True, eq=False)
 class PackedTile:
-    """A tile as its bands' values inside its mask only: what a tile weighs on the wire.
+    """A tile as its bands' values at its served pixels only: what a tile weighs on the wire.
 
-    Outside the mask every band is its nodata, so the tile is whole again from its window and
-    mask (``unpacked``). Over a country most windows of the grid are sea or a neighbour's land
-    (82 % of Vietnam's at 100 m): sent whole, their tiles were most of a cluster's traffic.
+    Where no cell serves a pixel (outside the mask too: the kernel writes only the mask's
+    pixels) every band is its nodata, so the tile is whole again from its window and the
+    served pixels (``unpacked``). Over a country most windows of the grid are sea or a
+    neighbour's land (82 % of Vietnam's at 100 m), and over a third of the land's pixels are
+    served by no cell of a scene (nine tenths for 5G): sent by the mask, a national run's tiles
+    weighed half as much again.
     """
 
-    #: Per scene, each band of ``BANDS`` at the mask's pixels in row-major order.
+    #: Per scene, its served pixels (best server ≥ 0) a bit each in row-major order
+    #: (``np.packbits``); empty when none or every pixel of the window is served, which the
+    #: values' length tells apart.
+    served: tuple[npt.NDArray[np.uint8], ...]
+    #: Per scene, each band of ``BANDS`` at the served pixels in row-major order.
     values: tuple[tuple[npt.NDArray[Any], ...], ...]
     evaluations: tuple[int, ...]
 
     @classmethod
     def of(cls, tile: CoverageTile) -> PackedTile:
-        """``tile`` packed: its bands at its mask's pixels."""
-        whole = bool(tile.mask.all())
-
-        def inside(band: npt.NDArray[Any]) -> npt.NDArray[Any]:
-            return band.reshape(-1) if whole else band[tile.mask]
-
-        return cls(
-            tuple(tuple(inside(getattr(part, name)) for name in BANDS) for part in tile.rasters),
-            tuple(part.evaluations for part in tile.rasters),
-        )
+        """``tile`` packed: its bands at its served pixels."""
+        served, values = [], []
+        for part in tile.rasters:
+            bands = tuple(getattr(part, name).reshape(-1) for name in BANDS)
+            pixels = int(np.count_nonzero(part.best_server >= 0))
+            if pixels == 0:
+                bits, bands = _NO_BITS, tuple(band[:0] for band in bands)
+            elif pixels == part.best_server.size:
+                bits = _NO_BITS
+            else:
+                bits, *packed = _pack(pixels, *bands)
+                bands = tuple(packed)
+            served.append(bits)
+            values.append(bands)
+        return cls(tuple(served), tuple(values), tuple(p.evaluations for p in tile.rasters))
 
     @classmethod
     def empty(cls, scenes: int) -> PackedTile:
         """The tile of ``scenes`` scenes on a window with an empty mask."""
         nothing = tuple(np.empty(0, dtype=dtype) for dtype, _ in BANDS.values())
-        return cls((nothing,) * scenes, (0,) * scenes)
+        return cls((_NO_BITS,) * scenes, (nothing,) * scenes, (0,) * scenes)
 
     def unpacked(self, window: Window, mask: npt.NDArray[np.bool_]) -> CoverageTile:
-        """The tile packed on ``window`` with ``mask``: nodata outside the mask. The bands of
-        an empty mask are shared and read-only."""
+        """The tile packed on ``window`` with ``mask``: nodata where no cell serves. The bands
+        of a scene that serves no pixel are shared and read-only."""
         shape = (window.height, window.width)
-        whole, empty = bool(mask.all()), not mask.any()
+        size = window.height * window.width
+        rasters = []
+        for bits, values, evaluations in zip(
+            self.served, self.values, self.evaluations, strict=True
+        ):
+            pixels = len(values[0])
+            if pixels == 0:
+                bands = [_nodata_band(shape, dtype, fill) for dtype, fill in BANDS.values()]
+            elif pixels == size:
+                bands = [band.reshape(shape) for band in values]
+            else:
+                bands = [band.reshape(shape) for band in _unpack(size, bits, *values)]
+            named = dict(zip(BANDS, bands, strict=True))
+            rasters.append(TileRasters(window, evaluations=evaluations, **named))
+        return CoverageTile(window, mask, tuple(rasters))
 
-        def band(values: npt.NDArray[Any], dtype: np.dtype[Any], fill: float) -> npt.NDArray[Any]:
-            if whole:
-                return values.reshape(shape)
-            if empty:
-                return _nodata_band(shape, dtype, fill)
-            full = np.full(shape, fill, dtype=dtype)
-            full[mask] = values
-            return full
 
-        rasters = tuple(
-            TileRasters(
-                window,
-                evaluations=evaluations,
-                **{
-                    name: band(part, dtype, fill)
-                    for part, (name, (dtype, fill)) in zip(values, BANDS.items(), strict=True)
-                },
-            )
-            for values, evaluations in zip(self.values, self.evaluations, strict=True)
-        )
-        return CoverageTile(window, mask, rasters)
+_NO_BITS = np.empty(0, dtype=np.uint8)
+
+
+@numba.njit(cache=True, nogil=True)
+def _pack(
+    pixels: int,
+    best: npt.NDArray[np.float32],
+    second: npt.NDArray[np.float32],
+    sinr: npt.NDArray[np.float32],
+    server: npt.NDArray[np.int32],
+    count: npt.NDArray[np.uint8],
+) -> tuple[
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.uint8],
+]:
+    # one pass over the five bands: numpy's boolean indexing went over the pixels once a band
+    bits = np.zeros((server.size + 7) // 8, dtype=np.uint8)
+    best_v = np.empty(pixels, dtype=np.float32)
+    second_v = np.empty(pixels, dtype=np.float32)
+    sinr_v = np.empty(pixels, dtype=np.float32)
+    server_v = np.empty(pixels, dtype=np.int32)
+    count_v = np.empty(pixels, dtype=np.uint8)
+    k = 0
+    for p in range(server.size):
+        if server[p] >= 0:
+            bits[p >> 3] |= np.uint8(128 >> (p & 7))
+            best_v[k], second_v[k], sinr_v[k] = best[p], second[p], sinr[p]
+            server_v[k], count_v[k] = server[p], count[p]
+            k += 1
+    return bits, best_v, second_v, sinr_v, server_v, count_v
+
+
+@numba.njit(cache=True, nogil=True)
+def _unpack(
+    size: int,
+    bits: npt.NDArray[np.uint8],
+    best_v: npt.NDArray[np.float32],
+    second_v: npt.NDArray[np.float32],
+    sinr_v: npt.NDArray[np.float32],
+    server_v: npt.NDArray[np.int32],
+    count_v: npt.NDArray[np.uint8],
+) -> tuple[
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.uint8],
+]:
+    # numba does not check bounds: a tile read back from a damaged checkpoint must not read
+    # beyond its arrays
+    pixels = best_v.size
+    if bits.size * 8 < size or not (
+        second_v.size == sinr_v.size == server_v.size == count_v.size == pixels
+    ):
+        raise ValueError("a packed tile's bands and served pixels differ in length")
+    best = np.full(size, NODATA_DB, dtype=np.float32)
+    second = np.full(size, NODATA_DB, dtype=np.float32)
+    sinr = np.full(size, NODATA_DB, dtype=np.float32)
+    server = np.full(size, -1, dtype=np.int32)
+    count = np.zeros(size, dtype=np.uint8)
+    k = 0
+    for p in range(size):
+        if bits[p >> 3] & (128 >> (p & 7)):
+            if k == pixels:
+                raise ValueError("a packed tile has more served pixels than values")
+            best[p], second[p], sinr[p] = best_v[k], second_v[k], sinr_v[k]
+            server[p], count[p] = server_v[k], count_v[k]
+            k += 1
+    if k != pixels:
+        raise ValueError("a packed tile has fewer served pixels than values")
+    return best, second, sinr, server, count
 
 
 @functools.cache
 def _nodata_band(shape: tuple[int, int], dtype: np.dtype[Any], fill: float) -> npt.NDArray[Any]:
-    """One read-only band of nodata per shape, shared by the tiles of empty windows: filled
-    afresh, they were most of the time a cluster's client spent on a country's tiles."""
+    """One read-only band of nodata per shape, shared by the tiles of scenes that serve no
+    pixel of their window (every scene of an empty one): filled afresh, they were most of the
+    time a cluster's client spent on a country's tiles."""
     band = np.full(shape, fill, dtype=dtype)
     band.flags.writeable = False
     return band

@@ -32,7 +32,7 @@ from gis_planner.coverage.grid import Grid, Window
 from gis_planner.coverage.scene import CoverageParams, Scene
 
 #: Part of every fingerprint: a change of the tile file's layout makes older ones unreadable.
-FORMAT = "coverage-tiles/2"
+FORMAT = "coverage-tiles/3"
 _PREFIX = "run-"
 
 
@@ -103,10 +103,11 @@ class TileCheckpoint:
         # packed: a tile of sea or of a neighbour's land is its mask alone
         packed = PackedTile.of(tile)
         arrays: dict[str, Any] = {"mask": np.packbits(tile.mask)}
-        for k, (values, evaluations) in enumerate(
-            zip(packed.values, packed.evaluations, strict=True)
+        for k, (served, values, evaluations) in enumerate(
+            zip(packed.served, packed.values, packed.evaluations, strict=True)
         ):
             arrays |= {f"{k}.{band}": part for band, part in zip(BANDS, values, strict=True)}
+            arrays[f"{k}.served"] = served
             arrays[f"{k}.evaluations"] = np.int64(evaluations)
         path = self._path(tile.window)
         partial = path.with_name(f".{path.name}.{os.getpid()}")
@@ -118,6 +119,7 @@ class TileCheckpoint:
         with np.load(self._path(window)) as saved:
             count = sum(1 for name in saved.files if name.endswith(".evaluations"))
             packed = PackedTile(
+                tuple(saved[f"{k}.served"] for k in range(count)),
                 tuple(tuple(saved[f"{k}.{band}"] for band in BANDS) for k in range(count)),
                 tuple(int(saved[f"{k}.evaluations"]) for k in range(count)),
             )
