@@ -5,10 +5,10 @@ Goals: every operator and technology of the synthetic national network
 100 m on a local cluster of 2 workers, peak memory per worker ≤ 2 GiB, and the run on 2
 workers ≥ 1.7× as fast as on 1. The same tiles run on 1 and on 2 workers of the same
 process's clusters, in turn and ``--repeat`` times each (the scaling is that of the medians:
-on a shared machine single runs were up to 15 % slower than the others, on 1 or 2 workers), their
-checksums compared (the rasters must not depend on the workers). The kernels are compiled
-before the first run: a cold numba cache cost the first cluster 10 s, which would have counted
-against the 1-worker run alone.
+on a shared machine single runs were up to 16 % slower than the others, on 1 or 2
+workers), their checksums compared (the rasters must not depend on the workers). The kernels
+are compiled before the first run: a cold numba cache cost the first cluster 10 s, which would
+have counted against the 1-worker run alone.
 From the measured work per pixel the time at 25 m is estimated (16× the pixels) for clusters
 of a few sizes: an estimate, said so.
 

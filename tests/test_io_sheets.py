@@ -206,18 +206,18 @@ def test_a_workbook_with_a_part_named_twice_is_refused(tmp_path: Path) -> None:
         read_excel(path, get_spec("sites"))
 
 
-def test_parts_named_twice_among_many_are_found_at_once(tmp_path: Path) -> None:
-    """The parts named twice are counted once each: compared name by name, 60,000 parts and
-    one named twice took half a minute."""
+def test_parts_named_twice_among_many_are_named_once_each(tmp_path: Path) -> None:
+    """Among 60,000 parts, those named twice or more are each named once, in order (compared
+    name by name, such a file took half a minute to refuse; counted, about a second)."""
     path = write_ods(tmp_path / "tram.ods", station_list())
     with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate"):
         for i in range(60_000):
             archive.writestr(f"Pictures/{i}.png", b"")
-        archive.writestr("Pictures/0.png", b"")
-    start = time.perf_counter()
-    with pytest.raises(GisPlannerError, match=r"parts named twice \(Pictures/0.png\)"):
+        for again in ("Pictures/7.png", "Pictures/0.png", "Pictures/7.png"):
+            archive.writestr(again, b"")
+    twice = r"parts named twice \(Pictures/0.png, Pictures/7.png\)"
+    with pytest.raises(GisPlannerError, match=twice):
         read_excel(path, get_spec("sites"))
-    assert time.perf_counter() - start < 5
 
 
 def test_parts_zipfile_cannot_inflate_are_left_out(tmp_path: Path) -> None:
